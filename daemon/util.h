@@ -1,0 +1,74 @@
+/* Small helpers shared by every module: allocation, cleanup attributes,
+ * string vectors, durations, time formatting, atomic file writes and
+ * escaping of untrusted strings. */
+#pragma once
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <time.h>
+
+/* Allocation failure is fatal, as in chrony's Malloc(): a monitoring daemon
+ * that cannot allocate a few bytes has nothing useful left to report, and
+ * checking every small allocation would bury the logic that matters. */
+void *xmalloc(size_t size);
+void *xcalloc(size_t n, size_t size);
+void *xrealloc(void *p, size_t size);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+char *xvasprintf(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
+
+#define _cleanup_(f) __attribute__((cleanup(f)))
+static inline void freep(void *p) { free(*(void **)p); }
+#define _cleanup_free_ _cleanup_(freep)
+
+/* Hands ownership of *p to the caller of the expression and clears *p, so a
+ * cleanup attribute on p no longer frees it. */
+#define TAKE_PTR(p) ({ __typeof__(p) _tp = (p); (p) = NULL; _tp; })
+
+#define ELEMENTSOF(a) (sizeof(a) / sizeof((a)[0]))
+#define USEC_PER_SEC 1000000ULL
+#define USEC_PER_MSEC 1000ULL
+
+/* NULL-terminated string vectors. A NULL vector is an empty one. */
+size_t strv_length(char *const *v);
+void strv_push(char ***v, char *s);          /* takes ownership of s */
+char **strv_copy(char *const *v);
+bool strv_contains(char *const *v, const char *s);
+char **strv_free(char **v);                   /* returns NULL */
+static inline void strv_freep(char ***v) { strv_free(*v); }
+#define _cleanup_strv_free_ _cleanup_(strv_freep)
+
+bool streq_ptr(const char *a, const char *b);
+bool str_endswith(const char *s, const char *suffix);
+
+/* Parses "500ms", "10s", "2m", "1h", "1d" or a bare number of seconds.
+ * Returns 0 or -EINVAL; *ret_usec is written only on success. */
+int parse_duration(const char *s, uint64_t *ret_usec);
+
+/* Parses a whole decimal integer in [min, max]. Returns 0, -EINVAL or -ERANGE. */
+int parse_int(const char *s, long long min, long long max, long long *ret);
+
+/* Formats t as RFC 3339 UTC ("2026-11-26T14:22:07Z") into buf. */
+#define RFC3339_MAX 32
+char *format_rfc3339(time_t t, char buf[static RFC3339_MAX]);
+
+/* Lower-case hex of n bytes; caller frees. */
+char *hex_encode(const unsigned char *data, size_t n, char sep);
+
+/* Escapes bytes that must not reach a terminal or the journal verbatim
+ * (control characters, NUL, DEL, invalid bytes) as \xHH. Network data goes
+ * through this before it is shown. Caller frees. */
+char *str_escape(const char *s, size_t len);
+
+/* Writes data to path via a temporary file in the same directory, fsync and
+ * rename, then fsyncs the directory, so readers see the old or the new file,
+ * never a torn one. Returns 0 or a negative errno. */
+int write_file_atomic(const char *path, const char *data, size_t len);
+
+/* Microseconds on CLOCK_MONOTONIC and CLOCK_REALTIME. */
+uint64_t now_monotonic_usec(void);
+uint64_t now_realtime_usec(void);
