@@ -1,1 +1,258 @@
-/* placeholder */
+/* Small helpers shared by every module; see util.h. */
+#include "util.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static void oom(void) {
+        fputs("certvigil: out of memory\n", stderr);
+        abort();
+}
+
+void *xmalloc(size_t size) {
+        void *p = malloc(size ? size : 1);
+        if (!p)
+                oom();
+        return p;
+}
+
+void *xcalloc(size_t n, size_t size) {
+        void *p = calloc(n ? n : 1, size ? size : 1);
+        if (!p)
+                oom();
+        return p;
+}
+
+void *xrealloc(void *p, size_t size) {
+        p = realloc(p, size ? size : 1);
+        if (!p)
+                oom();
+        return p;
+}
+
+char *xstrdup(const char *s) {
+        return s ? xstrndup(s, strlen(s)) : NULL;
+}
+
+char *xstrndup(const char *s, size_t n) {
+        char *p = strndup(s, n);
+        if (!p)
+                oom();
+        return p;
+}
+
+char *xvasprintf(const char *fmt, va_list ap) {
+        char *s;
+        if (vasprintf(&s, fmt, ap) < 0)
+                oom();
+        return s;
+}
+
+char *xasprintf(const char *fmt, ...) {
+        va_list ap;
+        va_start(ap, fmt);
+        char *s = xvasprintf(fmt, ap);
+        va_end(ap);
+        return s;
+}
+
+size_t strv_length(char *const *v) {
+        size_t n = 0;
+        while (v && v[n])
+                n++;
+        return n;
+}
+
+void strv_push(char ***v, char *s) {
+        size_t n = strv_length(*v);
+        *v = xrealloc(*v, (n + 2) * sizeof(char *));
+        (*v)[n] = s;
+        (*v)[n + 1] = NULL;
+}
+
+char **strv_copy(char *const *v) {
+        char **r = NULL;
+        for (size_t i = 0; v && v[i]; i++)
+                strv_push(&r, xstrdup(v[i]));
+        return r;
+}
+
+bool strv_contains(char *const *v, const char *s) {
+        for (size_t i = 0; v && v[i]; i++)
+                if (strcmp(v[i], s) == 0)
+                        return true;
+        return false;
+}
+
+char **strv_free(char **v) {
+        for (size_t i = 0; v && v[i]; i++)
+                free(v[i]);
+        free(v);
+        return NULL;
+}
+
+bool streq_ptr(const char *a, const char *b) {
+        if (!a || !b)
+                return a == b;
+        return strcmp(a, b) == 0;
+}
+
+bool str_endswith(const char *s, const char *suffix) {
+        size_t ls = strlen(s), lx = strlen(suffix);
+        return ls >= lx && memcmp(s + ls - lx, suffix, lx) == 0;
+}
+
+int parse_int(const char *s, long long min, long long max, long long *ret) {
+        if (!s || !*s || isspace((unsigned char)*s))
+                return -EINVAL;
+        char *end;
+        errno = 0;
+        long long v = strtoll(s, &end, 10);
+        if (*end)
+                return -EINVAL;
+        if (errno == ERANGE || v < min || v > max)
+                return -ERANGE;
+        *ret = v;
+        return 0;
+}
+
+int parse_duration(const char *s, uint64_t *ret_usec) {
+        static const struct {
+                const char *suffix;
+                uint64_t usec;
+        } units[] = {
+                { "ms", USEC_PER_MSEC },
+                { "s", USEC_PER_SEC },
+                { "m", 60 * USEC_PER_SEC },
+                { "h", 3600 * USEC_PER_SEC },
+                { "d", 86400 * USEC_PER_SEC },
+                { "", USEC_PER_SEC },
+        };
+        if (!s || !isdigit((unsigned char)*s))
+                return -EINVAL;
+        char *end;
+        errno = 0;
+        unsigned long long v = strtoull(s, &end, 10);
+        if (errno == ERANGE)
+                return -ERANGE;
+        for (size_t i = 0; i < ELEMENTSOF(units); i++) {
+                if (strcmp(end, units[i].suffix) != 0)
+                        continue;
+                if (v > UINT64_MAX / units[i].usec)
+                        return -ERANGE;
+                *ret_usec = v * units[i].usec;
+                return 0;
+        }
+        return -EINVAL;
+}
+
+char *format_rfc3339(time_t t, char buf[static RFC3339_MAX]) {
+        struct tm tm;
+        if (!gmtime_r(&t, &tm) || strftime(buf, RFC3339_MAX, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+                snprintf(buf, RFC3339_MAX, "@%lld", (long long)t);
+        return buf;
+}
+
+char *hex_encode(const unsigned char *data, size_t n, char sep) {
+        static const char digits[] = "0123456789abcdef";
+        char *s = xmalloc(n * 3 + 1), *p = s;
+        for (size_t i = 0; i < n; i++) {
+                if (sep && i > 0)
+                        *p++ = sep;
+                *p++ = digits[data[i] >> 4];
+                *p++ = digits[data[i] & 15];
+        }
+        *p = 0;
+        return s;
+}
+
+char *str_escape(const char *s, size_t len) {
+        char *r = xmalloc(len * 4 + 1), *p = r;
+        for (size_t i = 0; i < len; i++) {
+                unsigned char c = (unsigned char)s[i];
+                if (c < 0x20 || c >= 0x7f || c == '\\') {
+                        if (c == '\\') {
+                                *p++ = '\\';
+                                *p++ = '\\';
+                        } else
+                                p += sprintf(p, "\\x%02x", c); /* bounded: 4 bytes */
+                } else
+                        *p++ = (char)c;
+        }
+        *p = 0;
+        return r;
+}
+
+static int fsync_dir_of(const char *path) {
+        _cleanup_free_ char *dir = xstrdup(path);
+        char *slash = strrchr(dir, '/');
+        if (!slash)
+                strcpy(dir, ".");
+        else if (slash == dir)
+                dir[1] = 0;
+        else
+                *slash = 0;
+        int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        int r = fsync(fd) < 0 ? -errno : 0;
+        close(fd);
+        return r;
+}
+
+int write_file_atomic(const char *path, const char *data, size_t len) {
+        _cleanup_free_ char *tmp = xasprintf("%s.tmpXXXXXX", path);
+        int r, fd = mkostemp(tmp, O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        (void)fchmod(fd, 0644);
+        for (size_t off = 0; off < len;) {
+                ssize_t n = write(fd, data + off, len - off);
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        r = -errno;
+                        goto fail;
+                }
+                off += (size_t)n;
+        }
+        if (fsync(fd) < 0) {
+                r = -errno;
+                goto fail;
+        }
+        if (close(fd) < 0) {
+                fd = -1;
+                r = -errno;
+                goto fail;
+        }
+        fd = -1;
+        if (rename(tmp, path) < 0) {
+                r = -errno;
+                goto fail;
+        }
+        (void)fsync_dir_of(path); /* the data is safe; a failed dir sync only risks the rename, ignoring */
+        return 0;
+fail:
+        if (fd >= 0)
+                close(fd);
+        unlink(tmp);
+        return r;
+}
+
+uint64_t now_monotonic_usec(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t)ts.tv_sec * USEC_PER_SEC + (uint64_t)ts.tv_nsec / 1000;
+}
+
+uint64_t now_realtime_usec(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        return (uint64_t)ts.tv_sec * USEC_PER_SEC + (uint64_t)ts.tv_nsec / 1000;
+}

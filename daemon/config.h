@@ -1,0 +1,100 @@
+/* certvigil's configuration: the YAML config file with its list of
+ * platforms, the platform's own Helm values files, and command-line
+ * overrides. A parsed config is immutable; reload parses a fresh one. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum service {
+        SERVICE_API,
+        SERVICE_CONSOLE,
+        SERVICE_GRAFANA,
+        SERVICE_AUTH,
+        SERVICE_MCP,
+        _SERVICE_MAX,
+};
+const char *service_to_string(enum service s);     /* "api", "console", ... */
+
+enum tls_mode {
+        TLS_MODE_LETSENCRYPT,
+        TLS_MODE_PROVIDED,
+        TLS_MODE_SELFSIGNED,
+        _TLS_MODE_MAX,
+};
+const char *tls_mode_to_string(enum tls_mode m);   /* "letsencrypt", ... */
+
+/* One platform with every default already applied. All strings are owned by
+ * the platform and freed by config_free(). */
+struct platform {
+        char *name;
+        char *values_path;        /* absolute or as given; NULL when inline only */
+
+        /* The Helm chart's keys. */
+        char *base_domain;        /* lower-case, no trailing dot */
+        char *labels[_SERVICE_MAX];/* global.subdomains.*, default = service name */
+        char separator;           /* '.' or '-' */
+        enum tls_mode tls_mode;
+        char *le_issuer;          /* tls.letsencrypt.issuer, default "letsencrypt-prod" */
+        char *le_email;           /* may be NULL */
+        char *dns01_provider;     /* may be NULL */
+        char *dns01_zone;         /* may be NULL; lower-case, no trailing dot */
+        char *wildcard_secret;    /* tls.wildcardSecretName, may be NULL */
+        bool tunnel_enabled;      /* ingress.tunnel.enabled */
+        bool mcp_enabled;         /* mcp.enabled */
+
+        /* certvigil's own keys. */
+        uint16_t port;            /* default 443 */
+        char **resolvers;         /* "ADDR[:PORT]" strings; NULL = system resolver */
+        char *trust;              /* "system" or a path to a PEM bundle */
+        int warn_days;            /* default 21 */
+        int critical_days;        /* default 7 */
+        uint64_t timeout_usec;    /* default 10 s */
+        uint64_t deadline_usec;   /* default 120 s */
+        unsigned concurrency;     /* default 256 */
+        char **expect_addresses;  /* may be NULL */
+};
+
+struct config {
+        char *path;               /* the file it was read from, NULL for --values */
+        struct platform **platforms;
+        size_t n_platforms;
+};
+
+/* Command-line settings that win over the config file, for every platform.
+ * Zero/NULL members are unset. */
+struct config_overrides {
+        char **resolvers;
+        int port;                 /* 0 = unset */
+        const char *trust;
+        uint64_t timeout_usec;
+        uint64_t deadline_usec;
+        char **only_platforms;    /* --platform NAME, repeatable */
+};
+
+/* Errors: these return -EINVAL (bad content), -ENOENT/-EACCES/... (unreadable
+ * file) and set *ret_error to a malloc'ed "FILE:LINE:COL: message" (or
+ * "FILE: message" when there is no position). The caller frees it. */
+int config_load(const char *path, struct config **ret, char **ret_error);
+
+/* Same, from a string; filename is only used in messages and to resolve
+ * relative values paths (relative to its directory). */
+int config_load_string(const char *text, const char *filename,
+                       struct config **ret, char **ret_error);
+
+/* Builds a one-platform config from a Helm values file alone (the CI case);
+ * the platform is named after its baseDomain. */
+int config_from_values(const char *values_path, struct config **ret, char **ret_error);
+
+/* Applies overrides; fails with -ENOENT and a message if --platform names an
+ * unknown platform. */
+int config_apply_overrides(struct config *c, const struct config_overrides *o, char **ret_error);
+
+struct config *config_free(struct config *c);   /* accepts NULL, returns NULL */
+
+/* RFC 1035/1123 label check used for subdomain labels: 1-63 of [a-z0-9-],
+ * not starting or ending with '-'. */
+bool dns_label_is_valid(const char *label);
+/* A host name of valid labels, at most 253 characters, at least two labels. */
+bool dns_name_is_valid(const char *name);
