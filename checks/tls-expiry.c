@@ -1,1 +1,61 @@
-/* placeholder */
+/* tls.expiry.* and tls.cert.not-yet-valid: the leaf's validity period
+ * against the injected clock and the warn_days / critical_days thresholds. */
+#include "checks.h"
+#include "util.h"
+
+static const struct finding_def findings[] = {
+#define EXPIRED (&findings[0])
+        { "tls.expiry.expired", SEVERITY_CRITICAL, "b801e61143ca4195a2e3a36a68768892",
+          "the served certificate has expired" },
+#define NOT_YET_VALID (&findings[1])
+        { "tls.cert.not-yet-valid", SEVERITY_CRITICAL, "e5632046b2aa44c7a8ad4fee50045edd",
+          "the served certificate is not valid yet (notBefore is in the future)" },
+#define EXPIRY_CRITICAL (&findings[2])
+        { "tls.expiry.critical", SEVERITY_CRITICAL, "a074be15f8e344c8a8439dc20c01cb20",
+          "the served certificate expires in fewer than critical_days days" },
+#define EXPIRY_WARNING (&findings[3])
+        { "tls.expiry.warning", SEVERITY_WARNING, "d037509d282148f681ec98ce4b2a06c0",
+          "the served certificate expires in fewer than warn_days days" },
+};
+
+static int run(const struct check_ctx *ctx, struct finding_list *out) {
+        for (size_t i = 0; i < ctx->obs->n_endpoints; i++) {
+                const struct endpoint_obs *e = &ctx->obs->endpoints[i];
+                char when[RFC3339_MAX];
+                if (e->status != ENDPOINT_OK || e->n_chain == 0)
+                        continue;
+                const struct cert_obs *leaf = &e->chain[0];
+                double left = days_until(leaf->not_after, ctx->now);
+
+                if (ctx->now < leaf->not_before)
+                        finding_emit(out, NOT_YET_VALID, e->name, e->address,
+                                     "the certificate served by %s for %s is not valid until %s (in %.1f days); "
+                                     "check the issuer's clock or install the certificate later",
+                                     e->address, e->name, format_rfc3339(leaf->not_before, when),
+                                     days_until(leaf->not_before, ctx->now));
+                else if (ctx->now >= leaf->not_after)
+                        finding_emit(out, EXPIRED, e->name, e->address,
+                                     "the certificate served by %s for %s expired %.1f days ago (%s)",
+                                     e->address, e->name, -left, format_rfc3339(leaf->not_after, when));
+                else if (left < ctx->platform->critical_days)
+                        finding_emit(out, EXPIRY_CRITICAL, e->name, e->address,
+                                     "the certificate served by %s for %s expires in %.1f days (%s), "
+                                     "under critical_days (%d)",
+                                     e->address, e->name, left, format_rfc3339(leaf->not_after, when),
+                                     ctx->platform->critical_days);
+                else if (left < ctx->platform->warn_days)
+                        finding_emit(out, EXPIRY_WARNING, e->name, e->address,
+                                     "the certificate served by %s for %s expires in %.1f days (%s), "
+                                     "under warn_days (%d)",
+                                     e->address, e->name, left, format_rfc3339(leaf->not_after, when),
+                                     ctx->platform->warn_days);
+        }
+        return 0;
+}
+
+const struct check check_tls_expiry = {
+        .name = "tls.expiry",
+        .findings = findings,
+        .n_findings = ELEMENTSOF(findings),
+        .run = run,
+};

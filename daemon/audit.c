@@ -1,1 +1,285 @@
-/* placeholder */
+/* The audit engine for one platform. Jobs are DNS lookups (one per name)
+ * and TLS probes (one per address of each name). Names are queued first;
+ * each answer queues its endpoints. A single pump starts queued jobs while
+ * fewer than `concurrency` are in flight, so memory and descriptors stay
+ * bounded however many names a platform has. */
+#include <errno.h>
+#include <string.h>
+
+#include "audit.h"
+#include "checks.h"
+#include "dns.h"
+#include "tls.h"
+#include "util.h"
+#include "x509.h"
+
+struct endpoint_job {
+        struct audit *audit;
+        size_t index;              /* into obs->endpoints */
+        struct tls_probe *probe;
+};
+
+struct name_job {
+        struct audit *audit;
+        size_t index;              /* into obs->names */
+};
+
+struct audit {
+        sd_event *event;
+        const struct platform *platform;
+        struct plan *plan;
+        struct x509_trust *trust;
+        struct dns_resolver *dns;
+        struct platform_obs *obs;
+        struct finding_list findings;
+
+        struct name_job *name_jobs;
+        struct endpoint_job *endpoint_jobs;   /* parallel to obs->endpoints */
+        size_t endpoints_allocated;
+        size_t next_name;                     /* first name not started */
+        size_t next_endpoint;                 /* first endpoint not started */
+        size_t in_flight;
+        uint64_t started_usec;
+
+        sd_event_source *deadline;
+        sd_event_source *finish;
+        bool cancelled;
+        bool done;
+        audit_done_cb cb;
+        void *userdata;
+};
+
+static void audit_pump(struct audit *a);
+
+int audit_new(sd_event *event, const struct platform *p, struct audit **ret, char **ret_error) {
+        struct audit *a = xcalloc(1, sizeof(*a));
+        int r;
+
+        a->event = sd_event_ref(event);
+        a->platform = p;
+        r = plan_derive(p, &a->plan, ret_error);
+        if (r < 0)
+                goto fail;
+        r = x509_trust_load(p->trust ? p->trust : "system", &a->trust, ret_error);
+        if (r < 0)
+                goto fail;
+        r = dns_resolver_new(event, p->resolvers, p->timeout_usec, &a->dns, ret_error);
+        if (r < 0)
+                goto fail;
+        a->obs = xcalloc(1, sizeof(*a->obs));
+        *ret = a;
+        return 0;
+fail:
+        audit_free(a);
+        return r;
+}
+
+struct audit *audit_free(struct audit *a) {
+        if (!a)
+                return NULL;
+        for (size_t i = 0; a->obs && i < a->obs->n_endpoints; i++)
+                tls_probe_free(a->endpoint_jobs[i].probe);
+        /* Destroying the channel runs pending DNS callbacks: mark the audit
+         * as cancelled so they only record, never queue. */
+        a->cancelled = true;
+        a->dns = dns_resolver_free(a->dns);
+        sd_event_source_disable_unref(a->deadline);
+        sd_event_source_disable_unref(a->finish);
+        free(a->name_jobs);
+        free(a->endpoint_jobs);
+        finding_list_clear(&a->findings);
+        platform_obs_free(a->obs);
+        x509_trust_free(a->trust);
+        plan_free(a->plan);
+        sd_event_unref(a->event);
+        free(a);
+        return NULL;
+}
+
+static void audit_add_endpoint(struct audit *a, const struct name_obs *n, const char *address) {
+        struct platform_obs *o = a->obs;
+        if (o->n_endpoints == a->endpoints_allocated) {
+                a->endpoints_allocated = a->endpoints_allocated ? a->endpoints_allocated * 2 : 16;
+                o->endpoints = xrealloc(o->endpoints, a->endpoints_allocated * sizeof(*o->endpoints));
+                a->endpoint_jobs = xrealloc(a->endpoint_jobs, a->endpoints_allocated * sizeof(*a->endpoint_jobs));
+        }
+        o->endpoints[o->n_endpoints] = (struct endpoint_obs){
+                .name = xstrdup(n->name),
+                .service = n->service,
+                .address = xstrdup(address),
+                .port = a->platform->port,
+                .status = ENDPOINT_NOT_RUN,
+        };
+        a->endpoint_jobs[o->n_endpoints] = (struct endpoint_job){ .audit = a, .index = o->n_endpoints };
+        o->n_endpoints++;
+}
+
+static void on_name(void *userdata, enum dns_status status, char **error, char ***addresses) {
+        struct name_job *job = userdata;
+        struct audit *a = job->audit;
+        struct name_obs *n = &a->obs->names[job->index];
+
+        a->in_flight--;
+        n->status = status;
+        n->error = TAKE_PTR(*error);
+        n->addresses = TAKE_PTR(*addresses);
+        if (status == DNS_STATUS_NOT_RUN && !n->error)
+                n->error = xstrdup("not resolved: the audit ended first");
+        for (size_t i = 0; n->addresses && n->addresses[i]; i++)
+                audit_add_endpoint(a, n, n->addresses[i]);
+        if (!a->cancelled)
+                audit_pump(a);
+}
+
+static void on_probe(struct tls_probe *p, struct endpoint_obs *obs, void *userdata) {
+        struct endpoint_job *job = userdata;
+        struct audit *a = job->audit;
+        struct endpoint_obs *dst = &a->obs->endpoints[job->index];
+
+        endpoint_obs_done(dst);
+        *dst = *obs;
+        *obs = (struct endpoint_obs){ 0 };
+        job->probe = tls_probe_free(p);
+        a->in_flight--;
+        audit_pump(a);
+}
+
+static void audit_finish(struct audit *a) {
+        if (a->done)
+                return;
+        a->done = true;
+        a->deadline = sd_event_source_disable_unref(a->deadline);
+        a->obs->duration_usec = now_monotonic_usec() - a->started_usec;
+
+        struct check_ctx ctx = {
+                .platform = a->platform,
+                .plan = a->plan,
+                .obs = a->obs,
+                .now = a->obs->started + (time_t)(a->obs->duration_usec / USEC_PER_SEC),
+        };
+        checks_run(&ctx, &a->findings);
+        if (a->cb)
+                a->cb(a, a->userdata);
+}
+
+static int on_finish(sd_event_source *s, void *userdata) {
+        struct audit *a = userdata;
+        a->finish = sd_event_source_disable_unref(a->finish);
+        audit_finish(a);
+        return 0;
+}
+
+static void audit_pump(struct audit *a) {
+        struct platform_obs *o = a->obs;
+        unsigned limit = a->platform->concurrency ? a->platform->concurrency : 1;
+
+        while (!a->cancelled && a->in_flight < limit) {
+                if (a->next_endpoint < o->n_endpoints) {
+                        /* Endpoints before names: finishing work already
+                         * discovered keeps memory flat on large platforms. */
+                        size_t i = a->next_endpoint++;
+                        struct endpoint_obs *e = &o->endpoints[i];
+                        struct tls_probe_params params = {
+                                .name = e->name,
+                                .service = e->service,
+                                .address = e->address,
+                                .port = e->port,
+                                .timeout_usec = a->platform->timeout_usec,
+                                .trust = a->trust,
+                        };
+                        if (tls_probe_start(a->event, &params, on_probe, &a->endpoint_jobs[i],
+                                            &a->endpoint_jobs[i].probe) < 0) {
+                                free(e->error);
+                                e->error = xstrdup("could not start the probe (out of resources)");
+                                e->status = ENDPOINT_CONNECT_FAILED;
+                                continue;
+                        }
+                        a->in_flight++;
+                } else if (a->next_name < o->n_names) {
+                        size_t i = a->next_name++;
+                        a->in_flight++;
+                        /* May answer synchronously (and re-enter the pump). */
+                        dns_resolve_addresses(a->dns, o->names[i].name, on_name, &a->name_jobs[i]);
+                } else
+                        break;
+        }
+        if (a->in_flight == 0 && a->next_name == o->n_names && a->next_endpoint == o->n_endpoints &&
+            !a->finish && !a->done)
+                /* Finish from the loop, so the done callback never runs
+                 * inside audit_start() or a probe's callback. */
+                (void)sd_event_add_defer(a->event, &a->finish, on_finish, a);
+}
+
+void audit_cancel(struct audit *a) {
+        if (a->done || a->cancelled)
+                return;
+        a->cancelled = true;
+        dns_resolver_cancel(a->dns); /* callbacks run now, and only record */
+        for (size_t i = 0; i < a->obs->n_endpoints; i++) {
+                struct endpoint_obs *e = &a->obs->endpoints[i];
+                if (a->endpoint_jobs[i].probe) {
+                        a->endpoint_jobs[i].probe = tls_probe_free(a->endpoint_jobs[i].probe);
+                        a->in_flight--;
+                }
+                if (e->status == ENDPOINT_NOT_RUN && !e->error)
+                        e->error = xasprintf("the audit deadline (%.0fs) was reached first",
+                                             (double)a->platform->deadline_usec / USEC_PER_SEC);
+        }
+        for (size_t i = a->next_name; i < a->obs->n_names; i++)
+                a->obs->names[i].error = xasprintf("not resolved: the audit deadline (%.0fs) was reached first",
+                                                   (double)a->platform->deadline_usec / USEC_PER_SEC);
+        a->next_name = a->obs->n_names;
+        a->next_endpoint = a->obs->n_endpoints;
+        a->in_flight = 0;
+        audit_finish(a);
+}
+
+static int on_deadline(sd_event_source *s, uint64_t usec, void *userdata) {
+        audit_cancel(userdata);
+        return 0;
+}
+
+int audit_start(struct audit *a, audit_done_cb cb, void *userdata) {
+        struct platform_obs *o = a->obs;
+        int r;
+
+        a->cb = cb;
+        a->userdata = userdata;
+        a->started_usec = now_monotonic_usec();
+        o->started = (time_t)(now_realtime_usec() / USEC_PER_SEC);
+
+        r = sd_event_add_time_relative(a->event, &a->deadline, CLOCK_MONOTONIC, a->platform->deadline_usec,
+                                       10 * USEC_PER_MSEC, on_deadline, a);
+        if (r < 0)
+                return r;
+
+        o->names = xcalloc(a->plan->n_names ? a->plan->n_names : 1, sizeof(*o->names));
+        a->name_jobs = xcalloc(a->plan->n_names ? a->plan->n_names : 1, sizeof(*a->name_jobs));
+        for (size_t i = 0; i < a->plan->n_names; i++) {
+                o->names[i] = (struct name_obs){
+                        .service = a->plan->names[i].service,
+                        .name = xstrdup(a->plan->names[i].name),
+                        .status = DNS_STATUS_NOT_RUN,
+                };
+                a->name_jobs[i] = (struct name_job){ .audit = a, .index = i };
+        }
+        o->n_names = a->plan->n_names;
+        audit_pump(a);
+        return 0;
+}
+
+const struct platform *audit_platform(const struct audit *a) {
+        return a->platform;
+}
+const struct plan *audit_plan(const struct audit *a) {
+        return a->plan;
+}
+const struct platform_obs *audit_observations(const struct audit *a) {
+        return a->obs;
+}
+const struct finding_list *audit_findings(const struct audit *a) {
+        return &a->findings;
+}
+bool audit_is_done(const struct audit *a) {
+        return a->done;
+}

@@ -1,1 +1,35 @@
+/* One audit of one platform: derive the plan, resolve every name, handshake
+ * every address, all on the caller's sd-event loop with at most
+ * `concurrency` jobs in flight and the whole run bounded by `deadline`;
+ * then run the checks over what was observed. */
 #pragma once
+
+#include <systemd/sd-event.h>
+
+#include "config.h"
+#include "finding.h"
+#include "observe.h"
+#include "plan.h"
+
+struct audit;
+
+typedef void (*audit_done_cb)(struct audit *a, void *userdata);
+
+/* The platform is borrowed and must outlive the audit. Fails (with
+ * *ret_error) when the plan cannot be derived, the trust anchors cannot be
+ * loaded or the resolver cannot be set up: nothing has been sent then. */
+int audit_new(sd_event *event, const struct platform *p, struct audit **ret, char **ret_error);
+struct audit *audit_free(struct audit *a);
+
+/* Starts probing; cb runs from the loop when every job has ended or the
+ * deadline has cut them short. The findings are ready by then. */
+int audit_start(struct audit *a, audit_done_cb cb, void *userdata);
+
+/* Stops whatever is still in flight, as the deadline would. */
+void audit_cancel(struct audit *a);
+
+const struct platform *audit_platform(const struct audit *a);
+const struct plan *audit_plan(const struct audit *a);
+const struct platform_obs *audit_observations(const struct audit *a);
+const struct finding_list *audit_findings(const struct audit *a);
+bool audit_is_done(const struct audit *a);

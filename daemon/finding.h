@@ -1,1 +1,52 @@
+/* Findings: what checks conclude. Each finding id is defined exactly once,
+ * in the check file that emits it (checks/<family>.c), as a finding_def with
+ * its severity, journal MESSAGE_ID and one-line explanation; the check
+ * registration table (checks/checks.c) makes them one catalog. Ids never
+ * change meaning once released. */
 #pragma once
+
+#include <stdarg.h>
+#include <stddef.h>
+
+enum severity {
+        SEVERITY_INFO,
+        SEVERITY_WARNING,
+        SEVERITY_CRITICAL,
+};
+const char *severity_to_string(enum severity s);
+
+struct finding_def {
+        const char *id;            /* "tls.expiry.critical" */
+        enum severity severity;    /* the usual severity; a check may raise it */
+        const char *message_id;    /* 32 hex digits, journal MESSAGE_ID */
+        const char *summary;       /* one line: what it means */
+};
+
+struct finding {
+        const struct finding_def *def;
+        enum severity severity;
+        char *name;                /* NULL when not about one endpoint */
+        char *address;             /* NULL when not about one endpoint */
+        char *message;
+};
+
+/* A growable list; owns its findings and their strings. */
+struct finding_list {
+        struct finding *items;
+        size_t n;
+        size_t allocated;
+};
+
+/* Appends a finding with the definition's severity. name and address are
+ * copied and may be NULL. */
+void finding_emit(struct finding_list *l, const struct finding_def *def,
+                  const char *name, const char *address, const char *fmt, ...)
+        __attribute__((format(printf, 5, 6)));
+void finding_emit_severity(struct finding_list *l, const struct finding_def *def, enum severity sev,
+                           const char *name, const char *address, const char *fmt, ...)
+        __attribute__((format(printf, 6, 7)));
+
+/* Counts per severity into counts[3] (indexed by enum severity). Returns the
+ * worst severity present, or -1 for an empty list. */
+int finding_list_count(const struct finding_list *l, size_t counts[3]);
+void finding_list_clear(struct finding_list *l);

@@ -1,1 +1,489 @@
-int main(void){return 0;}
+/* certvigil: command line. Parses arguments, loads the config, runs the
+ * requested command; the work itself lives in the modules. */
+#include <ares.h>
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <jansson.h>
+#include <systemd/sd-event.h>
+
+#include "audit.h"
+#include "checks.h"
+#include "config.h"
+#include "plan.h"
+#include "report.h"
+#include "tls.h"
+#include "util.h"
+
+#define DEFAULT_CONFIG SYSCONFDIR "/certvigil/certvigil.yaml"
+
+/* Exit statuses, documented in certvigil(8). */
+enum {
+        EXIT_OK = 0,
+        EXIT_WARNING = 1,
+        EXIT_CRITICAL = 2,
+        EXIT_UNUSABLE = 3,   /* could not audit: usage, config, environment */
+};
+
+struct options {
+        const char *config;
+        const char *values;
+        const char *output;
+        enum report_format format;
+        int color;                 /* -1 auto */
+        struct config_overrides ov;
+};
+
+static void options_done(struct options *o) {
+        strv_free(o->ov.resolvers);
+        strv_free(o->ov.only_platforms);
+}
+
+static void help(FILE *f) {
+        fprintf(f,
+                "Usage: certvigil COMMAND [OPTIONS]\n"
+                "\n"
+                "Audits the wildcard certificate and DNS of self-hosted AI gateway platforms.\n"
+                "\n"
+                "Commands:\n"
+                "  audit          Resolve every expected name, handshake every address, report findings\n"
+                "  plan           Show the names, wildcard and DNS-01 records the settings imply\n"
+                "  list-findings  List every finding id with its severity and meaning\n"
+                "\n"
+                "Options:\n"
+                "  -h --help      Show this help (certvigil COMMAND --help for a command)\n"
+                "     --version  Show the version\n"
+                "\n"
+                "Exit status: 0 no warning or critical finding, 1 warning, 2 critical,\n"
+                "3 could not audit (usage, configuration).\n"
+                "See certvigil(8) and certvigil.yaml(5).\n");
+}
+
+static void help_audit(FILE *f, const char *cmd) {
+        fprintf(f,
+                "Usage: certvigil %s [OPTIONS]\n"
+                "\n"
+                "%s\n"
+                "\n"
+                "Source of the platforms (one of):\n"
+                "  -c --config FILE        certvigil's config (default " DEFAULT_CONFIG ")\n"
+                "     --values FILE        a platform's Helm values file alone, no config needed\n"
+                "\n"
+                "Overrides for every platform:\n"
+                "     --platform NAME      only this platform (repeatable)\n"
+                "     --resolver ADDR[:PORT]  DNS resolver to ask (repeatable; 'system' for resolv.conf)\n"
+                "     --port N             TLS port of the platform's endpoints\n"
+                "     --trust FILE|system  trust anchors (PEM bundle) or the system store\n"
+                "     --timeout DURATION   per query and per connection + handshake (e.g. 10s)\n"
+                "     --deadline DURATION  the whole audit (e.g. 2m)\n"
+                "\n"
+                "Output:\n"
+                "     --format text|json   report format (default text)\n"
+                "  -o --output FILE        write the report to FILE, atomically\n"
+                "     --color / --no-color force colour on or off (default: on a terminal)\n"
+                "  -h --help               show this help\n"
+                "\n"
+                "Exit status: 0 ok, 1 warning, 2 critical, 3 could not audit.\n",
+                cmd,
+                strcmp(cmd, "plan") == 0 ? "Prints the names, wildcard and DNS-01 challenge each platform's settings need."
+                                         : "Audits every platform once and exits with its worst finding.");
+}
+
+enum {
+        ARG_VALUES = 0x100,
+        ARG_PLATFORM,
+        ARG_RESOLVER,
+        ARG_PORT,
+        ARG_TRUST,
+        ARG_TIMEOUT,
+        ARG_DEADLINE,
+        ARG_FORMAT,
+        ARG_COLOR,
+        ARG_NO_COLOR,
+};
+
+/* Returns 0 to go on, 1 when help was shown, or EXIT_UNUSABLE. */
+static int parse_options(int argc, char *argv[], const char *cmd, struct options *o) {
+        static const struct option longopts[] = {
+                { "help", no_argument, NULL, 'h' },
+                { "config", required_argument, NULL, 'c' },
+                { "values", required_argument, NULL, ARG_VALUES },
+                { "platform", required_argument, NULL, ARG_PLATFORM },
+                { "resolver", required_argument, NULL, ARG_RESOLVER },
+                { "port", required_argument, NULL, ARG_PORT },
+                { "trust", required_argument, NULL, ARG_TRUST },
+                { "timeout", required_argument, NULL, ARG_TIMEOUT },
+                { "deadline", required_argument, NULL, ARG_DEADLINE },
+                { "format", required_argument, NULL, ARG_FORMAT },
+                { "output", required_argument, NULL, 'o' },
+                { "color", no_argument, NULL, ARG_COLOR },
+                { "no-color", no_argument, NULL, ARG_NO_COLOR },
+                {},
+        };
+        long long v;
+        int c, r;
+
+        o->color = -1;
+        optind = 1;
+        while ((c = getopt_long(argc, argv, "hc:o:", longopts, NULL)) >= 0) {
+                switch (c) {
+                case 'h':
+                        help_audit(stdout, cmd);
+                        return 1;
+                case 'c':
+                        o->config = optarg;
+                        break;
+                case ARG_VALUES:
+                        o->values = optarg;
+                        break;
+                case ARG_PLATFORM:
+                        strv_push(&o->ov.only_platforms, xstrdup(optarg));
+                        break;
+                case ARG_RESOLVER:
+                        if (strcmp(optarg, "system") != 0)
+                                strv_push(&o->ov.resolvers, xstrdup(optarg));
+                        break;
+                case ARG_PORT:
+                        if (parse_int(optarg, 1, 65535, &v) < 0) {
+                                fprintf(stderr, "certvigil: --port: '%s' is not a port number (1-65535)\n", optarg);
+                                return EXIT_UNUSABLE;
+                        }
+                        o->ov.port = (int)v;
+                        break;
+                case ARG_TRUST:
+                        o->ov.trust = optarg;
+                        break;
+                case ARG_TIMEOUT:
+                case ARG_DEADLINE:
+                        r = parse_duration(optarg, c == ARG_TIMEOUT ? &o->ov.timeout_usec : &o->ov.deadline_usec);
+                        if (r < 0 || (c == ARG_TIMEOUT ? o->ov.timeout_usec : o->ov.deadline_usec) == 0) {
+                                fprintf(stderr, "certvigil: --%s: '%s' is not a duration such as 10s, 2m or 1h\n",
+                                        c == ARG_TIMEOUT ? "timeout" : "deadline", optarg);
+                                return EXIT_UNUSABLE;
+                        }
+                        break;
+                case ARG_FORMAT:
+                        r = report_format_from_string(optarg);
+                        if (r < 0) {
+                                fprintf(stderr, "certvigil: --format: unknown format '%s' (text or json)\n", optarg);
+                                return EXIT_UNUSABLE;
+                        }
+                        o->format = (enum report_format)r;
+                        break;
+                case 'o':
+                        o->output = optarg;
+                        break;
+                case ARG_COLOR:
+                        o->color = 1;
+                        break;
+                case ARG_NO_COLOR:
+                        o->color = 0;
+                        break;
+                default:
+                        fprintf(stderr, "Try 'certvigil %s --help'.\n", cmd);
+                        return EXIT_UNUSABLE;
+                }
+        }
+        if (optind < argc) {
+                fprintf(stderr, "certvigil %s: unexpected argument '%s'\nTry 'certvigil %s --help'.\n", cmd,
+                        argv[optind], cmd);
+                return EXIT_UNUSABLE;
+        }
+        if (o->config && o->values) {
+                fprintf(stderr, "certvigil %s: --config and --values exclude each other\n", cmd);
+                return EXIT_UNUSABLE;
+        }
+        return 0;
+}
+
+static int load_config(const struct options *o, struct config **ret) {
+        _cleanup_free_ char *error = NULL;
+        struct config *c = NULL;
+        int r;
+
+        if (o->values)
+                r = config_from_values(o->values, &c, &error);
+        else
+                r = config_load(o->config ? o->config : DEFAULT_CONFIG, &c, &error);
+        if (r >= 0)
+                r = config_apply_overrides(c, &o->ov, &error);
+        if (r < 0) {
+                fprintf(stderr, "%s\n", error ? error : strerror(-r));
+                config_free(c);
+                return EXIT_UNUSABLE;
+        }
+        *ret = c;
+        return 0;
+}
+
+/* Sends the rendered report to -o FILE (atomically) or stdout. */
+static int emit(const struct options *o, const char *text, size_t len) {
+        if (o->output) {
+                int r = write_file_atomic(o->output, text, len);
+                if (r < 0) {
+                        fprintf(stderr, "certvigil: cannot write %s: %s\n", o->output, strerror(-r));
+                        return EXIT_UNUSABLE;
+                }
+                return 0;
+        }
+        if (fwrite(text, 1, len, stdout) != len || fflush(stdout) != 0) {
+                fprintf(stderr, "certvigil: cannot write the report: %s\n", strerror(errno));
+                return EXIT_UNUSABLE;
+        }
+        return 0;
+}
+
+static bool want_color(const struct options *o) {
+        if (o->color >= 0)
+                return o->color;
+        return !o->output && o->format == REPORT_TEXT && isatty(STDOUT_FILENO) && !getenv("NO_COLOR");
+}
+
+struct run_state {
+        size_t pending;
+        sd_event *event;
+};
+
+static void on_audit_done(struct audit *a, void *userdata) {
+        struct run_state *s = userdata;
+        if (--s->pending == 0)
+                sd_event_exit(s->event, 0);
+}
+
+static int cmd_audit(int argc, char *argv[]) {
+        struct options o = { 0 };
+        struct config *c = NULL;
+        struct audit **audits = NULL;
+        struct report_platform *rps = NULL;
+        sd_event *event = NULL;
+        _cleanup_free_ char *text = NULL;
+        size_t len;
+        int r, ret;
+
+        ret = parse_options(argc, argv, "audit", &o);
+        if (ret != 0) {
+                ret = ret == 1 ? EXIT_OK : ret;
+                goto out;
+        }
+        ret = load_config(&o, &c);
+        if (ret != 0)
+                goto out;
+
+        ret = EXIT_UNUSABLE;
+        r = sd_event_default(&event);
+        if (r < 0) {
+                fprintf(stderr, "certvigil: cannot create the event loop: %s\n", strerror(-r));
+                goto out;
+        }
+        /* Every platform is set up before the first packet leaves, so a bad
+         * trust file or plan stops the audit with nothing sent. */
+        audits = xcalloc(c->n_platforms, sizeof(*audits));
+        for (size_t i = 0; i < c->n_platforms; i++) {
+                _cleanup_free_ char *error = NULL;
+                r = audit_new(event, c->platforms[i], &audits[i], &error);
+                if (r < 0) {
+                        fprintf(stderr, "%s: platform '%s': %s\n", c->path ? c->path : o.values, c->platforms[i]->name,
+                                error ? error : strerror(-r));
+                        goto out;
+                }
+        }
+
+        struct run_state state = { .pending = c->n_platforms, .event = event };
+        uint64_t started = now_monotonic_usec();
+        time_t started_wall = (time_t)(now_realtime_usec() / USEC_PER_SEC);
+        for (size_t i = 0; i < c->n_platforms; i++) {
+                r = audit_start(audits[i], on_audit_done, &state);
+                if (r < 0) {
+                        fprintf(stderr, "certvigil: cannot start the audit of '%s': %s\n", c->platforms[i]->name,
+                                strerror(-r));
+                        goto out;
+                }
+        }
+        r = sd_event_loop(event);
+        if (r < 0) {
+                fprintf(stderr, "certvigil: event loop failed: %s\n", strerror(-r));
+                goto out;
+        }
+
+        rps = xcalloc(c->n_platforms, sizeof(*rps));
+        for (size_t i = 0; i < c->n_platforms; i++)
+                rps[i] = (struct report_platform){
+                        .platform = audit_platform(audits[i]),
+                        .plan = audit_plan(audits[i]),
+                        .obs = audit_observations(audits[i]),
+                        .findings = audit_findings(audits[i]),
+                };
+        struct report rep = {
+                .started = started_wall,
+                .duration_usec = now_monotonic_usec() - started,
+                .now = (time_t)(now_realtime_usec() / USEC_PER_SEC),
+                .platforms = rps,
+                .n_platforms = c->n_platforms,
+        };
+        r = report_render(&rep, o.format, want_color(&o), &text, &len);
+        if (r < 0) {
+                fprintf(stderr, "certvigil: cannot render the report: %s\n", strerror(-r));
+                goto out;
+        }
+        ret = emit(&o, text, len);
+        if (ret != 0)
+                goto out;
+        size_t counts[3];
+        int worst = report_count(&rep, counts);
+        ret = worst == SEVERITY_CRITICAL ? EXIT_CRITICAL : worst == SEVERITY_WARNING ? EXIT_WARNING : EXIT_OK;
+out:
+        for (size_t i = 0; audits && c && i < c->n_platforms; i++)
+                audit_free(audits[i]);
+        free(audits);
+        free(rps);
+        sd_event_unref(event);
+        config_free(c);
+        options_done(&o);
+        return ret;
+}
+
+static int cmd_plan(int argc, char *argv[]) {
+        struct options o = { 0 };
+        struct config *c = NULL;
+        json_t *root = NULL;
+        _cleanup_free_ char *text = NULL;
+        int ret;
+
+        ret = parse_options(argc, argv, "plan", &o);
+        if (ret != 0) {
+                ret = ret == 1 ? EXIT_OK : ret;
+                goto out;
+        }
+        ret = load_config(&o, &c);
+        if (ret != 0)
+                goto out;
+
+        root = json_array();
+        for (size_t i = 0; i < c->n_platforms; i++) {
+                const struct platform *p = c->platforms[i];
+                _cleanup_free_ char *error = NULL;
+                struct plan *plan = NULL;
+                if (plan_derive(p, &plan, &error) < 0) {
+                        fprintf(stderr, "%s: platform '%s': %s\n", c->path ? c->path : o.values, p->name, error);
+                        ret = EXIT_UNUSABLE;
+                        goto out;
+                }
+                json_t *names = json_array();
+                for (size_t j = 0; j < plan->n_names; j++)
+                        json_array_append_new(names, json_pack("{s:s, s:s}", "service",
+                                                               service_to_string(plan->names[j].service), "name",
+                                                               plan->names[j].name));
+                char sep[2] = { p->separator, 0 };
+                json_t *po = json_pack("{s:s, s:s, s:s, s:s, s:o, s:s, s:s}", "name", p->name, "base_domain",
+                                       p->base_domain, "separator", sep, "tls_mode", tls_mode_to_string(p->tls_mode),
+                                       "names", names, "wildcard", plan->wildcard, "challenge_name",
+                                       plan->challenge_name);
+                json_object_set_new(po, "dns01_zone", plan->dns01_zone ? json_string(plan->dns01_zone) : json_null());
+                json_object_set_new(po, "port", json_integer(p->port));
+                json_array_append_new(root, po);
+                plan_free(plan);
+        }
+
+        if (o.format == REPORT_JSON) {
+                json_t *doc = json_pack("{s:i, s:O}", "format", 1, "platforms", root);
+                char *s = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+                json_decref(doc);
+                text = xasprintf("%s\n", s ? s : "{}");
+                free(s);
+        } else {
+                char *buf = NULL;
+                size_t blen = 0;
+                FILE *f = open_memstream(&buf, &blen);
+                if (!f) {
+                        ret = EXIT_UNUSABLE;
+                        goto out;
+                }
+                size_t idx;
+                json_t *po;
+                json_array_foreach(root, idx, po) {
+                        fprintf(f, "Platform %s: %s (separator \"%s\", tls.mode %s, port %lld)\n",
+                                json_string_value(json_object_get(po, "name")),
+                                json_string_value(json_object_get(po, "base_domain")),
+                                json_string_value(json_object_get(po, "separator")),
+                                json_string_value(json_object_get(po, "tls_mode")),
+                                (long long)json_integer_value(json_object_get(po, "port")));
+                        size_t k;
+                        json_t *n;
+                        json_array_foreach(json_object_get(po, "names"), k, n)
+                                fprintf(f, "  %-8s %s\n", json_string_value(json_object_get(n, "service")),
+                                        json_string_value(json_object_get(n, "name")));
+                        fprintf(f, "  certificate must carry  %s\n", json_string_value(json_object_get(po, "wildcard")));
+                        fprintf(f, "  DNS-01 challenge name   %s\n",
+                                json_string_value(json_object_get(po, "challenge_name")));
+                        const char *zone = json_string_value(json_object_get(po, "dns01_zone"));
+                        fprintf(f, "  DNS-01 zone (dnsZone)   %s\n\n", zone ? zone : "(not set)");
+                }
+                fclose(f);
+                text = buf;
+        }
+        ret = emit(&o, text, strlen(text));
+out:
+        json_decref(root);
+        config_free(c);
+        options_done(&o);
+        return ret;
+}
+
+static void print_def(const struct finding_def *def, const struct check *c, void *userdata) {
+        printf("%-26s %-9s %s  %s\n", def->id, severity_to_string(def->severity), def->message_id, def->summary);
+}
+
+static int cmd_list_findings(int argc, char *argv[]) {
+        if (argc > 1 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)) {
+                printf("Usage: certvigil list-findings\n\nLists every finding id: severity, journal MESSAGE_ID, meaning.\n");
+                return EXIT_OK;
+        }
+        if (argc > 1) {
+                fprintf(stderr, "certvigil list-findings: unexpected argument '%s'\n", argv[1]);
+                return EXIT_UNUSABLE;
+        }
+        checks_foreach_def(print_def, NULL);
+        return EXIT_OK;
+}
+
+int main(int argc, char *argv[]) {
+        static const struct {
+                const char *name;
+                int (*fn)(int argc, char *argv[]);
+        } commands[] = {
+                { "audit", cmd_audit },
+                { "plan", cmd_plan },
+                { "list-findings", cmd_list_findings },
+        };
+        int ret = EXIT_UNUSABLE;
+
+        if (argc < 2) {
+                help(stderr);
+                return EXIT_UNUSABLE;
+        }
+        if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "help") == 0) {
+                help(stdout);
+                return EXIT_OK;
+        }
+        if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0) {
+                printf("certvigil %s\n", PACKAGE_VERSION);
+                return EXIT_OK;
+        }
+        for (size_t i = 0; i < ELEMENTSOF(commands); i++) {
+                if (strcmp(argv[1], commands[i].name) != 0)
+                        continue;
+                if (ares_library_init(ARES_LIB_INIT_ALL) != ARES_SUCCESS || tls_global_init() < 0) {
+                        fprintf(stderr, "certvigil: cannot initialise the DNS or TLS library\n");
+                        return EXIT_UNUSABLE;
+                }
+                ret = commands[i].fn(argc - 1, argv + 1);
+                tls_global_done();
+                ares_library_cleanup();
+                return ret;
+        }
+        fprintf(stderr, "certvigil: unknown command '%s'\nTry 'certvigil --help'.\n", argv[1]);
+        return EXIT_UNUSABLE;
+}

@@ -1,1 +1,47 @@
+/* Reporters: they only format what the audit observed and the checks
+ * found. Every format renders into memory, so the caller can write it to
+ * stdout or atomically to a file. */
 #pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <time.h>
+
+#include "config.h"
+#include "finding.h"
+#include "observe.h"
+#include "plan.h"
+
+enum report_format {
+        REPORT_TEXT,
+        REPORT_JSON,
+        _REPORT_FORMAT_MAX,
+};
+int report_format_from_string(const char *s);  /* -EINVAL when unknown */
+
+struct report_platform {
+        const struct platform *platform;
+        const struct plan *plan;
+        const struct platform_obs *obs;
+        const struct finding_list *findings;
+};
+
+struct report {
+        time_t started;
+        uint64_t duration_usec;
+        time_t now;                 /* for days_left */
+        struct report_platform *platforms;
+        size_t n_platforms;
+};
+
+/* Counts findings of every platform; returns the worst severity or -1. */
+int report_count(const struct report *r, size_t counts[3]);
+/* "ok", "warning" or "critical". */
+const char *report_status_string(const struct report *r);
+
+/* Renders into a malloc'ed buffer (*ret, *ret_len). color only matters for
+ * text. Returns 0 or a negative errno. */
+int report_render(const struct report *r, enum report_format f, bool color, char **ret, size_t *ret_len);
+
+int report_text(const struct report *r, bool color, char **ret, size_t *ret_len);
+int report_json(const struct report *r, char **ret, size_t *ret_len);

@@ -1,1 +1,36 @@
+/* The TLS probe: one non-blocking TCP connect and GnuTLS handshake per
+ * endpoint on the sd-event loop, stopping as soon as the server's
+ * certificates are in. It records what was served; checks judge it. */
 #pragma once
+
+#include <systemd/sd-event.h>
+
+#include "observe.h"
+#include "x509.h"
+
+struct tls_probe;
+
+/* Called once when the probe ends, with its socket already closed. obs is
+ * the probe's, filled in: the callee takes it by struct copy and then zeroes
+ * *obs. The callee may free the probe (tls_probe_free) inside the callback. */
+typedef void (*tls_probe_done_cb)(struct tls_probe *p, struct endpoint_obs *obs, void *userdata);
+
+struct tls_probe_params {
+        const char *name;                 /* SNI and obs name */
+        enum service service;
+        const char *address;              /* IPv4 or IPv6 literal */
+        uint16_t port;
+        uint64_t timeout_usec;            /* connect + handshake */
+        const struct x509_trust *trust;   /* borrowed; must outlive the probe */
+};
+
+/* Starts the probe. The callback never runs from inside this call. */
+int tls_probe_start(sd_event *event, const struct tls_probe_params *params,
+                    tls_probe_done_cb cb, void *userdata, struct tls_probe **ret);
+
+/* Stops a probe that is still running without calling its callback. */
+struct tls_probe *tls_probe_free(struct tls_probe *p);
+
+/* One-time process setup and teardown of the TLS library. */
+int tls_global_init(void);
+void tls_global_done(void);

@@ -1,1 +1,28 @@
+/* The one X.509 helper: trust anchors, certificate parsing into cert_obs,
+ * chain verification. Besides the TLS probe, this is the only module that
+ * speaks GnuTLS. */
 #pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "observe.h"
+
+struct x509_trust;
+
+/* spec is "system" (the system store) or a path to a PEM bundle. On error
+ * returns a negative errno and sets *ret_error. */
+int x509_trust_load(const char *spec, struct x509_trust **ret, char **ret_error);
+struct x509_trust *x509_trust_free(struct x509_trust *t);
+
+/* Parses one DER certificate into *ret (zeroed by the caller). Returns 0 or
+ * -EBADMSG with *ret_error set. */
+int x509_cert_parse(const unsigned char *der, size_t len, struct cert_obs *ret, char **ret_error);
+
+/* Verifies the served chain (leaf first) against the trust anchors.
+ * Validity dates are deliberately not considered here: expiry is judged by
+ * the expiry checks against an injected clock. Sets *ret_ok, and
+ * *ret_reason to a malloc'ed reason when not ok. Returns 0 or a negative
+ * errno when verification could not run at all. */
+int x509_chain_verify(const struct x509_trust *t, const struct cert_obs *chain, size_t n,
+                      bool *ret_ok, char **ret_reason);
