@@ -1,1 +1,115 @@
-int main(void){return 0;}
+/* util: durations, integers, escaping, atomic writes. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "util.h"
+
+static void test_duration(void **state) {
+        static const struct {
+                const char *in;
+                int ret;
+                uint64_t usec;
+        } rows[] = {
+                { "10s", 0, 10 * USEC_PER_SEC },  { "500ms", 0, 500 * USEC_PER_MSEC },
+                { "2m", 0, 120 * USEC_PER_SEC },  { "1h", 0, 3600 * USEC_PER_SEC },
+                { "1d", 0, 86400 * USEC_PER_SEC }, { "7", 0, 7 * USEC_PER_SEC },
+                { "0s", 0, 0 },                    { "", -EINVAL, 0 },
+                { "s", -EINVAL, 0 },               { "10 s", -EINVAL, 0 },
+                { "-1s", -EINVAL, 0 },             { "1.5s", -EINVAL, 0 },
+                { "10y", -EINVAL, 0 },             { "99999999999999999999s", -ERANGE, 0 },
+                { "999999999999999d", -ERANGE, 0 },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(rows); i++) {
+                uint64_t v = 4242;
+                int r = parse_duration(rows[i].in, &v);
+                if (r != rows[i].ret)
+                        fail_msg("'%s': expected %d, got %d", rows[i].in, rows[i].ret, r);
+                if (r == 0 && v != rows[i].usec)
+                        fail_msg("'%s': expected %llu usec, got %llu", rows[i].in, (unsigned long long)rows[i].usec,
+                                 (unsigned long long)v);
+                if (r < 0 && v != 4242)
+                        fail_msg("'%s': output written on failure", rows[i].in);
+        }
+}
+
+static void test_int(void **state) {
+        long long v;
+        assert_int_equal(parse_int("443", 1, 65535, &v), 0);
+        assert_int_equal(v, 443);
+        assert_int_equal(parse_int("0", 1, 65535, &v), -ERANGE);
+        assert_int_equal(parse_int("65536", 1, 65535, &v), -ERANGE);
+        assert_int_equal(parse_int("44x", 1, 65535, &v), -EINVAL);
+        assert_int_equal(parse_int(" 44", 1, 65535, &v), -EINVAL);
+        assert_int_equal(parse_int("", 1, 65535, &v), -EINVAL);
+}
+
+static void test_escape(void **state) {
+        char *s = str_escape("a\0b\n\x1b[31m\\", 10);
+        assert_string_equal(s, "a\\x00b\\x0a\\x1b[31m\\\\");
+        free(s);
+        s = str_escape("plain.example.com", 17);
+        assert_string_equal(s, "plain.example.com");
+        free(s);
+}
+
+static void test_rfc3339(void **state) {
+        char buf[RFC3339_MAX];
+        assert_string_equal(format_rfc3339(0, buf), "1970-01-01T00:00:00Z");
+        assert_string_equal(format_rfc3339(1795702927, buf), "2026-11-26T14:22:07Z");
+}
+
+static void test_atomic_write(void **state) {
+        char dir[] = "/tmp/certvigil-test-XXXXXX";
+        assert_non_null(mkdtemp(dir));
+        char *path = xasprintf("%s/report.json", dir);
+        assert_int_equal(write_file_atomic(path, "one\n", 4), 0);
+        assert_int_equal(write_file_atomic(path, "second\n", 7), 0);
+        FILE *f = fopen(path, "r");
+        assert_non_null(f);
+        char buf[32] = { 0 };
+        assert_int_equal(fread(buf, 1, sizeof(buf) - 1, f), 7);
+        fclose(f);
+        assert_string_equal(buf, "second\n");
+        /* No temporary file left behind. */
+        char *cmd = xasprintf("test $(ls -A %s | wc -l) -eq 1", dir);
+        assert_int_equal(system(cmd), 0);
+        /* A directory that does not exist is an error, not a crash. */
+        char *bad = xasprintf("%s/missing/report.json", dir);
+        assert_int_equal(write_file_atomic(bad, "x", 1), -ENOENT);
+        unlink(path);
+        rmdir(dir);
+        free(cmd);
+        free(bad);
+        free(path);
+}
+
+static void test_strv(void **state) {
+        char **v = NULL;
+        assert_int_equal(strv_length(v), 0);
+        strv_push(&v, xstrdup("a"));
+        strv_push(&v, xstrdup("b"));
+        assert_int_equal(strv_length(v), 2);
+        assert_true(strv_contains(v, "b"));
+        assert_false(strv_contains(v, "c"));
+        char **c = strv_copy(v);
+        assert_string_equal(c[1], "b");
+        assert_null(strv_free(v));
+        strv_free(c);
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_duration), cmocka_unit_test(test_int),         cmocka_unit_test(test_escape),
+                cmocka_unit_test(test_rfc3339),  cmocka_unit_test(test_atomic_write), cmocka_unit_test(test_strv),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
