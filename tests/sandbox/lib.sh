@@ -241,24 +241,26 @@ sb_stop() {
 	return 0
 }
 
-# Poll PROBE... until it succeeds, giving up after MS milliseconds or as
-# soon as the server NAME exits (a bind failure kills it at once).
+# Poll PROBE... until it succeeds, giving up after MS milliseconds, as soon
+# as the server NAME exits, or as soon as its log says its address is taken
+# (nginx would otherwise retry bind() for 2.5 s before dying).
 sb__wait_ready() {
-	local name=$1 ms=$2 log=$3 deadline
+	local name=$1 ms=$2 log=$3 deadline why=
 	shift 3
 	deadline=$(($(sb__ms) + ms))
 	while :; do
-		if "$@" >/dev/null 2>&1; then
-			sb__is_running "${SB_PIDS[$name]}" && return 0
+		if "$@" >/dev/null 2>&1 && sb__is_running "${SB_PIDS[$name]}"; then
+			return 0
 		fi
 		if ! sb__is_running "${SB_PIDS[$name]}"; then
-			sb__log "$name exited during start-up"
-			sb__log_tail "$log"
-			sb_stop "$name"
-			return 1
+			why="exited during start-up"
+		elif grep -qsi 'already in use' "$log"; then
+			why="could not bind its address"
+		elif (($(sb__ms) >= deadline)); then
+			why="not ready after $ms ms"
 		fi
-		if (($(sb__ms) >= deadline)); then
-			sb__log "$name not ready after $ms ms"
+		if [[ -n $why ]]; then
+			sb__log "$name $why"
 			sb__log_tail "$log"
 			sb_stop "$name"
 			return 1
@@ -270,6 +272,26 @@ sb__wait_ready() {
 sb__tcp_open() {
 	# A subshell so the fd is closed (and the connection dropped) on return.
 	(exec 3<>"/dev/tcp/$1/$2") 2>/dev/null
+}
+
+# sb__listening NAME PORT ADDR... (IPv4): true once the server NAME itself
+# holds a listening TCP socket on each ADDR:PORT.  A
+# successful connect() alone is not proof: during a port race it may reach
+# whoever else got the port first, while our server is still retrying.
+sb__listening() {
+	local pid=${SB_PIDS[$1]} port=$2 a o1 o2 o3 o4 want=()
+	shift 2
+	for a in "$@"; do
+		IFS=. read -r o1 o2 o3 o4 <<<"$a"
+		# /proc/net/tcp prints the address as a host-order word (x86 here).
+		want+=("$(printf '%02X%02X%02X%02X:%04X' "$o4" "$o3" "$o2" "$o1" "$port")")
+	done
+	find "/proc/$pid/fd" -lname 'socket:*' -printf '%l\n' 2>/dev/null |
+		awk -v want="${want[*]}" '
+			NR == FNR { gsub(/[^0-9]/, ""); mine[$0] = 1; next }
+			FNR > 1 && $4 == "0A" && ($10 in mine) { have[$2] = 1 }
+			END { n = split(want, w, " "); for (i = 1; i <= n; i++) if (!(w[i] in have)) exit 1 }
+		' - /proc/net/tcp
 }
 
 # --- PKI -------------------------------------------------------------------
@@ -452,6 +474,8 @@ sb_knot_start() {
 
 sb__knot_probe() {
 	local out
+	# Without this, a squatter on the port would hold kdig for its 1 s timeout.
+	sb__listening knotd "$SB_DNS_PORT" 127.0.0.1 || return 1
 	out=$(kdig +tcp +timeout=1 +retry=0 +short @127.0.0.1 -p "$SB_DNS_PORT" \
 		"sb-nonce.$SB_ZONE" TXT 2>/dev/null) || return 1
 	[[ $out == "\"$SB__KNOT_NONCE\"" ]]
@@ -563,7 +587,9 @@ sb__nginx_conf() {
 # sb_nginx_add_server NAME ADDRS SERVER_NAME CERT [leaf]: serve CERT (a name
 # from sb_pki: ok2, mixed-old, ...) for SERVER_NAME on the listed addresses
 # (space separated, out of 127.0.0.1 127.0.0.2).  The chain file is used
-# unless "leaf" is given.  Restarts nginx if it is running.
+# unless "leaf" is given.  Restarts nginx if it is running (~40 ms).  nginx
+# prefers an exact server_name to a wildcard one, so an exact name such as
+# api.ok.example.test overrides the base's certificate for that name only.
 sb_nginx_add_server() {
 	local name=$1 addrs=$2 sname=$3 cert=$4 leaf=${5:-} d=$SB_DIR/nginx p=$SB_DIR/pki file
 	mkdir -p "$d/extra.d" || return 1
@@ -586,7 +612,8 @@ sb_nginx_start() {
 }
 
 sb__nginx_probe() {
-	sb__tcp_open 127.0.0.1 "$SB_TLS_PORT" && sb__tcp_open 127.0.0.2 "$SB_TLS_PORT"
+	sb__listening nginx "$SB_TLS_PORT" 127.0.0.1 127.0.0.2 &&
+		sb__tcp_open 127.0.0.1 "$SB_TLS_PORT" && sb__tcp_open 127.0.0.2 "$SB_TLS_PORT"
 }
 
 sb_tarpit_start() {
@@ -595,7 +622,7 @@ sb_tarpit_start() {
 		return 1
 	fi
 	sb__spawn tarpit "$SB_DIR/tarpit.log" "$SB_TARPIT" "$SB_ADDR_TARPIT" "$SB_TLS_PORT" || return 1
-	sb__wait_ready tarpit 5000 "$SB_DIR/tarpit.log" sb__tcp_open "$SB_ADDR_TARPIT" "$SB_TLS_PORT"
+	sb__wait_ready tarpit 5000 "$SB_DIR/tarpit.log" sb__listening tarpit "$SB_TLS_PORT" "$SB_ADDR_TARPIT"
 }
 
 # --- all together ------------------------------------------------------------
@@ -614,8 +641,31 @@ sb_require_tools() {
 	fi
 }
 
+# Starts whatever is not running yet.  Ports are checked free when picked, but
+# a parallel run could take one before our server binds it: then the server
+# dies with "address already in use", and sb_up moves to new ports (only
+# safe before the test has used them, hence here and not in the *_start).
 sb_up() {
-	sb_init && sb_pki && sb_knot_start && sb_nginx_start && sb_tarpit_start
+	local try logs
+	sb_init || return 1
+	if [[ ! -s $SB_DIR/pki/root.pem ]]; then
+		sb_pki || return 1
+	fi
+	logs=("$SB_DIR/knot/knotd.log" "$SB_DIR/nginx/error.log" "$SB_DIR/tarpit.log")
+	for try in 1 2 3; do
+		{ [[ -n ${SB_PIDS[knotd]:-} ]] || sb_knot_start; } &&
+			{ [[ -n ${SB_PIDS[nginx]:-} ]] || sb_nginx_start; } &&
+			{ [[ -n ${SB_PIDS[tarpit]:-} ]] || sb_tarpit_start; } &&
+			return 0
+		sb_stop
+		grep -qsi 'already in use' "${logs[@]}" || return 1
+		((try < 3)) || break
+		sb__log "a port was taken meanwhile; moving to other ports"
+		rm -f "${logs[@]}"
+		SB_DNS_PORT=$(sb__pick_port) || return 1
+		SB_TLS_PORT=$(sb__pick_port "$SB_DNS_PORT") || return 1
+	done
+	return 1
 }
 
 # sb_write_config FILE: a certvigil config pointing at this sandbox.  The
