@@ -45,18 +45,16 @@ SB_ZONE=example.test
 SB_ADDR_REFUSED=127.0.0.3
 SB_ADDR_TARPIT=127.0.0.4
 
-# The bases nginx serves on both 127.0.0.1 and 127.0.0.2, and the
-# certificate that answers for each ("wrong" is the name-mismatch case,
-# "noint" leaves the intermediate out).  mixed is special-cased.
+# The bases nginx serves on both 127.0.0.1 and 127.0.0.2, each with the
+# certificate of the same name ("wrong" carries *.other.example.test, "noint"
+# is served without its intermediate).  mixed is special-cased.
 SB_BASES=(ok soon warn expired future wrong self noint dash)
-declare -A SB__SERVE_CERT=(
-	[ok]=ok [soon]=soon [warn]=warn [expired]=expired [future]=future
-	[wrong]=wrong [self]=self [noint]=noint [dash]=dash
-)
 
-SB_DIR=${SB_DIR:-}
-SB_DNS_PORT=${SB_DNS_PORT:-}
-SB_TLS_PORT=${SB_TLS_PORT:-}
+# Never inherited: a test run from another sandbox's test must not adopt
+# (and later delete) its parent's directory.
+SB_DIR=
+SB_DNS_PORT=
+SB_TLS_PORT=
 declare -A SB_PIDS=()
 SB__OWNER=
 
@@ -109,10 +107,11 @@ sb__pick_port() {
 	read -r eph_lo _ </proc/sys/net/ipv4/ip_local_port_range || eph_lo=32768
 	hi=$((eph_lo - 1))
 	if ((hi - lo < 2000)); then
+		# The ephemeral range was moved down: no safe spot, just spread out.
 		lo=20000 hi=29999
 	fi
 	for ((i = 0; i < 200; i++)); do
-		port=$((lo + SRANDOM % (hi - lo + 1)))
+		port=$((lo + ${SRANDOM:-$((RANDOM << 15 | RANDOM))} % (hi - lo + 1)))
 		((port == avoid)) && continue
 		sb__port_busy "$port" || {
 			printf '%s\n' "$port"
@@ -141,18 +140,22 @@ sb_init() {
 	trap 'sb__on_signal HUP 129' HUP
 }
 
+# sb_cleanup: sb_stop, then remove the scratch directory (unless SB_KEEP=1).
+# After it, sb_up may start a fresh world.
 sb_cleanup() {
 	sb_stop
 	if [[ -n ${SB__SLEEP_FD:-} ]]; then
 		exec {SB__SLEEP_FD}>&-
 		SB__SLEEP_FD=
 	fi
-	if [[ -n ${SB_DIR:-} && -d $SB_DIR ]]; then
+	# Only the shell that made the directory removes it, not a subshell.
+	if [[ -n ${SB_DIR:-} && -d $SB_DIR && ${SB__OWNER:-} == "$BASHPID" ]]; then
 		if [[ ${SB_KEEP:-0} == 1 ]]; then
 			sb__log "kept $SB_DIR"
 		else
 			rm -rf -- "$SB_DIR"
 		fi
+		SB_DIR='' SB__OWNER=''
 	fi
 }
 
@@ -173,17 +176,17 @@ sb__on_signal() {
 # shell is SIGKILLed (no trap runs then); setpriv execs, so $! is the
 # server's own pid and `wait` works on it.
 sb__spawn() {
-	local name=$1 log=$2
+	local name=$1 log=$2 pre=()
 	shift 2
-	local fd=${SB__SLEEP_FD:-}
-	if [[ -n $fd ]] && command -v setpriv >/dev/null 2>&1; then
-		setpriv --pdeathsig TERM -- "$@" </dev/null >>"$log" 2>&1 {fd}>&- &
-	elif [[ -n $fd ]]; then
-		"$@" </dev/null >>"$log" 2>&1 {fd}>&- &
-	elif command -v setpriv >/dev/null 2>&1; then
-		setpriv --pdeathsig TERM -- "$@" </dev/null >>"$log" 2>&1 &
+	if command -v setpriv >/dev/null 2>&1; then
+		pre=(setpriv --pdeathsig TERM --)
+	fi
+	# The sleep FIFO stays ours: a server holding it open is harmless but
+	# shows up as a stray descriptor when debugging.
+	if [[ -n ${SB__SLEEP_FD:-} ]]; then
+		"${pre[@]}" "$@" </dev/null >>"$log" 2>&1 {SB__SLEEP_FD}>&- &
 	else
-		"$@" </dev/null >>"$log" 2>&1 &
+		"${pre[@]}" "$@" </dev/null >>"$log" 2>&1 &
 	fi
 	SB_PIDS[$name]=$!
 }
@@ -192,7 +195,8 @@ sb__spawn() {
 sb__is_running() {
 	local pid=$1 stat rest ppid state
 	[[ -r /proc/$pid/stat ]] || return 1
-	read -r stat </proc/"$pid"/stat 2>/dev/null || return 1
+	# The process may vanish between the test above and the read.
+	read -r stat 2>/dev/null </proc/"$pid"/stat || return 1
 	rest=${stat##*) }
 	state=${rest%% *}
 	rest=${rest#* }
@@ -373,8 +377,8 @@ sb_pki() {
 			--load-ca-certificate "$p/root.pem" --load-ca-privkey "$p/root-key.pem" \
 			--template "$p/inter.tmpl" --outfile "$p/inter.pem" || return 1
 
-	# The leaves are independent: make them two at a time-ish by forking all
-	# and reaping, which halves the wall time on the 2-core machines.
+	# The leaves are independent: making them all at once roughly halves the
+	# wall time on the 2-core machines.
 	local -a specs=(
 		"ok *.ok.example.test -10 80"
 		"ok2 *.ok.example.test -10 80"
@@ -389,11 +393,11 @@ sb_pki() {
 		"mixed *.mixed.example.test -10 80"
 		"mixed-old *.mixed.example.test -85 5"
 	)
-	local spec
+	local spec dns from to self
 	for spec in "${specs[@]}"; do
-		# shellcheck disable=SC2086 # the spec is split on purpose
-		sb__leaf $spec &
-		pids[${spec%% *}]=$!
+		read -r name dns from to self <<<"$spec"
+		sb__leaf "$name" "$dns" "$from" "$to" "$self" &
+		pids[$name]=$!
 	done
 	for name in "${!pids[@]}"; do
 		pid=${pids[$name]}
@@ -417,7 +421,7 @@ sb__knot_conf() {
 sb_knot_start() {
 	local d=$SB_DIR/knot nonce
 	mkdir -p "$d/run" "$d/db" "$d/zones" || return 1
-	nonce=sb-$SRANDOM$SRANDOM
+	nonce=sb-$BASHPID-$(sb__ms)
 	SB__KNOT_NONCE=$nonce
 	# One worker of each kind: start-up time grows with workers, and the
 	# tests never load it.  zonefile-sync -1 keeps sb_knot_set changes out
@@ -572,7 +576,7 @@ sb__nginx_conf() {
 	# a name the sandbox does not serve can never pass by accident.
 	sb__nginx_server "$both" _ "$p/self-chain.pem" "$p/self-key.pem" default
 	for base in "${SB_BASES[@]}"; do
-		cert=${SB__SERVE_CERT[$base]}
+		cert=$base
 		if [[ $base == noint ]]; then
 			sb__nginx_server "$both" "*.$base.$SB_ZONE" "$p/$cert.pem" "$p/$cert-key.pem"
 		else
