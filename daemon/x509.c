@@ -156,10 +156,13 @@ int x509_cert_parse(const unsigned char *der, size_t len, struct cert_obs *c, ch
         san_collect(crt, c);
         c->key = key_describe(crt);
 
-        c->self_issued = gnutls_x509_crt_get_raw_dn(crt, &raw_subject) >= 0 &&
-                         gnutls_x509_crt_get_raw_issuer_dn(crt, &raw_issuer) >= 0 &&
-                         raw_subject.size == raw_issuer.size &&
-                         memcmp(raw_subject.data, raw_issuer.data, raw_subject.size) == 0;
+        raw_subject = raw_issuer = (gnutls_datum_t){ 0 };
+        if (gnutls_x509_crt_get_raw_dn(crt, &raw_subject) >= 0 &&
+            gnutls_x509_crt_get_raw_issuer_dn(crt, &raw_issuer) >= 0)
+                c->self_issued = raw_subject.size == raw_issuer.size &&
+                                 memcmp(raw_subject.data, raw_issuer.data, raw_subject.size) == 0;
+        gnutls_free(raw_subject.data);
+        gnutls_free(raw_issuer.data);
 
         c->der = xmalloc(len);
         memcpy(c->der, der, len);
