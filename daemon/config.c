@@ -925,7 +925,7 @@ static yaml_node_pair_t *find_key(struct yfile *f, yaml_node_t *map, const char 
 }
 
 /* Reads and parses one file; the config is strict, values files lenient. */
-static int yfile_load_path(struct yfile *f, const char *path, bool strict, int *ret_errno, char **error) {
+static int yfile_load_path(struct yfile *f, const char *path, bool strict, int *io_error, char **error) {
         _cleanup_free_ char *text = NULL;
         size_t len;
         int r;
@@ -934,7 +934,7 @@ static int yfile_load_path(struct yfile *f, const char *path, bool strict, int *
         f->strict = strict;
         r = read_file(path, &text, &len);
         if (r < 0) {
-                *ret_errno = r;
+                *io_error = r;   /* tells "cannot read" apart from bad content */
                 return r;
         }
         return yfile_parse(f, text, len, error);
