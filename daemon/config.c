@@ -33,6 +33,9 @@
 #define DEFAULT_TIMEOUT_USEC (10 * USEC_PER_SEC)
 #define DEFAULT_DEADLINE_USEC (120 * USEC_PER_SEC)
 #define DEFAULT_CONCURRENCY 256
+#define DEFAULT_INTERVAL_USEC (3600 * USEC_PER_SEC)
+#define DEFAULT_JITTER_PERCENT 5
+#define DEFAULT_REMIND_USEC (24 * 3600 * USEC_PER_SEC)
 #define DEFAULT_ISSUER "letsencrypt-prod"
 
 static const char *const service_names[_SERVICE_MAX] = {
@@ -518,6 +521,9 @@ static struct platform *platform_new(void) {
         p->timeout_usec = DEFAULT_TIMEOUT_USEC;
         p->deadline_usec = DEFAULT_DEADLINE_USEC;
         p->concurrency = DEFAULT_CONCURRENCY;
+        p->interval_usec = DEFAULT_INTERVAL_USEC;
+        p->jitter_percent = DEFAULT_JITTER_PERCENT;
+        p->remind_usec = DEFAULT_REMIND_USEC;
         return p;
 }
 
@@ -546,6 +552,7 @@ enum kind {
         KIND_RESOLVERS,
         KIND_TRUST,
         KIND_ADDRESSES,
+        KIND_JITTER,
 };
 
 struct key {
@@ -622,7 +629,10 @@ static const struct key mcp_keys[] = {
         { "critical_days", KIND_CRITICAL_DAYS, FIELD(critical_days), NULL }, \
         { "timeout", KIND_DURATION, FIELD(timeout_usec), NULL }, \
         { "deadline", KIND_DURATION, FIELD(deadline_usec), NULL }, \
-        { "concurrency", KIND_CONCURRENCY, FIELD(concurrency), NULL }
+        { "concurrency", KIND_CONCURRENCY, FIELD(concurrency), NULL }, \
+        { "interval", KIND_DURATION, FIELD(interval_usec), NULL }, \
+        { "jitter", KIND_JITTER, 0, NULL }, \
+        { "remind", KIND_DURATION, FIELD(remind_usec), NULL }
 
 /* The root of a Helm values file. */
 static const struct key values_keys[] = {
@@ -763,6 +773,36 @@ static int apply_domain(struct build *b, struct yfile *f, const char *key, yaml_
         return 0;
 }
 
+/* "5%" of the interval, or a duration ("0s" turns jitter off). */
+static int apply_jitter(struct build *b, struct yfile *f, const char *key, yaml_node_t *n) {
+        const char *s = n->type == YAML_SCALAR_NODE && !node_is_null(n) && !scalar_has_nul(n) ? scalar_value(n) : NULL;
+        size_t len = s ? strlen(s) : 0;
+        long long v;
+        uint64_t usec;
+
+        if (s && len > 1 && s[len - 1] == '%') {
+                _cleanup_free_ char *num = xstrndup(s, len - 1);
+                if (parse_int(num, 0, 100, &v) < 0)
+                        return fail_mark(b->error, -EINVAL, f->path, n->start_mark,
+                                         "'%s' must be a percentage between 0%% and 100%%", key);
+                b->p->jitter_percent = (int)v;
+                b->p->jitter_usec = 0;
+                return 0;
+        }
+        if (!s || parse_duration(s, &usec) < 0)
+                return fail_mark(b->error, -EINVAL, f->path, n->start_mark,
+                                 "'%s' must be a percentage of interval such as 5%% or a duration such as 3m", key);
+        b->p->jitter_percent = -1;
+        b->p->jitter_usec = usec;
+        return 0;
+}
+
+uint64_t platform_jitter_usec(const struct platform *p) {
+        if (p->jitter_percent >= 0)
+                return p->interval_usec / 100 * (uint64_t)p->jitter_percent;
+        return p->jitter_usec;
+}
+
 static int apply_value(struct build *b, struct yfile *f, const struct key *k, const char *key,
                        yaml_node_t *n) {
         /* The top-level walk has no platform: only KIND_SKIP keys there. */
@@ -856,6 +896,8 @@ static int apply_value(struct build *b, struct yfile *f, const struct key *k, co
                 return apply_resolvers(b, f, key, n, field);
         case KIND_ADDRESSES:
                 return apply_addresses(b, f, key, n, field);
+        case KIND_JITTER:
+                return apply_jitter(b, f, key, n);
         case KIND_TRUST:
                 r = get_string(f, key, n, &s, b->error);
                 if (r != 0)

@@ -54,7 +54,16 @@ struct platform {
         uint64_t deadline_usec;   /* default 120 s */
         unsigned concurrency;     /* default 256 */
         char **expect_addresses;  /* may be NULL */
+
+        /* The daemon's schedule and alert discipline (certvigil.yaml(5)). */
+        uint64_t interval_usec;   /* between audits, default 1 h; may be sub-second for tests */
+        int jitter_percent;       /* random delay as % of interval (default 5), -1 when jitter_usec */
+        uint64_t jitter_usec;     /* random delay as a duration, when jitter_percent is -1 */
+        uint64_t remind_usec;     /* reminder of an open warning/critical, default 24 h */
 };
+
+/* The jitter of a platform in microseconds, whichever way it was given. */
+uint64_t platform_jitter_usec(const struct platform *p);
 
 struct config {
         char *path;               /* the file it was read from, NULL for --values */

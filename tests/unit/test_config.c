@@ -84,18 +84,23 @@ static char *describe(const struct platform *p) {
         _cleanup_free_ char *resolvers = join(p->resolvers, "system");
         _cleanup_free_ char *expect = join(p->expect_addresses, "-");
         _cleanup_free_ char *values = show_path(p->values_path), *trust = show_path(p->trust);
+        _cleanup_free_ char *jitter = p->jitter_percent >= 0
+                                              ? xasprintf("%d%%", p->jitter_percent)
+                                              : xasprintf("%" PRIu64 "ms", (uint64_t)(p->jitter_usec / USEC_PER_MSEC));
 
         return xasprintf("name=%s values=%s base=%s sep=%c labels=%s,%s,%s,%s,%s mode=%s issuer=%s "
                          "email=%s provider=%s zone=%s secret=%s tunnel=%s mcp=%s port=%u "
                          "resolvers=%s trust=%s warn=%d critical=%d timeout=%" PRIu64 "ms "
-                         "deadline=%" PRIu64 "ms concurrency=%u expect=%s",
+                         "deadline=%" PRIu64 "ms concurrency=%u expect=%s interval=%" PRIu64 "ms jitter=%s "
+                         "remind=%" PRIu64 "ms",
                          p->name, values, opt(p->base_domain), p->separator, p->labels[0], p->labels[1],
                          p->labels[2], p->labels[3], p->labels[4], tls_mode_to_string(p->tls_mode),
                          opt(p->le_issuer), opt(p->le_email), opt(p->dns01_provider), opt(p->dns01_zone),
                          opt(p->wildcard_secret), p->tunnel_enabled ? "yes" : "no", p->mcp_enabled ? "yes" : "no",
                          p->port, resolvers, trust, p->warn_days, p->critical_days,
                          (uint64_t)(p->timeout_usec / USEC_PER_MSEC), (uint64_t)(p->deadline_usec / USEC_PER_MSEC), p->concurrency,
-                         expect);
+                         expect, (uint64_t)(p->interval_usec / USEC_PER_MSEC), jitter,
+                         (uint64_t)(p->remind_usec / USEC_PER_MSEC));
 }
 
 /* Every space-separated "key=value" of expected must appear in actual. */
@@ -116,7 +121,8 @@ static void assert_settings(const char *what, const char *actual, const char *ex
 #define DEFAULT_SETTINGS \
         "sep=. labels=api,console,grafana,auth,mcp mode=letsencrypt issuer=letsencrypt-prod email=- " \
         "provider=- zone=- secret=- tunnel=no mcp=no port=443 resolvers=system trust=system warn=21 " \
-        "critical=7 timeout=10000ms deadline=120000ms concurrency=256 expect=-"
+        "critical=7 timeout=10000ms deadline=120000ms concurrency=256 expect=- interval=3600000ms jitter=5% " \
+        "remind=86400000ms"
 
 /* ------------------------------------------------------------------------ */
 
@@ -131,6 +137,16 @@ static const struct good_case good_cases[] = {
         { CONF,
           "platforms:\n  - name: lab\n    global: { baseDomain: ai-gateway.lab.test }\n",
           { "name=lab values=- base=ai-gateway.lab.test " DEFAULT_SETTINGS } },
+        /* The daemon's schedule: defaults, a platform's own, sub-second for tests. */
+        { CONF,
+          "defaults:\n  interval: 6h\n  jitter: 10%\n  remind: 12h\n"
+          "platforms:\n  - name: a\n    global: { baseDomain: a.test }\n"
+          "  - name: b\n    global: { baseDomain: b.test }\n    interval: 50ms\n    jitter: 0s\n    remind: 1s\n",
+          { "name=a interval=21600000ms jitter=10% remind=43200000ms",
+            "name=b interval=50ms jitter=0ms remind=1000ms" } },
+        { CONF,
+          "platforms:\n  - name: a\n    global: { baseDomain: a.test }\n    jitter: 3m\n",
+          { "name=a interval=3600000ms jitter=180000ms" } },
         /* The config's defaults apply to every platform; a platform's own keys win. */
         { CONF,
           "defaults:\n"
@@ -378,6 +394,15 @@ static const struct bad_case bad_cases[] = {
         { "t.yaml", "defaults:\n  deadline: {}\n", -EINVAL,
           "t.yaml:2:13: 'deadline' must be a duration such as 10s, 2m or 1h" },
         { "t.yaml", "defaults:\n  timeout: 0s\n", -EINVAL, "t.yaml:2:12: 'timeout' must be longer than 0" },
+        { "t.yaml", "defaults:\n  interval: 0s\n", -EINVAL, "t.yaml:2:13: 'interval' must be longer than 0" },
+        { "t.yaml", "defaults:\n  interval: hourly\n", -EINVAL,
+          "t.yaml:2:13: 'interval' must be a duration such as 10s, 2m or 1h" },
+        { "t.yaml", "defaults:\n  remind: -1h\n", -EINVAL,
+          "t.yaml:2:11: 'remind' must be a duration such as 10s, 2m or 1h" },
+        { "t.yaml", "defaults:\n  jitter: 150%\n", -EINVAL,
+          "t.yaml:2:11: 'jitter' must be a percentage between 0% and 100%" },
+        { "t.yaml", "defaults:\n  jitter: [5%]\n", -EINVAL,
+          "t.yaml:2:11: 'jitter' must be a percentage of interval such as 5% or a duration such as 3m" },
         { "t.yaml", "defaults: [port]\n", -EINVAL, "t.yaml:1:11: 'defaults' must be a mapping" },
         { "t.yaml", "defaults: ~\n", -EINVAL, "t.yaml:1:11: 'defaults' must be a mapping" },
         { "t.yaml", "platforms: prod\n", -EINVAL, "t.yaml:1:12: 'platforms' must be a list" },
