@@ -10,15 +10,20 @@
 #include <jansson.h>
 #include <systemd/sd-event.h>
 
+#include "alert.h"
 #include "audit.h"
 #include "checks.h"
 #include "config.h"
+#include "daemon.h"
+#include "journal.h"
 #include "plan.h"
 #include "report.h"
+#include "state.h"
 #include "tls.h"
 #include "util.h"
 
 #define DEFAULT_CONFIG SYSCONFDIR "/certvigil/certvigil.yaml"
+#define DEFAULT_STATE_DIR LOCALSTATEDIR "/lib/certvigil"
 
 /* Exit statuses, documented in certvigil(8). */
 enum {
@@ -34,6 +39,9 @@ struct options {
         const char *output;
         enum report_format format;
         int color;                 /* -1 auto */
+        bool journal;
+        const char *state_dir;
+        int fail_on;               /* the least severity that fails; -1 never */
         struct config_overrides ov;
 };
 
@@ -50,6 +58,7 @@ static void help(FILE *f) {
                 "\n"
                 "Commands:\n"
                 "  audit          Resolve every expected name, handshake every address, report findings\n"
+                "  daemon         Audit every platform every interval and alert through the journal\n"
                 "  plan           Show the names, wildcard and DNS-01 records the settings imply\n"
                 "  list-findings  List every finding id with its severity and meaning\n"
                 "\n"
@@ -81,15 +90,24 @@ static void help_audit(FILE *f, const char *cmd) {
                 "     --deadline DURATION  the whole audit (e.g. 2m)\n"
                 "\n"
                 "Output:\n"
-                "     --format text|json   report format (default text)\n"
+                "     --format FORMAT      text, json, junit, github or prometheus (default text)\n"
                 "  -o --output FILE        write the report to FILE, atomically\n"
                 "     --color / --no-color force colour on or off (default: on a terminal)\n"
+                "     --journal            also write findings to the systemd journal\n"
+                "     --state-dir DIR      remember open findings in DIR/state.json: the journal then\n"
+                "                          gets alerts only (new, changed, resolved, reminders)\n"
+                "     --fail-on warning|critical|never  which severities make the exit status\n"
+                "                          non-zero (default warning)\n"
                 "  -h --help               show this help\n"
                 "\n"
-                "Exit status: 0 ok, 1 warning, 2 critical, 3 could not audit.\n",
+                "Exit status: 0 ok, 1 warning, 2 critical, 3 could not audit; with --state-dir, of\n"
+                "the worst finding still open.\n",
                 cmd,
-                strcmp(cmd, "plan") == 0 ? "Prints the names, wildcard and DNS-01 challenge each platform's settings need."
-                                         : "Audits every platform once and exits with its worst finding.");
+                strcmp(cmd, "plan") == 0     ? "Prints the names, wildcard and DNS-01 challenge each platform's settings need."
+                : strcmp(cmd, "daemon") == 0 ? "Audits each platform every `interval` and writes alerts to the journal; the\n"
+                                               "state lives in --state-dir (default $STATE_DIRECTORY or " DEFAULT_STATE_DIR ").\n"
+                                               "SIGHUP reloads the config, SIGTERM stops. --format and -o do not apply."
+                                             : "Audits every platform once and exits with its worst finding.");
 }
 
 enum {
@@ -103,6 +121,9 @@ enum {
         ARG_FORMAT,
         ARG_COLOR,
         ARG_NO_COLOR,
+        ARG_JOURNAL,
+        ARG_STATE_DIR,
+        ARG_FAIL_ON,
 };
 
 /* Returns 0 to go on, 1 when help was shown, or EXIT_UNUSABLE. */
@@ -121,12 +142,16 @@ static int parse_options(int argc, char *argv[], const char *cmd, struct options
                 { "output", required_argument, NULL, 'o' },
                 { "color", no_argument, NULL, ARG_COLOR },
                 { "no-color", no_argument, NULL, ARG_NO_COLOR },
+                { "journal", no_argument, NULL, ARG_JOURNAL },
+                { "state-dir", required_argument, NULL, ARG_STATE_DIR },
+                { "fail-on", required_argument, NULL, ARG_FAIL_ON },
                 {},
         };
         long long v;
         int c, r;
 
         o->color = -1;
+        o->fail_on = SEVERITY_WARNING;
         optind = 1;
         while ((c = getopt_long(argc, argv, "hc:o:", longopts, NULL)) >= 0) {
                 switch (c) {
@@ -168,7 +193,8 @@ static int parse_options(int argc, char *argv[], const char *cmd, struct options
                 case ARG_FORMAT:
                         r = report_format_from_string(optarg);
                         if (r < 0) {
-                                fprintf(stderr, "certvigil: --format: unknown format '%s' (text or json)\n", optarg);
+                                fprintf(stderr, "certvigil: --format: unknown format '%s' (text, json, junit, github or prometheus)\n",
+                                optarg);
                                 return EXIT_UNUSABLE;
                         }
                         o->format = (enum report_format)r;
@@ -181,6 +207,27 @@ static int parse_options(int argc, char *argv[], const char *cmd, struct options
                         break;
                 case ARG_NO_COLOR:
                         o->color = 0;
+                        break;
+                case ARG_JOURNAL:
+                        o->journal = true;
+                        break;
+                case ARG_STATE_DIR:
+                        if (!*optarg) {
+                                fprintf(stderr, "certvigil: --state-dir: empty path\n");
+                                return EXIT_UNUSABLE;
+                        }
+                        o->state_dir = optarg;
+                        break;
+                case ARG_FAIL_ON:
+                        if (strcmp(optarg, "never") == 0)
+                                o->fail_on = -1;
+                        else if (strcmp(optarg, "warning") == 0 || strcmp(optarg, "critical") == 0)
+                                o->fail_on = severity_from_string(optarg);
+                        else {
+                                fprintf(stderr, "certvigil: --fail-on: '%s' is not warning, critical or never\n",
+                                        optarg);
+                                return EXIT_UNUSABLE;
+                        }
                         break;
                 default:
                         fprintf(stderr, "Try 'certvigil %s --help'.\n", cmd);
@@ -204,15 +251,9 @@ static int load_config(const struct options *o, struct config **ret) {
         struct config *c = NULL;
         int r;
 
-        if (o->values)
-                r = config_from_values(o->values, &c, &error);
-        else
-                r = config_load(o->config ? o->config : DEFAULT_CONFIG, &c, &error);
-        if (r >= 0)
-                r = config_apply_overrides(c, &o->ov, &error);
+        r = daemon_load_config(o->config ? o->config : DEFAULT_CONFIG, o->values, &o->ov, &c, &error);
         if (r < 0) {
                 fprintf(stderr, "%s\n", error ? error : strerror(-r));
-                config_free(c);
                 return EXIT_UNUSABLE;
         }
         *ret = c;
@@ -251,6 +292,72 @@ static void on_audit_done(struct audit *a, void *userdata) {
         struct run_state *s = userdata;
         if (--s->pending == 0)
                 sd_event_exit(s->event, 0);
+}
+
+/* Exit status of the worst severity under --fail-on. */
+static int exit_status(int worst, int fail_on) {
+        if (fail_on < 0 || worst < fail_on)
+                return EXIT_OK;
+        return worst == SEVERITY_CRITICAL ? EXIT_CRITICAL : worst == SEVERITY_WARNING ? EXIT_WARNING : EXIT_OK;
+}
+
+/* GitHub Actions shows this Markdown on the run's summary page. The file is
+ * the runner's and others append to it too, so append, never replace. */
+static void github_summary(const struct report *rep) {
+        const char *path = getenv("GITHUB_STEP_SUMMARY");
+        _cleanup_free_ char *md = NULL;
+        size_t len;
+        FILE *f;
+
+        if (!path || !*path || report_github_summary(rep, &md, &len) < 0)
+                return;
+        f = fopen(path, "ae");
+        if (!f || fwrite(md, 1, len, f) != len || fclose(f) != 0)
+                fprintf(stderr, "certvigil: cannot append the job summary to %s: %s\n", path, strerror(errno));
+}
+
+/* --journal and --state-dir: the oneshot's share of what the daemon does
+ * after every audit. Returns the worst severity still open (with state) or
+ * found (without). */
+static int settle(const struct options *o, const struct report *rep) {
+        _cleanup_free_ char *path = NULL;
+        struct state *state = o->state_dir ? daemon_state_open(o->state_dir, &path) : NULL;
+        struct journal *journal = o->journal ? journal_new() : NULL;
+        time_t now = (time_t)(now_realtime_usec() / USEC_PER_SEC);
+        int worst = -1;
+
+        for (size_t i = 0; i < rep->n_platforms; i++) {
+                const struct report_platform *rp = &rep->platforms[i];
+                struct alert_list alerts = { 0 };
+                size_t counts[3] = { 0 };
+                int w;
+
+                if (state) {
+                        struct state_platform *sp = state_platform(state, rp->platform->name);
+                        alert_compute(sp, rp->findings, rp->obs, now, rp->platform->remind_usec, &alerts);
+                        state_platform_record_certs(sp, rp->obs, now);
+                        sp->last_audit = rp->obs->started;
+                        for (size_t j = 0; j < sp->n_findings; j++)
+                                counts[sp->findings[j].severity]++;
+                        w = state_platform_worst(sp);
+                } else
+                        w = finding_list_count(rp->findings, counts);
+                if (w > worst)
+                        worst = w;
+                if (journal)
+                        journal_send_audit(journal, rp->platform->name, rp->findings, rp->obs, state ? &alerts : NULL,
+                                           counts, now);
+                alert_list_clear(&alerts);
+        }
+        if (state) {
+                int r = state_save(state, path);
+                if (r < 0)
+                        fprintf(stderr, "certvigil: cannot write %s: %s (alerts may repeat next time)\n", path,
+                                strerror(-r));
+        }
+        journal_free(journal);
+        state_free(state);
+        return worst;
 }
 
 static int cmd_audit(int argc, char *argv[]) {
@@ -331,9 +438,13 @@ static int cmd_audit(int argc, char *argv[]) {
         ret = emit(&o, text, len);
         if (ret != 0)
                 goto out;
+        if (o.format == REPORT_GITHUB)
+                github_summary(&rep);
         size_t counts[3];
         int worst = report_count(&rep, counts);
-        ret = worst == SEVERITY_CRITICAL ? EXIT_CRITICAL : worst == SEVERITY_WARNING ? EXIT_WARNING : EXIT_OK;
+        if (o.state_dir || o.journal)
+                worst = settle(&o, &rep);
+        ret = exit_status(worst, o.fail_on);
 out:
         for (size_t i = 0; audits && c && i < c->n_platforms; i++)
                 audit_free(audits[i]);
@@ -432,13 +543,67 @@ out:
         return ret;
 }
 
+static int cmd_daemon(int argc, char *argv[]) {
+        struct options o = { 0 };
+        struct config *c = NULL;
+        struct daemon *d = NULL;
+        int r, ret;
+
+        ret = parse_options(argc, argv, "daemon", &o);
+        if (ret != 0) {
+                ret = ret == 1 ? EXIT_OK : ret;
+                goto out;
+        }
+        if (o.output || o.format != REPORT_TEXT) {
+                fprintf(stderr, "certvigil daemon: reports go to the journal; --format and --output are for audit\n");
+                ret = EXIT_UNUSABLE;
+                goto out;
+        }
+        ret = load_config(&o, &c);
+        if (ret != 0)
+                goto out;
+        struct daemon_options dopts = {
+                .config_path = o.values ? NULL : o.config ? o.config : DEFAULT_CONFIG,
+                .values_path = o.values,
+                .ov = &o.ov,
+                /* systemd's StateDirectory= says where, unless told. */
+                .state_dir = o.state_dir      ? o.state_dir
+                             : getenv("STATE_DIRECTORY") && *getenv("STATE_DIRECTORY") && !strchr(getenv("STATE_DIRECTORY"), ':')
+                                 ? getenv("STATE_DIRECTORY")
+                                 : DEFAULT_STATE_DIR,
+        };
+        r = daemon_new(&dopts, c, &d);
+        if (r < 0) {
+                fprintf(stderr, "certvigil: cannot set up the daemon: %s\n", strerror(-r));
+                config_free(c);
+                ret = EXIT_UNUSABLE;
+                goto out;
+        }
+        r = daemon_run(d);
+        if (r < 0) {
+                fprintf(stderr, "certvigil: event loop failed: %s\n", strerror(-r));
+                ret = EXIT_UNUSABLE;
+        }
+out:
+        daemon_free(d);
+        options_done(&o);
+        return ret;
+}
+
 static void print_def(const struct finding_def *def, const struct check *c, void *userdata) {
         printf("%-26s %-9s %s  %s\n", def->id, severity_to_string(def->severity), def->message_id, def->summary);
 }
 
 static int cmd_list_findings(int argc, char *argv[]) {
         if (argc > 1 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)) {
-                printf("Usage: certvigil list-findings\n\nLists every finding id: severity, journal MESSAGE_ID, meaning.\n");
+                printf("Usage: certvigil list-findings [--journal]\n\nLists every finding id: severity, journal MESSAGE_ID, meaning.\n"
+                       "With --journal, also the MESSAGE_IDs of entries that are not findings (audit.summary).\n");
+                return EXIT_OK;
+        }
+        if (argc == 2 && strcmp(argv[1], "--journal") == 0) {
+                checks_foreach_def(print_def, NULL);
+                printf("%-26s %-9s %s  %s\n", "audit.summary", "info", JOURNAL_SUMMARY_MESSAGE_ID,
+                       "the summary of one audit (not a finding)");
                 return EXIT_OK;
         }
         if (argc > 1) {
@@ -455,6 +620,7 @@ int main(int argc, char *argv[]) {
                 int (*fn)(int argc, char *argv[]);
         } commands[] = {
                 { "audit", cmd_audit },
+                { "daemon", cmd_daemon },
                 { "plan", cmd_plan },
                 { "list-findings", cmd_list_findings },
         };

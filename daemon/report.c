@@ -2,11 +2,15 @@
 #include <errno.h>
 #include <string.h>
 
+#include "checks.h"
 #include "report.h"
 
 static const char *const format_names[_REPORT_FORMAT_MAX] = {
         [REPORT_TEXT] = "text",
         [REPORT_JSON] = "json",
+        [REPORT_JUNIT] = "junit",
+        [REPORT_GITHUB] = "github",
+        [REPORT_PROMETHEUS] = "prometheus",
 };
 
 int report_format_from_string(const char *s) {
@@ -42,7 +46,22 @@ int report_render(const struct report *r, enum report_format f, bool color, char
                 return report_text(r, color, ret, ret_len);
         case REPORT_JSON:
                 return report_json(r, ret, ret_len);
+        case REPORT_JUNIT:
+                return report_junit(r, ret, ret_len);
+        case REPORT_GITHUB:
+                return report_github(r, ret, ret_len);
+        case REPORT_PROMETHEUS:
+                return report_prometheus(r, ret, ret_len);
         default:
                 return -EINVAL;
         }
+}
+
+const struct check *report_check_of(const struct finding *f) {
+        size_t n;
+        const struct check *const *all = checks_all(&n);
+        for (size_t i = 0; i < n; i++)
+                if (f->def >= all[i]->findings && f->def < all[i]->findings + all[i]->n_findings)
+                        return all[i];
+        return NULL;
 }

@@ -12,9 +12,14 @@
 #include "observe.h"
 #include "plan.h"
 
+struct check;
+
 enum report_format {
         REPORT_TEXT,
         REPORT_JSON,
+        REPORT_JUNIT,
+        REPORT_GITHUB,
+        REPORT_PROMETHEUS,
         _REPORT_FORMAT_MAX,
 };
 int report_format_from_string(const char *s);  /* -EINVAL when unknown */
@@ -45,3 +50,15 @@ int report_render(const struct report *r, enum report_format f, bool color, char
 
 int report_text(const struct report *r, bool color, char **ret, size_t *ret_len);
 int report_json(const struct report *r, char **ret, size_t *ret_len);
+/* JUnit XML: one testsuite per platform, one testcase per check and endpoint. */
+int report_junit(const struct report *r, char **ret, size_t *ret_len);
+/* GitHub Actions workflow commands (::error, ::warning, ::notice). */
+int report_github(const struct report *r, char **ret, size_t *ret_len);
+/* The Markdown job summary for $GITHUB_STEP_SUMMARY. */
+int report_github_summary(const struct report *r, char **ret, size_t *ret_len);
+/* Prometheus text exposition format (node_exporter textfile collector). */
+int report_prometheus(const struct report *r, char **ret, size_t *ret_len);
+
+/* The check that owns a finding's definition, or NULL for the engine's own
+ * (check.error, finding.resolved). */
+const struct check *report_check_of(const struct finding *f);

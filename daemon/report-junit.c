@@ -1,0 +1,208 @@
+/* JUnit XML for CI (GitLab, Jenkins): one testsuite per platform, one
+ * testcase per check and endpoint (an endpoint is a name and an address,
+ * or a name that did not resolve). Warning and critical findings make the
+ * testcase fail with their messages; info findings go to system-out. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "checks.h"
+#include "report.h"
+#include "util.h"
+
+static void xml_escaped(FILE *f, const char *s) {
+        for (; s && *s; s++) {
+                switch (*s) {
+                case '&':
+                        fputs("&amp;", f);
+                        break;
+                case '<':
+                        fputs("&lt;", f);
+                        break;
+                case '>':
+                        fputs("&gt;", f);
+                        break;
+                case '"':
+                        fputs("&quot;", f);
+                        break;
+                case '\'':
+                        fputs("&apos;", f);
+                        break;
+                default:
+                        /* XML 1.0 allows no other control characters. */
+                        if ((unsigned char)*s < 0x20 && *s != '\n' && *s != '\t')
+                                fprintf(f, "\\x%02x", (unsigned char)*s);
+                        else
+                                fputc(*s, f);
+                }
+        }
+}
+
+struct target {
+        const char *name;          /* NULL: the platform as a whole */
+        const char *address;       /* NULL: the name did not resolve */
+};
+
+/* Which target a finding belongs to: its endpoint, else the first target of
+ * its name, else the platform. */
+static size_t target_of(const struct finding *fd, const struct target *t, size_t n) {
+        size_t by_name = n;
+        for (size_t i = 0; i + 1 < n; i++) {
+                if (!streq_ptr(t[i].name, fd->name))
+                        continue;
+                if (streq_ptr(t[i].address, fd->address))
+                        return i;
+                if (by_name == n && !fd->address)
+                        by_name = i;
+        }
+        return by_name < n ? by_name : n - 1;
+}
+
+static void testcase(FILE *f, const char *platform, const char *check, const struct target *t,
+                     const struct finding_list *fl, const bool *mine) {
+        size_t failures = 0, infos = 0;
+        int worst = -1;
+        const struct finding *first = NULL;
+
+        for (size_t i = 0; i < fl->n; i++) {
+                if (!mine[i])
+                        continue;
+                if (fl->items[i].severity == SEVERITY_INFO) {
+                        infos++;
+                        continue;
+                }
+                failures++;
+                if ((int)fl->items[i].severity > worst) {
+                        worst = (int)fl->items[i].severity;
+                        first = &fl->items[i];
+                }
+        }
+        fputs("    <testcase classname=\"", f);
+        xml_escaped(f, platform);
+        fputc('.', f);
+        xml_escaped(f, check);
+        fputs("\" name=\"", f);
+        if (t->name) {
+                xml_escaped(f, t->name);
+                fputc(' ', f);
+                xml_escaped(f, t->address ? t->address : "(not resolved)");
+        } else
+                fputs("(platform)", f);
+        fputs("\" time=\"0\"", f);
+        if (!failures && !infos) {
+                fputs("/>\n", f);
+                return;
+        }
+        fputs(">\n", f);
+        if (failures) {
+                fputs("      <failure type=\"", f);
+                xml_escaped(f, first->def->id);
+                fputs("\" message=\"", f);
+                xml_escaped(f, first->message);
+                fputs("\">", f);
+                for (size_t i = 0; i < fl->n; i++)
+                        if (mine[i] && fl->items[i].severity != SEVERITY_INFO) {
+                                fprintf(f, "%s %s: ", severity_to_string(fl->items[i].severity), fl->items[i].def->id);
+                                xml_escaped(f, fl->items[i].message);
+                                fputc('\n', f);
+                        }
+                fputs("</failure>\n", f);
+        }
+        if (infos) {
+                fputs("      <system-out>", f);
+                for (size_t i = 0; i < fl->n; i++)
+                        if (mine[i] && fl->items[i].severity == SEVERITY_INFO) {
+                                fprintf(f, "info %s: ", fl->items[i].def->id);
+                                xml_escaped(f, fl->items[i].message);
+                                fputc('\n', f);
+                        }
+                fputs("</system-out>\n", f);
+        }
+        fputs("    </testcase>\n", f);
+}
+
+static void testsuite(FILE *f, const struct report_platform *rp, time_t started) {
+        const struct platform_obs *o = rp->obs;
+        const struct finding_list *fl = rp->findings;
+        size_t n_checks, n = 0, tests = 0, failures = 0;
+        const struct check *const *checks = checks_all(&n_checks);
+        struct target *t = xcalloc(o->n_endpoints + o->n_names + 1, sizeof(*t));
+        size_t *where = xcalloc(fl->n + 1, sizeof(*where));
+        bool *mine = xcalloc(fl->n + 1, sizeof(*mine));
+        char when[RFC3339_MAX];
+
+        for (size_t i = 0; i < o->n_names; i++) {
+                bool any = false;
+                for (size_t j = 0; j < o->n_endpoints; j++)
+                        if (strcmp(o->endpoints[j].name, o->names[i].name) == 0) {
+                                t[n++] = (struct target){ o->endpoints[j].name, o->endpoints[j].address };
+                                any = true;
+                        }
+                if (!any)
+                        t[n++] = (struct target){ o->names[i].name, NULL };
+        }
+        t[n++] = (struct target){ NULL, NULL };
+        for (size_t i = 0; i < fl->n; i++)
+                where[i] = target_of(&fl->items[i], t, n);
+
+        /* Count first: the testsuite element carries the totals. */
+        for (size_t c = 0; c <= n_checks; c++)
+                for (size_t k = 0; k < n; k++) {
+                        bool any = false, failed = false;
+                        for (size_t i = 0; i < fl->n; i++) {
+                                const struct check *owner = report_check_of(&fl->items[i]);
+                                if (where[i] != k || owner != (c < n_checks ? checks[c] : NULL))
+                                        continue;
+                                any = true;
+                                failed |= fl->items[i].severity != SEVERITY_INFO;
+                        }
+                        /* The platform-wide case and the engine's own only
+                         * exist when they have something to say. */
+                        if (c < n_checks && k + 1 < n)
+                                tests++;
+                        else if (any)
+                                tests++;
+                        failures += failed;
+                }
+
+        fputs("  <testsuite name=\"", f);
+        xml_escaped(f, rp->platform->name);
+        fprintf(f, "\" tests=\"%zu\" failures=\"%zu\" errors=\"0\" skipped=\"0\" time=\"%.3f\" timestamp=\"%s\">\n",
+                tests, failures, (double)o->duration_usec / USEC_PER_SEC, format_rfc3339(started, when));
+        for (size_t c = 0; c <= n_checks; c++)
+                for (size_t k = 0; k < n; k++) {
+                        const struct check *ch = c < n_checks ? checks[c] : NULL;
+                        bool any = false;
+                        for (size_t i = 0; i < fl->n; i++) {
+                                mine[i] = where[i] == k && report_check_of(&fl->items[i]) == ch;
+                                any |= mine[i];
+                        }
+                        if ((c < n_checks && k + 1 < n) || any)
+                                testcase(f, rp->platform->name, ch ? ch->name : "certvigil", &t[k], fl, mine);
+                }
+        fputs("  </testsuite>\n", f);
+        free(t);
+        free(where);
+        free(mine);
+}
+
+int report_junit(const struct report *r, char **ret, size_t *ret_len) {
+        char *buf = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&buf, &len);
+
+        if (!f)
+                return -errno;
+        fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"certvigil\" time=\"%.3f\">\n",
+                (double)r->duration_usec / USEC_PER_SEC);
+        for (size_t i = 0; i < r->n_platforms; i++)
+                testsuite(f, &r->platforms[i], r->started);
+        fputs("</testsuites>\n", f);
+        if (fclose(f) != 0) {
+                free(buf);
+                return -ENOMEM;
+        }
+        *ret = buf;
+        *ret_len = len;
+        return 0;
+}

@@ -1,0 +1,323 @@
+/* state.json: load, save, and the small bookkeeping on it. The format is
+ * versioned ("format": 1); a file we cannot read is reported and replaced,
+ * never fatal: losing it costs at most one round of repeated alerts. */
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "checks.h"
+#include "state.h"
+#include "util.h"
+
+#define STATE_FORMAT 1
+
+struct state *state_new(void) {
+        return xcalloc(1, sizeof(struct state));
+}
+
+void state_finding_done(struct state_finding *f) {
+        free(f->id);
+        free(f->name);
+        free(f->address);
+        free(f->message);
+        *f = (struct state_finding){ 0 };
+}
+
+void state_finding_copy(struct state_finding *dst, const struct state_finding *src) {
+        *dst = *src;
+        dst->id = xstrdup(src->id);
+        dst->name = xstrdup(src->name);
+        dst->address = xstrdup(src->address);
+        dst->message = xstrdup(src->message);
+}
+
+static void state_cert_done(struct state_cert *c) {
+        free(c->name);
+        free(c->address);
+        free(c->sha256);
+        free(c->subject);
+        free(c->issuer);
+        *c = (struct state_cert){ 0 };
+}
+
+static void state_platform_done(struct state_platform *sp) {
+        for (size_t i = 0; i < sp->n_findings; i++)
+                state_finding_done(&sp->findings[i]);
+        for (size_t i = 0; i < sp->n_certs; i++)
+                state_cert_done(&sp->certs[i]);
+        free(sp->findings);
+        free(sp->certs);
+        free(sp->name);
+        *sp = (struct state_platform){ 0 };
+}
+
+struct state *state_free(struct state *s) {
+        if (!s)
+                return NULL;
+        for (size_t i = 0; i < s->n_platforms; i++)
+                state_platform_done(&s->platforms[i]);
+        free(s->platforms);
+        free(s);
+        return NULL;
+}
+
+struct state_platform *state_platform(struct state *s, const char *name) {
+        for (size_t i = 0; i < s->n_platforms; i++)
+                if (strcmp(s->platforms[i].name, name) == 0)
+                        return &s->platforms[i];
+        s->platforms = xrealloc(s->platforms, (s->n_platforms + 1) * sizeof(*s->platforms));
+        s->platforms[s->n_platforms] = (struct state_platform){ .name = xstrdup(name) };
+        return &s->platforms[s->n_platforms++];
+}
+
+int severity_from_string(const char *s) {
+        static const enum severity all[] = { SEVERITY_INFO, SEVERITY_WARNING, SEVERITY_CRITICAL };
+        for (size_t i = 0; s && i < ELEMENTSOF(all); i++)
+                if (strcmp(s, severity_to_string(all[i])) == 0)
+                        return (int)all[i];
+        return -EINVAL;
+}
+
+int state_platform_worst(const struct state_platform *sp) {
+        int worst = -1;
+        for (size_t i = 0; sp && i < sp->n_findings; i++)
+                if ((int)sp->findings[i].severity > worst)
+                        worst = (int)sp->findings[i].severity;
+        return worst;
+}
+
+const struct state_cert *state_platform_cert(const struct state_platform *sp, const char *name, const char *address) {
+        for (size_t i = 0; i < sp->n_certs; i++)
+                if (streq_ptr(sp->certs[i].name, name) && streq_ptr(sp->certs[i].address, address))
+                        return &sp->certs[i];
+        return NULL;
+}
+
+void state_platform_record_certs(struct state_platform *sp, const struct platform_obs *obs, time_t now) {
+        for (size_t i = 0; i < obs->n_endpoints; i++) {
+                const struct endpoint_obs *e = &obs->endpoints[i];
+                struct state_cert *c = (struct state_cert *)state_platform_cert(sp, e->name, e->address);
+                if (e->status != ENDPOINT_OK || e->n_chain == 0)
+                        continue;
+                if (!c) {
+                        sp->certs = xrealloc(sp->certs, (sp->n_certs + 1) * sizeof(*sp->certs));
+                        c = &sp->certs[sp->n_certs++];
+                } else
+                        state_cert_done(c);
+                *c = (struct state_cert){
+                        .name = xstrdup(e->name),
+                        .address = xstrdup(e->address),
+                        .port = e->port,
+                        .sha256 = xstrdup(e->chain[0].sha256),
+                        .subject = xstrdup(e->chain[0].subject),
+                        .issuer = xstrdup(e->chain[0].issuer),
+                        .not_after = e->chain[0].not_after,
+                        .seen = now,
+                };
+        }
+}
+
+/* ---- saving ------------------------------------------------------------ */
+
+static void set_opt(json_t *o, const char *key, const char *value) {
+        if (value)
+                json_object_set_new(o, key, json_string(value));
+}
+
+int state_save(const struct state *s, const char *path) {
+        json_t *platforms = json_array();
+        for (size_t i = 0; i < s->n_platforms; i++) {
+                const struct state_platform *sp = &s->platforms[i];
+                json_t *findings = json_array(), *certs = json_array();
+                for (size_t j = 0; j < sp->n_findings; j++) {
+                        const struct state_finding *f = &sp->findings[j];
+                        json_t *o = json_pack("{s:s, s:s}", "id", f->id, "severity", severity_to_string(f->severity));
+                        set_opt(o, "name", f->name);
+                        set_opt(o, "address", f->address);
+                        set_opt(o, "message", f->message);
+                        json_object_set_new(o, "first_seen", json_integer((json_int_t)f->first_seen));
+                        json_object_set_new(o, "last_alerted", json_integer((json_int_t)f->last_alerted));
+                        json_array_append_new(findings, o);
+                }
+                for (size_t j = 0; j < sp->n_certs; j++) {
+                        const struct state_cert *c = &sp->certs[j];
+                        json_t *o = json_pack("{s:s, s:s, s:i}", "name", c->name, "address", c->address, "port",
+                                              (json_int_t)c->port);
+                        set_opt(o, "sha256", c->sha256);
+                        set_opt(o, "subject", c->subject);
+                        set_opt(o, "issuer", c->issuer);
+                        json_object_set_new(o, "not_after", json_integer((json_int_t)c->not_after));
+                        json_object_set_new(o, "seen", json_integer((json_int_t)c->seen));
+                        json_array_append_new(certs, o);
+                }
+                json_array_append_new(platforms, json_pack("{s:s, s:I, s:o, s:o}", "name", sp->name, "last_audit",
+                                                           (json_int_t)sp->last_audit, "findings", findings,
+                                                           "certificates", certs));
+        }
+        json_t *root = json_pack("{s:i, s:o}", "format", STATE_FORMAT, "platforms", platforms);
+        if (!root)
+                return -ENOMEM;
+        char *text = json_dumps(root, JSON_INDENT(1) | JSON_PRESERVE_ORDER);
+        json_decref(root);
+        if (!text)
+                return -ENOMEM;
+        size_t len = strlen(text);
+        text = xrealloc(text, len + 2);
+        text[len++] = '\n';
+        int r = write_file_atomic(path, text, len);
+        free(text);
+        return r;
+}
+
+/* ---- loading ----------------------------------------------------------- */
+
+static int get_str(json_t *o, const char *key, bool required, char **ret) {
+        json_t *v = json_object_get(o, key);
+        if (!v) {
+                if (required)
+                        return -EINVAL;
+                *ret = NULL;
+                return 0;
+        }
+        if (!json_is_string(v) || strlen(json_string_value(v)) != json_string_length(v))
+                return -EINVAL;
+        *ret = xstrdup(json_string_value(v));
+        return 0;
+}
+
+static int get_time(json_t *o, const char *key, time_t *ret) {
+        json_t *v = json_object_get(o, key);
+        if (!json_is_integer(v) || json_integer_value(v) < 0)
+                return -EINVAL;
+        *ret = (time_t)json_integer_value(v);
+        return 0;
+}
+
+static int load_finding(json_t *o, struct state_finding *f) {
+        _cleanup_free_ char *sev = NULL;
+        int r;
+
+        if (!json_is_object(o))
+                return -EINVAL;
+        if ((r = get_str(o, "id", true, &f->id)) < 0 || (r = get_str(o, "severity", true, &sev)) < 0 ||
+            (r = get_str(o, "name", false, &f->name)) < 0 || (r = get_str(o, "address", false, &f->address)) < 0 ||
+            (r = get_str(o, "message", false, &f->message)) < 0 || (r = get_time(o, "first_seen", &f->first_seen)) < 0 ||
+            (r = get_time(o, "last_alerted", &f->last_alerted)) < 0)
+                return r;
+        r = severity_from_string(sev);
+        if (r < 0)
+                return r;
+        f->severity = (enum severity)r;
+        if (!f->message)
+                f->message = xstrdup("");
+        return 0;
+}
+
+static int load_cert(json_t *o, struct state_cert *c) {
+        json_t *port = json_object_get(o, "port");
+        int r;
+
+        if (!json_is_object(o) || !json_is_integer(port) || json_integer_value(port) < 0 ||
+            json_integer_value(port) > 65535)
+                return -EINVAL;
+        c->port = (uint16_t)json_integer_value(port);
+        if ((r = get_str(o, "name", true, &c->name)) < 0 || (r = get_str(o, "address", true, &c->address)) < 0 ||
+            (r = get_str(o, "sha256", false, &c->sha256)) < 0 || (r = get_str(o, "subject", false, &c->subject)) < 0 ||
+            (r = get_str(o, "issuer", false, &c->issuer)) < 0 || (r = get_time(o, "not_after", &c->not_after)) < 0 ||
+            (r = get_time(o, "seen", &c->seen)) < 0)
+                return r;
+        return 0;
+}
+
+static int load_platform(json_t *o, struct state *s, const char **ret_why) {
+        json_t *findings = json_object_get(o, "findings"), *certs = json_object_get(o, "certificates"), *v;
+        _cleanup_free_ char *name = NULL;
+        struct state_platform *sp;
+        size_t i;
+
+        if (!json_is_object(o) || get_str(o, "name", true, &name) < 0) {
+                *ret_why = "a platform without a name";
+                return -EINVAL;
+        }
+        if (!json_is_array(findings) || !json_is_array(certs)) {
+                *ret_why = "a platform without its findings or certificates list";
+                return -EINVAL;
+        }
+        sp = state_platform(s, name);
+        if (get_time(o, "last_audit", &sp->last_audit) < 0) {
+                *ret_why = "a platform without last_audit";
+                return -EINVAL;
+        }
+        json_array_foreach(findings, i, v) {
+                struct state_finding f = { 0 };
+                if (load_finding(v, &f) < 0) {
+                        state_finding_done(&f);
+                        *ret_why = "a finding with a missing or mistyped field";
+                        return -EINVAL;
+                }
+                /* An id this build does not know cannot be alerted or
+                 * resolved with a catalogued MESSAGE_ID: forget it. */
+                if (!checks_find_def(f.id)) {
+                        state_finding_done(&f);
+                        continue;
+                }
+                sp->findings = xrealloc(sp->findings, (sp->n_findings + 1) * sizeof(*sp->findings));
+                sp->findings[sp->n_findings++] = f;
+        }
+        json_array_foreach(certs, i, v) {
+                struct state_cert c = { 0 };
+                if (load_cert(v, &c) < 0) {
+                        state_cert_done(&c);
+                        *ret_why = "a certificate with a missing or mistyped field";
+                        return -EINVAL;
+                }
+                sp->certs = xrealloc(sp->certs, (sp->n_certs + 1) * sizeof(*sp->certs));
+                sp->certs[sp->n_certs++] = c;
+        }
+        return 0;
+}
+
+int state_load(const char *path, struct state **ret, char **ret_error) {
+        json_error_t err;
+        json_t *root = NULL, *platforms, *v;
+        struct state *s = NULL;
+        const char *why = NULL;
+        size_t i;
+        int r;
+
+        root = json_load_file(path, JSON_REJECT_DUPLICATES, &err);
+        if (!root) {
+                if (err.position == 0 && access(path, F_OK) < 0 && errno == ENOENT)
+                        return -ENOENT;
+                *ret_error = xasprintf("%s:%d:%d: %s", path, err.line, err.column, err.text);
+                return -EINVAL;
+        }
+        platforms = json_object_get(root, "platforms");
+        if (!json_is_integer(json_object_get(root, "format")) ||
+            json_integer_value(json_object_get(root, "format")) != STATE_FORMAT) {
+                why = "not a certvigil state file of format 1";
+                r = -EINVAL;
+                goto out;
+        }
+        if (!json_is_array(platforms)) {
+                why = "no platforms list";
+                r = -EINVAL;
+                goto out;
+        }
+        s = state_new();
+        json_array_foreach(platforms, i, v) {
+                r = load_platform(v, s, &why);
+                if (r < 0)
+                        goto out;
+        }
+        *ret = TAKE_PTR(s);
+        r = 0;
+out:
+        if (r < 0 && why)
+                *ret_error = xasprintf("%s: %s", path, why);
+        state_free(s);
+        json_decref(root);
+        return r;
+}
