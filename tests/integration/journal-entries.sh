@@ -1,0 +1,136 @@
+#!/bin/bash
+#
+# journal-entries.sh: `certvigil audit --journal` against the sandbox, read
+# back from a private systemd-journald: one entry per finding with MESSAGE,
+# MESSAGE_ID (the catalog's), PRIORITY, SYSLOG_IDENTIFIER and the
+# CERTVIGIL_* fields that apply, equal to what --format json reports; one
+# summary entry per platform audit; and, with no journal socket, one line on
+# stderr and an unchanged report and exit status.
+
+set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=../sandbox/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../sandbox/lib.sh"
+# shellcheck source-path=SCRIPTDIR source=../sandbox/journald.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../sandbox/journald.sh"
+
+sb_require_tools jq || exit 77
+jd_enter "$@"
+
+failures=0
+pass() { printf 'PASS: %s\n' "$*"; }
+fail() {
+	printf 'FAIL: %s\n' "$*"
+	failures=$((failures + 1))
+}
+expect() {
+	local what=$1
+	shift
+	if "$@" >/dev/null; then pass "$what"; else fail "$what"; fi
+}
+
+jd_nosocket
+sb_up
+cfg=$SB_DIR/certvigil.yaml
+sb_write_config "$cfg" <<EOF
+  - name: mixed
+    global: { baseDomain: mixed.example.test }
+  - name: warn
+    global: { baseDomain: warn.example.test }
+  - name: gone
+    global: { baseDomain: gone.example.test }
+  - name: wrong
+    global: { baseDomain: wrong.example.test }
+  - name: refused
+    global: { baseDomain: refused.example.test }
+EOF
+summary_id=$("$SB_CERTVIGIL" list-findings --journal | awk '$1 == "audit.summary" { print $3 }')
+ids_json=$("$SB_CERTVIGIL" list-findings | jq -Rn '[inputs | split(" ") | map(select(. != ""))
+	| {key: .[0], value: .[2]}] | from_entries')
+
+# --- no journal socket ---------------------------------------------------------
+rc=0
+"$SB_CERTVIGIL" audit --config "$cfg" --journal --format json >"$SB_DIR/nosock.json" 2>"$SB_DIR/nosock.err" || rc=$?
+expect "without a journal socket the exit status is still 2 (critical)" test "$rc" = 2
+expect "without a journal socket the report is still complete JSON" \
+	jq -e '.platforms | length == 5' "$SB_DIR/nosock.json"
+n=$(grep -c 'no journal socket at /run/systemd/journal/socket' "$SB_DIR/nosock.err" || true)
+expect "without a journal socket certvigil says so exactly once on stderr (said $n times)" test "$n" = 1
+
+# --- with journald -------------------------------------------------------------
+jd_start
+rc=0
+"$SB_CERTVIGIL" audit --config "$cfg" --journal --format json -o "$SB_DIR/report.json" 2>"$SB_DIR/audit.err" || rc=$?
+expect "audit --journal exits 2 (critical)" test "$rc" = 2
+expect "audit --journal writes nothing on stderr with a journal" test ! -s "$SB_DIR/audit.err"
+
+nfindings=$(jq '[.platforms[].findings[]] | length' "$SB_DIR/report.json")
+jd_wait_count "$((nfindings + 5))" || true
+jd_entries >"$SB_DIR/entries.json"
+nentries=$(jq -s --arg s "$summary_id" '[.[] | select(.MESSAGE_ID != $s)] | length' "$SB_DIR/entries.json")
+expect "one journal entry per finding ($nfindings findings, $nentries entries)" test "$nfindings" = "$nentries"
+expect "the sandbox produced findings of 5 kinds" \
+	test "$(jq '[.platforms[].findings[].id] | unique | length' "$SB_DIR/report.json")" -ge 5
+
+# Every finding of the JSON report has exactly one entry carrying the same
+# facts; the certificate fields come from the endpoint the finding is about.
+while IFS= read -r f; do
+	desc=$(jq -r '"\(.platform) \(.id) \(.name // "-") \(.address // "-")"' <<<"$f")
+	if jq -se --argjson f "$f" --argjson ids "$ids_json" '
+		[.[] | select(.CERTVIGIL_PLATFORM == $f.platform and .CERTVIGIL_FINDING == $f.id
+			and .CERTVIGIL_NAME == $f.name and .CERTVIGIL_ADDRESS == $f.address)] as $m
+		| ($m | length) == 1 and ($m[0] | (
+			.MESSAGE == "\($f.platform): \($f.id): \($f.message)"
+			and .MESSAGE_ID == $ids[$f.id]
+			and .PRIORITY == ({"critical": "2", "warning": "4", "info": "6"}[$f.severity])
+			and .SYSLOG_IDENTIFIER == "certvigil"
+			and .CERTVIGIL_SEVERITY == $f.severity
+			and (if $f.cert then
+				.CERTVIGIL_NOT_AFTER == $f.cert.not_after and .CERTVIGIL_SHA256 == $f.cert.sha256
+				and .CERTVIGIL_ISSUER == $f.cert.issuer and .CERTVIGIL_PORT == ($f.port | tostring)
+				and (((.CERTVIGIL_DAYS_LEFT | tonumber) - $f.cert.days_left) | fabs) <= 0.1
+			else
+				.CERTVIGIL_NOT_AFTER == null and .CERTVIGIL_SHA256 == null and .CERTVIGIL_ISSUER == null
+				and (if $f.address then .CERTVIGIL_PORT == ($f.port | tostring) else .CERTVIGIL_PORT == null end)
+			end)))' "$SB_DIR/entries.json" >/dev/null; then
+		pass "journal entry for $desc"
+	else
+		fail "journal entry for $desc"
+		jq -c --argjson f "$f" 'select(.CERTVIGIL_FINDING == $f.id and .CERTVIGIL_NAME == $f.name)
+			| with_entries(select(.key | test("^(MESSAGE|PRIORITY|CERTVIGIL_.*)$")))' "$SB_DIR/entries.json" |
+			sed 's/^/    got: /'
+		printf '    want: %s\n' "$f"
+	fi
+done < <(jq -c '.platforms[] as $p | $p.findings[] | . as $f
+	| ([$p.endpoints[] | select(.name == $f.name and .address == $f.address)][0]) as $e
+	| {platform: $p.name, id, severity, name, address, message, port: $e.port, cert: $e.certificate}' \
+	"$SB_DIR/report.json")
+
+# One summary per platform audit, with the report's counts.
+while IFS= read -r p; do
+	name=$(jq -r .name <<<"$p")
+	expect "summary entry for platform $name with its counts" jq -se --argjson p "$p" --arg s "$summary_id" '
+		[.[] | select(.MESSAGE_ID == $s and .CERTVIGIL_PLATFORM == $p.name)] as $m
+		| ($m | length) == 1 and ($m[0] | .PRIORITY == "6"
+			and .CERTVIGIL_CRITICAL == ($p.c | tostring) and .CERTVIGIL_WARNING == ($p.w | tostring)
+			and .CERTVIGIL_INFO == ($p.i | tostring) and (.CERTVIGIL_DURATION_MS | test("^[0-9]+$"))
+			and (.MESSAGE | startswith("\($p.name): audit ")))' "$SB_DIR/entries.json"
+done < <(jq -c '.platforms[] | {name, c: ([.findings[] | select(.severity == "critical")] | length),
+	w: ([.findings[] | select(.severity == "warning")] | length),
+	i: ([.findings[] | select(.severity == "info")] | length)}' "$SB_DIR/report.json")
+
+# The kinds of entry this test is about really are there (a test that
+# cannot fail is a defect: an empty journal must not pass).
+for want in "mixed tls.expiry.critical" "warn tls.expiry.warning" "gone dns.resolve.failed" \
+	"wrong tls.san.mismatch" "refused tls.connect.failed"; do
+	read -r p id <<<"$want"
+	expect "an entry $id for platform $p" jq -se --arg p "$p" --arg id "$id" \
+		'any(.[]; .CERTVIGIL_PLATFORM == $p and .CERTVIGIL_FINDING == $id)' "$SB_DIR/entries.json"
+done
+expect "journalctl -p warning lists the warnings and criticals, not the summaries" \
+	test "$(journalctl -D "$JD_DIR" -o json -p warning SYSLOG_IDENTIFIER=certvigil | wc -l)" = "$nfindings"
+
+sb_cleanup
+if ((failures)); then
+	echo "$failures check(s) failed"
+	exit 1
+fi
