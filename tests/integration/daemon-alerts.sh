@@ -1,0 +1,219 @@
+#!/bin/bash
+#
+# daemon-alerts.sh: the alert discipline of `certvigil daemon` and of the
+# oneshot audit with --state-dir, read back from a private journald.  A
+# finding is alerted when it appears, not again while it persists (also
+# across restarts and kill -9), is resolved (finding.resolved) when the
+# sandbox is fixed, is reminded every `remind`; a corrupt or truncated
+# state.json is logged and rebuilt.
+
+set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=../sandbox/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../sandbox/lib.sh"
+# shellcheck source-path=SCRIPTDIR source=../sandbox/journald.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../sandbox/journald.sh"
+
+NOTIFY_LISTEN=$SB_BUILDDIR/tests/tools/notify-listen
+sb_require_tools jq || exit 77
+[[ -x $NOTIFY_LISTEN ]] || { echo "SKIP: $NOTIFY_LISTEN not built"; exit 77; }
+jd_enter "$@"
+
+failures=0
+pass() { printf 'PASS: %s\n' "$*"; }
+fail() {
+	printf 'FAIL: %s\n' "$*"
+	failures=$((failures + 1))
+}
+expect() {
+	local what=$1
+	shift
+	if "$@" >/dev/null; then pass "$what"; else fail "$what"; fi
+}
+
+jd_nosocket
+sb_up
+jd_start
+notify=$SB_DIR/notify.sock
+log=$SB_DIR/notify.log
+sb__spawn notify "$log" "$NOTIFY_LISTEN" "$notify"
+sb__wait_ready notify 2000 "$log" test -S "$notify"
+state=$SB_DIR/state
+RESOLVED_ID=128dd13f9f794368be0e63ac15863394
+
+cfg=$SB_DIR/certvigil.yaml
+write_cfg() {
+	sb_write_config "$cfg" <<EOF
+  - name: mixed
+    global: { baseDomain: mixed.example.test }
+    interval: 100ms
+    jitter: 0s
+    remind: ${1:-24h}
+EOF
+}
+write_cfg
+
+wait_audits() {
+	local n=$1 deadline
+	deadline=$(($(sb__ms) + 10000))
+	until grep -qE "STATUS=.* $n audits? done" "$log"; do
+		(($(sb__ms) < deadline)) || {
+			sb__log "no STATUS with $n audits done"
+			return 1
+		}
+		sb__sleep 0.01
+	done
+}
+
+# daemon_start: runs the daemon; its pid is in $dpid.
+daemon_start() {
+	: >"$log"
+	NOTIFY_SOCKET=$notify sb__spawn daemon "$SB_DIR/daemon.err" \
+		"$SB_CERTVIGIL" daemon --config "$cfg" --state-dir "$state"
+	dpid=$(sb_pid daemon)
+}
+daemon_stop() {
+	local sig=${1:-TERM} rc=0
+	kill -"$sig" "$dpid"
+	# (bash would report "Killed" for kill -9)
+	{ wait "$dpid" || rc=$?; } 2>/dev/null
+	unset 'SB_PIDS[daemon]'
+	return "$rc"
+}
+# run_daemon N: start, N audits, SIGTERM.  Alerts of that run: alerts_of.
+run_daemon() {
+	: >"$SB_DIR/daemon.err"
+	daemon_start
+	wait_audits "$1" || true
+	daemon_stop TERM || fail "daemon exit status $? after SIGTERM"
+	jd_wait_count "$1" _PID="$dpid" MESSAGE_ID=33c69ec63b3645e7ab40f64eaf7764f7 || true
+}
+# alerts_of PID [JQ FILTER]: the alert entries (not summaries) of one run.
+alerts_of() {
+	jd_entries _PID="$1" | jq -c "select(.CERTVIGIL_ALERT != null) ${2:+| select($2)}"
+}
+count() {
+	alerts_of "$@" | wc -l
+}
+
+# --- 1. appear: four criticals (127.0.0.2 serves the old certificate) ---------------
+run_daemon 4
+p1=$dpid
+expect "run 1: 4 alerts" test "$(count "$p1")" = 4
+expect "run 1: all 4 are new tls.expiry.critical on 127.0.0.2" test "$(count "$p1" \
+	'.CERTVIGIL_ALERT == "new" and .CERTVIGIL_FINDING == "tls.expiry.critical" and .CERTVIGIL_ADDRESS == "127.0.0.2" and .PRIORITY == "2"')" = 4
+expect "run 1: only the first summary counts alerts" test "$(jd_entries _PID="$p1" MESSAGE_ID=33c69ec63b3645e7ab40f64eaf7764f7 |
+	jq -r .CERTVIGIL_ALERTS | tr '\n' ' ')" = "4 0 0 0 "
+expect "run 1: the state says no state yet" grep -q "no state in $state/state.json yet" "$SB_DIR/daemon.err"
+expect "state.json: 4 open findings with first_seen and last_alerted" jq -e '
+	.format == 1 and (.platforms[0].findings | length == 4
+		and all(.[]; .first_seen > 0 and .last_alerted >= .first_seen and .severity == "critical"))' "$state/state.json"
+expect "state.json: the last certificate of all 8 endpoints" jq -e '
+	.platforms[0].certificates | length == 8 and all(.[]; (.sha256 | test("^[0-9a-f]{64}$")) and .not_after > 0)' \
+	"$state/state.json"
+first_seen=$(jq '.platforms[0].findings[0].first_seen' "$state/state.json")
+
+# --- 2. persist across a restart ---------------------------------------------------
+run_daemon 4
+expect "run 2 (restart): no alerts for the same findings" test "$(count "$dpid")" = 0
+expect "run 2: first_seen kept" test "$(jq '.platforms[0].findings[0].first_seen' "$state/state.json")" = "$first_seen"
+
+# --- 3. fixed: 127.0.0.2 now serves the good certificate for api ------------------
+sb_nginx_add_server fix 127.0.0.2 api.mixed.example.test mixed
+run_daemon 3
+p3=$dpid
+expect "run 3 (api fixed): exactly 1 alert" test "$(count "$p3")" = 1
+expect "run 3: it is finding.resolved naming tls.expiry.critical on api/127.0.0.2" test "$(count "$p3" '
+	.MESSAGE_ID == "'$RESOLVED_ID'" and .CERTVIGIL_FINDING == "finding.resolved" and .PRIORITY == "6"
+	and .CERTVIGIL_RESOLVED == "tls.expiry.critical" and .CERTVIGIL_NAME == "api.mixed.example.test"
+	and .CERTVIGIL_ADDRESS == "127.0.0.2" and .CERTVIGIL_ALERT == "resolved"
+	and (.MESSAGE | test("resolved tls.expiry.critical on api.mixed.example.test at 127.0.0.2"))')" = 1
+expect "state.json: 3 open findings, the new certificate of api/127.0.0.2 recorded" jq -e '
+	.platforms[0] | (.findings | length == 3)
+	and ([.certificates[] | select(.name == "api.mixed.example.test") | .sha256] | unique | length == 1)' \
+	"$state/state.json"
+
+# --- 4. kill -9 at any moment, then restart: no alert storm ------------------------
+killed=()
+for delay in 0.01 0.05 0.12 0.2 0.33; do
+	daemon_start
+	sb__sleep "$delay"
+	daemon_stop KILL || true
+	killed+=("$dpid")
+done
+run_daemon 4
+n=$(count "$dpid")
+for pid in "${killed[@]}"; do
+	n=$((n + $(count "$pid")))
+done
+expect "kill -9 (5 times) and restart: no alerts at all ($n)" test "$n" = 0
+expect "state.json is whole after kill -9" jq -e '.platforms[0].findings | length == 3' "$state/state.json"
+
+# --- 5. a new problem appears while running, persists, and is fixed live ---------
+# auth.mixed gets a third address where nothing listens.
+for a in 127.0.0.1 127.0.0.2 127.0.0.3; do
+	sb_knot_set auth.mixed.example.test A "$a"
+done
+: >"$SB_DIR/daemon.err"
+daemon_start
+wait_audits 4 || true
+expect "appears: tls.connect.failed on auth/127.0.0.3, once, in 4 audits" test "$(count "$dpid" '
+	.CERTVIGIL_ALERT == "new" and .CERTVIGIL_FINDING == "tls.connect.failed" and .CERTVIGIL_ADDRESS == "127.0.0.3"
+	and .CERTVIGIL_PORT != null')" = 1
+expect "appears: nothing else alerted" test "$(count "$dpid")" = 1
+sb_knot_unset auth.mixed.example.test A 127.0.0.3
+n=$(grep -oE '[0-9]+ audits? done' "$log" | tail -1 | grep -oE '^[0-9]+')
+wait_audits $((n + 3)) || true
+expect "fixed live: finding.resolved for tls.connect.failed (the name no longer has the address)" \
+	test "$(count "$dpid" '.CERTVIGIL_RESOLVED == "tls.connect.failed" and .CERTVIGIL_ADDRESS == "127.0.0.3"')" = 1
+expect "fixed live: 2 alerts in all" test "$(count "$dpid")" = 2
+daemon_stop TERM || fail "daemon exit status after SIGTERM"
+
+# --- 6. remind ----------------------------------------------------------------------
+write_cfg 1s
+: >"$SB_DIR/daemon.err"
+daemon_start
+sb__sleep 1.6
+daemon_stop TERM || true
+r=$(alerts_of "$dpid" '.CERTVIGIL_ALERT == "reminder"' | jq -s '[.[] | "\(.CERTVIGIL_NAME)"] | unique | length')
+expect "remind 1s: reminders for 3 distinct findings ($r)" test "$r" = 3
+expect "remind 1s: nothing but reminders" test "$(count "$dpid" '.CERTVIGIL_ALERT != "reminder"')" = 0
+expect "remind: MESSAGE says since when" test "$(count "$dpid" '.MESSAGE | test("still open since 20")')" -ge 3
+write_cfg
+
+# --- 7. corrupt and truncated state ------------------------------------------------
+printf '{ "format": 1, "platforms": [ {"name": ' >"$state/state.json"
+run_daemon 3
+expect "truncated state: logged with its position" \
+	grep -qE "$state/state.json:1:[0-9]+: .*starting with an empty state" "$SB_DIR/daemon.err"
+expect "truncated state: rebuilt, the 3 open findings alerted once more" test "$(count "$dpid" '.CERTVIGIL_ALERT == "new"')" = 3
+expect "truncated state: state.json is valid again" jq -e '.platforms[0].findings | length == 3' "$state/state.json"
+printf '\x00\xff garbage' >"$state/state.json"
+run_daemon 3
+expect "corrupt state: logged" grep -q "starting with an empty state" "$SB_DIR/daemon.err"
+expect "corrupt state: 3 alerts once more, then quiet" test "$(count "$dpid")" = 3
+printf '{"format": 1, "platforms": [{"name": "mixed", "findings": 3}]}' >"$state/state.json"
+run_daemon 3
+expect "wrong types in state: logged and rebuilt" grep -q "$state/state.json: .*starting with an empty state" "$SB_DIR/daemon.err"
+expect "wrong types in state: the daemon kept auditing (3 alerts)" test "$(count "$dpid")" = 3
+
+# --- 8. the oneshot shares the discipline ------------------------------------------
+o=$SB_DIR/oneshot
+for run in 1 2; do
+	rc=0
+	"$SB_CERTVIGIL" audit --config "$cfg" --journal --state-dir "$o" --format json -o "$SB_DIR/o$run.json" \
+		2>/dev/null &
+	opid=$!
+	wait "$opid" || rc=$?
+	jd_wait_count 1 _PID="$opid" MESSAGE_ID=33c69ec63b3645e7ab40f64eaf7764f7 || true
+	expect "oneshot run $run: exit status 2 (critical open)" test "$rc" = 2
+	expect "oneshot run $run: $((run == 1 ? 3 : 0)) alerts" test "$(count "$opid")" = $((run == 1 ? 3 : 0))
+done
+rc=0
+"$SB_CERTVIGIL" audit --config "$cfg" --state-dir "$o" --fail-on never >/dev/null 2>&1 || rc=$?
+expect "oneshot --fail-on never: exit 0" test "$rc" = 0
+
+sb_cleanup
+if ((failures)); then
+	echo "$failures check(s) failed"
+	exit 1
+fi
