@@ -1,0 +1,78 @@
+#!/bin/bash
+#
+# units-verify.sh: the systemd units in contrib/ as `make` generates them
+# (with the binary's path pointing at this build, so the ExecStart check
+# has something to find) pass `systemd-analyze verify`, and the two
+# services rate 2.0 or lower (lower is better) in
+# `systemd-analyze security --offline=yes`.
+#
+# Both run offline here: this machine has no systemd as PID 1, and neither
+# command needs one.  What does not work offline: `verify --root=DIR`
+# (it then wants the whole unit tree, sysinit.target and all, inside DIR).
+
+set -euo pipefail
+top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
+top_builddir=${top_builddir:-$top_srcdir}
+MAX_EXPOSURE=2.0
+
+command -v systemd-analyze >/dev/null || { echo "SKIP: no systemd-analyze"; exit 77; }
+failures=0
+pass() { printf 'PASS: %s\n' "$*"; }
+fail() {
+	printf 'FAIL: %s\n' "$*"
+	failures=$((failures + 1))
+}
+
+dir=$(mktemp -d "${TMPDIR:-/tmp}/certvigil-units.XXXXXX")
+trap 'rm -rf -- "$dir"' EXIT
+for u in certvigil.service certvigil-audit.service; do
+	sed -e "s|@bindir@|$top_builddir|g" -e 's|@sysconfdir@|/etc|g' -e 's|@localstatedir@|/var|g' \
+		"$top_srcdir/contrib/$u.in" >"$dir/$u"
+done
+cp "$top_srcdir/contrib/certvigil-audit.timer" "$top_srcdir/contrib/certvigil-alert@.service" "$dir/"
+# A template is verified through an instance.
+cp "$dir/certvigil-alert@.service" "$dir/certvigil-alert@certvigil-audit.service.service"
+
+cd "$dir"
+for u in certvigil.service certvigil-audit.service certvigil-audit.timer \
+	certvigil-alert@certvigil-audit.service.service; do
+	if out=$(systemd-analyze verify --man=no "./$u" 2>&1) && [[ -z $out ]]; then
+		pass "systemd-analyze verify $u"
+	else
+		fail "systemd-analyze verify $u: $out"
+	fi
+done
+grep -qx 'Type=notify' certvigil.service && grep -q '^ExecReload=' certvigil.service &&
+	grep -q '^WatchdogSec=' certvigil.service && grep -qx 'DynamicUser=yes' certvigil.service &&
+	grep -qx 'StateDirectory=certvigil' certvigil.service &&
+	pass "certvigil.service: Type=notify, ExecReload, WatchdogSec, DynamicUser, StateDirectory" ||
+	fail "certvigil.service lacks one of Type=notify, ExecReload, WatchdogSec, DynamicUser, StateDirectory"
+grep -qx 'Persistent=true' certvigil-audit.timer && grep -q '^RandomizedDelaySec=' certvigil-audit.timer &&
+	grep -qx 'OnCalendar=daily' certvigil-audit.timer &&
+	pass "certvigil-audit.timer: daily, RandomizedDelaySec, Persistent" ||
+	fail "certvigil-audit.timer lacks OnCalendar=daily, RandomizedDelaySec or Persistent=true"
+
+for u in certvigil.service certvigil-audit.service; do
+	out=$(systemd-analyze security --offline=yes --no-pager "./$u" 2>&1) || true
+	score=$(sed -nE 's/.*Overall exposure level for [^:]*: ([0-9]+\.[0-9]+).*/\1/p' <<<"$out")
+	if [[ -z $score ]]; then
+		fail "systemd-analyze security $u printed no score: $(tail -3 <<<"$out")"
+	elif awk -v s="$score" -v m="$MAX_EXPOSURE" 'BEGIN { exit !(s <= m) }'; then
+		pass "systemd-analyze security $u: $score <= $MAX_EXPOSURE"
+	else
+		fail "systemd-analyze security $u: $score > $MAX_EXPOSURE"
+		grep '✗' <<<"$out" | head -20
+	fi
+done
+# The threshold really is tested: a unit with no hardening scores high.
+printf '[Service]\nExecStart=%s/certvigil daemon\n' "$top_builddir" >bare.service
+bare=$(systemd-analyze security --offline=yes --no-pager ./bare.service 2>&1 |
+	sed -nE 's/.*Overall exposure level for [^:]*: ([0-9]+\.[0-9]+).*/\1/p')
+awk -v s="${bare:-0}" -v m="$MAX_EXPOSURE" 'BEGIN { exit !(s > m) }' &&
+	pass "an unhardened unit scores $bare, above the threshold" ||
+	fail "an unhardened unit scores '${bare}', the score parsing is wrong"
+
+if ((failures)); then
+	echo "$failures check(s) failed"
+	exit 1
+fi
