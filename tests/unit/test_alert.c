@@ -1,0 +1,328 @@
+/* The alert discipline (daemon/alert.c) as a table of audits over one
+ * platform's state, and the state file (daemon/state.c): round trip and
+ * every kind of damaged file. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "alert.h"
+#include "checks.h"
+#include "state.h"
+#include "util.h"
+
+#define T0 ((time_t)1795702927)
+#define HOUR 3600
+#define DAY (24 * HOUR)
+#define REMIND (24 * 3600 * USEC_PER_SEC)
+
+/* One finding of an audit: "id severity name address" ("-" for none). */
+struct row {
+        const char *desc;
+        time_t at;                  /* seconds after T0 */
+        const char *findings[4];
+        const char *obs;            /* NULL: no observations; else see make_obs() */
+        const char *alerts;         /* "kind id sev name address;" for each alert, in order */
+        size_t open;                /* open findings afterwards */
+};
+
+/* Observations from a tiny language: "name=STATUS" for a name's DNS status
+ * (ok, nxdomain, notrun) and "name@address=STATUS" for an endpoint (ok,
+ * refused, notrun), space separated. */
+static struct platform_obs *make_obs(const char *spec) {
+        struct platform_obs *o = xcalloc(1, sizeof(*o));
+        o->names = xcalloc(8, sizeof(*o->names));
+        o->endpoints = xcalloc(8, sizeof(*o->endpoints));
+        for (const char *p = spec; *p;) {
+                size_t len = strcspn(p, " ");
+                _cleanup_free_ char *tok = xstrndup(p, len);
+                char *eq = strchr(tok, '='), *at = strchr(tok, '@');
+                p += len + strspn(p + len, " ");
+                *eq = 0;
+                if (at) {
+                        *at = 0;
+                        o->endpoints[o->n_endpoints++] = (struct endpoint_obs){
+                                .name = xstrdup(tok),
+                                .address = xstrdup(at + 1),
+                                .status = strcmp(eq + 1, "ok") == 0        ? ENDPOINT_OK
+                                          : strcmp(eq + 1, "notrun") == 0 ? ENDPOINT_NOT_RUN
+                                                                          : ENDPOINT_CONNECT_FAILED,
+                        };
+                } else
+                        o->names[o->n_names++] = (struct name_obs){
+                                .name = xstrdup(tok),
+                                .status = strcmp(eq + 1, "ok") == 0       ? DNS_STATUS_OK
+                                          : strcmp(eq + 1, "notrun") == 0 ? DNS_STATUS_NOT_RUN
+                                                                          : DNS_STATUS_NXDOMAIN,
+                        };
+        }
+        return o;
+}
+
+static void emit(struct finding_list *l, const char *spec) {
+        char id[64], sev[16], name[64], address[64];
+        assert_int_equal(sscanf(spec, "%63s %15s %63s %63s", id, sev, name, address), 4);
+        const struct finding_def *def = checks_find_def(id);
+        assert_non_null(def);
+        int s = severity_from_string(sev);
+        assert_true(s >= 0);
+        finding_emit_severity(l, def, (enum severity)s, strcmp(name, "-") ? name : NULL,
+                              strcmp(address, "-") ? address : NULL, "%s on %s", id, name);
+}
+
+static char *describe(const struct alert_list *l) {
+        char *s = xstrdup("");
+        for (size_t i = 0; i < l->n; i++) {
+                const struct alert *a = &l->items[i];
+                char *n = xasprintf("%s%s %s %s %s %s;", s, alert_kind_to_string(a->kind), a->f.id,
+                                    severity_to_string(a->f.severity), a->f.name ? a->f.name : "-",
+                                    a->f.address ? a->f.address : "-");
+                free(s);
+                s = n;
+        }
+        return s;
+}
+
+/* Each table is one platform's life: rows run in order on one state. */
+static void run_table(const struct row *rows, size_t n) {
+        struct state *st = state_new();
+        struct state_platform *sp = state_platform(st, "p");
+
+        for (size_t i = 0; i < n; i++) {
+                struct finding_list fl = { 0 };
+                struct alert_list al = { 0 };
+                struct platform_obs *obs = rows[i].obs ? make_obs(rows[i].obs) : NULL;
+
+                for (size_t j = 0; j < ELEMENTSOF(rows[i].findings) && rows[i].findings[j]; j++)
+                        emit(&fl, rows[i].findings[j]);
+                alert_compute(sp, &fl, obs, T0 + rows[i].at, REMIND, &al);
+                _cleanup_free_ char *got = describe(&al);
+                if (strcmp(got, rows[i].alerts) != 0 || sp->n_findings != rows[i].open)
+                        fail_msg("%s:\n  alerts %s\n  want   %s\n  open %zu, want %zu", rows[i].desc, got,
+                                 rows[i].alerts, sp->n_findings, rows[i].open);
+                alert_list_clear(&al);
+                finding_list_clear(&fl);
+                platform_obs_free(obs);
+        }
+        state_free(st);
+}
+
+#define EXP_A "tls.expiry.warning warning api.x 192.0.2.1"
+#define EXP_A_CRIT "tls.expiry.critical critical api.x 192.0.2.1"
+#define EXP_A_RAISED "tls.expiry.warning critical api.x 192.0.2.1"
+#define CONN_B "tls.connect.failed critical api.x 192.0.2.2"
+#define DNS_C "dns.resolve.failed critical auth.x -"
+#define INFO "check.error info - -"
+
+static void test_lifecycle(void **state) {
+        static const struct row rows[] = {
+                { "appears", 0, { EXP_A }, NULL, "new tls.expiry.warning warning api.x 192.0.2.1;", 1 },
+                { "persists: not an alert", HOUR, { EXP_A }, NULL, "", 1 },
+                { "persists a day less a second", DAY - 1, { EXP_A }, NULL, "", 1 },
+                { "a day after the alert: reminder", DAY, { EXP_A }, NULL,
+                  "reminder tls.expiry.warning warning api.x 192.0.2.1;", 1 },
+                { "right after the reminder: quiet", DAY + 60, { EXP_A }, NULL, "", 1 },
+                { "severity raised by the check: changed", DAY + 120, { EXP_A_RAISED }, NULL,
+                  "changed tls.expiry.warning critical api.x 192.0.2.1;", 1 },
+                { "a second problem appears beside it", DAY + 180, { EXP_A_RAISED, CONN_B }, NULL,
+                  "new tls.connect.failed critical api.x 192.0.2.2;", 2 },
+                { "the same finding twice in one audit is one", DAY + 240, { EXP_A_RAISED, CONN_B, CONN_B }, NULL, "", 2 },
+                { "both gone (no observations: absence resolves)", DAY + 300, { NULL }, NULL,
+                  "resolved tls.expiry.warning critical api.x 192.0.2.1;resolved tls.connect.failed critical api.x 192.0.2.2;",
+                  0 },
+                { "nothing open, nothing said", DAY + 360, { NULL }, NULL, "", 0 },
+        };
+        run_table(rows, ELEMENTSOF(rows));
+}
+
+static void test_judged(void **state) {
+        static const struct row rows[] = {
+                { "two problems", 0, { EXP_A, DNS_C }, NULL,
+                  "new tls.expiry.warning warning api.x 192.0.2.1;new dns.resolve.failed critical auth.x -;", 2 },
+                { "endpoint not reachable this time: carried, not resolved", HOUR, { NULL },
+                  "api.x=ok api.x@192.0.2.1=refused auth.x=notrun", "", 2 },
+                { "deadline before the endpoint: carried", 2 * HOUR, { NULL }, "api.x=ok api.x@192.0.2.1=notrun auth.x=notrun",
+                  "", 2 },
+                { "carried findings are reminded too", DAY, { NULL }, "api.x=ok api.x@192.0.2.1=notrun auth.x=notrun",
+                  "reminder tls.expiry.warning warning api.x 192.0.2.1;reminder dns.resolve.failed critical auth.x -;", 2 },
+                { "the name resolves: the DNS finding is resolved", DAY + HOUR, { NULL },
+                  "api.x=ok api.x@192.0.2.1=notrun auth.x=ok", "resolved dns.resolve.failed critical auth.x -;", 1 },
+                { "the name resolves without the address: resolved", DAY + 2 * HOUR, { NULL },
+                  "api.x=ok api.x@192.0.2.9=ok", "resolved tls.expiry.warning warning api.x 192.0.2.1;", 0 },
+        };
+        run_table(rows, ELEMENTSOF(rows));
+}
+
+static void test_handshake_resolves(void **state) {
+        static const struct row rows[] = {
+                { "appears", 0, { EXP_A }, NULL, "new tls.expiry.warning warning api.x 192.0.2.1;", 1 },
+                { "handshake completed without the finding: resolved", HOUR, { NULL }, "api.x=ok api.x@192.0.2.1=ok",
+                  "resolved tls.expiry.warning warning api.x 192.0.2.1;", 0 },
+        };
+        run_table(rows, ELEMENTSOF(rows));
+}
+
+static void test_superseded_and_info(void **state) {
+        static const struct row rows[] = {
+                { "warning", 0, { EXP_A }, NULL, "new tls.expiry.warning warning api.x 192.0.2.1;", 1 },
+                { "becomes critical: a new finding, the warning is superseded, not resolved", HOUR, { EXP_A_CRIT },
+                  "api.x=ok api.x@192.0.2.1=ok", "new tls.expiry.critical critical api.x 192.0.2.1;", 1 },
+                { "an info finding appears", 2 * HOUR, { EXP_A_CRIT, INFO }, NULL, "new check.error info - -;", 2 },
+                { "info is never reminded", 2 * DAY, { EXP_A_CRIT, INFO }, NULL,
+                  "reminder tls.expiry.critical critical api.x 192.0.2.1;", 2 },
+                { "info going away is not news", 2 * DAY + 1, { EXP_A_CRIT }, NULL, "", 1 },
+        };
+        run_table(rows, ELEMENTSOF(rows));
+}
+
+/* ---- state.json ---------------------------------------------------------- */
+
+static char *scratch(const char *content) {
+        char *dir = xstrdup("/tmp/certvigil-test-state.XXXXXX");
+        assert_non_null(mkdtemp(dir));
+        char *path = xasprintf("%s/state.json", dir);
+        free(dir);
+        if (content) {
+                FILE *f = fopen(path, "w");
+                assert_non_null(f);
+                fputs(content, f);
+                fclose(f);
+        }
+        return path;
+}
+
+static void scratch_done(char *path) {
+        unlink(path);
+        *strrchr(path, '/') = 0;
+        rmdir(path);
+        free(path);
+}
+
+static void test_state_roundtrip(void **state) {
+        char *path = scratch(NULL);
+        struct state *s = state_new(), *back = NULL;
+        struct state_platform *sp = state_platform(s, "prod");
+        struct finding_list fl = { 0 };
+        struct alert_list al = { 0 };
+        struct platform_obs *obs = make_obs("api.x=ok api.x@192.0.2.1=ok");
+        _cleanup_free_ char *error = NULL;
+
+        obs->endpoints[0].port = 443;
+        obs->endpoints[0].n_chain = 1;
+        obs->endpoints[0].chain = xcalloc(1, sizeof(struct cert_obs));
+        obs->endpoints[0].chain[0] = (struct cert_obs){ .sha256 = xstrdup("ab"), .issuer = xstrdup("CN=i"),
+                                                         .subject = xstrdup("CN=s"), .not_after = T0 + DAY };
+        emit(&fl, EXP_A);
+        emit(&fl, DNS_C);
+        alert_compute(sp, &fl, NULL, T0, REMIND, &al);
+        state_platform_record_certs(sp, obs, T0);
+        sp->last_audit = T0;
+        assert_int_equal(state_save(s, path), 0);
+
+        assert_int_equal(state_load(path, &back, &error), 0);
+        assert_int_equal(back->n_platforms, 1);
+        struct state_platform *bp = &back->platforms[0];
+        assert_string_equal(bp->name, "prod");
+        assert_int_equal(bp->last_audit, T0);
+        assert_int_equal(bp->n_findings, 2);
+        assert_string_equal(bp->findings[0].id, "tls.expiry.warning");
+        assert_int_equal(bp->findings[0].severity, SEVERITY_WARNING);
+        assert_string_equal(bp->findings[0].address, "192.0.2.1");
+        assert_null(bp->findings[1].address);
+        assert_int_equal(bp->findings[1].first_seen, T0);
+        const struct state_cert *c = state_platform_cert(bp, "api.x", "192.0.2.1");
+        assert_non_null(c);
+        assert_string_equal(c->sha256, "ab");
+        assert_int_equal(c->not_after, T0 + DAY);
+        assert_int_equal(c->port, 443);
+        assert_int_equal(state_platform_worst(bp), SEVERITY_CRITICAL);
+
+        /* The loaded state carries the discipline on: nothing new to say. */
+        alert_list_clear(&al);
+        alert_compute(bp, &fl, NULL, T0 + HOUR, REMIND, &al);
+        assert_int_equal(al.n, 0);
+
+        alert_list_clear(&al);
+        finding_list_clear(&fl);
+        platform_obs_free(obs);
+        state_free(s);
+        state_free(back);
+        scratch_done(path);
+}
+
+static void test_state_damaged(void **state) {
+        static const struct {
+                const char *content;      /* NULL: no file */
+                int ret;
+                const char *error;        /* expected suffix after "PATH" */
+        } cases[] = {
+                { NULL, -ENOENT, NULL },
+                { "", -EINVAL, ":1:0: '[' or '{' expected near end of file" },
+                { "{\"format\": 1, \"platforms\": [", -EINVAL, ":1:" },
+                { "\x01\xff", -EINVAL, ":1:" },
+                { "[]", -EINVAL, ": not a certvigil state file of format 1" },
+                { "{\"format\": 2, \"platforms\": []}", -EINVAL, ": not a certvigil state file of format 1" },
+                { "{\"format\": 1}", -EINVAL, ": no platforms list" },
+                { "{\"format\": 1, \"platforms\": [{\"name\": \"p\", \"findings\": 3, \"certificates\": []}]}", -EINVAL,
+                  ": a platform without its findings or certificates list" },
+                { "{\"format\": 1, \"platforms\": [{\"name\": \"p\", \"last_audit\": 1, \"findings\": [{\"id\": "
+                  "\"tls.expiry.warning\", \"severity\": \"bad\", \"first_seen\": 1, \"last_alerted\": 1}], "
+                  "\"certificates\": []}]}",
+                  -EINVAL, ": a finding with a missing or mistyped field" },
+                { "{\"format\": 1, \"platforms\": [{\"name\": \"p\", \"last_audit\": 1, \"findings\": [], "
+                  "\"certificates\": [{\"name\": \"a\", \"address\": \"b\", \"port\": 70000, \"not_after\": 1, \"seen\": 1}]}]}",
+                  -EINVAL, ": a certificate with a missing or mistyped field" },
+                { "{\"format\": 1, \"format\": 1, \"platforms\": []}", -EINVAL, ":1:" },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                char *path = scratch(cases[i].content);
+                struct state *s = NULL;
+                char *error = NULL;
+                int r = state_load(path, &s, &error);
+                if (r != cases[i].ret)
+                        fail_msg("case %zu: %d, want %d (%s)", i, r, cases[i].ret, error ? error : "-");
+                assert_null(s);
+                if (cases[i].error) {
+                        assert_non_null(error);
+                        if (strncmp(error, path, strlen(path)) != 0 ||
+                            strncmp(error + strlen(path), cases[i].error, strlen(cases[i].error)) != 0)
+                                fail_msg("case %zu: error '%s', want '%s%s...'", i, error, path, cases[i].error);
+                }
+                free(error);
+                scratch_done(path);
+        }
+}
+
+static void test_state_unknown_id_dropped(void **state) {
+        char *path = scratch("{\"format\": 1, \"platforms\": [{\"name\": \"p\", \"last_audit\": 5, \"findings\": ["
+                             "{\"id\": \"no.such.finding\", \"severity\": \"critical\", \"first_seen\": 1, \"last_alerted\": 1},"
+                             "{\"id\": \"tls.expiry.warning\", \"severity\": \"warning\", \"name\": \"a\", \"first_seen\": 1, "
+                             "\"last_alerted\": 2}], \"certificates\": []}]}");
+        struct state *s = NULL;
+        char *error = NULL;
+        assert_int_equal(state_load(path, &s, &error), 0);
+        assert_int_equal(s->platforms[0].n_findings, 1);
+        assert_string_equal(s->platforms[0].findings[0].id, "tls.expiry.warning");
+        assert_string_equal(s->platforms[0].findings[0].message, "");
+        state_free(s);
+        scratch_done(path);
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_lifecycle),
+                cmocka_unit_test(test_judged),
+                cmocka_unit_test(test_handshake_resolves),
+                cmocka_unit_test(test_superseded_and_info),
+                cmocka_unit_test(test_state_roundtrip),
+                cmocka_unit_test(test_state_damaged),
+                cmocka_unit_test(test_state_unknown_id_dropped),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
