@@ -28,7 +28,8 @@ fail() {
 }
 
 sanitized=0
-if ldd "$SB_CERTVIGIL" 2>/dev/null | grep -q libasan; then
+# (Not `ldd | grep -q`: grep's early exit fails the pipeline under pipefail.)
+if [[ $(ldd "$SB_CERTVIGIL" 2>/dev/null) == *libasan* ]]; then
 	sanitized=1
 	# Freed memory waits in ASan's quarantine (256 MB by default), which
 	# would read as growth; leaks are what LSan is here for.
@@ -56,6 +57,7 @@ wait_audits() {
 	deadline=$(($(sb__ms) + ms))
 	until grep -qE "STATUS=.* $n audits? done" "$log"; do
 		(($(sb__ms) < deadline)) || return 1
+		sb__is_running "$(sb_pid daemon)" || return 1
 		sb__sleep 0.005
 	done
 }
