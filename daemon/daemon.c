@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <syslog.h>
 #include <unistd.h>
 
 #include <systemd/sd-daemon.h>
@@ -44,10 +45,14 @@ struct daemon {
         unsigned long audits;              /* completed, since start */
 };
 
-static void log_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void log_msg(const char *fmt, ...) {
+/* Under systemd stderr is a journal stream, which reads a "<N>" prefix as
+ * the syslog priority (sd-daemon(3)); elsewhere the prefix would be noise. */
+static void log_msg(int priority, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void log_msg(int priority, const char *fmt, ...) {
         va_list ap;
         va_start(ap, fmt);
+        if (getenv("JOURNAL_STREAM"))
+                fprintf(stderr, "<%d>", priority);
         fputs("certvigil: ", stderr);
         vfprintf(stderr, fmt, ap);
         fputc('\n', stderr);
@@ -141,7 +146,7 @@ static void on_audit_done(struct audit *a, void *userdata) {
         alert_list_clear(&alerts);
         r = state_save(d->state, d->state_path);
         if (r < 0)
-                log_msg("cannot write %s: %s (alerts may repeat after a restart)", d->state_path, strerror(-r));
+                log_msg(LOG_ERR, "cannot write %s: %s (alerts may repeat after a restart)", d->state_path, strerror(-r));
 
         d->audits++;
         /* The next audit counts from this one's start, so the rhythm holds;
@@ -169,7 +174,7 @@ static void slot_start(struct slot *s) {
                 s->running = false;
                 error = xasprintf("cannot start the audit: %s", strerror(-r));
         }
-        log_msg("platform '%s': %s; next try in one interval", s->platform->name, error ? error : strerror(-r));
+        log_msg(LOG_ERR, "platform '%s': %s; next try in one interval", s->platform->name, error ? error : strerror(-r));
         s->audit = audit_free(s->audit);
         slot_schedule(s, s->started_usec + s->platform->interval_usec);
 }
@@ -195,7 +200,7 @@ static void slot_schedule(struct slot *s, uint64_t at) {
         } else
                 r = sd_event_add_time(s->daemon->event, &s->timer, CLOCK_MONOTONIC, at, accuracy, on_timer, s);
         if (r < 0)
-                log_msg("platform '%s': cannot schedule the next audit: %s", s->platform->name, strerror(-r));
+                log_msg(LOG_ERR, "platform '%s': cannot schedule the next audit: %s", s->platform->name, strerror(-r));
 }
 
 static void daemon_drop_slots(struct daemon *d) {
@@ -240,7 +245,7 @@ static int on_reload(sd_event_source *src, const struct signalfd_siginfo *si, vo
         sd_notifyf(false, "RELOADING=1\nMONOTONIC_USEC=%" PRIu64, now_monotonic_usec());
         r = daemon_load_config(d->opts.config_path, d->opts.values_path, d->opts.ov, &c, &error);
         if (r < 0) {
-                log_msg("reload failed, keeping the running config: %s", error ? error : strerror(-r));
+                log_msg(LOG_ERR, "reload failed, keeping the running config: %s", error ? error : strerror(-r));
                 daemon_notify_status(d, "READY=1\n");
                 return 0;
         }
@@ -257,7 +262,7 @@ static int on_reload(sd_event_source *src, const struct signalfd_siginfo *si, vo
         daemon_make_slots(d, old, n_old);
         free(old);
         config_free(old_config);
-        log_msg("reloaded %s: %zu platform%s", d->config->path ? d->config->path : d->opts.values_path,
+        log_msg(LOG_INFO, "reloaded %s: %zu platform%s", d->config->path ? d->config->path : d->opts.values_path,
                 d->n_slots, d->n_slots == 1 ? "" : "s");
         daemon_notify_status(d, "READY=1\n");
         return 0;
@@ -289,12 +294,12 @@ struct state *daemon_state_open(const char *dir, char **ret_path) {
 
         r = state_dir_prepare(dir);
         if (r < 0)
-                log_msg("state directory %s: %s; alerts may repeat after a restart", dir, strerror(-r));
+                log_msg(LOG_WARNING, "state directory %s: %s; alerts may repeat after a restart", dir, strerror(-r));
         r = state_load(path, &s, &error);
         if (r == -ENOENT)
-                log_msg("no state in %s yet: every open finding is new", path);
+                log_msg(LOG_INFO, "no state in %s yet: every open finding is new", path);
         else if (r < 0)
-                log_msg("%s; starting with an empty state (findings already alerted are alerted once more)",
+                log_msg(LOG_WARNING, "%s; starting with an empty state (findings already alerted are alerted once more)",
                         error ? error : strerror(-r));
         *ret_path = path;
         return s ? s : state_new();

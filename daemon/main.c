@@ -468,6 +468,12 @@ static int cmd_plan(int argc, char *argv[]) {
                 ret = ret == 1 ? EXIT_OK : ret;
                 goto out;
         }
+        if ((o.format != REPORT_TEXT && o.format != REPORT_JSON) || o.journal || o.state_dir ||
+            o.fail_on != SEVERITY_WARNING) {
+                fprintf(stderr, "certvigil plan: only --format text|json; --journal, --state-dir and --fail-on are for audit\n");
+                ret = EXIT_UNUSABLE;
+                goto out;
+        }
         ret = load_config(&o, &c);
         if (ret != 0)
                 goto out;
@@ -554,8 +560,9 @@ static int cmd_daemon(int argc, char *argv[]) {
                 ret = ret == 1 ? EXIT_OK : ret;
                 goto out;
         }
-        if (o.output || o.format != REPORT_TEXT) {
-                fprintf(stderr, "certvigil daemon: reports go to the journal; --format and --output are for audit\n");
+        if (o.output || o.format != REPORT_TEXT || o.journal || o.fail_on != SEVERITY_WARNING) {
+                fprintf(stderr, "certvigil daemon: alerts always go to the journal; --format, --output, --journal and "
+                                "--fail-on are for audit\n");
                 ret = EXIT_UNUSABLE;
                 goto out;
         }
