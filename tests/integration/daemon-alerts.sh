@@ -94,15 +94,22 @@ alerts_of() {
 count() {
 	alerts_of "$@" | wc -l
 }
+# The exact totals below are about the findings this test provokes; checks
+# added later may find more on the sandbox platform (once: the "no alerts"
+# checks stay unscoped, since a persisting finding of any check is quiet).
+MINE='(.CERTVIGIL_FINDING | test("^(tls\\.expiry|tls\\.connect)\\.")) or (.CERTVIGIL_RESOLVED // "" | test("^(tls\\.expiry|tls\\.connect)\\."))'
+count_mine() {
+	count "$1" "$MINE"
+}
 
 # --- 1. appear: four criticals (127.0.0.2 serves the old certificate) ---------------
 run_daemon 4
 p1=$dpid
-expect "run 1: 4 alerts" test "$(count "$p1")" = 4
+expect "run 1: 4 alerts" test "$(count_mine "$p1")" = 4
 expect "run 1: all 4 are new tls.expiry.critical on 127.0.0.2" test "$(count "$p1" \
 	'.CERTVIGIL_ALERT == "new" and .CERTVIGIL_FINDING == "tls.expiry.critical" and .CERTVIGIL_ADDRESS == "127.0.0.2" and .PRIORITY == "2"')" = 4
 expect "run 1: only the first summary counts alerts" test "$(jd_entries _PID="$p1" MESSAGE_ID=33c69ec63b3645e7ab40f64eaf7764f7 |
-	jq -r .CERTVIGIL_ALERTS | tr '\n' ' ')" = "4 0 0 0 "
+	jq -r .CERTVIGIL_ALERTS | tr '\n' ' ' | sed -E 's/^[1-9][0-9]* /N /')" = "N 0 0 0 "
 expect "run 1: the state says no state yet" grep -q "no state in $state/state.json yet" "$SB_DIR/daemon.err"
 expect "state.json: 4 open findings with first_seen and last_alerted" jq -e '
 	.format == 1 and (.platforms[0].findings | length == 4
@@ -121,7 +128,7 @@ expect "run 2: first_seen kept" test "$(jq '.platforms[0].findings[0].first_seen
 sb_nginx_add_server fix 127.0.0.2 api.mixed.example.test mixed
 run_daemon 3
 p3=$dpid
-expect "run 3 (api fixed): exactly 1 alert" test "$(count "$p3")" = 1
+expect "run 3 (api fixed): exactly 1 alert" test "$(count_mine "$p3")" = 1
 expect "run 3: it is finding.resolved naming tls.expiry.critical on api/127.0.0.2" test "$(count "$p3" '
 	.MESSAGE_ID == "'$RESOLVED_ID'" and .CERTVIGIL_FINDING == "finding.resolved" and .PRIORITY == "6"
 	and .CERTVIGIL_RESOLVED == "tls.expiry.critical" and .CERTVIGIL_NAME == "api.mixed.example.test"
@@ -159,13 +166,13 @@ wait_audits 4 || true
 expect "appears: tls.connect.failed on auth/127.0.0.3, once, in 4 audits" test "$(count "$dpid" '
 	.CERTVIGIL_ALERT == "new" and .CERTVIGIL_FINDING == "tls.connect.failed" and .CERTVIGIL_ADDRESS == "127.0.0.3"
 	and .CERTVIGIL_PORT != null')" = 1
-expect "appears: nothing else alerted" test "$(count "$dpid")" = 1
+expect "appears: nothing else alerted" test "$(count_mine "$dpid")" = 1
 sb_knot_unset auth.mixed.example.test A 127.0.0.3
 n=$(grep -oE '[0-9]+ audits? done' "$log" | tail -1 | grep -oE '^[0-9]+')
 wait_audits $((n + 3)) || true
 expect "fixed live: finding.resolved for tls.connect.failed (the name no longer has the address)" \
 	test "$(count "$dpid" '.CERTVIGIL_RESOLVED == "tls.connect.failed" and .CERTVIGIL_ADDRESS == "127.0.0.3"')" = 1
-expect "fixed live: 2 alerts in all" test "$(count "$dpid")" = 2
+expect "fixed live: 2 alerts in all" test "$(count_mine "$dpid")" = 2
 daemon_stop TERM || fail "daemon exit status after SIGTERM"
 
 # --- 6. remind ----------------------------------------------------------------------
@@ -190,11 +197,11 @@ expect "truncated state: state.json is valid again" jq -e '.platforms[0].finding
 printf '\x00\xff garbage' >"$state/state.json"
 run_daemon 3
 expect "corrupt state: logged" grep -q "starting with an empty state" "$SB_DIR/daemon.err"
-expect "corrupt state: 3 alerts once more, then quiet" test "$(count "$dpid")" = 3
+expect "corrupt state: 3 alerts once more, then quiet" test "$(count_mine "$dpid")" = 3
 printf '{"format": 1, "platforms": [{"name": "mixed", "findings": 3}]}' >"$state/state.json"
 run_daemon 3
 expect "wrong types in state: logged and rebuilt" grep -q "$state/state.json: .*starting with an empty state" "$SB_DIR/daemon.err"
-expect "wrong types in state: the daemon kept auditing (3 alerts)" test "$(count "$dpid")" = 3
+expect "wrong types in state: the daemon kept auditing (3 alerts)" test "$(count_mine "$dpid")" = 3
 
 # --- 8. the oneshot shares the discipline ------------------------------------------
 o=$SB_DIR/oneshot
@@ -206,7 +213,8 @@ for run in 1 2; do
 	wait "$opid" || rc=$?
 	jd_wait_count 1 _PID="$opid" MESSAGE_ID=33c69ec63b3645e7ab40f64eaf7764f7 || true
 	expect "oneshot run $run: exit status 2 (critical open)" test "$rc" = 2
-	expect "oneshot run $run: $((run == 1 ? 3 : 0)) alerts" test "$(count "$opid")" = $((run == 1 ? 3 : 0))
+	if ((run == 1)); then n=$(count_mine "$opid"); else n=$(count "$opid"); fi
+	expect "oneshot run $run: $((run == 1 ? 3 : 0)) alerts ($n)" test "$n" = $((run == 1 ? 3 : 0))
 done
 rc=0
 "$SB_CERTVIGIL" audit --config "$cfg" --state-dir "$o" --fail-on never >/dev/null 2>&1 || rc=$?
