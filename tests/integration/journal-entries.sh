@@ -4,8 +4,9 @@
 # back from a private systemd-journald: one entry per finding with MESSAGE,
 # MESSAGE_ID (the catalog's), PRIORITY, SYSLOG_IDENTIFIER and the
 # CERTVIGIL_* fields that apply, equal to what --format json reports; one
-# summary entry per platform audit; and, with no journal socket, one line on
-# stderr and an unchanged report and exit status.
+# summary entry per platform audit; `journalctl -x` explains entries from
+# contrib/certvigil.catalog; and, with no journal socket, one line on stderr
+# and an unchanged report and exit status.
 
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=../sandbox/lib.sh
@@ -128,6 +129,19 @@ for want in "mixed tls.expiry.critical" "warn tls.expiry.warning" "gone dns.reso
 done
 expect "journalctl -p warning lists the warnings and criticals, not the summaries" \
 	test "$(journalctl -D "$JD_DIR" -o json -p warning SYSLOG_IDENTIFIER=certvigil | wc -l)" = "$nfindings"
+
+# journalctl -x explains an entry from the catalog, with its fields filled
+# in.  The catalog directories are private to this mount namespace too.
+mount -t tmpfs tmpfs /usr/lib/systemd/catalog
+mkdir -p /var/lib/systemd/catalog
+mount -t tmpfs tmpfs /var/lib/systemd/catalog
+cp "$SB_SRCDIR/contrib/certvigil.catalog" /usr/lib/systemd/catalog/
+journalctl --update-catalog
+explained=$(journalctl -D "$JD_DIR" -x --no-pager -o short CERTVIGIL_PLATFORM=mixed \
+	CERTVIGIL_FINDING=tls.expiry.critical CERTVIGIL_NAME=api.mixed.example.test 2>&1)
+expect "journalctl -x shows the catalog's Subject with the entry's fields" grep -qF \
+	"Subject: certvigil: the certificate for api.mixed.example.test expires in 5.0 days" <<<"$explained"
+expect "journalctl -x shows what to do" grep -qF "What to do: renew now" <<<"$explained"
 
 sb_cleanup
 if ((failures)); then
