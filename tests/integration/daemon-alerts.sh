@@ -7,7 +7,9 @@
 # sandbox is fixed, is reminded every `remind`; a corrupt or truncated
 # state.json is logged and rebuilt.
 
-set -euo pipefail
+set -Eeuo pipefail
+# set -e ends the test on an unexpected failure: say where.
+trap 'echo "ERROR: unexpected failure at ${BASH_SOURCE[0]##*/}:$LINENO: $BASH_COMMAND" >&2' ERR
 # shellcheck source-path=SCRIPTDIR source=../sandbox/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../sandbox/lib.sh"
 # shellcheck source-path=SCRIPTDIR source=../sandbox/journald.sh

@@ -10,7 +10,9 @@
 #    (valgrind makes a cycle ~0.7 s here; 200 would take minutes).
 # The sub-second interval is the ordinary `interval` key: durations accept ms.
 
-set -euo pipefail
+set -Eeuo pipefail
+# set -e ends the test on an unexpected failure: say where.
+trap 'echo "ERROR: unexpected failure at ${BASH_SOURCE[0]##*/}:$LINENO: $BASH_COMMAND" >&2' ERR
 # shellcheck source-path=SCRIPTDIR source=../sandbox/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../sandbox/lib.sh"
 

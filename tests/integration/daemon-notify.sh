@@ -9,7 +9,9 @@
 # is never audited twice at once; SIGTERM with audits in flight exits 0 in
 # under a second.
 
-set -euo pipefail
+set -Eeuo pipefail
+# set -e ends the test on an unexpected failure: say where.
+trap 'echo "ERROR: unexpected failure at ${BASH_SOURCE[0]##*/}:$LINENO: $BASH_COMMAND" >&2' ERR
 # shellcheck source-path=SCRIPTDIR source=../sandbox/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../sandbox/lib.sh"
 # shellcheck source-path=SCRIPTDIR source=../sandbox/journald.sh

@@ -12,7 +12,9 @@
 #     CV_UPDATE_GOLDEN=1 make check TESTS=tests/integration/output-golden.sh
 # and review the diff.
 
-set -euo pipefail
+set -Eeuo pipefail
+# set -e ends the test on an unexpected failure: say where.
+trap 'echo "ERROR: unexpected failure at ${BASH_SOURCE[0]##*/}:$LINENO: $BASH_COMMAND" >&2' ERR
 # shellcheck source-path=SCRIPTDIR source=../sandbox/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../sandbox/lib.sh"
 
