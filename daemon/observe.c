@@ -1,4 +1,6 @@
 /* Releasing observations; the structs themselves are plain data. */
+#include <string.h>
+
 #include "observe.h"
 #include "util.h"
 
@@ -23,8 +25,18 @@ void cert_obs_done(struct cert_obs *c) {
         free(c->sha256);
         strv_free(c->san);
         free(c->key);
+        free(c->sig_algo);
+        free(c->sig_hash);
+        free(c->aia_ca_issuers);
+        free(c->crl_url);
         free(c->der);
         *c = (struct cert_obs){ 0 };
+}
+
+void fetch_obs_done(struct fetch_obs *f) {
+        free(f->url);
+        free(f->error);
+        *f = (struct fetch_obs){ 0 };
 }
 
 void name_obs_done(struct name_obs *n) {
@@ -38,7 +50,19 @@ void endpoint_obs_done(struct endpoint_obs *e) {
         free(e->name);
         free(e->address);
         free(e->error);
+        free(e->connected_to);
         free(e->tls_version);
+        free(e->cipher_suite);
+        free(e->kx_group);
+        free(e->alpn);
+        free(e->legacy_detail);
+        fetch_obs_done(&e->aia);
+        if (e->aia_cert) {
+                cert_obs_done(e->aia_cert);
+                free(e->aia_cert);
+        }
+        fetch_obs_done(&e->crl);
+        free(e->crl_detail);
         for (size_t i = 0; i < e->n_chain; i++)
                 cert_obs_done(&e->chain[i]);
         free(e->chain);
@@ -57,4 +81,40 @@ struct platform_obs *platform_obs_free(struct platform_obs *o) {
         free(o->endpoints);
         free(o);
         return NULL;
+}
+
+void chain_walk(const struct endpoint_obs *e, struct chain_walk *w) {
+        bool used[16] = { false };
+        size_t n = e->n_chain < ELEMENTSOF(used) ? e->n_chain : ELEMENTSOF(used), cur = 0;
+
+        *w = (struct chain_walk){ .in_order = true };
+        if (n == 0)
+                return;
+        used[0] = true;
+        w->path[w->n_path++] = 0;
+        for (;;) {
+                const struct cert_obs *c = &e->chain[cur];
+                size_t next = n;
+                if (c->self_issued)
+                        break;
+                /* Every certificate is used at most once, so this ends. */
+                for (size_t j = 0; j < n; j++)
+                        if (!used[j] && strcmp(e->chain[j].subject, c->issuer) == 0) {
+                                next = j;
+                                break;
+                        }
+                if (next == n)
+                        break;
+                used[next] = true;
+                if (next != w->n_path)
+                        w->in_order = false;
+                w->path[w->n_path++] = next;
+                cur = next;
+        }
+        w->last = cur;
+        w->complete = e->chain[cur].self_issued || e->chain[cur].issuer_is_anchor;
+        for (size_t j = 0; j < n; j++)
+                if (!used[j])
+                        w->n_unused++;
+        w->n_unused += e->n_chain - n;
 }

@@ -31,6 +31,12 @@ struct name_obs {
         char **addresses;          /* textual IPv4/IPv6, A first then AAAA */
 };
 
+enum cert_key_kind {
+        CERT_KEY_OTHER,
+        CERT_KEY_RSA,
+        CERT_KEY_EC,               /* ECDSA and EdDSA */
+};
+
 struct cert_obs {
         char *subject;             /* RFC 4514 DN */
         char *issuer;
@@ -40,9 +46,38 @@ struct cert_obs {
         char *sha256;              /* of the DER, lower-case hex */
         char **san;                /* dNSName entries, A-label form as served */
         char *key;                 /* "ECDSA P-256", "RSA 2048" */
+        enum cert_key_kind key_kind;
+        unsigned key_bits;         /* RSA modulus or EC field size; 0 when unknown */
+        char *sig_algo;            /* "ECDSA-SHA256", "RSA-SHA1" */
+        char *sig_hash;            /* the signature's digest: "SHA256", "SHA1", "MD5"; "" when none */
         bool self_issued;          /* subject == issuer */
+        bool is_ca;                /* basicConstraints cA */
+        bool issuer_is_anchor;     /* a trust anchor has this certificate's issuer name and key */
+        char *aia_ca_issuers;      /* first http(s) AIA caIssuers URL, NULL when none */
+        char *crl_url;             /* first http(s) CRL distribution point, NULL when none */
         unsigned char *der;
         size_t der_len;
+};
+
+/* The outcome of one HTTP fetch made for an endpoint. */
+struct fetch_obs {
+        char *url;
+        long http_status;          /* 0 when there was no HTTP answer */
+        char *error;               /* NULL when the body arrived with status 200 */
+        size_t size;
+};
+
+enum legacy_status {
+        LEGACY_NOT_PROBED,
+        LEGACY_REFUSED,            /* no TLS 1.0/1.1 handshake completed */
+        LEGACY_ACCEPTED,
+};
+
+enum crl_status {
+        CRL_NOT_CHECKED,           /* no CRL distribution point, or no fetch */
+        CRL_UNKNOWN,               /* fetched or not, no verdict (see crl_detail) */
+        CRL_GOOD,                  /* a verified CRL that does not list the serial */
+        CRL_REVOKED,
 };
 
 enum endpoint_status {
@@ -60,11 +95,32 @@ struct endpoint_obs {
         enum endpoint_status status;
         char *error;               /* human detail, NULL when OK */
         uint64_t duration_usec;    /* connect + handshake */
+        char *connected_to;        /* connect_to's address when set (address is then the resolved one) */
+        uint16_t connected_port;
         char *tls_version;         /* "TLS1.3" */
-        struct cert_obs *chain;    /* as served, leaf first */
+        char *cipher_suite;        /* "TLS_AES_256_GCM_SHA384" */
+        char *kx_group;            /* "SECP256R1", "X25519"; NULL when none */
+        char *alpn;                /* the protocol the server picked, NULL when none */
+        bool ocsp_stapled;         /* the server stapled an OCSP response */
+        struct cert_obs *chain;    /* as served, leaf first, at most CHAIN_KEEP of them */
         size_t n_chain;
+        size_t n_served;           /* certificates the server sent (may exceed n_chain) */
+        size_t served_bytes;       /* their total DER size */
         bool verified;             /* chain verifies to the trust anchors (times not considered) */
         char *verify_error;        /* why not, NULL when verified */
+
+        /* The restricted TLS 1.0/1.1 handshake, run once per address (see
+         * audit.c); only the first endpoint of each address carries it. */
+        enum legacy_status legacy;
+        char *legacy_detail;       /* the version accepted, or why the probe ended */
+
+        /* HTTP follow-ups (audit.c): the leaf's missing issuer fetched from
+         * AIA caIssuers, and its CRL. */
+        struct fetch_obs aia;      /* url NULL when not fetched */
+        struct cert_obs *aia_cert; /* what the URL served, when it parsed */
+        struct fetch_obs crl;
+        enum crl_status crl_status;
+        char *crl_detail;          /* why unknown, or revocation date */
 };
 
 struct platform_obs {
@@ -76,7 +132,21 @@ struct platform_obs {
         size_t n_endpoints;
 };
 
+/* The certification path through the served chain, from the leaf up by
+ * issuer name, preferring served certificates and stopping at a
+ * self-issued one or at one whose issuer is a trust anchor. Pure. */
+struct chain_walk {
+        size_t path[16];           /* indexes into chain, leaf first */
+        size_t n_path;
+        bool complete;             /* ends at a self-issued certificate or at a trust anchor's child */
+        bool in_order;             /* path[k] == k for every k */
+        size_t n_unused;           /* served certificates on no path */
+        size_t last;               /* the last certificate of the path */
+};
+void chain_walk(const struct endpoint_obs *e, struct chain_walk *ret);
+
 void cert_obs_done(struct cert_obs *c);
+void fetch_obs_done(struct fetch_obs *f);
 void name_obs_done(struct name_obs *n);
 void endpoint_obs_done(struct endpoint_obs *e);
 struct platform_obs *platform_obs_free(struct platform_obs *o);

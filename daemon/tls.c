@@ -17,8 +17,22 @@
 #include "util.h"
 
 /* A chain longer than this is not something any client should accept; we
- * keep the first ones and say so. */
+ * keep the first ones, count the rest and say so (tls.chain.oversized). */
 #define CHAIN_MAX 16
+
+/* The largest handshake message we take. GnuTLS's own bound; set here so
+ * the memory a hostile server can make us hold is a number we chose: a
+ * Certificate message of 1 MiB ends the handshake instead. It leaves room
+ * for chains well past tls.chain.oversized's 64 KiB, so those are seen. */
+#define HANDSHAKE_MAX (256u * 1024u)
+
+/* Only TLS 1.0 and 1.1: if this completes, the endpoint still speaks them. */
+#define LEGACY_PRIORITY "NORMAL:-VERS-ALL:+VERS-TLS1.1:+VERS-TLS1.0:%COMPAT"
+
+static const gnutls_datum_t alpn_offer[] = {
+        { .data = (unsigned char *)"h2", .size = 2 },
+        { .data = (unsigned char *)"http/1.1", .size = 8 },
+};
 
 struct tls_probe {
         sd_event *event;
@@ -33,6 +47,7 @@ struct tls_probe {
         uint64_t timeout_usec;
         bool connected;
         bool bytes_seen;
+        bool legacy;
         struct endpoint_obs obs;
         tls_probe_done_cb cb;
         void *userdata;
@@ -100,8 +115,23 @@ static void probe_collect(struct tls_probe *p) {
         unsigned n = 0;
         const gnutls_datum_t *certs = gnutls_certificate_get_peers(p->session, &n);
         const char *version = gnutls_protocol_get_name(gnutls_protocol_get_version(p->session));
+        const char *suite = gnutls_ciphersuite_get(p->session);
+        gnutls_group_t group = gnutls_group_get(p->session);
+        gnutls_datum_t alpn = { 0 };
 
         p->obs.tls_version = xstrdup(version ? version : "unknown");
+        if (p->legacy)
+                return;
+        p->obs.cipher_suite = xstrdup(suite ? suite : "unknown");
+        if (group != GNUTLS_GROUP_INVALID && gnutls_group_get_name(group))
+                p->obs.kx_group = xstrdup(gnutls_group_get_name(group));
+        if (gnutls_alpn_get_selected_protocol(p->session, &alpn) >= 0 && alpn.size > 0)
+                p->obs.alpn = str_escape((const char *)alpn.data, alpn.size);
+        p->obs.ocsp_stapled = gnutls_ocsp_status_request_is_checked(p->session, GNUTLS_OCSP_SR_IS_AVAIL) != 0;
+
+        p->obs.n_served = n;
+        for (unsigned i = 0; i < n; i++)
+                p->obs.served_bytes += certs[i].size;
         if (n > CHAIN_MAX)
                 n = CHAIN_MAX;
         p->obs.chain = xcalloc(n ? n : 1, sizeof(struct cert_obs));
@@ -117,6 +147,7 @@ static void probe_collect(struct tls_probe *p) {
                 }
                 p->obs.n_chain++;
         }
+        x509_chain_annotate(p->trust, p->obs.chain, p->obs.n_chain);
         if (p->obs.verify_error)
                 return;
         if (x509_chain_verify(p->trust, p->obs.chain, p->obs.n_chain, &p->obs.verified,
@@ -218,7 +249,8 @@ static char *probe_setup(struct tls_probe *p, const struct tls_probe_params *par
         socklen_t sslen;
         int r;
 
-        if (sockaddr_parse(params->address, params->port, &ss, &sslen) < 0)
+        if (sockaddr_parse(params->connect_address ? params->connect_address : params->address,
+                           params->connect_address ? params->connect_port : params->port, &ss, &sslen) < 0)
                 return xasprintf("'%s' is not an IP address", params->address);
         p->fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_TCP);
         if (p->fd < 0)
@@ -231,7 +263,14 @@ static char *probe_setup(struct tls_probe *p, const struct tls_probe_params *par
         r = gnutls_init(&p->session, GNUTLS_CLIENT | GNUTLS_NONBLOCK | GNUTLS_NO_SIGNAL);
         if (r < 0)
                 return xasprintf("TLS setup: %s", gnutls_strerror(r));
-        r = gnutls_set_default_priority(p->session);
+        if (params->legacy)
+                r = gnutls_priority_set_direct(p->session, LEGACY_PRIORITY, NULL);
+        else
+                r = gnutls_set_default_priority(p->session);
+        if (r >= 0 && !params->legacy)
+                r = gnutls_alpn_set_protocols(p->session, alpn_offer, ELEMENTSOF(alpn_offer), 0);
+        if (r >= 0 && !params->legacy)
+                r = gnutls_ocsp_status_request_enable_client(p->session, NULL, 0, NULL);
         if (r >= 0)
                 r = gnutls_credentials_set(p->session, GNUTLS_CRD_CERTIFICATE, global_creds);
         if (r >= 0)
@@ -241,6 +280,7 @@ static char *probe_setup(struct tls_probe *p, const struct tls_probe_params *par
         gnutls_transport_set_int(p->session, p->fd);
         /* The probe's own timer bounds the handshake. */
         gnutls_handshake_set_timeout(p->session, 0);
+        gnutls_handshake_set_max_packet_length(p->session, HANDSHAKE_MAX);
 
         if (sd_event_add_io(p->event, &p->io, p->fd, EPOLLOUT, on_io, p) < 0)
                 return xstrdup("cannot watch the socket");
@@ -259,6 +299,7 @@ int tls_probe_start(sd_event *event, const struct tls_probe_params *params,
         p->cb = cb;
         p->userdata = userdata;
         p->timeout_usec = params->timeout_usec;
+        p->legacy = params->legacy;
         p->started = now_monotonic_usec();
         p->obs.name = xstrdup(params->name);
         p->obs.service = params->service;

@@ -22,6 +22,11 @@ struct tls_probe_params {
         uint16_t port;
         uint64_t timeout_usec;            /* connect + handshake */
         const struct x509_trust *trust;   /* borrowed; must outlive the probe */
+        const char *connect_address;      /* connect here instead of address (connect_to), or NULL */
+        uint16_t connect_port;
+        /* Offer only TLS 1.0 and 1.1 and skip everything after the
+         * handshake: obs says whether it completed, and with which version. */
+        bool legacy;
 };
 
 /* Starts the probe. The callback never runs from inside this call. */
