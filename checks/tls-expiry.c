@@ -1,5 +1,9 @@
 /* tls.expiry.* and tls.cert.not-yet-valid: the leaf's validity period
- * against the injected clock and the warn_days / critical_days thresholds. */
+ * against the injected clock and the warn_days / critical_days thresholds.
+ * A threshold is the smaller of its days and its share of the leaf's
+ * lifetime (a third for warn, a tenth for critical unless configured), so
+ * a 6-day certificate is not in warning from its first day while a 90-day
+ * one keeps 21 and 7 days. */
 #include "checks.h"
 #include "util.h"
 
@@ -26,6 +30,9 @@ static int run(const struct check_ctx *ctx, struct finding_list *out) {
                         continue;
                 const struct cert_obs *leaf = &e->chain[0];
                 double left = days_until(leaf->not_after, ctx->now);
+                double lifetime = days_until(leaf->not_after, leaf->not_before);
+                double warn = threshold_days(ctx->platform->warn_days, ctx->platform->warn_share, lifetime);
+                double crit = threshold_days(ctx->platform->critical_days, ctx->platform->critical_share, lifetime);
 
                 if (ctx->now < leaf->not_before)
                         finding_emit(out, NOT_YET_VALID, e->name, e->address,
@@ -37,18 +44,20 @@ static int run(const struct check_ctx *ctx, struct finding_list *out) {
                         finding_emit(out, EXPIRED, e->name, e->address,
                                      "the certificate served by %s for %s expired %.1f days ago (%s)",
                                      e->address, e->name, -left, format_rfc3339(leaf->not_after, when));
-                else if (left < ctx->platform->critical_days)
+                else if (left < crit)
                         finding_emit(out, EXPIRY_CRITICAL, e->name, e->address,
                                      "the certificate served by %s for %s expires in %.1f days (%s), "
-                                     "under critical_days (%d)",
-                                     e->address, e->name, left, format_rfc3339(leaf->not_after, when),
-                                     ctx->platform->critical_days);
-                else if (left < ctx->platform->warn_days)
+                                     "under the critical threshold of %.1f days (critical_days %d, %.0f%% of its "
+                                     "%.0f-day lifetime)",
+                                     e->address, e->name, left, format_rfc3339(leaf->not_after, when), crit,
+                                     ctx->platform->critical_days, ctx->platform->critical_share * 100, lifetime);
+                else if (left < warn)
                         finding_emit(out, EXPIRY_WARNING, e->name, e->address,
                                      "the certificate served by %s for %s expires in %.1f days (%s), "
-                                     "under warn_days (%d)",
-                                     e->address, e->name, left, format_rfc3339(leaf->not_after, when),
-                                     ctx->platform->warn_days);
+                                     "under the warning threshold of %.1f days (warn_days %d, %.0f%% of its "
+                                     "%.0f-day lifetime)",
+                                     e->address, e->name, left, format_rfc3339(leaf->not_after, when), warn,
+                                     ctx->platform->warn_days, ctx->platform->warn_share * 100, lifetime);
         }
         return 0;
 }
