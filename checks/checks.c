@@ -25,6 +25,14 @@ static const struct check *const checks[] = {
         &check_tls_chain,
         &check_tls_san,
         &check_tls_expiry,
+        &check_tls_wildcard,
+        &check_tls_consistency,
+        &check_tls_renewal,
+        &check_tls_issuer,
+        &check_tls_ingress,
+        &check_tls_key,
+        &check_tls_protocol,
+        &check_tls_revoked,
 };
 
 const struct check *const *checks_all(size_t *ret_n) {
@@ -63,4 +71,34 @@ const struct finding_def *checks_find_def(const char *id) {
 
 double days_until(time_t t, time_t now) {
         return ((double)t - (double)now) / 86400.0;
+}
+
+static const char *leaf_sha(const struct endpoint_obs *e) {
+        return e->status == ENDPOINT_OK && e->n_chain > 0 ? e->chain[0].sha256 : NULL;
+}
+
+bool endpoint_is_first_with_leaf(const struct platform_obs *obs, size_t i) {
+        const char *sha = leaf_sha(&obs->endpoints[i]);
+        if (!sha)
+                return false;
+        for (size_t j = 0; j < i; j++)
+                if (streq_ptr(leaf_sha(&obs->endpoints[j]), sha))
+                        return false;
+        return true;
+}
+
+size_t endpoints_with_leaf(const struct platform_obs *obs, size_t i) {
+        const char *sha = leaf_sha(&obs->endpoints[i]);
+        size_t n = 0;
+        for (size_t j = 0; sha && j < obs->n_endpoints; j++)
+                if (streq_ptr(leaf_sha(&obs->endpoints[j]), sha))
+                        n++;
+        return n;
+}
+
+double threshold_days(int days, double share, double lifetime_days) {
+        double by_share = share * (lifetime_days > 0 ? lifetime_days : 0);
+        if (days < 0)
+                return by_share;
+        return (double)days < by_share ? (double)days : by_share;
 }

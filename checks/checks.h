@@ -18,6 +18,9 @@ struct check_ctx {
         const struct plan *plan;
         const struct platform_obs *obs;
         time_t now;
+        /* Subjects of ingress controllers' placeholder certificates, from
+         * the data file (audit.c loads it); may be NULL. */
+        char *const *ingress_subjects;
 };
 
 struct check {
@@ -34,6 +37,14 @@ extern const struct check check_tls_connect;
 extern const struct check check_tls_chain;
 extern const struct check check_tls_san;
 extern const struct check check_tls_expiry;
+extern const struct check check_tls_wildcard;
+extern const struct check check_tls_consistency;
+extern const struct check check_tls_renewal;
+extern const struct check check_tls_issuer;
+extern const struct check check_tls_ingress;
+extern const struct check check_tls_key;
+extern const struct check check_tls_protocol;
+extern const struct check check_tls_revoked;
 
 /* The registration table, in the order checks run. */
 const struct check *const *checks_all(size_t *ret_n);
@@ -53,6 +64,22 @@ void checks_foreach_def(void (*fn)(const struct finding_def *def, const struct c
  * exactly one label, needs at least two labels after it, and never matches
  * the apex. */
 bool san_pattern_matches(const char *pattern, const char *host);
+
+/* True for the first endpoint (in observation order) that completed a
+ * handshake and served this leaf: certificate-level findings are emitted
+ * once per certificate, not once per address. */
+bool endpoint_is_first_with_leaf(const struct platform_obs *obs, size_t i);
+/* How many endpoints served the same leaf as endpoint i. */
+size_t endpoints_with_leaf(const struct platform_obs *obs, size_t i);
+
+/* The expiry thresholds in days for a certificate with this lifetime (in
+ * days): the smaller of the configured days and the share of the lifetime,
+ * or the share alone when the key was given as one. */
+double threshold_days(int days, double share, double lifetime_days);
+
+/* Seconds after notBefore past which renewal is overdue: renew_at of the
+ * lifetime plus a margin of 2% of it, at least an hour. */
+double renewal_due_after(double lifetime_sec, double renew_at);
 
 /* Days from now to t, as a fraction (negative when t is past). */
 double days_until(time_t t, time_t now);
