@@ -13,6 +13,7 @@
 #include "audit.h"
 #include "checks.h"
 #include "config.h"
+#include "http.h"
 #include "plan.h"
 #include "report.h"
 #include "tls.h"
@@ -257,6 +258,7 @@ static int cmd_audit(int argc, char *argv[]) {
         struct options o = { 0 };
         struct config *c = NULL;
         struct audit **audits = NULL;
+        struct http_cache *cache = NULL;
         struct report_platform *rps = NULL;
         sd_event *event = NULL;
         _cleanup_free_ char *text = NULL;
@@ -281,6 +283,8 @@ static int cmd_audit(int argc, char *argv[]) {
         /* Every platform is set up before the first packet leaves, so a bad
          * trust file or plan stops the audit with nothing sent. */
         audits = xcalloc(c->n_platforms, sizeof(*audits));
+        /* One cache for the run: platforms sharing a CA fetch its CRL once. */
+        cache = http_cache_new();
         for (size_t i = 0; i < c->n_platforms; i++) {
                 _cleanup_free_ char *error = NULL;
                 r = audit_new(event, c->platforms[i], &audits[i], &error);
@@ -289,6 +293,7 @@ static int cmd_audit(int argc, char *argv[]) {
                                 error ? error : strerror(-r));
                         goto out;
                 }
+                audit_set_cache(audits[i], cache);
         }
 
         struct run_state state = { .pending = c->n_platforms, .event = event };
@@ -338,6 +343,7 @@ out:
         for (size_t i = 0; audits && c && i < c->n_platforms; i++)
                 audit_free(audits[i]);
         free(audits);
+        http_cache_free(cache);
         free(rps);
         sd_event_unref(event);
         config_free(c);
@@ -475,11 +481,13 @@ int main(int argc, char *argv[]) {
         for (size_t i = 0; i < ELEMENTSOF(commands); i++) {
                 if (strcmp(argv[1], commands[i].name) != 0)
                         continue;
-                if (ares_library_init(ARES_LIB_INIT_ALL) != ARES_SUCCESS || tls_global_init() < 0) {
-                        fprintf(stderr, "certvigil: cannot initialise the DNS or TLS library\n");
+                if (ares_library_init(ARES_LIB_INIT_ALL) != ARES_SUCCESS || tls_global_init() < 0 ||
+                    http_global_init() < 0) {
+                        fprintf(stderr, "certvigil: cannot initialise the DNS, TLS or HTTP library\n");
                         return EXIT_UNUSABLE;
                 }
                 ret = commands[i].fn(argc - 1, argv + 1);
+                http_global_done();
                 tls_global_done();
                 ares_library_cleanup();
                 return ret;

@@ -36,6 +36,39 @@ static json_t *json_certificate(const struct endpoint_obs *e, time_t now) {
                          "san", json_strv(c->san), "key", c->key, "verified", e->verified);
 }
 
+static json_t *json_chain_cert(const struct cert_obs *c) {
+        return json_pack("{s:s, s:s, s:s, s:o, s:o, s:s, s:s, s:s}", "subject", c->subject, "issuer", c->issuer,
+                         "serial", c->serial, "not_before", json_time(c->not_before), "not_after",
+                         json_time(c->not_after), "sha256", c->sha256, "key", c->key, "signature_algorithm",
+                         c->sig_algo ? c->sig_algo : "unknown");
+}
+
+static json_t *json_fetch(const struct fetch_obs *f) {
+        json_t *o = json_pack("{s:s, s:i, s:i}", "url", f->url, "http_status", (json_int_t)f->http_status, "size",
+                              (json_int_t)f->size);
+        if (f->error)
+                json_object_set_new(o, "error", json_string(f->error));
+        return o;
+}
+
+static const char *legacy_string(enum legacy_status s) {
+        return s == LEGACY_ACCEPTED ? "accepted" : s == LEGACY_REFUSED ? "refused" : "not-probed";
+}
+
+static const char *crl_string(enum crl_status s) {
+        switch (s) {
+        case CRL_GOOD:
+                return "good";
+        case CRL_REVOKED:
+                return "revoked";
+        case CRL_UNKNOWN:
+                return "unknown";
+        case CRL_NOT_CHECKED:
+                break;
+        }
+        return "not-checked";
+}
+
 static const char *endpoint_status_string(enum endpoint_status s) {
         switch (s) {
         case ENDPOINT_OK:
@@ -54,14 +87,50 @@ static json_t *json_endpoint(const struct endpoint_obs *e, time_t now) {
         json_t *o = json_pack("{s:s, s:s, s:i, s:s, s:i}", "name", e->name, "address", e->address, "port",
                               (json_int_t)e->port, "status", endpoint_status_string(e->status), "duration_ms",
                               (json_int_t)(e->duration_usec / USEC_PER_MSEC));
+        if (e->connected_to) {
+                /* address is what DNS said; this is where we connected. */
+                json_object_set_new(o, "resolved_address", json_string(e->address));
+                json_object_set_new(o, "connected_to", json_string(e->connected_to));
+                json_object_set_new(o, "connected_port", json_integer((json_int_t)e->connected_port));
+        }
         if (e->error)
                 json_object_set_new(o, "error", json_string(e->error));
         if (e->status == ENDPOINT_OK) {
+                json_t *chain = json_array();
                 json_object_set_new(o, "tls_version", json_string(e->tls_version ? e->tls_version : ""));
+                json_object_set_new(o, "cipher_suite", json_string(e->cipher_suite ? e->cipher_suite : ""));
+                json_object_set_new(o, "key_exchange_group", e->kx_group ? json_string(e->kx_group) : json_null());
+                json_object_set_new(o, "alpn", e->alpn ? json_string(e->alpn) : json_null());
+                json_object_set_new(o, "ocsp_stapled", json_boolean(e->ocsp_stapled));
                 if (e->n_chain > 0)
                         json_object_set_new(o, "certificate", json_certificate(e, now));
+                for (size_t i = 0; i < e->n_chain; i++)
+                        json_array_append_new(chain, json_chain_cert(&e->chain[i]));
+                json_object_set_new(o, "chain", chain);
+                json_object_set_new(o, "chain_served", json_pack("{s:i, s:i}", "certificates", (json_int_t)e->n_served,
+                                                                 "bytes", (json_int_t)e->served_bytes));
+                json_object_set_new(o, "verified", json_boolean(e->verified));
                 if (e->verify_error)
                         json_object_set_new(o, "verify_error", json_string(e->verify_error));
+                if (e->legacy != LEGACY_NOT_PROBED || e->legacy_detail) {
+                        json_t *l = json_pack("{s:s}", "status", legacy_string(e->legacy));
+                        if (e->legacy_detail)
+                                json_object_set_new(l, "detail", json_string(e->legacy_detail));
+                        json_object_set_new(o, "legacy_tls", l);
+                }
+                if (e->aia.url) {
+                        json_t *f = json_fetch(&e->aia);
+                        if (e->aia_cert)
+                                json_object_set_new(f, "certificate", json_chain_cert(e->aia_cert));
+                        json_object_set_new(o, "aia_ca_issuers", f);
+                }
+                if (e->crl.url) {
+                        json_t *f = json_fetch(&e->crl);
+                        json_object_set_new(f, "status", json_string(crl_string(e->crl_status)));
+                        if (e->crl_detail)
+                                json_object_set_new(f, "detail", json_string(e->crl_detail));
+                        json_object_set_new(o, "crl", f);
+                }
         }
         return o;
 }
