@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -47,7 +48,10 @@ struct tls_probe {
         uint64_t timeout_usec;
         bool connected;
         bool bytes_seen;
+        bool peeked;
         bool legacy;
+        int last_errno;           /* of the last failed recv/send */
+        uint64_t bytes_in;
         struct endpoint_obs obs;
         tls_probe_done_cb cb;
         void *userdata;
@@ -155,8 +159,79 @@ static void probe_collect(struct tls_probe *p) {
                 p->obs.verify_error = xstrdup("the served chain could not be verified");
 }
 
+/* Our own transport functions, so that the errno of a failed read (GnuTLS
+ * folds a reset into "non-properly terminated") and the byte count survive
+ * for the error message. The socket is non-blocking: a timeout wait is
+ * never needed, the loop does the waiting. */
+static ssize_t transport_pull(gnutls_transport_ptr_t ptr, void *buf, size_t n) {
+        struct tls_probe *p = ptr;
+        ssize_t r = recv(p->fd, buf, n, 0);
+        if (r < 0) {
+                p->last_errno = errno;
+                gnutls_transport_set_errno(p->session, errno);
+        } else
+                p->bytes_in += (uint64_t)r;
+        return r;
+}
+
+static ssize_t transport_push(gnutls_transport_ptr_t ptr, const void *buf, size_t n) {
+        struct tls_probe *p = ptr;
+        ssize_t r = send(p->fd, buf, n, MSG_NOSIGNAL);
+        if (r < 0) {
+                p->last_errno = errno;
+                gnutls_transport_set_errno(p->session, errno);
+        }
+        return r;
+}
+
+static int transport_pull_timeout(gnutls_transport_ptr_t ptr, unsigned ms) {
+        struct tls_probe *p = ptr;
+        struct pollfd pfd = { .fd = p->fd, .events = POLLIN };
+        return poll(&pfd, 1, 0); /* never block the loop */
+}
+
+/* A look at the server's first bytes before GnuTLS consumes them, so that
+ * a plain-HTTP or non-TLS listener is named as such instead of as a
+ * record-layer error. Returns a reason, or NULL to go on. */
+static char *first_bytes_check(struct tls_probe *p) {
+        unsigned char buf[24];
+        ssize_t n;
+
+        p->peeked = true;
+        n = recv(p->fd, buf, sizeof(buf), MSG_PEEK | MSG_DONTWAIT);
+        /* A reset is reported once, here: GnuTLS would only see the EOF. */
+        if (n < 0 && errno == ECONNRESET)
+                return xstrdup("the server reset the connection during the handshake (ECONNRESET)");
+        if (n <= 0)
+                return NULL;
+        if (n >= 5 && memcmp(buf, "HTTP/", 5) == 0) {
+                size_t len = 0;
+                while (len < (size_t)n && buf[len] != '\r' && buf[len] != '\n')
+                        len++;
+                _cleanup_free_ char *line = str_escape((const char *)buf, len);
+                return xasprintf("the server answered in plain HTTP, not TLS ('%s...')", line);
+        }
+        /* RFC 8446 5.1: content types 20-24 are all a TLS peer may send. */
+        if (buf[0] < 20 || buf[0] > 24) {
+                _cleanup_free_ char *hex = hex_encode(buf, (size_t)n < 8 ? (size_t)n : 8, ' ');
+                return xasprintf("the server sent bytes that are not TLS records (first bytes %s)", hex);
+        }
+        return NULL;
+}
+
 static int handshake_step(struct tls_probe *p) {
-        int r = gnutls_handshake(p->session);
+        int r, saved_errno;
+
+        if (!p->peeked && p->bytes_seen) {
+                char *why = first_bytes_check(p);
+                if (why) {
+                        probe_finish(p, ENDPOINT_HANDSHAKE_FAILED, why);
+                        return 0;
+                }
+        }
+        p->last_errno = 0;
+        r = gnutls_handshake(p->session);
+        saved_errno = p->last_errno;
 
         if (r == GNUTLS_E_AGAIN || r == GNUTLS_E_INTERRUPTED) {
                 uint32_t events = gnutls_record_get_direction(p->session) ? EPOLLOUT : EPOLLIN;
@@ -168,9 +243,29 @@ static int handshake_step(struct tls_probe *p) {
                 if (r == GNUTLS_E_FATAL_ALERT_RECEIVED || r == GNUTLS_E_WARNING_ALERT_RECEIVED)
                         why = xasprintf("server sent alert: %s",
                                         gnutls_alert_get_name(gnutls_alert_get(p->session)));
+                else if (saved_errno == ECONNRESET)
+                        why = xstrdup("the server reset the connection during the handshake (ECONNRESET)");
+                else if (r == GNUTLS_E_HANDSHAKE_TOO_LARGE)
+                        why = xasprintf("the server sent a handshake message over %u KiB (an oversized "
+                                        "certificate chain?); the probe stops there",
+                                        HANDSHAKE_MAX / 1024);
                 else if (r == GNUTLS_E_PREMATURE_TERMINATION || r == GNUTLS_E_PULL_ERROR ||
-                         r == GNUTLS_E_PUSH_ERROR)
-                        why = xasprintf("connection closed during the handshake (%s)", gnutls_strerror(r));
+                         r == GNUTLS_E_PUSH_ERROR) {
+                        gnutls_handshake_description_t last = gnutls_handshake_get_last_in(p->session);
+                        const char *lname = gnutls_handshake_description_get_name(last);
+                        if (p->bytes_in > 0 && lname && strcmp(lname, "Unknown Handshake packet") != 0)
+                                why = xasprintf("the server closed the connection during the handshake, after its "
+                                                "%s (%s)",
+                                                lname, gnutls_strerror(r));
+                        else if (p->bytes_in > 0)
+                                why = xasprintf("the server closed the connection during the handshake after "
+                                                "%llu bytes (%s)",
+                                                (unsigned long long)p->bytes_in, gnutls_strerror(r));
+                        else
+                                why = xasprintf("the server closed the connection without answering the "
+                                                "ClientHello (%s)",
+                                                gnutls_strerror(r));
+                }
                 else
                         why = xasprintf("%s", gnutls_strerror(r));
                 probe_finish(p, ENDPOINT_HANDSHAKE_FAILED, why);
@@ -277,7 +372,10 @@ static char *probe_setup(struct tls_probe *p, const struct tls_probe_params *par
                 r = gnutls_server_name_set(p->session, GNUTLS_NAME_DNS, params->name, strlen(params->name));
         if (r < 0)
                 return xasprintf("TLS setup: %s", gnutls_strerror(r));
-        gnutls_transport_set_int(p->session, p->fd);
+        gnutls_transport_set_ptr(p->session, p);
+        gnutls_transport_set_pull_function(p->session, transport_pull);
+        gnutls_transport_set_push_function(p->session, transport_push);
+        gnutls_transport_set_pull_timeout_function(p->session, transport_pull_timeout);
         /* The probe's own timer bounds the handshake. */
         gnutls_handshake_set_timeout(p->session, 0);
         gnutls_handshake_set_max_packet_length(p->session, HANDSHAKE_MAX);
