@@ -1,6 +1,6 @@
 /*
  * hostile ADDRESS PORT MODE [ARGS...]
- * hostile mkcert-nul CA_CERT CA_KEY LEAF_KEY OUT_CERT NAME TAIL
+ * hostile mkcert CA_CERT CA_KEY LEAF_KEY OUT_CERT SAN_FILE
  *
  * Test server for broken and hostile TLS endpoints. It binds exactly the
  * given loopback address (127.0.0.0/8 or ::1, refused otherwise) and port and
@@ -18,9 +18,11 @@
  *                    a real TLS server (GnuTLS) serving CHAIN (PEM, leaf
  *                    first) with KEY, under the GnuTLS PRIORITY string
  *
- * mkcert-nul writes a leaf signed by CA whose one SAN dNSName is NAME, a NUL
- * byte and TAIL: something certtool cannot make. Keys are read from files
- * made at test time; none is ever committed.
+ * mkcert writes a leaf signed by CA whose SAN dNSNames are the lines of
+ * SAN_FILE, where the two characters \0 stand for a NUL byte: what certtool
+ * cannot make (a NUL inside a name, thousands of names). The extension is
+ * encoded here byte by byte, so GnuTLS cannot tidy the names up. Keys are
+ * read from files made at test time; none is ever committed.
  *
  * Connections are served one at a time, except in silent and drip modes,
  * which hold up to 256 at once. Exits 0 on SIGTERM or SIGINT.
@@ -219,7 +221,8 @@ static void serve_tls(int fd, gnutls_certificate_credentials_t creds, const char
 
 	if (gnutls_init(&s, GNUTLS_SERVER) < 0)
 		return;
-	r = priority ? gnutls_priority_set_direct(s, priority, NULL) : gnutls_set_default_priority(s);
+	/* Modern by default, so that only the legacy test sees TLS 1.0/1.1. */
+	r = gnutls_priority_set_direct(s, priority ? priority : "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2", NULL);
 	if (r >= 0)
 		r = gnutls_credentials_set(s, GNUTLS_CRD_CERTIFICATE, creds);
 	if (r >= 0) {
@@ -234,23 +237,64 @@ static void serve_tls(int fd, gnutls_certificate_credentials_t creds, const char
 	gnutls_deinit(s);
 }
 
-static int mkcert_nul(char **argv)
+/* DER: tag, definite length, contents. */
+static size_t der_put(unsigned char *out, unsigned char tag, const unsigned char *data, size_t n)
+{
+	size_t h = 0;
+	out[h++] = tag;
+	if (n < 0x80)
+		out[h++] = (unsigned char)n;
+	else if (n < 0x100) {
+		out[h++] = 0x81;
+		out[h++] = (unsigned char)n;
+	} else if (n < 0x10000) {
+		out[h++] = 0x82;
+		out[h++] = (unsigned char)(n >> 8);
+		out[h++] = (unsigned char)n;
+	} else {
+		out[h++] = 0x83;
+		out[h++] = (unsigned char)(n >> 16);
+		out[h++] = (unsigned char)(n >> 8);
+		out[h++] = (unsigned char)n;
+	}
+	memmove(out + h, data, n);
+	return h + n;
+}
+
+static int mkcert(char **argv)
 {
 	gnutls_datum_t d = { 0 }, out = { 0 };
 	gnutls_x509_crt_t ca = NULL, crt = NULL;
 	gnutls_x509_privkey_t cakey = NULL, key = NULL;
-	unsigned char serial[8];
-	char san[512];
-	size_t nlen = strlen(argv[4]), tlen = strlen(argv[5]);
+	unsigned char serial[8], *names, *ext;
+	size_t n_names = 0, cap = 1 << 20;
+	char line[512];
 	time_t now = time(NULL);
 	FILE *f;
 	int r;
 
-	if (nlen + 1 + tlen > sizeof san)
-		return 1;
-	memcpy(san, argv[4], nlen);
-	san[nlen] = '\0';
-	memcpy(san + nlen + 1, argv[5], tlen);
+	/* GeneralNames ::= SEQUENCE OF GeneralName; dNSName is [2] IA5String. */
+	names = malloc(cap);
+	ext = malloc(cap + 8);
+	f = fopen(argv[4], "r");
+	if (!names || !ext || !f)
+		return die(argv[4]);
+	while (fgets(line, sizeof line, f)) {
+		unsigned char name[512];
+		size_t len = 0;
+		for (char *c = line; *c && *c != '\n'; c++) {
+			if (c[0] == '\\' && c[1] == '0') {
+				name[len++] = 0;
+				c++;
+			} else
+				name[len++] = (unsigned char)*c;
+		}
+		if (n_names + len + 8 > cap)
+			break;
+		n_names += der_put(names + n_names, 0x82, name, len);
+	}
+	fclose(f);
+	size_t ext_len = der_put(ext, 0x30, names, n_names);
 
 	r = read_file(argv[0], &d);
 	if (r >= 0 && (r = gnutls_x509_crt_init(&ca)) >= 0)
@@ -269,7 +313,7 @@ static int mkcert_nul(char **argv)
 	if (r >= 0)
 		r = gnutls_x509_crt_set_key(crt, key);
 	if (r >= 0)
-		r = gnutls_x509_crt_set_dn_by_oid(crt, GNUTLS_OID_X520_COMMON_NAME, 0, "certvigil nul san", 17);
+		r = gnutls_x509_crt_set_dn_by_oid(crt, GNUTLS_OID_X520_COMMON_NAME, 0, "certvigil odd sans", 18);
 	if (r >= 0) {
 		(void)!getrandom(serial, sizeof serial, 0);
 		serial[0] &= 0x7f;
@@ -280,14 +324,15 @@ static int mkcert_nul(char **argv)
 	if (r >= 0)
 		r = gnutls_x509_crt_set_expiration_time(crt, now + 80 * 86400);
 	if (r >= 0)
-		r = gnutls_x509_crt_set_subject_alt_name(crt, GNUTLS_SAN_DNSNAME, san, (unsigned)(nlen + 1 + tlen),
-							 GNUTLS_FSAN_SET);
+		r = gnutls_x509_crt_set_key_usage(crt, GNUTLS_KEY_DIGITAL_SIGNATURE);
+	if (r >= 0)
+		r = gnutls_x509_crt_set_extension_by_oid(crt, "2.5.29.17", ext, ext_len, 0);
 	if (r >= 0)
 		r = gnutls_x509_crt_sign2(crt, ca, cakey, GNUTLS_DIG_SHA256, 0);
 	if (r >= 0)
 		r = gnutls_x509_crt_export2(crt, GNUTLS_X509_FMT_PEM, &out);
 	if (r < 0) {
-		fprintf(stderr, "hostile: mkcert-nul: %s\n", gnutls_strerror(r));
+		fprintf(stderr, "hostile: mkcert: %s\n", gnutls_strerror(r));
 		return 1;
 	}
 	f = fopen(argv[3], "w");
@@ -298,6 +343,8 @@ static int mkcert_nul(char **argv)
 	gnutls_x509_crt_deinit(ca);
 	gnutls_x509_privkey_deinit(key);
 	gnutls_x509_privkey_deinit(cakey);
+	free(names);
+	free(ext);
 	return 0;
 }
 
@@ -310,8 +357,8 @@ int main(int argc, char **argv)
 	const char *mode;
 	int lfd;
 
-	if (argc == 8 && strcmp(argv[1], "mkcert-nul") == 0)
-		return mkcert_nul(argv + 2);
+	if (argc == 7 && strcmp(argv[1], "mkcert") == 0)
+		return mkcert(argv + 2);
 	if (argc < 4) {
 		fprintf(stderr, "usage: hostile ADDRESS PORT MODE [ARGS...]\n");
 		return 2;
