@@ -16,10 +16,10 @@ static const struct finding_def findings[] = {
           "the served certificate is not valid yet (notBefore is in the future)" },
 #define EXPIRY_CRITICAL (&findings[2])
         { "tls.expiry.critical", SEVERITY_CRITICAL, "a074be15f8e344c8a8439dc20c01cb20",
-          "the served certificate expires in fewer than critical_days days" },
+          "the served certificate expires within the critical threshold (critical_days, or a tenth of its lifetime)" },
 #define EXPIRY_WARNING (&findings[3])
         { "tls.expiry.warning", SEVERITY_WARNING, "d037509d282148f681ec98ce4b2a06c0",
-          "the served certificate expires in fewer than warn_days days" },
+          "the served certificate expires within the warning threshold (warn_days, or a third of its lifetime)" },
 };
 
 static int run(const struct check_ctx *ctx, struct finding_list *out) {
