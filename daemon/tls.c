@@ -48,8 +48,8 @@ struct tls_probe {
         uint64_t timeout_usec;
         bool connected;
         bool bytes_seen;
-        bool peeked;
         bool legacy;
+        char *not_tls;            /* why the first bytes are not TLS, once seen */
         int last_errno;           /* of the last failed recv/send */
         uint64_t bytes_in;
         struct endpoint_obs obs;
@@ -87,6 +87,7 @@ struct tls_probe *tls_probe_free(struct tls_probe *p) {
         if (p->fd >= 0)
                 close(p->fd);
         endpoint_obs_done(&p->obs);
+        free(p->not_tls);
         sd_event_unref(p->event);
         free(p);
         return NULL;
@@ -159,6 +160,31 @@ static void probe_collect(struct tls_probe *p) {
                 p->obs.verify_error = xstrdup("the served chain could not be verified");
 }
 
+/* A look at the server's first bytes as they arrive, so that a plain-HTTP
+ * or non-TLS listener is named as such instead of as a record-layer error.
+ * Returns true (and the reason, when asked) if the bytes are not TLS. */
+static bool first_bytes_check(const unsigned char *buf, size_t n, char **ret_reason) {
+        if (n >= 5 && memcmp(buf, "HTTP/", 5) == 0) {
+                size_t len = 0;
+                while (len < n && len < 40 && buf[len] != '\r' && buf[len] != '\n')
+                        len++;
+                if (ret_reason) {
+                        _cleanup_free_ char *line = str_escape((const char *)buf, len);
+                        *ret_reason = xasprintf("the server answered in plain HTTP, not TLS ('%s...')", line);
+                }
+                return true;
+        }
+        /* RFC 8446 5.1: content types 20-24 are all a TLS peer may send. */
+        if (n > 0 && (buf[0] < 20 || buf[0] > 24)) {
+                if (ret_reason) {
+                        _cleanup_free_ char *hex = hex_encode(buf, n < 8 ? n : 8, ' ');
+                        *ret_reason = xasprintf("the server sent bytes that are not TLS records (first bytes %s)", hex);
+                }
+                return true;
+        }
+        return false;
+}
+
 /* Our own transport functions, so that the errno of a failed read (GnuTLS
  * folds a reset into "non-properly terminated") and the byte count survive
  * for the error message. The socket is non-blocking: a timeout wait is
@@ -169,8 +195,24 @@ static ssize_t transport_pull(gnutls_transport_ptr_t ptr, void *buf, size_t n) {
         if (r < 0) {
                 p->last_errno = errno;
                 gnutls_transport_set_errno(p->session, errno);
-        } else
-                p->bytes_in += (uint64_t)r;
+                return r;
+        }
+        if (p->bytes_in == 0 && r > 0 && !p->legacy && first_bytes_check(buf, (size_t)r, NULL)) {
+                /* GnuTLS reads a record header (5 bytes) at a time: look at
+                 * what follows too, for a message worth reading. */
+                unsigned char more[64];
+                size_t have = (size_t)r < sizeof(more) ? (size_t)r : sizeof(more);
+                memcpy(more, buf, have);
+                ssize_t m = recv(p->fd, more + have, sizeof(more) - have, MSG_PEEK | MSG_DONTWAIT);
+                if (m > 0)
+                        have += (size_t)m;
+                first_bytes_check(more, have, &p->not_tls);
+                /* Not TLS: end the handshake here, the reason is kept. */
+                p->last_errno = EPROTO;
+                gnutls_transport_set_errno(p->session, EPROTO);
+                return -1;
+        }
+        p->bytes_in += (uint64_t)r;
         return r;
 }
 
@@ -190,45 +232,9 @@ static int transport_pull_timeout(gnutls_transport_ptr_t ptr, unsigned ms) {
         return poll(&pfd, 1, 0); /* never block the loop */
 }
 
-/* A look at the server's first bytes before GnuTLS consumes them, so that
- * a plain-HTTP or non-TLS listener is named as such instead of as a
- * record-layer error. Returns a reason, or NULL to go on. */
-static char *first_bytes_check(struct tls_probe *p) {
-        unsigned char buf[24];
-        ssize_t n;
-
-        p->peeked = true;
-        n = recv(p->fd, buf, sizeof(buf), MSG_PEEK | MSG_DONTWAIT);
-        /* A reset is reported once, here: GnuTLS would only see the EOF. */
-        if (n < 0 && errno == ECONNRESET)
-                return xstrdup("the server reset the connection during the handshake (ECONNRESET)");
-        if (n <= 0)
-                return NULL;
-        if (n >= 5 && memcmp(buf, "HTTP/", 5) == 0) {
-                size_t len = 0;
-                while (len < (size_t)n && buf[len] != '\r' && buf[len] != '\n')
-                        len++;
-                _cleanup_free_ char *line = str_escape((const char *)buf, len);
-                return xasprintf("the server answered in plain HTTP, not TLS ('%s...')", line);
-        }
-        /* RFC 8446 5.1: content types 20-24 are all a TLS peer may send. */
-        if (buf[0] < 20 || buf[0] > 24) {
-                _cleanup_free_ char *hex = hex_encode(buf, (size_t)n < 8 ? (size_t)n : 8, ' ');
-                return xasprintf("the server sent bytes that are not TLS records (first bytes %s)", hex);
-        }
-        return NULL;
-}
-
 static int handshake_step(struct tls_probe *p) {
         int r, saved_errno;
 
-        if (!p->peeked && p->bytes_seen) {
-                char *why = first_bytes_check(p);
-                if (why) {
-                        probe_finish(p, ENDPOINT_HANDSHAKE_FAILED, why);
-                        return 0;
-                }
-        }
         p->last_errno = 0;
         r = gnutls_handshake(p->session);
         saved_errno = p->last_errno;
@@ -240,7 +246,9 @@ static int handshake_step(struct tls_probe *p) {
         }
         if (r < 0) {
                 char *why;
-                if (r == GNUTLS_E_FATAL_ALERT_RECEIVED || r == GNUTLS_E_WARNING_ALERT_RECEIVED)
+                if (p->not_tls)
+                        why = TAKE_PTR(p->not_tls);
+                else if (r == GNUTLS_E_FATAL_ALERT_RECEIVED || r == GNUTLS_E_WARNING_ALERT_RECEIVED)
                         why = xasprintf("server sent alert: %s",
                                         gnutls_alert_get_name(gnutls_alert_get(p->session)));
                 else if (saved_errno == ECONNRESET)
