@@ -839,9 +839,15 @@ static int apply_domain(struct build *b, struct yfile *f, const char *key, yaml_
         last = strrchr(name, '.');
         last = last ? last + 1 : name;
         if (!dns_name_is_valid(name) || strspn(last, "0123456789") == strlen(last)) {
+                bool idn = false;
+                for (const char *c = s; *c && !idn; c++)
+                        idn = (unsigned char)*c >= 0x80;
                 shown = escape(s);
+                /* Certificates carry IDNs as A-labels (RFC 5890), and the
+                 * SAN check compares bytes: the config must say it so. */
                 return fail_mark(b->error, -EINVAL, f->path, n->start_mark,
-                                 "'%s' is not a valid domain name (%s)", shown, key);
+                                 "'%s' is not a valid domain name (%s)%s", shown, key,
+                                 idn ? ": write internationalized names in A-label form (xn--...)" : "");
         }
         set_string(field, TAKE_PTR(name));
         return 0;

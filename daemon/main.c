@@ -439,7 +439,7 @@ out:
 }
 
 static void print_def(const struct finding_def *def, const struct check *c, void *userdata) {
-        printf("%-26s %-9s %s  %s\n", def->id, severity_to_string(def->severity), def->message_id, def->summary);
+        printf("%-30s %-9s %s  %s\n", def->id, severity_to_string(def->severity), def->message_id, def->summary);
 }
 
 static int cmd_list_findings(int argc, char *argv[]) {

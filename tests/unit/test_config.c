@@ -384,6 +384,9 @@ static const struct bad_case bad_cases[] = {
         { "t.yaml", "defaults:\n  port: ~\n", -EINVAL, "t.yaml:2:9: 'port' must be an integer" },
         { "t.yaml", "defaults:\n  port: [443]\n", -EINVAL, "t.yaml:2:9: 'port' must be an integer" },
         { "t.yaml", PB "    warn_days: 3w\n", -EINVAL, "t.yaml:4:16: 'warn_days' must be an integer" },
+        { "t.yaml", P "    global: { baseDomain: b\u00fccher.example }\n", -EINVAL,
+          "t.yaml:3:27: 'b\\xc3\\xbccher.example' is not a valid domain name (global.baseDomain): write "
+          "internationalized names in A-label form (xn--...)" },
         { "t.yaml", PB "    warn_days: 133%\n", -EINVAL,
           "t.yaml:4:16: 'warn_days' must be a number of days or a share of the lifetime from 0% to 100%" },
         { "t.yaml", PB "    critical_days: x%\n", -EINVAL,
