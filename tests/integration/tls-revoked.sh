@@ -80,5 +80,10 @@ sbt_expect crlforged
 sbt_expect_json "crlforged: a CRL signed by someone else is not believed" \
 	'.platforms[] | select(.name == "crlforged") | .endpoints[0].crl | .status == "unknown" and (.detail | test("signature does not verify"))'
 
+# Each platform's four endpoints share one CRL URL: one fetch per audit.
+n=$(grep -c 'GET /inter.crl ' "$SB_DIR/www-access.log" || true)
+if [[ $n == 2 ]]; then sbt_pass "inter.crl fetched twice (once per platform using it)"; else
+	sbt_fail "inter.crl fetched $n times, expected 2"; fi
+
 sb_stop
 sbt_done

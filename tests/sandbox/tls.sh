@@ -91,12 +91,14 @@ sbt_serve() {
 }
 
 # sbt_serve_http: plain HTTP on 127.0.0.1:$SBT_HTTP_PORT serving
-# $SB_DIR/www (CRLs, AIA certificates).
+# $SB_DIR/www (CRLs, AIA certificates), logging requests to
+# $SB_DIR/www-access.log.
 sbt_serve_http() {
 	cat >"$SB_DIR/nginx/extra.d/zz-http.conf" <<-EOF
 		    server {
 		        listen 127.0.0.1:$SBT_HTTP_PORT;
 		        root $SB_DIR/www;
+		        access_log $SB_DIR/www-access.log;
 		    }
 	EOF
 }

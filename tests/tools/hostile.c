@@ -17,6 +17,7 @@
  *   tls CHAIN KEY [PRIORITY]
  *                    a real TLS server (GnuTLS) serving CHAIN (PEM, leaf
  *                    first) with KEY, under the GnuTLS PRIORITY string
+ *                    (default: TLS 1.2 and 1.3 only)
  *
  * mkcert writes a leaf signed by CA whose SAN dNSNames are the lines of
  * SAN_FILE, where the two characters \0 stand for a NUL byte: what certtool
@@ -24,8 +25,8 @@
  * encoded here byte by byte, so GnuTLS cannot tidy the names up. Keys are
  * read from files made at test time; none is ever committed.
  *
- * Connections are served one at a time, except in silent and drip modes,
- * which hold up to 256 at once. Exits 0 on SIGTERM or SIGINT.
+ * Connections are served one at a time, except in silent, random and drip
+ * modes, which hold up to 256 at once. Exits 0 on SIGTERM or SIGINT.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
