@@ -95,6 +95,10 @@ sbt_audit names <<EOF
   - name: v6
     global: { baseDomain: v6.example.test }
     tls: { mode: provided }
+  - name: origin-v6
+    global: { baseDomain: cdn.example.test }
+    tls: { mode: provided }
+    connect_to: "[::1]:$SB_TLS_PORT"
 EOF
 
 sbt_expect_rc "name faults" 2
@@ -121,6 +125,11 @@ sbt_expect_json "big: all 5,000 SANs observed" \
 sbt_expect v6
 sbt_expect_json "v6: the endpoint is [::1]" \
 	'[.platforms[] | select(.name == "v6") | .endpoints[] | .address == "::1" and .status == "ok"] | all and length == 4'
+
+# connect_to in IPv6 form: the v6 server's certificate is not *.cdn's.
+sbt_expect origin-v6 "tls.san.mismatch critical"
+sbt_expect_json "origin-v6: connected to ::1" \
+	'[.platforms[] | select(.name == "origin-v6") | .endpoints[] | .connected_to == "::1" and .status == "ok"] | all and length == 4'
 
 sb_stop
 sbt_done
