@@ -7,6 +7,7 @@
 
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
+#include <gnutls/x509-ext.h>
 
 #include "util.h"
 #include "x509.h"
@@ -93,24 +94,42 @@ static char *key_describe(gnutls_x509_crt_t crt, struct cert_obs *c) {
         return xstrdup(name ? name : "unknown");
 }
 
+/* The extension is decoded once: gnutls_x509_crt_get_subject_alt_name()
+ * decodes it again on every call, so a certificate with thousands of SANs
+ * would cost quadratic time on the loop. */
 static void san_collect(gnutls_x509_crt_t crt, struct cert_obs *c) {
-        char buf[SAN_LEN_MAX];
+        gnutls_datum_t ext = { 0 };
+        gnutls_subject_alt_names_t sans = NULL;
+        unsigned critical;
+        size_t n = 0, allocated = 0;
 
+        if (gnutls_x509_crt_get_extension_by_oid2(crt, "2.5.29.17", 0, &ext, &critical) < 0)
+                return;
+        if (gnutls_subject_alt_names_init(&sans) < 0)
+                goto out;
+        if (gnutls_x509_ext_import_subject_alt_names(&ext, sans, 0) < 0)
+                goto out;
         for (unsigned seq = 0; seq < SAN_MAX; seq++) {
-                size_t size = sizeof(buf);
-                int type = gnutls_x509_crt_get_subject_alt_name(crt, seq, buf, &size, NULL);
-                if (type == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE)
+                gnutls_datum_t san = { 0 };
+                unsigned type;
+                int r = gnutls_subject_alt_names_get(sans, seq, &type, &san, NULL);
+                if (r < 0)
                         break;
-                if (type == GNUTLS_E_SHORT_MEMORY_BUFFER)
+                if (type != GNUTLS_SAN_DNSNAME || san.size > SAN_LEN_MAX)
                         continue; /* longer than any valid name: cannot match, skip */
-                if (type < 0)
-                        break;
-                if (type != GNUTLS_SAN_DNSNAME)
-                        continue;
                 /* size counts the bytes as encoded: an embedded NUL stays
                  * visible as \x00 and so never matches a real name. */
-                strv_push(&c->san, str_escape(buf, size));
+                if (n + 1 >= allocated) {
+                        allocated = allocated ? allocated * 2 : 8;
+                        c->san = xrealloc(c->san, allocated * sizeof(char *));
+                }
+                c->san[n++] = str_escape((const char *)san.data, san.size);
+                c->san[n] = NULL;
         }
+out:
+        if (sans)
+                gnutls_subject_alt_names_deinit(sans);
+        gnutls_free(ext.data);
 }
 
 static bool url_is_http(const char *s, size_t n) {

@@ -354,6 +354,7 @@ int main(int argc, char **argv)
 	gnutls_certificate_credentials_t creds = NULL;
 	gnutls_datum_t pem = { 0 }, der = { 0 };
 	struct pollfd held[MAX_HELD + 1];
+	unsigned step[MAX_HELD + 1]; /* drip: bytes sent to each held client */
 	size_t n_held = 0;
 	const char *mode;
 	int lfd;
@@ -403,13 +404,12 @@ int main(int argc, char **argv)
 		if (r <= 0) {
 			/* Each second, drip mode sends each held client one more byte
 			 * of a TLS record that never ends. */
-			static unsigned step;
 			static const unsigned char record[] = { 0x16, 0x03, 0x03, 0x40, 0x00 };
 			for (size_t i = 0; strcmp(mode, "drip") == 0 && i < n_held; i++) {
-				unsigned char b = step < sizeof record ? record[step] : 0x00;
+				unsigned char b = step[1 + i] < sizeof record ? record[step[1 + i]] : 0x00;
 				(void)!send(held[1 + i].fd, &b, 1, MSG_NOSIGNAL);
+				step[1 + i]++;
 			}
-			step++;
 			continue;
 		}
 		/* A held client that hung up is let go. */
@@ -420,6 +420,7 @@ int main(int argc, char **argv)
 				if (n == 0 || (n < 0 && errno != EAGAIN)) {
 					close(held[1 + i].fd);
 					held[1 + i] = held[n_held];
+					step[1 + i] = step[n_held];
 					n_held--;
 					continue;
 				}
@@ -442,8 +443,10 @@ int main(int argc, char **argv)
 			}
 			if (n_held == MAX_HELD) {
 				close(held[1].fd);
+				step[1] = step[n_held];
 				held[1] = held[n_held--];
 			}
+			step[1 + n_held] = 0;
 			held[1 + n_held++] = (struct pollfd){ .fd = fd, .events = POLLIN };
 			continue;
 		}
