@@ -65,6 +65,7 @@ struct audit {
         const struct platform *platform;
         struct plan *plan;
         struct x509_trust *trust;
+        struct tls_chain_memo *memo;
         struct dns_resolver *dns;
         struct http_client *http;
         struct http_cache *cache;             /* borrowed, may be NULL */
@@ -173,6 +174,7 @@ int audit_new(sd_event *event, const struct platform *p, struct audit **ret, cha
                         goto fail;
         }
         a->obs = xcalloc(1, sizeof(*a->obs));
+        a->memo = tls_chain_memo_new();
         *ret = a;
         return 0;
 fail:
@@ -209,6 +211,7 @@ struct audit *audit_free(struct audit *a) {
         free(a->endpoint_jobs);
         finding_list_clear(&a->findings);
         platform_obs_free(a->obs);
+        tls_chain_memo_free(a->memo);
         x509_trust_free(a->trust);
         plan_free(a->plan);
         sd_event_unref(a->event);
@@ -515,6 +518,7 @@ static void audit_pump(struct audit *a) {
                                 .port = e->port,
                                 .timeout_usec = a->platform->timeout_usec,
                                 .trust = a->trust,
+                                .memo = a->memo,
                                 .connect_address = e->connected_to,
                                 .connect_port = e->connected_port,
                         };

@@ -33,6 +33,27 @@ void cert_obs_done(struct cert_obs *c) {
         *c = (struct cert_obs){ 0 };
 }
 
+static char *dup_or_null(const char *s) {
+        return s ? xstrdup(s) : NULL;
+}
+
+void cert_obs_copy(struct cert_obs *dst, const struct cert_obs *src) {
+        *dst = *src;
+        dst->subject = dup_or_null(src->subject);
+        dst->issuer = dup_or_null(src->issuer);
+        dst->serial = dup_or_null(src->serial);
+        dst->sha256 = dup_or_null(src->sha256);
+        dst->san = strv_copy(src->san);
+        dst->key = dup_or_null(src->key);
+        dst->sig_algo = dup_or_null(src->sig_algo);
+        dst->sig_hash = dup_or_null(src->sig_hash);
+        dst->aia_ca_issuers = dup_or_null(src->aia_ca_issuers);
+        dst->crl_url = dup_or_null(src->crl_url);
+        dst->der = src->der ? xmalloc(src->der_len ? src->der_len : 1) : NULL;
+        if (src->der)
+                memcpy(dst->der, src->der, src->der_len);
+}
+
 void fetch_obs_done(struct fetch_obs *f) {
         free(f->url);
         free(f->error);

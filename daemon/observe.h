@@ -146,6 +146,8 @@ struct chain_walk {
 void chain_walk(const struct endpoint_obs *e, struct chain_walk *ret);
 
 void cert_obs_done(struct cert_obs *c);
+/* A deep copy into *dst (which is overwritten). */
+void cert_obs_copy(struct cert_obs *dst, const struct cert_obs *src);
 void fetch_obs_done(struct fetch_obs *f);
 void name_obs_done(struct name_obs *n);
 void endpoint_obs_done(struct endpoint_obs *e);
