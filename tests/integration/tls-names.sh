@@ -89,9 +89,6 @@ sbt_audit names <<EOF
   - name: nul
     global: { baseDomain: nul.example.test }
     tls: { mode: provided }
-  - name: big
-    global: { baseDomain: big.example.test }
-    tls: { mode: provided }
   - name: v6
     global: { baseDomain: v6.example.test }
     tls: { mode: provided }
@@ -119,12 +116,24 @@ sbt_expect_json "origin: the JSON says what was resolved and what was connected 
 sbt_expect idn
 sbt_expect nul "tls.san.mismatch critical"
 sbt_expect_message nul tls.san.mismatch 'api\.nul\.example\.test\\x00\.evil\.test'
-sbt_expect big "tls.chain.oversized warning"
-sbt_expect_json "big: all 5,000 SANs observed" \
-	'.platforms[] | select(.name == "big") | .endpoints[0].certificate.san | length == 5000'
 sbt_expect v6
 sbt_expect_json "v6: the endpoint is [::1]" \
 	'[.platforms[] | select(.name == "v6") | .endpoints[] | .address == "::1" and .status == "ok"] | all and length == 4'
+
+# The 5,000-SAN certificate alone: GnuTLS's own import of it in each
+# handshake is what costs (~10 ms here, much more under sanitizers), so it
+# gets a run of its own rather than slowing the other platforms' probes.
+names_json=$SBT_JSON
+sbt_audit big <<EOF
+  - name: big
+    global: { baseDomain: big.example.test }
+    tls: { mode: provided }
+EOF
+sbt_expect_rc "5,000 SANs" 1
+sbt_expect big "tls.chain.oversized warning"
+sbt_expect_json "big: all 5,000 SANs observed" \
+	'.platforms[] | select(.name == "big") | .endpoints[0].certificate.san | length == 5000'
+SBT_JSON=$names_json
 
 # connect_to in IPv6 form: the v6 server's certificate is not *.cdn's.
 sbt_expect origin-v6 "tls.san.mismatch critical"

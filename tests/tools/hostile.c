@@ -228,7 +228,8 @@ static void serve_tls(int fd, gnutls_certificate_credentials_t creds, const char
 		r = gnutls_credentials_set(s, GNUTLS_CRD_CERTIFICATE, creds);
 	if (r >= 0) {
 		gnutls_transport_set_int(s, fd);
-		gnutls_handshake_set_timeout(s, 3000);
+		/* Generous: a sanitizer build of the client may be slow. */
+		gnutls_handshake_set_timeout(s, 10000);
 		do
 			r = gnutls_handshake(s);
 		while (r < 0 && !gnutls_error_is_fatal(r));
@@ -432,7 +433,7 @@ int main(int argc, char **argv)
 		int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
 		if (fd < 0)
 			continue;
-		set_timeouts(fd, 3);
+		set_timeouts(fd, 10);
 		if (strcmp(mode, "silent") == 0 || strcmp(mode, "drip") == 0 || strcmp(mode, "random") == 0) {
 			if (strcmp(mode, "random") == 0) {
 				unsigned char junk[64];
