@@ -212,11 +212,11 @@ int x509_chain_verify(const struct x509_trust *t, const struct cert_obs *chain, 
         *ret_ok = status == 0;
         if (status != 0) {
                 if (gnutls_certificate_verification_status_print(status, GNUTLS_CRT_X509, &out, 0) >= 0) {
-                        size_t n = out.size;
+                        size_t len = out.size;
                         /* GnuTLS ends its sentences with a space. */
-                        while (n > 0 && (out.data[n - 1] == ' ' || out.data[n - 1] == 0))
-                                n--;
-                        *ret_reason = str_escape((const char *)out.data, n);
+                        while (len > 0 && (out.data[len - 1] == ' ' || out.data[len - 1] == 0))
+                                len--;
+                        *ret_reason = str_escape((const char *)out.data, len);
                         gnutls_free(out.data);
                 } else
                         *ret_reason = xasprintf("verification status 0x%x", status);
