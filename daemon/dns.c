@@ -130,12 +130,7 @@ int dns_resolver_new(sd_event *event, char *const *servers, uint64_t timeout_use
         r->channel_ready = true;
 
         if (servers) {
-                _cleanup_free_ char *csv = NULL;
-                for (size_t i = 0; servers[i]; i++) {
-                        char *n = xasprintf("%s%s%s", csv ? csv : "", csv ? "," : "", servers[i]);
-                        free(csv);
-                        csv = n;
-                }
+                _cleanup_free_ char *csv = strv_join(servers, ",", 0);
                 st = ares_set_servers_ports_csv(r->channel, csv ? csv : "");
                 if (st != ARES_SUCCESS) {
                         *ret_error = xasprintf("invalid resolver list '%s': %s", csv ? csv : "", ares_strerror(st));

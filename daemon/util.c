@@ -97,6 +97,22 @@ char **strv_free(char **v) {
         return NULL;
 }
 
+char *strv_join(char *const *v, const char *sep, size_t max) {
+        size_t n = strv_length(v), len = 1;
+        if (n == 0)
+                return NULL;
+        size_t used = max && max < n ? max : n;
+        for (size_t i = 0; i < used; i++)
+                len += strlen(v[i]) + strlen(sep);
+        len += used < n ? strlen(sep) + 3 : 0;
+        char *s = xmalloc(len), *p = s;
+        for (size_t i = 0; i < used; i++)
+                p = stpcpy(stpcpy(p, i ? sep : ""), v[i]);
+        if (used < n)
+                p = stpcpy(stpcpy(p, sep), "...");
+        return s;
+}
+
 bool streq_ptr(const char *a, const char *b) {
         if (!a || !b)
                 return a == b;

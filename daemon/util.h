@@ -39,6 +39,9 @@ void strv_push(char ***v, char *s);          /* takes ownership of s */
 char **strv_copy(char *const *v);
 bool strv_contains(char *const *v, const char *s);
 char **strv_free(char **v);                   /* returns NULL */
+/* Joins at most max (0 = all) entries with sep, adding ", ..." when cut;
+ * NULL for an empty vector. Caller frees. */
+char *strv_join(char *const *v, const char *sep, size_t max);
 static inline void strv_freep(char ***v) { strv_free(*v); }
 #define _cleanup_strv_free_ _cleanup_(strv_freep)
 

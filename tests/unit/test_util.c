@@ -102,6 +102,13 @@ static void test_strv(void **state) {
         assert_false(strv_contains(v, "c"));
         char **c = strv_copy(v);
         assert_string_equal(c[1], "b");
+        char *j = strv_join(v, ", ", 0);
+        assert_string_equal(j, "a, b");
+        free(j);
+        j = strv_join(v, ",", 1);
+        assert_string_equal(j, "a,...");
+        free(j);
+        assert_null(strv_join(NULL, ",", 0));
         assert_null(strv_free(v));
         strv_free(c);
 }
