@@ -15,6 +15,11 @@ static int run(const struct check_ctx *ctx, struct finding_list *out) {
                 const struct name_obs *n = &ctx->obs->names[i];
                 if (n->status == DNS_STATUS_OK)
                         continue;
+                if (n->status == DNS_STATUS_NOT_RUN) {
+                        finding_emit(out, RESOLVE_FAILED, n->name, NULL, "%s (%s) was not resolved: %s", n->name,
+                                     service_to_string(n->service), n->error ? n->error : "the audit ended first");
+                        continue;
+                }
                 finding_emit(out, RESOLVE_FAILED, n->name, NULL, "%s (%s) does not resolve: %s (asked %s)",
                              n->name, service_to_string(n->service), n->error ? n->error : dns_status_to_string(n->status),
                              asked ? asked : "the system resolver");

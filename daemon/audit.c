@@ -123,8 +123,6 @@ static void on_name(void *userdata, enum dns_status status, char **error, char *
         n->status = status;
         n->error = TAKE_PTR(*error);
         n->addresses = TAKE_PTR(*addresses);
-        if (status == DNS_STATUS_NOT_RUN && !n->error)
-                n->error = xstrdup("not resolved: the audit ended first");
         for (size_t i = 0; n->addresses && n->addresses[i]; i++)
                 audit_add_endpoint(a, n, n->addresses[i]);
         if (!a->cancelled)
@@ -211,23 +209,30 @@ static void audit_pump(struct audit *a) {
 }
 
 void audit_cancel(struct audit *a) {
+        char dl[DURATION_MAX];
+        _cleanup_free_ char *why = NULL;
+
         if (a->done || a->cancelled)
                 return;
         a->cancelled = true;
+        why = xasprintf("the audit deadline (%s) was reached first", format_duration(a->platform->deadline_usec, dl));
         dns_resolver_cancel(a->dns); /* callbacks run now, and only record */
+        for (size_t i = 0; i < a->obs->n_names; i++) {
+                struct name_obs *n = &a->obs->names[i];
+                if (n->status != DNS_STATUS_NOT_RUN)
+                        continue;
+                free(n->error);
+                n->error = xstrdup(why);
+        }
+        /* Probes in flight report how far they got (connected or not), so
+         * a stalled handshake still reads as one. */
         for (size_t i = 0; i < a->obs->n_endpoints; i++) {
                 struct endpoint_obs *e = &a->obs->endpoints[i];
-                if (a->endpoint_jobs[i].probe) {
-                        a->endpoint_jobs[i].probe = tls_probe_free(a->endpoint_jobs[i].probe);
-                        a->in_flight--;
-                }
+                if (a->endpoint_jobs[i].probe)
+                        tls_probe_abort(a->endpoint_jobs[i].probe, why);
                 if (e->status == ENDPOINT_NOT_RUN && !e->error)
-                        e->error = xasprintf("the audit deadline (%.0fs) was reached first",
-                                             (double)a->platform->deadline_usec / USEC_PER_SEC);
+                        e->error = xstrdup(why);
         }
-        for (size_t i = a->next_name; i < a->obs->n_names; i++)
-                a->obs->names[i].error = xasprintf("not resolved: the audit deadline (%.0fs) was reached first",
-                                                   (double)a->platform->deadline_usec / USEC_PER_SEC);
         a->next_name = a->obs->n_names;
         a->next_endpoint = a->obs->n_endpoints;
         a->in_flight = 0;

@@ -55,7 +55,7 @@ static void help(FILE *f) {
                 "\n"
                 "Options:\n"
                 "  -h --help      Show this help (certvigil COMMAND --help for a command)\n"
-                "     --version  Show the version\n"
+                "     --version   Show the version\n"
                 "\n"
                 "Exit status: 0 no warning or critical finding, 1 warning, 2 critical,\n"
                 "3 could not audit (usage, configuration).\n"
@@ -126,6 +126,10 @@ static int parse_options(int argc, char *argv[], const char *cmd, struct options
         long long v;
         int c, r;
 
+        /* getopt names argv[0] in its messages: make that the command. */
+        char prog[64];
+        snprintf(prog, sizeof(prog), "certvigil %s", cmd);
+        argv[0] = prog;
         o->color = -1;
         optind = 1;
         while ((c = getopt_long(argc, argv, "hc:o:", longopts, NULL)) >= 0) {
@@ -208,10 +212,14 @@ static int load_config(const struct options *o, struct config **ret) {
                 r = config_from_values(o->values, &c, &error);
         else
                 r = config_load(o->config ? o->config : DEFAULT_CONFIG, &c, &error);
-        if (r >= 0)
-                r = config_apply_overrides(c, &o->ov, &error);
         if (r < 0) {
+                /* Already "FILE:LINE:COL: message". */
                 fprintf(stderr, "%s\n", error ? error : strerror(-r));
+                return EXIT_UNUSABLE;
+        }
+        r = config_apply_overrides(c, &o->ov, &error);
+        if (r < 0) {
+                fprintf(stderr, "certvigil: %s\n", error ? error : strerror(-r));
                 config_free(c);
                 return EXIT_UNUSABLE;
         }

@@ -184,6 +184,18 @@ static int on_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
         return 0;
 }
 
+void tls_probe_abort(struct tls_probe *p, const char *why) {
+        if (p->fd < 0 && !p->defer)
+                return; /* already ended */
+        p->defer = sd_event_source_disable_unref(p->defer);
+        if (!p->connected)
+                probe_finish(p, ENDPOINT_CONNECT_FAILED, xasprintf("connect: %s", why));
+        else
+                probe_finish(p, ENDPOINT_HANDSHAKE_FAILED,
+                             xasprintf("handshake did not complete: %s (the server %s)", why,
+                                       p->bytes_seen ? "was still sending" : "had not answered"));
+}
+
 static int on_start_failed(sd_event_source *s, void *userdata) {
         struct tls_probe *p = userdata;
         p->defer = sd_event_source_disable_unref(p->defer);

@@ -175,6 +175,22 @@ char *format_rfc3339(time_t t, char buf[static RFC3339_MAX]) {
         return buf;
 }
 
+char *format_duration(uint64_t usec, char buf[static DURATION_MAX]) {
+        uint64_t ms = usec / USEC_PER_MSEC;
+        if (ms < 1000)
+                snprintf(buf, DURATION_MAX, "%llums", (unsigned long long)ms);
+        else if (ms < 60000 && ms % 1000)
+                snprintf(buf, DURATION_MAX, "%llu.%llus", (unsigned long long)(ms / 1000),
+                         (unsigned long long)(ms % 1000 / 100));
+        else if (ms < 60000 || ms % 60000)
+                snprintf(buf, DURATION_MAX, "%llus", (unsigned long long)(ms / 1000));
+        else if (ms < 3600000 || ms % 3600000)
+                snprintf(buf, DURATION_MAX, "%llum", (unsigned long long)(ms / 60000));
+        else
+                snprintf(buf, DURATION_MAX, "%lluh", (unsigned long long)(ms / 3600000));
+        return buf;
+}
+
 char *hex_encode(const unsigned char *data, size_t n, char sep) {
         static const char digits[] = "0123456789abcdef";
         char *s = xmalloc(n * 3 + 1), *p = s;

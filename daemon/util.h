@@ -59,6 +59,11 @@ int parse_int(const char *s, long long min, long long max, long long *ret);
 #define RFC3339_MAX 32
 char *format_rfc3339(time_t t, char buf[static RFC3339_MAX]);
 
+/* Formats a duration the way people write it in the config: "1.5s",
+ * "500ms", "2m", "1h30m". */
+#define DURATION_MAX 32
+char *format_duration(uint64_t usec, char buf[static DURATION_MAX]);
+
 /* Lower-case hex of n bytes; caller frees. */
 char *hex_encode(const unsigned char *data, size_t n, char sep);
 

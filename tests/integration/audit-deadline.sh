@@ -6,7 +6,8 @@
 # short; this covers the rest:
 #   1. the deadline reached while DNS queries are pending (a resolver that
 #      never answers, timeout 5s, deadline 1s): every name is reported
-#      dns.resolve.failed, not resolved; the run ends after ~1 s; another
+#      dns.resolve.failed, "was not resolved: the audit deadline (1s) was
+#      reached first"; the run ends after ~1 s; another
 #      platform of the same run is unaffected
 #   2. a deadline that is not a whole number of seconds (1500ms): the
 #      message states the configured deadline, not a rounded one
@@ -37,7 +38,7 @@ cv_audit dns --deadline 1s
 assert_exit 2
 assert_findings "$(cv_expect silent dns.resolve.failed critical "$(cv_names ok.example.test)" -)"
 assert_summary critical 4 0 0
-assert_messages dns.resolve.failed "^@NAME@ \\((api|console|grafana|auth)\\) does not resolve: .*not resolved"
+assert_messages dns.resolve.failed "^@NAME@ \\((api|console|grafana|auth)\\) was not resolved: the audit deadline \\(1s\\) was reached first$"
 assert_jq "dns: every name of the silent platform is 'not run', nothing probed" \
 	'.platforms[0] | [([.names[].status] | unique), .endpoints]' '[["not run"],[]]'
 assert_slower "dns: the run lasted until the 1 s deadline" "$CV_MS" 950
@@ -54,9 +55,9 @@ cv_config tarpit <<EOF
 EOF
 cv_audit tarpit --timeout 5s --deadline 1500ms
 assert_exit 2
-assert_findings "$(cv_expect tarpit tls.connect.failed critical "$(cv_names tarpit.example.test)" "$SB_ADDR_TARPIT")"
+assert_findings "$(cv_expect tarpit tls.handshake.failed critical "$(cv_names tarpit.example.test)" "$SB_ADDR_TARPIT")"
 assert_faster "tarpit: the run ends within ~1 s of the 1.5 s deadline" "$CV_MS" 2500
-assert_messages tls.connect.failed \
-	"^@ADDR@ port $SB_TLS_PORT for @NAME@ was not probed: the audit deadline \\((1500ms|1\\.5s)\\) was reached first$"
+assert_messages tls.handshake.failed \
+	"^TLS handshake with @ADDR@ port $SB_TLS_PORT for @NAME@ failed: handshake did not complete: the audit deadline \\(1\\.5s\\) was reached first \\(the server had not answered\\)$"
 
 cv_finish

@@ -7,8 +7,9 @@
 #      ~2 s; the second platform (ok.example.test) is audited fully and is
 #      healthy; the whole run takes less than timeout + 2 s
 #   2. timeout 5s, --deadline 1s: the run ends after ~1 s; the cut-off
-#      endpoints are reported as tls.connect.failed "not probed: the audit
-#      deadline (1s) was reached first"; ok.example.test is still healthy
+#      endpoints were connected, so they are reported as tls.handshake.failed
+#      "handshake did not complete: the audit deadline (1s) was reached
+#      first"; ok.example.test is still healthy
 
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=common.sh
@@ -50,14 +51,15 @@ assert_true "timeout: ok.example.test did not wait for the tarpit (its audit too
 CV_CFG=$SB_DIR/timeout.yaml
 cv_audit deadline --timeout 5s --deadline 1s
 assert_exit 2
-assert_findings "$(cv_expect tarpit tls.connect.failed critical "$tarpit_names" "$SB_ADDR_TARPIT")"
+assert_findings "$(cv_expect tarpit tls.handshake.failed critical "$tarpit_names" "$SB_ADDR_TARPIT")"
 assert_summary critical 4 0 0
-assert_messages tls.connect.failed \
-	"^@ADDR@ port $SB_TLS_PORT for @NAME@ was not probed: the audit deadline \\(1s\\) was reached first$"
+# The connection was up when the deadline struck: it reads as a stalled handshake.
+assert_messages tls.handshake.failed \
+	"^TLS handshake with @ADDR@ port $SB_TLS_PORT for @NAME@ failed: handshake did not complete: the audit deadline \\(1s\\) was reached first \\(the server had not answered\\)$"
 assert_slower "deadline: the run lasted until the 1 s deadline" "$CV_MS" 950
 assert_faster "deadline: the run ends within ~1 s of the deadline" "$CV_MS" 2000
-assert_jq "deadline: tarpit endpoints are not-run" '[.platforms[0].endpoints[].status] | [length, unique]' \
-	'[4,["not-run"]]'
+assert_jq "deadline: tarpit endpoints are handshake-failed" '[.platforms[0].endpoints[].status] | [length, unique]' \
+	'[4,["handshake-failed"]]'
 assert_jq "deadline: ok.example.test is still healthy" \
 	'.platforms[1] | [([.endpoints[] | [.status, .certificate.verified]] | [length, unique]), .findings]' \
 	'[[8,[["ok",true]]],[]]'
