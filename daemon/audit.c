@@ -1,8 +1,9 @@
 /* The audit engine for one platform. Jobs are DNS lookups (one per name)
  * and TLS probes (one per address of each name). Names are queued first;
  * each answer queues its endpoints. A single pump starts queued jobs while
- * fewer than `concurrency` are in flight, so memory and descriptors stay
- * bounded however many names a platform has. */
+ * fewer than `concurrency` are in flight for the platform and the pool has
+ * a free slot, so memory, descriptors and per-job timers stay bounded
+ * however many names and platforms a config has. */
 #include <errno.h>
 #include <string.h>
 
@@ -24,11 +25,31 @@ struct name_job {
         size_t index;              /* into obs->names */
 };
 
+struct pool_trust {
+        char *spec;
+        struct x509_trust *trust;
+};
+
+struct audit_pool {
+        sd_event *event;
+        unsigned limit;
+        unsigned in_flight;
+        /* Audits with queued jobs that found the pool full, oldest first. */
+        struct audit **waiting;
+        size_t n_waiting;
+        bool kicking;
+        struct pool_trust *trusts;
+        size_t n_trusts;
+};
+
 struct audit {
         sd_event *event;
+        struct audit_pool *pool;
+        struct audit_pool *own_pool;          /* set when not shared */
+        bool waiting;                         /* in pool->waiting */
         const struct platform *platform;
         struct plan *plan;
-        struct x509_trust *trust;
+        const struct x509_trust *trust;       /* the pool's */
         struct dns_resolver *dns;
         struct platform_obs *obs;
         struct finding_list findings;
@@ -51,19 +72,95 @@ struct audit {
 
 static void audit_pump(struct audit *a);
 
-int audit_new(sd_event *event, const struct platform *p, struct audit **ret, char **ret_error) {
+int audit_pool_new(sd_event *event, unsigned max_in_flight, struct audit_pool **ret) {
+        struct audit_pool *pool = xcalloc(1, sizeof(*pool));
+        pool->event = sd_event_ref(event);
+        pool->limit = max_in_flight ? max_in_flight : 1;
+        *ret = pool;
+        return 0;
+}
+
+struct audit_pool *audit_pool_free(struct audit_pool *pool) {
+        if (!pool)
+                return NULL;
+        for (size_t i = 0; i < pool->n_trusts; i++) {
+                free(pool->trusts[i].spec);
+                x509_trust_free(pool->trusts[i].trust);
+        }
+        free(pool->trusts);
+        free(pool->waiting);
+        sd_event_unref(pool->event);
+        free(pool);
+        return NULL;
+}
+
+static int pool_trust(struct audit_pool *pool, const char *spec, const struct x509_trust **ret, char **ret_error) {
+        struct x509_trust *t;
+        int r;
+
+        for (size_t i = 0; i < pool->n_trusts; i++)
+                if (strcmp(pool->trusts[i].spec, spec) == 0) {
+                        *ret = pool->trusts[i].trust;
+                        return 0;
+                }
+        r = x509_trust_load(spec, &t, ret_error);
+        if (r < 0)
+                return r;
+        pool->trusts = xrealloc(pool->trusts, (pool->n_trusts + 1) * sizeof(*pool->trusts));
+        pool->trusts[pool->n_trusts++] = (struct pool_trust){ .spec = xstrdup(spec), .trust = t };
+        *ret = t;
+        return 0;
+}
+
+static void pool_unwait(struct audit_pool *pool, struct audit *a) {
+        for (size_t i = 0; i < pool->n_waiting; i++)
+                if (pool->waiting[i] == a) {
+                        memmove(&pool->waiting[i], &pool->waiting[i + 1],
+                                (pool->n_waiting - i - 1) * sizeof(*pool->waiting));
+                        pool->n_waiting--;
+                        break;
+                }
+        a->waiting = false;
+}
+
+/* Hands free slots to waiting audits, oldest first. Not re-entered: a pump
+ * that frees a slot synchronously is picked up by the loop below. */
+static void pool_kick(struct audit_pool *pool) {
+        if (pool->kicking)
+                return;
+        pool->kicking = true;
+        while (pool->in_flight < pool->limit && pool->n_waiting > 0) {
+                struct audit *a = pool->waiting[0];
+                pool_unwait(pool, a);
+                audit_pump(a);
+        }
+        pool->kicking = false;
+}
+
+static void job_started(struct audit *a) {
+        a->in_flight++;
+        a->pool->in_flight++;
+}
+
+static void job_ended(struct audit *a) {
+        a->in_flight--;
+        a->pool->in_flight--;
+}
+
+int audit_new_pooled(struct audit_pool *pool, const struct platform *p, struct audit **ret, char **ret_error) {
         struct audit *a = xcalloc(1, sizeof(*a));
         int r;
 
-        a->event = sd_event_ref(event);
+        a->event = sd_event_ref(pool->event);
+        a->pool = pool;
         a->platform = p;
         r = plan_derive(p, &a->plan, ret_error);
         if (r < 0)
                 goto fail;
-        r = x509_trust_load(p->trust ? p->trust : "system", &a->trust, ret_error);
+        r = pool_trust(pool, p->trust ? p->trust : "system", &a->trust, ret_error);
         if (r < 0)
                 goto fail;
-        r = dns_resolver_new(event, p->resolvers, p->timeout_usec, &a->dns, ret_error);
+        r = dns_resolver_new(a->event, p->resolvers, p->timeout_usec, &a->dns, ret_error);
         if (r < 0)
                 goto fail;
         a->obs = xcalloc(1, sizeof(*a->obs));
@@ -74,22 +171,48 @@ fail:
         return r;
 }
 
+int audit_new(sd_event *event, const struct platform *p, struct audit **ret, char **ret_error) {
+        struct audit_pool *pool;
+        struct audit *a;
+        int r;
+
+        (void)audit_pool_new(event, p->concurrency, &pool);
+        r = audit_new_pooled(pool, p, &a, ret_error);
+        if (r < 0) {
+                audit_pool_free(pool);
+                return r;
+        }
+        a->own_pool = pool;
+        *ret = a;
+        return 0;
+}
+
 struct audit *audit_free(struct audit *a) {
         if (!a)
                 return NULL;
         for (size_t i = 0; a->obs && i < a->obs->n_endpoints; i++)
-                tls_probe_free(a->endpoint_jobs[i].probe);
+                if (a->endpoint_jobs[i].probe) {
+                        a->endpoint_jobs[i].probe = tls_probe_free(a->endpoint_jobs[i].probe);
+                        job_ended(a);
+                }
         /* Destroying the channel runs pending DNS callbacks: mark the audit
          * as cancelled so they only record, never queue. */
         a->cancelled = true;
         a->dns = dns_resolver_free(a->dns);
+        if (a->waiting)
+                pool_unwait(a->pool, a);
+        /* Jobs this audit held are free for the others now. */
+        a->pool->in_flight -= a->in_flight;
+        a->in_flight = 0;
+        if (!a->own_pool)
+                pool_kick(a->pool);
         sd_event_source_disable_unref(a->deadline);
         sd_event_source_disable_unref(a->finish);
         free(a->name_jobs);
         free(a->endpoint_jobs);
         finding_list_clear(&a->findings);
         platform_obs_free(a->obs);
-        x509_trust_free(a->trust);
+        audit_pool_free(a->own_pool);
         plan_free(a->plan);
         sd_event_unref(a->event);
         free(a);
@@ -119,7 +242,7 @@ static void on_name(void *userdata, enum dns_status status, char **error, char *
         struct audit *a = job->audit;
         struct name_obs *n = &a->obs->names[job->index];
 
-        a->in_flight--;
+        job_ended(a);
         n->status = status;
         n->error = TAKE_PTR(*error);
         n->addresses = TAKE_PTR(*addresses);
@@ -127,6 +250,7 @@ static void on_name(void *userdata, enum dns_status status, char **error, char *
                 audit_add_endpoint(a, n, n->addresses[i]);
         if (!a->cancelled)
                 audit_pump(a);
+        pool_kick(a->pool);
 }
 
 static void on_probe(struct tls_probe *p, struct endpoint_obs *obs, void *userdata) {
@@ -138,8 +262,9 @@ static void on_probe(struct tls_probe *p, struct endpoint_obs *obs, void *userda
         *dst = *obs;
         *obs = (struct endpoint_obs){ 0 };
         job->probe = tls_probe_free(p);
-        a->in_flight--;
+        job_ended(a);
         audit_pump(a);
+        pool_kick(a->pool);
 }
 
 static void audit_finish(struct audit *a) {
@@ -172,6 +297,17 @@ static void audit_pump(struct audit *a) {
         unsigned limit = a->platform->concurrency ? a->platform->concurrency : 1;
 
         while (!a->cancelled && a->in_flight < limit) {
+                bool queued = a->next_endpoint < o->n_endpoints || a->next_name < o->n_names;
+                if (queued && a->pool->in_flight >= a->pool->limit) {
+                        /* The pool is full: wait for a slot, in turn. */
+                        if (!a->waiting) {
+                                a->pool->waiting = xrealloc(a->pool->waiting,
+                                                            (a->pool->n_waiting + 1) * sizeof(*a->pool->waiting));
+                                a->pool->waiting[a->pool->n_waiting++] = a;
+                                a->waiting = true;
+                        }
+                        break;
+                }
                 if (a->next_endpoint < o->n_endpoints) {
                         /* Endpoints before names: finishing work already
                          * discovered keeps memory flat on large platforms. */
@@ -192,10 +328,10 @@ static void audit_pump(struct audit *a) {
                                 e->status = ENDPOINT_CONNECT_FAILED;
                                 continue;
                         }
-                        a->in_flight++;
+                        job_started(a);
                 } else if (a->next_name < o->n_names) {
                         size_t i = a->next_name++;
-                        a->in_flight++;
+                        job_started(a);
                         /* May answer synchronously (and re-enter the pump). */
                         dns_resolve_addresses(a->dns, o->names[i].name, on_name, &a->name_jobs[i]);
                 } else
@@ -235,8 +371,12 @@ void audit_cancel(struct audit *a) {
         }
         a->next_name = a->obs->n_names;
         a->next_endpoint = a->obs->n_endpoints;
+        if (a->waiting)
+                pool_unwait(a->pool, a);
+        a->pool->in_flight -= a->in_flight;
         a->in_flight = 0;
         audit_finish(a);
+        pool_kick(a->pool);
 }
 
 static int on_deadline(sd_event_source *s, uint64_t usec, void *userdata) {

@@ -265,6 +265,7 @@ static int cmd_audit(int argc, char *argv[]) {
         struct options o = { 0 };
         struct config *c = NULL;
         struct audit **audits = NULL;
+        struct audit_pool *pool = NULL;
         struct report_platform *rps = NULL;
         sd_event *event = NULL;
         _cleanup_free_ char *text = NULL;
@@ -286,12 +287,19 @@ static int cmd_audit(int argc, char *argv[]) {
                 fprintf(stderr, "certvigil: cannot create the event loop: %s\n", strerror(-r));
                 goto out;
         }
+        /* Platforms run side by side, within one cap on jobs in flight: the
+         * largest concurrency any of them asks for. */
+        unsigned cap = 1;
+        for (size_t i = 0; i < c->n_platforms; i++)
+                if (c->platforms[i]->concurrency > cap)
+                        cap = c->platforms[i]->concurrency;
+        (void)audit_pool_new(event, cap, &pool);
         /* Every platform is set up before the first packet leaves, so a bad
          * trust file or plan stops the audit with nothing sent. */
         audits = xcalloc(c->n_platforms, sizeof(*audits));
         for (size_t i = 0; i < c->n_platforms; i++) {
                 _cleanup_free_ char *error = NULL;
-                r = audit_new(event, c->platforms[i], &audits[i], &error);
+                r = audit_new_pooled(pool, c->platforms[i], &audits[i], &error);
                 if (r < 0) {
                         fprintf(stderr, "%s: platform '%s': %s\n", c->path ? c->path : o.values, c->platforms[i]->name,
                                 error ? error : strerror(-r));
@@ -346,6 +354,7 @@ out:
         for (size_t i = 0; audits && c && i < c->n_platforms; i++)
                 audit_free(audits[i]);
         free(audits);
+        audit_pool_free(pool);
         free(rps);
         sd_event_unref(event);
         config_free(c);

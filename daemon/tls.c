@@ -41,16 +41,25 @@ struct tls_probe {
 /* Credentials carry no trust: the probe must complete handshakes with
  * untrusted servers to see what they serve. One set serves every session. */
 static gnutls_certificate_credentials_t global_creds;
+/* The default priorities, parsed once: gnutls_set_default_priority() would
+ * parse and cache them again for every session. */
+static gnutls_priority_t global_priority;
 
 int tls_global_init(void) {
         int r = gnutls_global_init();
         if (r < 0)
                 return -EIO;
         r = gnutls_certificate_allocate_credentials(&global_creds);
-        return r < 0 ? -ENOMEM : 0;
+        if (r < 0)
+                return -ENOMEM;
+        r = gnutls_priority_init(&global_priority, NULL, NULL); /* NULL: the defaults */
+        return r < 0 ? -EINVAL : 0;
 }
 
 void tls_global_done(void) {
+        if (global_priority)
+                gnutls_priority_deinit(global_priority);
+        global_priority = NULL;
         if (global_creds)
                 gnutls_certificate_free_credentials(global_creds);
         global_creds = NULL;
@@ -243,7 +252,7 @@ static char *probe_setup(struct tls_probe *p, const struct tls_probe_params *par
         r = gnutls_init(&p->session, GNUTLS_CLIENT | GNUTLS_NONBLOCK | GNUTLS_NO_SIGNAL);
         if (r < 0)
                 return xasprintf("TLS setup: %s", gnutls_strerror(r));
-        r = gnutls_set_default_priority(p->session);
+        r = gnutls_priority_set(p->session, global_priority);
         if (r >= 0)
                 r = gnutls_credentials_set(p->session, GNUTLS_CRD_CERTIFICATE, global_creds);
         if (r >= 0)
