@@ -77,12 +77,33 @@ static const char *leaf_sha(const struct endpoint_obs *e) {
         return e->status == ENDPOINT_OK && e->n_chain > 0 ? e->chain[0].sha256 : NULL;
 }
 
+/* Endpoints are observed in the order DNS answers arrive; findings name
+ * the one first in the plan's order (name, then address as text), so a
+ * report does not depend on which answer came first. */
+static size_t name_rank(const struct platform_obs *obs, const char *name) {
+        for (size_t k = 0; k < obs->n_names; k++)
+                if (strcmp(obs->names[k].name, name) == 0)
+                        return k;
+        return obs->n_names;
+}
+
+bool endpoint_before(const struct platform_obs *obs, size_t a, size_t b) {
+        const struct endpoint_obs *ea = &obs->endpoints[a], *eb = &obs->endpoints[b];
+        size_t ra = name_rank(obs, ea->name), rb = name_rank(obs, eb->name);
+        int c;
+
+        if (ra != rb)
+                return ra < rb;
+        c = strcmp(ea->address, eb->address);
+        return c != 0 ? c < 0 : a < b;
+}
+
 bool endpoint_is_first_with_leaf(const struct platform_obs *obs, size_t i) {
         const char *sha = leaf_sha(&obs->endpoints[i]);
         if (!sha)
                 return false;
-        for (size_t j = 0; j < i; j++)
-                if (streq_ptr(leaf_sha(&obs->endpoints[j]), sha))
+        for (size_t j = 0; j < obs->n_endpoints; j++)
+                if (j != i && streq_ptr(leaf_sha(&obs->endpoints[j]), sha) && endpoint_before(obs, j, i))
                         return false;
         return true;
 }

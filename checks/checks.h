@@ -65,10 +65,14 @@ void checks_foreach_def(void (*fn)(const struct finding_def *def, const struct c
  * the apex. */
 bool san_pattern_matches(const char *pattern, const char *host);
 
-/* True for the first endpoint (in observation order) that completed a
- * handshake and served this leaf: certificate-level findings are emitted
- * once per certificate, not once per address. */
+/* True for the first endpoint (in the plan's order of names, then by
+ * address) that completed a handshake and served this leaf:
+ * certificate-level findings are emitted once per certificate, not once per
+ * address, and always name the same endpoint. */
 bool endpoint_is_first_with_leaf(const struct platform_obs *obs, size_t i);
+/* The plan's order of endpoints: by name as planned, then address. */
+bool endpoint_before(const struct platform_obs *obs, size_t a, size_t b);
+
 /* How many endpoints served the same leaf as endpoint i. */
 size_t endpoints_with_leaf(const struct platform_obs *obs, size_t i);
 

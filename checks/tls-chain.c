@@ -2,10 +2,10 @@
  * to the platform's trust anchors (the system store, or the bundle named by
  * `trust`), and stay of a sane size.
  *
- * A chain that lacks an intermediate gets tls.chain.incomplete and not also
- * tls.chain.untrusted: it is one fault with one fix, and both are critical.
- * tls.chain.untrusted is left for a complete path that still does not
- * verify (unknown root, bad signature, insecure algorithm...). */
+ * A chain whose leaf's issuer is neither served nor a trust anchor gets
+ * tls.chain.incomplete and not also tls.chain.untrusted: it is one fault
+ * with one fix, and both are critical. tls.chain.untrusted is left for the
+ * rest: a path to an unknown root, a bad signature, an insecure algorithm. */
 #include <string.h>
 
 #include "checks.h"
@@ -77,7 +77,7 @@ static int run(const struct check_ctx *ctx, struct finding_list *out) {
                         continue;
                 }
                 chain_walk(e, &w);
-                if (!w.complete && !e->verified)
+                if (w.leaf_issuer_missing && !e->verified)
                         emit_incomplete(ctx, e, &w, out);
                 else if (!e->verified)
                         finding_emit(out, CHAIN_UNTRUSTED, e->name, e->address,

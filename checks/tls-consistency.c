@@ -38,8 +38,18 @@ static int run(const struct check_ctx *ctx, struct finding_list *out) {
         if (groups < 2)
                 return 0;
 
+        /* In the plan's order, so the message reads the same every run. */
+        _cleanup_free_ size_t *order = xcalloc(o->n_endpoints, sizeof(size_t));
+        for (size_t i = 0; i < o->n_endpoints; i++) {
+                size_t k = i;
+                for (; k > 0 && endpoint_before(o, i, order[k - 1]); k--)
+                        order[k] = order[k - 1];
+                order[k] = i;
+        }
+
         size_t shown = 0;
-        for (size_t i = 0; i < o->n_endpoints && shown < GROUPS_SHOWN; i++) {
+        for (size_t oi = 0; oi < o->n_endpoints && shown < GROUPS_SHOWN; oi++) {
+                size_t i = order[oi];
                 const char *sha;
                 char when[RFC3339_MAX];
                 size_t listed = 0, total = endpoints_with_leaf(o, i);
@@ -49,8 +59,8 @@ static int run(const struct check_ctx *ctx, struct finding_list *out) {
                 sha = o->endpoints[i].chain[0].sha256;
                 append(&list, "%s%s (notAfter %s) served by ", shown ? "; " : "", sha,
                        format_rfc3339(o->endpoints[i].chain[0].not_after, when));
-                for (size_t j = i; j < o->n_endpoints && listed < ADDRESSES_SHOWN; j++) {
-                        const struct endpoint_obs *e = &o->endpoints[j];
+                for (size_t oj = 0; oj < o->n_endpoints && listed < ADDRESSES_SHOWN; oj++) {
+                        const struct endpoint_obs *e = &o->endpoints[order[oj]];
                         if (e->status != ENDPOINT_OK || e->n_chain == 0 || strcmp(e->chain[0].sha256, sha) != 0)
                                 continue;
                         append(&list, "%s%s for %s", listed ? ", " : "", e->address, e->name);

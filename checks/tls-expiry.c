@@ -22,6 +22,15 @@ static const struct finding_def findings[] = {
           "the served certificate expires within the warning threshold (warn_days, or a third of its lifetime)" },
 };
 
+/* Which rule set the threshold: "critical_days (7)" as before shares
+ * existed, or the share of a short lifetime. */
+static char *threshold_describe(const char *key, int days, double share, double threshold, double lifetime) {
+        if (days >= 0 && (double)days <= threshold)
+                return xasprintf("%s (%d)", key, days);
+        return xasprintf("the threshold of %.1f days, %.0f%% of its %.1f-day lifetime (%s %s)", threshold,
+                         share * 100, lifetime, key, days >= 0 ? "is larger" : "is a share");
+}
+
 static int run(const struct check_ctx *ctx, struct finding_list *out) {
         for (size_t i = 0; i < ctx->obs->n_endpoints; i++) {
                 const struct endpoint_obs *e = &ctx->obs->endpoints[i];
@@ -44,20 +53,19 @@ static int run(const struct check_ctx *ctx, struct finding_list *out) {
                         finding_emit(out, EXPIRED, e->name, e->address,
                                      "the certificate served by %s for %s expired %.1f days ago (%s)",
                                      e->address, e->name, -left, format_rfc3339(leaf->not_after, when));
-                else if (left < crit)
+                else if (left < crit) {
+                        _cleanup_free_ char *why = threshold_describe("critical_days", ctx->platform->critical_days,
+                                                                      ctx->platform->critical_share, crit, lifetime);
                         finding_emit(out, EXPIRY_CRITICAL, e->name, e->address,
-                                     "the certificate served by %s for %s expires in %.1f days (%s), "
-                                     "under the critical threshold of %.1f days (critical_days %d, %.0f%% of its "
-                                     "%.0f-day lifetime)",
-                                     e->address, e->name, left, format_rfc3339(leaf->not_after, when), crit,
-                                     ctx->platform->critical_days, ctx->platform->critical_share * 100, lifetime);
-                else if (left < warn)
+                                     "the certificate served by %s for %s expires in %.1f days (%s), under %s",
+                                     e->address, e->name, left, format_rfc3339(leaf->not_after, when), why);
+                } else if (left < warn) {
+                        _cleanup_free_ char *why = threshold_describe("warn_days", ctx->platform->warn_days,
+                                                                      ctx->platform->warn_share, warn, lifetime);
                         finding_emit(out, EXPIRY_WARNING, e->name, e->address,
-                                     "the certificate served by %s for %s expires in %.1f days (%s), "
-                                     "under the warning threshold of %.1f days (warn_days %d, %.0f%% of its "
-                                     "%.0f-day lifetime)",
-                                     e->address, e->name, left, format_rfc3339(leaf->not_after, when), warn,
-                                     ctx->platform->warn_days, ctx->platform->warn_share * 100, lifetime);
+                                     "the certificate served by %s for %s expires in %.1f days (%s), under %s",
+                                     e->address, e->name, left, format_rfc3339(leaf->not_after, when), why);
+                }
         }
         return 0;
 }

@@ -1,7 +1,9 @@
 /* tls.issuer.*: the certificate's issuer must agree with tls.mode and the
  * Let's Encrypt issuer the values select. Let's Encrypt's staging hierarchy
  * names every CA "(STAGING) ..."; its production CAs carry
- * O=Let's Encrypt. */
+ * O=Let's Encrypt. In letsencrypt mode the issuer must be Let's Encrypt
+ * when the trust anchors are the system store; a private `trust` bundle or
+ * `expect_issuer` names another ACME CA (step-ca, Pebble in tests). */
 #include <stdbool.h>
 #include <string.h>
 
@@ -26,6 +28,13 @@ static bool is_staging(const char *dn) {
 
 static bool is_letsencrypt(const char *dn) {
         return strstr(dn, "O=Let's Encrypt") != NULL || strstr(dn, "O=(STAGING) Let's Encrypt") != NULL;
+}
+
+/* With a private bundle as `trust`, the operator has named the CA to
+ * expect and tls.chain.* holds the chain to it; the Let's Encrypt test
+ * is for the public trust store. */
+static bool trust_is_system(const struct platform *p) {
+        return !p->trust || strcmp(p->trust, "system") == 0;
 }
 
 static bool values_select_staging(const struct platform *p) {
@@ -66,8 +75,9 @@ static int run(const struct check_ctx *ctx, struct finding_list *out) {
                 switch (p->tls_mode) {
                 case TLS_MODE_LETSENCRYPT:
                         /* expect_issuer, when set, names the ACME CA instead
-                         * (a private ACME server, a test CA). */
-                        if (!p->expect_issuer && !is_letsencrypt(issuer))
+                         * (a private ACME server, a test CA); so does a
+                         * private `trust` bundle. */
+                        if (!p->expect_issuer && trust_is_system(p) && !is_letsencrypt(issuer))
                                 finding_emit(out, ISSUER_MODE_MISMATCH, e->name, e->address,
                                              "tls.mode is letsencrypt but the certificate served by %s (and %zu "
                                              "other endpoint(s)) was issued by '%s', not by Let's Encrypt: "
@@ -79,7 +89,7 @@ static int run(const struct check_ctx *ctx, struct finding_list *out) {
                         struct chain_walk w;
                         chain_walk(e, &w);
                         /* An incomplete chain is tls.chain.incomplete's. */
-                        if (!e->verified && w.complete)
+                        if (!e->verified && !w.leaf_issuer_missing)
                                 finding_emit(out, ISSUER_MODE_MISMATCH, e->name, e->address,
                                              "tls.mode is selfsigned but the certificate served by %s (and %zu "
                                              "other endpoint(s)), issued by '%s', does not chain to the configured "

@@ -3,10 +3,11 @@
  * TLS 1.0/1.1 handshake per address, and HTTP fetches (AIA caIssuers for
  * an incomplete chain, the leaf's CRL), each URL once. Names are queued
  * first; each answer queues its endpoints; each finished endpoint queues its
- * follow-ups. A single pump starts queued jobs while fewer than
- * `concurrency` are in flight (endpoints, then names, then follow-ups), so
- * memory and descriptors stay bounded however many names a platform has,
- * and the `deadline` bounds them all. */
+ * follow-ups. A single pump starts queued jobs (endpoints, then names, then
+ * follow-ups) while fewer than `concurrency` are in flight for the platform
+ * and the pool has a free slot, so memory, descriptors and per-job timers
+ * stay bounded however many names and platforms a config has, and the
+ * `deadline` bounds them all. */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -19,7 +20,6 @@
 #include "tls.h"
 #include "util.h"
 #include "x509.h"
-
 /* Response bounds for the follow-up fetches: a CA certificate is a few KiB;
  * the largest public CRLs are a few MiB. */
 #define AIA_MAX_BYTES (64u * 1024u)
@@ -49,6 +49,7 @@ struct extra_job {
         char *error;
 };
 
+
 struct endpoint_job {
         struct audit *audit;
         size_t index;              /* into obs->endpoints */
@@ -60,11 +61,31 @@ struct name_job {
         size_t index;              /* into obs->names */
 };
 
+struct pool_trust {
+        char *spec;
+        struct x509_trust *trust;
+};
+
+struct audit_pool {
+        sd_event *event;
+        unsigned limit;
+        unsigned in_flight;
+        /* Audits with queued jobs that found the pool full, oldest first. */
+        struct audit **waiting;
+        size_t n_waiting;
+        bool kicking;
+        struct pool_trust *trusts;
+        size_t n_trusts;
+};
+
 struct audit {
         sd_event *event;
+        struct audit_pool *pool;
+        struct audit_pool *own_pool;          /* set when not shared */
+        bool waiting;                         /* in pool->waiting */
         const struct platform *platform;
         struct plan *plan;
-        struct x509_trust *trust;
+        const struct x509_trust *trust;       /* the pool's */
         struct tls_chain_memo *memo;
         struct dns_resolver *dns;
         struct http_client *http;
@@ -147,22 +168,98 @@ static int data_read_lines(const char *path, char ***ret, char **ret_error) {
         return 0;
 }
 
-int audit_new(sd_event *event, const struct platform *p, struct audit **ret, char **ret_error) {
+int audit_pool_new(sd_event *event, unsigned max_in_flight, struct audit_pool **ret) {
+        struct audit_pool *pool = xcalloc(1, sizeof(*pool));
+        pool->event = sd_event_ref(event);
+        pool->limit = max_in_flight ? max_in_flight : 1;
+        *ret = pool;
+        return 0;
+}
+
+struct audit_pool *audit_pool_free(struct audit_pool *pool) {
+        if (!pool)
+                return NULL;
+        for (size_t i = 0; i < pool->n_trusts; i++) {
+                free(pool->trusts[i].spec);
+                x509_trust_free(pool->trusts[i].trust);
+        }
+        free(pool->trusts);
+        free(pool->waiting);
+        sd_event_unref(pool->event);
+        free(pool);
+        return NULL;
+}
+
+static int pool_trust(struct audit_pool *pool, const char *spec, const struct x509_trust **ret, char **ret_error) {
+        struct x509_trust *t;
+        int r;
+
+        for (size_t i = 0; i < pool->n_trusts; i++)
+                if (strcmp(pool->trusts[i].spec, spec) == 0) {
+                        *ret = pool->trusts[i].trust;
+                        return 0;
+                }
+        r = x509_trust_load(spec, &t, ret_error);
+        if (r < 0)
+                return r;
+        pool->trusts = xrealloc(pool->trusts, (pool->n_trusts + 1) * sizeof(*pool->trusts));
+        pool->trusts[pool->n_trusts++] = (struct pool_trust){ .spec = xstrdup(spec), .trust = t };
+        *ret = t;
+        return 0;
+}
+
+static void pool_unwait(struct audit_pool *pool, struct audit *a) {
+        for (size_t i = 0; i < pool->n_waiting; i++)
+                if (pool->waiting[i] == a) {
+                        memmove(&pool->waiting[i], &pool->waiting[i + 1],
+                                (pool->n_waiting - i - 1) * sizeof(*pool->waiting));
+                        pool->n_waiting--;
+                        break;
+                }
+        a->waiting = false;
+}
+
+/* Hands free slots to waiting audits, oldest first. Not re-entered: a pump
+ * that frees a slot synchronously is picked up by the loop below. */
+static void pool_kick(struct audit_pool *pool) {
+        if (pool->kicking)
+                return;
+        pool->kicking = true;
+        while (pool->in_flight < pool->limit && pool->n_waiting > 0) {
+                struct audit *a = pool->waiting[0];
+                pool_unwait(pool, a);
+                audit_pump(a);
+        }
+        pool->kicking = false;
+}
+
+static void job_started(struct audit *a) {
+        a->in_flight++;
+        a->pool->in_flight++;
+}
+
+static void job_ended(struct audit *a) {
+        a->in_flight--;
+        a->pool->in_flight--;
+}
+
+int audit_new_pooled(struct audit_pool *pool, const struct platform *p, struct audit **ret, char **ret_error) {
         struct audit *a = xcalloc(1, sizeof(*a));
         int r;
 
-        a->event = sd_event_ref(event);
+        a->event = sd_event_ref(pool->event);
+        a->pool = pool;
         a->platform = p;
         r = plan_derive(p, &a->plan, ret_error);
         if (r < 0)
                 goto fail;
-        r = x509_trust_load(p->trust ? p->trust : "system", &a->trust, ret_error);
+        r = pool_trust(pool, p->trust ? p->trust : "system", &a->trust, ret_error);
         if (r < 0)
                 goto fail;
-        r = dns_resolver_new(event, p->resolvers, p->timeout_usec, &a->dns, ret_error);
+        r = dns_resolver_new(a->event, p->resolvers, p->timeout_usec, &a->dns, ret_error);
         if (r < 0)
                 goto fail;
-        r = http_client_new(event, &a->http);
+        r = http_client_new(a->event, &a->http);
         if (r < 0) {
                 *ret_error = xstrdup("cannot set up the HTTP client");
                 goto fail;
@@ -173,8 +270,8 @@ int audit_new(sd_event *event, const struct platform *p, struct audit **ret, cha
                 if (r < 0)
                         goto fail;
         }
-        a->obs = xcalloc(1, sizeof(*a->obs));
         a->memo = tls_chain_memo_new();
+        a->obs = xcalloc(1, sizeof(*a->obs));
         *ret = a;
         return 0;
 fail:
@@ -182,13 +279,34 @@ fail:
         return r;
 }
 
+int audit_new(sd_event *event, const struct platform *p, struct audit **ret, char **ret_error) {
+        struct audit_pool *pool;
+        struct audit *a;
+        int r;
+
+        (void)audit_pool_new(event, p->concurrency, &pool);
+        r = audit_new_pooled(pool, p, &a, ret_error);
+        if (r < 0) {
+                audit_pool_free(pool);
+                return r;
+        }
+        a->own_pool = pool;
+        *ret = a;
+        return 0;
+}
+
 struct audit *audit_free(struct audit *a) {
         if (!a)
                 return NULL;
         for (size_t i = 0; a->obs && i < a->obs->n_endpoints; i++)
-                tls_probe_free(a->endpoint_jobs[i].probe);
+                if (a->endpoint_jobs[i].probe) {
+                        a->endpoint_jobs[i].probe = tls_probe_free(a->endpoint_jobs[i].probe);
+                        job_ended(a);
+                }
         for (size_t i = 0; i < a->n_extras; i++) {
                 struct extra_job *x = a->extras[i];
+                if (x->probe || x->fetch)
+                        job_ended(a);
                 tls_probe_free(x->probe);
                 if (x->fetch)
                         http_fetch_cancel(x->fetch);
@@ -205,6 +323,13 @@ struct audit *audit_free(struct audit *a) {
          * as cancelled so they only record, never queue. */
         a->cancelled = true;
         a->dns = dns_resolver_free(a->dns);
+        if (a->waiting)
+                pool_unwait(a->pool, a);
+        /* Jobs this audit held are free for the others now. */
+        a->pool->in_flight -= a->in_flight;
+        a->in_flight = 0;
+        if (!a->own_pool)
+                pool_kick(a->pool);
         sd_event_source_disable_unref(a->deadline);
         sd_event_source_disable_unref(a->finish);
         free(a->name_jobs);
@@ -212,7 +337,7 @@ struct audit *audit_free(struct audit *a) {
         finding_list_clear(&a->findings);
         platform_obs_free(a->obs);
         tls_chain_memo_free(a->memo);
-        x509_trust_free(a->trust);
+        audit_pool_free(a->own_pool);
         plan_free(a->plan);
         sd_event_unref(a->event);
         free(a);
@@ -244,16 +369,15 @@ static void on_name(void *userdata, enum dns_status status, char **error, char *
         struct audit *a = job->audit;
         struct name_obs *n = &a->obs->names[job->index];
 
-        a->in_flight--;
+        job_ended(a);
         n->status = status;
         n->error = TAKE_PTR(*error);
         n->addresses = TAKE_PTR(*addresses);
-        if (status == DNS_STATUS_NOT_RUN && !n->error)
-                n->error = xstrdup("not resolved: the audit ended first");
         for (size_t i = 0; n->addresses && n->addresses[i]; i++)
                 audit_add_endpoint(a, n, n->addresses[i]);
         if (!a->cancelled)
                 audit_pump(a);
+        pool_kick(a->pool);
 }
 
 static struct extra_job *extra_add(struct audit *a, enum extra_kind kind) {
@@ -306,8 +430,8 @@ static void audit_queue_followups(struct audit *a, size_t index) {
         if (e->n_chain == 0)
                 return;
         chain_walk(e, &w);
-        if (!w.complete && !e->verified && e->chain[w.last].aia_ca_issuers)
-                fetch_queue(a, e->chain[w.last].aia_ca_issuers, AIA_MAX_BYTES);
+        if (w.leaf_issuer_missing && !e->verified && e->chain[0].aia_ca_issuers)
+                fetch_queue(a, e->chain[0].aia_ca_issuers, AIA_MAX_BYTES);
         if (e->chain[0].crl_url)
                 fetch_queue(a, e->chain[0].crl_url, CRL_MAX_BYTES);
 }
@@ -315,21 +439,23 @@ static void audit_queue_followups(struct audit *a, size_t index) {
 static void on_legacy(struct tls_probe *p, struct endpoint_obs *obs, void *userdata) {
         struct extra_job *x = userdata;
         struct audit *a = x->audit;
-        struct endpoint_obs *e = &a->obs->endpoints[x->endpoint];
 
-        free(e->legacy_detail);
+        /* Kept on the job: audit_resolve_followups() puts it on the
+         * address's first endpoint in plan order, whichever probe of that
+         * address happened to finish first. */
         if (obs->status == ENDPOINT_OK) {
-                e->legacy = LEGACY_ACCEPTED;
-                e->legacy_detail = TAKE_PTR(obs->tls_version);
+                x->http_status = LEGACY_ACCEPTED;
+                x->error = TAKE_PTR(obs->tls_version);
         } else {
-                e->legacy = LEGACY_REFUSED;
-                e->legacy_detail = TAKE_PTR(obs->error);
+                x->http_status = LEGACY_REFUSED;
+                x->error = TAKE_PTR(obs->error);
         }
         endpoint_obs_done(obs);
         x->probe = tls_probe_free(p);
         x->done = true;
-        a->in_flight--;
+        job_ended(a);
         audit_pump(a);
+        pool_kick(a->pool);
 }
 
 static void on_fetch(struct http_fetch *f, struct http_result *res, void *userdata) {
@@ -344,8 +470,9 @@ static void on_fetch(struct http_fetch *f, struct http_result *res, void *userda
         x->body = TAKE_PTR(res->body);
         x->size = res->size;
         x->done = true;
-        a->in_flight--;
+        job_ended(a);
         audit_pump(a);
+        pool_kick(a->pool);
 }
 
 static void extra_start(struct audit *a, struct extra_job *x) {
@@ -359,6 +486,7 @@ static void extra_start(struct audit *a, struct extra_job *x) {
                         .port = e->port,
                         .timeout_usec = a->platform->timeout_usec,
                         .trust = a->trust,
+                        .memo = a->memo,
                         .connect_address = e->connected_to,
                         .connect_port = e->connected_port,
                         .legacy = true,
@@ -379,13 +507,38 @@ static void extra_start(struct audit *a, struct extra_job *x) {
                         return;
                 }
         }
-        a->in_flight++;
+        job_started(a);
 }
 
 /* Turns finished follow-up fetches into observations: the AIA certificate,
  * the CRL verdict. Runs once, before the checks. */
 static void audit_resolve_followups(struct audit *a) {
         time_t now = (time_t)(now_realtime_usec() / USEC_PER_SEC);
+
+        for (size_t k = 0; k < a->n_extras; k++) {
+                const struct extra_job *x = a->extras[k];
+                const struct endpoint_obs *probed;
+                size_t best = SIZE_MAX;
+
+                if (x->kind != EXTRA_LEGACY || (!x->done && !x->error))
+                        continue;
+                probed = &a->obs->endpoints[x->endpoint];
+                for (size_t i = 0; i < a->obs->n_endpoints; i++) {
+                        const struct endpoint_obs *e = &a->obs->endpoints[i];
+                        if (e->status != ENDPOINT_OK ||
+                            !streq_ptr(e->connected_to ? e->connected_to : e->address,
+                                       probed->connected_to ? probed->connected_to : probed->address))
+                                continue;
+                        if (best == SIZE_MAX || endpoint_before(a->obs, i, best))
+                                best = i;
+                }
+                if (best == SIZE_MAX)
+                        best = x->endpoint;
+                struct endpoint_obs *e = &a->obs->endpoints[best];
+                e->legacy = x->done ? (enum legacy_status)x->http_status : LEGACY_NOT_PROBED;
+                free(e->legacy_detail);
+                e->legacy_detail = x->error ? xstrdup(x->error) : NULL;
+        }
 
         for (size_t i = 0; i < a->obs->n_endpoints; i++) {
                 struct endpoint_obs *e = &a->obs->endpoints[i];
@@ -395,7 +548,7 @@ static void audit_resolve_followups(struct audit *a) {
                 if (e->status != ENDPOINT_OK || e->n_chain == 0)
                         continue;
                 chain_walk(e, &w);
-                const char *aia = !w.complete && !e->verified ? e->chain[w.last].aia_ca_issuers : NULL;
+                const char *aia = w.leaf_issuer_missing && !e->verified ? e->chain[0].aia_ca_issuers : NULL;
                 if (aia && (x = fetch_find(a, aia))) {
                         e->aia.url = xstrdup(aia);
                         e->aia.http_status = x->http_status;
@@ -468,10 +621,11 @@ static void on_probe(struct tls_probe *p, struct endpoint_obs *obs, void *userda
         dst->connected_to = connected_to;
         dst->connected_port = connected_port;
         job->probe = tls_probe_free(p);
-        a->in_flight--;
-        if (dst->status == ENDPOINT_OK)
+        job_ended(a);
+        if (dst->status == ENDPOINT_OK && !a->cancelled)
                 audit_queue_followups(a, job->index);
         audit_pump(a);
+        pool_kick(a->pool);
 }
 
 static void audit_finish(struct audit *a) {
@@ -506,6 +660,18 @@ static void audit_pump(struct audit *a) {
         unsigned limit = a->platform->concurrency ? a->platform->concurrency : 1;
 
         while (!a->cancelled && a->in_flight < limit) {
+                bool queued = a->next_endpoint < o->n_endpoints || a->next_name < o->n_names ||
+                              a->next_extra < a->n_extras;
+                if (queued && a->pool->in_flight >= a->pool->limit) {
+                        /* The pool is full: wait for a slot, in turn. */
+                        if (!a->waiting) {
+                                a->pool->waiting = xrealloc(a->pool->waiting,
+                                                            (a->pool->n_waiting + 1) * sizeof(*a->pool->waiting));
+                                a->pool->waiting[a->pool->n_waiting++] = a;
+                                a->waiting = true;
+                        }
+                        break;
+                }
                 if (a->next_endpoint < o->n_endpoints) {
                         /* Endpoints before names: finishing work already
                          * discovered keeps memory flat on large platforms. */
@@ -529,10 +695,10 @@ static void audit_pump(struct audit *a) {
                                 e->status = ENDPOINT_CONNECT_FAILED;
                                 continue;
                         }
-                        a->in_flight++;
+                        job_started(a);
                 } else if (a->next_name < o->n_names) {
                         size_t i = a->next_name++;
-                        a->in_flight++;
+                        job_started(a);
                         /* May answer synchronously (and re-enter the pump). */
                         dns_resolve_addresses(a->dns, o->names[i].name, on_name, &a->name_jobs[i]);
                 } else if (a->next_extra < a->n_extras) {
@@ -551,26 +717,37 @@ static void audit_pump(struct audit *a) {
 }
 
 void audit_cancel(struct audit *a) {
+        char dl[DURATION_MAX];
+        _cleanup_free_ char *why = NULL;
+
         if (a->done || a->cancelled)
                 return;
         a->cancelled = true;
+        why = xasprintf("the audit deadline (%s) was reached first", format_duration(a->platform->deadline_usec, dl));
         dns_resolver_cancel(a->dns); /* callbacks run now, and only record */
+        for (size_t i = 0; i < a->obs->n_names; i++) {
+                struct name_obs *n = &a->obs->names[i];
+                if (n->status != DNS_STATUS_NOT_RUN)
+                        continue;
+                free(n->error);
+                n->error = xstrdup(why);
+        }
+        /* Probes in flight report how far they got (connected or not), so
+         * a stalled handshake still reads as one. */
         for (size_t i = 0; i < a->obs->n_endpoints; i++) {
                 struct endpoint_obs *e = &a->obs->endpoints[i];
-                if (a->endpoint_jobs[i].probe) {
-                        a->endpoint_jobs[i].probe = tls_probe_free(a->endpoint_jobs[i].probe);
-                        a->in_flight--;
-                }
+                if (a->endpoint_jobs[i].probe)
+                        tls_probe_abort(a->endpoint_jobs[i].probe, why);
                 if (e->status == ENDPOINT_NOT_RUN && !e->error)
-                        e->error = xasprintf("the audit deadline (%.0fs) was reached first",
-                                             (double)a->platform->deadline_usec / USEC_PER_SEC);
+                        e->error = xstrdup(why);
         }
+        /* Follow-ups in flight are dropped; what they would have told is
+         * recorded as not known (see audit_resolve_followups). */
         for (size_t i = 0; i < a->n_extras; i++) {
                 struct extra_job *x = a->extras[i];
                 if (x->probe) {
                         x->probe = tls_probe_free(x->probe);
-                        a->obs->endpoints[x->endpoint].legacy_detail =
-                                xstrdup("not completed: the audit deadline was reached first");
+                        x->error = xasprintf("not completed: %s", why);
                 }
                 if (x->fetch) {
                         http_fetch_cancel(x->fetch);
@@ -578,13 +755,14 @@ void audit_cancel(struct audit *a) {
                 }
         }
         a->next_extra = a->n_extras;
-        for (size_t i = a->next_name; i < a->obs->n_names; i++)
-                a->obs->names[i].error = xasprintf("not resolved: the audit deadline (%.0fs) was reached first",
-                                                   (double)a->platform->deadline_usec / USEC_PER_SEC);
         a->next_name = a->obs->n_names;
         a->next_endpoint = a->obs->n_endpoints;
+        if (a->waiting)
+                pool_unwait(a->pool, a);
+        a->pool->in_flight -= a->in_flight;
         a->in_flight = 0;
         audit_finish(a);
+        pool_kick(a->pool);
 }
 
 static int on_deadline(sd_event_source *s, uint64_t usec, void *userdata) {

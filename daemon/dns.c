@@ -105,48 +105,76 @@ static void on_sock_state(void *data, ares_socket_t fd, int readable, int writab
         r->n_sockets++;
 }
 
+/* Sets up the channel with opts and the given servers (NULL: resolv.conf). */
+static int channel_init(struct dns_resolver *r, struct ares_options *opts, int optmask, const char *csv,
+                        char **ret_error) {
+        int st = ares_init_options(&r->channel, opts, optmask);
+        if (st != ARES_SUCCESS) {
+                *ret_error = xasprintf("cannot initialise the resolver: %s", ares_strerror(st));
+                return -EINVAL;
+        }
+        r->channel_ready = true;
+        if (csv) {
+                st = ares_set_servers_ports_csv(r->channel, csv);
+                if (st != ARES_SUCCESS) {
+                        *ret_error = xasprintf("invalid resolver list '%s': %s", csv, ares_strerror(st));
+                        return -EINVAL;
+                }
+        }
+        return 0;
+}
+
+static unsigned channel_count_servers(ares_channel channel) {
+        struct ares_addr_port_node *list = NULL;
+        unsigned n = 0;
+        if (ares_get_servers_ports(channel, &list) == ARES_SUCCESS)
+                for (struct ares_addr_port_node *s = list; s; s = s->next)
+                        n++;
+        ares_free_data(list);
+        return n;
+}
+
 int dns_resolver_new(sd_event *event, char *const *servers, uint64_t timeout_usec,
                      struct dns_resolver **ret, char **ret_error) {
         struct dns_resolver *r = xcalloc(1, sizeof(*r));
-        struct ares_options opts = { 0 };
+        _cleanup_free_ char *csv = strv_join(servers, ",", 0);
+        struct ares_options opts = {
+                .sock_state_cb = on_sock_state,
+                .sock_state_cb_data = r,
+                .timeout = 1000,
+                .tries = DNS_TRIES,
+                /* Names are absolute: never append a search domain. An
+                 * answer with SERVFAIL or REFUSED is a fact to report as
+                 * such, not a dead server (c-ares would otherwise say it
+                 * could not contact any). */
+                .flags = ARES_FLAG_NOSEARCH | ARES_FLAG_NOCHECKRESP,
+        };
         int optmask = ARES_OPT_SOCK_STATE_CB | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES | ARES_OPT_FLAGS;
-        int st;
+        int r_;
 
         r->event = sd_event_ref(event);
-        opts.sock_state_cb = on_sock_state;
-        opts.sock_state_cb_data = r;
-        /* The timeout covers the query with its retries. */
-        uint64_t per_try_ms = timeout_usec / USEC_PER_MSEC / DNS_TRIES;
-        opts.timeout = (int)(per_try_ms < 100 ? 100 : per_try_ms > 60000 ? 60000 : per_try_ms);
-        opts.tries = DNS_TRIES;
-        /* Names are absolute: never append a search domain. */
-        opts.flags = ARES_FLAG_NOSEARCH;
-
-        st = ares_init_options(&r->channel, &opts, optmask);
-        if (st != ARES_SUCCESS) {
-                *ret_error = xasprintf("cannot initialise the resolver: %s", ares_strerror(st));
+        r_ = channel_init(r, &opts, optmask, csv, ret_error);
+        if (r_ < 0)
                 goto fail;
-        }
-        r->channel_ready = true;
 
-        if (servers) {
-                _cleanup_free_ char *csv = NULL;
-                for (size_t i = 0; servers[i]; i++) {
-                        char *n = xasprintf("%s%s%s", csv ? csv : "", csv ? "," : "", servers[i]);
-                        free(csv);
-                        csv = n;
-                }
-                st = ares_set_servers_ports_csv(r->channel, csv ? csv : "");
-                if (st != ARES_SUCCESS) {
-                        *ret_error = xasprintf("invalid resolver list '%s': %s", csv ? csv : "", ares_strerror(st));
-                        goto fail;
-                }
-        }
+        /* c-ares waits its timeout on each server in the first round and
+         * twice that in the second, so a query may take 3 x servers x
+         * timeout: divide, so the configured timeout bounds one query with
+         * its retries. The server count is known only once the channel has
+         * read resolv.conf, hence the second initialisation. */
+        unsigned n = channel_count_servers(r->channel);
+        uint64_t per_try_ms = timeout_usec / USEC_PER_MSEC / (3 * (n ? n : 1));
+        opts.timeout = (int)(per_try_ms < 50 ? 50 : per_try_ms > 60000 ? 60000 : per_try_ms);
+        ares_destroy(r->channel);
+        r->channel_ready = false;
+        r_ = channel_init(r, &opts, optmask, csv, ret_error);
+        if (r_ < 0)
+                goto fail;
         *ret = r;
         return 0;
 fail:
         dns_resolver_free(r);
-        return -EINVAL;
+        return r_;
 }
 
 void dns_resolver_cancel(struct dns_resolver *r) {
@@ -213,7 +241,7 @@ static void addr_query_finish(struct addr_query *q) {
                         st = ARES_ENODATA;
                 status = status_from_ares(st);
                 if (status == DNS_STATUS_NOT_RUN)
-                        error = xstrdup("not resolved: the audit ended first");
+                        error = xstrdup("the query was cancelled");
                 else if (status == DNS_STATUS_NXDOMAIN)
                         error = xstrdup("NXDOMAIN: the name does not exist");
                 else if (status == DNS_STATUS_NODATA)

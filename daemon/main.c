@@ -56,7 +56,7 @@ static void help(FILE *f) {
                 "\n"
                 "Options:\n"
                 "  -h --help      Show this help (certvigil COMMAND --help for a command)\n"
-                "     --version  Show the version\n"
+                "     --version   Show the version\n"
                 "\n"
                 "Exit status: 0 no warning or critical finding, 1 warning, 2 critical,\n"
                 "3 could not audit (usage, configuration).\n"
@@ -127,6 +127,10 @@ static int parse_options(int argc, char *argv[], const char *cmd, struct options
         long long v;
         int c, r;
 
+        /* getopt names argv[0] in its messages: make that the command. */
+        char prog[64];
+        snprintf(prog, sizeof(prog), "certvigil %s", cmd);
+        argv[0] = prog;
         o->color = -1;
         optind = 1;
         while ((c = getopt_long(argc, argv, "hc:o:", longopts, NULL)) >= 0) {
@@ -209,10 +213,14 @@ static int load_config(const struct options *o, struct config **ret) {
                 r = config_from_values(o->values, &c, &error);
         else
                 r = config_load(o->config ? o->config : DEFAULT_CONFIG, &c, &error);
-        if (r >= 0)
-                r = config_apply_overrides(c, &o->ov, &error);
         if (r < 0) {
+                /* Already "FILE:LINE:COL: message". */
                 fprintf(stderr, "%s\n", error ? error : strerror(-r));
+                return EXIT_UNUSABLE;
+        }
+        r = config_apply_overrides(c, &o->ov, &error);
+        if (r < 0) {
+                fprintf(stderr, "certvigil: %s\n", error ? error : strerror(-r));
                 config_free(c);
                 return EXIT_UNUSABLE;
         }
@@ -259,6 +267,7 @@ static int cmd_audit(int argc, char *argv[]) {
         struct config *c = NULL;
         struct audit **audits = NULL;
         struct http_cache *cache = NULL;
+        struct audit_pool *pool = NULL;
         struct report_platform *rps = NULL;
         sd_event *event = NULL;
         _cleanup_free_ char *text = NULL;
@@ -280,6 +289,13 @@ static int cmd_audit(int argc, char *argv[]) {
                 fprintf(stderr, "certvigil: cannot create the event loop: %s\n", strerror(-r));
                 goto out;
         }
+        /* Platforms run side by side, within one cap on jobs in flight: the
+         * largest concurrency any of them asks for. */
+        unsigned cap = 1;
+        for (size_t i = 0; i < c->n_platforms; i++)
+                if (c->platforms[i]->concurrency > cap)
+                        cap = c->platforms[i]->concurrency;
+        (void)audit_pool_new(event, cap, &pool);
         /* Every platform is set up before the first packet leaves, so a bad
          * trust file or plan stops the audit with nothing sent. */
         audits = xcalloc(c->n_platforms, sizeof(*audits));
@@ -287,7 +303,7 @@ static int cmd_audit(int argc, char *argv[]) {
         cache = http_cache_new();
         for (size_t i = 0; i < c->n_platforms; i++) {
                 _cleanup_free_ char *error = NULL;
-                r = audit_new(event, c->platforms[i], &audits[i], &error);
+                r = audit_new_pooled(pool, c->platforms[i], &audits[i], &error);
                 if (r < 0) {
                         fprintf(stderr, "%s: platform '%s': %s\n", c->path ? c->path : o.values, c->platforms[i]->name,
                                 error ? error : strerror(-r));
@@ -344,6 +360,7 @@ out:
                 audit_free(audits[i]);
         free(audits);
         http_cache_free(cache);
+        audit_pool_free(pool);
         free(rps);
         sd_event_unref(event);
         config_free(c);

@@ -134,6 +134,7 @@ void chain_walk(const struct endpoint_obs *e, struct chain_walk *w) {
         }
         w->last = cur;
         w->complete = e->chain[cur].self_issued || e->chain[cur].issuer_is_anchor;
+        w->leaf_issuer_missing = !w->complete && cur == 0;
         for (size_t j = 0; j < n; j++)
                 if (!used[j])
                         w->n_unused++;

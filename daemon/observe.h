@@ -142,6 +142,10 @@ struct chain_walk {
         bool in_order;             /* path[k] == k for every k */
         size_t n_unused;           /* served certificates on no path */
         size_t last;               /* the last certificate of the path */
+        /* The leaf's own issuer is neither served nor a trust anchor: the
+         * "missing intermediate" case. A path that reaches a served
+         * intermediate whose issuer is unknown is an unknown root instead. */
+        bool leaf_issuer_missing;
 };
 void chain_walk(const struct endpoint_obs *e, struct chain_walk *ret);
 

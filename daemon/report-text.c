@@ -33,9 +33,12 @@ static void text_platform(FILE *f, const struct report_platform *rp, time_t now,
         fprintf(f, "%sPlatform %s%s: %s (separator \"%c\", tls.mode %s%s)\n", color ? "\033[1m" : "", p->name,
                 color ? RESET : "", p->base_domain, p->separator, tls_mode_to_string(p->tls_mode),
                 p->tunnel_enabled ? ", Cloudflare Tunnel" : "");
-        fprintf(f, "  certificate must carry %s; DNS-01 challenge at %s%s%s\n", rp->plan->wildcard,
-                rp->plan->challenge_name, rp->plan->dns01_zone ? " in zone " : "",
-                rp->plan->dns01_zone ? rp->plan->dns01_zone : "");
+        if (p->tls_mode == TLS_MODE_LETSENCRYPT)
+                fprintf(f, "  certificate must carry %s; DNS-01 challenge at %s%s%s\n", rp->plan->wildcard,
+                        rp->plan->challenge_name, rp->plan->dns01_zone ? " in zone " : "",
+                        rp->plan->dns01_zone ? rp->plan->dns01_zone : "");
+        else
+                fprintf(f, "  certificate must carry %s\n", rp->plan->wildcard);
 
         for (size_t i = 0; i < o->n_names; i++)
                 if ((int)strlen(o->names[i].name) > w)

@@ -113,16 +113,33 @@ struct tls_probe {
 /* Credentials carry no trust: the probe must complete handshakes with
  * untrusted servers to see what they serve. One set serves every session. */
 static gnutls_certificate_credentials_t global_creds;
+/* The default priorities, parsed once: gnutls_set_default_priority() would
+ * parse and cache them again for every session. */
+static gnutls_priority_t global_priority;
+/* The restricted one for the TLS 1.0/1.1 probe, parsed once too. */
+static gnutls_priority_t global_legacy_priority;
 
 int tls_global_init(void) {
         int r = gnutls_global_init();
         if (r < 0)
                 return -EIO;
         r = gnutls_certificate_allocate_credentials(&global_creds);
-        return r < 0 ? -ENOMEM : 0;
+        if (r < 0)
+                return -ENOMEM;
+        r = gnutls_priority_init(&global_priority, NULL, NULL); /* NULL: the defaults */
+        if (r < 0)
+                return -EINVAL;
+        r = gnutls_priority_init(&global_legacy_priority, LEGACY_PRIORITY, NULL);
+        return r < 0 ? -EINVAL : 0;
 }
 
 void tls_global_done(void) {
+        if (global_priority)
+                gnutls_priority_deinit(global_priority);
+        global_priority = NULL;
+        if (global_legacy_priority)
+                gnutls_priority_deinit(global_legacy_priority);
+        global_legacy_priority = NULL;
         if (global_creds)
                 gnutls_certificate_free_credentials(global_creds);
         global_creds = NULL;
@@ -401,6 +418,18 @@ static int on_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
         return 0;
 }
 
+void tls_probe_abort(struct tls_probe *p, const char *why) {
+        if (p->fd < 0 && !p->defer)
+                return; /* already ended */
+        p->defer = sd_event_source_disable_unref(p->defer);
+        if (!p->connected)
+                probe_finish(p, ENDPOINT_CONNECT_FAILED, xasprintf("connect: %s", why));
+        else
+                probe_finish(p, ENDPOINT_HANDSHAKE_FAILED,
+                             xasprintf("handshake did not complete: %s (the server %s)", why,
+                                       p->bytes_seen ? "was still sending" : "had not answered"));
+}
+
 static int on_start_failed(sd_event_source *s, void *userdata) {
         struct tls_probe *p = userdata;
         p->defer = sd_event_source_disable_unref(p->defer);
@@ -449,10 +478,7 @@ static char *probe_setup(struct tls_probe *p, const struct tls_probe_params *par
         r = gnutls_init(&p->session, GNUTLS_CLIENT | GNUTLS_NONBLOCK | GNUTLS_NO_SIGNAL);
         if (r < 0)
                 return xasprintf("TLS setup: %s", gnutls_strerror(r));
-        if (params->legacy)
-                r = gnutls_priority_set_direct(p->session, LEGACY_PRIORITY, NULL);
-        else
-                r = gnutls_set_default_priority(p->session);
+        r = gnutls_priority_set(p->session, params->legacy ? global_legacy_priority : global_priority);
         if (r >= 0 && !params->legacy)
                 r = gnutls_alpn_set_protocols(p->session, alpn_offer, ELEMENTSOF(alpn_offer), 0);
         if (r >= 0 && !params->legacy)

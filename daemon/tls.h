@@ -42,6 +42,11 @@ struct tls_probe_params {
 int tls_probe_start(sd_event *event, const struct tls_probe_params *params,
                     tls_probe_done_cb cb, void *userdata, struct tls_probe **ret);
 
+/* Ends a running probe now, as a timeout would: the callback runs before
+ * this returns, with "connect" or "handshake" failed depending on how far
+ * it got, and why as the reason. */
+void tls_probe_abort(struct tls_probe *p, const char *why);
+
 /* Stops a probe that is still running without calling its callback. */
 struct tls_probe *tls_probe_free(struct tls_probe *p);
 

@@ -17,9 +17,28 @@
 #define SAN_MAX 10000
 #define SAN_LEN_MAX 1024
 
+/* Verified chains, keyed by the fingerprints of their certificates: the
+ * same chain is served by every name and address of a platform, and
+ * verification (signatures) is the largest CPU cost of an audit. */
+#define VERIFY_CACHE_MAX 64
+
+struct verify_result {
+        char *key;
+        bool ok;
+        char *reason;
+};
+
+struct verify_cache {
+        struct verify_result entries[VERIFY_CACHE_MAX];
+        size_t next;                /* replaced next, round robin */
+};
+
 struct x509_trust {
         gnutls_x509_trust_list_t list;
         char *spec;
+        /* Mutable memo behind a trust that callers hold as const: results
+         * depend only on the chain and the anchors, never on the caller. */
+        struct verify_cache *cache;
 };
 
 int x509_trust_load(const char *spec, struct x509_trust **ret, char **ret_error) {
@@ -27,6 +46,7 @@ int x509_trust_load(const char *spec, struct x509_trust **ret, char **ret_error)
         int r;
 
         t->spec = xstrdup(spec);
+        t->cache = xcalloc(1, sizeof(*t->cache));
         r = gnutls_x509_trust_list_init(&t->list, 0);
         if (r < 0) {
                 *ret_error = xasprintf("cannot create trust list: %s", gnutls_strerror(r));
@@ -59,6 +79,11 @@ struct x509_trust *x509_trust_free(struct x509_trust *t) {
                 return NULL;
         if (t->list)
                 gnutls_x509_trust_list_deinit(t->list, 1);
+        for (size_t i = 0; t->cache && i < VERIFY_CACHE_MAX; i++) {
+                free(t->cache->entries[i].key);
+                free(t->cache->entries[i].reason);
+        }
+        free(t->cache);
         free(t->spec);
         free(t);
         return NULL;
@@ -256,8 +281,52 @@ out:
         return r;
 }
 
+static char *chain_key(const struct cert_obs *chain, size_t n) {
+        char *key = xstrdup("");
+        for (size_t i = 0; i < n; i++) {
+                char *k = xasprintf("%s%s/", key, chain[i].sha256);
+                free(key);
+                key = k;
+        }
+        return key;
+}
+
+static int chain_verify(const struct x509_trust *t, const struct cert_obs *chain, size_t n, bool *ret_ok,
+                        char **ret_reason);
+
 int x509_chain_verify(const struct x509_trust *t, const struct cert_obs *chain, size_t n,
                       bool *ret_ok, char **ret_reason) {
+        _cleanup_free_ char *key = chain_key(chain, n);
+        struct verify_cache *c = t->cache;
+        char *reason = NULL;
+        bool ok = false;
+        int r;
+
+        for (size_t i = 0; i < VERIFY_CACHE_MAX; i++)
+                if (c->entries[i].key && strcmp(c->entries[i].key, key) == 0) {
+                        *ret_ok = c->entries[i].ok;
+                        if (!c->entries[i].ok)
+                                *ret_reason = xstrdup(c->entries[i].reason);
+                        return 0;
+                }
+        r = chain_verify(t, chain, n, &ok, &reason);
+        if (r < 0)
+                return r;
+        struct verify_result *e = &c->entries[c->next];
+        c->next = (c->next + 1) % VERIFY_CACHE_MAX;
+        free(e->key);
+        free(e->reason);
+        *e = (struct verify_result){ .key = TAKE_PTR(key), .ok = ok, .reason = xstrdup(reason) };
+        *ret_ok = ok;
+        if (!ok)
+                *ret_reason = reason;
+        else
+                free(reason);
+        return 0;
+}
+
+static int chain_verify(const struct x509_trust *t, const struct cert_obs *chain, size_t n, bool *ret_ok,
+                        char **ret_reason) {
         gnutls_x509_crt_t *crts;
         gnutls_datum_t out = { 0 };
         unsigned status = 0;
@@ -295,7 +364,11 @@ int x509_chain_verify(const struct x509_trust *t, const struct cert_obs *chain, 
         *ret_ok = status == 0;
         if (status != 0) {
                 if (gnutls_certificate_verification_status_print(status, GNUTLS_CRT_X509, &out, 0) >= 0) {
-                        *ret_reason = str_escape((const char *)out.data, out.size);
+                        size_t len = out.size;
+                        /* GnuTLS ends its sentences with a space. */
+                        while (len > 0 && (out.data[len - 1] == ' ' || out.data[len - 1] == 0))
+                                len--;
+                        *ret_reason = str_escape((const char *)out.data, len);
                         gnutls_free(out.data);
                 } else
                         *ret_reason = xasprintf("verification status 0x%x", status);

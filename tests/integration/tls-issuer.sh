@@ -4,7 +4,7 @@
 # tls.issuer.staging (a "(STAGING)" hierarchy while letsencrypt-prod is
 # selected), tls.issuer.staging-configured (the values still select
 # letsencrypt-staging), tls.issuer.mode-mismatch (letsencrypt mode with
-# another CA; provided mode with expect_issuer not matched; selfsigned mode
+# another CA under the system trust store; provided mode with expect_issuer not matched; selfsigned mode
 # not chaining to `trust`), and tls.cert.ingress-default (ingress-nginx's
 # and Traefik's placeholder certificates, from contrib/data).
 # Exit status follows automake: 0 pass, 1 fail, 77 skip.
@@ -69,6 +69,10 @@ SB_CFG_TRUST=$p/trust-all.pem sbt_audit issuer <<EOF
   - name: le-mode-other-ca
     global: { baseDomain: ok.example.test }
     tls: { mode: letsencrypt }
+    trust: system
+  - name: le-mode-private-trust
+    global: { baseDomain: ok.example.test }
+    tls: { mode: letsencrypt }
   - name: le-mode-expect
     global: { baseDomain: ok.example.test }
     tls: { mode: letsencrypt }
@@ -101,7 +105,10 @@ sbt_expect le
 sbt_expect staging-served "tls.issuer.staging critical"
 sbt_expect_message staging-served tls.issuer.staging "issued by 'CN=\\(STAGING\\) Ersatz Edamame E1"
 sbt_expect staging-selected "tls.issuer.staging-configured info"
-sbt_expect le-mode-other-ca "tls.issuer.mode-mismatch critical"
+# With the system store as trust, letsencrypt mode wants Let's Encrypt (the
+# sandbox root is unknown there too); a private bundle names the CA.
+sbt_expect le-mode-other-ca "tls.issuer.mode-mismatch critical" "tls.chain.untrusted critical"
+sbt_expect le-mode-private-trust
 sbt_expect_message le-mode-other-ca tls.issuer.mode-mismatch "tls.mode is letsencrypt but .* not by Let's Encrypt"
 sbt_expect le-mode-expect
 sbt_expect provided-expect-ok

@@ -69,7 +69,7 @@ sbt_expect_message r90 tls.renewal.overdue "^8[0-9]% of the 90\\.0-day lifetime 
 at r6 60 0
 at r6 70 1 "tls.renewal.overdue warning" "tls.expiry.warning warning"
 at r6 80 1 "tls.renewal.overdue warning" "tls.expiry.warning warning"
-sbt_expect_message r6 tls.expiry.warning "under the warning threshold of 2\\.0 days"
+sbt_expect_message r6 tls.expiry.warning "under the threshold of 2\\.0 days, 33% of its 6\\.0-day lifetime \\(warn_days is larger\\)"
 
 # renew_at moves the point: at 70%, renew_at 0.75 is not overdue yet.
 SBT_WRAP="faketime -f +$((90 * 86400 * 70 / 100))" sbt_audit r90-renew-at <<EOF

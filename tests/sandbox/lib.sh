@@ -382,8 +382,8 @@ sb_pki() {
 	local -a specs=(
 		"ok *.ok.example.test -10 80"
 		"ok2 *.ok.example.test -10 80"
-		"soon *.soon.example.test -10 5"
-		"warn *.warn.example.test -10 15"
+		"soon *.soon.example.test -85 5"
+		"warn *.warn.example.test -75 15"
 		"expired *.expired.example.test -90 -3"
 		"future *.future.example.test 10 100"
 		"wrong *.other.example.test -10 80"
