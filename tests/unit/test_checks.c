@@ -168,6 +168,10 @@ static void test_chain_shapes(void **state) {
                   "tls.chain.order warning api.ok.example.test 127.0.0.1\n" },
                 { "extra certificate", { leaf, inter_anchor, stray }, 3, true,
                   "tls.chain.order warning api.ok.example.test 127.0.0.1\n" },
+                /* The leaf's issuer is served: an unknown root, not a
+                 * missing intermediate. */
+                { "leaf + inter, root unknown", { leaf, inter }, 2, false,
+                  "tls.chain.untrusted critical api.ok.example.test 127.0.0.1\n" },
                 { "complete but unknown root", { leaf, inter, root }, 3, false,
                   "tls.chain.untrusted critical api.ok.example.test 127.0.0.1\n" },
                 { "self-signed leaf, not trusted", { mk("CN=self", "CN=self") }, 1, false,
@@ -288,6 +292,8 @@ static void test_issuer(void **state) {
                 { TLS_MODE_LETSENCRYPT, "letsencrypt-prod", NULL, &corp, true,
                   "tls.issuer.mode-mismatch critical api.ok.example.test 127.0.0.1\n" },
                 { TLS_MODE_LETSENCRYPT, "letsencrypt-prod", "Example Corp", &corp, true, "" },
+                /* A private trust bundle names the CA (row below sets it). */
+                { TLS_MODE_LETSENCRYPT, "letsencrypt-private", NULL, &corp, true, "" },
                 { TLS_MODE_PROVIDED, "letsencrypt-prod", NULL, &corp, true, "" },
                 { TLS_MODE_PROVIDED, "letsencrypt-prod", "O=Other", &corp, true,
                   "tls.issuer.mode-mismatch critical api.ok.example.test 127.0.0.1\n" },
@@ -297,6 +303,7 @@ static void test_issuer(void **state) {
                 platform.tls_mode = rows[i].mode;
                 platform.le_issuer = (char *)rows[i].le_issuer;
                 platform.expect_issuer = (char *)rows[i].expect_issuer;
+                platform.trust = (char *)(strcmp(rows[i].le_issuer, "letsencrypt-private") == 0 ? "/etc/ca.pem" : "system");
                 char *got = run_one(&check_tls_issuer, rows[i].leaf, 1, rows[i].verified);
                 if (strcmp(got, rows[i].expect) != 0)
                         fail_msg("row %zu: got '%s'", i, got);
@@ -311,6 +318,7 @@ static void test_issuer(void **state) {
         platform.tls_mode = TLS_MODE_PROVIDED;
         platform.le_issuer = (char *)"letsencrypt-prod";
         platform.expect_issuer = NULL;
+        platform.trust = (char *)"system";
 }
 
 static void test_ingress_key_protocol_revoked(void **state) {
@@ -366,6 +374,29 @@ static void test_ingress_key_protocol_revoked(void **state) {
         free(got);
 }
 
+/* Certificate-level findings name the first endpoint in plan order,
+ * whatever order the DNS answers came in. */
+static void test_plan_order(void **state) {
+        struct cert_obs leaf = mk("CN=leaf", "CN=inter");
+        struct name_obs names[] = {
+                { .service = SERVICE_API, .name = (char *)"api.ok.example.test", .status = DNS_STATUS_OK },
+                { .service = SERVICE_CONSOLE, .name = (char *)"console.ok.example.test", .status = DNS_STATUS_OK },
+        };
+        struct endpoint_obs eps[] = {
+                { .name = (char *)"console.ok.example.test", .address = (char *)"127.0.0.1", .status = ENDPOINT_OK,
+                  .chain = &leaf, .n_chain = 1, .verified = true },
+                { .name = (char *)"api.ok.example.test", .address = (char *)"127.0.0.2", .status = ENDPOINT_OK,
+                  .chain = &leaf, .n_chain = 1, .verified = true },
+                { .name = (char *)"api.ok.example.test", .address = (char *)"127.0.0.1", .status = ENDPOINT_OK,
+                  .chain = &leaf, .n_chain = 1, .verified = true },
+        };
+        struct platform_obs obs = { .names = names, .n_names = 2, .endpoints = eps, .n_endpoints = 3 };
+        assert_false(endpoint_is_first_with_leaf(&obs, 0));
+        assert_false(endpoint_is_first_with_leaf(&obs, 1));
+        assert_true(endpoint_is_first_with_leaf(&obs, 2));
+        assert_int_equal(endpoints_with_leaf(&obs, 0), 3);
+}
+
 static void check_def(const struct finding_def *def, const struct check *c, void *userdata) {
         size_t *n = userdata;
         (*n)++;
@@ -415,6 +446,7 @@ int main(void) {
                 cmocka_unit_test(test_consistency),
                 cmocka_unit_test(test_issuer),
                 cmocka_unit_test(test_ingress_key_protocol_revoked),
+                cmocka_unit_test(test_plan_order),
                 cmocka_unit_test(test_catalog),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
