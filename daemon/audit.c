@@ -43,7 +43,8 @@ struct extra_job {
         bool started, done;
         struct tls_probe *probe;
         struct http_fetch *fetch;
-        long http_status;
+        long http_status;          /* EXTRA_FETCH */
+        enum legacy_status legacy; /* EXTRA_LEGACY */
         unsigned char *body;
         size_t size;
         char *error;
@@ -444,10 +445,10 @@ static void on_legacy(struct tls_probe *p, struct endpoint_obs *obs, void *userd
          * address's first endpoint in plan order, whichever probe of that
          * address happened to finish first. */
         if (obs->status == ENDPOINT_OK) {
-                x->http_status = LEGACY_ACCEPTED;
+                x->legacy = LEGACY_ACCEPTED;
                 x->error = TAKE_PTR(obs->tls_version);
         } else {
-                x->http_status = LEGACY_REFUSED;
+                x->legacy = LEGACY_REFUSED;
                 x->error = TAKE_PTR(obs->error);
         }
         endpoint_obs_done(obs);
@@ -535,7 +536,7 @@ static void audit_resolve_followups(struct audit *a) {
                 if (best == SIZE_MAX)
                         best = x->endpoint;
                 struct endpoint_obs *e = &a->obs->endpoints[best];
-                e->legacy = x->done ? (enum legacy_status)x->http_status : LEGACY_NOT_PROBED;
+                e->legacy = x->done ? x->legacy : LEGACY_NOT_PROBED;
                 free(e->legacy_detail);
                 e->legacy_detail = x->error ? xstrdup(x->error) : NULL;
         }
