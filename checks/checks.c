@@ -25,6 +25,15 @@ static const struct check *const checks[] = {
         &check_tls_chain,
         &check_tls_san,
         &check_tls_expiry,
+        &check_dns_wildcard,
+        &check_dns_address,
+        &check_dns_resolvers,
+        &check_dns01_zone,
+        &check_dns01_cname,
+        &check_dns01_nameservers,
+        &check_dns01_challenge,
+        &check_dns01_provider,
+        &check_caa,
 };
 
 const struct check *const *checks_all(size_t *ret_n) {

@@ -13,11 +13,14 @@
 #include "observe.h"
 #include "plan.h"
 
+struct providers;
+
 struct check_ctx {
         const struct platform *platform;
         const struct plan *plan;
         const struct platform_obs *obs;
         time_t now;
+        const struct providers *providers;  /* the DNS-01 provider table; NULL when not loaded */
 };
 
 struct check {
@@ -34,6 +37,15 @@ extern const struct check check_tls_connect;
 extern const struct check check_tls_chain;
 extern const struct check check_tls_san;
 extern const struct check check_tls_expiry;
+extern const struct check check_dns_wildcard;
+extern const struct check check_dns_address;
+extern const struct check check_dns_resolvers;
+extern const struct check check_dns01_zone;
+extern const struct check check_dns01_cname;
+extern const struct check check_dns01_nameservers;
+extern const struct check check_dns01_challenge;
+extern const struct check check_dns01_provider;
+extern const struct check check_caa;
 
 /* The registration table, in the order checks run. */
 const struct check *const *checks_all(size_t *ret_n);
@@ -56,3 +68,11 @@ bool san_pattern_matches(const char *pattern, const char *host);
 
 /* Days from now to t, as a fraction (negative when t is past). */
 double days_until(time_t t, time_t now);
+
+/* RFC 8659 sections 4.1-4.3 over one CAA RRset: may issuer (a domain such
+ * as "letsencrypt.org") issue, for a wildcard certificate or not? An
+ * unknown tag marked critical forbids; for a wildcard, issuewild governs
+ * when present, else issue; an empty issuer value permits no one; no
+ * issue/issuewild property at all permits everyone. *ret_reason (when not
+ * NULL) says why, for messages; the caller frees it. */
+bool caa_permits(const struct dns_caa_obs *rrs, size_t n, const char *issuer, bool wildcard, char **ret_reason);
