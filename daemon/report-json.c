@@ -76,6 +76,11 @@ static json_t *json_finding(const struct finding *f) {
         return o;
 }
 
+/* For answers that are not about addresses, "no address" would mislead. */
+static const char *status_name(enum dns_status s) {
+        return s == DNS_STATUS_NODATA ? "NODATA" : dns_status_to_string(s);
+}
+
 static json_t *json_answer(const struct dns_answer_obs *a) {
         json_t *o = json_pack("{s:s, s:b, s:s, s:o}", "source", a->source ? a->source : "", "authoritative",
                               a->authoritative, "status", dns_status_to_string(a->status), "addresses",
@@ -92,7 +97,7 @@ static json_t *json_zone(const struct dns_zone_obs *z) {
                 const struct dns_server_obs *s = &z->servers[i];
                 json_t *so = json_pack("{s:s, s:o, s:s, s:b}", "ns", s->ns, "address",
                                        s->address ? json_string(s->address) : json_null(), "status",
-                                       dns_status_to_string(s->status), "authoritative", s->authoritative);
+                                       status_name(s->status), "authoritative", s->authoritative);
                 json_object_set_new(so, "serial", s->has_serial ? json_integer(s->serial) : json_null());
                 if (s->error)
                         json_object_set_new(so, "error", json_string(s->error));
@@ -100,7 +105,7 @@ static json_t *json_zone(const struct dns_zone_obs *z) {
         }
         json_t *o = json_pack("{s:s, s:o, s:s}", "queried", z->queried ? z->queried : "", "zone",
                               z->zone ? json_string(*z->zone ? z->zone : ".") : json_null(), "status",
-                              dns_status_to_string(z->status));
+                              status_name(z->status));
         if (z->error)
                 json_object_set_new(o, "error", json_string(z->error));
         json_object_set_new(o, "ns", json_strv(z->ns));
@@ -138,7 +143,7 @@ static json_t *json_dns(const struct report_platform *rp) {
         for (size_t i = 0; i < d->n_caa; i++)
                 json_array_append_new(records, json_pack("{s:i, s:s, s:s}", "flags", (json_int_t)d->caa[i].flags, "tag",
                                                          d->caa[i].tag, "value", d->caa[i].value));
-        json_t *caa = json_pack("{s:s, s:o, s:o}", "status", dns_status_to_string(d->caa_status), "found_at",
+        json_t *caa = json_pack("{s:s, s:o, s:o}", "status", status_name(d->caa_status), "found_at",
                                 d->caa_name ? json_string(d->caa_name) : json_null(), "records", records);
         if (d->caa_error)
                 json_object_set_new(caa, "error", json_string(d->caa_error));
@@ -154,7 +159,7 @@ static json_t *json_dns(const struct report_platform *rp) {
 
         if (d->dns01) {
                 json_t *c = json_pack("{s:s, s:o, s:s}", "name", rp->plan->challenge_name, "cname_chain",
-                                      json_strv(d->cname_chain), "cname_status", dns_status_to_string(d->cname_status));
+                                      json_strv(d->cname_chain), "cname_status", status_name(d->cname_status));
                 if (d->cname_error)
                         json_object_set_new(c, "cname_error", json_string(d->cname_error));
                 json_object_set_new(c, "effective_name",
@@ -162,7 +167,7 @@ static json_t *json_dns(const struct report_platform *rp) {
                 json_object_set_new(c, "zone", json_zone(&d->challenge_zone));
                 if (rp->plan->dns01_zone)
                         json_object_set_new(c, "dns01_zone", json_zone(&d->dns01_zone));
-                json_object_set_new(c, "txt_status", json_string(dns_status_to_string(d->txt_status)));
+                json_object_set_new(c, "txt_status", json_string(status_name(d->txt_status)));
                 if (d->txt_error)
                         json_object_set_new(c, "txt_error", json_string(d->txt_error));
                 json_object_set_new(c, "txt", json_strv(d->txt));
