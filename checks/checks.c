@@ -5,6 +5,7 @@
 #include <strings.h>
 
 #include "checks.h"
+#include "dnsname.h"
 #include "util.h"
 
 static const struct finding_def engine_findings[] = {
@@ -72,4 +73,9 @@ const struct finding_def *checks_find_def(const char *id) {
 
 double days_until(time_t t, time_t now) {
         return ((double)t - (double)now) / 86400.0;
+}
+
+bool dns01_zone_usable(const struct dns_obs *d) {
+        const struct dns_zone_obs *z = &d->challenge_zone;
+        return z->status == DNS_STATUS_OK && z->zone && dns_name_labels(z->zone) >= 2;
 }

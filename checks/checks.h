@@ -76,3 +76,8 @@ double days_until(time_t t, time_t now);
  * issue/issuewild property at all permits everyone. *ret_reason (when not
  * NULL) says why, for messages; the caller frees it. */
 bool caa_permits(const struct dns_caa_obs *rrs, size_t n, const char *issuer, bool wildcard, char **ret_reason);
+
+/* The zone that must hold the DNS-01 record is known and is a real zone
+ * (below a top-level domain). When it is not, dns01.cname.dangling (or the
+ * gatherer's error) says so, and the zone-based dns01 checks stay quiet. */
+bool dns01_zone_usable(const struct dns_obs *d);

@@ -13,13 +13,6 @@ static const struct finding_def findings[] = {
           "the DNS-01 challenge name is a CNAME whose target is in no existing zone" },
 };
 
-static size_t labels(const char *zone) {
-        size_t n = *zone ? 1 : 0;
-        for (const char *c = zone; *c; c++)
-                n += *c == '.';
-        return n;
-}
-
 static int run(const struct check_ctx *ctx, struct finding_list *out) {
         const struct dns_obs *d = &ctx->obs->dns;
         const char *challenge = ctx->plan->challenge_name;
@@ -38,7 +31,7 @@ static int run(const struct check_ctx *ctx, struct finding_list *out) {
                 return 0;
         /* A zone directly under the root is a TLD: the target's own domain
          * is gone (expired, deleted) and the CNAME leads nowhere. */
-        if ((z->status == DNS_STATUS_OK && z->zone && labels(z->zone) < 2) || z->status == DNS_STATUS_NXDOMAIN) {
+        if ((z->status == DNS_STATUS_OK && z->zone && dns_name_labels(z->zone) < 2) || z->status == DNS_STATUS_NXDOMAIN) {
                 _cleanup_free_ char *chain = dns_chain_describe(challenge, d->cname_chain);
                 finding_emit(out, DANGLING, challenge, NULL,
                              "%s is a CNAME (%s) but no zone exists for %s (%s%s%s): create the target zone or "

@@ -17,7 +17,7 @@ static int run(const struct check_ctx *ctx, struct finding_list *out) {
         const struct dns_obs *d = &ctx->obs->dns;
         const struct dns_zone_obs *z = &d->challenge_zone;
 
-        if (!d->gathered || !d->dns01 || z->status != DNS_STATUS_OK || !z->zone || !*z->zone)
+        if (!d->gathered || !d->dns01 || !dns01_zone_usable(d))
                 return 0;
         if (!z->ns) {
                 if (z->ns_status != DNS_STATUS_NOT_RUN)

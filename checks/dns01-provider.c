@@ -20,7 +20,7 @@ static int run(const struct check_ctx *ctx, struct finding_list *out) {
         const char *provider = ctx->platform->dns01_provider;
         const struct dns_zone_obs *z = &d->challenge_zone;
 
-        if (!d->gathered || !d->dns01 || !provider || !z->zone || !z->ns)
+        if (!d->gathered || !d->dns01 || !provider || !dns01_zone_usable(d) || !z->ns)
                 return 0;
         if (!ctx->providers)
                 return -ENOENT;

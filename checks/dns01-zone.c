@@ -47,6 +47,8 @@ static int run(const struct check_ctx *ctx, struct finding_list *out) {
         if (!effective)
                 return 0; /* the CNAME chain broke: dns01.cname reports it */
         bool cname = d->cname_chain && d->cname_chain[0];
+        if (cname && !dns01_zone_usable(d))
+                return 0; /* a dangling CNAME: dns01.cname reports it */
         if (!dns_name_in_zone(effective, zone)) {
                 if (cname)
                         finding_emit(out, OUTSIDE, challenge, NULL,

@@ -29,3 +29,10 @@ char *dns_chain_describe(const char *qname, char *const *chain) {
         }
         return s;
 }
+
+size_t dns_name_labels(const char *name) {
+        size_t n = *name ? 1 : 0;
+        for (const char *c = name; *c; c++)
+                n += *c == '.';
+        return n;
+}

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stddef.h>
 
 /* name is zone or lies below it; every name is in the root (""). */
 bool dns_name_in_zone(const char *name, const char *zone);
@@ -10,3 +11,5 @@ bool dns_name_in_zone(const char *name, const char *zone);
 const char *dns_name_parent(const char *name);
 /* "a -> b -> c" for a CNAME chain from qname, for messages. Caller frees. */
 char *dns_chain_describe(const char *qname, char *const *chain);
+/* Labels in name: "" (the root) has 0, "com" 1, "example.com" 2. */
+size_t dns_name_labels(const char *name);
