@@ -124,7 +124,11 @@ static int run(const struct check_ctx *ctx, struct finding_list *out) {
         if (ctx->platform->tls_mode != TLS_MODE_LETSENCRYPT || !d->gathered)
                 return 0;
         if (d->caa_status != DNS_STATUS_OK) {
-                if (d->caa_status != DNS_STATUS_NOT_RUN)
+                /* SERVFAIL comes from the zone's side (lame or broken
+                 * servers, DNSSEC), so Let's Encrypt's resolvers meet it
+                 * too and refuse to issue. A timeout or REFUSED may be our
+                 * own resolver's doing: the report shows it, no verdict. */
+                if (d->caa_status == DNS_STATUS_SERVFAIL)
                         finding_emit(out, FORBIDS, NULL, NULL,
                                      "the CAA lookup for %s failed (%s); Let's Encrypt does not issue when it cannot "
                                      "read the CAA policy: make the zone's servers answer CAA queries",

@@ -27,10 +27,10 @@ static int run(const struct check_ctx *ctx, struct finding_list *out) {
                                 names_fail = true;
                 finding_emit_severity(out, MISSING, names_fail ? SEVERITY_CRITICAL : SEVERITY_WARNING,
                                       ctx->plan->wildcard, NULL,
-                                      "asked %s for %s, a name nobody created under %s: %s, so there is no "
-                                      "wildcard record%s; create %s A (and/or AAAA) pointing at the gateway's "
-                                      "external address",
-                                      probe->source, d->wildcard_probe_name, ctx->plan->wildcard_base,
+                                      "asked %s for a random name under %s (the report's dns.wildcard_probe "
+                                      "has it): %s, so there is no wildcard record%s; create %s A (and/or AAAA) "
+                                      "pointing at the gateway's external address",
+                                      probe->source, ctx->plan->wildcard_base,
                                       probe->error ? probe->error : dns_status_to_string(probe->status),
                                       names_fail ? " and some expected names do not resolve either" : "",
                                       ctx->plan->wildcard);

@@ -92,10 +92,37 @@ static void gatherer_hold(struct dnsaudit *d) {
         d->pending++;
 }
 
+static int cmp_answer(const void *x, const void *y) {
+        const struct dns_answer_obs *a = x, *b = y;
+        if (a->authoritative != b->authoritative)
+                return a->authoritative - b->authoritative;
+        return strcmp(a->source, b->source);
+}
+
+static int cmp_server(const void *x, const void *y) {
+        const struct dns_server_obs *a = x, *b = y;
+        int r = strcmp(a->ns, b->ns);
+        return r ? r : strcmp(a->address ? a->address : "", b->address ? b->address : "");
+}
+
+/* Answers arrive in network order; reports should not depend on it. Only
+ * safe once no question is in flight (they hold indices). */
+static void gatherer_sort(struct dns_obs *o) {
+        struct dns_zone_obs *zones[] = { &o->names_zone, &o->dns01_zone, &o->challenge_zone };
+
+        for (size_t i = 0; i < o->n_names; i++)
+                if (o->names[i].n_answers > 1)
+                        qsort(o->names[i].answers, o->names[i].n_answers, sizeof(struct dns_answer_obs), cmp_answer);
+        for (size_t i = 0; i < ELEMENTSOF(zones); i++)
+                if (zones[i]->n_servers > 1)
+                        qsort(zones[i]->servers, zones[i]->n_servers, sizeof(struct dns_server_obs), cmp_server);
+}
+
 static void gatherer_release(struct dnsaudit *d) {
         if (--d->pending > 0 || d->done)
                 return;
         d->done = true;
+        gatherer_sort(d->obs);
         if (d->cancelled && !d->obs->error)
                 d->obs->error = xstrdup("cut short by the audit deadline");
         if (d->cb)
