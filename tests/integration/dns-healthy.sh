@@ -1,8 +1,9 @@
 #!/bin/bash
 #
 # dns-healthy.sh: platforms whose DNS is right get no DNS finding: separator
-# ".", separator "-", Cloudflare Tunnel, and a provided-mode platform whose
-# CAA policy is only shown in the JSON.  Exit status: automake's.
+# ".", separator "-", Cloudflare Tunnel, a challenge delegated by CNAME into
+# dnsZone, two resolvers that agree, and a provided-mode platform whose CAA
+# policy is only shown in the JSON.  Exit status: automake's.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=dns-common.sh
 . "$(dirname "${BASH_SOURCE[0]}")/dns-common.sh"
@@ -20,6 +21,9 @@ dn_config <<YAML
     global: { baseDomain: tun.gw.test }
     ingress: { tunnel: { enabled: true } }
     tls: { letsencrypt: { dns01: { provider: cloudflare, dnsZone: gw.test } } }
+  - name: cname-delegation
+    global: { baseDomain: gw.cn.test, subdomainSeparator: "-" }
+    tls: { letsencrypt: { dns01: { provider: cloudflare, dnsZone: gw.cn.test } } }
   - name: provided-caa
     global: { baseDomain: caa.gw.test }
     tls: { mode: provided }
@@ -55,6 +59,14 @@ dn_expect_rc 0
 dn_expect_findings
 dn_expect_jq "the wildcard probe found no wildcard (and the tunnel makes that fine)" \
 	'.dns.wildcard_probe.status == "NXDOMAIN"'
+
+# Separator "-" puts the challenge at _acme-challenge.cn.test, outside the
+# token's zone gw.cn.test, but a CNAME leads it there: fine.
+dn_audit cname-delegation
+dn_expect_rc 0
+dn_expect_findings
+dn_expect_jq "the CNAME leads into gw.cn.test" \
+	'.dns.challenge.cname_chain == ["_acme-challenge.gw.cn.test"] and .dns.challenge.zone.zone == "gw.cn.test"'
 
 dn_audit provided-caa
 dn_expect_rc 0

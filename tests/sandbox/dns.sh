@@ -6,7 +6,7 @@
 #
 #   knotd  127.0.0.1@$SB_DNS_PORT (sb_up's) also serves
 #          gw.test, sub.gw.test, sec.test, lame.test, out.test, gw.out.test,
-#          ns.cloudflare.com
+#          cn.test, gw.cn.test, ns.cloudflare.com
 #   knotd2 127.0.0.2@$SB_DNS_PORT serves gw.test, sub.gw.test, sec.test
 #
 # gw.test's NS are ada.ns.cloudflare.com (127.0.0.1) and
@@ -32,7 +32,7 @@ SBD_WILDCARDS=(
 	'*.ai.gw.test' '*.dash.gw.test' '*.tun.gw.test' '*.nowild.gw.test' '*.stale.gw.test'
 	'*.lag.gw.test' '*.tsplit.gw.test' '*.dang.gw.test' '*.loop.gw.test' '*.txt1.gw.test'
 	'*.txt6.gw.test' '*.caa.gw.test' '*.long.gw.test' '*.ai.sub.gw.test' '*.out.test'
-	'*.ai.sec.test' '*.ai.lame.test'
+	'*.ai.sec.test' '*.ai.lame.test' '*.cn.test'
 )
 SBD_GW_EXTRA=${SBD_GW_EXTRA:-}
 SBD_GW_EXTRA_B=${SBD_GW_EXTRA_B:-}
@@ -154,6 +154,29 @@ sbd__zone_gwout() {
 	EOF
 }
 
+# Like out.test, but the challenge name is delegated by CNAME into the child
+# zone the token manages (the acme-dns pattern): healthy.
+sbd__zone_cn() {
+	cat <<-EOF
+		\$ORIGIN cn.test.
+		\$TTL 60
+		$(sbd__soa ada.ns.cloudflare.com. 1)
+		@ NS ada.ns.cloudflare.com.
+		* A 127.0.0.1
+		_acme-challenge CNAME _acme-challenge.gw.cn.test.
+		gw NS ada.ns.cloudflare.com.
+	EOF
+}
+
+sbd__zone_gwcn() {
+	cat <<-EOF
+		\$ORIGIN gw.cn.test.
+		\$TTL 60
+		$(sbd__soa ada.ns.cloudflare.com. 1)
+		@ NS ada.ns.cloudflare.com.
+	EOF
+}
+
 sbd__zone_cf() {
 	cat <<-EOF
 		\$ORIGIN ns.cloudflare.com.
@@ -208,8 +231,10 @@ sbd__knot1_zones() {
 	sbd__zone_lame >"$d/zones/lame.test.zone"
 	sbd__zone_out >"$d/zones/out.test.zone"
 	sbd__zone_gwout >"$d/zones/gw.out.test.zone"
+	sbd__zone_cn >"$d/zones/cn.test.zone"
+	sbd__zone_gwcn >"$d/zones/gw.cn.test.zone"
 	sbd__zone_cf >"$d/zones/ns.cloudflare.com.zone"
-	for z in gw.test sub.gw.test sec.test lame.test out.test gw.out.test ns.cloudflare.com; do
+	for z in gw.test sub.gw.test sec.test lame.test out.test gw.out.test cn.test gw.cn.test ns.cloudflare.com; do
 		printf '  - domain: %s\n' "$z" >>"$d/knot.conf"
 	done
 	sb_knotc reload >/dev/null || {
@@ -218,7 +243,7 @@ sbd__knot1_zones() {
 		return 1
 	}
 	sb__wait_ready knotd 5000 "$d/knotd.log" sbd__all_ready 127.0.0.1 gw.test sub.gw.test sec.test \
-		lame.test out.test gw.out.test ns.cloudflare.com
+		lame.test out.test gw.out.test cn.test gw.cn.test ns.cloudflare.com
 }
 
 sbd_knot2_start() {
