@@ -52,6 +52,7 @@ struct dnsaudit {
         struct direct direct[DIRECT_MAX];
         size_t n_direct;
 
+        sd_event_source *closer;          /* frees the channels once done */
         unsigned pending;
         bool cancelled;
         bool done;
@@ -118,11 +119,25 @@ static void gatherer_sort(struct dns_obs *o) {
                         qsort(zones[i]->servers, zones[i]->n_servers, sizeof(struct dns_server_obs), cmp_server);
 }
 
+static void gatherer_close(struct dnsaudit *d);
+
+static int on_close(sd_event_source *s, void *userdata) {
+        struct dnsaudit *d = userdata;
+        d->closer = sd_event_source_disable_unref(d->closer);
+        gatherer_close(d);
+        return 0;
+}
+
 static void gatherer_release(struct dnsaudit *d) {
         if (--d->pending > 0 || d->done)
                 return;
         d->done = true;
         gatherer_sort(d->obs);
+        /* Each c-ares channel costs tens of KB: with many platforms in one
+         * run, keep only those of gatherers still asking. Not from here:
+         * this runs inside a channel's own callback. */
+        if (!d->cancelled && sd_event_add_defer(d->event, &d->closer, on_close, d) < 0)
+                d->closer = NULL; /* freed with the gatherer instead, ignoring */
         if (d->cancelled && !d->obs->error)
                 d->obs->error = xstrdup("cut short by the audit deadline");
         if (d->cb)
@@ -181,6 +196,7 @@ struct dnsaudit *dnsaudit_free(struct dnsaudit *d) {
         if (!d)
                 return NULL;
         d->cb = NULL;
+        d->closer = sd_event_source_disable_unref(d->closer);
         gatherer_close(d);
         free(d->each);
         for (size_t i = 0; i < d->n_direct; i++)
