@@ -60,7 +60,8 @@ static int run(const struct check_ctx *ctx, struct finding_list *out) {
                         finding_emit(out, OUTSIDE, challenge, NULL,
                                      "the challenge name %s is not in dns01.dnsZone %s (the separator '%c' puts "
                                      "the wildcard %s under %s), and %s is not a CNAME: set dnsZone to %s, or "
-                                     "create %s. CNAME _acme-challenge.<a name in %s>",
+                                     "delegate the challenge with %s. CNAME _acme-challenge.%s. (and let the token "
+                                     "write there)",
                                      challenge, zone, ctx->platform->separator, ctx->plan->wildcard,
                                      ctx->plan->wildcard_base,
                                      challenge, d->challenge_zone.zone ? d->challenge_zone.zone : ctx->plan->wildcard_base,
