@@ -5,6 +5,7 @@
 #include <strings.h>
 
 #include "checks.h"
+#include "dnsname.h"
 #include "util.h"
 
 static const struct finding_def engine_findings[] = {
@@ -33,6 +34,15 @@ static const struct check *const checks[] = {
         &check_tls_key,
         &check_tls_protocol,
         &check_tls_revoked,
+        &check_dns_wildcard,
+        &check_dns_address,
+        &check_dns_resolvers,
+        &check_dns01_zone,
+        &check_dns01_cname,
+        &check_dns01_nameservers,
+        &check_dns01_challenge,
+        &check_dns01_provider,
+        &check_caa,
 };
 
 const struct check *const *checks_all(size_t *ret_n) {
@@ -122,4 +132,9 @@ double threshold_days(int days, double share, double lifetime_days) {
         if (days < 0)
                 return by_share;
         return (double)days < by_share ? (double)days : by_share;
+}
+
+bool dns01_zone_usable(const struct dns_obs *d) {
+        const struct dns_zone_obs *z = &d->challenge_zone;
+        return z->status == DNS_STATUS_OK && z->zone && dns_name_labels(z->zone) >= 2;
 }

@@ -13,6 +13,8 @@
 #include "observe.h"
 #include "plan.h"
 
+struct providers;
+
 struct check_ctx {
         const struct platform *platform;
         const struct plan *plan;
@@ -21,6 +23,7 @@ struct check_ctx {
         /* Subjects of ingress controllers' placeholder certificates, from
          * the data file (audit.c loads it); may be NULL. */
         char *const *ingress_subjects;
+        const struct providers *providers;  /* the DNS-01 provider table; NULL when not loaded */
 };
 
 struct check {
@@ -45,6 +48,15 @@ extern const struct check check_tls_ingress;
 extern const struct check check_tls_key;
 extern const struct check check_tls_protocol;
 extern const struct check check_tls_revoked;
+extern const struct check check_dns_wildcard;
+extern const struct check check_dns_address;
+extern const struct check check_dns_resolvers;
+extern const struct check check_dns01_zone;
+extern const struct check check_dns01_cname;
+extern const struct check check_dns01_nameservers;
+extern const struct check check_dns01_challenge;
+extern const struct check check_dns01_provider;
+extern const struct check check_caa;
 
 /* The registration table, in the order checks run. */
 const struct check *const *checks_all(size_t *ret_n);
@@ -87,3 +99,16 @@ double renewal_due_after(double lifetime_sec, double renew_at);
 
 /* Days from now to t, as a fraction (negative when t is past). */
 double days_until(time_t t, time_t now);
+
+/* RFC 8659 sections 4.1-4.3 over one CAA RRset: may issuer (a domain such
+ * as "letsencrypt.org") issue, for a wildcard certificate or not? An
+ * unknown tag marked critical forbids; for a wildcard, issuewild governs
+ * when present, else issue; an empty issuer value permits no one; no
+ * issue/issuewild property at all permits everyone. *ret_reason (when not
+ * NULL) says why, for messages; the caller frees it. */
+bool caa_permits(const struct dns_caa_obs *rrs, size_t n, const char *issuer, bool wildcard, char **ret_reason);
+
+/* The zone that must hold the DNS-01 record is known and is a real zone
+ * (below a top-level domain). When it is not, dns01.cname.dangling (or the
+ * gatherer's error) says so, and the zone-based dns01 checks stay quiet. */
+bool dns01_zone_usable(const struct dns_obs *d);

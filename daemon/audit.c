@@ -17,6 +17,8 @@
 #include "checks.h"
 #include "dns.h"
 #include "http.h"
+#include "dnsaudit.h"
+#include "providers.h"
 #include "tls.h"
 #include "util.h"
 #include "x509.h"
@@ -92,6 +94,8 @@ struct audit {
         struct http_client *http;
         struct http_cache *cache;             /* borrowed, may be NULL */
         char **ingress_subjects;
+        struct dnsaudit *dnsaudit;        /* the DNS facts gatherer: one job */
+        struct providers *providers;      /* NULL unless dns01.provider is set and the table loaded */
         struct platform_obs *obs;
         struct finding_list findings;
 
@@ -105,6 +109,8 @@ struct audit {
         size_t next_extra;                    /* first follow-up not started */
         char **legacy_addresses;              /* addresses with a legacy probe queued */
         size_t in_flight;
+        bool dns_facts_started;               /* the gatherer holds a job slot */
+        bool dns_facts_done;
         uint64_t started_usec;
 
         sd_event_source *deadline;
@@ -273,6 +279,16 @@ int audit_new_pooled(struct audit_pool *pool, const struct platform *p, struct a
         }
         a->memo = tls_chain_memo_new();
         a->obs = xcalloc(1, sizeof(*a->obs));
+        r = dnsaudit_new(a->event, p, a->plan, &a->obs->dns, &a->dnsaudit, ret_error);
+        if (r < 0)
+                goto fail;
+        if (p->tls_mode == TLS_MODE_LETSENCRYPT && p->dns01_provider) {
+                _cleanup_free_ char *path = providers_default_path(), *error = NULL;
+                /* Without the table the provider check reports that it
+                 * could not run; the rest of the audit is unaffected. */
+                if (providers_load(path, &a->providers, &error) < 0)
+                        free(TAKE_PTR(error)); /* ignoring: surfaced as check.error */
+        }
         *ret = a;
         return 0;
 fail:
@@ -324,6 +340,8 @@ struct audit *audit_free(struct audit *a) {
          * as cancelled so they only record, never queue. */
         a->cancelled = true;
         a->dns = dns_resolver_free(a->dns);
+        /* Never calls back; its slot, if it held one, is in a->in_flight. */
+        a->dnsaudit = dnsaudit_free(a->dnsaudit);
         if (a->waiting)
                 pool_unwait(a->pool, a);
         /* Jobs this audit held are free for the others now. */
@@ -338,6 +356,7 @@ struct audit *audit_free(struct audit *a) {
         finding_list_clear(&a->findings);
         platform_obs_free(a->obs);
         tls_chain_memo_free(a->memo);
+        providers_free(a->providers);
         audit_pool_free(a->own_pool);
         plan_free(a->plan);
         sd_event_unref(a->event);
@@ -629,6 +648,18 @@ static void on_probe(struct tls_probe *p, struct endpoint_obs *obs, void *userda
         pool_kick(a->pool);
 }
 
+static void on_dns_facts(void *userdata) {
+        struct audit *a = userdata;
+
+        /* A gatherer cancelled before it got a slot ends without one. */
+        if (a->dns_facts_started)
+                job_ended(a);
+        a->dns_facts_done = true;
+        if (!a->cancelled)
+                audit_pump(a);
+        pool_kick(a->pool);
+}
+
 static void audit_finish(struct audit *a) {
         if (a->done)
                 return;
@@ -643,6 +674,7 @@ static void audit_finish(struct audit *a) {
                 .plan = a->plan,
                 .obs = a->obs,
                 .now = a->obs->started + (time_t)(a->obs->duration_usec / USEC_PER_SEC),
+                .providers = a->providers,
         };
         checks_run(&ctx, &a->findings);
         if (a->cb)
@@ -661,8 +693,8 @@ static void audit_pump(struct audit *a) {
         unsigned limit = a->platform->concurrency ? a->platform->concurrency : 1;
 
         while (!a->cancelled && a->in_flight < limit) {
-                bool queued = a->next_endpoint < o->n_endpoints || a->next_name < o->n_names ||
-                              a->next_extra < a->n_extras;
+                bool queued = !a->dns_facts_started || a->next_endpoint < o->n_endpoints ||
+                              a->next_name < o->n_names || a->next_extra < a->n_extras;
                 if (queued && a->pool->in_flight >= a->pool->limit) {
                         /* The pool is full: wait for a slot, in turn. */
                         if (!a->waiting) {
@@ -673,7 +705,15 @@ static void audit_pump(struct audit *a) {
                         }
                         break;
                 }
-                if (a->next_endpoint < o->n_endpoints) {
+                if (!a->dns_facts_started) {
+                        /* The DNS facts gatherer is one job: its own
+                         * questions are bounded (see dnsaudit.c) and
+                         * mostly sequential per line. It may end
+                         * synchronously and re-enter the pump. */
+                        a->dns_facts_started = true;
+                        job_started(a);
+                        dnsaudit_start(a->dnsaudit, on_dns_facts, a);
+                } else if (a->next_endpoint < o->n_endpoints) {
                         /* Endpoints before names: finishing work already
                          * discovered keeps memory flat on large platforms. */
                         size_t i = a->next_endpoint++;
@@ -709,7 +749,7 @@ static void audit_pump(struct audit *a) {
                 } else
                         break;
         }
-        if (a->in_flight == 0 && a->next_name == o->n_names && a->next_endpoint == o->n_endpoints &&
+        if (a->in_flight == 0 && a->dns_facts_done && a->next_name == o->n_names && a->next_endpoint == o->n_endpoints &&
             a->next_extra == a->n_extras &&
             !a->finish && !a->done)
                 /* Finish from the loop, so the done callback never runs
@@ -726,6 +766,7 @@ void audit_cancel(struct audit *a) {
         a->cancelled = true;
         why = xasprintf("the audit deadline (%s) was reached first", format_duration(a->platform->deadline_usec, dl));
         dns_resolver_cancel(a->dns); /* callbacks run now, and only record */
+        dnsaudit_cancel(a->dnsaudit);
         for (size_t i = 0; i < a->obs->n_names; i++) {
                 struct name_obs *n = &a->obs->names[i];
                 if (n->status != DNS_STATUS_NOT_RUN)

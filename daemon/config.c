@@ -28,6 +28,7 @@
 #define DAYS_MAX 36500
 
 #define DEFAULT_PORT 443
+#define DEFAULT_DNS_PORT 53
 #define DEFAULT_WARN_DAYS 21
 #define DEFAULT_CRITICAL_DAYS 7
 #define DEFAULT_TIMEOUT_USEC (10 * USEC_PER_SEC)
@@ -588,6 +589,7 @@ static struct platform *platform_new(void) {
         p->tls_mode = TLS_MODE_LETSENCRYPT;
         p->le_issuer = xstrdup(DEFAULT_ISSUER);
         p->port = DEFAULT_PORT;
+        p->dns_port = DEFAULT_DNS_PORT;
         p->trust = xstrdup("system");
         p->warn_days = DEFAULT_WARN_DAYS;
         p->critical_days = DEFAULT_CRITICAL_DAYS;
@@ -697,6 +699,7 @@ static const struct key mcp_keys[] = {
 
 #define DEFAULTS_KEYS \
         { "port", KIND_PORT, FIELD(port), NULL }, \
+        { "dns_port", KIND_PORT, FIELD(dns_port), NULL }, \
         { "resolvers", KIND_RESOLVERS, FIELD(resolvers), NULL }, \
         { "trust", KIND_TRUST, FIELD(trust), NULL }, \
         { "warn_days", KIND_WARN_DAYS, FIELD(warn_days), NULL }, \

@@ -46,6 +46,7 @@ struct platform {
 
         /* certvigil's own keys. */
         uint16_t port;            /* default 443 */
+        uint16_t dns_port;        /* default 53: where authoritative servers are asked directly */
         char **resolvers;         /* "ADDR[:PORT]" strings; NULL = system resolver */
         char *trust;              /* "system" or a path to a PEM bundle */
         /* Expiry thresholds: the effective one is the smaller of the days

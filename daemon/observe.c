@@ -91,6 +91,57 @@ void endpoint_obs_done(struct endpoint_obs *e) {
         *e = (struct endpoint_obs){ 0 };
 }
 
+static void answer_obs_done(struct dns_answer_obs *a) {
+        free(a->source);
+        free(a->error);
+        strv_free(a->addresses);
+        *a = (struct dns_answer_obs){ 0 };
+}
+
+static void zone_obs_done(struct dns_zone_obs *z) {
+        free(z->queried);
+        free(z->zone);
+        free(z->error);
+        strv_free(z->ns);
+        free(z->ns_error);
+        for (size_t i = 0; i < z->n_servers; i++) {
+                free(z->servers[i].ns);
+                free(z->servers[i].address);
+                free(z->servers[i].error);
+        }
+        free(z->servers);
+        *z = (struct dns_zone_obs){ 0 };
+}
+
+void dns_obs_done(struct dns_obs *d) {
+        free(d->error);
+        free(d->wildcard_probe_name);
+        answer_obs_done(&d->wildcard_probe);
+        for (size_t i = 0; i < d->n_names; i++) {
+                free(d->names[i].name);
+                for (size_t j = 0; j < d->names[i].n_answers; j++)
+                        answer_obs_done(&d->names[i].answers[j]);
+                free(d->names[i].answers);
+        }
+        free(d->names);
+        zone_obs_done(&d->names_zone);
+        free(d->caa_error);
+        free(d->caa_name);
+        for (size_t i = 0; i < d->n_caa; i++) {
+                free(d->caa[i].tag);
+                free(d->caa[i].value);
+        }
+        free(d->caa);
+        zone_obs_done(&d->dns01_zone);
+        strv_free(d->cname_chain);
+        free(d->cname_error);
+        free(d->effective_challenge);
+        zone_obs_done(&d->challenge_zone);
+        free(d->txt_error);
+        strv_free(d->txt);
+        *d = (struct dns_obs){ 0 };
+}
+
 struct platform_obs *platform_obs_free(struct platform_obs *o) {
         if (!o)
                 return NULL;
@@ -100,6 +151,7 @@ struct platform_obs *platform_obs_free(struct platform_obs *o) {
         for (size_t i = 0; i < o->n_endpoints; i++)
                 endpoint_obs_done(&o->endpoints[i]);
         free(o->endpoints);
+        dns_obs_done(&o->dns);
         free(o);
         return NULL;
 }

@@ -123,6 +123,96 @@ struct endpoint_obs {
         char *crl_detail;          /* why unknown, or revocation date */
 };
 
+/* ------------------------------------------------------------------------
+ * The DNS facts gatherer's observations (daemon/dnsaudit.c). Kept per
+ * answer: at most DNS_OBS_MAX records or servers, the rest counted. */
+#define DNS_OBS_MAX 32
+
+/* One source's answer for one name: a configured resolver or one of the
+ * zone's authoritative servers asked directly. */
+struct dns_answer_obs {
+        char *source;              /* "resolver 127.0.0.1:53", "ns1.example.com (192.0.2.1)" */
+        bool authoritative;        /* asked a zone's server directly */
+        enum dns_status status;
+        char *error;               /* NULL when OK */
+        char **addresses;          /* sorted */
+};
+
+struct dns_name_obs {
+        char *name;
+        struct dns_answer_obs *answers;
+        size_t n_answers;
+};
+
+/* One authoritative server of a zone, asked directly for the zone's SOA. */
+struct dns_server_obs {
+        char *ns;                  /* the NS host name */
+        char *address;             /* NULL when the NS name did not resolve */
+        enum dns_status status;    /* of the SOA query */
+        bool authoritative;        /* AA set in the answer */
+        bool has_serial;
+        uint32_t serial;
+        char *error;               /* why it is lame; NULL when it answered well */
+};
+
+/* The zone enclosing a name, found by its SOA (RFC 1034 4.3.2: the zone
+ * cut is where the SOA and NS sets are), and its servers. */
+struct dns_zone_obs {
+        char *queried;             /* the name whose zone was looked for */
+        char *zone;                /* NULL when none was found */
+        enum dns_status status;    /* of the search: OK, NXDOMAIN (no zone), or why it stopped */
+        char *error;
+        char **ns;                 /* NS host names, sorted */
+        enum dns_status ns_status;
+        char *ns_error;
+        struct dns_server_obs *servers;
+        size_t n_servers;
+};
+
+struct dns_caa_obs {
+        uint8_t flags;
+        char *tag;                 /* lower-case */
+        char *value;               /* escaped */
+};
+
+struct dns_obs {
+        bool gathered;             /* the gatherer ran (false: deadline, setup failure) */
+        char *error;               /* why it did not, or what cut it short */
+
+        /* A random label under the wildcard's base, via the resolvers. */
+        char *wildcard_probe_name;
+        struct dns_answer_obs wildcard_probe;
+
+        /* Every expected name, per source: each configured resolver (when
+         * there are several) and each authoritative server of names_zone. */
+        struct dns_name_obs *names;
+        size_t n_names;
+        struct dns_zone_obs names_zone;   /* the zone of the wildcard's base */
+
+        /* RFC 8659 section 3: the first CAA RRset from the wildcard's base
+         * towards the root. caa_name NULL with status OK: none anywhere. */
+        enum dns_status caa_status;
+        char *caa_error;
+        char *caa_name;
+        struct dns_caa_obs *caa;
+        size_t n_caa;
+
+        /* DNS-01: only with tls.mode letsencrypt. */
+        bool dns01;
+        struct dns_zone_obs dns01_zone;   /* the search from dns01.dnsZone itself */
+        char **cname_chain;               /* CNAME targets from the challenge name */
+        enum dns_status cname_status;     /* ERROR on a loop or an overlong chain */
+        char *cname_error;
+        char *effective_challenge;        /* the challenge name, or its final CNAME target */
+        struct dns_zone_obs challenge_zone;
+        enum dns_status txt_status;
+        char *txt_error;
+        char **txt;                       /* escaped, at most DNS_OBS_MAX */
+        size_t n_txt;                     /* all of them, also those not kept */
+};
+
+void dns_obs_done(struct dns_obs *d);
+
 struct platform_obs {
         time_t started;            /* wall clock at the start of the audit */
         uint64_t duration_usec;
@@ -130,6 +220,7 @@ struct platform_obs {
         size_t n_names;
         struct endpoint_obs *endpoints;
         size_t n_endpoints;
+        struct dns_obs dns;
 };
 
 /* The certification path through the served chain, from the leaf up by

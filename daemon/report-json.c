@@ -145,6 +145,107 @@ static json_t *json_finding(const struct finding *f) {
         return o;
 }
 
+/* For answers that are not about addresses, "no address" would mislead. */
+static const char *status_name(enum dns_status s) {
+        return s == DNS_STATUS_NODATA ? "NODATA" : dns_status_to_string(s);
+}
+
+static json_t *json_answer(const struct dns_answer_obs *a) {
+        json_t *o = json_pack("{s:s, s:b, s:s, s:o}", "source", a->source ? a->source : "", "authoritative",
+                              a->authoritative, "status", dns_status_to_string(a->status), "addresses",
+                              json_strv(a->addresses));
+        if (a->error)
+                json_object_set_new(o, "error", json_string(a->error));
+        return o;
+}
+
+static json_t *json_zone(const struct dns_zone_obs *z) {
+        json_t *servers = json_array();
+
+        for (size_t i = 0; i < z->n_servers; i++) {
+                const struct dns_server_obs *s = &z->servers[i];
+                json_t *so = json_pack("{s:s, s:o, s:s, s:b}", "ns", s->ns, "address",
+                                       s->address ? json_string(s->address) : json_null(), "status",
+                                       status_name(s->status), "authoritative", s->authoritative);
+                json_object_set_new(so, "serial", s->has_serial ? json_integer(s->serial) : json_null());
+                if (s->error)
+                        json_object_set_new(so, "error", json_string(s->error));
+                json_array_append_new(servers, so);
+        }
+        json_t *o = json_pack("{s:s, s:o, s:s}", "queried", z->queried ? z->queried : "", "zone",
+                              z->zone ? json_string(*z->zone ? z->zone : ".") : json_null(), "status",
+                              status_name(z->status));
+        if (z->error)
+                json_object_set_new(o, "error", json_string(z->error));
+        json_object_set_new(o, "ns", json_strv(z->ns));
+        if (z->ns_error)
+                json_object_set_new(o, "ns_error", json_string(z->ns_error));
+        json_object_set_new(o, "servers", servers);
+        return o;
+}
+
+/* What the DNS facts gatherer saw; the checks' verdicts are in findings. */
+static json_t *json_dns(const struct report_platform *rp) {
+        const struct dns_obs *d = &rp->obs->dns;
+        json_t *o = json_pack("{s:b}", "gathered", d->gathered);
+
+        if (d->error)
+                json_object_set_new(o, "error", json_string(d->error));
+        if (!d->gathered)
+                return o;
+
+        json_t *probe = json_answer(&d->wildcard_probe);
+        json_object_set_new(probe, "name", json_string(d->wildcard_probe_name ? d->wildcard_probe_name : ""));
+        json_object_set_new(o, "wildcard_probe", probe);
+
+        json_t *names = json_array();
+        for (size_t i = 0; i < d->n_names; i++) {
+                json_t *answers = json_array();
+                for (size_t j = 0; j < d->names[i].n_answers; j++)
+                        json_array_append_new(answers, json_answer(&d->names[i].answers[j]));
+                json_array_append_new(names, json_pack("{s:s, s:o}", "name", d->names[i].name, "answers", answers));
+        }
+        json_object_set_new(o, "names", names);
+        json_object_set_new(o, "names_zone", json_zone(&d->names_zone));
+
+        json_t *records = json_array();
+        for (size_t i = 0; i < d->n_caa; i++)
+                json_array_append_new(records, json_pack("{s:i, s:s, s:s}", "flags", (json_int_t)d->caa[i].flags, "tag",
+                                                         d->caa[i].tag, "value", d->caa[i].value));
+        json_t *caa = json_pack("{s:s, s:o, s:o}", "status", status_name(d->caa_status), "found_at",
+                                d->caa_name ? json_string(d->caa_name) : json_null(), "records", records);
+        if (d->caa_error)
+                json_object_set_new(caa, "error", json_string(d->caa_error));
+        if (d->caa_status == DNS_STATUS_OK) {
+                /* In every mode, so provided and selfsigned platforms see
+                 * the policy they would meet if they moved to Let's Encrypt. */
+                _cleanup_free_ char *why = NULL;
+                bool ok = caa_permits(d->caa, d->n_caa, "letsencrypt.org", true, &why);
+                json_object_set_new(caa, "letsencrypt_wildcard_permitted", json_boolean(ok));
+                json_object_set_new(caa, "reason", json_string(why));
+        }
+        json_object_set_new(o, "caa", caa);
+
+        if (d->dns01) {
+                json_t *c = json_pack("{s:s, s:o, s:s}", "name", rp->plan->challenge_name, "cname_chain",
+                                      json_strv(d->cname_chain), "cname_status", status_name(d->cname_status));
+                if (d->cname_error)
+                        json_object_set_new(c, "cname_error", json_string(d->cname_error));
+                json_object_set_new(c, "effective_name",
+                                    d->effective_challenge ? json_string(d->effective_challenge) : json_null());
+                json_object_set_new(c, "zone", json_zone(&d->challenge_zone));
+                if (rp->plan->dns01_zone)
+                        json_object_set_new(c, "dns01_zone", json_zone(&d->dns01_zone));
+                json_object_set_new(c, "txt_status", json_string(status_name(d->txt_status)));
+                if (d->txt_error)
+                        json_object_set_new(c, "txt_error", json_string(d->txt_error));
+                json_object_set_new(c, "txt", json_strv(d->txt));
+                json_object_set_new(c, "txt_count", json_integer((json_int_t)d->n_txt));
+                json_object_set_new(o, "challenge", c);
+        }
+        return o;
+}
+
 static json_t *json_platform(const struct report_platform *rp, time_t now) {
         const struct platform *p = rp->platform;
         const struct plan *plan = rp->plan;
@@ -173,6 +274,7 @@ static json_t *json_platform(const struct report_platform *rp, time_t now) {
         json_object_set_new(o, "duration_ms", json_integer((json_int_t)(rp->obs->duration_usec / USEC_PER_MSEC)));
         json_object_set_new(o, "names", names);
         json_object_set_new(o, "endpoints", endpoints);
+        json_object_set_new(o, "dns", json_dns(rp));
         json_object_set_new(o, "findings", findings);
         return o;
 }

@@ -211,8 +211,21 @@ assert_file_empty "audit --help: nothing on stderr" "$CV_STDERR"
 cv_run list-findings "$C" list-findings
 assert_exit 0
 assert_eq "list-findings: every id with its severity" \
-	"check.error warning
+	"caa.forbids-issuer critical
+check.error warning
+dns.address.inconsistent warning
+dns.address.unexpected critical
 dns.resolve.failed critical
+dns.resolvers.disagree warning
+dns.wildcard.mismatch warning
+dns.wildcard.missing warning
+dns01.challenge.stale info
+dns01.cname.dangling critical
+dns01.nameservers.inconsistent warning
+dns01.provider.mismatch warning
+dns01.zone.cut critical
+dns01.zone.missing critical
+dns01.zone.outside critical
 tls.cert.inconsistent warning
 tls.cert.ingress-default critical
 tls.cert.not-yet-valid critical

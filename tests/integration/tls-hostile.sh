@@ -50,8 +50,10 @@ EOF
 
 sbt_expect_rc "hostile endpoints are critical" 2
 sbt_expect ok
-sbt_expect h1 "tls.handshake.failed critical"
-sbt_expect h2 "tls.handshake.failed critical"
+# The names point at one misbehaving address each, with no wildcard record:
+# the DNS checks (issue 3) say so, which is true and beside the point here.
+sbt_expect h1 "tls.handshake.failed critical" "dns.address.inconsistent warning" "dns.wildcard.missing warning"
+sbt_expect h2 "tls.handshake.failed critical" "dns.address.inconsistent warning" "dns.wildcard.missing warning"
 
 # Each misbehaviour is named, not just "failed".
 reason() {

@@ -86,7 +86,7 @@ static char *describe(const struct platform *p) {
         _cleanup_free_ char *values = show_path(p->values_path), *trust = show_path(p->trust);
 
         return xasprintf("name=%s values=%s base=%s sep=%c labels=%s,%s,%s,%s,%s mode=%s issuer=%s "
-                         "email=%s provider=%s zone=%s secret=%s tunnel=%s mcp=%s port=%u "
+                         "email=%s provider=%s zone=%s secret=%s tunnel=%s mcp=%s port=%u dns_port=%u "
                          "resolvers=%s trust=%s warn=%d critical=%d timeout=%" PRIu64 "ms "
                          "deadline=%" PRIu64 "ms concurrency=%u expect=%s warn_share=%.2f critical_share=%.2f "
                          "renew_at=%.2f expect_issuer=%s connect_to=%s:%u",
@@ -94,7 +94,7 @@ static char *describe(const struct platform *p) {
                          p->labels[2], p->labels[3], p->labels[4], tls_mode_to_string(p->tls_mode),
                          opt(p->le_issuer), opt(p->le_email), opt(p->dns01_provider), opt(p->dns01_zone),
                          opt(p->wildcard_secret), p->tunnel_enabled ? "yes" : "no", p->mcp_enabled ? "yes" : "no",
-                         p->port, resolvers, trust, p->warn_days, p->critical_days,
+                         p->port, p->dns_port, resolvers, trust, p->warn_days, p->critical_days,
                          (uint64_t)(p->timeout_usec / USEC_PER_MSEC), (uint64_t)(p->deadline_usec / USEC_PER_MSEC), p->concurrency,
                          expect, p->warn_share, p->critical_share, p->renew_at, opt(p->expect_issuer),
                          opt(p->connect_to), p->connect_port);
@@ -117,7 +117,7 @@ static void assert_settings(const char *what, const char *actual, const char *ex
 
 #define DEFAULT_SETTINGS \
         "sep=. labels=api,console,grafana,auth,mcp mode=letsencrypt issuer=letsencrypt-prod email=- " \
-        "provider=- zone=- secret=- tunnel=no mcp=no port=443 resolvers=system trust=system warn=21 " \
+        "provider=- zone=- secret=- tunnel=no mcp=no port=443 dns_port=53 resolvers=system trust=system warn=21 " \
         "critical=7 timeout=10000ms deadline=120000ms concurrency=256 expect=- warn_share=0.33 " \
         "critical_share=0.10 renew_at=0.67 expect_issuer=- connect_to=-:0"
 
@@ -138,6 +138,7 @@ static const struct good_case good_cases[] = {
         { CONF,
           "defaults:\n"
           "  port: 8443\n"
+          "  dns_port: 15353\n"
           "  resolvers: [\"127.0.0.1:15353\", \"192.0.2.53\", \"[::1]:5353\"]\n"
           "  trust: /etc/ssl/internal.pem\n"
           "  warn_days: 30\n"
@@ -151,14 +152,15 @@ static const struct good_case good_cases[] = {
           "  - name: b\n"
           "    global: { baseDomain: b.example.com }\n"
           "    port: 443\n"
+          "    dns_port: 53\n"
           "    resolvers: system\n"
           "    trust: system\n"
           "    warn_days: 14\n"
           "    timeout: 30\n"
           "    concurrency: 1\n",
-          { "name=a port=8443 resolvers=127.0.0.1:15353,192.0.2.53,[::1]:5353 trust=/etc/ssl/internal.pem "
+          { "name=a port=8443 dns_port=15353 resolvers=127.0.0.1:15353,192.0.2.53,[::1]:5353 trust=/etc/ssl/internal.pem "
             "warn=30 critical=10 timeout=500ms deadline=120000ms concurrency=16",
-            "name=b port=443 resolvers=system trust=system warn=14 critical=10 timeout=30000ms "
+            "name=b port=443 dns_port=53 resolvers=system trust=system warn=14 critical=10 timeout=30000ms "
             "deadline=120000ms concurrency=1" } },
         /* Resolvers in every accepted spelling, stored canonically. */
         { CONF,
@@ -437,6 +439,8 @@ static const struct bad_case bad_cases[] = {
           "t.yaml:4:24: 'expect_addresses' must be a list of addresses" },
         /* Out of range. */
         { "t.yaml", "defaults:\n  port: 0\n", -EINVAL, "t.yaml:2:9: 'port' must be between 1 and 65535" },
+        { "t.yaml", "defaults:\n  dns_port: 0\n", -EINVAL, "t.yaml:2:13: 'dns_port' must be between 1 and 65535" },
+        { "t.yaml", PB "    dns_port: domain\n", -EINVAL, "t.yaml:4:15: 'dns_port' must be an integer" },
         { "t.yaml", PB "    port: 65536\n", -EINVAL, "t.yaml:4:11: 'port' must be between 1 and 65535" },
         { "t.yaml", PB "    port: -443\n", -EINVAL, "t.yaml:4:11: 'port' must be between 1 and 65535" },
         { "t.yaml", PB "    port: 99999999999999999999999\n", -EINVAL,
