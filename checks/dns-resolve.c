@@ -9,17 +9,17 @@ static const struct finding_def findings[] = {
 };
 
 static int run(const struct check_ctx *ctx, struct finding_list *out) {
-        _cleanup_free_ char *asked = NULL;
+        _cleanup_free_ char *asked = strv_join(ctx->platform->resolvers, ", ", 0);
 
-        for (size_t i = 0; ctx->platform->resolvers && ctx->platform->resolvers[i]; i++) {
-                char *n = xasprintf("%s%s%s", asked ? asked : "", asked ? ", " : "", ctx->platform->resolvers[i]);
-                free(asked);
-                asked = n;
-        }
         for (size_t i = 0; i < ctx->obs->n_names; i++) {
                 const struct name_obs *n = &ctx->obs->names[i];
                 if (n->status == DNS_STATUS_OK)
                         continue;
+                if (n->status == DNS_STATUS_NOT_RUN) {
+                        finding_emit(out, RESOLVE_FAILED, n->name, NULL, "%s (%s) was not resolved: %s", n->name,
+                                     service_to_string(n->service), n->error ? n->error : "the audit ended first");
+                        continue;
+                }
                 finding_emit(out, RESOLVE_FAILED, n->name, NULL, "%s (%s) does not resolve: %s (asked %s)",
                              n->name, service_to_string(n->service), n->error ? n->error : dns_status_to_string(n->status),
                              asked ? asked : "the system resolver");

@@ -63,17 +63,11 @@ static int run(const struct check_ctx *ctx, struct finding_list *out) {
                 if (covered)
                         continue;
 
-                _cleanup_free_ char *sans = NULL;
-                size_t n = strv_length(leaf->san);
-                for (size_t j = 0; j < n && j < 8; j++) {
-                        char *s = xasprintf("%s%s%s", sans ? sans : "", sans ? ", " : "", leaf->san[j]);
-                        free(sans);
-                        sans = s;
-                }
+                _cleanup_free_ char *sans = strv_join(leaf->san, ", ", 8);
                 finding_emit(out, SAN_MISMATCH, e->name, e->address,
-                             "the certificate served by %s does not cover %s: its SAN dNSNames are [%s%s]; "
+                             "the certificate served by %s does not cover %s: its SAN dNSNames are [%s]; "
                              "the platform needs %s",
-                             e->address, e->name, sans ? sans : "none", n > 8 ? ", ..." : "", ctx->plan->wildcard);
+                             e->address, e->name, sans ? sans : "none", ctx->plan->wildcard);
         }
         return 0;
 }

@@ -13,13 +13,33 @@
 
 struct audit;
 
+/* What audits running together share: one cap on jobs in flight across all
+ * of them (the largest `concurrency` of its platforms), so a config with
+ * many platforms does not start thousands of handshakes at once and time
+ * them out in its own queue; and the trust anchors per `trust` setting,
+ * loaded once, with their cache of verified chains. */
+struct audit_pool;
+
+int audit_pool_new(sd_event *event, unsigned max_in_flight, struct audit_pool **ret);
+/* Every audit of the pool must have been freed first. */
+struct audit_pool *audit_pool_free(struct audit_pool *pool);
+
 typedef void (*audit_done_cb)(struct audit *a, void *userdata);
 
-/* The platform is borrowed and must outlive the audit. Fails (with
- * *ret_error) when the plan cannot be derived, the trust anchors cannot be
- * loaded or the resolver cannot be set up: nothing has been sent then. */
+/* The platform is borrowed and must outlive the audit; so must the pool.
+ * Fails (with *ret_error) when the plan cannot be derived, the trust
+ * anchors cannot be loaded or the resolver cannot be set up: nothing has
+ * been sent then. */
+int audit_new_pooled(struct audit_pool *pool, const struct platform *p, struct audit **ret, char **ret_error);
+
+/* The same, in a pool of its own limited by the platform's concurrency. */
 int audit_new(sd_event *event, const struct platform *p, struct audit **ret, char **ret_error);
 struct audit *audit_free(struct audit *a);
+
+/* Fetched bodies (CRLs) shared by the audits of one process and kept until
+ * their nextUpdate; borrowed, must outlive the audit. Optional. */
+struct http_cache;
+void audit_set_cache(struct audit *a, struct http_cache *cache);
 
 /* Starts probing; cb runs from the loop when every job has ended or the
  * deadline has cut them short. The findings are ready by then. */

@@ -68,8 +68,15 @@ int daemon_load_config(const char *config_path, const char *values_path, const s
                 r = config_from_values(values_path, &c, ret_error);
         else
                 r = config_load(config_path, &c, ret_error);
-        if (r >= 0 && ov)
+        if (r >= 0 && ov) {
                 r = config_apply_overrides(c, ov, ret_error);
+                /* Not about a file position: say who speaks. */
+                if (r < 0 && *ret_error) {
+                        char *e = xasprintf("certvigil: %s", *ret_error);
+                        free(*ret_error);
+                        *ret_error = e;
+                }
+        }
         if (r < 0) {
                 config_free(c);
                 return r;

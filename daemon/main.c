@@ -15,6 +15,7 @@
 #include "checks.h"
 #include "config.h"
 #include "daemon.h"
+#include "http.h"
 #include "journal.h"
 #include "plan.h"
 #include "report.h"
@@ -64,7 +65,7 @@ static void help(FILE *f) {
                 "\n"
                 "Options:\n"
                 "  -h --help      Show this help (certvigil COMMAND --help for a command)\n"
-                "     --version  Show the version\n"
+                "     --version   Show the version\n"
                 "\n"
                 "Exit status: 0 no warning or critical finding, 1 warning, 2 critical,\n"
                 "3 could not audit (usage, configuration).\n"
@@ -150,6 +151,10 @@ static int parse_options(int argc, char *argv[], const char *cmd, struct options
         long long v;
         int c, r;
 
+        /* getopt names argv[0] in its messages: make that the command. */
+        char prog[64];
+        snprintf(prog, sizeof(prog), "certvigil %s", cmd);
+        argv[0] = prog;
         o->color = -1;
         o->fail_on = SEVERITY_WARNING;
         optind = 1;
@@ -251,6 +256,7 @@ static int load_config(const struct options *o, struct config **ret) {
         struct config *c = NULL;
         int r;
 
+        /* Errors come as "FILE:LINE:COL: message" or "certvigil: message". */
         r = daemon_load_config(o->config ? o->config : DEFAULT_CONFIG, o->values, &o->ov, &c, &error);
         if (r < 0) {
                 fprintf(stderr, "%s\n", error ? error : strerror(-r));
@@ -364,6 +370,8 @@ static int cmd_audit(int argc, char *argv[]) {
         struct options o = { 0 };
         struct config *c = NULL;
         struct audit **audits = NULL;
+        struct http_cache *cache = NULL;
+        struct audit_pool *pool = NULL;
         struct report_platform *rps = NULL;
         sd_event *event = NULL;
         _cleanup_free_ char *text = NULL;
@@ -385,17 +393,27 @@ static int cmd_audit(int argc, char *argv[]) {
                 fprintf(stderr, "certvigil: cannot create the event loop: %s\n", strerror(-r));
                 goto out;
         }
+        /* Platforms run side by side, within one cap on jobs in flight: the
+         * largest concurrency any of them asks for. */
+        unsigned cap = 1;
+        for (size_t i = 0; i < c->n_platforms; i++)
+                if (c->platforms[i]->concurrency > cap)
+                        cap = c->platforms[i]->concurrency;
+        (void)audit_pool_new(event, cap, &pool);
         /* Every platform is set up before the first packet leaves, so a bad
          * trust file or plan stops the audit with nothing sent. */
         audits = xcalloc(c->n_platforms, sizeof(*audits));
+        /* One cache for the run: platforms sharing a CA fetch its CRL once. */
+        cache = http_cache_new();
         for (size_t i = 0; i < c->n_platforms; i++) {
                 _cleanup_free_ char *error = NULL;
-                r = audit_new(event, c->platforms[i], &audits[i], &error);
+                r = audit_new_pooled(pool, c->platforms[i], &audits[i], &error);
                 if (r < 0) {
                         fprintf(stderr, "%s: platform '%s': %s\n", c->path ? c->path : o.values, c->platforms[i]->name,
                                 error ? error : strerror(-r));
                         goto out;
                 }
+                audit_set_cache(audits[i], cache);
         }
 
         struct run_state state = { .pending = c->n_platforms, .event = event };
@@ -449,6 +467,8 @@ out:
         for (size_t i = 0; audits && c && i < c->n_platforms; i++)
                 audit_free(audits[i]);
         free(audits);
+        http_cache_free(cache);
+        audit_pool_free(pool);
         free(rps);
         sd_event_unref(event);
         config_free(c);
@@ -598,7 +618,7 @@ out:
 }
 
 static void print_def(const struct finding_def *def, const struct check *c, void *userdata) {
-        printf("%-26s %-9s %s  %s\n", def->id, severity_to_string(def->severity), def->message_id, def->summary);
+        printf("%-30s %-9s %s  %s\n", def->id, severity_to_string(def->severity), def->message_id, def->summary);
 }
 
 static int cmd_list_findings(int argc, char *argv[]) {
@@ -609,7 +629,7 @@ static int cmd_list_findings(int argc, char *argv[]) {
         }
         if (argc == 2 && strcmp(argv[1], "--journal") == 0) {
                 checks_foreach_def(print_def, NULL);
-                printf("%-26s %-9s %s  %s\n", "audit.summary", "info", JOURNAL_SUMMARY_MESSAGE_ID,
+                printf("%-30s %-9s %s  %s\n", "audit.summary", "info", JOURNAL_SUMMARY_MESSAGE_ID,
                        "the summary of one audit (not a finding)");
                 return EXIT_OK;
         }
@@ -648,11 +668,13 @@ int main(int argc, char *argv[]) {
         for (size_t i = 0; i < ELEMENTSOF(commands); i++) {
                 if (strcmp(argv[1], commands[i].name) != 0)
                         continue;
-                if (ares_library_init(ARES_LIB_INIT_ALL) != ARES_SUCCESS || tls_global_init() < 0) {
-                        fprintf(stderr, "certvigil: cannot initialise the DNS or TLS library\n");
+                if (ares_library_init(ARES_LIB_INIT_ALL) != ARES_SUCCESS || tls_global_init() < 0 ||
+                    http_global_init() < 0) {
+                        fprintf(stderr, "certvigil: cannot initialise the DNS, TLS or HTTP library\n");
                         return EXIT_UNUSABLE;
                 }
                 ret = commands[i].fn(argc - 1, argv + 1);
+                http_global_done();
                 tls_global_done();
                 ares_library_cleanup();
                 return ret;

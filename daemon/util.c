@@ -97,6 +97,22 @@ char **strv_free(char **v) {
         return NULL;
 }
 
+char *strv_join(char *const *v, const char *sep, size_t max) {
+        size_t n = strv_length(v), len = 1;
+        if (n == 0)
+                return NULL;
+        size_t used = max && max < n ? max : n;
+        for (size_t i = 0; i < used; i++)
+                len += strlen(v[i]) + strlen(sep);
+        len += used < n ? strlen(sep) + 3 : 0;
+        char *s = xmalloc(len), *p = s;
+        for (size_t i = 0; i < used; i++)
+                p = stpcpy(stpcpy(p, i ? sep : ""), v[i]);
+        if (used < n)
+                p = stpcpy(stpcpy(p, sep), "...");
+        return s;
+}
+
 bool streq_ptr(const char *a, const char *b) {
         if (!a || !b)
                 return a == b;
@@ -156,6 +172,22 @@ char *format_rfc3339(time_t t, char buf[static RFC3339_MAX]) {
         struct tm tm;
         if (!gmtime_r(&t, &tm) || strftime(buf, RFC3339_MAX, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
                 snprintf(buf, RFC3339_MAX, "@%lld", (long long)t);
+        return buf;
+}
+
+char *format_duration(uint64_t usec, char buf[static DURATION_MAX]) {
+        uint64_t ms = usec / USEC_PER_MSEC;
+        if (ms < 1000)
+                snprintf(buf, DURATION_MAX, "%llums", (unsigned long long)ms);
+        else if (ms < 60000 && ms % 1000)
+                snprintf(buf, DURATION_MAX, "%llu.%llus", (unsigned long long)(ms / 1000),
+                         (unsigned long long)(ms % 1000 / 100));
+        else if (ms < 60000 || ms % 60000)
+                snprintf(buf, DURATION_MAX, "%llus", (unsigned long long)(ms / 1000));
+        else if (ms < 3600000 || ms % 3600000)
+                snprintf(buf, DURATION_MAX, "%llum", (unsigned long long)(ms / 60000));
+        else
+                snprintf(buf, DURATION_MAX, "%lluh", (unsigned long long)(ms / 3600000));
         return buf;
 }
 
@@ -255,4 +287,19 @@ uint64_t now_realtime_usec(void) {
         struct timespec ts;
         clock_gettime(CLOCK_REALTIME, &ts);
         return (uint64_t)ts.tv_sec * USEC_PER_SEC + (uint64_t)ts.tv_nsec / 1000;
+}
+
+bool strv_same_set(char *const *a, char *const *b) {
+        for (size_t i = 0; a && a[i]; i++)
+                if (!strv_contains(b, a[i]))
+                        return false;
+        for (size_t i = 0; b && b[i]; i++)
+                if (!strv_contains(a, b[i]))
+                        return false;
+        return true;
+}
+
+char *strv_join_or(char *const *v, const char *sep, const char *empty) {
+        char *s = strv_join(v, sep, 0);
+        return s ? s : xstrdup(empty);
 }

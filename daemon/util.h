@@ -38,7 +38,14 @@ size_t strv_length(char *const *v);
 void strv_push(char ***v, char *s);          /* takes ownership of s */
 char **strv_copy(char *const *v);
 bool strv_contains(char *const *v, const char *s);
+/* The same strings, in any order, duplicates ignored. */
+bool strv_same_set(char *const *a, char *const *b);
+/* strv_join() of all entries, or a copy of empty for an empty vector. Caller frees. */
+char *strv_join_or(char *const *v, const char *sep, const char *empty);
 char **strv_free(char **v);                   /* returns NULL */
+/* Joins at most max (0 = all) entries with sep, adding ", ..." when cut;
+ * NULL for an empty vector. Caller frees. */
+char *strv_join(char *const *v, const char *sep, size_t max);
 static inline void strv_freep(char ***v) { strv_free(*v); }
 #define _cleanup_strv_free_ _cleanup_(strv_freep)
 
@@ -55,6 +62,11 @@ int parse_int(const char *s, long long min, long long max, long long *ret);
 /* Formats t as RFC 3339 UTC ("2026-11-26T14:22:07Z") into buf. */
 #define RFC3339_MAX 32
 char *format_rfc3339(time_t t, char buf[static RFC3339_MAX]);
+
+/* Formats a duration the way people write it in the config: "1.5s",
+ * "500ms", "2m", "1h30m". */
+#define DURATION_MAX 32
+char *format_duration(uint64_t usec, char buf[static DURATION_MAX]);
 
 /* Lower-case hex of n bytes; caller frees. */
 char *hex_encode(const unsigned char *data, size_t n, char sep);

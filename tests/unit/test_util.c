@@ -67,6 +67,26 @@ static void test_rfc3339(void **state) {
         assert_string_equal(format_rfc3339(1795702927, buf), "2026-11-26T14:22:07Z");
 }
 
+static void test_format_duration(void **state) {
+        static const struct {
+                uint64_t usec;
+                const char *text;
+        } rows[] = {
+                { 0, "0ms" },
+                { 500 * USEC_PER_MSEC, "500ms" },
+                { 1500 * USEC_PER_MSEC, "1.5s" },
+                { 1 * USEC_PER_SEC, "1s" },
+                { 30 * USEC_PER_SEC, "30s" },
+                { 90 * USEC_PER_SEC, "90s" },
+                { 120 * USEC_PER_SEC, "2m" },
+                { 3600 * USEC_PER_SEC, "1h" },
+                { 5400 * USEC_PER_SEC, "90m" },
+        };
+        char buf[DURATION_MAX];
+        for (size_t i = 0; i < ELEMENTSOF(rows); i++)
+                assert_string_equal(format_duration(rows[i].usec, buf), rows[i].text);
+}
+
 static void test_atomic_write(void **state) {
         char dir[] = "/tmp/certvigil-test-XXXXXX";
         assert_non_null(mkdtemp(dir));
@@ -102,6 +122,13 @@ static void test_strv(void **state) {
         assert_false(strv_contains(v, "c"));
         char **c = strv_copy(v);
         assert_string_equal(c[1], "b");
+        char *j = strv_join(v, ", ", 0);
+        assert_string_equal(j, "a, b");
+        free(j);
+        j = strv_join(v, ",", 1);
+        assert_string_equal(j, "a,...");
+        free(j);
+        assert_null(strv_join(NULL, ",", 0));
         assert_null(strv_free(v));
         strv_free(c);
 }
@@ -109,7 +136,7 @@ static void test_strv(void **state) {
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_duration), cmocka_unit_test(test_int),         cmocka_unit_test(test_escape),
-                cmocka_unit_test(test_rfc3339),  cmocka_unit_test(test_atomic_write), cmocka_unit_test(test_strv),
+                cmocka_unit_test(test_rfc3339),  cmocka_unit_test(test_format_duration),  cmocka_unit_test(test_atomic_write), cmocka_unit_test(test_strv),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,321 @@
+#!/bin/bash
+#
+# audit-bad-config.sh: the command line and bad input.  certvigil(8), EXIT
+# STATUS 3: "usage error, invalid or unreadable configuration or values file
+# (reported as FILE:LINE:COL: message), unreadable trust anchors ...  Nothing
+# is sent on the network in this case."
+#   1. broken config and values files: exit 3, nothing on stdout, the first
+#      line of stderr exactly FILE:LINE:COL: message (FILE: message when there
+#      is no position, for a file that cannot be read)
+#   2. usage errors: exit 3 and a message
+#   3. nothing was sent: every run above points --resolver and --port at a
+#      silent listener (UDP and TCP), which must have seen nothing; a valid
+#      run pointed at it shows that it would have noticed
+#   4. --version, --help, audit --help, list-findings
+#   5. plan --format json: names, wildcard and challenge name for both
+#      separators with mcp off and on, exactly, with no network traffic
+# No sandbox servers are needed: only its scratch directory.
+
+set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+
+cv_require perl
+sb_init
+# shellcheck disable=SC2119 # no argument needed
+if ! cv_listener_start; then
+	cv_fail "could not start the silent listener"
+	cv_finish
+fi
+LP=$CV_LISTEN_PORT
+C=$SB_CERTVIGIL
+
+# Relative file names keep the expected messages short and exact.
+mkdir -p "$SB_DIR/bad"
+cd "$SB_DIR/bad"
+
+# bad NAME 'EXPECTED FIRST LINE OF STDERR' ARGS...: audit with ARGS must fail
+# with exit 3, nothing on stdout, and that message.
+bad() {
+	local name=$1 exp=$2
+	shift 2
+	cv_run "bad-$name" "$C" audit "$@" --resolver "127.0.0.1:$LP" --port "$LP"
+	assert_exit 3
+	assert_file_empty "$name: nothing on stdout" "$CV_STDOUT"
+	assert_eq "$name: the first line of stderr" "$exp" "$(head -n 1 "$CV_STDERR")"
+}
+
+# --- 1. broken files -----------------------------------------------------------------
+
+printf '%s\n' 'platforms:' '  - name: a' '    global: { baseDomain: a.example.test' >unclosed.yaml
+bad unclosed "unclosed.yaml:4:1: YAML syntax error: did not find expected ',' or '}'" --config unclosed.yaml
+
+printf 'platforms:\n  - name: a\n\tglobal: { baseDomain: a.example.test }\n' >tab.yaml
+bad tab 'tab.yaml:3:1: YAML syntax error: found a tab character that violates indentation' --config tab.yaml
+
+cat >unknown.yaml <<'EOF'
+platforms:
+  - name: a
+    global: { baseDomain: a.example.test }
+    colour: red
+EOF
+bad unknown-key "unknown.yaml:4:5: unknown key 'colour' in platform 'a'" --config unknown.yaml
+
+cat >port.yaml <<'EOF'
+defaults:
+  port: https
+platforms:
+  - name: a
+    global: { baseDomain: a.example.test }
+EOF
+bad port-type "port.yaml:2:9: 'port' must be an integer" --config port.yaml
+
+cat >port-range.yaml <<'EOF'
+platforms:
+  - name: a
+    global: { baseDomain: a.example.test }
+    port: 70000
+EOF
+bad port-range "port-range.yaml:4:11: 'port' must be between 1 and 65535" --config port-range.yaml
+
+cat >nobase.yaml <<'EOF'
+platforms:
+  - name: a
+    global: { subdomainSeparator: "-" }
+EOF
+bad no-basedomain "nobase.yaml:2:5: platform 'a' has no global.baseDomain" --config nobase.yaml
+
+cat >label.yaml <<'EOF'
+platforms:
+  - name: a
+    global:
+      baseDomain: a.example.test
+      subdomains: { api: Bad_Label }
+EOF
+bad label "label.yaml:5:26: 'Bad_Label' is not a valid DNS label (global.subdomains.api)" --config label.yaml
+
+cat >mode.yaml <<'EOF'
+platforms:
+  - name: a
+    global: { baseDomain: a.example.test }
+    tls: { mode: acme }
+EOF
+bad tls-mode "mode.yaml:4:18: unknown tls.mode 'acme' (expected letsencrypt, provided or selfsigned)" --config mode.yaml
+
+cat >days.yaml <<'EOF'
+platforms:
+  - name: a
+    global: { baseDomain: a.example.test }
+    warn_days: 5
+EOF
+bad days "days.yaml:4:16: warn_days (5) must not be less than critical_days (7)" --config days.yaml
+
+bad no-config "nonexistent.yaml: cannot read: No such file or directory" --config nonexistent.yaml
+
+cat >novalues.yaml <<'EOF'
+platforms:
+  - name: a
+    values: missing-values.yaml
+EOF
+bad values-missing "novalues.yaml:3:5: cannot read values file 'missing-values.yaml': No such file or directory" \
+	--config novalues.yaml
+bad values-option-missing "missing-values.yaml: cannot read: No such file or directory" --values missing-values.yaml
+
+# An error inside a values file is reported at its own position.
+cat >values-bad.yaml <<'EOF'
+replicaCount: 2
+global:
+  baseDomain: "not a domain!"
+EOF
+printf '%s\n' 'platforms:' '  - name: a' '    values: values-bad.yaml' >values-ref.yaml
+bad values-content "values-bad.yaml:3:15: 'not a domain!' is not a valid domain name (global.baseDomain)" \
+	--config values-ref.yaml
+bad values-option-content "values-bad.yaml:3:15: 'not a domain!' is not a valid domain name (global.baseDomain)" \
+	--values values-bad.yaml
+
+# A valid config whose trust anchors cannot be read: stopped before any
+# query, although everything else would let the audit start.
+cat >good.yaml <<EOF
+defaults:
+  resolvers: ["127.0.0.1:$LP"]
+  port: $LP
+  timeout: 300ms
+  deadline: 2s
+platforms:
+  - name: a
+    global: { baseDomain: a.example.test }
+EOF
+bad trust "good.yaml: platform 'a': missing-root.pem: cannot load trust anchors: Error while reading file." \
+	--config good.yaml --trust missing-root.pem
+
+# --- 2. usage errors -----------------------------------------------------------------
+
+usage() {
+	local name=$1 re=$2
+	shift 2
+	cv_run "usage-$name" "$C" "$@"
+	assert_exit 3
+	assert_file_empty "$name: nothing on stdout" "$CV_STDOUT"
+	assert_match "$name: stderr says why" "$re" "$(cat "$CV_STDERR")"
+}
+usage unknown-option "unrecognized option '--bogus'"$'\n'"Try 'certvigil audit --help'\\." \
+	audit --config good.yaml --bogus
+usage format "^certvigil: --format: unknown format 'xml' \\(text or json\\)$" audit --config good.yaml --format xml
+usage port-0 "^certvigil: --port: '0' is not a port number \\(1-65535\\)$" audit --config good.yaml --port 0
+usage port-text "^certvigil: --port: 'https' is not a port number \\(1-65535\\)$" audit --config good.yaml --port https
+usage config-and-values '^certvigil audit: --config and --values exclude each other$' \
+	audit --config good.yaml --values values-bad.yaml
+usage timeout-0 "^certvigil: --timeout: '0' is not a duration" audit --config good.yaml --timeout 0
+usage deadline-text "^certvigil: --deadline: 'soon' is not a duration" audit --config good.yaml --deadline soon
+usage unknown-platform "unknown platform 'nope'" audit --config good.yaml --platform nope
+usage bad-resolver "invalid resolver 'bogus'" audit --config good.yaml --resolver bogus
+usage extra-argument "unexpected argument 'extra'" audit --config good.yaml extra
+usage unknown-command "^certvigil: unknown command 'frob'" frob
+usage no-command '^Usage: certvigil COMMAND' # no arguments at all
+
+# --- 3. nothing was sent ---------------------------------------------------------------------
+
+sleep 0.2 # the listener logs what reached it within microseconds; be generous
+assert_file_empty "no DNS query or connection reached the listener in any of the runs above" "$CV_LISTEN_LOG"
+
+# The control: the same config with readable trust anchors does query it.
+cv_run control "$C" audit --config good.yaml --trust system --format json
+assert_exit 2
+for _ in 1 2 3 4 5 6 7 8 9 10; do
+	[[ -s $CV_LISTEN_LOG ]] && break
+	sleep 0.1
+done
+assert_match "control: a run that gets going is seen by the listener" '^udp [0-9]+' "$(head -n 1 "$CV_LISTEN_LOG")"
+: >"$CV_LISTEN_LOG"
+
+# --- 4. version and help ---------------------------------------------------------------------
+
+version=$(sed -n 's/^AC_INIT(\[certvigil\], \[\([^]]*\)\].*/\1/p' "$SB_SRCDIR/configure.ac")
+cv_run version "$C" --version
+assert_exit 0
+assert_eq "--version prints the version" "certvigil ${version:-0.1.0}" "$(cat "$CV_STDOUT")"
+assert_file_empty "--version: nothing on stderr" "$CV_STDERR"
+
+cv_run help "$C" --help
+assert_exit 0
+assert_match "--help names the commands" '^Usage: certvigil COMMAND.*audit.*plan.*list-findings' "$(tr '\n' ' ' <"$CV_STDOUT")"
+assert_file_empty "--help: nothing on stderr" "$CV_STDERR"
+
+cv_run audit-help "$C" audit --help
+assert_exit 0
+assert_match "audit --help shows the audit options" \
+	'^Usage: certvigil audit .*--config FILE.*--values FILE.*--resolver.*--deadline.*--format text\|json.*--output FILE' \
+	"$(tr '\n' ' ' <"$CV_STDOUT")"
+assert_file_empty "audit --help: nothing on stderr" "$CV_STDERR"
+
+cv_run list-findings "$C" list-findings
+assert_exit 0
+assert_eq "list-findings: every id with its severity" \
+	"caa.forbids-issuer critical
+check.error warning
+dns.address.inconsistent warning
+dns.address.unexpected critical
+dns.resolve.failed critical
+dns.resolvers.disagree warning
+dns.wildcard.mismatch warning
+dns.wildcard.missing warning
+dns01.challenge.stale info
+dns01.cname.dangling critical
+dns01.nameservers.inconsistent warning
+dns01.provider.mismatch warning
+dns01.zone.cut critical
+dns01.zone.missing critical
+dns01.zone.outside critical
+tls.cert.inconsistent warning
+tls.cert.ingress-default critical
+tls.cert.not-yet-valid critical
+tls.chain.incomplete critical
+tls.chain.order warning
+tls.chain.oversized warning
+tls.chain.untrusted critical
+tls.connect.failed critical
+tls.expiry.critical critical
+tls.expiry.expired critical
+tls.expiry.warning warning
+tls.handshake.failed critical
+tls.issuer.mode-mismatch critical
+tls.issuer.staging critical
+tls.issuer.staging-configured info
+tls.key.weak warning
+tls.protocol.legacy warning
+tls.renewal.overdue warning
+tls.revoked critical
+tls.san.mismatch critical
+tls.signature.weak warning
+tls.wildcard.shape warning" "$(awk '{ print $1, $2 }' "$CV_STDOUT" | sort)"
+assert_match "list-findings: a 32-hex-digit MESSAGE_ID on every line" '^[0-9]+$' \
+	"$(awk 'length($3) == 32 && $3 ~ /^[0-9a-f]+$/ { n++ } END { print (n == NR ? n : "bad") }' "$CV_STDOUT")"
+
+# --- 5. plan -------------------------------------------------------------------------------
+
+cat >plan.yaml <<EOF
+defaults:
+  resolvers: ["127.0.0.1:$LP"]
+platforms:
+  - name: dot
+    global: { baseDomain: ai.example.com }
+  - name: dot-mcp
+    global: { baseDomain: AI.Example.com. }
+    mcp: { enabled: true }
+  - name: dash
+    global: { baseDomain: ai-gateway.example.com, subdomainSeparator: "-" }
+    tls: { mode: provided }
+  - name: dash-mcp
+    global:
+      baseDomain: ai-gateway.example.com
+      subdomainSeparator: "-"
+      subdomains: { grafana: metrics }
+    mcp: { enabled: true }
+    tls: { letsencrypt: { dns01: { provider: cloudflare, dnsZone: example.com } } }
+    port: 8443
+EOF
+expected_plan=$(jq -n '
+	def names($sep; $base; $labels): [$labels[] | {service: .[0], name: "\(.[1])\($sep)\($base)"}];
+	def four: [["api","api"],["console","console"],["grafana","grafana"],["auth","auth"]];
+	{format: 1, platforms: [
+	  {name: "dot", base_domain: "ai.example.com", separator: ".", tls_mode: "letsencrypt",
+	   names: names("."; "ai.example.com"; four),
+	   wildcard: "*.ai.example.com", challenge_name: "_acme-challenge.ai.example.com",
+	   dns01_zone: null, port: 443},
+	  {name: "dot-mcp", base_domain: "ai.example.com", separator: ".", tls_mode: "letsencrypt",
+	   names: names("."; "ai.example.com"; four + [["mcp","mcp"]]),
+	   wildcard: "*.ai.example.com", challenge_name: "_acme-challenge.ai.example.com",
+	   dns01_zone: null, port: 443},
+	  {name: "dash", base_domain: "ai-gateway.example.com", separator: "-", tls_mode: "provided",
+	   names: names("-"; "ai-gateway.example.com"; four),
+	   wildcard: "*.example.com", challenge_name: "_acme-challenge.example.com",
+	   dns01_zone: null, port: 443},
+	  {name: "dash-mcp", base_domain: "ai-gateway.example.com", separator: "-", tls_mode: "letsencrypt",
+	   names: names("-"; "ai-gateway.example.com";
+		[["api","api"],["console","console"],["grafana","metrics"],["auth","auth"],["mcp","mcp"]]),
+	   wildcard: "*.example.com", challenge_name: "_acme-challenge.example.com",
+	   dns01_zone: "example.com", port: 8443}
+	]}')
+cv_run plan "$C" plan --config plan.yaml --format json
+assert_exit 0
+assert_file_empty "plan: nothing on stderr" "$CV_STDERR"
+assert_eq "plan --format json, exactly" "$(jq -S . <<<"$expected_plan")" "$(jq -S . "$CV_STDOUT" 2>&1)"
+
+cv_run plan-text "$C" plan --config plan.yaml
+assert_exit 0
+assert_match "plan (text) lists names, wildcard and challenge name" \
+	'Platform dash-mcp: ai-gateway.example.com .*metrics-ai-gateway\.example\.com.*certificate must carry +\*\.example\.com.*DNS-01 challenge name +_acme-challenge\.example\.com' \
+	"$(tr '\n' ' ' <"$CV_STDOUT")"
+
+printf 'image: { tag: "1" }\nglobal: { baseDomain: gw.example.org, subdomainSeparator: "-" }\nmcp: { enabled: true }\n' >plan-values.yaml
+cv_run plan-values "$C" plan --values plan-values.yaml --format json
+assert_exit 0
+assert_jq "plan --values: named after the base domain, mcp on, '-' separator" \
+	'.platforms[0] | [.name, [.names[].name], .wildcard, .challenge_name]' \
+	'["gw.example.org",["api-gw.example.org","console-gw.example.org","grafana-gw.example.org","auth-gw.example.org","mcp-gw.example.org"],"*.example.org","_acme-challenge.example.org"]' \
+	"$CV_STDOUT"
+
+sleep 0.2
+assert_file_empty "plan sent nothing on the network" "$CV_LISTEN_LOG"
+
+cv_finish

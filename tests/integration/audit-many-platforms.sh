@@ -1,0 +1,55 @@
+#!/bin/bash
+#
+# audit-many-platforms.sh: platforms audited in one run share one cap on jobs
+# in flight (the largest `concurrency` among them) and one set of trust
+# anchors. With 60 platforms (240 names, 480 endpoints on the sandbox's two
+# gateway addresses) and a cap of 3, every endpoint is still handshaken and
+# judged, the run neither stalls nor starves a platform, and the findings of
+# the one broken platform among them stay its own:
+#   1. 59 healthy `ok` platforms + 1 `mixed`: exactly 4 tls.expiry.critical,
+#      all on mixed's 127.0.0.2 (with mixed's tls.cert.inconsistent and
+#      tls.renewal.overdue); all 480 endpoints handshaken and verified
+#   2. the same with a deadline too short for 480 handshakes at 3 at a time is
+#      cut cleanly: the run ends near the deadline with every endpoint
+#      accounted for
+
+set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+
+# shellcheck disable=SC2119 # no argument needed
+cv_require
+cv_up
+
+platforms() {
+	local i
+	for i in $(seq -w 1 59); do
+		printf '  - name: ok%s\n    global: { baseDomain: ok.example.test }\n    tls: { mode: provided }\n    concurrency: %s\n' "$i" "$1"
+	done
+	printf '  - name: mixed\n    global: { baseDomain: mixed.example.test }\n    tls: { mode: provided }\n    concurrency: %s\n' "$1"
+}
+
+cv_config many < <(platforms 3)
+cv_audit many
+assert_exit 2
+assert_findings "$(cv_expect mixed tls.expiry.critical critical "$(cv_names mixed.example.test)" 127.0.0.2)
+mixed tls.cert.inconsistent warning - -
+mixed tls.renewal.overdue warning api.mixed.example.test 127.0.0.2"
+assert_jq "many: 60 platforms reported" '.platforms | length' 60
+assert_jq "many: 480 endpoints, every one handshaken and verified" \
+	'[.platforms[].endpoints[] | [.status, .certificate.verified]] | [length, (map(select(. == ["ok", true])) | length)]' \
+	'[480,480]'
+assert_faster "many: 480 handshakes at 3 in flight take a few seconds at most" "$CV_MS" 10000
+
+cv_config short < <(platforms 3)
+cv_audit short --deadline 300ms
+assert_exit 2
+assert_faster "short: the run ends near the 300 ms deadline" "$CV_MS" 1500
+assert_jq "short: every endpoint is accounted for, each ok or cut by the deadline" \
+	'[.platforms[].endpoints[] | select(.status != "ok") | .error | test("deadline \\(300ms\\)")] | all' true
+assert_jq "short: every name that was not resolved says why" \
+	'[.platforms[].names[] | select(.status != "ok") | .error | test("deadline \\(300ms\\)")] | all' true
+assert_true "short: the deadline cut something (else this case tests nothing)" \
+	'[.platforms[].findings[]] | length > 4'
+
+cv_finish
