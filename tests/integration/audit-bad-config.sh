@@ -160,7 +160,7 @@ usage() {
 }
 usage unknown-option "unrecognized option '--bogus'"$'\n'"Try 'certvigil audit --help'\\." \
 	audit --config good.yaml --bogus
-usage format "^certvigil: --format: unknown format 'xml' \\(text or json\\)$" audit --config good.yaml --format xml
+usage format "^certvigil: --format: unknown format 'xml' \\(text, json, junit, github or prometheus\\)$" audit --config good.yaml --format xml
 usage port-0 "^certvigil: --port: '0' is not a port number \\(1-65535\\)$" audit --config good.yaml --port 0
 usage port-text "^certvigil: --port: 'https' is not a port number \\(1-65535\\)$" audit --config good.yaml --port https
 usage config-and-values '^certvigil audit: --config and --values exclude each other$' \
@@ -204,7 +204,7 @@ assert_file_empty "--help: nothing on stderr" "$CV_STDERR"
 cv_run audit-help "$C" audit --help
 assert_exit 0
 assert_match "audit --help shows the audit options" \
-	'^Usage: certvigil audit .*--config FILE.*--values FILE.*--resolver.*--deadline.*--format text\|json.*--output FILE' \
+	'^Usage: certvigil audit .*--config FILE.*--values FILE.*--resolver.*--deadline.*--format FORMAT +text, json, junit, github or prometheus.*--output FILE.*--journal.*--state-dir DIR.*--fail-on' \
 	"$(tr '\n' ' ' <"$CV_STDOUT")"
 assert_file_empty "audit --help: nothing on stderr" "$CV_STDERR"
 
@@ -226,6 +226,7 @@ dns01.provider.mismatch warning
 dns01.zone.cut critical
 dns01.zone.missing critical
 dns01.zone.outside critical
+finding.resolved info
 tls.cert.inconsistent warning
 tls.cert.ingress-default critical
 tls.cert.not-yet-valid critical
