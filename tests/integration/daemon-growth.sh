@@ -118,6 +118,8 @@ else
 	fi
 fi
 
+# (The EXIT trap may end non-zero on purpose: not an unexpected failure.)
+trap - ERR
 sb_cleanup
 if ((failures)); then
 	echo "$failures check(s) failed"

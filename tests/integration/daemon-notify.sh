@@ -97,7 +97,7 @@ expect "SIGHUP: RELOADING=1" wait_for 'RELOADING=1' 1 3000
 expect "SIGHUP: READY=1 again after RELOADING=1" wait_for '^[0-9]+ READY=1$' 2 3000
 expect "SIGHUP: RELOADING=1 carries MONOTONIC_USEC" grep -qE '^[0-9]+ MONOTONIC_USEC=[0-9]+$' "$log"
 expect "the reloaded config is in force (3 platforms, warnings found)" \
-	wait_for 'STATUS=3 platforms, [0-9]+ critical, 4 warning' 1 5000
+	wait_for 'STATUS=3 platforms, [0-9]+ critical, [1-9][0-9]* warning' 1 5000
 expect "the reload is logged" grep -q "reloaded $cfg: 3 platforms" "$SB_DIR/daemon.err"
 
 # --- reload: a broken config -----------------------------------------------------
@@ -110,7 +110,7 @@ expect "broken config: logged with FILE:LINE:COL, old config kept" \
 	grep -q "reload failed, keeping the running config: $cfg:$line:5: unknown key 'bogus'" "$SB_DIR/daemon.err"
 before=$(audits_done)
 expect "broken config: audits go on with the old config" \
-	wait_for "STATUS=3 platforms, [0-9]+ critical, 4 warning, $((before + 3)) audits done" 1 5000
+	wait_for "STATUS=3 platforms, [0-9]+ critical, [1-9][0-9]* warning, $((before + 3)) audits done" 1 5000
 
 # --- an audit that outlives its interval -----------------------------------------
 jd_wait_count 3 CERTVIGIL_PLATFORM=slow MESSAGE_ID=33c69ec63b3645e7ab40f64eaf7764f7 || true
@@ -137,6 +137,8 @@ expect "SIGTERM: gone in under 1 s (${elapsed} ms) with the slow audit in flight
 expect "SIGTERM: STOPPING=1 sent" wait_for 'STOPPING=1' 1 1000
 expect "the daemon wrote nothing alarming on stderr" bash -c "! grep -vE 'no state in|reloaded|reload failed' '$SB_DIR/daemon.err'"
 
+# (The EXIT trap may end non-zero on purpose: not an unexpected failure.)
+trap - ERR
 sb_cleanup
 if ((failures)); then
 	echo "$failures check(s) failed"
