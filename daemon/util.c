@@ -105,11 +105,12 @@ char *strv_join(char *const *v, const char *sep, size_t max) {
         for (size_t i = 0; i < used; i++)
                 len += strlen(v[i]) + strlen(sep);
         len += used < n ? strlen(sep) + 3 : 0;
-        char *s = xmalloc(len), *p = s;
+        char *s = xmalloc(len);
+        size_t off = 0;
         for (size_t i = 0; i < used; i++)
-                p = stpcpy(stpcpy(p, i ? sep : ""), v[i]);
+                off += (size_t)snprintf(s + off, len - off, "%s%s", i ? sep : "", v[i]);
         if (used < n)
-                p = stpcpy(stpcpy(p, sep), "...");
+                snprintf(s + off, len - off, "%s...", sep);
         return s;
 }
 
@@ -213,7 +214,7 @@ char *str_escape(const char *s, size_t len) {
                                 *p++ = '\\';
                                 *p++ = '\\';
                         } else
-                                p += sprintf(p, "\\x%02x", c); /* bounded: 4 bytes */
+                                p += snprintf(p, 5, "\\x%02x", c);
                 } else
                         *p++ = (char)c;
         }
@@ -224,9 +225,10 @@ char *str_escape(const char *s, size_t len) {
 static int fsync_dir_of(const char *path) {
         _cleanup_free_ char *dir = xstrdup(path);
         char *slash = strrchr(dir, '/');
-        if (!slash)
-                strcpy(dir, ".");
-        else if (slash == dir)
+        if (!slash) {
+                free(dir);
+                dir = xstrdup(".");
+        } else if (slash == dir)
                 dir[1] = 0;
         else
                 *slash = 0;
