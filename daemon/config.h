@@ -25,6 +25,24 @@ enum tls_mode {
 };
 const char *tls_mode_to_string(enum tls_mode m);   /* "letsencrypt", ... */
 
+/* renew: when and how to set renewal in motion (issue 6). Off by default:
+ * triggering is opt-in per platform. Exactly one method when enabled. */
+struct renew_settings {
+        bool enabled;
+        char **on;                /* finding ids that make renewal due */
+        char **command;           /* argv of the command method, NULL when unset */
+        uint64_t timeout_usec;    /* the command is killed after it, default 10m */
+        uint64_t min_interval_usec; /* between triggers of one platform, default 6h */
+        unsigned max_per_week;    /* triggers per rolling 7 days, default 5 */
+        uint64_t verify_every_usec;   /* re-audit period after a trigger, default 2m */
+        uint64_t verify_timeout_usec; /* no new certificate by then: failed, default 30m */
+        /* cert_manager: the native method through the Kubernetes API. */
+        char *cm_namespace;
+        char *cm_certificate;
+        char *cm_kubeconfig;      /* path, resolved like trust */
+        bool cm_in_cluster;
+};
+
 /* One platform with every default already applied. All strings are owned by
  * the platform and freed by config_free(). */
 struct platform {
@@ -54,7 +72,14 @@ struct platform {
         uint64_t deadline_usec;   /* default 120 s */
         unsigned concurrency;     /* default 256 */
         char **expect_addresses;  /* may be NULL */
+        struct renew_settings renew;
+        char *acme_directory;     /* https URL; NULL: from tls.letsencrypt.issuer */
 };
+
+/* The ACME directory whose renewalInfo (RFC 9773) applies to the platform:
+ * acme_directory, or Let's Encrypt's production or staging directory after
+ * tls.letsencrypt.issuer. Borrowed. */
+const char *platform_acme_directory(const struct platform *p);
 
 struct config {
         char *path;               /* the file it was read from, NULL for --values */
