@@ -5,6 +5,7 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -14,11 +15,13 @@
 #include "checks.h"
 #include "config.h"
 #include "plan.h"
+#include "renewal.h"
 #include "report.h"
 #include "tls.h"
 #include "util.h"
 
 #define DEFAULT_CONFIG SYSCONFDIR "/certvigil/certvigil.yaml"
+#define DEFAULT_STATE_DIR LOCALSTATEDIR "/lib/certvigil"
 
 /* Exit statuses, documented in certvigil(8). */
 enum {
@@ -34,6 +37,9 @@ struct options {
         const char *output;
         enum report_format format;
         int color;                 /* -1 auto */
+        bool no_renew;             /* CI: never trigger a renewal */
+        bool dry_run;              /* say what would be triggered, do nothing */
+        const char *state_dir;
         struct config_overrides ov;
 };
 
@@ -86,6 +92,12 @@ static void help_audit(FILE *f, const char *cmd) {
                 "     --color / --no-color force colour on or off (default: on a terminal)\n"
                 "  -h --help               show this help\n"
                 "\n"
+                "Renewal (platforms with renew.enabled):\n"
+                "     --no-renew           never trigger a renewal (CI)\n"
+                "     --dry-run            say what would be triggered and why; run nothing\n"
+                "     --state-dir DIR      where the renewal guardrails are kept (default\n"
+                "                          $STATE_DIRECTORY or " DEFAULT_STATE_DIR ")\n"
+                "\n"
                 "Exit status: 0 ok, 1 warning, 2 critical, 3 could not audit.\n",
                 cmd,
                 strcmp(cmd, "plan") == 0 ? "Prints the names, wildcard and DNS-01 challenge each platform's settings need."
@@ -103,6 +115,9 @@ enum {
         ARG_FORMAT,
         ARG_COLOR,
         ARG_NO_COLOR,
+        ARG_NO_RENEW,
+        ARG_DRY_RUN,
+        ARG_STATE_DIR,
 };
 
 /* Returns 0 to go on, 1 when help was shown, or EXIT_UNUSABLE. */
@@ -121,6 +136,9 @@ static int parse_options(int argc, char *argv[], const char *cmd, struct options
                 { "output", required_argument, NULL, 'o' },
                 { "color", no_argument, NULL, ARG_COLOR },
                 { "no-color", no_argument, NULL, ARG_NO_COLOR },
+                { "no-renew", no_argument, NULL, ARG_NO_RENEW },
+                { "dry-run", no_argument, NULL, ARG_DRY_RUN },
+                { "state-dir", required_argument, NULL, ARG_STATE_DIR },
                 {},
         };
         long long v;
@@ -186,6 +204,19 @@ static int parse_options(int argc, char *argv[], const char *cmd, struct options
                 case ARG_NO_COLOR:
                         o->color = 0;
                         break;
+                case ARG_NO_RENEW:
+                        o->no_renew = true;
+                        break;
+                case ARG_DRY_RUN:
+                        o->dry_run = true;
+                        break;
+                case ARG_STATE_DIR:
+                        if (!*optarg) {
+                                fprintf(stderr, "certvigil %s: --state-dir: empty path\n", cmd);
+                                return EXIT_UNUSABLE;
+                        }
+                        o->state_dir = optarg;
+                        break;
                 default:
                         fprintf(stderr, "Try 'certvigil %s --help'.\n", cmd);
                         return EXIT_UNUSABLE;
@@ -194,6 +225,10 @@ static int parse_options(int argc, char *argv[], const char *cmd, struct options
         if (optind < argc) {
                 fprintf(stderr, "certvigil %s: unexpected argument '%s'\nTry 'certvigil %s --help'.\n", cmd,
                         argv[optind], cmd);
+                return EXIT_UNUSABLE;
+        }
+        if (o->no_renew && o->dry_run) {
+                fprintf(stderr, "certvigil %s: --no-renew and --dry-run exclude each other\n", cmd);
                 return EXIT_UNUSABLE;
         }
         if (o->config && o->values) {
@@ -253,12 +288,58 @@ static bool want_color(const struct options *o) {
 struct run_state {
         size_t pending;
         sd_event *event;
+        struct audit **audits;
+        struct renewal **renewals; /* per platform, NULL when renewal is off */
+        size_t n;
 };
 
-static void on_audit_done(struct audit *a, void *userdata) {
+static void on_renewal_done(struct renewal *r, void *userdata) {
         struct run_state *s = userdata;
         if (--s->pending == 0)
                 sd_event_exit(s->event, 0);
+}
+
+/* Renewal follows its platform's audit at once, so a slow platform does
+ * not hold up another's renewal. */
+static void on_audit_done(struct audit *a, void *userdata) {
+        struct run_state *s = userdata;
+        for (size_t i = 0; i < s->n; i++)
+                if (s->audits[i] == a && s->renewals[i]) {
+                        if (renewal_start(s->renewals[i], a, on_renewal_done, s) >= 0)
+                                return;
+                        fprintf(stderr, "certvigil: cannot start the renewal of '%s', ignoring\n",
+                                audit_platform(a)->name);
+                }
+        if (--s->pending == 0)
+                sd_event_exit(s->event, 0);
+}
+
+/* The renewal store, when some platform renews and this run may trigger. */
+static int open_store(const struct options *o, const struct config *c, struct renew_store **ret) {
+        _cleanup_free_ char *warning = NULL;
+        const char *dir = o->state_dir;
+        bool any = false;
+        struct stat sb;
+
+        for (size_t i = 0; i < c->n_platforms; i++)
+                any = any || c->platforms[i]->renew.enabled;
+        if (!any || o->no_renew) {
+                *ret = NULL;
+                return 0;
+        }
+        if (!dir)
+                dir = getenv("STATE_DIRECTORY") && *getenv("STATE_DIRECTORY") ? getenv("STATE_DIRECTORY")
+                                                                              : DEFAULT_STATE_DIR;
+        /* The guardrails only hold if they can be remembered. */
+        if (!o->dry_run && (stat(dir, &sb) < 0 || !S_ISDIR(sb.st_mode) || access(dir, W_OK) < 0)) {
+                fprintf(stderr, "certvigil: renewal is enabled but the state directory %s is not a writable "
+                        "directory; use --state-dir, or --no-renew\n", dir);
+                return EXIT_UNUSABLE;
+        }
+        (void)renew_store_open(dir, o->dry_run, ret, &warning);
+        if (warning)
+                fprintf(stderr, "certvigil: %s\n", warning);
+        return 0;
 }
 
 static int cmd_audit(int argc, char *argv[]) {
@@ -267,6 +348,9 @@ static int cmd_audit(int argc, char *argv[]) {
         struct audit **audits = NULL;
         struct audit_pool *pool = NULL;
         struct report_platform *rps = NULL;
+        struct renewal **renewals = NULL;
+        struct renew_store *store = NULL;
+        struct finding_list *merged = NULL;
         sd_event *event = NULL;
         _cleanup_free_ char *text = NULL;
         size_t len;
@@ -278,6 +362,10 @@ static int cmd_audit(int argc, char *argv[]) {
                 goto out;
         }
         ret = load_config(&o, &c);
+        if (ret != 0)
+                goto out;
+
+        ret = open_store(&o, c, &store);
         if (ret != 0)
                 goto out;
 
@@ -307,7 +395,20 @@ static int cmd_audit(int argc, char *argv[]) {
                 }
         }
 
-        struct run_state state = { .pending = c->n_platforms, .event = event };
+        renewals = xcalloc(c->n_platforms, sizeof(*renewals));
+        for (size_t i = 0; store && i < c->n_platforms; i++) {
+                struct renewal_options ro = { .dry_run = o.dry_run };
+                if (c->platforms[i]->renew.enabled)
+                        (void)renewal_new(event, pool, c->platforms[i], store, &ro, &renewals[i]);
+        }
+
+        struct run_state state = {
+                .pending = c->n_platforms,
+                .event = event,
+                .audits = audits,
+                .renewals = renewals,
+                .n = c->n_platforms,
+        };
         uint64_t started = now_monotonic_usec();
         time_t started_wall = (time_t)(now_realtime_usec() / USEC_PER_SEC);
         for (size_t i = 0; i < c->n_platforms; i++) {
@@ -324,14 +425,23 @@ static int cmd_audit(int argc, char *argv[]) {
                 goto out;
         }
 
+        /* A platform whose renewal was verified is reported as last seen,
+         * followed by what renewal did. */
         rps = xcalloc(c->n_platforms, sizeof(*rps));
-        for (size_t i = 0; i < c->n_platforms; i++)
+        merged = xcalloc(c->n_platforms, sizeof(*merged));
+        for (size_t i = 0; i < c->n_platforms; i++) {
+                const struct audit *a = renewals[i] && renewal_last_audit(renewals[i]) ? renewal_last_audit(renewals[i])
+                                                                                       : audits[i];
+                finding_list_append_all(&merged[i], audit_findings(a));
+                if (renewals[i])
+                        finding_list_append_all(&merged[i], renewal_findings(renewals[i]));
                 rps[i] = (struct report_platform){
-                        .platform = audit_platform(audits[i]),
-                        .plan = audit_plan(audits[i]),
-                        .obs = audit_observations(audits[i]),
-                        .findings = audit_findings(audits[i]),
+                        .platform = audit_platform(a),
+                        .plan = audit_plan(a),
+                        .obs = audit_observations(a),
+                        .findings = &merged[i],
                 };
+        }
         struct report rep = {
                 .started = started_wall,
                 .duration_usec = now_monotonic_usec() - started,
@@ -351,6 +461,13 @@ static int cmd_audit(int argc, char *argv[]) {
         int worst = report_count(&rep, counts);
         ret = worst == SEVERITY_CRITICAL ? EXIT_CRITICAL : worst == SEVERITY_WARNING ? EXIT_WARNING : EXIT_OK;
 out:
+        for (size_t i = 0; renewals && c && i < c->n_platforms; i++)
+                renewal_free(renewals[i]);
+        free(renewals);
+        renew_store_free(store);
+        for (size_t i = 0; merged && c && i < c->n_platforms; i++)
+                finding_list_clear(&merged[i]);
+        free(merged);
         for (size_t i = 0; audits && c && i < c->n_platforms; i++)
                 audit_free(audits[i]);
         free(audits);
