@@ -213,6 +213,10 @@ assert_exit 0
 assert_eq "list-findings: every id with its severity" \
 	"check.error warning
 dns.resolve.failed critical
+renew.failed critical
+renew.succeeded info
+renew.suppressed info
+renew.triggered info
 tls.cert.not-yet-valid critical
 tls.chain.untrusted critical
 tls.connect.failed critical
