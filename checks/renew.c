@@ -240,6 +240,12 @@ void renew_emit_suppressed(struct finding_list *out, enum renew_verdict v, time_
                      format_rfc3339(next, when));
 }
 
+void renew_emit_already_issuing(struct finding_list *out, const char *reason, const char *observed) {
+        finding_emit(out, SUPPRESSED, NULL, NULL,
+                     "renewal due because of %s held back: cert-manager is already issuing the Certificate (%s)",
+                     reason, observed);
+}
+
 void renew_emit_succeeded(struct finding_list *out, const struct renew_state *st, const struct cert_obs *new_leaf) {
         char o[RFC3339_MAX], n[RFC3339_MAX];
 

@@ -96,5 +96,7 @@ enum renew_proof renew_verify(const struct renew_state *st, const struct platfor
 /* The findings, with their messages. */
 void renew_emit_triggered(struct finding_list *out, const struct renew_state *st, const char *detail);
 void renew_emit_suppressed(struct finding_list *out, enum renew_verdict v, time_t next, const char *reason);
+/* cert-manager already issues the Certificate: nothing to trigger. */
+void renew_emit_already_issuing(struct finding_list *out, const char *reason, const char *observed);
 void renew_emit_succeeded(struct finding_list *out, const struct renew_state *st, const struct cert_obs *new_leaf);
 void renew_emit_failed(struct finding_list *out, const struct renew_state *st, const char *why);

@@ -14,6 +14,7 @@
 #include "audit.h"
 #include "checks.h"
 #include "config.h"
+#include "http.h"
 #include "plan.h"
 #include "renewal.h"
 #include "report.h"
@@ -609,11 +610,13 @@ int main(int argc, char *argv[]) {
         for (size_t i = 0; i < ELEMENTSOF(commands); i++) {
                 if (strcmp(argv[1], commands[i].name) != 0)
                         continue;
-                if (ares_library_init(ARES_LIB_INIT_ALL) != ARES_SUCCESS || tls_global_init() < 0) {
+                if (ares_library_init(ARES_LIB_INIT_ALL) != ARES_SUCCESS || tls_global_init() < 0 ||
+                    http_global_init() < 0) {
                         fprintf(stderr, "certvigil: cannot initialise the DNS or TLS library\n");
                         return EXIT_UNUSABLE;
                 }
                 ret = commands[i].fn(argc - 1, argv + 1);
+                http_global_done();
                 tls_global_done();
                 ares_library_cleanup();
                 return ret;

@@ -3,6 +3,7 @@
  * decisions themselves are checks/renew.c's pure functions. */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -13,6 +14,8 @@
 
 #include <jansson.h>
 
+#include "http.h"
+#include "kube.h"
 #include "plan.h"
 #include "renewal.h"
 #include "util.h"
@@ -160,6 +163,14 @@ struct renewal {
         struct pipe_reader out, err;
         char *tail[TAIL_LINES + 1];  /* NULL-terminated */
         size_t n_tail;
+
+        /* The cert_manager method. */
+        struct http_client *http;
+        struct kube *kube;
+        json_t *cert;              /* the Certificate as read */
+        char *observed;            /* its status, for messages */
+        char *reason;
+        struct renew_state before; /* what was served when due; copied into st on trigger */
 
         sd_event_source *verify_timer;
         struct audit *verify;      /* the re-audit in flight or the newest one */
@@ -506,6 +517,12 @@ struct renewal *renewal_free(struct renewal *r) {
         sd_event_source_disable_unref(r->verify_timer);
         sd_event_source_disable_unref(r->done_defer);
         audit_free(r->verify);
+        http_client_free(r->http);
+        kube_free(r->kube);
+        json_decref(r->cert);
+        free(r->observed);
+        free(r->reason);
+        renew_state_done(&r->before);
         for (size_t i = 0; i < r->n_tail; i++)
                 free(r->tail[i]);
         finding_list_clear(&r->findings);
@@ -529,6 +546,135 @@ static void renewal_finish(struct renewal *r) {
 
 static const char *method_name(const struct platform *p) {
         return p->renew.command ? "command" : "cert_manager";
+}
+
+/* ------------------------------------------------------------------------ */
+/* The cert_manager method: GET the Certificate, report its state, and
+ * unless cert-manager is already issuing, set Issuing=True with reason
+ * ManuallyTriggered on the status subresource (PUT with the resourceVersion
+ * just read, so a concurrent change makes it fail instead of being
+ * overwritten), as `cmctl renew` does. */
+
+static void cm_fail(struct renewal *r, bool counted, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void cm_fail(struct renewal *r, bool counted, const char *fmt, ...) {
+        _cleanup_free_ char *why = NULL;
+        va_list ap;
+
+        va_start(ap, fmt);
+        why = xvasprintf(fmt, ap);
+        va_end(ap);
+        if (counted) {
+                renew_emit_triggered(&r->findings, r->st, why);
+                renew_emit_failed(&r->findings, r->st, why);
+                renew_state_failed(r->st, (time_t)(now_realtime_usec() / USEC_PER_SEC));
+                store_save(r);
+        } else {
+                struct renew_state would = { .method = (char *)"cert_manager", .reason = r->reason };
+                renew_emit_failed(&r->findings, &would, why);
+        }
+        renewal_finish(r);
+}
+
+/* The API's own explanation (a Status object's message), bounded. */
+static char *api_error(const struct http_result *res) {
+        json_t *o = res->body ? json_loadb((const char *)res->body, res->size, 0, NULL) : NULL;
+        const char *m = json_string_value(json_object_get(o, "message"));
+        char *s = m ? str_escape(m, strlen(m) > 200 ? 200 : strlen(m)) : xstrdup("no message");
+        json_decref(o);
+        return s;
+}
+
+static void cm_on_put(struct http_fetch *f, struct http_result *res, void *userdata) {
+        struct renewal *r = userdata;
+        _cleanup_free_ char *detail = NULL;
+
+        if (res->error) {
+                cm_fail(r, true, "the status update of Certificate %s/%s failed: %s", r->p->renew.cm_namespace,
+                        r->p->renew.cm_certificate, res->error);
+                return;
+        }
+        if (res->status < 200 || res->status > 299) {
+                _cleanup_free_ char *m = api_error(res);
+                cm_fail(r, true, "the API server refused the status update of Certificate %s/%s: HTTP %ld (%s)",
+                        r->p->renew.cm_namespace, r->p->renew.cm_certificate, res->status, m);
+                return;
+        }
+        detail = xasprintf("Certificate %s/%s marked Issuing=True (ManuallyTriggered); it was: %s",
+                           r->p->renew.cm_namespace, r->p->renew.cm_certificate, r->observed);
+        renew_emit_triggered(&r->findings, r->st, detail);
+        verify_schedule(r, r->p->renew.verify_every_usec);
+}
+
+static void cm_on_get(struct http_fetch *f, struct http_result *res, void *userdata) {
+        struct renewal *r = userdata;
+        const struct renew_settings *rs = &r->p->renew;
+        _cleanup_strv_free_ char **headers = NULL;
+        _cleanup_free_ char *url = NULL, *body = NULL;
+        struct http_fetch_params params;
+        struct http_fetch *put;
+        time_t now = (time_t)(now_realtime_usec() / USEC_PER_SEC);
+        bool issuing = false;
+
+        if (res->error) {
+                cm_fail(r, false, "cannot read Certificate %s/%s: %s", rs->cm_namespace, rs->cm_certificate,
+                        res->error);
+                return;
+        }
+        if (res->status != 200) {
+                _cleanup_free_ char *m = api_error(res);
+                cm_fail(r, false, "cannot read Certificate %s/%s: HTTP %ld (%s)", rs->cm_namespace,
+                        rs->cm_certificate, res->status, m);
+                return;
+        }
+        r->cert = json_loadb((const char *)res->body, res->size, 0, NULL);
+        if (!json_is_object(r->cert) || !json_is_object(json_object_get(r->cert, "metadata"))) {
+                cm_fail(r, false, "Certificate %s/%s: the API server's answer is not a Kubernetes object",
+                        rs->cm_namespace, rs->cm_certificate);
+                return;
+        }
+        r->observed = certmanager_observe(r->cert, &issuing);
+        if (issuing) {
+                renew_emit_already_issuing(&r->findings, r->reason, r->observed);
+                renewal_finish(r);
+                return;
+        }
+        /* The trigger counts from here, saved before the request leaves. */
+        renew_state_triggered(r->st, rs, NULL, now, "cert_manager", r->reason);
+        r->st->old_serials = strv_copy(r->before.old_serials);
+        r->st->old_serial = r->before.old_serial ? xstrdup(r->before.old_serial) : NULL;
+        r->st->old_not_after = r->before.old_not_after;
+        store_save(r);
+
+        (void)certmanager_mark_issuing(r->cert, now);
+        body = json_dumps(r->cert, JSON_COMPACT);
+        url = kube_certificate_url(r->kube, rs->cm_namespace, rs->cm_certificate, true);
+        kube_request(r->kube, url, "PUT", body, &params, &headers);
+        if (!body || http_fetch_start(r->http, &params, cm_on_put, r, &put) < 0)
+                cm_fail(r, true, "cannot start the status update of Certificate %s/%s", rs->cm_namespace,
+                        rs->cm_certificate);
+}
+
+static void cm_start(struct renewal *r) {
+        const struct renew_settings *rs = &r->p->renew;
+        _cleanup_strv_free_ char **headers = NULL;
+        _cleanup_free_ char *error = NULL, *url = NULL;
+        struct http_fetch_params params;
+        struct http_fetch *get;
+        int ret;
+
+        ret = kube_open(rs, &r->kube, &error);
+        if (ret < 0) {
+                cm_fail(r, false, "%s", error ? error : strerror(-ret));
+                return;
+        }
+        if (!r->http && http_client_new(r->event, &r->http) < 0) {
+                cm_fail(r, false, "cannot set up the HTTP client");
+                return;
+        }
+        url = kube_certificate_url(r->kube, rs->cm_namespace, rs->cm_certificate, false);
+        kube_request(r->kube, url, NULL, NULL, &params, &headers);
+        if (http_fetch_start(r->http, &params, cm_on_get, r, &get) < 0)
+                cm_fail(r, false, "cannot start reading Certificate %s/%s", rs->cm_namespace, rs->cm_certificate);
 }
 
 int renewal_start(struct renewal *r, const struct audit *a, renewal_done_cb cb, void *userdata) {
@@ -570,9 +716,11 @@ int renewal_start(struct renewal *r, const struct audit *a, renewal_done_cb cb, 
                 return 0;
         }
         if (!r->p->renew.command) {
-                struct renew_state would = { .method = (char *)method_name(r->p), .reason = reason };
-                renew_emit_failed(&r->findings, &would, "the cert_manager method is not available in this build");
-                renewal_finish(r);
+                /* What is served now is what a new certificate must differ
+                 * from; kept aside until the trigger really happens. */
+                renew_state_triggered(&r->before, &r->p->renew, obs, now, method_name(r->p), reason);
+                r->reason = TAKE_PTR(reason);
+                cm_start(r);
                 return 0;
         }
         /* Recorded and saved before the command runs, so a crash while it

@@ -297,3 +297,18 @@ out:
         free(crts);
         return r;
 }
+
+int x509_base64_decode(const char *text, unsigned char **ret, size_t *ret_size) {
+        gnutls_datum_t in = { .data = (unsigned char *)text, .size = (unsigned)strlen(text) }, out = { 0 };
+        unsigned char *buf;
+
+        if (gnutls_base64_decode2(&in, &out) < 0)
+                return -EINVAL;
+        buf = xmalloc(out.size + 1);
+        memcpy(buf, out.data, out.size);
+        buf[out.size] = 0;
+        *ret_size = out.size;
+        gnutls_free(out.data);
+        *ret = buf;
+        return 0;
+}

@@ -26,3 +26,8 @@ int x509_cert_parse(const unsigned char *der, size_t len, struct cert_obs *ret, 
  * errno when verification could not run at all. */
 int x509_chain_verify(const struct x509_trust *t, const struct cert_obs *chain, size_t n,
                       bool *ret_ok, char **ret_reason);
+
+/* Decodes base64 (kubeconfig's certificate-authority-data) with GnuTLS's
+ * decoder. *ret is malloc'ed and NUL-terminated (size excludes it).
+ * Returns 0 or -EINVAL. */
+int x509_base64_decode(const char *text, unsigned char **ret, size_t *ret_size);
