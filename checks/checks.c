@@ -23,6 +23,7 @@ static const struct check check_engine = {
  * audit. In the catalog like every other. */
 static const struct check *const catalog_only[] = {
         &check_renew,
+        &check_tls_ari,
         &check_engine,
 };
 

@@ -312,3 +312,55 @@ int x509_base64_decode(const char *text, unsigned char **ret, size_t *ret_size) 
         *ret = buf;
         return 0;
 }
+
+static char *base64url(const unsigned char *data, size_t n) {
+        gnutls_datum_t in = { .data = (unsigned char *)data, .size = (unsigned)n }, out = { 0 };
+        char *s;
+        size_t k = 0;
+
+        if (gnutls_base64_encode2(&in, &out) < 0)
+                return NULL;
+        s = xmalloc(out.size + 1);
+        /* RFC 4648 section 5: '-' and '_' for '+' and '/', no padding. */
+        for (size_t i = 0; i < out.size; i++) {
+                char c = (char)out.data[i];
+                if (c == '=' || c == '\n' || c == '\r')
+                        continue;
+                s[k++] = c == '+' ? '-' : c == '/' ? '_' : c;
+        }
+        s[k] = 0;
+        gnutls_free(out.data);
+        return s;
+}
+
+int x509_ari_cert_id(const unsigned char *der, size_t len, char **ret) {
+        gnutls_x509_crt_t crt = NULL;
+        gnutls_datum_t d = { .data = (unsigned char *)der, .size = (unsigned)len };
+        unsigned char aki[256], serial[128];
+        size_t aki_len = sizeof(aki), serial_len = sizeof(serial);
+        unsigned critical;
+        char *a = NULL, *s = NULL;
+        int r = -EBADMSG;
+
+        if (gnutls_x509_crt_init(&crt) < 0)
+                return -ENOMEM;
+        if (gnutls_x509_crt_import(crt, &d, GNUTLS_X509_FMT_DER) < 0)
+                goto out;
+        if (gnutls_x509_crt_get_authority_key_id(crt, aki, &aki_len, &critical) < 0) {
+                r = -ENODATA;
+                goto out;
+        }
+        if (gnutls_x509_crt_get_serial(crt, serial, &serial_len) < 0)
+                goto out;
+        a = base64url(aki, aki_len);
+        s = base64url(serial, serial_len);
+        if (!a || !s)
+                goto out;
+        *ret = xasprintf("%s.%s", a, s);
+        r = 0;
+out:
+        free(a);
+        free(s);
+        gnutls_x509_crt_deinit(crt);
+        return r;
+}

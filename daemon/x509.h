@@ -31,3 +31,10 @@ int x509_chain_verify(const struct x509_trust *t, const struct cert_obs *chain, 
  * decoder. *ret is malloc'ed and NUL-terminated (size excludes it).
  * Returns 0 or -EINVAL. */
 int x509_base64_decode(const char *text, unsigned char **ret, size_t *ret_size);
+
+/* The ACME Renewal Information certificate identifier (RFC 9773 section
+ * 4.1): base64url(keyIdentifier of the Authority Key Identifier) "."
+ * base64url(the DER serialNumber's content octets), without padding.
+ * -ENODATA when the certificate has no AKI key identifier; -EBADMSG when it
+ * cannot be parsed. *ret is malloc'ed. */
+int x509_ari_cert_id(const unsigned char *der, size_t len, char **ret);

@@ -217,6 +217,7 @@ renew.failed critical
 renew.succeeded info
 renew.suppressed info
 renew.triggered info
+tls.ari.renew-now warning
 tls.cert.not-yet-valid critical
 tls.chain.untrusted critical
 tls.connect.failed critical
