@@ -37,6 +37,7 @@ void renew_state_done(struct renew_state *st) {
         free(st->reason);
         strv_free(st->old_serials);
         free(st->old_serial);
+        free(st->ari_cert_id);
         *st = (struct renew_state){ 0 };
 }
 
@@ -286,6 +287,10 @@ json_t *renew_state_to_json(const struct renew_state *st) {
                 json_object_set_new(v, "old_not_after", json_integer((json_int_t)st->old_not_after));
                 json_object_set_new(o, "verifying", v);
         }
+        if (st->ari_cert_id)
+                json_object_set_new(o, "ari", json_pack("{s:s, s:I, s:I, s:I}", "cert_id", st->ari_cert_id, "start",
+                                                        (json_int_t)st->ari_start, "end", (json_int_t)st->ari_end,
+                                                        "next_poll", (json_int_t)st->ari_next_poll));
         return o;
 }
 
@@ -350,6 +355,12 @@ int renew_state_from_json(const json_t *o, struct renew_state *ret) {
                                 goto fail;
                         strv_push(&st.old_serials, str_escape(json_string_value(item), json_string_length(item)));
                 }
+        }
+        v = json_object_get(o, "ari");
+        if (v && !json_is_null(v)) {
+                if (get_str(v, "cert_id", &st.ari_cert_id) < 0 || get_time(v, "start", &st.ari_start) < 0 ||
+                    get_time(v, "end", &st.ari_end) < 0 || get_time(v, "next_poll", &st.ari_next_poll) < 0)
+                        goto fail;
         }
         *ret = st;
         return 0;

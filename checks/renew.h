@@ -39,6 +39,11 @@ struct renew_state {
         char **old_serials;        /* every leaf served when it was triggered */
         char *old_serial;          /* the one with the earliest notAfter, for messages */
         time_t old_not_after;      /* the latest notAfter among them */
+        /* The last ACME renewalInfo poll (daemon/ari.c); ari_cert_id NULL
+         * when none. Kept here so one file holds a platform's renewal
+         * memory. */
+        char *ari_cert_id;
+        time_t ari_start, ari_end, ari_next_poll;
 };
 
 void renew_state_done(struct renew_state *st);

@@ -524,6 +524,7 @@ static struct platform *platform_free(struct platform *p) {
         free(p->renew.cm_certificate);
         free(p->renew.cm_kubeconfig);
         free(p->acme_directory);
+        free(p->acme_trust);
         free(p);
         return NULL;
 }
@@ -688,7 +689,8 @@ static const struct key renew_keys[] = {
         { "deadline", KIND_DURATION, FIELD(deadline_usec), NULL }, \
         { "concurrency", KIND_CONCURRENCY, FIELD(concurrency), NULL }, \
         { "renew", KIND_MAP, 0, renew_keys }, \
-        { "acme_directory", KIND_URL, FIELD(acme_directory), NULL }
+        { "acme_directory", KIND_URL, FIELD(acme_directory), NULL }, \
+        { "acme_trust", KIND_PATH, FIELD(acme_trust), NULL }
 
 /* The root of a Helm values file. */
 static const struct key values_keys[] = {

@@ -74,6 +74,7 @@ struct platform {
         char **expect_addresses;  /* may be NULL */
         struct renew_settings renew;
         char *acme_directory;     /* https URL; NULL: from tls.letsencrypt.issuer */
+        char *acme_trust;         /* PEM bundle for the ACME server; NULL: the system store */
 };
 
 /* The ACME directory whose renewalInfo (RFC 9773) applies to the platform:

@@ -11,6 +11,7 @@
 #include <jansson.h>
 #include <systemd/sd-event.h>
 
+#include "ari.h"
 #include "audit.h"
 #include "checks.h"
 #include "config.h"
@@ -291,6 +292,7 @@ struct run_state {
         sd_event *event;
         struct audit **audits;
         struct renewal **renewals; /* per platform, NULL when renewal is off */
+        struct ari **aris;         /* per platform */
         size_t n;
 };
 
@@ -300,16 +302,28 @@ static void on_renewal_done(struct renewal *r, void *userdata) {
                 sd_event_exit(s->event, 0);
 }
 
-/* Renewal follows its platform's audit at once, so a slow platform does
- * not hold up another's renewal. */
+static void on_ari_done(struct ari *x, void *userdata) {
+        struct run_state *s = userdata;
+        for (size_t i = 0; i < s->n; i++)
+                if (s->aris[i] == x && s->renewals[i]) {
+                        if (renewal_start(s->renewals[i], s->audits[i], ari_findings(x), on_renewal_done, s) >= 0)
+                                return;
+                        fprintf(stderr, "certvigil: cannot start the renewal of '%s', ignoring\n",
+                                audit_platform(s->audits[i])->name);
+                }
+        if (--s->pending == 0)
+                sd_event_exit(s->event, 0);
+}
+
+/* ARI, then renewal, follow their platform's audit at once, so a slow
+ * platform does not hold up another's. */
 static void on_audit_done(struct audit *a, void *userdata) {
         struct run_state *s = userdata;
         for (size_t i = 0; i < s->n; i++)
-                if (s->audits[i] == a && s->renewals[i]) {
-                        if (renewal_start(s->renewals[i], a, on_renewal_done, s) >= 0)
+                if (s->audits[i] == a) {
+                        if (ari_start(s->aris[i], a, on_ari_done, s) >= 0)
                                 return;
-                        fprintf(stderr, "certvigil: cannot start the renewal of '%s', ignoring\n",
-                                audit_platform(a)->name);
+                        fprintf(stderr, "certvigil: cannot poll ARI for '%s', ignoring\n", audit_platform(a)->name);
                 }
         if (--s->pending == 0)
                 sd_event_exit(s->event, 0);
@@ -324,13 +338,19 @@ static int open_store(const struct options *o, const struct config *c, struct re
 
         for (size_t i = 0; i < c->n_platforms; i++)
                 any = any || c->platforms[i]->renew.enabled;
-        if (!any || o->no_renew) {
-                *ret = NULL;
-                return 0;
-        }
         if (!dir)
                 dir = getenv("STATE_DIRECTORY") && *getenv("STATE_DIRECTORY") ? getenv("STATE_DIRECTORY")
                                                                               : DEFAULT_STATE_DIR;
+        if (!any || o->no_renew) {
+                /* ARI alone uses the state when it can (Retry-After and
+                 * "moved earlier" across runs), and does without. */
+                *ret = NULL;
+                if (stat(dir, &sb) == 0 && S_ISDIR(sb.st_mode) && access(dir, W_OK) == 0)
+                        (void)renew_store_open(dir, o->dry_run, ret, &warning);
+                if (warning)
+                        fprintf(stderr, "certvigil: %s\n", warning);
+                return 0;
+        }
         /* The guardrails only hold if they can be remembered. */
         if (!o->dry_run && (stat(dir, &sb) < 0 || !S_ISDIR(sb.st_mode) || access(dir, W_OK) < 0)) {
                 fprintf(stderr, "certvigil: renewal is enabled but the state directory %s is not a writable "
@@ -350,6 +370,7 @@ static int cmd_audit(int argc, char *argv[]) {
         struct audit_pool *pool = NULL;
         struct report_platform *rps = NULL;
         struct renewal **renewals = NULL;
+        struct ari **aris = NULL;
         struct renew_store *store = NULL;
         struct finding_list *merged = NULL;
         sd_event *event = NULL;
@@ -397,9 +418,11 @@ static int cmd_audit(int argc, char *argv[]) {
         }
 
         renewals = xcalloc(c->n_platforms, sizeof(*renewals));
-        for (size_t i = 0; store && i < c->n_platforms; i++) {
+        aris = xcalloc(c->n_platforms, sizeof(*aris));
+        for (size_t i = 0; i < c->n_platforms; i++) {
                 struct renewal_options ro = { .dry_run = o.dry_run };
-                if (c->platforms[i]->renew.enabled)
+                (void)ari_new(event, c->platforms[i], store, &aris[i]);
+                if (store && !o.no_renew && c->platforms[i]->renew.enabled)
                         (void)renewal_new(event, pool, c->platforms[i], store, &ro, &renewals[i]);
         }
 
@@ -408,6 +431,7 @@ static int cmd_audit(int argc, char *argv[]) {
                 .event = event,
                 .audits = audits,
                 .renewals = renewals,
+                .aris = aris,
                 .n = c->n_platforms,
         };
         uint64_t started = now_monotonic_usec();
@@ -434,6 +458,7 @@ static int cmd_audit(int argc, char *argv[]) {
                 const struct audit *a = renewals[i] && renewal_last_audit(renewals[i]) ? renewal_last_audit(renewals[i])
                                                                                        : audits[i];
                 finding_list_append_all(&merged[i], audit_findings(a));
+                finding_list_append_all(&merged[i], ari_findings(aris[i]));
                 if (renewals[i])
                         finding_list_append_all(&merged[i], renewal_findings(renewals[i]));
                 rps[i] = (struct report_platform){
@@ -465,6 +490,9 @@ out:
         for (size_t i = 0; renewals && c && i < c->n_platforms; i++)
                 renewal_free(renewals[i]);
         free(renewals);
+        for (size_t i = 0; aris && c && i < c->n_platforms; i++)
+                ari_free(aris[i]);
+        free(aris);
         renew_store_free(store);
         for (size_t i = 0; merged && c && i < c->n_platforms; i++)
                 finding_list_clear(&merged[i]);

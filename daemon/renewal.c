@@ -677,11 +677,14 @@ static void cm_start(struct renewal *r) {
                 cm_fail(r, false, "cannot start reading Certificate %s/%s", rs->cm_namespace, rs->cm_certificate);
 }
 
-int renewal_start(struct renewal *r, const struct audit *a, renewal_done_cb cb, void *userdata) {
+int renewal_start(struct renewal *r, const struct audit *a, const struct finding_list *extra, renewal_done_cb cb,
+                  void *userdata) {
         const struct platform_obs *obs = audit_observations(a);
         time_t now = (time_t)(now_realtime_usec() / USEC_PER_SEC), next;
         _cleanup_free_ char *reason = NULL, *error = NULL;
+        struct finding_list open = { 0 };
         enum renew_verdict v;
+        bool due;
 
         r->cb = cb;
         r->userdata = userdata;
@@ -695,7 +698,12 @@ int renewal_start(struct renewal *r, const struct audit *a, renewal_done_cb cb, 
                 verify_judge(r, obs);
                 return 0;
         }
-        if (!renew_due(&r->p->renew, audit_findings(a), &reason)) {
+        finding_list_append_all(&open, audit_findings(a));
+        if (extra)
+                finding_list_append_all(&open, extra);
+        due = renew_due(&r->p->renew, &open, &reason);
+        finding_list_clear(&open);
+        if (!due) {
                 renewal_finish(r);
                 return 0;
         }

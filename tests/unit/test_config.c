@@ -978,12 +978,13 @@ static char *describe_renew(const struct platform *p) {
 
         return xasprintf("enabled=%s on=%s command=%s timeout=%" PRIu64 "s min_interval=%" PRIu64 "s cap=%u "
                          "verify_every=%" PRIu64 "s verify_timeout=%" PRIu64 "s ns=%s cert=%s kubeconfig=%s "
-                         "in_cluster=%s acme=%s",
+                         "in_cluster=%s acme=%s acme_trust=%s",
                          r->enabled ? "yes" : "no", on, cmd, (uint64_t)(r->timeout_usec / USEC_PER_SEC),
                          (uint64_t)(r->min_interval_usec / USEC_PER_SEC), r->max_per_week,
                          (uint64_t)(r->verify_every_usec / USEC_PER_SEC),
                          (uint64_t)(r->verify_timeout_usec / USEC_PER_SEC), opt(r->cm_namespace), opt(r->cm_certificate),
-                         opt(r->cm_kubeconfig), r->cm_in_cluster ? "yes" : "no", platform_acme_directory(p));
+                         opt(r->cm_kubeconfig), r->cm_in_cluster ? "yes" : "no", platform_acme_directory(p),
+                         opt(p->acme_trust));
 }
 
 #define RP "platforms:\n  - name: p\n    global: { baseDomain: example.com }\n"
@@ -1019,10 +1020,10 @@ static const struct good_case renew_good[] = {
         { CONF, RP "    renew: { on: [], command: [/bin/true] }\n", { "enabled=no on=- command=/bin/true" } },
         /* The ACME directory: explicit, or after the issuer. */
         { CONF,
-          RP "    acme_directory: https://127.0.0.1:14000/dir\n"
+          RP "    acme_directory: https://127.0.0.1:14000/dir\n    acme_trust: pebble/ca.pem\n"
              "  - name: q\n    global: { baseDomain: example.org }\n"
              "    tls: { letsencrypt: { issuer: letsencrypt-staging } }\n",
-          { "acme=https://127.0.0.1:14000/dir",
+          { "acme=https://127.0.0.1:14000/dir acme_trust=/etc/certvigil/pebble/ca.pem",
             "acme=https://acme-staging-v02.api.letsencrypt.org/directory" } },
 };
 
