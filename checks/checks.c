@@ -24,6 +24,7 @@ static const struct check check_engine = {
 static const struct check *const catalog_only[] = {
         &check_renew,
         &check_tls_ari,
+        &check_tls_secret,
         &check_engine,
 };
 

@@ -37,6 +37,7 @@ extern const struct check check_tls_expiry;
 /* In the catalog, not run by checks_run(): daemon/renew.c emits its ids. */
 extern const struct check check_renew;
 extern const struct check check_tls_ari;
+extern const struct check check_tls_secret;
 
 /* The registration table, in the order checks run. */
 const struct check *const *checks_all(size_t *ret_n);

@@ -525,6 +525,8 @@ static struct platform *platform_free(struct platform *p) {
         free(p->renew.cm_kubeconfig);
         free(p->acme_directory);
         free(p->acme_trust);
+        free(p->kube_namespace);
+        free(p->kube_kubeconfig);
         free(p);
         return NULL;
 }
@@ -660,6 +662,13 @@ static const struct key cert_manager_keys[] = {
         {},
 };
 
+static const struct key kubernetes_keys[] = {
+        { "namespace", KIND_LABEL, FIELD(kube_namespace), NULL },
+        { "kubeconfig", KIND_PATH, FIELD(kube_kubeconfig), NULL },
+        { "in_cluster", KIND_BOOL, FIELD(kube_in_cluster), NULL },
+        {},
+};
+
 static const struct key renew_keys[] = {
         { "enabled", KIND_BOOL, RFIELD(enabled), NULL },
         { "on", KIND_FINDING_IDS, RFIELD(on), NULL },
@@ -690,7 +699,8 @@ static const struct key renew_keys[] = {
         { "concurrency", KIND_CONCURRENCY, FIELD(concurrency), NULL }, \
         { "renew", KIND_MAP, 0, renew_keys }, \
         { "acme_directory", KIND_URL, FIELD(acme_directory), NULL }, \
-        { "acme_trust", KIND_PATH, FIELD(acme_trust), NULL }
+        { "acme_trust", KIND_PATH, FIELD(acme_trust), NULL }, \
+        { "kubernetes", KIND_MAP, 0, kubernetes_keys }
 
 /* The root of a Helm values file. */
 static const struct key values_keys[] = {
@@ -1134,6 +1144,12 @@ static int check_renew(struct build *b, struct yfile *f, yaml_node_t *map, yaml_
                 return fail_mark(b->error, -EINVAL, f->path, m,
                                  "platform '%s': renew is enabled but has no method (command or cert_manager)",
                                  shown);
+        if ((b->p->kube_kubeconfig || b->p->kube_in_cluster) && !b->p->kube_namespace)
+                return fail_mark(b->error, -EINVAL, f->path, map->start_mark,
+                                 "platform '%s': kubernetes needs a namespace", shown);
+        if (b->p->kube_namespace && !!b->p->kube_kubeconfig == b->p->kube_in_cluster)
+                return fail_mark(b->error, -EINVAL, f->path, map->start_mark,
+                                 "platform '%s': kubernetes needs one of kubeconfig or in_cluster: true", shown);
         if (rs->verify_timeout_usec < rs->verify_every_usec)
                 return fail_mark(b->error, -EINVAL, f->path, m,
                                  "platform '%s': renew.verify_timeout must not be shorter than renew.verify_every",

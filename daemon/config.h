@@ -75,6 +75,11 @@ struct platform {
         struct renew_settings renew;
         char *acme_directory;     /* https URL; NULL: from tls.letsencrypt.issuer */
         char *acme_trust;         /* PEM bundle for the ACME server; NULL: the system store */
+        /* kubernetes: where the platform runs, for reading the wildcard
+         * Secret in provided mode. Unset: namespace NULL. */
+        char *kube_namespace;
+        char *kube_kubeconfig;
+        bool kube_in_cluster;
 };
 
 /* The ACME directory whose renewalInfo (RFC 9773) applies to the platform:

@@ -254,9 +254,9 @@ static int load_in_cluster(struct kube *k, char **ret_error) {
         return 0;
 }
 
-int kube_open(const struct renew_settings *rs, struct kube **ret, char **ret_error) {
+int kube_open(const char *kubeconfig, bool in_cluster, struct kube **ret, char **ret_error) {
         _cleanup_(kube_freep) struct kube *k = xcalloc(1, sizeof(*k));
-        int r = rs->cm_in_cluster ? load_in_cluster(k, ret_error) : load_kubeconfig(k, rs->cm_kubeconfig, ret_error);
+        int r = in_cluster ? load_in_cluster(k, ret_error) : load_kubeconfig(k, kubeconfig, ret_error);
 
         if (r < 0)
                 return r;
@@ -267,6 +267,10 @@ int kube_open(const struct renew_settings *rs, struct kube **ret, char **ret_err
 char *kube_certificate_url(const struct kube *k, const char *ns, const char *name, bool status) {
         return xasprintf("%s/apis/cert-manager.io/v1/namespaces/%s/certificates/%s%s", k->server, ns, name,
                          status ? "/status?fieldManager=certvigil" : "");
+}
+
+char *kube_secret_url(const struct kube *k, const char *ns, const char *name) {
+        return xasprintf("%s/api/v1/namespaces/%s/secrets/%s", k->server, ns, name);
 }
 
 void kube_request(const struct kube *k, const char *url, const char *method, const char *body,

@@ -15,16 +15,19 @@
 
 struct kube;
 
-/* From renew.cert_manager: kubeconfig (its current context: cluster server
- * and certificate-authority[-data], user token or tokenFile) or, with
+/* From a kubeconfig (its current context: cluster server and
+ * certificate-authority[-data], user token or tokenFile) or, with
  * in_cluster, /var/run/secrets/kubernetes.io/serviceaccount and
  * KUBERNETES_SERVICE_HOST/PORT. -EINVAL/-ENOENT... with *ret_error. */
-int kube_open(const struct renew_settings *rs, struct kube **ret, char **ret_error);
+int kube_open(const char *kubeconfig, bool in_cluster, struct kube **ret, char **ret_error);
 struct kube *kube_free(struct kube *k);
 
 /* The Certificate's URL, and its status subresource's with
  * fieldManager=certvigil. Caller frees. */
 char *kube_certificate_url(const struct kube *k, const char *ns, const char *name, bool status);
+
+/* A core/v1 Secret's URL. Caller frees. */
+char *kube_secret_url(const struct kube *k, const char *ns, const char *name);
 
 /* Fills params for a request to url: bearer token, CA, JSON content type,
  * no redirects. *ret_headers is the header vector to free after the fetch

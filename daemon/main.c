@@ -19,6 +19,7 @@
 #include "plan.h"
 #include "renewal.h"
 #include "report.h"
+#include "secret.h"
 #include "tls.h"
 #include "util.h"
 
@@ -293,6 +294,8 @@ struct run_state {
         struct audit **audits;
         struct renewal **renewals; /* per platform, NULL when renewal is off */
         struct ari **aris;         /* per platform */
+        struct secret_check **secrets; /* per platform */
+        struct finding_list *post; /* per platform: findings made after the audit */
         size_t n;
 };
 
@@ -302,11 +305,14 @@ static void on_renewal_done(struct renewal *r, void *userdata) {
                 sd_event_exit(s->event, 0);
 }
 
-static void on_ari_done(struct ari *x, void *userdata) {
+static void on_secret_done(struct secret_check *x, void *userdata) {
         struct run_state *s = userdata;
         for (size_t i = 0; i < s->n; i++)
-                if (s->aris[i] == x && s->renewals[i]) {
-                        if (renewal_start(s->renewals[i], s->audits[i], ari_findings(x), on_renewal_done, s) >= 0)
+                if (s->secrets[i] == x) {
+                        finding_list_append_all(&s->post[i], secret_check_findings(x));
+                        if (!s->renewals[i])
+                                break;
+                        if (renewal_start(s->renewals[i], s->audits[i], &s->post[i], on_renewal_done, s) >= 0)
                                 return;
                         fprintf(stderr, "certvigil: cannot start the renewal of '%s', ignoring\n",
                                 audit_platform(s->audits[i])->name);
@@ -315,7 +321,19 @@ static void on_ari_done(struct ari *x, void *userdata) {
                 sd_event_exit(s->event, 0);
 }
 
-/* ARI, then renewal, follow their platform's audit at once, so a slow
+static void on_ari_done(struct ari *x, void *userdata) {
+        struct run_state *s = userdata;
+        for (size_t i = 0; i < s->n; i++)
+                if (s->aris[i] == x) {
+                        finding_list_append_all(&s->post[i], ari_findings(x));
+                        if (secret_check_start(s->secrets[i], s->audits[i], on_secret_done, s) >= 0)
+                                return;
+                }
+        if (--s->pending == 0)
+                sd_event_exit(s->event, 0);
+}
+
+/* ARI, the Secret, then renewal, follow their platform's audit at once, so a slow
  * platform does not hold up another's. */
 static void on_audit_done(struct audit *a, void *userdata) {
         struct run_state *s = userdata;
@@ -371,6 +389,8 @@ static int cmd_audit(int argc, char *argv[]) {
         struct report_platform *rps = NULL;
         struct renewal **renewals = NULL;
         struct ari **aris = NULL;
+        struct secret_check **secrets = NULL;
+        struct finding_list *post = NULL;
         struct renew_store *store = NULL;
         struct finding_list *merged = NULL;
         sd_event *event = NULL;
@@ -419,9 +439,12 @@ static int cmd_audit(int argc, char *argv[]) {
 
         renewals = xcalloc(c->n_platforms, sizeof(*renewals));
         aris = xcalloc(c->n_platforms, sizeof(*aris));
+        secrets = xcalloc(c->n_platforms, sizeof(*secrets));
+        post = xcalloc(c->n_platforms, sizeof(*post));
         for (size_t i = 0; i < c->n_platforms; i++) {
                 struct renewal_options ro = { .dry_run = o.dry_run };
                 (void)ari_new(event, c->platforms[i], store, &aris[i]);
+                (void)secret_check_new(event, c->platforms[i], &secrets[i]);
                 if (store && !o.no_renew && c->platforms[i]->renew.enabled)
                         (void)renewal_new(event, pool, c->platforms[i], store, &ro, &renewals[i]);
         }
@@ -432,6 +455,8 @@ static int cmd_audit(int argc, char *argv[]) {
                 .audits = audits,
                 .renewals = renewals,
                 .aris = aris,
+                .secrets = secrets,
+                .post = post,
                 .n = c->n_platforms,
         };
         uint64_t started = now_monotonic_usec();
@@ -458,7 +483,7 @@ static int cmd_audit(int argc, char *argv[]) {
                 const struct audit *a = renewals[i] && renewal_last_audit(renewals[i]) ? renewal_last_audit(renewals[i])
                                                                                        : audits[i];
                 finding_list_append_all(&merged[i], audit_findings(a));
-                finding_list_append_all(&merged[i], ari_findings(aris[i]));
+                finding_list_append_all(&merged[i], &post[i]);
                 if (renewals[i])
                         finding_list_append_all(&merged[i], renewal_findings(renewals[i]));
                 rps[i] = (struct report_platform){
@@ -493,6 +518,12 @@ out:
         for (size_t i = 0; aris && c && i < c->n_platforms; i++)
                 ari_free(aris[i]);
         free(aris);
+        for (size_t i = 0; secrets && c && i < c->n_platforms; i++)
+                secret_check_free(secrets[i]);
+        free(secrets);
+        for (size_t i = 0; post && c && i < c->n_platforms; i++)
+                finding_list_clear(&post[i]);
+        free(post);
         renew_store_free(store);
         for (size_t i = 0; merged && c && i < c->n_platforms; i++)
                 finding_list_clear(&merged[i]);

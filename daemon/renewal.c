@@ -662,7 +662,7 @@ static void cm_start(struct renewal *r) {
         struct http_fetch *get;
         int ret;
 
-        ret = kube_open(rs, &r->kube, &error);
+        ret = kube_open(rs->cm_kubeconfig, rs->cm_in_cluster, &r->kube, &error);
         if (ret < 0) {
                 cm_fail(r, false, "%s", error ? error : strerror(-ret));
                 return;

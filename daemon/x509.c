@@ -364,3 +364,40 @@ out:
         gnutls_x509_crt_deinit(crt);
         return r;
 }
+
+int x509_secret_inspect(const unsigned char *crt_pem, size_t crt_len, const unsigned char *key_pem, size_t key_len,
+                        char **ret_sha256, bool *ret_key_matches, char **ret_error) {
+        gnutls_datum_t cd = { .data = (unsigned char *)crt_pem, .size = (unsigned)crt_len };
+        gnutls_datum_t kd = { .data = (unsigned char *)key_pem, .size = (unsigned)key_len };
+        gnutls_x509_crt_t *crts = NULL;
+        gnutls_x509_privkey_t key = NULL;
+        unsigned n = 0;
+        unsigned char fp[64], cid[64], kid[64];
+        size_t fp_len = sizeof(fp), cid_len = sizeof(cid), kid_len = sizeof(kid);
+        int r = -EBADMSG;
+
+        if (gnutls_x509_crt_list_import2(&crts, &n, &cd, GNUTLS_X509_FMT_PEM, 0) < 0 || n == 0) {
+                *ret_error = xstrdup("tls.crt holds no PEM certificate");
+                goto out;
+        }
+        if (gnutls_x509_privkey_init(&key) < 0 ||
+            gnutls_x509_privkey_import2(key, &kd, GNUTLS_X509_FMT_PEM, NULL, 0) < 0) {
+                *ret_error = xstrdup("tls.key holds no unencrypted PEM private key");
+                goto out;
+        }
+        if (gnutls_x509_crt_get_fingerprint(crts[0], GNUTLS_DIG_SHA256, fp, &fp_len) < 0 ||
+            gnutls_x509_crt_get_key_id(crts[0], GNUTLS_KEYID_USE_SHA256, cid, &cid_len) < 0 ||
+            gnutls_x509_privkey_get_key_id(key, GNUTLS_KEYID_USE_SHA256, kid, &kid_len) < 0) {
+                *ret_error = xstrdup("cannot compute the key ids of tls.crt and tls.key");
+                goto out;
+        }
+        *ret_sha256 = hex_encode(fp, fp_len, 0);
+        *ret_key_matches = cid_len == kid_len && memcmp(cid, kid, cid_len) == 0;
+        r = 0;
+out:
+        gnutls_x509_privkey_deinit(key);
+        for (unsigned i = 0; i < n; i++)
+                gnutls_x509_crt_deinit(crts[i]);
+        gnutls_free(crts);
+        return r;
+}

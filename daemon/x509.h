@@ -38,3 +38,10 @@ int x509_base64_decode(const char *text, unsigned char **ret, size_t *ret_size);
  * -ENODATA when the certificate has no AKI key identifier; -EBADMSG when it
  * cannot be parsed. *ret is malloc'ed. */
 int x509_ari_cert_id(const unsigned char *der, size_t len, char **ret);
+
+/* Provided mode's wildcard Secret: the SHA-256 fingerprint (lower-case
+ * hex, as cert_obs.sha256) of the first certificate of crt_pem, and whether
+ * key_pem is that certificate's private key (compared by key id; the key is
+ * not kept). 0, or -EBADMSG with *ret_error when either does not parse. */
+int x509_secret_inspect(const unsigned char *crt_pem, size_t crt_len, const unsigned char *key_pem, size_t key_len,
+                        char **ret_sha256, bool *ret_key_matches, char **ret_error);

@@ -225,7 +225,9 @@ tls.expiry.critical critical
 tls.expiry.expired critical
 tls.expiry.warning warning
 tls.handshake.failed critical
-tls.san.mismatch critical" "$(awk '{ print $1, $2 }' "$CV_STDOUT" | sort)"
+tls.san.mismatch critical
+tls.secret.key-mismatch critical
+tls.secret.mismatch warning" "$(awk '{ print $1, $2 }' "$CV_STDOUT" | sort)"
 assert_match "list-findings: a 32-hex-digit MESSAGE_ID on every line" '^[0-9]+$' \
 	"$(awk 'length($3) == 32 && $3 ~ /^[0-9a-f]+$/ { n++ } END { print (n == NR ? n : "bad") }' "$CV_STDOUT")"
 

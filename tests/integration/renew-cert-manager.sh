@@ -17,7 +17,11 @@
 #   3. a wrong token: HTTP 401 is renew.failed, the guardrails untouched
 #   4. a kubeconfig without the cluster CA: the server is still verified
 #      (against the system store) and the request fails
-#   5. the token appears in no output, report, state file or request log
+#   5. provided mode with a kubernetes connection: the wildcard Secret read
+#      with the same token; same certificate: nothing; another one:
+#      tls.secret.mismatch per endpoint; tls.key of another certificate:
+#      tls.secret.key-mismatch
+#   6. the token appears in no output, report, state file or request log
 
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=common.sh
@@ -203,7 +207,51 @@ cv_audit noca --state-dir "$SB_DIR/state"
 assert_messages renew.failed "^renewal by cert_manager \\(because of tls.expiry.critical\\) failed: cannot read Certificate ai-gateway/ai-gateway-wildcard: .*(certificate|CA|issuer).*"
 assert_eq "noca: nothing reached the API" "" "$(grep '^===' "$k/requests.log" || true)"
 
-# --- 5. the token is nowhere -------------------------------------------------------------------
+# --- 5. provided mode: the wildcard Secret against what is served ----------------------------
+
+# Served now: the sandbox's soon certificate (restored in 2).
+secret_json() { # CERT KEY
+	printf '{"apiVersion": "v1", "kind": "Secret", "type": "kubernetes.io/tls", "data": {"tls.crt": "%s", "tls.key": "%s"}}\n' \
+		"$(base64 -w0 <"$1")" "$(base64 -w0 <"$2")"
+}
+secret_json "$p/soon-chain.pem" "$p/soon-key.pem" >"$k/secret-same.json"
+secret_json "$k/new.pem" "$k/new-key.pem" >"$k/secret-new.json"
+secret_json "$k/new.pem" "$p/soon-key.pem" >"$k/secret-badkey.json"
+secret_routes() {
+	printf 'GET /api/v1/namespaces/ai-gateway/secrets/ai-gateway-wildcard-tls 200 %s\n' "$1" >"$k/routes"
+}
+cv_config provided <<EOF
+  - name: soon
+    global: { baseDomain: soon.example.test }
+    tls: { mode: provided, wildcardSecretName: ai-gateway-wildcard-tls }
+    kubernetes: { namespace: ai-gateway, kubeconfig: $k/kubeconfig }
+    port: $port
+EOF
+secret_routes "$k/secret-same.json"
+cv_audit secret-same
+assert_findings "$critical"
+assert_eq "secret-same: the Secret was read with the token" "=== GET /api/v1/namespaces/ai-gateway/secrets/ai-gateway-wildcard-tls
+Authorization: <token ok>" "$(grep -E '^(===|Authorization)' "$k/requests.log" | tail -n 2)"
+
+secret_routes "$k/secret-new.json"
+cv_audit secret-new
+assert_exit 2
+assert_findings "$critical
+$(cv_expect soon tls.secret.mismatch warning "$(cv_names soon.example.test)" 127.0.0.1)"
+# certtool prints the fingerprint first among its sha256: lines.
+new_sha=$(certtool -i --infile "$k/new.pem" | awk -F: '/^[ \t]*sha256:/ { print $2; exit }')
+assert_messages tls.secret.mismatch \
+	"^@ADDR@ serves for @NAME@ the certificate sha256 [0-9a-f]{64}, but Secret ai-gateway/ai-gateway-wildcard-tls holds $new_sha: reload the pods or ingress that serve it\$"
+
+secret_routes "$k/secret-badkey.json"
+cv_audit secret-badkey
+assert_findings "$critical
+$(cv_expect soon tls.secret.key-mismatch critical - -)
+$(cv_expect soon tls.secret.mismatch warning "$(cv_names soon.example.test)" 127.0.0.1)"
+assert_no_match "secret-badkey: no key material in the report" "PRIVATE KEY|$(sed -n 2p "$p/soon-key.pem" | cut -c1-20)" \
+	"$(cat "$CV_JSON" "$CV_STDERR")"
+
+# --- 6. the token is nowhere -------------------------------------------------------------------
 
 assert_eq "the token appears in no output, report, state or request log" "" \
 	"$(grep -rl -- "$token" "$SB_DIR"/*.out "$SB_DIR"/*.err "$SB_DIR"/*.json "$SB_DIR/state" "$k/requests.log" \

@@ -978,13 +978,14 @@ static char *describe_renew(const struct platform *p) {
 
         return xasprintf("enabled=%s on=%s command=%s timeout=%" PRIu64 "s min_interval=%" PRIu64 "s cap=%u "
                          "verify_every=%" PRIu64 "s verify_timeout=%" PRIu64 "s ns=%s cert=%s kubeconfig=%s "
-                         "in_cluster=%s acme=%s acme_trust=%s",
+                         "in_cluster=%s acme=%s acme_trust=%s kube=%s,%s,%s",
                          r->enabled ? "yes" : "no", on, cmd, (uint64_t)(r->timeout_usec / USEC_PER_SEC),
                          (uint64_t)(r->min_interval_usec / USEC_PER_SEC), r->max_per_week,
                          (uint64_t)(r->verify_every_usec / USEC_PER_SEC),
                          (uint64_t)(r->verify_timeout_usec / USEC_PER_SEC), opt(r->cm_namespace), opt(r->cm_certificate),
                          opt(r->cm_kubeconfig), r->cm_in_cluster ? "yes" : "no", platform_acme_directory(p),
-                         opt(p->acme_trust));
+                         opt(p->acme_trust), opt(p->kube_namespace), opt(p->kube_kubeconfig),
+                         p->kube_in_cluster ? "in-cluster" : "-");
 }
 
 #define RP "platforms:\n  - name: p\n    global: { baseDomain: example.com }\n"
@@ -1016,6 +1017,11 @@ static const struct good_case renew_good[] = {
           { "enabled=yes min_interval=7200s ns=ai-gateway cert=ai-gateway-wildcard "
             "kubeconfig=/etc/certvigil/kube/config in_cluster=no",
             "enabled=yes min_interval=7200s ns=gw cert=wc kubeconfig=- in_cluster=yes" } },
+        /* The platform's Kubernetes connection (provided mode's Secret). */
+        { CONF,
+          RP "    kubernetes: { namespace: ai-gateway, kubeconfig: kube.yaml }\n"
+             "  - name: q\n    global: { baseDomain: example.org }\n    kubernetes: { namespace: gw, in_cluster: yes }\n",
+          { "kube=ai-gateway,/etc/certvigil/kube.yaml,-", "kube=gw,-,in-cluster" } },
         /* An empty renew.on never triggers; a method may be set while disabled. */
         { CONF, RP "    renew: { on: [], command: [/bin/true] }\n", { "enabled=no on=- command=/bin/true" } },
         /* The ACME directory: explicit, or after the issuer. */
@@ -1063,6 +1069,10 @@ static const struct bad_case renew_bad[] = {
         { "t.yaml", RP "    renew: { enabled: maybe }\n", -EINVAL, "t.yaml:4:23: 'renew.enabled' must be a boolean" },
         { "t.yaml", RP "    renew: { shell: true }\n", -EINVAL, "t.yaml:4:14: unknown key 'shell' in renew" },
         { "t.yaml", RP "    renew: [command]\n", -EINVAL, "t.yaml:4:12: 'renew' must be a mapping" },
+        { "t.yaml", RP "    kubernetes: { kubeconfig: k }\n", -EINVAL,
+          "t.yaml:2:5: platform 'p': kubernetes needs a namespace" },
+        { "t.yaml", RP "    kubernetes: { namespace: gw }\n", -EINVAL,
+          "t.yaml:2:5: platform 'p': kubernetes needs one of kubeconfig or in_cluster: true" },
         { "t.yaml", RP "    acme_directory: http://example.com/dir\n", -EINVAL,
           "t.yaml:4:21: 'http://example.com/dir' must be an https:// URL (acme_directory)" },
 };
