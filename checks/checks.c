@@ -5,6 +5,7 @@
 #include <strings.h>
 
 #include "checks.h"
+#include "dnsname.h"
 #include "util.h"
 
 static const struct finding_def engine_findings[] = {
@@ -19,8 +20,8 @@ static const struct check check_engine = {
         .run = NULL,
 };
 
-/* Findings emitted outside checks_run(): by the renewal engine after an
- * audit. In the catalog like every other. */
+/* Findings emitted outside checks_run(), after an audit: renewal, ARI and
+ * the provided-mode Secret. In the catalog like every other. */
 static const struct check *const catalog_only[] = {
         &check_renew,
         &check_tls_ari,
@@ -34,6 +35,23 @@ static const struct check *const checks[] = {
         &check_tls_chain,
         &check_tls_san,
         &check_tls_expiry,
+        &check_tls_wildcard,
+        &check_tls_consistency,
+        &check_tls_renewal,
+        &check_tls_issuer,
+        &check_tls_ingress,
+        &check_tls_key,
+        &check_tls_protocol,
+        &check_tls_revoked,
+        &check_dns_wildcard,
+        &check_dns_address,
+        &check_dns_resolvers,
+        &check_dns01_zone,
+        &check_dns01_cname,
+        &check_dns01_nameservers,
+        &check_dns01_challenge,
+        &check_dns01_provider,
+        &check_caa,
 };
 
 const struct check *const *checks_all(size_t *ret_n) {
@@ -74,4 +92,60 @@ const struct finding_def *checks_find_def(const char *id) {
 
 double days_until(time_t t, time_t now) {
         return ((double)t - (double)now) / 86400.0;
+}
+
+static const char *leaf_sha(const struct endpoint_obs *e) {
+        return e->status == ENDPOINT_OK && e->n_chain > 0 ? e->chain[0].sha256 : NULL;
+}
+
+/* Endpoints are observed in the order DNS answers arrive; findings name
+ * the one first in the plan's order (name, then address as text), so a
+ * report does not depend on which answer came first. */
+static size_t name_rank(const struct platform_obs *obs, const char *name) {
+        for (size_t k = 0; k < obs->n_names; k++)
+                if (strcmp(obs->names[k].name, name) == 0)
+                        return k;
+        return obs->n_names;
+}
+
+bool endpoint_before(const struct platform_obs *obs, size_t a, size_t b) {
+        const struct endpoint_obs *ea = &obs->endpoints[a], *eb = &obs->endpoints[b];
+        size_t ra = name_rank(obs, ea->name), rb = name_rank(obs, eb->name);
+        int c;
+
+        if (ra != rb)
+                return ra < rb;
+        c = strcmp(ea->address, eb->address);
+        return c != 0 ? c < 0 : a < b;
+}
+
+bool endpoint_is_first_with_leaf(const struct platform_obs *obs, size_t i) {
+        const char *sha = leaf_sha(&obs->endpoints[i]);
+        if (!sha)
+                return false;
+        for (size_t j = 0; j < obs->n_endpoints; j++)
+                if (j != i && streq_ptr(leaf_sha(&obs->endpoints[j]), sha) && endpoint_before(obs, j, i))
+                        return false;
+        return true;
+}
+
+size_t endpoints_with_leaf(const struct platform_obs *obs, size_t i) {
+        const char *sha = leaf_sha(&obs->endpoints[i]);
+        size_t n = 0;
+        for (size_t j = 0; sha && j < obs->n_endpoints; j++)
+                if (streq_ptr(leaf_sha(&obs->endpoints[j]), sha))
+                        n++;
+        return n;
+}
+
+double threshold_days(int days, double share, double lifetime_days) {
+        double by_share = share * (lifetime_days > 0 ? lifetime_days : 0);
+        if (days < 0)
+                return by_share;
+        return (double)days < by_share ? (double)days : by_share;
+}
+
+bool dns01_zone_usable(const struct dns_obs *d) {
+        const struct dns_zone_obs *z = &d->challenge_zone;
+        return z->status == DNS_STATUS_OK && z->zone && dns_name_labels(z->zone) >= 2;
 }

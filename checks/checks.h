@@ -13,11 +13,17 @@
 #include "observe.h"
 #include "plan.h"
 
+struct providers;
+
 struct check_ctx {
         const struct platform *platform;
         const struct plan *plan;
         const struct platform_obs *obs;
         time_t now;
+        /* Subjects of ingress controllers' placeholder certificates, from
+         * the data file (audit.c loads it); may be NULL. */
+        char *const *ingress_subjects;
+        const struct providers *providers;  /* the DNS-01 provider table; NULL when not loaded */
 };
 
 struct check {
@@ -34,7 +40,26 @@ extern const struct check check_tls_connect;
 extern const struct check check_tls_chain;
 extern const struct check check_tls_san;
 extern const struct check check_tls_expiry;
-/* In the catalog, not run by checks_run(): daemon/renew.c emits its ids. */
+extern const struct check check_tls_wildcard;
+extern const struct check check_tls_consistency;
+extern const struct check check_tls_renewal;
+extern const struct check check_tls_issuer;
+extern const struct check check_tls_ingress;
+extern const struct check check_tls_key;
+extern const struct check check_tls_protocol;
+extern const struct check check_tls_revoked;
+extern const struct check check_dns_wildcard;
+extern const struct check check_dns_address;
+extern const struct check check_dns_resolvers;
+extern const struct check check_dns01_zone;
+extern const struct check check_dns01_cname;
+extern const struct check check_dns01_nameservers;
+extern const struct check check_dns01_challenge;
+extern const struct check check_dns01_provider;
+extern const struct check check_caa;
+
+/* In the catalog, not run by checks_run(): emitted after the audit by
+ * daemon/renewal.c, daemon/ari.c and daemon/secret.c. */
 extern const struct check check_renew;
 extern const struct check check_tls_ari;
 extern const struct check check_tls_secret;
@@ -58,5 +83,38 @@ void checks_foreach_def(void (*fn)(const struct finding_def *def, const struct c
  * the apex. */
 bool san_pattern_matches(const char *pattern, const char *host);
 
+/* True for the first endpoint (in the plan's order of names, then by
+ * address) that completed a handshake and served this leaf:
+ * certificate-level findings are emitted once per certificate, not once per
+ * address, and always name the same endpoint. */
+bool endpoint_is_first_with_leaf(const struct platform_obs *obs, size_t i);
+/* The plan's order of endpoints: by name as planned, then address. */
+bool endpoint_before(const struct platform_obs *obs, size_t a, size_t b);
+
+/* How many endpoints served the same leaf as endpoint i. */
+size_t endpoints_with_leaf(const struct platform_obs *obs, size_t i);
+
+/* The expiry thresholds in days for a certificate with this lifetime (in
+ * days): the smaller of the configured days and the share of the lifetime,
+ * or the share alone when the key was given as one. */
+double threshold_days(int days, double share, double lifetime_days);
+
+/* Seconds after notBefore past which renewal is overdue: renew_at of the
+ * lifetime plus a margin of 2% of it, at least an hour. */
+double renewal_due_after(double lifetime_sec, double renew_at);
+
 /* Days from now to t, as a fraction (negative when t is past). */
 double days_until(time_t t, time_t now);
+
+/* RFC 8659 sections 4.1-4.3 over one CAA RRset: may issuer (a domain such
+ * as "letsencrypt.org") issue, for a wildcard certificate or not? An
+ * unknown tag marked critical forbids; for a wildcard, issuewild governs
+ * when present, else issue; an empty issuer value permits no one; no
+ * issue/issuewild property at all permits everyone. *ret_reason (when not
+ * NULL) says why, for messages; the caller frees it. */
+bool caa_permits(const struct dns_caa_obs *rrs, size_t n, const char *issuer, bool wildcard, char **ret_reason);
+
+/* The zone that must hold the DNS-01 record is known and is a real zone
+ * (below a top-level domain). When it is not, dns01.cname.dangling (or the
+ * gatherer's error) says so, and the zone-based dns01 checks stay quiet. */
+bool dns01_zone_usable(const struct dns_obs *d);

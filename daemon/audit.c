@@ -1,18 +1,57 @@
-/* The audit engine for one platform. Jobs are DNS lookups (one per name)
- * and TLS probes (one per address of each name). Names are queued first;
- * each answer queues its endpoints. A single pump starts queued jobs while
- * fewer than `concurrency` are in flight for the platform and the pool has
- * a free slot, so memory, descriptors and per-job timers stay bounded
- * however many names and platforms a config has. */
+/* The audit engine for one platform. Jobs are DNS lookups (one per name),
+ * TLS probes (one per address of each name) and follow-ups: a restricted
+ * TLS 1.0/1.1 handshake per address, and HTTP fetches (AIA caIssuers for
+ * an incomplete chain, the leaf's CRL), each URL once. Names are queued
+ * first; each answer queues its endpoints; each finished endpoint queues its
+ * follow-ups. A single pump starts queued jobs (endpoints, then names, then
+ * follow-ups) while fewer than `concurrency` are in flight for the platform
+ * and the pool has a free slot, so memory, descriptors and per-job timers
+ * stay bounded however many names and platforms a config has, and the
+ * `deadline` bounds them all. */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "audit.h"
 #include "checks.h"
 #include "dns.h"
+#include "http.h"
+#include "dnsaudit.h"
+#include "providers.h"
 #include "tls.h"
 #include "util.h"
 #include "x509.h"
+/* Response bounds for the follow-up fetches: a CA certificate is a few KiB;
+ * the largest public CRLs are a few MiB. */
+#define AIA_MAX_BYTES (64u * 1024u)
+#define CRL_MAX_BYTES (8u * 1024u * 1024u)
+/* The ingress placeholder list is ours; these bound a damaged file. */
+#define DATA_LINES_MAX 1000
+#define DATA_LINE_MAX 1024
+#define INGRESS_FILE "ingress-default-certs.txt"
+
+enum extra_kind {
+        EXTRA_LEGACY,              /* restricted handshake for one endpoint's address */
+        EXTRA_FETCH,               /* one URL */
+};
+
+struct extra_job {
+        struct audit *audit;
+        enum extra_kind kind;
+        size_t endpoint;           /* EXTRA_LEGACY */
+        char *url;                 /* EXTRA_FETCH */
+        size_t max_bytes;
+        bool started, done;
+        struct tls_probe *probe;
+        struct http_fetch *fetch;
+        long http_status;          /* EXTRA_FETCH */
+        enum legacy_status legacy; /* EXTRA_LEGACY */
+        unsigned char *body;
+        size_t size;
+        char *error;
+};
+
 
 struct endpoint_job {
         struct audit *audit;
@@ -50,7 +89,13 @@ struct audit {
         const struct platform *platform;
         struct plan *plan;
         const struct x509_trust *trust;       /* the pool's */
+        struct tls_chain_memo *memo;
         struct dns_resolver *dns;
+        struct http_client *http;
+        struct http_cache *cache;             /* borrowed, may be NULL */
+        char **ingress_subjects;
+        struct dnsaudit *dnsaudit;        /* the DNS facts gatherer: one job */
+        struct providers *providers;      /* NULL unless dns01.provider is set and the table loaded */
         struct platform_obs *obs;
         struct finding_list findings;
 
@@ -59,7 +104,13 @@ struct audit {
         size_t endpoints_allocated;
         size_t next_name;                     /* first name not started */
         size_t next_endpoint;                 /* first endpoint not started */
+        struct extra_job **extras;
+        size_t n_extras;
+        size_t next_extra;                    /* first follow-up not started */
+        char **legacy_addresses;              /* addresses with a legacy probe queued */
         size_t in_flight;
+        bool dns_facts_started;               /* the gatherer holds a job slot */
+        bool dns_facts_done;
         uint64_t started_usec;
 
         sd_event_source *deadline;
@@ -71,6 +122,58 @@ struct audit {
 };
 
 static void audit_pump(struct audit *a);
+
+/* The data directory: $CERTVIGIL_DATA_DIR, else the installed one, else the
+ * source tree's (so an uninstalled build runs as is). */
+static char *data_path(const char *file) {
+        const char *env = getenv("CERTVIGIL_DATA_DIR");
+        char *p;
+
+        if (env && *env)
+                return xasprintf("%s/%s", env, file);
+        p = xasprintf("%s/%s", PKGDATADIR, file);
+        if (access(p, R_OK) == 0)
+                return p;
+        free(p);
+        return xasprintf("%s/%s", SRCDATADIR, file);
+}
+
+/* One entry per line; '#' starts a comment line; blank lines skipped;
+ * surrounding blanks trimmed. */
+static int data_read_lines(const char *path, char ***ret, char **ret_error) {
+        _cleanup_strv_free_ char **lines = NULL;
+        char buf[DATA_LINE_MAX + 2];
+        size_t n = 0, lineno = 0;
+        FILE *f = fopen(path, "re");
+
+        if (!f) {
+                int r = -errno;
+                *ret_error = xasprintf("%s: cannot read: %s (set CERTVIGIL_DATA_DIR to the directory holding %s)",
+                                       path, strerror(errno), INGRESS_FILE);
+                return r;
+        }
+        while (fgets(buf, sizeof(buf), f)) {
+                size_t len = strlen(buf);
+                char *s = buf;
+                lineno++;
+                if (len > DATA_LINE_MAX || ++n > DATA_LINES_MAX) {
+                        *ret_error = xasprintf("%s:%zu: line too long or too many lines", path, lineno);
+                        fclose(f);
+                        return -EINVAL;
+                }
+                while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == ' ' || buf[len - 1] == '\t' ||
+                                   buf[len - 1] == '\r'))
+                        buf[--len] = 0;
+                while (*s == ' ' || *s == '\t')
+                        s++;
+                if (*s == 0 || *s == '#')
+                        continue;
+                strv_push(&lines, xstrdup(s));
+        }
+        fclose(f);
+        *ret = TAKE_PTR(lines);
+        return 0;
+}
 
 int audit_pool_new(sd_event *event, unsigned max_in_flight, struct audit_pool **ret) {
         struct audit_pool *pool = xcalloc(1, sizeof(*pool));
@@ -163,7 +266,29 @@ int audit_new_pooled(struct audit_pool *pool, const struct platform *p, struct a
         r = dns_resolver_new(a->event, p->resolvers, p->timeout_usec, &a->dns, ret_error);
         if (r < 0)
                 goto fail;
+        r = http_client_new(a->event, &a->http);
+        if (r < 0) {
+                *ret_error = xstrdup("cannot set up the HTTP client");
+                goto fail;
+        }
+        {
+                _cleanup_free_ char *path = data_path(INGRESS_FILE);
+                r = data_read_lines(path, &a->ingress_subjects, ret_error);
+                if (r < 0)
+                        goto fail;
+        }
+        a->memo = tls_chain_memo_new();
         a->obs = xcalloc(1, sizeof(*a->obs));
+        r = dnsaudit_new(a->event, p, a->plan, &a->obs->dns, &a->dnsaudit, ret_error);
+        if (r < 0)
+                goto fail;
+        if (p->tls_mode == TLS_MODE_LETSENCRYPT && p->dns01_provider) {
+                _cleanup_free_ char *path = providers_default_path(), *error = NULL;
+                /* Without the table the provider check reports that it
+                 * could not run; the rest of the audit is unaffected. */
+                if (providers_load(path, &a->providers, &error) < 0)
+                        free(TAKE_PTR(error)); /* ignoring: surfaced as check.error */
+        }
         *ret = a;
         return 0;
 fail:
@@ -195,10 +320,28 @@ struct audit *audit_free(struct audit *a) {
                         a->endpoint_jobs[i].probe = tls_probe_free(a->endpoint_jobs[i].probe);
                         job_ended(a);
                 }
+        for (size_t i = 0; i < a->n_extras; i++) {
+                struct extra_job *x = a->extras[i];
+                if (x->probe || x->fetch)
+                        job_ended(a);
+                tls_probe_free(x->probe);
+                if (x->fetch)
+                        http_fetch_cancel(x->fetch);
+                free(x->url);
+                free(x->body);
+                free(x->error);
+                free(x);
+        }
+        free(a->extras);
+        strv_free(a->legacy_addresses);
+        strv_free(a->ingress_subjects);
+        a->http = http_client_free(a->http);
         /* Destroying the channel runs pending DNS callbacks: mark the audit
          * as cancelled so they only record, never queue. */
         a->cancelled = true;
         a->dns = dns_resolver_free(a->dns);
+        /* Never calls back; its slot, if it held one, is in a->in_flight. */
+        a->dnsaudit = dnsaudit_free(a->dnsaudit);
         if (a->waiting)
                 pool_unwait(a->pool, a);
         /* Jobs this audit held are free for the others now. */
@@ -212,6 +355,8 @@ struct audit *audit_free(struct audit *a) {
         free(a->endpoint_jobs);
         finding_list_clear(&a->findings);
         platform_obs_free(a->obs);
+        tls_chain_memo_free(a->memo);
+        providers_free(a->providers);
         audit_pool_free(a->own_pool);
         plan_free(a->plan);
         sd_event_unref(a->event);
@@ -232,6 +377,8 @@ static void audit_add_endpoint(struct audit *a, const struct name_obs *n, const 
                 .address = xstrdup(address),
                 .port = a->platform->port,
                 .status = ENDPOINT_NOT_RUN,
+                .connected_to = a->platform->connect_to ? xstrdup(a->platform->connect_to) : NULL,
+                .connected_port = a->platform->connect_port ? a->platform->connect_port : a->platform->port,
         };
         a->endpoint_jobs[o->n_endpoints] = (struct endpoint_job){ .audit = a, .index = o->n_endpoints };
         o->n_endpoints++;
@@ -253,17 +400,263 @@ static void on_name(void *userdata, enum dns_status status, char **error, char *
         pool_kick(a->pool);
 }
 
+static struct extra_job *extra_add(struct audit *a, enum extra_kind kind) {
+        struct extra_job *x = xcalloc(1, sizeof(*x));
+        x->audit = a;
+        x->kind = kind;
+        a->extras = xrealloc(a->extras, (a->n_extras + 1) * sizeof(*a->extras));
+        a->extras[a->n_extras++] = x;
+        return x;
+}
+
+static struct extra_job *fetch_find(struct audit *a, const char *url) {
+        for (size_t i = 0; i < a->n_extras; i++)
+                if (a->extras[i]->kind == EXTRA_FETCH && strcmp(a->extras[i]->url, url) == 0)
+                        return a->extras[i];
+        return NULL;
+}
+
+static void fetch_queue(struct audit *a, const char *url, size_t max_bytes) {
+        struct extra_job *x;
+        const unsigned char *cached;
+        size_t size;
+
+        if (fetch_find(a, url))
+                return;
+        x = extra_add(a, EXTRA_FETCH);
+        x->url = xstrdup(url);
+        x->max_bytes = max_bytes;
+        cached = http_cache_get(a->cache, url, (time_t)(now_realtime_usec() / USEC_PER_SEC), &size);
+        if (cached) {
+                x->started = x->done = true;
+                x->http_status = 200;
+                x->body = xmalloc(size ? size : 1);
+                memcpy(x->body, cached, size);
+                x->size = size;
+        }
+}
+
+/* What a finished endpoint needs next: the legacy probe for its address
+ * (once per address), its missing issuer from AIA, its CRL. */
+static void audit_queue_followups(struct audit *a, size_t index) {
+        const struct endpoint_obs *e = &a->obs->endpoints[index];
+        const char *addr = e->connected_to ? e->connected_to : e->address;
+        struct chain_walk w;
+
+        if (!strv_contains(a->legacy_addresses, addr)) {
+                strv_push(&a->legacy_addresses, xstrdup(addr));
+                extra_add(a, EXTRA_LEGACY)->endpoint = index;
+        }
+        if (e->n_chain == 0)
+                return;
+        chain_walk(e, &w);
+        if (w.leaf_issuer_missing && !e->verified && e->chain[0].aia_ca_issuers)
+                fetch_queue(a, e->chain[0].aia_ca_issuers, AIA_MAX_BYTES);
+        if (e->chain[0].crl_url)
+                fetch_queue(a, e->chain[0].crl_url, CRL_MAX_BYTES);
+}
+
+static void on_legacy(struct tls_probe *p, struct endpoint_obs *obs, void *userdata) {
+        struct extra_job *x = userdata;
+        struct audit *a = x->audit;
+
+        /* Kept on the job: audit_resolve_followups() puts it on the
+         * address's first endpoint in plan order, whichever probe of that
+         * address happened to finish first. */
+        if (obs->status == ENDPOINT_OK) {
+                x->legacy = LEGACY_ACCEPTED;
+                x->error = TAKE_PTR(obs->tls_version);
+        } else {
+                x->legacy = LEGACY_REFUSED;
+                x->error = TAKE_PTR(obs->error);
+        }
+        endpoint_obs_done(obs);
+        x->probe = tls_probe_free(p);
+        x->done = true;
+        job_ended(a);
+        audit_pump(a);
+        pool_kick(a->pool);
+}
+
+static void on_fetch(struct http_fetch *f, struct http_result *res, void *userdata) {
+        struct extra_job *x = userdata;
+        struct audit *a = x->audit;
+
+        x->fetch = NULL; /* the client frees it */
+        x->http_status = res->status;
+        x->error = TAKE_PTR(res->error);
+        if (!x->error && res->status != 200)
+                x->error = xasprintf("HTTP status %ld", res->status);
+        x->body = TAKE_PTR(res->body);
+        x->size = res->size;
+        x->done = true;
+        job_ended(a);
+        audit_pump(a);
+        pool_kick(a->pool);
+}
+
+static void extra_start(struct audit *a, struct extra_job *x) {
+        x->started = true;
+        if (x->kind == EXTRA_LEGACY) {
+                const struct endpoint_obs *e = &a->obs->endpoints[x->endpoint];
+                struct tls_probe_params params = {
+                        .name = e->name,
+                        .service = e->service,
+                        .address = e->address,
+                        .port = e->port,
+                        .timeout_usec = a->platform->timeout_usec,
+                        .trust = a->trust,
+                        .memo = a->memo,
+                        .connect_address = e->connected_to,
+                        .connect_port = e->connected_port,
+                        .legacy = true,
+                };
+                if (tls_probe_start(a->event, &params, on_legacy, x, &x->probe) < 0) {
+                        x->done = true;
+                        return;
+                }
+        } else {
+                struct http_fetch_params params = {
+                        .url = x->url,
+                        .max_bytes = x->max_bytes,
+                        .timeout_usec = a->platform->timeout_usec,
+                };
+                if (http_fetch_start(a->http, &params, on_fetch, x, &x->fetch) < 0) {
+                        x->error = xstrdup("could not start the fetch");
+                        x->done = true;
+                        return;
+                }
+        }
+        job_started(a);
+}
+
+/* Turns finished follow-up fetches into observations: the AIA certificate,
+ * the CRL verdict. Runs once, before the checks. */
+static void audit_resolve_followups(struct audit *a) {
+        time_t now = (time_t)(now_realtime_usec() / USEC_PER_SEC);
+
+        for (size_t k = 0; k < a->n_extras; k++) {
+                const struct extra_job *x = a->extras[k];
+                const struct endpoint_obs *probed;
+                size_t best = SIZE_MAX;
+
+                if (x->kind != EXTRA_LEGACY || (!x->done && !x->error))
+                        continue;
+                probed = &a->obs->endpoints[x->endpoint];
+                for (size_t i = 0; i < a->obs->n_endpoints; i++) {
+                        const struct endpoint_obs *e = &a->obs->endpoints[i];
+                        if (e->status != ENDPOINT_OK ||
+                            !streq_ptr(e->connected_to ? e->connected_to : e->address,
+                                       probed->connected_to ? probed->connected_to : probed->address))
+                                continue;
+                        if (best == SIZE_MAX || endpoint_before(a->obs, i, best))
+                                best = i;
+                }
+                if (best == SIZE_MAX)
+                        best = x->endpoint;
+                struct endpoint_obs *e = &a->obs->endpoints[best];
+                e->legacy = x->done ? x->legacy : LEGACY_NOT_PROBED;
+                free(e->legacy_detail);
+                e->legacy_detail = x->error ? xstrdup(x->error) : NULL;
+        }
+
+        for (size_t i = 0; i < a->obs->n_endpoints; i++) {
+                struct endpoint_obs *e = &a->obs->endpoints[i];
+                struct chain_walk w;
+                struct extra_job *x;
+
+                if (e->status != ENDPOINT_OK || e->n_chain == 0)
+                        continue;
+                chain_walk(e, &w);
+                const char *aia = w.leaf_issuer_missing && !e->verified ? e->chain[0].aia_ca_issuers : NULL;
+                if (aia && (x = fetch_find(a, aia))) {
+                        e->aia.url = xstrdup(aia);
+                        e->aia.http_status = x->http_status;
+                        e->aia.size = x->size;
+                        if (!x->done)
+                                e->aia.error = xstrdup("not fetched: the audit deadline was reached first");
+                        else if (x->error)
+                                e->aia.error = xstrdup(x->error);
+                        else {
+                                _cleanup_free_ char *err = NULL;
+                                struct cert_obs *c = xcalloc(1, sizeof(*c));
+                                if (x509_cert_parse_any(x->body, x->size, c, &err) < 0) {
+                                        e->aia.error = TAKE_PTR(err);
+                                        cert_obs_done(c);
+                                        free(c);
+                                } else
+                                        e->aia_cert = c;
+                        }
+                }
+
+                const char *crl = e->chain[0].crl_url;
+                if (!crl || !(x = fetch_find(a, crl)))
+                        continue;
+                e->crl.url = xstrdup(crl);
+                e->crl.http_status = x->http_status;
+                e->crl.size = x->size;
+                e->crl_status = CRL_UNKNOWN;
+                if (!x->done) {
+                        e->crl.error = xstrdup("not fetched: the audit deadline was reached first");
+                        e->crl_detail = xstrdup(e->crl.error);
+                        continue;
+                }
+                if (x->error) {
+                        e->crl.error = xstrdup(x->error);
+                        e->crl_detail = xasprintf("the CRL could not be fetched: %s", x->error);
+                        continue;
+                }
+                /* The CRL's signer is the leaf's issuer: served, from AIA,
+                 * or a trust anchor (NULL). */
+                const struct cert_obs *issuer = NULL;
+                for (size_t k = 1; k < e->n_chain && !issuer; k++)
+                        if (strcmp(e->chain[k].subject, e->chain[0].issuer) == 0)
+                                issuer = &e->chain[k];
+                if (!issuer && e->aia_cert && strcmp(e->aia_cert->subject, e->chain[0].issuer) == 0)
+                        issuer = e->aia_cert;
+                time_t next_update = 0;
+                enum crl_status st;
+                char *detail = NULL;
+                if (x509_crl_check(a->trust, &e->chain[0], issuer, x->body, x->size, &st, &next_update, &detail) < 0)
+                        continue;
+                e->crl_status = st;
+                e->crl_detail = detail;
+                /* Only a CRL whose signature verified is worth keeping. */
+                if (st != CRL_UNKNOWN && next_update > now)
+                        http_cache_put(a->cache, crl, x->body, x->size, next_update);
+        }
+}
+
 static void on_probe(struct tls_probe *p, struct endpoint_obs *obs, void *userdata) {
         struct endpoint_job *job = userdata;
         struct audit *a = job->audit;
         struct endpoint_obs *dst = &a->obs->endpoints[job->index];
 
+        char *connected_to = TAKE_PTR(dst->connected_to);
+        uint16_t connected_port = dst->connected_port;
+
         endpoint_obs_done(dst);
         *dst = *obs;
         *obs = (struct endpoint_obs){ 0 };
+        dst->connected_to = connected_to;
+        dst->connected_port = connected_port;
         job->probe = tls_probe_free(p);
         job_ended(a);
+        if (dst->status == ENDPOINT_OK && !a->cancelled)
+                audit_queue_followups(a, job->index);
         audit_pump(a);
+        pool_kick(a->pool);
+}
+
+static void on_dns_facts(void *userdata) {
+        struct audit *a = userdata;
+
+        /* A gatherer cancelled before it got a slot ends without one. */
+        if (a->dns_facts_started)
+                job_ended(a);
+        a->dns_facts_done = true;
+        if (!a->cancelled)
+                audit_pump(a);
         pool_kick(a->pool);
 }
 
@@ -273,12 +666,15 @@ static void audit_finish(struct audit *a) {
         a->done = true;
         a->deadline = sd_event_source_disable_unref(a->deadline);
         a->obs->duration_usec = now_monotonic_usec() - a->started_usec;
+        audit_resolve_followups(a);
 
         struct check_ctx ctx = {
+                .ingress_subjects = a->ingress_subjects,
                 .platform = a->platform,
                 .plan = a->plan,
                 .obs = a->obs,
                 .now = a->obs->started + (time_t)(a->obs->duration_usec / USEC_PER_SEC),
+                .providers = a->providers,
         };
         checks_run(&ctx, &a->findings);
         if (a->cb)
@@ -297,7 +693,8 @@ static void audit_pump(struct audit *a) {
         unsigned limit = a->platform->concurrency ? a->platform->concurrency : 1;
 
         while (!a->cancelled && a->in_flight < limit) {
-                bool queued = a->next_endpoint < o->n_endpoints || a->next_name < o->n_names;
+                bool queued = !a->dns_facts_started || a->next_endpoint < o->n_endpoints ||
+                              a->next_name < o->n_names || a->next_extra < a->n_extras;
                 if (queued && a->pool->in_flight >= a->pool->limit) {
                         /* The pool is full: wait for a slot, in turn. */
                         if (!a->waiting) {
@@ -308,7 +705,15 @@ static void audit_pump(struct audit *a) {
                         }
                         break;
                 }
-                if (a->next_endpoint < o->n_endpoints) {
+                if (!a->dns_facts_started) {
+                        /* The DNS facts gatherer is one job: its own
+                         * questions are bounded (see dnsaudit.c) and
+                         * mostly sequential per line. It may end
+                         * synchronously and re-enter the pump. */
+                        a->dns_facts_started = true;
+                        job_started(a);
+                        dnsaudit_start(a->dnsaudit, on_dns_facts, a);
+                } else if (a->next_endpoint < o->n_endpoints) {
                         /* Endpoints before names: finishing work already
                          * discovered keeps memory flat on large platforms. */
                         size_t i = a->next_endpoint++;
@@ -320,6 +725,9 @@ static void audit_pump(struct audit *a) {
                                 .port = e->port,
                                 .timeout_usec = a->platform->timeout_usec,
                                 .trust = a->trust,
+                                .memo = a->memo,
+                                .connect_address = e->connected_to,
+                                .connect_port = e->connected_port,
                         };
                         if (tls_probe_start(a->event, &params, on_probe, &a->endpoint_jobs[i],
                                             &a->endpoint_jobs[i].probe) < 0) {
@@ -334,10 +742,15 @@ static void audit_pump(struct audit *a) {
                         job_started(a);
                         /* May answer synchronously (and re-enter the pump). */
                         dns_resolve_addresses(a->dns, o->names[i].name, on_name, &a->name_jobs[i]);
+                } else if (a->next_extra < a->n_extras) {
+                        struct extra_job *x = a->extras[a->next_extra++];
+                        if (!x->started)
+                                extra_start(a, x);
                 } else
                         break;
         }
-        if (a->in_flight == 0 && a->next_name == o->n_names && a->next_endpoint == o->n_endpoints &&
+        if (a->in_flight == 0 && a->dns_facts_done && a->next_name == o->n_names && a->next_endpoint == o->n_endpoints &&
+            a->next_extra == a->n_extras &&
             !a->finish && !a->done)
                 /* Finish from the loop, so the done callback never runs
                  * inside audit_start() or a probe's callback. */
@@ -353,6 +766,7 @@ void audit_cancel(struct audit *a) {
         a->cancelled = true;
         why = xasprintf("the audit deadline (%s) was reached first", format_duration(a->platform->deadline_usec, dl));
         dns_resolver_cancel(a->dns); /* callbacks run now, and only record */
+        dnsaudit_cancel(a->dnsaudit);
         for (size_t i = 0; i < a->obs->n_names; i++) {
                 struct name_obs *n = &a->obs->names[i];
                 if (n->status != DNS_STATUS_NOT_RUN)
@@ -369,6 +783,20 @@ void audit_cancel(struct audit *a) {
                 if (e->status == ENDPOINT_NOT_RUN && !e->error)
                         e->error = xstrdup(why);
         }
+        /* Follow-ups in flight are dropped; what they would have told is
+         * recorded as not known (see audit_resolve_followups). */
+        for (size_t i = 0; i < a->n_extras; i++) {
+                struct extra_job *x = a->extras[i];
+                if (x->probe) {
+                        x->probe = tls_probe_free(x->probe);
+                        x->error = xasprintf("not completed: %s", why);
+                }
+                if (x->fetch) {
+                        http_fetch_cancel(x->fetch);
+                        x->fetch = NULL;
+                }
+        }
+        a->next_extra = a->n_extras;
         a->next_name = a->obs->n_names;
         a->next_endpoint = a->obs->n_endpoints;
         if (a->waiting)
@@ -411,6 +839,10 @@ int audit_start(struct audit *a, audit_done_cb cb, void *userdata) {
         o->n_names = a->plan->n_names;
         audit_pump(a);
         return 0;
+}
+
+void audit_set_cache(struct audit *a, struct http_cache *cache) {
+        a->cache = cache;
 }
 
 const struct platform *audit_platform(const struct audit *a) {

@@ -36,6 +36,11 @@ int audit_new_pooled(struct audit_pool *pool, const struct platform *p, struct a
 int audit_new(sd_event *event, const struct platform *p, struct audit **ret, char **ret_error);
 struct audit *audit_free(struct audit *a);
 
+/* Fetched bodies (CRLs) shared by the audits of one process and kept until
+ * their nextUpdate; borrowed, must outlive the audit. Optional. */
+struct http_cache;
+void audit_set_cache(struct audit *a, struct http_cache *cache);
+
 /* Starts probing; cb runs from the loop when every job has ended or the
  * deadline has cut them short. The findings are ready by then. */
 int audit_start(struct audit *a, audit_done_cb cb, void *userdata);

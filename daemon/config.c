@@ -28,12 +28,20 @@
 #define DAYS_MAX 36500
 
 #define DEFAULT_PORT 443
+#define DEFAULT_DNS_PORT 53
 #define DEFAULT_WARN_DAYS 21
 #define DEFAULT_CRITICAL_DAYS 7
 #define DEFAULT_TIMEOUT_USEC (10 * USEC_PER_SEC)
 #define DEFAULT_DEADLINE_USEC (120 * USEC_PER_SEC)
 #define DEFAULT_CONCURRENCY 256
 #define DEFAULT_ISSUER "letsencrypt-prod"
+/* cert-manager renews at two thirds of the lifetime by default. */
+#define DEFAULT_RENEW_AT 0.67
+/* With the day thresholds, these keep a 6-day or 45-day certificate from
+ * warning for most of its life while a 90-day one keeps 21 and 7 days. */
+#define DEFAULT_WARN_SHARE (1.0 / 3.0)
+#define DEFAULT_CRITICAL_SHARE (1.0 / 10.0)
+
 #define DEFAULT_RENEW_TIMEOUT_USEC (10 * 60 * USEC_PER_SEC)
 #define DEFAULT_RENEW_MIN_INTERVAL_USEC (6 * 3600 * USEC_PER_SEC)
 /* Let's Encrypt allows 5 certificates per exact set of names per week. */
@@ -434,6 +442,56 @@ static int get_duration(struct yfile *f, const char *key, yaml_node_t *n, uint64
         return 0;
 }
 
+/* "33%" or "33.5%": a share of the certificate's lifetime, as a fraction in
+ * [0, 1]. Returns 0 and the fraction, 1 when the scalar has no '%', or an
+ * error. */
+static int get_percent(struct yfile *f, const char *key, yaml_node_t *n, double *ret, char **error) {
+        const char *v;
+        size_t len;
+        char *end = NULL;
+        double d;
+
+        if (!scalar_is_plain(n) || scalar_has_nul(n))
+                return 1;
+        v = scalar_value(n);
+        len = strlen(v);
+        if (len < 2 || v[len - 1] != '%')
+                return 1;
+        errno = 0;
+        d = strtod(v, &end);
+        if (errno != 0 || end != v + len - 1 || !(d >= 0.0 && d <= 100.0))
+                return fail_mark(error, -EINVAL, f->path, n->start_mark,
+                                 "'%s' must be a number of days or a share of the lifetime from 0%% to 100%%", key);
+        *ret = d / 100.0;
+        return 0;
+}
+
+/* renew_at: a fraction such as 0.67, or a share such as 67%. */
+static int get_fraction(struct yfile *f, const char *key, yaml_node_t *n, double *ret, char **error) {
+        char *end = NULL;
+        double d;
+        int r;
+
+        r = get_percent(f, key, n, &d, error);
+        if (r < 0)
+                return r;
+        if (r > 0) {
+                if (!scalar_is_plain(n) || scalar_has_nul(n) || node_is_null(n))
+                        return fail_mark(error, -EINVAL, f->path, n->start_mark,
+                                         "'%s' must be a fraction such as 0.67 or a share such as 67%%", key);
+                errno = 0;
+                d = strtod(scalar_value(n), &end);
+                if (errno != 0 || end == scalar_value(n) || *end)
+                        return fail_mark(error, -EINVAL, f->path, n->start_mark,
+                                         "'%s' must be a fraction such as 0.67 or a share such as 67%%", key);
+        }
+        if (!(d > 0.0 && d < 1.0))
+                return fail_mark(error, -EINVAL, f->path, n->start_mark,
+                                 "'%s' must be between 0 and 1 (exclusive)", key);
+        *ret = d;
+        return 0;
+}
+
 /* ------------------------------------------------------------------------ */
 /* Addresses and paths */
 
@@ -478,6 +536,24 @@ static int resolver_normalize(const char *s, char **ret) {
         return 0;
 }
 
+static void set_string(char **field, char *value);
+
+/* Splits a canonical "ADDR[:PORT]" / "[ADDR6][:PORT]" into its parts. */
+static void connect_to_split(const char *canonical, char **field, uint16_t *port) {
+        const char *colon;
+        long long v = 0;
+
+        if (canonical[0] == '[') {
+                const char *end = strchr(canonical, ']');
+                set_string(field, xstrndup(canonical + 1, (size_t)(end - canonical - 1)));
+                colon = end[1] == ':' ? end + 1 : NULL;
+        } else {
+                colon = strchr(canonical, ':');
+                set_string(field, colon ? xstrndup(canonical, (size_t)(colon - canonical)) : xstrdup(canonical));
+        }
+        *port = colon && parse_int(colon + 1, 1, 65535, &v) == 0 ? (uint16_t)v : 0;
+}
+
 static int address_normalize(const char *s, char **ret) {
         unsigned char bin[sizeof(struct in6_addr)];
         char text[INET6_ADDRSTRLEN];
@@ -517,6 +593,8 @@ static struct platform *platform_free(struct platform *p) {
         free(p->wildcard_secret);
         strv_free(p->resolvers);
         free(p->trust);
+        free(p->expect_issuer);
+        free(p->connect_to);
         strv_free(p->expect_addresses);
         strv_free(p->renew.on);
         strv_free(p->renew.command);
@@ -544,9 +622,13 @@ static struct platform *platform_new(void) {
         p->tls_mode = TLS_MODE_LETSENCRYPT;
         p->le_issuer = xstrdup(DEFAULT_ISSUER);
         p->port = DEFAULT_PORT;
+        p->dns_port = DEFAULT_DNS_PORT;
         p->trust = xstrdup("system");
         p->warn_days = DEFAULT_WARN_DAYS;
         p->critical_days = DEFAULT_CRITICAL_DAYS;
+        p->warn_share = DEFAULT_WARN_SHARE;
+        p->critical_share = DEFAULT_CRITICAL_SHARE;
+        p->renew_at = DEFAULT_RENEW_AT;
         p->timeout_usec = DEFAULT_TIMEOUT_USEC;
         p->deadline_usec = DEFAULT_DEADLINE_USEC;
         p->concurrency = DEFAULT_CONCURRENCY;
@@ -585,6 +667,8 @@ enum kind {
         KIND_RESOLVERS,
         KIND_TRUST,
         KIND_ADDRESSES,
+        KIND_RENEW_AT,
+        KIND_CONNECT_TO,
         KIND_ARGV,                /* non-empty list of non-empty strings */
         KIND_FINDING_IDS,         /* list of finding ids */
         KIND_RENEW_CAP,           /* renew.max_per_week */
@@ -690,6 +774,7 @@ static const struct key renew_keys[] = {
 
 #define DEFAULTS_KEYS \
         { "port", KIND_PORT, FIELD(port), NULL }, \
+        { "dns_port", KIND_PORT, FIELD(dns_port), NULL }, \
         { "resolvers", KIND_RESOLVERS, FIELD(resolvers), NULL }, \
         { "trust", KIND_TRUST, FIELD(trust), NULL }, \
         { "warn_days", KIND_WARN_DAYS, FIELD(warn_days), NULL }, \
@@ -697,6 +782,8 @@ static const struct key renew_keys[] = {
         { "timeout", KIND_DURATION, FIELD(timeout_usec), NULL }, \
         { "deadline", KIND_DURATION, FIELD(deadline_usec), NULL }, \
         { "concurrency", KIND_CONCURRENCY, FIELD(concurrency), NULL }, \
+        { "renew_at", KIND_RENEW_AT, FIELD(renew_at), NULL }, \
+        { "expect_issuer", KIND_STRING, FIELD(expect_issuer), NULL }, \
         { "renew", KIND_MAP, 0, renew_keys }, \
         { "acme_directory", KIND_URL, FIELD(acme_directory), NULL }, \
         { "acme_trust", KIND_PATH, FIELD(acme_trust), NULL }, \
@@ -717,6 +804,7 @@ static const struct key platform_keys[] = {
         { "name", KIND_SKIP, 0, NULL },
         { "values", KIND_SKIP, 0, NULL },
         { "expect_addresses", KIND_ADDRESSES, FIELD(expect_addresses), NULL },
+        { "connect_to", KIND_CONNECT_TO, FIELD(connect_to), NULL },
         DEFAULTS_KEYS,
         CHART_KEYS,
         {},
@@ -876,9 +964,15 @@ static int apply_domain(struct build *b, struct yfile *f, const char *key, yaml_
         last = strrchr(name, '.');
         last = last ? last + 1 : name;
         if (!dns_name_is_valid(name) || strspn(last, "0123456789") == strlen(last)) {
+                bool idn = false;
+                for (const char *c = s; *c && !idn; c++)
+                        idn = (unsigned char)*c >= 0x80;
                 shown = escape(s);
+                /* Certificates carry IDNs as A-labels (RFC 5890), and the
+                 * SAN check compares bytes: the config must say it so. */
                 return fail_mark(b->error, -EINVAL, f->path, n->start_mark,
-                                 "'%s' is not a valid domain name (%s)", shown, key);
+                                 "'%s' is not a valid domain name (%s)%s", shown, key,
+                                 idn ? ": write internationalized names in A-label form (xn--...)" : "");
         }
         set_string(field, TAKE_PTR(name));
         return 0;
@@ -957,11 +1051,24 @@ static int apply_value(struct build *b, struct yfile *f, const struct key *k, co
                         *(unsigned *)field = (unsigned)v;
                 break;
         case KIND_WARN_DAYS:
-        case KIND_CRITICAL_DAYS:
-                r = get_int(f, key, n, 0, DAYS_MAX, &v, b->error);
-                if (r != 0)
+        case KIND_CRITICAL_DAYS: {
+                double share;
+                r = get_percent(f, key, n, &share, b->error);
+                if (r < 0)
                         break;
-                *(int *)field = (int)v;
+                if (r == 0) {
+                        /* A share replaces the days: it is used alone. */
+                        *(int *)field = -1;
+                        if (k->kind == KIND_WARN_DAYS)
+                                b->p->warn_share = share;
+                        else
+                                b->p->critical_share = share;
+                } else {
+                        r = get_int(f, key, n, 0, DAYS_MAX, &v, b->error);
+                        if (r != 0)
+                                break;
+                        *(int *)field = (int)v;
+                }
                 if (k->kind == KIND_WARN_DAYS) {
                         b->warn_mark = n->start_mark;
                         b->warn_set = true;
@@ -970,6 +1077,25 @@ static int apply_value(struct build *b, struct yfile *f, const struct key *k, co
                         b->critical_set = true;
                 }
                 break;
+        }
+        case KIND_RENEW_AT:
+                r = get_fraction(f, key, n, field, b->error);
+                break;
+        case KIND_CONNECT_TO: {
+                char *canonical;
+                r = get_string(f, key, n, &s, b->error);
+                if (r != 0)
+                        break;
+                if (resolver_normalize(s, &canonical) < 0) {
+                        shown = escape(s);
+                        return fail_mark(b->error, -EINVAL, f->path, n->start_mark,
+                                         "invalid %s '%s' (expected ADDRESS[:PORT], IPv6 as [ADDRESS]:PORT)", key,
+                                         shown);
+                }
+                connect_to_split(canonical, field, &b->p->connect_port);
+                free(canonical);
+                break;
+        }
         case KIND_DURATION:
                 r = get_duration(f, key, n, field, b->error);
                 break;
@@ -1111,7 +1237,7 @@ static int check_days(struct build *b, const char *file) {
         const struct platform *p = b->p;
         yaml_mark_t m = b->warn_set ? b->warn_mark : b->critical_mark;
 
-        if (p->warn_days >= p->critical_days)
+        if (p->warn_days < 0 || p->critical_days < 0 || p->warn_days >= p->critical_days)
                 return 0;
         return fail_mark(b->error, -EINVAL, file, m, "warn_days (%d) must not be less than critical_days (%d)",
                          p->warn_days, p->critical_days);

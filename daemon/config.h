@@ -64,10 +64,20 @@ struct platform {
 
         /* certvigil's own keys. */
         uint16_t port;            /* default 443 */
+        uint16_t dns_port;        /* default 53: where authoritative servers are asked directly */
         char **resolvers;         /* "ADDR[:PORT]" strings; NULL = system resolver */
         char *trust;              /* "system" or a path to a PEM bundle */
+        /* Expiry thresholds: the effective one is the smaller of the days
+         * and the share of the certificate's lifetime; days < 0 when the
+         * key was given as a share ("33%"), which is then used alone. */
         int warn_days;            /* default 21 */
         int critical_days;        /* default 7 */
+        double warn_share;        /* default 1/3 */
+        double critical_share;    /* default 1/10 */
+        double renew_at;          /* share of the lifetime at which renewal is due; default 0.67 */
+        char *expect_issuer;      /* substring the leaf's issuer DN must contain; may be NULL */
+        char *connect_to;         /* address literal to connect to instead of the resolved ones; may be NULL */
+        uint16_t connect_port;    /* with connect_to; 0 = port */
         uint64_t timeout_usec;    /* default 10 s */
         uint64_t deadline_usec;   /* default 120 s */
         unsigned concurrency;     /* default 256 */

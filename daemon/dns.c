@@ -7,6 +7,7 @@
 #include <ares.h>
 #include <errno.h>
 #include <string.h>
+#include <strings.h>
 
 #include "dns.h"
 #include "util.h"
@@ -36,6 +37,8 @@ struct addr_query {
         unsigned pending;
         int status[2];             /* ARES_* of the A and AAAA queries */
         char **found[2];
+        char *name;
+        char *problem;             /* a CNAME loop or overlong chain, which voids the answer */
 };
 
 static void resolver_rearm(struct dns_resolver *r);
@@ -134,8 +137,8 @@ static unsigned channel_count_servers(ares_channel channel) {
         return n;
 }
 
-int dns_resolver_new(sd_event *event, char *const *servers, uint64_t timeout_usec,
-                     struct dns_resolver **ret, char **ret_error) {
+static int resolver_new(sd_event *event, char *const *servers, uint64_t timeout_usec, int flags,
+                        struct dns_resolver **ret, char **ret_error) {
         struct dns_resolver *r = xcalloc(1, sizeof(*r));
         _cleanup_free_ char *csv = strv_join(servers, ",", 0);
         struct ares_options opts = {
@@ -153,6 +156,7 @@ int dns_resolver_new(sd_event *event, char *const *servers, uint64_t timeout_use
         int r_;
 
         r->event = sd_event_ref(event);
+        opts.flags |= flags;
         r_ = channel_init(r, &opts, optmask, csv, ret_error);
         if (r_ < 0)
                 goto fail;
@@ -175,6 +179,22 @@ int dns_resolver_new(sd_event *event, char *const *servers, uint64_t timeout_use
 fail:
         dns_resolver_free(r);
         return r_;
+}
+
+int dns_resolver_new(sd_event *event, char *const *servers, uint64_t timeout_usec,
+                     struct dns_resolver **ret, char **ret_error) {
+        return resolver_new(event, servers, timeout_usec, 0, ret, ret_error);
+}
+
+int dns_resolver_new_direct(sd_event *event, const char *address, uint16_t port, uint64_t timeout_usec,
+                            struct dns_resolver **ret, char **ret_error) {
+        _cleanup_free_ char *server = strchr(address, ':') ? xasprintf("[%s]:%u", address, port)
+                                                            : xasprintf("%s:%u", address, port);
+        char *servers[] = { server, NULL };
+
+        /* RFC 1035 4.1.1: with RD clear the server answers from its own
+         * data only, which is what "ask the authoritative server" means. */
+        return resolver_new(event, servers, timeout_usec, ARES_FLAG_NORECURSE, ret, ret_error);
 }
 
 void dns_resolver_cancel(struct dns_resolver *r) {
@@ -224,11 +244,14 @@ static void addr_query_finish(struct addr_query *q) {
         enum dns_status status;
         int st;
 
-        for (int i = 0; i < 2; i++)
+        for (int i = 0; i < 2 && !q->problem; i++)
                 for (size_t j = 0; q->found[i] && q->found[i][j]; j++)
                         strv_push(&addresses, TAKE_PTR(q->found[i][j]));
 
-        if (addresses)
+        if (q->problem) {
+                status = DNS_STATUS_ERROR;
+                error = TAKE_PTR(q->problem);
+        } else if (addresses)
                 status = DNS_STATUS_OK;
         else {
                 /* A missing AAAA is normal; the A answer says most. Only when
@@ -252,11 +275,36 @@ static void addr_query_finish(struct addr_query *q) {
         q->cb(q->userdata, status, &error, &addresses);
         for (int i = 0; i < 2; i++)
                 strv_free(q->found[i]);
+        free(q->name);
+        free(q->problem);
         free(q);
+}
+
+/* A resolver follows CNAMEs for us and puts the chain in the answer;
+ * c-ares' parsers walk it without a limit, so the limit is applied here. */
+static void addr_query_check_chain(struct addr_query *q, const unsigned char *abuf, int alen) {
+        struct dns_msg m;
+        _cleanup_strv_free_ char **chain = NULL;
+        _cleanup_free_ char *shown = NULL;
+        int r;
+
+        if (q->problem || !abuf || dns_msg_parse(abuf, (size_t)alen, &m) < 0)
+                return;
+        r = dns_msg_cname_chain(&m, q->name, &chain);
+        dns_msg_done(&m);
+        if (r == 0)
+                return;
+        shown = dns_chain_describe(q->name, chain);
+        if (r == -ELOOP)
+                q->problem = xasprintf("CNAME loop in the answer: %s", shown);
+        else
+                q->problem = xasprintf("CNAME chain longer than %d links in the answer: %s", DNS_CNAME_MAX, shown);
 }
 
 static void addr_query_answer(struct addr_query *q, int idx, int status, unsigned char *abuf, int alen) {
         q->status[idx] = status;
+        if (status == ARES_SUCCESS)
+                addr_query_check_chain(q, abuf, alen);
         if (status == ARES_SUCCESS) {
                 char text[INET6_ADDRSTRLEN];
                 int n = ADDRESSES_MAX, st;
@@ -296,6 +344,7 @@ int dns_resolve_addresses(struct dns_resolver *r, const char *name, dns_addresse
         q->cb = cb;
         q->userdata = userdata;
         q->pending = 2;
+        q->name = xstrdup(name);
         /* ares_query may complete synchronously (bad name, cancellation):
          * pending is set before either call so the query is freed only
          * once both have answered. */
@@ -303,4 +352,195 @@ int dns_resolve_addresses(struct dns_resolver *r, const char *name, dns_addresse
         ares_query(r->channel, name, ns_c_in, ns_t_aaaa, on_aaaa, q);
         resolver_rearm(r);
         return 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Any query, with the raw answer for the caller. */
+
+struct raw_query {
+        dns_reply_cb cb;
+        void *userdata;
+};
+
+static void on_raw(void *arg, int status, int timeouts, unsigned char *abuf, int alen) {
+        struct raw_query *q = arg;
+        struct dns_reply reply = {
+                .status = status_from_ares(status),
+                .ares_status = status,
+        };
+
+        /* RFC 1035 4.1.1: the header is 12 octets; anything shorter carries
+         * nothing we can trust, so it is treated as no answer at all. */
+        if (abuf && alen >= 12) {
+                reply.abuf = abuf;
+                reply.alen = (size_t)alen;
+                reply.rcode = abuf[3] & 0x0f;
+                reply.aa = abuf[2] & 0x04;
+                reply.tc = abuf[2] & 0x02;
+        }
+        q->cb(q->userdata, &reply);
+        free(q);
+}
+
+void dns_query(struct dns_resolver *r, const char *name, int type, dns_reply_cb cb, void *userdata) {
+        struct raw_query *q = xcalloc(1, sizeof(*q));
+
+        q->cb = cb;
+        q->userdata = userdata;
+        ares_query(r->channel, name, ns_c_in, type, on_raw, q);
+        resolver_rearm(r);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Walking every section of an answer. c-ares 1.18 parses the answer
+ * section per type but has no walker for the authority section, where
+ * negative answers carry the zone's SOA and referrals carry the NS set
+ * (RFC 2308 section 3, RFC 1034 section 4.3.2); names still go through
+ * ares_expand_name, which bounds-checks and stops compression loops. */
+
+static bool get16(const unsigned char *abuf, size_t alen, size_t off, unsigned *ret) {
+        if (off + 2 > alen)
+                return false;
+        *ret = (unsigned)abuf[off] << 8 | abuf[off + 1];
+        return true;
+}
+
+static bool get32(const unsigned char *abuf, size_t alen, size_t off, uint32_t *ret) {
+        if (off + 4 > alen)
+                return false;
+        *ret = (uint32_t)abuf[off] << 24 | (uint32_t)abuf[off + 1] << 16 | (uint32_t)abuf[off + 2] << 8 |
+               abuf[off + 3];
+        return true;
+}
+
+/* Expands the name at off; *ret is lower-case, escaped, without the final
+ * dot ("" for the root). Returns the octets it used on the wire, or 0. */
+static size_t get_name(const unsigned char *abuf, size_t alen, size_t off, char **ret) {
+        char *raw = NULL;
+        long used = 0;
+
+        if (off >= alen || ares_expand_name(abuf + off, abuf, (int)alen, &raw, &used) != ARES_SUCCESS || used <= 0)
+                return 0;
+        for (char *c = raw; *c; c++)
+                if (*c >= 'A' && *c <= 'Z')
+                        *c = (char)(*c + 32);
+        size_t n = strlen(raw);
+        if (n > 0 && raw[n - 1] == '.')
+                raw[--n] = 0;
+        *ret = str_escape(raw, n);
+        ares_free_string(raw);
+        return (size_t)used;
+}
+
+void dns_msg_done(struct dns_msg *m) {
+        for (size_t i = 0; i < m->n_rrs; i++) {
+                free(m->rrs[i].owner);
+                free(m->rrs[i].target);
+        }
+        free(m->rrs);
+        *m = (struct dns_msg){ 0 };
+}
+
+int dns_msg_parse(const unsigned char *abuf, size_t alen, struct dns_msg *ret) {
+        struct dns_msg m = { 0 };
+        unsigned counts[4];
+        size_t off = 12;
+
+        if (!abuf || alen < 12 || alen > 65535)
+                return -EBADMSG;
+        m.rcode = abuf[3] & 0x0f;
+        m.aa = abuf[2] & 0x04;
+        m.tc = abuf[2] & 0x02;
+        for (int i = 0; i < 4; i++)
+                (void)get16(abuf, alen, 4 + 2 * (size_t)i, &counts[i]);
+
+        for (unsigned i = 0; i < counts[0]; i++) {
+                _cleanup_free_ char *qname = NULL;
+                size_t used = get_name(abuf, alen, off, &qname);
+                if (used == 0 || off + used + 4 > alen)
+                        goto bad;
+                off += used + 4;
+        }
+        for (int section = 1; section <= 3; section++)
+                for (unsigned i = 0; i < counts[section]; i++) {
+                        struct dns_rr rr = { .section = (enum dns_section)section };
+                        unsigned type, rdlen;
+                        size_t used = get_name(abuf, alen, off, &rr.owner);
+
+                        if (used == 0)
+                                goto bad;
+                        off += used;
+                        if (!get16(abuf, alen, off, &type) || !get32(abuf, alen, off + 4, &rr.ttl) ||
+                            !get16(abuf, alen, off + 8, &rdlen) || off + 10 + rdlen > alen) {
+                                free(rr.owner);
+                                goto bad;
+                        }
+                        rr.type = (int)type;
+                        off += 10;
+                        if (type == ns_t_cname || type == ns_t_ns || type == ns_t_soa) {
+                                size_t n = get_name(abuf, alen, off, &rr.target);
+                                if (n == 0 || n > rdlen) {
+                                        free(rr.owner);
+                                        free(rr.target);
+                                        goto bad;
+                                }
+                                if (type == ns_t_soa) {
+                                        _cleanup_free_ char *rname = NULL;
+                                        size_t n2 = get_name(abuf, alen, off + n, &rname);
+                                        if (n2 == 0 || n + n2 + 20 > rdlen ||
+                                            !get32(abuf, alen, off + n + n2, &rr.serial)) {
+                                                free(rr.owner);
+                                                free(rr.target);
+                                                goto bad;
+                                        }
+                                }
+                        }
+                        off += rdlen;
+                        if (m.n_rrs >= DNS_MSG_RRS_MAX) {
+                                /* A hostile server may send thousands of
+                                 * records; what we keep stays bounded. */
+                                m.n_dropped++;
+                                free(rr.owner);
+                                free(rr.target);
+                                continue;
+                        }
+                        m.rrs = xrealloc(m.rrs, (m.n_rrs + 1) * sizeof(*m.rrs));
+                        m.rrs[m.n_rrs++] = rr;
+                }
+        *ret = m;
+        return 0;
+bad:
+        dns_msg_done(&m);
+        return -EBADMSG;
+}
+
+int dns_msg_cname_chain(const struct dns_msg *m, const char *qname, char ***ret_chain) {
+        _cleanup_strv_free_ char **chain = NULL;
+        _cleanup_free_ char *cur = xstrdup(qname);
+        int r = 0;
+
+        for (;;) {
+                const struct dns_rr *next = NULL;
+                for (size_t i = 0; i < m->n_rrs && !next; i++)
+                        if (m->rrs[i].section == DNS_SECTION_ANSWER && m->rrs[i].type == ns_t_cname &&
+                            strcasecmp(m->rrs[i].owner, cur) == 0)
+                                next = &m->rrs[i];
+                if (!next)
+                        break;
+                if (strcasecmp(next->target, qname) == 0 || strv_contains(chain, next->target)) {
+                        strv_push(&chain, xstrdup(next->target));
+                        r = -ELOOP;
+                        break;
+                }
+                strv_push(&chain, xstrdup(next->target));
+                if (strv_length(chain) > DNS_CNAME_MAX) {
+                        r = -E2BIG;
+                        break;
+                }
+                free(cur);
+                cur = xstrdup(next->target);
+        }
+        if (ret_chain)
+                *ret_chain = TAKE_PTR(chain);
+        return r;
 }

@@ -385,6 +385,7 @@ static int cmd_audit(int argc, char *argv[]) {
         struct options o = { 0 };
         struct config *c = NULL;
         struct audit **audits = NULL;
+        struct http_cache *cache = NULL;
         struct audit_pool *pool = NULL;
         struct report_platform *rps = NULL;
         struct renewal **renewals = NULL;
@@ -427,6 +428,8 @@ static int cmd_audit(int argc, char *argv[]) {
         /* Every platform is set up before the first packet leaves, so a bad
          * trust file or plan stops the audit with nothing sent. */
         audits = xcalloc(c->n_platforms, sizeof(*audits));
+        /* One cache for the run: platforms sharing a CA fetch its CRL once. */
+        cache = http_cache_new();
         for (size_t i = 0; i < c->n_platforms; i++) {
                 _cleanup_free_ char *error = NULL;
                 r = audit_new_pooled(pool, c->platforms[i], &audits[i], &error);
@@ -435,6 +438,7 @@ static int cmd_audit(int argc, char *argv[]) {
                                 error ? error : strerror(-r));
                         goto out;
                 }
+                audit_set_cache(audits[i], cache);
         }
 
         renewals = xcalloc(c->n_platforms, sizeof(*renewals));
@@ -531,6 +535,7 @@ out:
         for (size_t i = 0; audits && c && i < c->n_platforms; i++)
                 audit_free(audits[i]);
         free(audits);
+        http_cache_free(cache);
         audit_pool_free(pool);
         free(rps);
         sd_event_unref(event);
@@ -627,7 +632,7 @@ out:
 }
 
 static void print_def(const struct finding_def *def, const struct check *c, void *userdata) {
-        printf("%-26s %-9s %s  %s\n", def->id, severity_to_string(def->severity), def->message_id, def->summary);
+        printf("%-30s %-9s %s  %s\n", def->id, severity_to_string(def->severity), def->message_id, def->summary);
 }
 
 static int cmd_list_findings(int argc, char *argv[]) {
@@ -671,7 +676,7 @@ int main(int argc, char *argv[]) {
                         continue;
                 if (ares_library_init(ARES_LIB_INIT_ALL) != ARES_SUCCESS || tls_global_init() < 0 ||
                     http_global_init() < 0) {
-                        fprintf(stderr, "certvigil: cannot initialise the DNS or TLS library\n");
+                        fprintf(stderr, "certvigil: cannot initialise the DNS, TLS or HTTP library\n");
                         return EXIT_UNUSABLE;
                 }
                 ret = commands[i].fn(argc - 1, argv + 1);

@@ -1,4 +1,6 @@
 /* Releasing observations; the structs themselves are plain data. */
+#include <string.h>
+
 #include "observe.h"
 #include "util.h"
 
@@ -23,8 +25,39 @@ void cert_obs_done(struct cert_obs *c) {
         free(c->sha256);
         strv_free(c->san);
         free(c->key);
+        free(c->sig_algo);
+        free(c->sig_hash);
+        free(c->aia_ca_issuers);
+        free(c->crl_url);
         free(c->der);
         *c = (struct cert_obs){ 0 };
+}
+
+static char *dup_or_null(const char *s) {
+        return s ? xstrdup(s) : NULL;
+}
+
+void cert_obs_copy(struct cert_obs *dst, const struct cert_obs *src) {
+        *dst = *src;
+        dst->subject = dup_or_null(src->subject);
+        dst->issuer = dup_or_null(src->issuer);
+        dst->serial = dup_or_null(src->serial);
+        dst->sha256 = dup_or_null(src->sha256);
+        dst->san = strv_copy(src->san);
+        dst->key = dup_or_null(src->key);
+        dst->sig_algo = dup_or_null(src->sig_algo);
+        dst->sig_hash = dup_or_null(src->sig_hash);
+        dst->aia_ca_issuers = dup_or_null(src->aia_ca_issuers);
+        dst->crl_url = dup_or_null(src->crl_url);
+        dst->der = src->der ? xmalloc(src->der_len ? src->der_len : 1) : NULL;
+        if (src->der)
+                memcpy(dst->der, src->der, src->der_len);
+}
+
+void fetch_obs_done(struct fetch_obs *f) {
+        free(f->url);
+        free(f->error);
+        *f = (struct fetch_obs){ 0 };
 }
 
 void name_obs_done(struct name_obs *n) {
@@ -38,12 +71,75 @@ void endpoint_obs_done(struct endpoint_obs *e) {
         free(e->name);
         free(e->address);
         free(e->error);
+        free(e->connected_to);
         free(e->tls_version);
+        free(e->cipher_suite);
+        free(e->kx_group);
+        free(e->alpn);
+        free(e->legacy_detail);
+        fetch_obs_done(&e->aia);
+        if (e->aia_cert) {
+                cert_obs_done(e->aia_cert);
+                free(e->aia_cert);
+        }
+        fetch_obs_done(&e->crl);
+        free(e->crl_detail);
         for (size_t i = 0; i < e->n_chain; i++)
                 cert_obs_done(&e->chain[i]);
         free(e->chain);
         free(e->verify_error);
         *e = (struct endpoint_obs){ 0 };
+}
+
+static void answer_obs_done(struct dns_answer_obs *a) {
+        free(a->source);
+        free(a->error);
+        strv_free(a->addresses);
+        *a = (struct dns_answer_obs){ 0 };
+}
+
+static void zone_obs_done(struct dns_zone_obs *z) {
+        free(z->queried);
+        free(z->zone);
+        free(z->error);
+        strv_free(z->ns);
+        free(z->ns_error);
+        for (size_t i = 0; i < z->n_servers; i++) {
+                free(z->servers[i].ns);
+                free(z->servers[i].address);
+                free(z->servers[i].error);
+        }
+        free(z->servers);
+        *z = (struct dns_zone_obs){ 0 };
+}
+
+void dns_obs_done(struct dns_obs *d) {
+        free(d->error);
+        free(d->wildcard_probe_name);
+        answer_obs_done(&d->wildcard_probe);
+        for (size_t i = 0; i < d->n_names; i++) {
+                free(d->names[i].name);
+                for (size_t j = 0; j < d->names[i].n_answers; j++)
+                        answer_obs_done(&d->names[i].answers[j]);
+                free(d->names[i].answers);
+        }
+        free(d->names);
+        zone_obs_done(&d->names_zone);
+        free(d->caa_error);
+        free(d->caa_name);
+        for (size_t i = 0; i < d->n_caa; i++) {
+                free(d->caa[i].tag);
+                free(d->caa[i].value);
+        }
+        free(d->caa);
+        zone_obs_done(&d->dns01_zone);
+        strv_free(d->cname_chain);
+        free(d->cname_error);
+        free(d->effective_challenge);
+        zone_obs_done(&d->challenge_zone);
+        free(d->txt_error);
+        strv_free(d->txt);
+        *d = (struct dns_obs){ 0 };
 }
 
 struct platform_obs *platform_obs_free(struct platform_obs *o) {
@@ -55,6 +151,44 @@ struct platform_obs *platform_obs_free(struct platform_obs *o) {
         for (size_t i = 0; i < o->n_endpoints; i++)
                 endpoint_obs_done(&o->endpoints[i]);
         free(o->endpoints);
+        dns_obs_done(&o->dns);
         free(o);
         return NULL;
+}
+
+void chain_walk(const struct endpoint_obs *e, struct chain_walk *w) {
+        bool used[16] = { false };
+        size_t n = e->n_chain < ELEMENTSOF(used) ? e->n_chain : ELEMENTSOF(used), cur = 0;
+
+        *w = (struct chain_walk){ .in_order = true };
+        if (n == 0)
+                return;
+        used[0] = true;
+        w->path[w->n_path++] = 0;
+        for (;;) {
+                const struct cert_obs *c = &e->chain[cur];
+                size_t next = n;
+                if (c->self_issued)
+                        break;
+                /* Every certificate is used at most once, so this ends. */
+                for (size_t j = 0; j < n; j++)
+                        if (!used[j] && strcmp(e->chain[j].subject, c->issuer) == 0) {
+                                next = j;
+                                break;
+                        }
+                if (next == n)
+                        break;
+                used[next] = true;
+                if (next != w->n_path)
+                        w->in_order = false;
+                w->path[w->n_path++] = next;
+                cur = next;
+        }
+        w->last = cur;
+        w->complete = e->chain[cur].self_issued || e->chain[cur].issuer_is_anchor;
+        w->leaf_issuer_missing = !w->complete && cur == 0;
+        for (size_t j = 0; j < n; j++)
+                if (!used[j])
+                        w->n_unused++;
+        w->n_unused += e->n_chain - n;
 }

@@ -31,6 +31,12 @@ struct name_obs {
         char **addresses;          /* textual IPv4/IPv6, A first then AAAA */
 };
 
+enum cert_key_kind {
+        CERT_KEY_OTHER,
+        CERT_KEY_RSA,
+        CERT_KEY_EC,               /* ECDSA and EdDSA */
+};
+
 struct cert_obs {
         char *subject;             /* RFC 4514 DN */
         char *issuer;
@@ -40,9 +46,38 @@ struct cert_obs {
         char *sha256;              /* of the DER, lower-case hex */
         char **san;                /* dNSName entries, A-label form as served */
         char *key;                 /* "ECDSA P-256", "RSA 2048" */
+        enum cert_key_kind key_kind;
+        unsigned key_bits;         /* RSA modulus or EC field size; 0 when unknown */
+        char *sig_algo;            /* "ECDSA-SHA256", "RSA-SHA1" */
+        char *sig_hash;            /* the signature's digest: "SHA256", "SHA1", "MD5"; "" when none */
         bool self_issued;          /* subject == issuer */
+        bool is_ca;                /* basicConstraints cA */
+        bool issuer_is_anchor;     /* a trust anchor has this certificate's issuer name and key */
+        char *aia_ca_issuers;      /* first http(s) AIA caIssuers URL, NULL when none */
+        char *crl_url;             /* first http(s) CRL distribution point, NULL when none */
         unsigned char *der;
         size_t der_len;
+};
+
+/* The outcome of one HTTP fetch made for an endpoint. */
+struct fetch_obs {
+        char *url;
+        long http_status;          /* 0 when there was no HTTP answer */
+        char *error;               /* NULL when the body arrived with status 200 */
+        size_t size;
+};
+
+enum legacy_status {
+        LEGACY_NOT_PROBED,
+        LEGACY_REFUSED,            /* no TLS 1.0/1.1 handshake completed */
+        LEGACY_ACCEPTED,
+};
+
+enum crl_status {
+        CRL_NOT_CHECKED,           /* no CRL distribution point, or no fetch */
+        CRL_UNKNOWN,               /* fetched or not, no verdict (see crl_detail) */
+        CRL_GOOD,                  /* a verified CRL that does not list the serial */
+        CRL_REVOKED,
 };
 
 enum endpoint_status {
@@ -60,12 +95,123 @@ struct endpoint_obs {
         enum endpoint_status status;
         char *error;               /* human detail, NULL when OK */
         uint64_t duration_usec;    /* connect + handshake */
+        char *connected_to;        /* connect_to's address when set (address is then the resolved one) */
+        uint16_t connected_port;
         char *tls_version;         /* "TLS1.3" */
-        struct cert_obs *chain;    /* as served, leaf first */
+        char *cipher_suite;        /* "TLS_AES_256_GCM_SHA384" */
+        char *kx_group;            /* "SECP256R1", "X25519"; NULL when none */
+        char *alpn;                /* the protocol the server picked, NULL when none */
+        bool ocsp_stapled;         /* the server stapled an OCSP response */
+        struct cert_obs *chain;    /* as served, leaf first, at most CHAIN_KEEP of them */
         size_t n_chain;
+        size_t n_served;           /* certificates the server sent (may exceed n_chain) */
+        size_t served_bytes;       /* their total DER size */
         bool verified;             /* chain verifies to the trust anchors (times not considered) */
         char *verify_error;        /* why not, NULL when verified */
+
+        /* The restricted TLS 1.0/1.1 handshake, run once per address (see
+         * audit.c); only the first endpoint of each address carries it. */
+        enum legacy_status legacy;
+        char *legacy_detail;       /* the version accepted, or why the probe ended */
+
+        /* HTTP follow-ups (audit.c): the leaf's missing issuer fetched from
+         * AIA caIssuers, and its CRL. */
+        struct fetch_obs aia;      /* url NULL when not fetched */
+        struct cert_obs *aia_cert; /* what the URL served, when it parsed */
+        struct fetch_obs crl;
+        enum crl_status crl_status;
+        char *crl_detail;          /* why unknown, or revocation date */
 };
+
+/* ------------------------------------------------------------------------
+ * The DNS facts gatherer's observations (daemon/dnsaudit.c). Kept per
+ * answer: at most DNS_OBS_MAX records or servers, the rest counted. */
+#define DNS_OBS_MAX 32
+
+/* One source's answer for one name: a configured resolver or one of the
+ * zone's authoritative servers asked directly. */
+struct dns_answer_obs {
+        char *source;              /* "resolver 127.0.0.1:53", "ns1.example.com (192.0.2.1)" */
+        bool authoritative;        /* asked a zone's server directly */
+        enum dns_status status;
+        char *error;               /* NULL when OK */
+        char **addresses;          /* sorted */
+};
+
+struct dns_name_obs {
+        char *name;
+        struct dns_answer_obs *answers;
+        size_t n_answers;
+};
+
+/* One authoritative server of a zone, asked directly for the zone's SOA. */
+struct dns_server_obs {
+        char *ns;                  /* the NS host name */
+        char *address;             /* NULL when the NS name did not resolve */
+        enum dns_status status;    /* of the SOA query */
+        bool authoritative;        /* AA set in the answer */
+        bool has_serial;
+        uint32_t serial;
+        char *error;               /* why it is lame; NULL when it answered well */
+};
+
+/* The zone enclosing a name, found by its SOA (RFC 1034 4.3.2: the zone
+ * cut is where the SOA and NS sets are), and its servers. */
+struct dns_zone_obs {
+        char *queried;             /* the name whose zone was looked for */
+        char *zone;                /* NULL when none was found */
+        enum dns_status status;    /* of the search: OK, NXDOMAIN (no zone), or why it stopped */
+        char *error;
+        char **ns;                 /* NS host names, sorted */
+        enum dns_status ns_status;
+        char *ns_error;
+        struct dns_server_obs *servers;
+        size_t n_servers;
+};
+
+struct dns_caa_obs {
+        uint8_t flags;
+        char *tag;                 /* lower-case */
+        char *value;               /* escaped */
+};
+
+struct dns_obs {
+        bool gathered;             /* the gatherer ran (false: deadline, setup failure) */
+        char *error;               /* why it did not, or what cut it short */
+
+        /* A random label under the wildcard's base, via the resolvers. */
+        char *wildcard_probe_name;
+        struct dns_answer_obs wildcard_probe;
+
+        /* Every expected name, per source: each configured resolver (when
+         * there are several) and each authoritative server of names_zone. */
+        struct dns_name_obs *names;
+        size_t n_names;
+        struct dns_zone_obs names_zone;   /* the zone of the wildcard's base */
+
+        /* RFC 8659 section 3: the first CAA RRset from the wildcard's base
+         * towards the root. caa_name NULL with status OK: none anywhere. */
+        enum dns_status caa_status;
+        char *caa_error;
+        char *caa_name;
+        struct dns_caa_obs *caa;
+        size_t n_caa;
+
+        /* DNS-01: only with tls.mode letsencrypt. */
+        bool dns01;
+        struct dns_zone_obs dns01_zone;   /* the search from dns01.dnsZone itself */
+        char **cname_chain;               /* CNAME targets from the challenge name */
+        enum dns_status cname_status;     /* ERROR on a loop or an overlong chain */
+        char *cname_error;
+        char *effective_challenge;        /* the challenge name, or its final CNAME target */
+        struct dns_zone_obs challenge_zone;
+        enum dns_status txt_status;
+        char *txt_error;
+        char **txt;                       /* escaped, at most DNS_OBS_MAX */
+        size_t n_txt;                     /* all of them, also those not kept */
+};
+
+void dns_obs_done(struct dns_obs *d);
 
 struct platform_obs {
         time_t started;            /* wall clock at the start of the audit */
@@ -74,9 +220,30 @@ struct platform_obs {
         size_t n_names;
         struct endpoint_obs *endpoints;
         size_t n_endpoints;
+        struct dns_obs dns;
 };
 
+/* The certification path through the served chain, from the leaf up by
+ * issuer name, preferring served certificates and stopping at a
+ * self-issued one or at one whose issuer is a trust anchor. Pure. */
+struct chain_walk {
+        size_t path[16];           /* indexes into chain, leaf first */
+        size_t n_path;
+        bool complete;             /* ends at a self-issued certificate or at a trust anchor's child */
+        bool in_order;             /* path[k] == k for every k */
+        size_t n_unused;           /* served certificates on no path */
+        size_t last;               /* the last certificate of the path */
+        /* The leaf's own issuer is neither served nor a trust anchor: the
+         * "missing intermediate" case. A path that reaches a served
+         * intermediate whose issuer is unknown is an unknown root instead. */
+        bool leaf_issuer_missing;
+};
+void chain_walk(const struct endpoint_obs *e, struct chain_walk *ret);
+
 void cert_obs_done(struct cert_obs *c);
+/* A deep copy into *dst (which is overwritten). */
+void cert_obs_copy(struct cert_obs *dst, const struct cert_obs *src);
+void fetch_obs_done(struct fetch_obs *f);
 void name_obs_done(struct name_obs *n);
 void endpoint_obs_done(struct endpoint_obs *e);
 struct platform_obs *platform_obs_free(struct platform_obs *o);

@@ -36,6 +36,39 @@ static json_t *json_certificate(const struct endpoint_obs *e, time_t now) {
                          "san", json_strv(c->san), "key", c->key, "verified", e->verified);
 }
 
+static json_t *json_chain_cert(const struct cert_obs *c) {
+        return json_pack("{s:s, s:s, s:s, s:o, s:o, s:s, s:s, s:s}", "subject", c->subject, "issuer", c->issuer,
+                         "serial", c->serial, "not_before", json_time(c->not_before), "not_after",
+                         json_time(c->not_after), "sha256", c->sha256, "key", c->key, "signature_algorithm",
+                         c->sig_algo ? c->sig_algo : "unknown");
+}
+
+static json_t *json_fetch(const struct fetch_obs *f) {
+        json_t *o = json_pack("{s:s, s:i, s:i}", "url", f->url, "http_status", (json_int_t)f->http_status, "size",
+                              (json_int_t)f->size);
+        if (f->error)
+                json_object_set_new(o, "error", json_string(f->error));
+        return o;
+}
+
+static const char *legacy_string(enum legacy_status s) {
+        return s == LEGACY_ACCEPTED ? "accepted" : s == LEGACY_REFUSED ? "refused" : "not-probed";
+}
+
+static const char *crl_string(enum crl_status s) {
+        switch (s) {
+        case CRL_GOOD:
+                return "good";
+        case CRL_REVOKED:
+                return "revoked";
+        case CRL_UNKNOWN:
+                return "unknown";
+        case CRL_NOT_CHECKED:
+                break;
+        }
+        return "not-checked";
+}
+
 static const char *endpoint_status_string(enum endpoint_status s) {
         switch (s) {
         case ENDPOINT_OK:
@@ -54,14 +87,50 @@ static json_t *json_endpoint(const struct endpoint_obs *e, time_t now) {
         json_t *o = json_pack("{s:s, s:s, s:i, s:s, s:i}", "name", e->name, "address", e->address, "port",
                               (json_int_t)e->port, "status", endpoint_status_string(e->status), "duration_ms",
                               (json_int_t)(e->duration_usec / USEC_PER_MSEC));
+        if (e->connected_to) {
+                /* address is what DNS said; this is where we connected. */
+                json_object_set_new(o, "resolved_address", json_string(e->address));
+                json_object_set_new(o, "connected_to", json_string(e->connected_to));
+                json_object_set_new(o, "connected_port", json_integer((json_int_t)e->connected_port));
+        }
         if (e->error)
                 json_object_set_new(o, "error", json_string(e->error));
         if (e->status == ENDPOINT_OK) {
+                json_t *chain = json_array();
                 json_object_set_new(o, "tls_version", json_string(e->tls_version ? e->tls_version : ""));
+                json_object_set_new(o, "cipher_suite", json_string(e->cipher_suite ? e->cipher_suite : ""));
+                json_object_set_new(o, "key_exchange_group", e->kx_group ? json_string(e->kx_group) : json_null());
+                json_object_set_new(o, "alpn", e->alpn ? json_string(e->alpn) : json_null());
+                json_object_set_new(o, "ocsp_stapled", json_boolean(e->ocsp_stapled));
                 if (e->n_chain > 0)
                         json_object_set_new(o, "certificate", json_certificate(e, now));
+                for (size_t i = 0; i < e->n_chain; i++)
+                        json_array_append_new(chain, json_chain_cert(&e->chain[i]));
+                json_object_set_new(o, "chain", chain);
+                json_object_set_new(o, "chain_served", json_pack("{s:i, s:i}", "certificates", (json_int_t)e->n_served,
+                                                                 "bytes", (json_int_t)e->served_bytes));
+                json_object_set_new(o, "verified", json_boolean(e->verified));
                 if (e->verify_error)
                         json_object_set_new(o, "verify_error", json_string(e->verify_error));
+                if (e->legacy != LEGACY_NOT_PROBED || e->legacy_detail) {
+                        json_t *l = json_pack("{s:s}", "status", legacy_string(e->legacy));
+                        if (e->legacy_detail)
+                                json_object_set_new(l, "detail", json_string(e->legacy_detail));
+                        json_object_set_new(o, "legacy_tls", l);
+                }
+                if (e->aia.url) {
+                        json_t *f = json_fetch(&e->aia);
+                        if (e->aia_cert)
+                                json_object_set_new(f, "certificate", json_chain_cert(e->aia_cert));
+                        json_object_set_new(o, "aia_ca_issuers", f);
+                }
+                if (e->crl.url) {
+                        json_t *f = json_fetch(&e->crl);
+                        json_object_set_new(f, "status", json_string(crl_string(e->crl_status)));
+                        if (e->crl_detail)
+                                json_object_set_new(f, "detail", json_string(e->crl_detail));
+                        json_object_set_new(o, "crl", f);
+                }
         }
         return o;
 }
@@ -73,6 +142,107 @@ static json_t *json_finding(const struct finding *f) {
         if (f->address)
                 json_object_set_new(o, "address", json_string(f->address));
         json_object_set_new(o, "message", json_string(f->message));
+        return o;
+}
+
+/* For answers that are not about addresses, "no address" would mislead. */
+static const char *status_name(enum dns_status s) {
+        return s == DNS_STATUS_NODATA ? "NODATA" : dns_status_to_string(s);
+}
+
+static json_t *json_answer(const struct dns_answer_obs *a) {
+        json_t *o = json_pack("{s:s, s:b, s:s, s:o}", "source", a->source ? a->source : "", "authoritative",
+                              a->authoritative, "status", dns_status_to_string(a->status), "addresses",
+                              json_strv(a->addresses));
+        if (a->error)
+                json_object_set_new(o, "error", json_string(a->error));
+        return o;
+}
+
+static json_t *json_zone(const struct dns_zone_obs *z) {
+        json_t *servers = json_array();
+
+        for (size_t i = 0; i < z->n_servers; i++) {
+                const struct dns_server_obs *s = &z->servers[i];
+                json_t *so = json_pack("{s:s, s:o, s:s, s:b}", "ns", s->ns, "address",
+                                       s->address ? json_string(s->address) : json_null(), "status",
+                                       status_name(s->status), "authoritative", s->authoritative);
+                json_object_set_new(so, "serial", s->has_serial ? json_integer(s->serial) : json_null());
+                if (s->error)
+                        json_object_set_new(so, "error", json_string(s->error));
+                json_array_append_new(servers, so);
+        }
+        json_t *o = json_pack("{s:s, s:o, s:s}", "queried", z->queried ? z->queried : "", "zone",
+                              z->zone ? json_string(*z->zone ? z->zone : ".") : json_null(), "status",
+                              status_name(z->status));
+        if (z->error)
+                json_object_set_new(o, "error", json_string(z->error));
+        json_object_set_new(o, "ns", json_strv(z->ns));
+        if (z->ns_error)
+                json_object_set_new(o, "ns_error", json_string(z->ns_error));
+        json_object_set_new(o, "servers", servers);
+        return o;
+}
+
+/* What the DNS facts gatherer saw; the checks' verdicts are in findings. */
+static json_t *json_dns(const struct report_platform *rp) {
+        const struct dns_obs *d = &rp->obs->dns;
+        json_t *o = json_pack("{s:b}", "gathered", d->gathered);
+
+        if (d->error)
+                json_object_set_new(o, "error", json_string(d->error));
+        if (!d->gathered)
+                return o;
+
+        json_t *probe = json_answer(&d->wildcard_probe);
+        json_object_set_new(probe, "name", json_string(d->wildcard_probe_name ? d->wildcard_probe_name : ""));
+        json_object_set_new(o, "wildcard_probe", probe);
+
+        json_t *names = json_array();
+        for (size_t i = 0; i < d->n_names; i++) {
+                json_t *answers = json_array();
+                for (size_t j = 0; j < d->names[i].n_answers; j++)
+                        json_array_append_new(answers, json_answer(&d->names[i].answers[j]));
+                json_array_append_new(names, json_pack("{s:s, s:o}", "name", d->names[i].name, "answers", answers));
+        }
+        json_object_set_new(o, "names", names);
+        json_object_set_new(o, "names_zone", json_zone(&d->names_zone));
+
+        json_t *records = json_array();
+        for (size_t i = 0; i < d->n_caa; i++)
+                json_array_append_new(records, json_pack("{s:i, s:s, s:s}", "flags", (json_int_t)d->caa[i].flags, "tag",
+                                                         d->caa[i].tag, "value", d->caa[i].value));
+        json_t *caa = json_pack("{s:s, s:o, s:o}", "status", status_name(d->caa_status), "found_at",
+                                d->caa_name ? json_string(d->caa_name) : json_null(), "records", records);
+        if (d->caa_error)
+                json_object_set_new(caa, "error", json_string(d->caa_error));
+        if (d->caa_status == DNS_STATUS_OK) {
+                /* In every mode, so provided and selfsigned platforms see
+                 * the policy they would meet if they moved to Let's Encrypt. */
+                _cleanup_free_ char *why = NULL;
+                bool ok = caa_permits(d->caa, d->n_caa, "letsencrypt.org", true, &why);
+                json_object_set_new(caa, "letsencrypt_wildcard_permitted", json_boolean(ok));
+                json_object_set_new(caa, "reason", json_string(why));
+        }
+        json_object_set_new(o, "caa", caa);
+
+        if (d->dns01) {
+                json_t *c = json_pack("{s:s, s:o, s:s}", "name", rp->plan->challenge_name, "cname_chain",
+                                      json_strv(d->cname_chain), "cname_status", status_name(d->cname_status));
+                if (d->cname_error)
+                        json_object_set_new(c, "cname_error", json_string(d->cname_error));
+                json_object_set_new(c, "effective_name",
+                                    d->effective_challenge ? json_string(d->effective_challenge) : json_null());
+                json_object_set_new(c, "zone", json_zone(&d->challenge_zone));
+                if (rp->plan->dns01_zone)
+                        json_object_set_new(c, "dns01_zone", json_zone(&d->dns01_zone));
+                json_object_set_new(c, "txt_status", json_string(status_name(d->txt_status)));
+                if (d->txt_error)
+                        json_object_set_new(c, "txt_error", json_string(d->txt_error));
+                json_object_set_new(c, "txt", json_strv(d->txt));
+                json_object_set_new(c, "txt_count", json_integer((json_int_t)d->n_txt));
+                json_object_set_new(o, "challenge", c);
+        }
         return o;
 }
 
@@ -104,6 +274,7 @@ static json_t *json_platform(const struct report_platform *rp, time_t now) {
         json_object_set_new(o, "duration_ms", json_integer((json_int_t)(rp->obs->duration_usec / USEC_PER_MSEC)));
         json_object_set_new(o, "names", names);
         json_object_set_new(o, "endpoints", endpoints);
+        json_object_set_new(o, "dns", json_dns(rp));
         json_object_set_new(o, "findings", findings);
         return o;
 }

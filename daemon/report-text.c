@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "checks.h"
+#include "dnsname.h"
 #include "report.h"
 #include "util.h"
 
@@ -23,6 +24,69 @@ static void upper(char *dst, const char *src, size_t n) {
         for (; src[i] && i + 1 < n; i++)
                 dst[i] = (char)(src[i] >= 'a' && src[i] <= 'z' ? src[i] - 32 : src[i]);
         dst[i] = 0;
+}
+
+static void text_servers(FILE *f, const struct dns_zone_obs *z) {
+        for (size_t i = 0; i < z->n_servers; i++) {
+                const struct dns_server_obs *s = &z->servers[i];
+                fprintf(f, "%s%s (%s) ", i ? ", " : "", s->ns, s->address ? s->address : "no address");
+                if (s->has_serial && s->authoritative && !s->error)
+                        fprintf(f, "serial %u", s->serial);
+                else
+                        fprintf(f, "%s", s->status == DNS_STATUS_OK ? "lame" : dns_status_to_string(s->status));
+        }
+        if (z->n_servers == 0)
+                fprintf(f, "%s", z->ns_error ? z->ns_error : "no servers");
+}
+
+static void text_zone(FILE *f, const char *what, const struct dns_zone_obs *z) {
+        if (z->zone)
+                fprintf(f, "  %-9s %s in zone %s: ", what, z->queried, *z->zone ? z->zone : ".");
+        else
+                fprintf(f, "  %-9s %s: %s", what, z->queried ? z->queried : "-",
+                        z->error ? z->error : "zone not found");
+        if (z->zone)
+                text_servers(f, z);
+        fputc('\n', f);
+}
+
+/* What the DNS facts gatherer saw, in a few lines; findings judge it. */
+static void text_dns(FILE *f, const struct report_platform *rp) {
+        const struct dns_obs *d = &rp->obs->dns;
+
+        if (!d->gathered) {
+                fprintf(f, "\n  DNS facts: not gathered%s%s\n", d->error ? ": " : "", d->error ? d->error : "");
+                return;
+        }
+        _cleanup_free_ char *probe = d->wildcard_probe.status == DNS_STATUS_OK
+                                             ? strv_join_or(d->wildcard_probe.addresses, ", ", "-")
+                                             : xstrdup(d->wildcard_probe.error ? d->wildcard_probe.error
+                                                                               : dns_status_to_string(d->wildcard_probe.status));
+        fprintf(f, "\n  %-9s %s -> %s (probed as %s)\n", "Wildcard", rp->plan->wildcard, probe,
+                d->wildcard_probe_name ? d->wildcard_probe_name : "-");
+        text_zone(f, "Names", &d->names_zone);
+        if (d->dns01) {
+                _cleanup_free_ char *chain = dns_chain_describe(rp->plan->challenge_name, d->cname_chain);
+                if (d->cname_error)
+                        fprintf(f, "  %-9s %s", "DNS-01", d->cname_error);
+                else
+                        fprintf(f, "  %-9s %s", "DNS-01", chain);
+                fprintf(f, "; %zu TXT record%s\n", d->n_txt, d->n_txt == 1 ? "" : "s");
+                if (d->effective_challenge)
+                        text_zone(f, "", &d->challenge_zone);
+        }
+        if (d->caa_status != DNS_STATUS_OK)
+                fprintf(f, "  %-9s %s\n", "CAA", d->caa_error ? d->caa_error : dns_status_to_string(d->caa_status));
+        else if (!d->caa_name)
+                fprintf(f, "  %-9s none from %s up\n", "CAA", rp->plan->wildcard_base);
+        else {
+                _cleanup_free_ char *why = NULL;
+                bool ok = caa_permits(d->caa, d->n_caa, "letsencrypt.org", true, &why);
+                fprintf(f, "  %-9s at %s:", "CAA", d->caa_name);
+                for (size_t i = 0; i < d->n_caa; i++)
+                        fprintf(f, "%s %u %s \"%s\"", i ? "," : "", d->caa[i].flags, d->caa[i].tag, d->caa[i].value);
+                fprintf(f, " (Let's Encrypt wildcard %s)\n", ok ? "permitted" : "not permitted");
+        }
 }
 
 static void text_platform(FILE *f, const struct report_platform *rp, time_t now, bool color) {
@@ -69,6 +133,8 @@ static void text_platform(FILE *f, const struct report_platform *rp, time_t now,
                                 e->tls_version ? e->tls_version : "-", when, days, result);
                 }
         }
+
+        text_dns(f, rp);
 
         if (rp->findings->n == 0) {
                 fprintf(f, "\n  %sNo findings.%s\n\n", color ? GREEN : "", color ? RESET : "");

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -17,8 +18,74 @@
 #include "util.h"
 
 /* A chain longer than this is not something any client should accept; we
- * keep the first ones and say so. */
+ * keep the first ones, count the rest and say so (tls.chain.oversized). */
 #define CHAIN_MAX 16
+
+/* The largest handshake message we take. GnuTLS's own bound; set here so
+ * the memory a hostile server can make us hold is a number we chose: a
+ * Certificate message of 1 MiB ends the handshake instead. It leaves room
+ * for chains well past tls.chain.oversized's 64 KiB, so those are seen. */
+#define HANDSHAKE_MAX (256u * 1024u)
+
+/* Only TLS 1.0 and 1.1: if this completes, the endpoint still speaks them. */
+#define LEGACY_PRIORITY "NORMAL:-VERS-ALL:+VERS-TLS1.1:+VERS-TLS1.0:%COMPAT"
+
+static const gnutls_datum_t alpn_offer[] = {
+        { .data = (unsigned char *)"h2", .size = 2 },
+        { .data = (unsigned char *)"http/1.1", .size = 8 },
+};
+
+/* Entries kept per audit; past this, chains are parsed each time. */
+#define MEMO_MAX 64
+
+struct memo_entry {
+        unsigned char *key;       /* the served certificates' DER, each preceded by its length */
+        size_t key_len;
+        struct cert_obs *chain;
+        size_t n_chain;
+        bool verified;
+        char *verify_error;
+};
+
+struct tls_chain_memo {
+        struct memo_entry items[MEMO_MAX];
+        size_t n;
+};
+
+struct tls_chain_memo *tls_chain_memo_new(void) {
+        return xcalloc(1, sizeof(struct tls_chain_memo));
+}
+
+struct tls_chain_memo *tls_chain_memo_free(struct tls_chain_memo *m) {
+        if (!m)
+                return NULL;
+        for (size_t i = 0; i < m->n; i++) {
+                for (size_t j = 0; j < m->items[i].n_chain; j++)
+                        cert_obs_done(&m->items[i].chain[j]);
+                free(m->items[i].chain);
+                free(m->items[i].key);
+                free(m->items[i].verify_error);
+        }
+        free(m);
+        return NULL;
+}
+
+static unsigned char *memo_key(const gnutls_datum_t *certs, unsigned n, size_t *ret_len) {
+        size_t len = 0, off = 0;
+        unsigned char *k;
+
+        for (unsigned i = 0; i < n; i++)
+                len += 4 + certs[i].size;
+        k = xmalloc(len ? len : 1);
+        for (unsigned i = 0; i < n; i++) {
+                uint32_t sz = certs[i].size;
+                memcpy(k + off, &sz, 4);
+                memcpy(k + off + 4, certs[i].data, certs[i].size);
+                off += 4 + certs[i].size;
+        }
+        *ret_len = len;
+        return k;
+}
 
 struct tls_probe {
         sd_event *event;
@@ -29,10 +96,15 @@ struct tls_probe {
         gnutls_session_t session;
         gnutls_certificate_credentials_t creds;
         const struct x509_trust *trust;
+        struct tls_chain_memo *memo;
         uint64_t started;
         uint64_t timeout_usec;
         bool connected;
         bool bytes_seen;
+        bool legacy;
+        char *not_tls;            /* why the first bytes are not TLS, once seen */
+        int last_errno;           /* of the last failed recv/send */
+        uint64_t bytes_in;
         struct endpoint_obs obs;
         tls_probe_done_cb cb;
         void *userdata;
@@ -44,6 +116,8 @@ static gnutls_certificate_credentials_t global_creds;
 /* The default priorities, parsed once: gnutls_set_default_priority() would
  * parse and cache them again for every session. */
 static gnutls_priority_t global_priority;
+/* The restricted one for the TLS 1.0/1.1 probe, parsed once too. */
+static gnutls_priority_t global_legacy_priority;
 
 int tls_global_init(void) {
         int r = gnutls_global_init();
@@ -53,6 +127,9 @@ int tls_global_init(void) {
         if (r < 0)
                 return -ENOMEM;
         r = gnutls_priority_init(&global_priority, NULL, NULL); /* NULL: the defaults */
+        if (r < 0)
+                return -EINVAL;
+        r = gnutls_priority_init(&global_legacy_priority, LEGACY_PRIORITY, NULL);
         return r < 0 ? -EINVAL : 0;
 }
 
@@ -60,6 +137,9 @@ void tls_global_done(void) {
         if (global_priority)
                 gnutls_priority_deinit(global_priority);
         global_priority = NULL;
+        if (global_legacy_priority)
+                gnutls_priority_deinit(global_legacy_priority);
+        global_legacy_priority = NULL;
         if (global_creds)
                 gnutls_certificate_free_credentials(global_creds);
         global_creds = NULL;
@@ -77,6 +157,7 @@ struct tls_probe *tls_probe_free(struct tls_probe *p) {
         if (p->fd >= 0)
                 close(p->fd);
         endpoint_obs_done(&p->obs);
+        free(p->not_tls);
         sd_event_unref(p->event);
         free(p);
         return NULL;
@@ -109,10 +190,43 @@ static void probe_collect(struct tls_probe *p) {
         unsigned n = 0;
         const gnutls_datum_t *certs = gnutls_certificate_get_peers(p->session, &n);
         const char *version = gnutls_protocol_get_name(gnutls_protocol_get_version(p->session));
+        const char *suite = gnutls_ciphersuite_get(p->session);
+        gnutls_group_t group = gnutls_group_get(p->session);
+        gnutls_datum_t alpn = { 0 };
 
         p->obs.tls_version = xstrdup(version ? version : "unknown");
+        if (p->legacy)
+                return;
+        p->obs.cipher_suite = xstrdup(suite ? suite : "unknown");
+        if (group != GNUTLS_GROUP_INVALID && gnutls_group_get_name(group))
+                p->obs.kx_group = xstrdup(gnutls_group_get_name(group));
+        if (gnutls_alpn_get_selected_protocol(p->session, &alpn) >= 0 && alpn.size > 0)
+                p->obs.alpn = str_escape((const char *)alpn.data, alpn.size);
+        p->obs.ocsp_stapled = gnutls_ocsp_status_request_is_checked(p->session, GNUTLS_OCSP_SR_IS_AVAIL) != 0;
+
+        p->obs.n_served = n;
+        for (unsigned i = 0; i < n; i++)
+                p->obs.served_bytes += certs[i].size;
         if (n > CHAIN_MAX)
                 n = CHAIN_MAX;
+
+        _cleanup_free_ unsigned char *key = NULL;
+        size_t key_len = 0;
+        if (p->memo) {
+                key = memo_key(certs, n, &key_len);
+                for (size_t i = 0; i < p->memo->n; i++) {
+                        const struct memo_entry *m = &p->memo->items[i];
+                        if (m->key_len != key_len || memcmp(m->key, key, key_len) != 0)
+                                continue;
+                        p->obs.chain = xcalloc(m->n_chain ? m->n_chain : 1, sizeof(struct cert_obs));
+                        for (size_t j = 0; j < m->n_chain; j++)
+                                cert_obs_copy(&p->obs.chain[j], &m->chain[j]);
+                        p->obs.n_chain = m->n_chain;
+                        p->obs.verified = m->verified;
+                        p->obs.verify_error = m->verify_error ? xstrdup(m->verify_error) : NULL;
+                        return;
+                }
+        }
         p->obs.chain = xcalloc(n ? n : 1, sizeof(struct cert_obs));
         for (unsigned i = 0; i < n; i++) {
                 _cleanup_free_ char *err = NULL;
@@ -126,15 +240,104 @@ static void probe_collect(struct tls_probe *p) {
                 }
                 p->obs.n_chain++;
         }
-        if (p->obs.verify_error)
-                return;
-        if (x509_chain_verify(p->trust, p->obs.chain, p->obs.n_chain, &p->obs.verified,
-                              &p->obs.verify_error) < 0)
+        x509_chain_annotate(p->trust, p->obs.chain, p->obs.n_chain);
+        if (!p->obs.verify_error &&
+            x509_chain_verify(p->trust, p->obs.chain, p->obs.n_chain, &p->obs.verified, &p->obs.verify_error) < 0)
                 p->obs.verify_error = xstrdup("the served chain could not be verified");
+
+        if (p->memo && p->memo->n < MEMO_MAX) {
+                struct memo_entry *m = &p->memo->items[p->memo->n++];
+                *m = (struct memo_entry){
+                        .key = TAKE_PTR(key),
+                        .key_len = key_len,
+                        .chain = xcalloc(p->obs.n_chain ? p->obs.n_chain : 1, sizeof(struct cert_obs)),
+                        .n_chain = p->obs.n_chain,
+                        .verified = p->obs.verified,
+                        .verify_error = p->obs.verify_error ? xstrdup(p->obs.verify_error) : NULL,
+                };
+                for (size_t j = 0; j < p->obs.n_chain; j++)
+                        cert_obs_copy(&m->chain[j], &p->obs.chain[j]);
+        }
+}
+
+/* A look at the server's first bytes as they arrive, so that a plain-HTTP
+ * or non-TLS listener is named as such instead of as a record-layer error.
+ * Returns true (and the reason, when asked) if the bytes are not TLS. */
+static bool first_bytes_check(const unsigned char *buf, size_t n, char **ret_reason) {
+        if (n >= 5 && memcmp(buf, "HTTP/", 5) == 0) {
+                size_t len = 0;
+                while (len < n && len < 40 && buf[len] != '\r' && buf[len] != '\n')
+                        len++;
+                if (ret_reason) {
+                        _cleanup_free_ char *line = str_escape((const char *)buf, len);
+                        *ret_reason = xasprintf("the server answered in plain HTTP, not TLS ('%s...')", line);
+                }
+                return true;
+        }
+        /* RFC 8446 5.1: content types 20-24 are all a TLS peer may send. */
+        if (n > 0 && (buf[0] < 20 || buf[0] > 24)) {
+                if (ret_reason) {
+                        _cleanup_free_ char *hex = hex_encode(buf, n < 8 ? n : 8, ' ');
+                        *ret_reason = xasprintf("the server sent bytes that are not TLS records (first bytes %s)", hex);
+                }
+                return true;
+        }
+        return false;
+}
+
+/* Our own transport functions, so that the errno of a failed read (GnuTLS
+ * folds a reset into "non-properly terminated") and the byte count survive
+ * for the error message. The socket is non-blocking: a timeout wait is
+ * never needed, the loop does the waiting. */
+static ssize_t transport_pull(gnutls_transport_ptr_t ptr, void *buf, size_t n) {
+        struct tls_probe *p = ptr;
+        ssize_t r = recv(p->fd, buf, n, 0);
+        if (r < 0) {
+                p->last_errno = errno;
+                gnutls_transport_set_errno(p->session, errno);
+                return r;
+        }
+        if (p->bytes_in == 0 && r > 0 && !p->legacy && first_bytes_check(buf, (size_t)r, NULL)) {
+                /* GnuTLS reads a record header (5 bytes) at a time: look at
+                 * what follows too, for a message worth reading. */
+                unsigned char more[64];
+                size_t have = (size_t)r < sizeof(more) ? (size_t)r : sizeof(more);
+                memcpy(more, buf, have);
+                ssize_t m = recv(p->fd, more + have, sizeof(more) - have, MSG_PEEK | MSG_DONTWAIT);
+                if (m > 0)
+                        have += (size_t)m;
+                first_bytes_check(more, have, &p->not_tls);
+                /* Not TLS: end the handshake here, the reason is kept. */
+                p->last_errno = EPROTO;
+                gnutls_transport_set_errno(p->session, EPROTO);
+                return -1;
+        }
+        p->bytes_in += (uint64_t)r;
+        return r;
+}
+
+static ssize_t transport_push(gnutls_transport_ptr_t ptr, const void *buf, size_t n) {
+        struct tls_probe *p = ptr;
+        ssize_t r = send(p->fd, buf, n, MSG_NOSIGNAL);
+        if (r < 0) {
+                p->last_errno = errno;
+                gnutls_transport_set_errno(p->session, errno);
+        }
+        return r;
+}
+
+static int transport_pull_timeout(gnutls_transport_ptr_t ptr, unsigned ms) {
+        struct tls_probe *p = ptr;
+        struct pollfd pfd = { .fd = p->fd, .events = POLLIN };
+        return poll(&pfd, 1, 0); /* never block the loop */
 }
 
 static int handshake_step(struct tls_probe *p) {
-        int r = gnutls_handshake(p->session);
+        int r, saved_errno;
+
+        p->last_errno = 0;
+        r = gnutls_handshake(p->session);
+        saved_errno = p->last_errno;
 
         if (r == GNUTLS_E_AGAIN || r == GNUTLS_E_INTERRUPTED) {
                 uint32_t events = gnutls_record_get_direction(p->session) ? EPOLLOUT : EPOLLIN;
@@ -143,12 +346,34 @@ static int handshake_step(struct tls_probe *p) {
         }
         if (r < 0) {
                 char *why;
-                if (r == GNUTLS_E_FATAL_ALERT_RECEIVED || r == GNUTLS_E_WARNING_ALERT_RECEIVED)
+                if (p->not_tls)
+                        why = TAKE_PTR(p->not_tls);
+                else if (r == GNUTLS_E_FATAL_ALERT_RECEIVED || r == GNUTLS_E_WARNING_ALERT_RECEIVED)
                         why = xasprintf("server sent alert: %s",
                                         gnutls_alert_get_name(gnutls_alert_get(p->session)));
+                else if (saved_errno == ECONNRESET)
+                        why = xstrdup("the server reset the connection during the handshake (ECONNRESET)");
+                else if (r == GNUTLS_E_HANDSHAKE_TOO_LARGE)
+                        why = xasprintf("the server sent a handshake message over %u KiB (an oversized "
+                                        "certificate chain?); the probe stops there",
+                                        HANDSHAKE_MAX / 1024);
                 else if (r == GNUTLS_E_PREMATURE_TERMINATION || r == GNUTLS_E_PULL_ERROR ||
-                         r == GNUTLS_E_PUSH_ERROR)
-                        why = xasprintf("connection closed during the handshake (%s)", gnutls_strerror(r));
+                         r == GNUTLS_E_PUSH_ERROR) {
+                        gnutls_handshake_description_t last = gnutls_handshake_get_last_in(p->session);
+                        const char *lname = gnutls_handshake_description_get_name(last);
+                        if (p->bytes_in > 0 && lname && strcmp(lname, "Unknown Handshake packet") != 0)
+                                why = xasprintf("the server closed the connection during the handshake, after its "
+                                                "%s (%s)",
+                                                lname, gnutls_strerror(r));
+                        else if (p->bytes_in > 0)
+                                why = xasprintf("the server closed the connection during the handshake after "
+                                                "%llu bytes (%s)",
+                                                (unsigned long long)p->bytes_in, gnutls_strerror(r));
+                        else
+                                why = xasprintf("the server closed the connection without answering the "
+                                                "ClientHello (%s)",
+                                                gnutls_strerror(r));
+                }
                 else
                         why = xasprintf("%s", gnutls_strerror(r));
                 probe_finish(p, ENDPOINT_HANDSHAKE_FAILED, why);
@@ -239,7 +464,8 @@ static char *probe_setup(struct tls_probe *p, const struct tls_probe_params *par
         socklen_t sslen;
         int r;
 
-        if (sockaddr_parse(params->address, params->port, &ss, &sslen) < 0)
+        if (sockaddr_parse(params->connect_address ? params->connect_address : params->address,
+                           params->connect_address ? params->connect_port : params->port, &ss, &sslen) < 0)
                 return xasprintf("'%s' is not an IP address", params->address);
         p->fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_TCP);
         if (p->fd < 0)
@@ -252,16 +478,24 @@ static char *probe_setup(struct tls_probe *p, const struct tls_probe_params *par
         r = gnutls_init(&p->session, GNUTLS_CLIENT | GNUTLS_NONBLOCK | GNUTLS_NO_SIGNAL);
         if (r < 0)
                 return xasprintf("TLS setup: %s", gnutls_strerror(r));
-        r = gnutls_priority_set(p->session, global_priority);
+        r = gnutls_priority_set(p->session, params->legacy ? global_legacy_priority : global_priority);
+        if (r >= 0 && !params->legacy)
+                r = gnutls_alpn_set_protocols(p->session, alpn_offer, ELEMENTSOF(alpn_offer), 0);
+        if (r >= 0 && !params->legacy)
+                r = gnutls_ocsp_status_request_enable_client(p->session, NULL, 0, NULL);
         if (r >= 0)
                 r = gnutls_credentials_set(p->session, GNUTLS_CRD_CERTIFICATE, global_creds);
         if (r >= 0)
                 r = gnutls_server_name_set(p->session, GNUTLS_NAME_DNS, params->name, strlen(params->name));
         if (r < 0)
                 return xasprintf("TLS setup: %s", gnutls_strerror(r));
-        gnutls_transport_set_int(p->session, p->fd);
+        gnutls_transport_set_ptr(p->session, p);
+        gnutls_transport_set_pull_function(p->session, transport_pull);
+        gnutls_transport_set_push_function(p->session, transport_push);
+        gnutls_transport_set_pull_timeout_function(p->session, transport_pull_timeout);
         /* The probe's own timer bounds the handshake. */
         gnutls_handshake_set_timeout(p->session, 0);
+        gnutls_handshake_set_max_packet_length(p->session, HANDSHAKE_MAX);
 
         if (sd_event_add_io(p->event, &p->io, p->fd, EPOLLOUT, on_io, p) < 0)
                 return xstrdup("cannot watch the socket");
@@ -277,9 +511,11 @@ int tls_probe_start(sd_event *event, const struct tls_probe_params *params,
         p->event = sd_event_ref(event);
         p->fd = -1;
         p->trust = params->trust;
+        p->memo = params->memo;
         p->cb = cb;
         p->userdata = userdata;
         p->timeout_usec = params->timeout_usec;
+        p->legacy = params->legacy;
         p->started = now_monotonic_usec();
         p->obs.name = xstrdup(params->name);
         p->obs.service = params->service;

@@ -10,6 +10,14 @@
 
 struct tls_probe;
 
+/* What served chains parsed and verified to, keyed by their exact bytes:
+ * the names and addresses of a platform mostly serve one chain, and parsing
+ * a hostile one (thousands of SANs) is the costly part of a probe, done on
+ * the loop. One per audit; bounded in entries. */
+struct tls_chain_memo;
+struct tls_chain_memo *tls_chain_memo_new(void);
+struct tls_chain_memo *tls_chain_memo_free(struct tls_chain_memo *m);
+
 /* Called once when the probe ends, with its socket already closed. obs is
  * the probe's, filled in: the callee takes it by struct copy and then zeroes
  * *obs. The callee may free the probe (tls_probe_free) inside the callback. */
@@ -22,6 +30,12 @@ struct tls_probe_params {
         uint16_t port;
         uint64_t timeout_usec;            /* connect + handshake */
         const struct x509_trust *trust;   /* borrowed; must outlive the probe */
+        struct tls_chain_memo *memo;      /* borrowed, may be NULL; must outlive the probe */
+        const char *connect_address;      /* connect here instead of address (connect_to), or NULL */
+        uint16_t connect_port;
+        /* Offer only TLS 1.0 and 1.1 and skip everything after the
+         * handshake: obs says whether it completed, and with which version. */
+        bool legacy;
 };
 
 /* Starts the probe. The callback never runs from inside this call. */

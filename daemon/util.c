@@ -288,3 +288,18 @@ uint64_t now_realtime_usec(void) {
         clock_gettime(CLOCK_REALTIME, &ts);
         return (uint64_t)ts.tv_sec * USEC_PER_SEC + (uint64_t)ts.tv_nsec / 1000;
 }
+
+bool strv_same_set(char *const *a, char *const *b) {
+        for (size_t i = 0; a && a[i]; i++)
+                if (!strv_contains(b, a[i]))
+                        return false;
+        for (size_t i = 0; b && b[i]; i++)
+                if (!strv_contains(a, b[i]))
+                        return false;
+        return true;
+}
+
+char *strv_join_or(char *const *v, const char *sep, const char *empty) {
+        char *s = strv_join(v, sep, 0);
+        return s ? s : xstrdup(empty);
+}

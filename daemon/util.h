@@ -38,6 +38,10 @@ size_t strv_length(char *const *v);
 void strv_push(char ***v, char *s);          /* takes ownership of s */
 char **strv_copy(char *const *v);
 bool strv_contains(char *const *v, const char *s);
+/* The same strings, in any order, duplicates ignored. */
+bool strv_same_set(char *const *a, char *const *b);
+/* strv_join() of all entries, or a copy of empty for an empty vector. Caller frees. */
+char *strv_join_or(char *const *v, const char *sep, const char *empty);
 char **strv_free(char **v);                   /* returns NULL */
 /* Joins at most max (0 = all) entries with sep, adding ", ..." when cut;
  * NULL for an empty vector. Caller frees. */

@@ -3,9 +3,11 @@
  * TLS probe. */
 #include <errno.h>
 #include <string.h>
+#include <strings.h>
 
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
+#include <gnutls/x509-ext.h>
 
 #include "util.h"
 #include "x509.h"
@@ -91,9 +93,15 @@ static char *datum_escape(const gnutls_datum_t *d) {
         return str_escape((const char *)d->data, d->size);
 }
 
-static char *key_describe(gnutls_x509_crt_t crt) {
+static char *key_describe(gnutls_x509_crt_t crt, struct cert_obs *c) {
         unsigned bits = 0;
         int pk = gnutls_x509_crt_get_pk_algorithm(crt, &bits);
+
+        c->key_bits = bits;
+        c->key_kind = pk == GNUTLS_PK_RSA || pk == GNUTLS_PK_RSA_PSS ? CERT_KEY_RSA
+                      : pk == GNUTLS_PK_ECDSA || pk == GNUTLS_PK_EDDSA_ED25519 || pk == GNUTLS_PK_EDDSA_ED448
+                              ? CERT_KEY_EC
+                              : CERT_KEY_OTHER;
 
         if (pk == GNUTLS_PK_ECDSA) {
                 gnutls_ecc_curve_t curve;
@@ -111,24 +119,93 @@ static char *key_describe(gnutls_x509_crt_t crt) {
         return xstrdup(name ? name : "unknown");
 }
 
+/* The extension is decoded once: gnutls_x509_crt_get_subject_alt_name()
+ * decodes it again on every call, so a certificate with thousands of SANs
+ * would cost quadratic time on the loop. */
 static void san_collect(gnutls_x509_crt_t crt, struct cert_obs *c) {
-        char buf[SAN_LEN_MAX];
+        gnutls_datum_t ext = { 0 };
+        gnutls_subject_alt_names_t sans = NULL;
+        unsigned critical;
+        size_t n = 0, allocated = 0;
 
+        if (gnutls_x509_crt_get_extension_by_oid2(crt, "2.5.29.17", 0, &ext, &critical) < 0)
+                return;
+        if (gnutls_subject_alt_names_init(&sans) < 0)
+                goto out;
+        if (gnutls_x509_ext_import_subject_alt_names(&ext, sans, 0) < 0)
+                goto out;
         for (unsigned seq = 0; seq < SAN_MAX; seq++) {
-                size_t size = sizeof(buf);
-                int type = gnutls_x509_crt_get_subject_alt_name(crt, seq, buf, &size, NULL);
-                if (type == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE)
+                gnutls_datum_t san = { 0 };
+                unsigned type;
+                int r = gnutls_subject_alt_names_get(sans, seq, &type, &san, NULL);
+                if (r < 0)
                         break;
-                if (type == GNUTLS_E_SHORT_MEMORY_BUFFER)
+                if (type != GNUTLS_SAN_DNSNAME || san.size > SAN_LEN_MAX)
                         continue; /* longer than any valid name: cannot match, skip */
-                if (type < 0)
-                        break;
-                if (type != GNUTLS_SAN_DNSNAME)
-                        continue;
                 /* size counts the bytes as encoded: an embedded NUL stays
                  * visible as \x00 and so never matches a real name. */
-                strv_push(&c->san, str_escape(buf, size));
+                if (n + 1 >= allocated) {
+                        allocated = allocated ? allocated * 2 : 8;
+                        c->san = xrealloc(c->san, allocated * sizeof(char *));
+                }
+                c->san[n++] = str_escape((const char *)san.data, san.size);
+                c->san[n] = NULL;
         }
+out:
+        if (sans)
+                gnutls_subject_alt_names_deinit(sans);
+        gnutls_free(ext.data);
+}
+
+static bool url_is_http(const char *s, size_t n) {
+        return (n > 7 && strncasecmp(s, "http://", 7) == 0) || (n > 8 && strncasecmp(s, "https://", 8) == 0);
+}
+
+/* Only http(s) URLs are kept: ldap:// and file:// are nothing we fetch. A URL
+ * with a NUL or control byte is escaped and so can never be fetched as
+ * something else than what it says. */
+static char *url_keep(const char *s, size_t n) {
+        if (n == 0 || n > SAN_LEN_MAX || !url_is_http(s, n) || memchr(s, '\0', n))
+                return NULL;
+        for (size_t i = 0; i < n; i++)
+                if ((unsigned char)s[i] <= 0x20 || (unsigned char)s[i] >= 0x7f)
+                        return NULL;
+        return xstrndup(s, n);
+}
+
+static void urls_collect(gnutls_x509_crt_t crt, struct cert_obs *c) {
+        for (unsigned seq = 0; seq < 16 && !c->aia_ca_issuers; seq++) {
+                gnutls_datum_t d = { 0 };
+                unsigned critical;
+                int r = gnutls_x509_crt_get_authority_info_access(crt, seq, GNUTLS_IA_CAISSUERS_URI, &d, &critical);
+                if (r == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE)
+                        break;
+                if (r < 0)
+                        continue; /* an OCSP entry at this position, or unknown */
+                c->aia_ca_issuers = url_keep((const char *)d.data, d.size);
+                gnutls_free(d.data);
+        }
+        for (unsigned seq = 0; seq < 16 && !c->crl_url; seq++) {
+                char buf[SAN_LEN_MAX];
+                size_t size = sizeof(buf);
+                unsigned reasons, critical;
+                int type = gnutls_x509_crt_get_crl_dist_points(crt, seq, buf, &size, &reasons, &critical);
+                if (type == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE || (type < 0 && type != GNUTLS_E_SHORT_MEMORY_BUFFER))
+                        break;
+                if (type == GNUTLS_SAN_URI)
+                        c->crl_url = url_keep(buf, size);
+        }
+}
+
+static void signature_describe(gnutls_x509_crt_t crt, struct cert_obs *c) {
+        int sign = gnutls_x509_crt_get_signature_algorithm(crt);
+        const char *name = sign >= 0 ? gnutls_sign_get_name((gnutls_sign_algorithm_t)sign) : NULL;
+        gnutls_digest_algorithm_t dig = sign >= 0 ? gnutls_sign_get_hash_algorithm((gnutls_sign_algorithm_t)sign)
+                                                  : GNUTLS_DIG_UNKNOWN;
+        const char *dname = dig != GNUTLS_DIG_UNKNOWN ? gnutls_digest_get_name(dig) : NULL;
+
+        c->sig_algo = xstrdup(name ? name : "unknown");
+        c->sig_hash = xstrdup(dname ? dname : "");
 }
 
 int x509_cert_parse(const unsigned char *der, size_t len, struct cert_obs *c, char **ret_error) {
@@ -179,7 +256,13 @@ int x509_cert_parse(const unsigned char *der, size_t len, struct cert_obs *c, ch
         c->sha256 = r >= 0 ? hex_encode(buf, size, 0) : xstrdup("");
 
         san_collect(crt, c);
-        c->key = key_describe(crt);
+        c->key = key_describe(crt, c);
+        signature_describe(crt, c);
+        urls_collect(crt, c);
+        {
+                unsigned ca = 0;
+                c->is_ca = gnutls_x509_crt_get_basic_constraints(crt, NULL, &ca, NULL) >= 0 && ca;
+        }
 
         raw_subject = raw_issuer = (gnutls_datum_t){ 0 };
         if (gnutls_x509_crt_get_raw_dn(crt, &raw_subject) >= 0 &&
@@ -295,6 +378,140 @@ out:
         for (size_t i = 0; i < imported; i++)
                 gnutls_x509_crt_deinit(crts[i]);
         free(crts);
+        return r;
+}
+
+static int crt_import(const struct cert_obs *c, gnutls_x509_crt_t *ret) {
+        gnutls_datum_t d = { .data = c->der, .size = (unsigned)c->der_len };
+        gnutls_x509_crt_t crt;
+
+        if (gnutls_x509_crt_init(&crt) < 0)
+                return -ENOMEM;
+        if (gnutls_x509_crt_import(crt, &d, GNUTLS_X509_FMT_DER) < 0) {
+                gnutls_x509_crt_deinit(crt);
+                return -EBADMSG;
+        }
+        *ret = crt;
+        return 0;
+}
+
+void x509_chain_annotate(const struct x509_trust *t, struct cert_obs *chain, size_t n) {
+        for (size_t i = 0; i < n; i++) {
+                gnutls_x509_crt_t crt, issuer = NULL;
+                if (crt_import(&chain[i], &crt) < 0)
+                        continue;
+                /* GET_COPY: the list may hold the issuer only by DN in a
+                 * lazily loaded store, and we must not keep its pointer. */
+                if (gnutls_x509_trust_list_get_issuer(t->list, crt, &issuer, GNUTLS_TL_GET_COPY) >= 0 && issuer) {
+                        chain[i].issuer_is_anchor = true;
+                        gnutls_x509_crt_deinit(issuer);
+                }
+                gnutls_x509_crt_deinit(crt);
+        }
+}
+
+int x509_cert_parse_any(const unsigned char *data, size_t len, struct cert_obs *ret, char **ret_error) {
+        gnutls_x509_crt_t crt = NULL;
+        gnutls_datum_t in = { .data = (unsigned char *)data, .size = (unsigned)len }, der = { 0 };
+        int r;
+
+        if (len == 0 || len > UINT32_MAX) {
+                *ret_error = xstrdup(len ? "too large" : "empty body");
+                return -EBADMSG;
+        }
+        /* RFC 5280 4.2.2.1 says DER (or a certs-only PKCS#7); CAs also serve
+         * PEM in practice, so both are read, and re-encoded as DER. */
+        if (gnutls_x509_crt_init(&crt) < 0)
+                return -ENOMEM;
+        r = gnutls_x509_crt_import(crt, &in, GNUTLS_X509_FMT_DER);
+        if (r < 0)
+                r = gnutls_x509_crt_import(crt, &in, GNUTLS_X509_FMT_PEM);
+        if (r >= 0)
+                r = gnutls_x509_crt_export2(crt, GNUTLS_X509_FMT_DER, &der);
+        gnutls_x509_crt_deinit(crt);
+        if (r < 0) {
+                *ret_error = xasprintf("not a DER or PEM certificate (%s)", gnutls_strerror(r));
+                return -EBADMSG;
+        }
+        r = x509_cert_parse(der.data, der.size, ret, ret_error);
+        gnutls_free(der.data);
+        return r;
+}
+
+int x509_crl_check(const struct x509_trust *t, const struct cert_obs *leaf, const struct cert_obs *issuer,
+                   const unsigned char *data, size_t len, enum crl_status *ret_status, time_t *ret_next_update,
+                   char **ret_detail) {
+        gnutls_x509_crl_t crl = NULL;
+        gnutls_x509_crt_t leaf_crt = NULL, issuer_crt = NULL;
+        gnutls_datum_t in = { .data = (unsigned char *)data, .size = (unsigned)len };
+        unsigned verify = 0;
+        int r, n;
+
+        *ret_status = CRL_UNKNOWN;
+        *ret_next_update = 0;
+        if (len == 0 || len > UINT32_MAX) {
+                *ret_detail = xstrdup("the CRL is empty or too large");
+                return 0;
+        }
+        if (gnutls_x509_crl_init(&crl) < 0)
+                return -ENOMEM;
+        r = gnutls_x509_crl_import(crl, &in, GNUTLS_X509_FMT_DER);
+        if (r < 0)
+                r = gnutls_x509_crl_import(crl, &in, GNUTLS_X509_FMT_PEM);
+        if (r < 0) {
+                *ret_detail = xasprintf("the CRL does not parse: %s", gnutls_strerror(r));
+                r = 0;
+                goto out;
+        }
+        *ret_next_update = gnutls_x509_crl_get_next_update(crl);
+
+        /* The CRL must be signed by the leaf's issuer: the served one, the
+         * one fetched from AIA, or a trust anchor. */
+        if (issuer)
+                r = crt_import(issuer, &issuer_crt);
+        else {
+                r = crt_import(leaf, &leaf_crt);
+                if (r >= 0 && (gnutls_x509_trust_list_get_issuer(t->list, leaf_crt, &issuer_crt, GNUTLS_TL_GET_COPY) < 0 ||
+                               !issuer_crt))
+                        r = -ENOENT;
+        }
+        if (r < 0) {
+                *ret_detail = xstrdup("the leaf's issuer is not known, so the CRL's signature cannot be checked");
+                issuer_crt = NULL;
+                r = 0;
+                goto out;
+        }
+        r = gnutls_x509_crl_verify(crl, &issuer_crt, 1, GNUTLS_VERIFY_DISABLE_TIME_CHECKS, &verify);
+        if (r < 0 || verify != 0) {
+                *ret_detail = xstrdup("the CRL's signature does not verify with the leaf's issuer");
+                r = 0;
+                goto out;
+        }
+
+        n = gnutls_x509_crl_get_crt_count(crl);
+        for (int i = 0; i < n; i++) {
+                unsigned char serial[64];
+                size_t size = sizeof(serial);
+                time_t when = 0;
+                if (gnutls_x509_crl_get_crt_serial(crl, (unsigned)i, serial, &size, &when) < 0)
+                        continue;
+                _cleanup_free_ char *hex = hex_encode(serial, size, 0);
+                if (strcasecmp(hex, leaf->serial) == 0) {
+                        char buf[RFC3339_MAX];
+                        *ret_status = CRL_REVOKED;
+                        *ret_detail = xasprintf("revoked on %s", format_rfc3339(when, buf));
+                        r = 0;
+                        goto out;
+                }
+        }
+        *ret_status = CRL_GOOD;
+        r = 0;
+out:
+        if (issuer_crt)
+                gnutls_x509_crt_deinit(issuer_crt);
+        if (leaf_crt)
+                gnutls_x509_crt_deinit(leaf_crt);
+        gnutls_x509_crl_deinit(crl);
         return r;
 }
 

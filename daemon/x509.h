@@ -27,6 +27,21 @@ int x509_cert_parse(const unsigned char *der, size_t len, struct cert_obs *ret, 
 int x509_chain_verify(const struct x509_trust *t, const struct cert_obs *chain, size_t n,
                       bool *ret_ok, char **ret_reason);
 
+/* Sets issuer_is_anchor on each certificate of the chain. */
+void x509_chain_annotate(const struct x509_trust *t, struct cert_obs *chain, size_t n);
+
+/* Parses a certificate fetched from an AIA caIssuers URL: DER or PEM. */
+int x509_cert_parse_any(const unsigned char *data, size_t len, struct cert_obs *ret, char **ret_error);
+
+/* Judges the leaf against a fetched CRL (DER or PEM) whose signature must
+ * verify with issuer (NULL: the trust anchor that issued the leaf). Writes
+ * *ret_status (CRL_UNKNOWN with *ret_detail when no verdict), the CRL's
+ * nextUpdate (0 when unknown) and, for CRL_REVOKED, the revocation date in
+ * *ret_detail. Returns 0, or a negative errno when out of resources. */
+int x509_crl_check(const struct x509_trust *t, const struct cert_obs *leaf, const struct cert_obs *issuer,
+                   const unsigned char *data, size_t len, enum crl_status *ret_status, time_t *ret_next_update,
+                   char **ret_detail);
+
 /* Decodes base64 (kubeconfig's certificate-authority-data) with GnuTLS's
  * decoder. *ret is malloc'ed and NUL-terminated (size excludes it).
  * Returns 0 or -EINVAL. */

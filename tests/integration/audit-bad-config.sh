@@ -211,23 +211,49 @@ assert_file_empty "audit --help: nothing on stderr" "$CV_STDERR"
 cv_run list-findings "$C" list-findings
 assert_exit 0
 assert_eq "list-findings: every id with its severity" \
-	"check.error warning
+	"caa.forbids-issuer critical
+check.error warning
+dns.address.inconsistent warning
+dns.address.unexpected critical
 dns.resolve.failed critical
+dns.resolvers.disagree warning
+dns.wildcard.mismatch warning
+dns.wildcard.missing warning
+dns01.challenge.stale info
+dns01.cname.dangling critical
+dns01.nameservers.inconsistent warning
+dns01.provider.mismatch warning
+dns01.zone.cut critical
+dns01.zone.missing critical
+dns01.zone.outside critical
 renew.failed critical
 renew.succeeded info
 renew.suppressed info
 renew.triggered info
 tls.ari.renew-now warning
+tls.cert.inconsistent warning
+tls.cert.ingress-default critical
 tls.cert.not-yet-valid critical
+tls.chain.incomplete critical
+tls.chain.order warning
+tls.chain.oversized warning
 tls.chain.untrusted critical
 tls.connect.failed critical
 tls.expiry.critical critical
 tls.expiry.expired critical
 tls.expiry.warning warning
 tls.handshake.failed critical
+tls.issuer.mode-mismatch critical
+tls.issuer.staging critical
+tls.issuer.staging-configured info
+tls.key.weak warning
+tls.protocol.legacy warning
+tls.renewal.overdue warning
+tls.revoked critical
 tls.san.mismatch critical
 tls.secret.key-mismatch critical
-tls.secret.mismatch warning" "$(awk '{ print $1, $2 }' "$CV_STDOUT" | sort)"
+tls.signature.weak warning
+tls.wildcard.shape warning" "$(awk '{ print $1, $2 }' "$CV_STDOUT" | sort)"
 assert_match "list-findings: a 32-hex-digit MESSAGE_ID on every line" '^[0-9]+$' \
 	"$(awk 'length($3) == 32 && $3 ~ /^[0-9a-f]+$/ { n++ } END { print (n == NR ? n : "bad") }' "$CV_STDOUT")"
 

@@ -47,8 +47,12 @@ cv_config partial <<EOF
 EOF
 cv_audit partial
 assert_exit 2
-assert_findings "partial tls.connect.failed critical partial.ok.example.test $SB_ADDR_REFUSED"
-assert_summary critical 1 0 0
+# The explicit record overrides the wildcard with other addresses, and the
+# names no longer share one address set: both DNS warnings are true here.
+assert_findings "partial tls.connect.failed critical partial.ok.example.test $SB_ADDR_REFUSED
+partial dns.wildcard.mismatch warning partial.ok.example.test -
+partial dns.address.inconsistent warning - -"
+assert_summary critical 1 2 0
 assert_jq "partial: 8 endpoints, 7 of them served and verified" \
 	'[.platforms[0].endpoints[] | [.name, .address, .status, .certificate.verified]] | sort' \
 	"$(jq -cn --arg r "$SB_ADDR_REFUSED" '[

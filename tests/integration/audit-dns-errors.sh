@@ -20,15 +20,19 @@ cv_up
 
 # --- 1. REFUSED ----------------------------------------------------------------
 
+# Outside .test: the sandbox's knotd serves a stand-in test. zone, so only
+# another TLD is a zone it does not serve. tls.mode provided keeps the DNS-01
+# and CAA lookups (which meet the same REFUSED) out of this scenario.
 cv_config refused <<EOF
   - name: elsewhere
-    global: { baseDomain: gw.elsewhere.test }
+    global: { baseDomain: gw.elsewhere.example }
+    tls: { mode: provided }
 EOF
 cv_audit refused
 assert_exit 2
-assert_findings "$(cv_expect elsewhere dns.resolve.failed critical "$(cv_names gw.elsewhere.test)" -)"
+assert_findings "$(cv_expect elsewhere dns.resolve.failed critical "$(cv_names gw.elsewhere.example)" -)"
 assert_summary critical 4 0 0
-refused_answer=$(kdig +tcp +timeout=1 +retry=0 @127.0.0.1 -p "$SB_DNS_PORT" api.gw.elsewhere.test A 2>&1 |
+refused_answer=$(kdig +tcp +timeout=1 +retry=0 @127.0.0.1 -p "$SB_DNS_PORT" api.gw.elsewhere.example A 2>&1 |
 	sed -n 's/.*status: \([A-Z]*\).*/\1/p')
 assert_eq "(the sandbox's knotd answers REFUSED for a zone it does not serve)" REFUSED "$refused_answer"
 assert_messages dns.resolve.failed \

@@ -24,8 +24,11 @@ cv_config gone <<EOF
 EOF
 cv_audit gone
 assert_exit 2
-assert_findings "$(cv_expect gone dns.resolve.failed critical "$(cv_names gone.example.test)" -)"
-assert_summary critical 4 0 0
+# Nothing resolves, not even a random name under the base: the wildcard
+# record is missing too (critical, since the expected names fail).
+assert_findings "$(cv_expect gone dns.resolve.failed critical "$(cv_names gone.example.test)" -)
+gone dns.wildcard.missing critical *.gone.example.test -"
+assert_summary critical 5 0 0
 assert_jq "gone: no finding has an address field" '[.platforms[].findings[] | has("address")] | unique' '[false]'
 assert_messages dns.resolve.failed \
 	"^@NAME@ \\((api|console|grafana|auth)\\) does not resolve: NXDOMAIN.*\\(asked 127\\.0\\.0\\.1:$SB_DNS_PORT\\)$"

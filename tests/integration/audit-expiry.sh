@@ -7,10 +7,13 @@
 #      soon.example.test (5 days left): tls.expiry.critical; exit 2; the
 #      validity dates alone make no tls.chain.untrusted
 #   2. warn.example.test (15 days left) alone: tls.expiry.warning, exit 1
-#   3. the same with warn_days: 10: no finding, exit 0
+#   3. the same with warn_days: 10 (and renew_at: 0.9): no finding, exit 0
 #   4. soon.example.test with critical_days: 3: a warning only, exit 1
 #   5. ok.example.test (80 days) under `faketime -f +70d`: 10 days left, so
 #      tls.expiry.warning, exit 1: the clock is read when the audit runs
+# The sandbox's certificates have 90-day lifetimes, so soon and warn (and ok
+# 70 days later) are also past their renewal point: tls.renewal.overdue, once
+# per certificate (checks/tls-renewal.c; issue 4).
 
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=common.sh
@@ -33,8 +36,9 @@ cv_audit critical
 assert_exit 2
 assert_findings "$(cv_expect expired tls.expiry.expired critical "$(cv_names expired.example.test)" 127.0.0.1)
 $(cv_expect future tls.cert.not-yet-valid critical "$(cv_names future.example.test)" 127.0.0.1)
-$(cv_expect soon tls.expiry.critical critical "$(cv_names soon.example.test)" 127.0.0.1)"
-assert_summary critical 12 0 0
+$(cv_expect soon tls.expiry.critical critical "$(cv_names soon.example.test)" 127.0.0.1)
+soon tls.renewal.overdue warning api.soon.example.test 127.0.0.1"
+assert_summary critical 12 1 0
 ts='[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z'
 assert_messages tls.expiry.expired \
 	"^the certificate served by @ADDR@ for @NAME@ expired (3\\.0|3\\.1) days ago \\($ts\\)$"
@@ -56,8 +60,9 @@ cv_config warn <<EOF
 EOF
 cv_audit warn
 assert_exit 1
-assert_findings "$(cv_expect warn tls.expiry.warning warning "$(cv_names warn.example.test)" 127.0.0.1)"
-assert_summary warning 0 4 0
+assert_findings "$(cv_expect warn tls.expiry.warning warning "$(cv_names warn.example.test)" 127.0.0.1)
+warn tls.renewal.overdue warning api.warn.example.test 127.0.0.1"
+assert_summary warning 0 5 0
 assert_messages tls.expiry.warning \
 	"^the certificate served by @ADDR@ for @NAME@ expires in (14\\.9|15\\.0) days \\($ts\\), under warn_days \\(21\\)$"
 
@@ -67,6 +72,7 @@ cv_config warn10 <<EOF
   - name: warn
     global: { baseDomain: warn.example.test }
     warn_days: 10
+    renew_at: 0.9
 EOF
 cv_audit warn10
 assert_exit 0
@@ -82,8 +88,9 @@ cv_config soon3 <<EOF
 EOF
 cv_audit soon3
 assert_exit 1
-assert_findings "$(cv_expect soon tls.expiry.warning warning "$(cv_names soon.example.test)" 127.0.0.1)"
-assert_summary warning 0 4 0
+assert_findings "$(cv_expect soon tls.expiry.warning warning "$(cv_names soon.example.test)" 127.0.0.1)
+soon tls.renewal.overdue warning api.soon.example.test 127.0.0.1"
+assert_summary warning 0 5 0
 
 # --- 5. 70 days later ----------------------------------------------------------------------
 
@@ -99,8 +106,9 @@ if ! jq -e . "$CV_JSON" >/dev/null 2>&1; then
 	cv_finish
 fi
 assert_exit 1
-assert_findings "$(cv_expect ok tls.expiry.warning warning "$(cv_names ok.example.test)" "127.0.0.1 127.0.0.2")"
-assert_summary warning 0 8 0
+assert_findings "$(cv_expect ok tls.expiry.warning warning "$(cv_names ok.example.test)" "127.0.0.1 127.0.0.2")
+ok tls.renewal.overdue warning api.ok.example.test 127.0.0.1"
+assert_summary warning 0 9 0
 assert_messages tls.expiry.warning \
 	"^the certificate served by @ADDR@ for @NAME@ expires in (9\\.9|10\\.0) days \\($ts\\), under warn_days \\(21\\)$"
 now=$(date -u +%s)

@@ -29,7 +29,7 @@ assert_exit 2
 assert_findings "$(cv_expect soon tls.handshake.failed critical "$soon_names" 127.0.0.1)"
 assert_summary critical 4 0 0
 assert_messages tls.handshake.failed \
-	"^TLS handshake with @ADDR@ port $SB_DNS_PORT for @NAME@ failed: connection closed during the handshake \\(.+\\)$"
+	"^TLS handshake with @ADDR@ port $SB_DNS_PORT for @NAME@ failed: the server closed the connection without answering the ClientHello \\(.+\\)$"
 assert_jq "dnsport: endpoints are handshake-failed, with no certificate" \
 	"[.platforms[0].endpoints[] | [.port, .status, has(\"certificate\"), (.error | length > 0)]] | [length, unique]" \
 	"[4,[[$SB_DNS_PORT,\"handshake-failed\",false,true]]]"

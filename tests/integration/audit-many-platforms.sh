@@ -7,7 +7,8 @@
 # judged, the run neither stalls nor starves a platform, and the findings of
 # the one broken platform among them stay its own:
 #   1. 59 healthy `ok` platforms + 1 `mixed`: exactly 4 tls.expiry.critical,
-#      all on mixed's 127.0.0.2; all 480 endpoints handshaken and verified
+#      all on mixed's 127.0.0.2 (with mixed's tls.cert.inconsistent and
+#      tls.renewal.overdue); all 480 endpoints handshaken and verified
 #   2. the same with a deadline too short for 480 handshakes at 3 at a time is
 #      cut cleanly: the run ends near the deadline with every endpoint
 #      accounted for
@@ -31,7 +32,9 @@ platforms() {
 cv_config many < <(platforms 3)
 cv_audit many
 assert_exit 2
-assert_findings "$(cv_expect mixed tls.expiry.critical critical "$(cv_names mixed.example.test)" 127.0.0.2)"
+assert_findings "$(cv_expect mixed tls.expiry.critical critical "$(cv_names mixed.example.test)" 127.0.0.2)
+mixed tls.cert.inconsistent warning - -
+mixed tls.renewal.overdue warning api.mixed.example.test 127.0.0.2"
 assert_jq "many: 60 platforms reported" '.platforms | length' 60
 assert_jq "many: 480 endpoints, every one handshaken and verified" \
 	'[.platforms[].endpoints[] | [.status, .certificate.verified]] | [length, (map(select(. == ["ok", true])) | length)]' \

@@ -9,7 +9,9 @@
 #      the "." separator makes api.gw.ok.example.test, which DNS and nginx
 #      still send to the *.ok.example.test certificate, which does not cover
 #      it; the same base with the "-" separator (api-gw.ok.example.test) is
-#      covered and healthy
+#      covered and healthy.  *.ok.example.test is what the "-" separator
+#      needs, so for the "." platform it is also tls.wildcard.shape, critical
+#      ("the separator was changed"; issue 4), once per certificate
 
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=common.sh
@@ -44,8 +46,9 @@ cv_config depth <<EOF
 EOF
 cv_audit depth
 assert_exit 2
-assert_findings "$(cv_expect dot tls.san.mismatch critical "$(cv_names gw.ok.example.test)" "127.0.0.1 127.0.0.2")"
-assert_summary critical 8 0 0
+assert_findings "$(cv_expect dot tls.san.mismatch critical "$(cv_names gw.ok.example.test)" "127.0.0.1 127.0.0.2")
+dot tls.wildcard.shape critical api.gw.ok.example.test 127.0.0.1"
+assert_summary critical 9 0 0
 assert_messages tls.san.mismatch \
 	'^the certificate served by @ADDR@ does not cover @NAME@: its SAN dNSNames are \[\*\.ok\.example\.test\]; the platform needs \*\.gw\.ok\.example\.test$'
 assert_jq "depth: the dash platform needs *.ok.example.test and gets it" \

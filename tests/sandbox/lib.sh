@@ -382,8 +382,8 @@ sb_pki() {
 	local -a specs=(
 		"ok *.ok.example.test -10 80"
 		"ok2 *.ok.example.test -10 80"
-		"soon *.soon.example.test -10 5"
-		"warn *.warn.example.test -10 15"
+		"soon *.soon.example.test -85 5"
+		"warn *.warn.example.test -75 15"
 		"expired *.expired.example.test -90 -3"
 		"future *.future.example.test 10 100"
 		"wrong *.other.example.test -10 80"
@@ -446,6 +446,7 @@ sb_knot_start() {
 		    semantic-checks: on
 		zone:
 		  - domain: $SB_ZONE
+		  - domain: test
 	EOF
 	cat >"$d/zones/$SB_ZONE.zone" <<-EOF
 		\$ORIGIN $SB_ZONE.
@@ -469,6 +470,17 @@ sb_knot_start() {
 		*.tarpit     A    $SB_ADDR_TARPIT
 		*.mixed      A    127.0.0.1
 		*.mixed      A    127.0.0.2
+	EOF
+	# A stand-in for the TLD, as a recursive resolver would see it: names
+	# under .test outside the sandbox's zones are NXDOMAIN (with the SOA of
+	# test.), not REFUSED, and climbs such as CAA's end there.
+	cat >"$d/zones/test.zone" <<-EOF
+		\$ORIGIN test.
+		\$TTL 60
+		@            SOA  ns.$SB_ZONE. hostmaster.$SB_ZONE. 1 3600 600 86400 60
+		@            NS   ns.$SB_ZONE.
+		example      NS   ns.example
+		ns.example   A    127.0.0.1
 	EOF
 	sb__spawn knotd "$d/knotd.log" knotd -c "$d/knot.conf" || return 1
 	# TCP, because a UDP query sent before the port is bound is only retried
@@ -681,6 +693,8 @@ sb_write_config() {
 		printf 'defaults:\n'
 		printf '  port: %s\n' "$SB_TLS_PORT"
 		printf '  resolvers: ["127.0.0.1:%s"]\n' "$SB_DNS_PORT"
+		# The zones' authoritative servers (knotd) listen there too.
+		printf '  dns_port: %s\n' "$SB_DNS_PORT"
 		printf '  trust: %s\n' "${SB_CFG_TRUST:-$SB_DIR/pki/root.pem}"
 		printf '  timeout: %s\n' "${SB_CFG_TIMEOUT:-2s}"
 		printf '  deadline: %s\n' "${SB_CFG_DEADLINE:-30s}"

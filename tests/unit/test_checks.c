@@ -20,12 +20,23 @@ static char *addrs[] = { (char *)"127.0.0.1", NULL };
 
 static struct platform platform = {
         .name = (char *)"t",
+        .base_domain = (char *)"ok.example.test",
+        .separator = '.',
+        .tls_mode = TLS_MODE_PROVIDED,
+        .le_issuer = (char *)"letsencrypt-prod",
         .trust = (char *)"system",
         .warn_days = 21,
         .critical_days = 7,
+        .warn_share = 1.0 / 3.0,
+        .critical_share = 0.1,
+        .renew_at = 0.67,
         .resolvers = NULL,
 };
-static struct plan plan = { .wildcard = (char *)"*.ok.example.test" };
+static struct plan_name plan_names[] = {
+        { SERVICE_API, (char *)"api.ok.example.test" },
+        { SERVICE_CONSOLE, (char *)"console.ok.example.test" },
+};
+static struct plan plan = { .wildcard = (char *)"*.ok.example.test", .names = plan_names, .n_names = 2 };
 
 /* Runs one check and returns its findings as "id name address" lines. */
 static char *run_check(const struct check *c, struct platform_obs *obs) {
@@ -107,7 +118,8 @@ static void test_chain_and_san(void **state) {
         struct platform_obs obs = { .endpoints = eps, .n_endpoints = ELEMENTSOF(eps) };
 
         char *got = run_check(&check_tls_chain, &obs);
-        assert_string_equal(got, "tls.chain.untrusted critical api.ok.example.test 127.0.0.2\n");
+        /* 127.0.0.2 serves its leaf alone, and the issuer is no anchor. */
+        assert_string_equal(got, "tls.chain.incomplete critical api.ok.example.test 127.0.0.2\n");
         free(got);
 
         got = run_check(&check_tls_san, &obs);
@@ -115,6 +127,274 @@ static void test_chain_and_san(void **state) {
                                  "tls.san.mismatch critical api.ok.example.test 127.0.0.3\n"
                                  "tls.san.mismatch critical ok.example.test 127.0.0.1\n");
         free(got);
+}
+
+#define DAY 86400
+
+static struct cert_obs mk(const char *subject, const char *issuer) {
+        return (struct cert_obs){ .subject = (char *)subject, .issuer = (char *)issuer, .san = sans_ok,
+                                  .sha256 = (char *)subject, .serial = (char *)"01", .key = (char *)"ECDSA",
+                                  .key_kind = CERT_KEY_EC, .key_bits = 256, .sig_algo = (char *)"ECDSA-SHA256",
+                                  .sig_hash = (char *)"SHA256", .self_issued = strcmp(subject, issuer) == 0,
+                                  .not_before = NOW - 10 * DAY, .not_after = NOW + 80 * DAY };
+}
+
+static char *run_one(const struct check *c, struct cert_obs *chain, size_t n, bool verified) {
+        struct endpoint_obs ep = { .name = (char *)"api.ok.example.test", .address = (char *)"127.0.0.1",
+                                   .status = ENDPOINT_OK, .chain = chain, .n_chain = n, .n_served = n,
+                                   .served_bytes = n * 1000, .verified = verified,
+                                   .verify_error = verified ? NULL : (char *)"not verified" };
+        struct platform_obs obs = { .endpoints = &ep, .n_endpoints = 1 };
+        return run_check(c, &obs);
+}
+
+/* The path through the served chain: one row per shape. */
+static void test_chain_shapes(void **state) {
+        struct cert_obs leaf = mk("CN=leaf", "CN=inter"), inter = mk("CN=inter", "CN=root"),
+                        root = mk("CN=root", "CN=root"), stray = mk("CN=stray", "CN=elsewhere"),
+                        inter_anchor = inter;
+        inter_anchor.issuer_is_anchor = true;
+        struct {
+                const char *what;
+                struct cert_obs chain[4];
+                size_t n;
+                bool verified;
+                const char *expect;
+        } rows[] = {
+                { "leaf + inter (anchor)", { leaf, inter_anchor }, 2, true, "" },
+                { "leaf + inter + root", { leaf, inter, root }, 3, true, "" },
+                { "leaf alone", { leaf }, 1, false, "tls.chain.incomplete critical api.ok.example.test 127.0.0.1\n" },
+                { "inter before leaf's issuer order", { leaf, root, inter }, 3, true,
+                  "tls.chain.order warning api.ok.example.test 127.0.0.1\n" },
+                { "extra certificate", { leaf, inter_anchor, stray }, 3, true,
+                  "tls.chain.order warning api.ok.example.test 127.0.0.1\n" },
+                /* The leaf's issuer is served: an unknown root, not a
+                 * missing intermediate. */
+                { "leaf + inter, root unknown", { leaf, inter }, 2, false,
+                  "tls.chain.untrusted critical api.ok.example.test 127.0.0.1\n" },
+                { "complete but unknown root", { leaf, inter, root }, 3, false,
+                  "tls.chain.untrusted critical api.ok.example.test 127.0.0.1\n" },
+                { "self-signed leaf, not trusted", { mk("CN=self", "CN=self") }, 1, false,
+                  "tls.chain.untrusted critical api.ok.example.test 127.0.0.1\n" },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(rows); i++) {
+                char *got = run_one(&check_tls_chain, rows[i].chain, rows[i].n, rows[i].verified);
+                if (strcmp(got, rows[i].expect) != 0)
+                        fail_msg("%s: got '%s'", rows[i].what, got);
+                free(got);
+        }
+
+        /* Oversized: 12 certificates served (only the first are kept). */
+        struct cert_obs big[2] = { leaf, inter_anchor };
+        struct endpoint_obs ep = { .name = (char *)"api.ok.example.test", .address = (char *)"127.0.0.1",
+                                   .status = ENDPOINT_OK, .chain = big, .n_chain = 2, .n_served = 12,
+                                   .served_bytes = 9000, .verified = true };
+        struct platform_obs obs = { .endpoints = &ep, .n_endpoints = 1 };
+        char *got = run_check(&check_tls_chain, &obs);
+        assert_string_equal(got, "tls.chain.oversized warning api.ok.example.test 127.0.0.1\n");
+        free(got);
+        ep.n_served = 2;
+        ep.served_bytes = 70000;
+        got = run_check(&check_tls_chain, &obs);
+        assert_string_equal(got, "tls.chain.oversized warning api.ok.example.test 127.0.0.1\n");
+        free(got);
+}
+
+/* tls.renewal.overdue at 60%, 70% and 80% of 90-day, 45-day and 6-day
+ * lifetimes, renewal due at 67% plus the margin. */
+static void test_renewal(void **state) {
+        static const struct {
+                double lifetime_days, elapsed_share;
+                bool overdue;
+        } rows[] = {
+                { 90, 0.60, false }, { 90, 0.68, false }, { 90, 0.70, true }, { 90, 0.80, true },
+                { 45, 0.60, false }, { 45, 0.70, true }, { 45, 0.80, true },
+                { 6, 0.60, false }, { 6, 0.67, false }, { 6, 0.70, true }, { 6, 0.80, true },
+                { 90, 0.11, false },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(rows); i++) {
+                struct cert_obs leaf = mk("CN=leaf", "CN=inter");
+                time_t lifetime = (time_t)(rows[i].lifetime_days * DAY);
+                leaf.not_before = NOW - (time_t)(lifetime * rows[i].elapsed_share);
+                leaf.not_after = leaf.not_before + lifetime;
+                char *got = run_one(&check_tls_renewal, &leaf, 1, true);
+                const char *expect = rows[i].overdue ? "tls.renewal.overdue warning api.ok.example.test 127.0.0.1\n" : "";
+                if (strcmp(got, expect) != 0)
+                        fail_msg("%.0f-day lifetime at %.0f%%: got '%s'", rows[i].lifetime_days,
+                                 rows[i].elapsed_share * 100, got);
+                free(got);
+        }
+        /* 90 days: due after 60.3 + 1.8 days, so it fires with 27.9 days
+         * left, weeks before tls.expiry.critical's 7. */
+        assert_true(renewal_due_after(90.0 * DAY, 0.67) / DAY > 62.0);
+        assert_true(renewal_due_after(90.0 * DAY, 0.67) / DAY < 62.2);
+        /* 6 days: 2% of the lifetime (2.9 h) is above the one-hour floor. */
+        assert_true(renewal_due_after(6.0 * DAY, 0.67) > 0.67 * 6 * DAY + 3600);
+}
+
+static void test_wildcard(void **state) {
+        static char *exact[] = { (char *)"api.ok.example.test", (char *)"console.ok.example.test", NULL };
+        static char *parent[] = { (char *)"*.example.test", NULL };
+        static char *some[] = { (char *)"api.ok.example.test", NULL };
+        struct cert_obs leaf = mk("CN=leaf", "CN=inter");
+        char *got;
+
+        got = run_one(&check_tls_wildcard, &leaf, 1, true);
+        assert_string_equal(got, "");
+        free(got);
+        leaf.san = exact;
+        got = run_one(&check_tls_wildcard, &leaf, 1, true);
+        assert_string_equal(got, "tls.wildcard.shape warning api.ok.example.test 127.0.0.1\n");
+        free(got);
+        /* Not all names covered and not the other separator's: san.mismatch's. */
+        leaf.san = some;
+        got = run_one(&check_tls_wildcard, &leaf, 1, true);
+        assert_string_equal(got, "");
+        free(got);
+        /* *.example.test is the wildcard for "-": the separator changed. */
+        leaf.san = parent;
+        got = run_one(&check_tls_wildcard, &leaf, 1, true);
+        assert_string_equal(got, "tls.wildcard.shape critical api.ok.example.test 127.0.0.1\n");
+        free(got);
+}
+
+static void test_consistency(void **state) {
+        struct cert_obs a = mk("CN=a", "CN=inter"), b = mk("CN=b", "CN=inter");
+        struct endpoint_obs eps[] = {
+                { .name = (char *)"api.ok.example.test", .address = (char *)"127.0.0.1", .status = ENDPOINT_OK,
+                  .chain = &a, .n_chain = 1, .verified = true },
+                { .name = (char *)"api.ok.example.test", .address = (char *)"127.0.0.2", .status = ENDPOINT_OK,
+                  .chain = &a, .n_chain = 1, .verified = true },
+                { .name = (char *)"api.ok.example.test", .address = (char *)"127.0.0.3",
+                  .status = ENDPOINT_CONNECT_FAILED },
+        };
+        struct platform_obs obs = { .endpoints = eps, .n_endpoints = ELEMENTSOF(eps) };
+        char *got = run_check(&check_tls_consistency, &obs);
+        assert_string_equal(got, "");
+        free(got);
+        eps[1].chain = &b;
+        got = run_check(&check_tls_consistency, &obs);
+        assert_string_equal(got, "tls.cert.inconsistent warning - -\n");
+        free(got);
+}
+
+static void test_issuer(void **state) {
+        struct cert_obs le = mk("CN=leaf", "CN=R3,O=Let's Encrypt,C=US"),
+                        staging = mk("CN=leaf", "CN=(STAGING) Ersatz Edamame E1,O=(STAGING) Let's Encrypt,C=US"),
+                        corp = mk("CN=leaf", "CN=Corp CA,O=Example Corp");
+        struct { enum tls_mode mode; const char *le_issuer, *expect_issuer; struct cert_obs *leaf; bool verified;
+                 const char *expect; } rows[] = {
+                { TLS_MODE_LETSENCRYPT, "letsencrypt-prod", NULL, &le, true, "" },
+                { TLS_MODE_LETSENCRYPT, "letsencrypt-prod", NULL, &staging, false,
+                  "tls.issuer.staging critical api.ok.example.test 127.0.0.1\n" },
+                { TLS_MODE_LETSENCRYPT, "letsencrypt-staging", NULL, &staging, false,
+                  "tls.issuer.staging-configured info - -\n" },
+                { TLS_MODE_LETSENCRYPT, "letsencrypt-prod", NULL, &corp, true,
+                  "tls.issuer.mode-mismatch critical api.ok.example.test 127.0.0.1\n" },
+                { TLS_MODE_LETSENCRYPT, "letsencrypt-prod", "Example Corp", &corp, true, "" },
+                /* A private trust bundle names the CA (row below sets it). */
+                { TLS_MODE_LETSENCRYPT, "letsencrypt-private", NULL, &corp, true, "" },
+                { TLS_MODE_PROVIDED, "letsencrypt-prod", NULL, &corp, true, "" },
+                { TLS_MODE_PROVIDED, "letsencrypt-prod", "O=Other", &corp, true,
+                  "tls.issuer.mode-mismatch critical api.ok.example.test 127.0.0.1\n" },
+                { TLS_MODE_SELFSIGNED, "letsencrypt-prod", NULL, &corp, true, "" },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(rows); i++) {
+                platform.tls_mode = rows[i].mode;
+                platform.le_issuer = (char *)rows[i].le_issuer;
+                platform.expect_issuer = (char *)rows[i].expect_issuer;
+                platform.trust = (char *)(strcmp(rows[i].le_issuer, "letsencrypt-private") == 0 ? "/etc/ca.pem" : "system");
+                char *got = run_one(&check_tls_issuer, rows[i].leaf, 1, rows[i].verified);
+                if (strcmp(got, rows[i].expect) != 0)
+                        fail_msg("row %zu: got '%s'", i, got);
+                free(got);
+        }
+        /* selfsigned, complete path, not verified against trust. */
+        struct cert_obs self = mk("CN=self", "CN=self");
+        platform.tls_mode = TLS_MODE_SELFSIGNED;
+        char *got = run_one(&check_tls_issuer, &self, 1, false);
+        assert_string_equal(got, "tls.issuer.mode-mismatch critical api.ok.example.test 127.0.0.1\n");
+        free(got);
+        platform.tls_mode = TLS_MODE_PROVIDED;
+        platform.le_issuer = (char *)"letsencrypt-prod";
+        platform.expect_issuer = NULL;
+        platform.trust = (char *)"system";
+}
+
+static void test_ingress_key_protocol_revoked(void **state) {
+        static char *subjects[] = { (char *)"CN=Kubernetes Ingress Controller Fake Certificate",
+                                    (char *)"CN=TRAEFIK DEFAULT CERT", NULL };
+        struct cert_obs fake = mk("O=Acme Co,CN=Kubernetes Ingress Controller Fake Certificate", "CN=x");
+        struct endpoint_obs ep = { .name = (char *)"api.ok.example.test", .address = (char *)"127.0.0.1",
+                                   .status = ENDPOINT_OK, .chain = &fake, .n_chain = 1, .verified = false };
+        struct platform_obs obs = { .endpoints = &ep, .n_endpoints = 1 };
+        struct check_ctx ctx = { .platform = &platform, .plan = &plan, .obs = &obs, .now = NOW,
+                                 .ingress_subjects = subjects };
+        struct finding_list out = { 0 };
+        assert_int_equal(check_tls_ingress.run(&ctx, &out), 0);
+        assert_int_equal(out.n, 1);
+        assert_string_equal(out.items[0].def->id, "tls.cert.ingress-default");
+        finding_list_clear(&out);
+
+        struct cert_obs weak[3] = { mk("CN=leaf", "CN=inter"), mk("CN=inter", "CN=root"), mk("CN=root", "CN=root") };
+        weak[0].key_kind = CERT_KEY_RSA;
+        weak[0].key_bits = 1024;
+        weak[1].sig_hash = (char *)"SHA1";
+        weak[2].sig_hash = (char *)"SHA1"; /* the root's own signature does not count */
+        char *got = run_one(&check_tls_key, weak, 3, true);
+        assert_string_equal(got, "tls.key.weak warning api.ok.example.test 127.0.0.1\n"
+                                 "tls.signature.weak warning api.ok.example.test 127.0.0.1\n");
+        free(got);
+        weak[0].key_kind = CERT_KEY_EC;
+        weak[0].key_bits = 224;
+        weak[1].sig_hash = (char *)"SHA256";
+        got = run_one(&check_tls_key, weak, 3, true);
+        assert_string_equal(got, "tls.key.weak warning api.ok.example.test 127.0.0.1\n");
+        free(got);
+
+        struct cert_obs leaf = mk("CN=leaf", "CN=inter");
+        struct endpoint_obs eps[] = {
+                { .name = (char *)"api.ok.example.test", .address = (char *)"127.0.0.1", .status = ENDPOINT_OK,
+                  .chain = &leaf, .n_chain = 1, .verified = true, .legacy = LEGACY_ACCEPTED,
+                  .legacy_detail = (char *)"TLS1.0", .crl_status = CRL_REVOKED },
+                { .name = (char *)"api.ok.example.test", .address = (char *)"127.0.0.2", .status = ENDPOINT_OK,
+                  .chain = &leaf, .n_chain = 1, .verified = true, .legacy = LEGACY_REFUSED,
+                  .crl_status = CRL_REVOKED },
+        };
+        struct platform_obs obs2 = { .endpoints = eps, .n_endpoints = 2 };
+        got = run_check(&check_tls_protocol, &obs2);
+        assert_string_equal(got, "tls.protocol.legacy warning api.ok.example.test 127.0.0.1\n");
+        free(got);
+        got = run_check(&check_tls_revoked, &obs2);
+        assert_string_equal(got, "tls.revoked critical api.ok.example.test 127.0.0.1\n");
+        free(got);
+        eps[0].crl_status = eps[1].crl_status = CRL_UNKNOWN;
+        got = run_check(&check_tls_revoked, &obs2);
+        assert_string_equal(got, "");
+        free(got);
+}
+
+/* Certificate-level findings name the first endpoint in plan order,
+ * whatever order the DNS answers came in. */
+static void test_plan_order(void **state) {
+        struct cert_obs leaf = mk("CN=leaf", "CN=inter");
+        struct name_obs names[] = {
+                { .service = SERVICE_API, .name = (char *)"api.ok.example.test", .status = DNS_STATUS_OK },
+                { .service = SERVICE_CONSOLE, .name = (char *)"console.ok.example.test", .status = DNS_STATUS_OK },
+        };
+        struct endpoint_obs eps[] = {
+                { .name = (char *)"console.ok.example.test", .address = (char *)"127.0.0.1", .status = ENDPOINT_OK,
+                  .chain = &leaf, .n_chain = 1, .verified = true },
+                { .name = (char *)"api.ok.example.test", .address = (char *)"127.0.0.2", .status = ENDPOINT_OK,
+                  .chain = &leaf, .n_chain = 1, .verified = true },
+                { .name = (char *)"api.ok.example.test", .address = (char *)"127.0.0.1", .status = ENDPOINT_OK,
+                  .chain = &leaf, .n_chain = 1, .verified = true },
+        };
+        struct platform_obs obs = { .names = names, .n_names = 2, .endpoints = eps, .n_endpoints = 3 };
+        assert_false(endpoint_is_first_with_leaf(&obs, 0));
+        assert_false(endpoint_is_first_with_leaf(&obs, 1));
+        assert_true(endpoint_is_first_with_leaf(&obs, 2));
+        assert_int_equal(endpoints_with_leaf(&obs, 0), 3);
 }
 
 static void check_def(const struct finding_def *def, const struct check *c, void *userdata) {
@@ -187,6 +467,13 @@ int main(void) {
                 cmocka_unit_test(test_resolve),
                 cmocka_unit_test(test_connect),
                 cmocka_unit_test(test_chain_and_san),
+                cmocka_unit_test(test_chain_shapes),
+                cmocka_unit_test(test_renewal),
+                cmocka_unit_test(test_wildcard),
+                cmocka_unit_test(test_consistency),
+                cmocka_unit_test(test_issuer),
+                cmocka_unit_test(test_ingress_key_protocol_revoked),
+                cmocka_unit_test(test_plan_order),
                 cmocka_unit_test(test_catalog),
                 cmocka_unit_test(test_secret),
         };

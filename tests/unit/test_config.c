@@ -86,16 +86,18 @@ static char *describe(const struct platform *p) {
         _cleanup_free_ char *values = show_path(p->values_path), *trust = show_path(p->trust);
 
         return xasprintf("name=%s values=%s base=%s sep=%c labels=%s,%s,%s,%s,%s mode=%s issuer=%s "
-                         "email=%s provider=%s zone=%s secret=%s tunnel=%s mcp=%s port=%u "
+                         "email=%s provider=%s zone=%s secret=%s tunnel=%s mcp=%s port=%u dns_port=%u "
                          "resolvers=%s trust=%s warn=%d critical=%d timeout=%" PRIu64 "ms "
-                         "deadline=%" PRIu64 "ms concurrency=%u expect=%s",
+                         "deadline=%" PRIu64 "ms concurrency=%u expect=%s warn_share=%.2f critical_share=%.2f "
+                         "renew_at=%.2f expect_issuer=%s connect_to=%s:%u",
                          p->name, values, opt(p->base_domain), p->separator, p->labels[0], p->labels[1],
                          p->labels[2], p->labels[3], p->labels[4], tls_mode_to_string(p->tls_mode),
                          opt(p->le_issuer), opt(p->le_email), opt(p->dns01_provider), opt(p->dns01_zone),
                          opt(p->wildcard_secret), p->tunnel_enabled ? "yes" : "no", p->mcp_enabled ? "yes" : "no",
-                         p->port, resolvers, trust, p->warn_days, p->critical_days,
+                         p->port, p->dns_port, resolvers, trust, p->warn_days, p->critical_days,
                          (uint64_t)(p->timeout_usec / USEC_PER_MSEC), (uint64_t)(p->deadline_usec / USEC_PER_MSEC), p->concurrency,
-                         expect);
+                         expect, p->warn_share, p->critical_share, p->renew_at, opt(p->expect_issuer),
+                         opt(p->connect_to), p->connect_port);
 }
 
 /* Every space-separated "key=value" of expected must appear in actual. */
@@ -115,8 +117,9 @@ static void assert_settings(const char *what, const char *actual, const char *ex
 
 #define DEFAULT_SETTINGS \
         "sep=. labels=api,console,grafana,auth,mcp mode=letsencrypt issuer=letsencrypt-prod email=- " \
-        "provider=- zone=- secret=- tunnel=no mcp=no port=443 resolvers=system trust=system warn=21 " \
-        "critical=7 timeout=10000ms deadline=120000ms concurrency=256 expect=-"
+        "provider=- zone=- secret=- tunnel=no mcp=no port=443 dns_port=53 resolvers=system trust=system warn=21 " \
+        "critical=7 timeout=10000ms deadline=120000ms concurrency=256 expect=- warn_share=0.33 " \
+        "critical_share=0.10 renew_at=0.67 expect_issuer=- connect_to=-:0"
 
 /* ------------------------------------------------------------------------ */
 
@@ -135,6 +138,7 @@ static const struct good_case good_cases[] = {
         { CONF,
           "defaults:\n"
           "  port: 8443\n"
+          "  dns_port: 15353\n"
           "  resolvers: [\"127.0.0.1:15353\", \"192.0.2.53\", \"[::1]:5353\"]\n"
           "  trust: /etc/ssl/internal.pem\n"
           "  warn_days: 30\n"
@@ -148,14 +152,15 @@ static const struct good_case good_cases[] = {
           "  - name: b\n"
           "    global: { baseDomain: b.example.com }\n"
           "    port: 443\n"
+          "    dns_port: 53\n"
           "    resolvers: system\n"
           "    trust: system\n"
           "    warn_days: 14\n"
           "    timeout: 30\n"
           "    concurrency: 1\n",
-          { "name=a port=8443 resolvers=127.0.0.1:15353,192.0.2.53,[::1]:5353 trust=/etc/ssl/internal.pem "
+          { "name=a port=8443 dns_port=15353 resolvers=127.0.0.1:15353,192.0.2.53,[::1]:5353 trust=/etc/ssl/internal.pem "
             "warn=30 critical=10 timeout=500ms deadline=120000ms concurrency=16",
-            "name=b port=443 resolvers=system trust=system warn=14 critical=10 timeout=30000ms "
+            "name=b port=443 dns_port=53 resolvers=system trust=system warn=14 critical=10 timeout=30000ms "
             "deadline=120000ms concurrency=1" } },
         /* Resolvers in every accepted spelling, stored canonically. */
         { CONF,
@@ -223,6 +228,19 @@ static const struct good_case good_cases[] = {
         { "certvigil.yaml",
           "platforms:\n  - name: p\n    global: { baseDomain: example.com }\n    trust: certs/root.pem\n",
           { "trust=certs/root.pem" } },
+        /* Thresholds as shares of the lifetime replace the days; renew_at,
+         * expect_issuer and connect_to (IPv4, IPv6, with and without port). */
+        { CONF,
+          "defaults: { warn_days: 33%, renew_at: 0.8, expect_issuer: \"O=Let's Encrypt\" }\n"
+          "platforms:\n  - name: p\n    global: { baseDomain: example.com }\n    critical_days: 12.5%\n"
+          "    connect_to: 192.0.2.10\n"
+          "  - name: q\n    global: { baseDomain: example.org }\n    warn_days: 14\n    renew_at: 75%\n"
+          "    connect_to: \"[2001:db8::1]:8443\"\n"
+          "  - name: r\n    global: { baseDomain: example.net }\n    connect_to: \"192.0.2.11:443\"\n",
+          { "warn=-1 warn_share=0.33 critical=-1 critical_share=0.12 renew_at=0.80 expect_issuer=O=Let's "
+            "connect_to=192.0.2.10:0",
+            "warn=14 warn_share=0.33 critical=7 renew_at=0.75 connect_to=2001:db8::1:8443",
+            "connect_to=192.0.2.11:443" } },
         /* warn_days may equal critical_days, and both may be 0. */
         { CONF,
           "defaults: { warn_days: 0, critical_days: 0 }\n"
@@ -368,6 +386,19 @@ static const struct bad_case bad_cases[] = {
         { "t.yaml", "defaults:\n  port: ~\n", -EINVAL, "t.yaml:2:9: 'port' must be an integer" },
         { "t.yaml", "defaults:\n  port: [443]\n", -EINVAL, "t.yaml:2:9: 'port' must be an integer" },
         { "t.yaml", PB "    warn_days: 3w\n", -EINVAL, "t.yaml:4:16: 'warn_days' must be an integer" },
+        { "t.yaml", P "    global: { baseDomain: b\u00fccher.example }\n", -EINVAL,
+          "t.yaml:3:27: 'b\\xc3\\xbccher.example' is not a valid domain name (global.baseDomain): write "
+          "internationalized names in A-label form (xn--...)" },
+        { "t.yaml", PB "    warn_days: 133%\n", -EINVAL,
+          "t.yaml:4:16: 'warn_days' must be a number of days or a share of the lifetime from 0% to 100%" },
+        { "t.yaml", PB "    critical_days: x%\n", -EINVAL,
+          "t.yaml:4:20: 'critical_days' must be a number of days or a share of the lifetime from 0% to 100%" },
+        { "t.yaml", PB "    renew_at: 1.5\n", -EINVAL, "t.yaml:4:15: 'renew_at' must be between 0 and 1 (exclusive)" },
+        { "t.yaml", PB "    renew_at: soon\n", -EINVAL,
+          "t.yaml:4:15: 'renew_at' must be a fraction such as 0.67 or a share such as 67%" },
+        { "t.yaml", PB "    connect_to: origin.example.com\n", -EINVAL,
+          "t.yaml:4:17: invalid connect_to 'origin.example.com' (expected ADDRESS[:PORT], IPv6 as [ADDRESS]:PORT)" },
+        { "t.yaml", "defaults:\n  connect_to: 192.0.2.1\n", -EINVAL, "t.yaml:2:3: unknown key 'connect_to' in defaults" },
         { "t.yaml", "defaults:\n  resolvers: 192.0.2.53\n", -EINVAL, "t.yaml:2:14: 'resolvers' must be a list" },
         { "t.yaml", "defaults:\n  resolvers: [[192.0.2.53]]\n", -EINVAL,
           "t.yaml:2:15: 'resolvers' must be a list of addresses" },
@@ -408,6 +439,8 @@ static const struct bad_case bad_cases[] = {
           "t.yaml:4:24: 'expect_addresses' must be a list of addresses" },
         /* Out of range. */
         { "t.yaml", "defaults:\n  port: 0\n", -EINVAL, "t.yaml:2:9: 'port' must be between 1 and 65535" },
+        { "t.yaml", "defaults:\n  dns_port: 0\n", -EINVAL, "t.yaml:2:13: 'dns_port' must be between 1 and 65535" },
+        { "t.yaml", PB "    dns_port: domain\n", -EINVAL, "t.yaml:4:15: 'dns_port' must be an integer" },
         { "t.yaml", PB "    port: 65536\n", -EINVAL, "t.yaml:4:11: 'port' must be between 1 and 65535" },
         { "t.yaml", PB "    port: -443\n", -EINVAL, "t.yaml:4:11: 'port' must be between 1 and 65535" },
         { "t.yaml", PB "    port: 99999999999999999999999\n", -EINVAL,

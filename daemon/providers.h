@@ -1,0 +1,23 @@
+/* The DNS-01 provider table: which name servers belong to which provider
+ * (contrib/data/dns-providers.txt, installed into the package data
+ * directory). Immutable once loaded. */
+#pragma once
+
+#include <stdbool.h>
+
+struct providers;
+
+/* $CERTVIGIL_DATA_DIR/dns-providers.txt when that is set (tests, a
+ * source tree), else PKGDATADIR/dns-providers.txt. Caller frees. */
+char *providers_default_path(void);
+
+/* Returns 0, or a negative errno with *ret_error naming the file (and line
+ * for bad content). */
+int providers_load(const char *path, struct providers **ret, char **ret_error);
+struct providers *providers_free(struct providers *t);
+
+bool providers_known(const struct providers *t, const char *provider);
+/* ns (lower-case, no final dot) matches one of provider's patterns. */
+bool providers_ns_matches(const struct providers *t, const char *provider, const char *ns);
+/* "*.ns.cloudflare.com", patterns joined for messages. Caller frees. */
+char *providers_describe(const struct providers *t, const char *provider);

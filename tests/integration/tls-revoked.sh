@@ -1,0 +1,89 @@
+#!/bin/bash
+#
+# tls-revoked.sh: tls.revoked from a CRL that the intermediate publishes
+# over HTTP on loopback (certtool makes it, nginx serves it).  A CRL that
+# cannot be fetched, or whose signature is not the issuer's, is an
+# observation in the JSON, not a finding.
+# Exit status follows automake: 0 pass, 1 fail, 77 skip.
+set -euo pipefail
+
+# shellcheck source-path=SCRIPTDIR source=../sandbox/tls.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../sandbox/tls.sh"
+
+sbt_require_tools || exit 77
+sb_up
+sbt_init
+p=$SB_DIR/pki
+base=http://127.0.0.1:$SBT_HTTP_PORT
+
+leaf() { # leaf NAME CRL_URL
+	sbt_cert "$1" inter -10 80 <<EOF
+cn = "certvigil sandbox $1"
+dns_name = "*.$1.example.test"
+tls_www_server
+signing_key
+crl_dist_points = "$2"
+EOF
+}
+leaf revoked "$base/inter.crl"
+leaf crlgood "$base/inter.crl"
+leaf crlgone "$base/missing.crl"
+leaf crlforged "$base/forged.crl"
+
+crl() { # crl OUT CA_NAME CERT...
+	local out=$1 ca=$2 c args=()
+	shift 2
+	printf 'crl_next_update = 7\ncrl_number = 1\n' >"$p/crl.tmpl"
+	cat "$@" >"$p/$out.revoked"
+	certtool --generate-crl --load-ca-certificate "$p/$ca.pem" --load-ca-privkey "$p/$ca-key.pem" \
+		--load-certificate "$p/$out.revoked" --template "$p/crl.tmpl" --outder \
+		--outfile "$SB_DIR/www/$out.crl" 2>>"$p/certtool.log"
+}
+# The intermediate's CRL lists "revoked".  forged.crl lists "crlforged" but
+# is signed by another key (the self-signed sandbox certificate's).
+crl inter inter "$p/revoked.pem"
+crl forged self "$p/crlforged.pem"
+
+for b in revoked crlgood crlgone crlforged; do
+	sb_knot_set "*.$b.example.test" A 127.0.0.1
+	sbt_serve "$b" 127.0.0.1 "*.$b.example.test" "$p/$b-chain.pem" "$p/$b-key.pem"
+done
+sbt_serve_http
+sbt_nginx_restart
+
+sbt_audit revoked <<EOF
+  - name: revoked
+    global: { baseDomain: revoked.example.test }
+    tls: { mode: provided }
+  - name: crlgood
+    global: { baseDomain: crlgood.example.test }
+    tls: { mode: provided }
+  - name: crlgone
+    global: { baseDomain: crlgone.example.test }
+    tls: { mode: provided }
+  - name: crlforged
+    global: { baseDomain: crlforged.example.test }
+    tls: { mode: provided }
+EOF
+
+serial=$(certtool -i --infile "$p/revoked.pem" 2>/dev/null | sed -n 's/^[[:space:]]*Serial Number (hex): //p' | tr -d ':')
+sbt_expect_rc "a revoked certificate" 2
+sbt_expect revoked "tls.revoked critical"
+sbt_expect_message revoked tls.revoked "serial $serial, is listed in its CRL $base/inter.crl \\(revoked on [0-9-]+T"
+sbt_expect crlgood
+sbt_expect_json "crlgood: the CRL was fetched, verified and does not list it" \
+	'.platforms[] | select(.name == "crlgood") | .endpoints[0].crl | .status == "good" and .http_status == 200'
+sbt_expect crlgone
+sbt_expect_json "crlgone: a 404 is an observation" \
+	'.platforms[] | select(.name == "crlgone") | .endpoints[0].crl | .status == "unknown" and .http_status == 404 and (.error | test("404"))'
+sbt_expect crlforged
+sbt_expect_json "crlforged: a CRL signed by someone else is not believed" \
+	'.platforms[] | select(.name == "crlforged") | .endpoints[0].crl | .status == "unknown" and (.detail | test("signature does not verify"))'
+
+# Each platform's four endpoints share one CRL URL: one fetch per audit.
+n=$(grep -c 'GET /inter.crl ' "$SB_DIR/www-access.log" || true)
+if [[ $n == 2 ]]; then sbt_pass "inter.crl fetched twice (once per platform using it)"; else
+	sbt_fail "inter.crl fetched $n times, expected 2"; fi
+
+sb_stop
+sbt_done
