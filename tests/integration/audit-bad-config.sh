@@ -252,6 +252,7 @@ tls.renewal.overdue warning
 tls.revoked critical
 tls.san.mismatch critical
 tls.secret.key-mismatch critical
+tls.secret.mismatch warning
 tls.signature.weak warning
 tls.wildcard.shape warning" "$(awk '{ print $1, $2 }' "$CV_STDOUT" | sort)"
 assert_match "list-findings: a 32-hex-digit MESSAGE_ID on every line" '^[0-9]+$' \

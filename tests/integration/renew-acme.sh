@@ -5,7 +5,7 @@
 # updates under a TSIG key; lego (--dns rfc2136) issues the platform's
 # wildcard *.gw.acme.test; an nginx with a master process serves it.
 #   1. certvigil audit: the pebble certificate counts as near expiry (pebble
-#      issues 5-year certificates, so critical_days is set above that:
+#      issues 5-year certificates, so critical_days is 100% of the lifetime:
 #      faketime cannot be used, sd-event's timers never fire under it) ->
 #      tls.expiry.critical -> the command method runs the hook, which runs
 #      `lego renew` against pebble, installs the certificate and reloads
@@ -82,9 +82,11 @@ platforms:
     resolvers: ["127.0.0.1:$SB_ACME_DNS_PORT"]
     trust: $a/pebble-root.pem
     timeout: 2s
-    # Pebble's certificates live 5 years: this makes one "near expiry".
-    warn_days: 2000
-    critical_days: 2000
+    dns_port: $SB_ACME_DNS_PORT
+    # Pebble's certificates live 5 years: a threshold of the whole lifetime
+    # makes one "near expiry".
+    warn_days: 100%
+    critical_days: 100%
     renew:
       enabled: true
       command: [bash, "$a/hook.sh"]
@@ -105,6 +107,10 @@ wait_until() {
 
 # --- 1. renewal through lego, proven by the served serial ----------------------------------
 
+# With a threshold of the whole lifetime, the certificate is critical from
+# its second second on: pebble's notBefore is the issuance time.
+nb=$(date -u -d "$(certtool -i --infile "$a/served.crt" | awk '/Not Before:/ { sub(/.*Not Before: /, ""); print; exit }')" +%s)
+wait_until $((nb + 1))
 cv_audit renew --state-dir "$SB_DIR/state"
 new_serial=$(serial_of "$a/served.crt")
 assert_exit 2

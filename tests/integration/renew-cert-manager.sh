@@ -121,7 +121,10 @@ config() { # KUBECONFIG
       verify_timeout: 15s
 EOF
 }
-critical=$(cv_expect soon tls.expiry.critical critical "$(cv_names soon.example.test)" 127.0.0.1)
+# The soon certificate is 10 days into its 15: tls.renewal.overdue (once per
+# platform) comes with the expiry finding, and both make renewal due.
+critical="$(cv_expect soon tls.expiry.critical critical "$(cv_names soon.example.test)" 127.0.0.1)
+soon tls.renewal.overdue warning api.soon.example.test 127.0.0.1"
 ts='[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z'
 serial_of() { certtool -i --infile "$1" 2>/dev/null | awk '/Serial Number/ { print $NF; exit }'; }
 old_serial=$(serial_of "$p/soon.pem")
@@ -157,7 +160,7 @@ new_serial=$(serial_of "$k/new.pem")
 assert_exit 0
 assert_findings "$(cv_expect soon renew.succeeded info - -)
 $(cv_expect soon renew.triggered info - -)"
-assert_messages renew.triggered "^renewal triggered by cert_manager because of tls.expiry.critical: Certificate ai-gateway/ai-gateway-wildcard marked Issuing=True \\(ManuallyTriggered\\); it was: Ready=False \\(Expired: renewal failed\\), renewalTime 2026-11-20T00:00:00Z, failedIssuanceAttempts 2, lastFailureTime 2026-11-25T10:00:00Z\$"
+assert_messages renew.triggered "^renewal triggered by cert_manager because of tls.expiry.critical,tls.renewal.overdue: Certificate ai-gateway/ai-gateway-wildcard marked Issuing=True \\(ManuallyTriggered\\); it was: Ready=False \\(Expired: renewal failed\\), renewalTime 2026-11-20T00:00:00Z, failedIssuanceAttempts 2, lastFailureTime 2026-11-25T10:00:00Z\$"
 assert_messages renew.succeeded \
 	"^new certificate served on every address: serial $new_serial \\(notAfter $ts\\) replaces $old_serial \\(notAfter $ts\\)\$"
 assert_eq "trigger: the requests, in order" "=== GET $base
@@ -185,7 +188,7 @@ cv_audit issuing --state-dir "$SB_DIR/state"
 assert_exit 2
 assert_findings "$critical
 $(cv_expect soon renew.suppressed info - -)"
-assert_messages renew.suppressed "^renewal due because of tls.expiry.critical held back: cert-manager is already issuing the Certificate \\(Ready=False \\(Expired: renewal failed\\), .*Issuing=True\\)\$"
+assert_messages renew.suppressed "^renewal due because of tls.expiry.critical,tls.renewal.overdue held back: cert-manager is already issuing the Certificate \\(Ready=False \\(Expired: renewal failed\\), .*Issuing=True\\)\$"
 assert_eq "issuing: only the GET was sent" "=== GET $base" "$(grep '^===' "$k/requests.log")"
 
 # --- 3. a wrong token --------------------------------------------------------------------------
@@ -195,7 +198,7 @@ config "$k/kubeconfig-wrong"
 cv_audit wrong --state-dir "$SB_DIR/state"
 assert_findings "$critical
 $(cv_expect soon renew.failed critical - -)"
-assert_messages renew.failed "^renewal by cert_manager \\(because of tls.expiry.critical\\) failed: cannot read Certificate ai-gateway/ai-gateway-wildcard: HTTP 401 \\(no message\\)\$"
+assert_messages renew.failed "^renewal by cert_manager \\(because of tls.expiry.critical,tls.renewal.overdue\\) failed: cannot read Certificate ai-gateway/ai-gateway-wildcard: HTTP 401 \\(no message\\)\$"
 assert_jq "wrong: a refused read is not a trigger" '.platforms.soon | [(.triggers | length), .failures]' '[1,0]' \
 	"$SB_DIR/state/renewal.json"
 
@@ -204,7 +207,7 @@ assert_jq "wrong: a refused read is not a trigger" '.platforms.soon | [(.trigger
 config "$k/kubeconfig-noca"
 : >"$k/requests.log"
 cv_audit noca --state-dir "$SB_DIR/state"
-assert_messages renew.failed "^renewal by cert_manager \\(because of tls.expiry.critical\\) failed: cannot read Certificate ai-gateway/ai-gateway-wildcard: .*(certificate|CA|issuer).*"
+assert_messages renew.failed "^renewal by cert_manager \\(because of tls.expiry.critical,tls.renewal.overdue\\) failed: cannot read Certificate ai-gateway/ai-gateway-wildcard: .*(certificate|CA|issuer).*"
 assert_eq "noca: nothing reached the API" "" "$(grep '^===' "$k/requests.log" || true)"
 
 # --- 5. provided mode: the wildcard Secret against what is served ----------------------------

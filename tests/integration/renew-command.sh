@@ -108,7 +108,10 @@ cv_config renew <<EOF
       verify_timeout: 3s
 EOF
 
-critical=$(cv_expect soon tls.expiry.critical critical "$(cv_names soon.example.test)" 127.0.0.1)
+# The soon certificate is 10 days into its 15: tls.renewal.overdue (once per
+# platform) comes with the expiry finding, and both make renewal due.
+critical="$(cv_expect soon tls.expiry.critical critical "$(cv_names soon.example.test)" 127.0.0.1)
+soon tls.renewal.overdue warning api.soon.example.test 127.0.0.1"
 renew_lines() {
 	local id
 	for id in "$@"; do
@@ -133,7 +136,7 @@ assert_exit 2
 assert_findings "$critical
 $(cv_expect soon renew.triggered info - -)"
 assert_messages renew.triggered \
-	"^renewal triggered by command because of tls.expiry.critical: dry run, would run: bash $SB_DIR/hook.sh\$"
+	"^renewal triggered by command because of tls.expiry.critical,tls.renewal.overdue: dry run, would run: bash $SB_DIR/hook.sh\$"
 assert_eq "dryrun: the hook did not run" "" "$(ls "$SB_DIR"/hook-env.* 2>/dev/null || true)"
 assert_eq "dryrun: no state written" "" "$(ls "$state")"
 
@@ -147,7 +150,7 @@ assert_exit 0
 assert_findings "$(cv_expect soon renew.triggered info - -)
 $(cv_expect soon renew.succeeded info - -)"
 assert_messages renew.triggered \
-	"^renewal triggered by command because of tls.expiry.critical: command exited with status 0\$"
+	"^renewal triggered by command because of tls.expiry.critical,tls.renewal.overdue: command exited with status 0\$"
 assert_messages renew.succeeded \
 	"^new certificate served on every address: serial $new_serial \\(notAfter $ts\\) replaces $old_serial \\(notAfter $ts\\)\$"
 assert_jq "ok: the report shows the new certificate everywhere" \
@@ -158,7 +161,7 @@ CERTVIGIL_CHALLENGE_NAME=_acme-challenge.soon.example.test
 CERTVIGIL_NOT_AFTER=T
 CERTVIGIL_OLD_SERIAL=$old_serial
 CERTVIGIL_PLATFORM=soon
-CERTVIGIL_REASON=tls.expiry.critical
+CERTVIGIL_REASON=tls.expiry.critical,tls.renewal.overdue
 CERTVIGIL_WILDCARD=*.soon.example.test" "$(sed -E 's/(NOT_AFTER=).*/\1T/' "$SB_DIR/hook-env.ok")"
 assert_match "ok: CERTVIGIL_NOT_AFTER is the old notAfter" "=$ts\$" "$(grep NOT_AFTER "$SB_DIR/hook-env.ok")"
 assert_eq "ok: the hook's output, line by line, on stderr" \
@@ -186,9 +189,9 @@ assert_exit 2
 assert_findings "$critical
 $(cv_expect soon renew.failed critical - -)
 $(cv_expect soon renew.triggered info - -)"
-assert_messages renew.triggered "^renewal triggered by command because of tls.expiry.critical: command exited with status 3\$"
+assert_messages renew.triggered "^renewal triggered by command because of tls.expiry.critical,tls.renewal.overdue: command exited with status 3\$"
 assert_messages renew.failed \
-	"^renewal by command \\(because of tls.expiry.critical\\) failed: command exited with status 3; last output: hook: renewing \\*.soon.example.test \\(fail\\) \\| hook: a line on stderr \\| hook: the CA said no\$"
+	"^renewal by command \\(because of tls.expiry.critical,tls.renewal.overdue\\) failed: command exited with status 3; last output: hook: renewing \\*.soon.example.test \\(fail\\) \\| hook: a line on stderr \\| hook: the CA said no\$"
 t1=$(jq '.platforms.soon.triggers[1]' "$state/renewal.json")
 
 cv_audit backoff --state-dir "$state"
@@ -196,7 +199,7 @@ assert_exit 2
 assert_findings "$critical
 $(cv_expect soon renew.suppressed info - -)"
 assert_messages renew.suppressed \
-	"^renewal due because of tls.expiry.critical held back: backing off after failed renewals \\(next attempt $(at $((t1 + 2))))\$"
+	"^renewal due because of tls.expiry.critical,tls.renewal.overdue held back: backing off after failed renewals \\(next attempt $(at $((t1 + 2))))\$"
 
 wait_until $((t1 + 1))
 cv_audit fail2 --state-dir "$state"
@@ -211,7 +214,7 @@ assert_exit 2
 assert_findings "$critical
 $(cv_expect soon renew.suppressed info - -)"
 assert_messages renew.suppressed \
-	"^renewal due because of tls.expiry.critical held back: renew.max_per_week triggers in the last 7 days \\(next attempt $(at $((t0 + 604800))))\$"
+	"^renewal due because of tls.expiry.critical,tls.renewal.overdue held back: renew.max_per_week triggers in the last 7 days \\(next attempt $(at $((t0 + 604800))))\$"
 assert_jq "cap: state: 3 triggers, 2 failures" '.platforms.soon | [(.triggers | length), .failures]' '[3,2]' \
 	"$state/renewal.json"
 
@@ -225,7 +228,7 @@ assert_findings "$critical
 $(cv_expect soon renew.failed critical - -)
 $(cv_expect soon renew.triggered info - -)"
 assert_messages renew.triggered \
-	"^renewal triggered by command because of tls.expiry.critical: killed after renew.timeout \\(2s\\)\$"
+	"^renewal triggered by command because of tls.expiry.critical,tls.renewal.overdue: killed after renew.timeout \\(2s\\)\$"
 assert_slower "hang: waited for renew.timeout" "$CV_MS" 1900
 assert_faster "hang: killed at renew.timeout" "$CV_MS" 8000
 assert_eq "hang: the hook's child is gone too" "" "$(pgrep -f "cv-hang-$$" || true)"
@@ -237,9 +240,9 @@ echo noop >"$SB_DIR/hook-mode"
 wait_until $((t3 + 2))
 cv_audit noop --state-dir "$state"
 assert_exit 2
-assert_messages renew.triggered "^renewal triggered by command because of tls.expiry.critical: command exited with status 0\$"
+assert_messages renew.triggered "^renewal triggered by command because of tls.expiry.critical,tls.renewal.overdue: command exited with status 0\$"
 assert_messages renew.failed \
-	"^renewal by command \\(because of tls.expiry.critical\\) failed: no new certificate was served on every address within renew.verify_timeout \\(3s\\)\$"
+	"^renewal by command \\(because of tls.expiry.critical,tls.renewal.overdue\\) failed: no new certificate was served on every address within renew.verify_timeout \\(3s\\)\$"
 assert_slower "noop: verified until renew.verify_timeout" "$CV_MS" 2900
 assert_jq "noop: state: 2 failures in a row" '.platforms.soon.failures' '2' "$state/renewal.json"
 
