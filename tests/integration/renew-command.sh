@@ -56,7 +56,8 @@ cat >"$SB_DIR/hook.sh" <<EOF
 set -u
 d=$SB_DIR
 mode=\$(cat "\$d/hook-mode")
-env | grep '^CERTVIGIL_' | sort >"\$d/hook-env.\$mode"
+# certvigil's own environment passes through (CERTVIGIL_DATA_DIR under make check).
+env | grep '^CERTVIGIL_' | grep -v '^CERTVIGIL_DATA_DIR=' | sort >"\$d/hook-env.\$mode"
 echo "hook: renewing \$CERTVIGIL_WILDCARD (\$mode)"
 echo "hook: a line on stderr" >&2
 case \$mode in
