@@ -295,6 +295,12 @@ void kube_request(const struct kube *k, const char *url, const char *method, con
         *ret_headers = h;
 }
 
+void kube_headers_freep(char ***headers) {
+        for (char **h = *headers; h && *h; h++)
+                explicit_bzero(*h, strlen(*h));
+        *headers = strv_free(*headers);
+}
+
 /* ------------------------------------------------------------------------ */
 
 static const char *jstr(const json_t *o, const char *key) {

@@ -35,6 +35,10 @@ char *kube_secret_url(const struct kube *k, const char *ns, const char *name);
 void kube_request(const struct kube *k, const char *url, const char *method, const char *body,
                   struct http_fetch_params *params, char ***ret_headers);
 
+/* Frees headers from kube_request(), wiping the one with the token first;
+ * for _cleanup_(kube_headers_freep). */
+void kube_headers_freep(char ***headers);
+
 /* Pure helpers over a Certificate object (unit-tested). */
 
 /* The observations the issue asks for, one line ("Ready=False

@@ -608,7 +608,7 @@ static void cm_on_put(struct http_fetch *f, struct http_result *res, void *userd
 static void cm_on_get(struct http_fetch *f, struct http_result *res, void *userdata) {
         struct renewal *r = userdata;
         const struct renew_settings *rs = &r->p->renew;
-        _cleanup_strv_free_ char **headers = NULL;
+        _cleanup_(kube_headers_freep) char **headers = NULL;
         _cleanup_free_ char *url = NULL, *body = NULL;
         struct http_fetch_params params;
         struct http_fetch *put;
@@ -656,7 +656,7 @@ static void cm_on_get(struct http_fetch *f, struct http_result *res, void *userd
 
 static void cm_start(struct renewal *r) {
         const struct renew_settings *rs = &r->p->renew;
-        _cleanup_strv_free_ char **headers = NULL;
+        _cleanup_(kube_headers_freep) char **headers = NULL;
         _cleanup_free_ char *error = NULL, *url = NULL;
         struct http_fetch_params params;
         struct http_fetch *get;

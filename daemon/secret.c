@@ -127,7 +127,7 @@ out:
 
 int secret_check_start(struct secret_check *s, const struct audit *audit, secret_done_cb cb, void *userdata) {
         const struct platform *p = s->p;
-        _cleanup_strv_free_ char **headers = NULL;
+        _cleanup_(kube_headers_freep) char **headers = NULL;
         _cleanup_free_ char *error = NULL, *url = NULL;
         struct http_fetch_params params;
         struct http_fetch *f;
