@@ -2,6 +2,7 @@
  * each platform's Helm values file, and command-line overrides. Everything is
  * checked here, with FILE:LINE:COL messages, so that a bad setting stops the
  * audit before any packet leaves the host. */
+#include "checks.h"
 #include "config.h"
 #include "util.h"
 
@@ -899,9 +900,8 @@ static int apply_addresses(struct build *b, struct yfile *f, const char *key, ya
 }
 
 /* A list of strings. argv: every item a non-empty string, the list not
- * empty; finding ids: each shaped like one ("tls.expiry.critical"). Ids are
- * not checked against this build's catalog: renew.on may name findings of
- * checks a later version adds, and an id never matches anything else. */
+ * empty; finding ids: each one in the catalog, since a misspelt id in
+ * renew.on would silently never trigger. */
 static int apply_strings(struct build *b, struct yfile *f, const char *key, yaml_node_t *n, char ***field,
                          bool ids) {
         _cleanup_strv_free_ char **list = NULL;
@@ -933,6 +933,12 @@ static int apply_strings(struct build *b, struct yfile *f, const char *key, yaml
                         _cleanup_free_ char *shown = escape(s);
                         return fail_mark(b->error, -EINVAL, f->path, item->start_mark,
                                          "'%s' is not a finding id (%s)", shown, key);
+                }
+                if (ids && !checks_find_def(s)) {
+                        _cleanup_free_ char *shown = escape(s);
+                        return fail_mark(b->error, -EINVAL, f->path, item->start_mark,
+                                         "unknown finding id '%s' in %s (certvigil list-findings lists them)", shown,
+                                         key);
                 }
                 strv_push(&list, xstrdup(s));
         }
@@ -1243,9 +1249,10 @@ static int check_days(struct build *b, const char *file) {
                          p->warn_days, p->critical_days);
 }
 
-/* The renew: settings as a whole, once every layer has been applied: one
- * method when enabled, and a complete one. */
-static int check_renew(struct build *b, struct yfile *f, yaml_node_t *map, yaml_node_t *defaults, const char *shown) {
+/* The renew: and kubernetes: settings as a whole, once every layer has
+ * been applied: one renewal method when enabled, and complete connections. */
+static int check_platform_links(struct build *b, struct yfile *f, yaml_node_t *map, yaml_node_t *defaults,
+                                const char *shown) {
         const struct renew_settings *rs = &b->p->renew;
         yaml_node_pair_t *pair = find_key(f, map, "renew");
         bool cm = rs->cm_namespace || rs->cm_certificate || rs->cm_kubeconfig || rs->cm_in_cluster;
@@ -1353,7 +1360,7 @@ static int platform_parse(struct yfile *f, yaml_node_t *map, size_t index, yaml_
         r = check_days(&b, f->path);
         if (r < 0)
                 return r;
-        r = check_renew(&b, f, map, defaults, shown);
+        r = check_platform_links(&b, f, map, defaults, shown);
         if (r < 0)
                 return r;
 

@@ -1092,6 +1092,8 @@ static const struct bad_case renew_bad[] = {
         { "t.yaml", RP "    renew: { on: [tls.expiry.critical, \"TLS Expiry\"] }\n", -EINVAL,
           "t.yaml:4:40: 'TLS Expiry' is not a finding id (renew.on)" },
         { "t.yaml", RP "    renew: { on: [expiry] }\n", -EINVAL, "t.yaml:4:19: 'expiry' is not a finding id (renew.on)" },
+        { "t.yaml", RP "    renew: { on: [tls.expiry.critical, tls.expiry.critcal] }\n", -EINVAL,
+          "t.yaml:4:40: unknown finding id 'tls.expiry.critcal' in renew.on (certvigil list-findings lists them)" },
         { "t.yaml", RP "    renew: { timeout: 0 }\n", -EINVAL, "t.yaml:4:23: 'renew.timeout' must be longer than 0" },
         { "t.yaml", RP "    renew: { min_interval: soon }\n", -EINVAL,
           "t.yaml:4:28: 'renew.min_interval' must be a duration such as 10s, 2m or 1h" },
