@@ -24,6 +24,15 @@ static const struct check check_engine = {
         .run = NULL,
 };
 
+/* Findings emitted outside checks_run(), after an audit: renewal, ARI and
+ * the provided-mode Secret. In the catalog like every other. */
+static const struct check *const catalog_only[] = {
+        &check_renew,
+        &check_tls_ari,
+        &check_tls_secret,
+        &check_engine,
+};
+
 static const struct check *const checks[] = {
         &check_dns_resolve,
         &check_tls_connect,
@@ -68,8 +77,9 @@ void checks_foreach_def(void (*fn)(const struct finding_def *def, const struct c
         for (size_t i = 0; i < ELEMENTSOF(checks); i++)
                 for (size_t j = 0; j < checks[i]->n_findings; j++)
                         fn(&checks[i]->findings[j], checks[i], userdata);
-        for (size_t j = 0; j < check_engine.n_findings; j++)
-                fn(&check_engine.findings[j], &check_engine, userdata);
+        for (size_t i = 0; i < ELEMENTSOF(catalog_only); i++)
+                for (size_t j = 0; j < catalog_only[i]->n_findings; j++)
+                        fn(&catalog_only[i]->findings[j], catalog_only[i], userdata);
 }
 
 const struct finding_def *checks_find_def(const char *id) {
@@ -77,9 +87,10 @@ const struct finding_def *checks_find_def(const char *id) {
                 for (size_t j = 0; j < checks[i]->n_findings; j++)
                         if (strcmp(checks[i]->findings[j].id, id) == 0)
                                 return &checks[i]->findings[j];
-        for (size_t j = 0; j < check_engine.n_findings; j++)
-                if (strcmp(check_engine.findings[j].id, id) == 0)
-                        return &check_engine.findings[j];
+        for (size_t i = 0; i < ELEMENTSOF(catalog_only); i++)
+                for (size_t j = 0; j < catalog_only[i]->n_findings; j++)
+                        if (strcmp(catalog_only[i]->findings[j].id, id) == 0)
+                                return &catalog_only[i]->findings[j];
         return NULL;
 }
 

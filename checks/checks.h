@@ -58,6 +58,12 @@ extern const struct check check_dns01_challenge;
 extern const struct check check_dns01_provider;
 extern const struct check check_caa;
 
+/* In the catalog, not run by checks_run(): emitted after the audit by
+ * daemon/renewal.c, daemon/ari.c and daemon/secret.c. */
+extern const struct check check_renew;
+extern const struct check check_tls_ari;
+extern const struct check check_tls_secret;
+
 /* The registration table, in the order checks run. */
 const struct check *const *checks_all(size_t *ret_n);
 

@@ -2,6 +2,7 @@
  * each platform's Helm values file, and command-line overrides. Everything is
  * checked here, with FILE:LINE:COL messages, so that a bad setting stops the
  * audit before any packet leaves the host. */
+#include "checks.h"
 #include "config.h"
 #include "util.h"
 
@@ -45,6 +46,24 @@
 #define DEFAULT_WARN_SHARE (1.0 / 3.0)
 #define DEFAULT_CRITICAL_SHARE (1.0 / 10.0)
 
+#define DEFAULT_RENEW_TIMEOUT_USEC (10 * 60 * USEC_PER_SEC)
+#define DEFAULT_RENEW_MIN_INTERVAL_USEC (6 * 3600 * USEC_PER_SEC)
+/* Let's Encrypt allows 5 certificates per exact set of names per week. */
+#define DEFAULT_RENEW_MAX_PER_WEEK 5
+#define RENEW_MAX_PER_WEEK_MAX 100
+#define DEFAULT_RENEW_VERIFY_EVERY_USEC (2 * 60 * USEC_PER_SEC)
+#define DEFAULT_RENEW_VERIFY_TIMEOUT_USEC (30 * 60 * USEC_PER_SEC)
+#define RENEW_ARGV_MAX 256
+#define LE_PROD_DIRECTORY "https://acme-v02.api.letsencrypt.org/directory"
+#define LE_STAGING_DIRECTORY "https://acme-staging-v02.api.letsencrypt.org/directory"
+
+/* The findings that make renewal due unless renew.on says otherwise
+ * (tls.wildcard.shape only counts when critical: see checks/renew.c). */
+static const char *const default_renew_on[] = {
+        "tls.expiry.critical", "tls.expiry.expired", "tls.renewal.overdue",
+        "tls.ari.renew-now",   "tls.issuer.staging", "tls.wildcard.shape",
+};
+
 static const char *const service_names[_SERVICE_MAX] = {
         [SERVICE_API] = "api",
         [SERVICE_CONSOLE] = "console",
@@ -65,6 +84,12 @@ const char *service_to_string(enum service s) {
 
 const char *tls_mode_to_string(enum tls_mode m) {
         return (unsigned)m < _TLS_MODE_MAX ? tls_mode_names[m] : NULL;
+}
+
+const char *platform_acme_directory(const struct platform *p) {
+        if (p->acme_directory)
+                return p->acme_directory;
+        return p->le_issuer && strstr(p->le_issuer, "staging") ? LE_STAGING_DIRECTORY : LE_PROD_DIRECTORY;
 }
 
 bool dns_label_is_valid(const char *label) {
@@ -575,6 +600,15 @@ static struct platform *platform_free(struct platform *p) {
         free(p->expect_issuer);
         free(p->connect_to);
         strv_free(p->expect_addresses);
+        strv_free(p->renew.on);
+        strv_free(p->renew.command);
+        free(p->renew.cm_namespace);
+        free(p->renew.cm_certificate);
+        free(p->renew.cm_kubeconfig);
+        free(p->acme_directory);
+        free(p->acme_trust);
+        free(p->kube_namespace);
+        free(p->kube_kubeconfig);
         free(p);
         return NULL;
 }
@@ -605,6 +639,13 @@ static struct platform *platform_new(void) {
         p->interval_usec = DEFAULT_INTERVAL_USEC;
         p->jitter_percent = DEFAULT_JITTER_PERCENT;
         p->remind_usec = DEFAULT_REMIND_USEC;
+        for (size_t i = 0; i < ELEMENTSOF(default_renew_on); i++)
+                strv_push(&p->renew.on, xstrdup(default_renew_on[i]));
+        p->renew.timeout_usec = DEFAULT_RENEW_TIMEOUT_USEC;
+        p->renew.min_interval_usec = DEFAULT_RENEW_MIN_INTERVAL_USEC;
+        p->renew.max_per_week = DEFAULT_RENEW_MAX_PER_WEEK;
+        p->renew.verify_every_usec = DEFAULT_RENEW_VERIFY_EVERY_USEC;
+        p->renew.verify_timeout_usec = DEFAULT_RENEW_VERIFY_TIMEOUT_USEC;
         return p;
 }
 
@@ -636,6 +677,11 @@ enum kind {
         KIND_JITTER,
         KIND_RENEW_AT,
         KIND_CONNECT_TO,
+        KIND_ARGV,                /* non-empty list of non-empty strings */
+        KIND_FINDING_IDS,         /* list of finding ids */
+        KIND_RENEW_CAP,           /* renew.max_per_week */
+        KIND_URL,                 /* https:// URL */
+        KIND_PATH,                /* a file, relative to the config */
 };
 
 struct key {
@@ -698,6 +744,36 @@ static const struct key mcp_keys[] = {
         {},
 };
 
+#define RFIELD(f) offsetof(struct platform, renew.f)
+
+static const struct key cert_manager_keys[] = {
+        { "namespace", KIND_LABEL, RFIELD(cm_namespace), NULL },
+        { "certificate", KIND_STRING, RFIELD(cm_certificate), NULL },
+        { "kubeconfig", KIND_PATH, RFIELD(cm_kubeconfig), NULL },
+        { "in_cluster", KIND_BOOL, RFIELD(cm_in_cluster), NULL },
+        {},
+};
+
+static const struct key kubernetes_keys[] = {
+        { "namespace", KIND_LABEL, FIELD(kube_namespace), NULL },
+        { "kubeconfig", KIND_PATH, FIELD(kube_kubeconfig), NULL },
+        { "in_cluster", KIND_BOOL, FIELD(kube_in_cluster), NULL },
+        {},
+};
+
+static const struct key renew_keys[] = {
+        { "enabled", KIND_BOOL, RFIELD(enabled), NULL },
+        { "on", KIND_FINDING_IDS, RFIELD(on), NULL },
+        { "command", KIND_ARGV, RFIELD(command), NULL },
+        { "timeout", KIND_DURATION, RFIELD(timeout_usec), NULL },
+        { "min_interval", KIND_DURATION, RFIELD(min_interval_usec), NULL },
+        { "max_per_week", KIND_RENEW_CAP, RFIELD(max_per_week), NULL },
+        { "verify_every", KIND_DURATION, RFIELD(verify_every_usec), NULL },
+        { "verify_timeout", KIND_DURATION, RFIELD(verify_timeout_usec), NULL },
+        { "cert_manager", KIND_MAP, 0, cert_manager_keys },
+        {},
+};
+
 #define CHART_KEYS \
         { "global", KIND_MAP, 0, global_keys }, \
         { "tls", KIND_MAP, 0, tls_keys }, \
@@ -718,7 +794,11 @@ static const struct key mcp_keys[] = {
         { "jitter", KIND_JITTER, 0, NULL }, \
         { "remind", KIND_DURATION, FIELD(remind_usec), NULL }, \
         { "renew_at", KIND_RENEW_AT, FIELD(renew_at), NULL }, \
-        { "expect_issuer", KIND_STRING, FIELD(expect_issuer), NULL }
+        { "expect_issuer", KIND_STRING, FIELD(expect_issuer), NULL }, \
+        { "renew", KIND_MAP, 0, renew_keys }, \
+        { "acme_directory", KIND_URL, FIELD(acme_directory), NULL }, \
+        { "acme_trust", KIND_PATH, FIELD(acme_trust), NULL }, \
+        { "kubernetes", KIND_MAP, 0, kubernetes_keys }
 
 /* The root of a Helm values file. */
 static const struct key values_keys[] = {
@@ -823,6 +903,54 @@ static int apply_addresses(struct build *b, struct yfile *f, const char *key, ya
                                          "invalid address '%s' in %s", shown, key);
                 }
                 strv_push(&list, canonical);
+        }
+        strv_free(*field);
+        *field = TAKE_PTR(list);
+        return 0;
+}
+
+/* A list of strings. argv: every item a non-empty string, the list not
+ * empty; finding ids: each one in the catalog, since a misspelt id in
+ * renew.on would silently never trigger. */
+static int apply_strings(struct build *b, struct yfile *f, const char *key, yaml_node_t *n, char ***field,
+                         bool ids) {
+        _cleanup_strv_free_ char **list = NULL;
+        size_t count;
+
+        if (n->type != YAML_SEQUENCE_NODE)
+                return fail_mark(b->error, -EINVAL, f->path, n->start_mark, "'%s' must be a list", key);
+        count = (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
+        if (count == 0 && !ids)
+                return fail_mark(b->error, -EINVAL, f->path, n->start_mark, "'%s' must not be empty", key);
+        if (count > RENEW_ARGV_MAX)
+                return fail_mark(b->error, -EINVAL, f->path, n->start_mark, "'%s' has more than %u items", key,
+                                 RENEW_ARGV_MAX);
+        for (yaml_node_item_t *i = n->data.sequence.items.start; i < n->data.sequence.items.top; i++) {
+                yaml_node_t *item = yfile_node(f, *i);
+                const char *s;
+
+                if (!item)
+                        continue;
+                if (item->type != YAML_SCALAR_NODE || node_is_null(item) || item->data.scalar.length == 0)
+                        return fail_mark(b->error, -EINVAL, f->path, item->start_mark,
+                                         "'%s' must be a list of non-empty strings", key);
+                if (scalar_has_nul(item))
+                        return fail_mark(b->error, -EINVAL, f->path, item->start_mark,
+                                         "'%s' must not contain NUL characters", key);
+                s = scalar_value(item);
+                if (ids && (strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789.-") != strlen(s) || !strchr(s, '.') ||
+                            s[0] == '.' || str_endswith(s, ".") || strstr(s, ".."))) {
+                        _cleanup_free_ char *shown = escape(s);
+                        return fail_mark(b->error, -EINVAL, f->path, item->start_mark,
+                                         "'%s' is not a finding id (%s)", shown, key);
+                }
+                if (ids && !checks_find_def(s)) {
+                        _cleanup_free_ char *shown = escape(s);
+                        return fail_mark(b->error, -EINVAL, f->path, item->start_mark,
+                                         "unknown finding id '%s' in %s (certvigil list-findings lists them)", shown,
+                                         key);
+                }
+                strv_push(&list, xstrdup(s));
         }
         strv_free(*field);
         *field = TAKE_PTR(list);
@@ -1023,6 +1151,31 @@ static int apply_value(struct build *b, struct yfile *f, const struct key *k, co
                 return apply_addresses(b, f, key, n, field);
         case KIND_JITTER:
                 return apply_jitter(b, f, key, n);
+        case KIND_ARGV:
+                return apply_strings(b, f, key, n, field, false);
+        case KIND_FINDING_IDS:
+                return apply_strings(b, f, key, n, field, true);
+        case KIND_RENEW_CAP:
+                r = get_int(f, key, n, 1, RENEW_MAX_PER_WEEK_MAX, &v, b->error);
+                if (r == 0)
+                        *(unsigned *)field = (unsigned)v;
+                break;
+        case KIND_URL:
+                r = get_string(f, key, n, &s, b->error);
+                if (r != 0)
+                        break;
+                if (strncmp(s, "https://", 8) != 0 || !s[8] || strpbrk(s, " \t\r\n")) {
+                        shown = escape(s);
+                        return fail_mark(b->error, -EINVAL, f->path, n->start_mark,
+                                         "'%s' must be an https:// URL (%s)", shown, key);
+                }
+                set_string(field, xstrdup(s));
+                break;
+        case KIND_PATH:
+                r = get_string(f, key, n, &s, b->error);
+                if (r == 0)
+                        set_string(field, path_resolve(b->config_path, s));
+                break;
         case KIND_TRUST:
                 r = get_string(f, key, n, &s, b->error);
                 if (r != 0)
@@ -1138,6 +1291,47 @@ static int check_days(struct build *b, const char *file) {
                          p->warn_days, p->critical_days);
 }
 
+/* The renew: and kubernetes: settings as a whole, once every layer has
+ * been applied: one renewal method when enabled, and complete connections. */
+static int check_platform_links(struct build *b, struct yfile *f, yaml_node_t *map, yaml_node_t *defaults,
+                                const char *shown) {
+        const struct renew_settings *rs = &b->p->renew;
+        yaml_node_pair_t *pair = find_key(f, map, "renew");
+        bool cm = rs->cm_namespace || rs->cm_certificate || rs->cm_kubeconfig || rs->cm_in_cluster;
+        yaml_mark_t m = map->start_mark;
+
+        if (pair)
+                m = yfile_node(f, pair->key)->start_mark;
+        else if (defaults && (pair = find_key(f, defaults, "renew")))
+                m = yfile_node(f, pair->key)->start_mark;
+
+        if (rs->command && cm)
+                return fail_mark(b->error, -EINVAL, f->path, m,
+                                 "platform '%s': renew.command and renew.cert_manager exclude each other", shown);
+        if (cm && (!rs->cm_namespace || !rs->cm_certificate))
+                return fail_mark(b->error, -EINVAL, f->path, m,
+                                 "platform '%s': renew.cert_manager needs namespace and certificate", shown);
+        if (cm && !!rs->cm_kubeconfig == rs->cm_in_cluster)
+                return fail_mark(b->error, -EINVAL, f->path, m,
+                                 "platform '%s': renew.cert_manager needs one of kubeconfig or in_cluster: true",
+                                 shown);
+        if (rs->enabled && !rs->command && !cm)
+                return fail_mark(b->error, -EINVAL, f->path, m,
+                                 "platform '%s': renew is enabled but has no method (command or cert_manager)",
+                                 shown);
+        if ((b->p->kube_kubeconfig || b->p->kube_in_cluster) && !b->p->kube_namespace)
+                return fail_mark(b->error, -EINVAL, f->path, map->start_mark,
+                                 "platform '%s': kubernetes needs a namespace", shown);
+        if (b->p->kube_namespace && !!b->p->kube_kubeconfig == b->p->kube_in_cluster)
+                return fail_mark(b->error, -EINVAL, f->path, map->start_mark,
+                                 "platform '%s': kubernetes needs one of kubeconfig or in_cluster: true", shown);
+        if (rs->verify_timeout_usec < rs->verify_every_usec)
+                return fail_mark(b->error, -EINVAL, f->path, m,
+                                 "platform '%s': renew.verify_timeout must not be shorter than renew.verify_every",
+                                 shown);
+        return 0;
+}
+
 static bool name_is_valid(const char *s) {
         for (; *s; s++)
                 if ((unsigned char)*s < 0x20 || *s == 0x7f)
@@ -1206,6 +1400,9 @@ static int platform_parse(struct yfile *f, yaml_node_t *map, size_t index, yaml_
                 return fail_mark(error, -EINVAL, f->path, map->start_mark,
                                  "platform '%s' has no global.baseDomain", shown);
         r = check_days(&b, f->path);
+        if (r < 0)
+                return r;
+        r = check_platform_links(&b, f, map, defaults, shown);
         if (r < 0)
                 return r;
 

@@ -25,6 +25,24 @@ enum tls_mode {
 };
 const char *tls_mode_to_string(enum tls_mode m);   /* "letsencrypt", ... */
 
+/* renew: when and how to set renewal in motion (issue 6). Off by default:
+ * triggering is opt-in per platform. Exactly one method when enabled. */
+struct renew_settings {
+        bool enabled;
+        char **on;                /* finding ids that make renewal due */
+        char **command;           /* argv of the command method, NULL when unset */
+        uint64_t timeout_usec;    /* the command is killed after it, default 10m */
+        uint64_t min_interval_usec; /* between triggers of one platform, default 6h */
+        unsigned max_per_week;    /* triggers per rolling 7 days, default 5 */
+        uint64_t verify_every_usec;   /* re-audit period after a trigger, default 2m */
+        uint64_t verify_timeout_usec; /* no new certificate by then: failed, default 30m */
+        /* cert_manager: the native method through the Kubernetes API. */
+        char *cm_namespace;
+        char *cm_certificate;
+        char *cm_kubeconfig;      /* path, resolved like trust */
+        bool cm_in_cluster;
+};
+
 /* One platform with every default already applied. All strings are owned by
  * the platform and freed by config_free(). */
 struct platform {
@@ -70,10 +88,25 @@ struct platform {
         int jitter_percent;       /* random delay as % of interval (default 5), -1 when jitter_usec */
         uint64_t jitter_usec;     /* random delay as a duration, when jitter_percent is -1 */
         uint64_t remind_usec;     /* reminder of an open warning/critical, default 24 h */
+
+        /* Renewal, ARI and the Kubernetes connection (issue 6). */
+        struct renew_settings renew;
+        char *acme_directory;     /* https URL; NULL: from tls.letsencrypt.issuer */
+        char *acme_trust;         /* PEM bundle for the ACME server; NULL: the system store */
+        /* kubernetes: where the platform runs, for reading the wildcard
+         * Secret in provided mode. Unset: namespace NULL. */
+        char *kube_namespace;
+        char *kube_kubeconfig;
+        bool kube_in_cluster;
 };
 
 /* The jitter of a platform in microseconds, whichever way it was given. */
 uint64_t platform_jitter_usec(const struct platform *p);
+
+/* The ACME directory whose renewalInfo (RFC 9773) applies to the platform:
+ * acme_directory, or Let's Encrypt's production or staging directory after
+ * tls.letsencrypt.issuer. Borrowed. */
+const char *platform_acme_directory(const struct platform *p);
 
 struct config {
         char *path;               /* the file it was read from, NULL for --values */

@@ -67,3 +67,10 @@ void finding_list_clear(struct finding_list *l) {
         free(l->items);
         *l = (struct finding_list){ 0 };
 }
+
+void finding_list_append_all(struct finding_list *dst, const struct finding_list *src) {
+        for (size_t i = 0; i < src->n; i++) {
+                const struct finding *f = &src->items[i];
+                finding_emit_severity(dst, f->def, f->severity, f->name, f->address, "%s", f->message);
+        }
+}

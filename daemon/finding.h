@@ -50,3 +50,5 @@ void finding_emit_severity(struct finding_list *l, const struct finding_def *def
  * worst severity present, or -1 for an empty list. */
 int finding_list_count(const struct finding_list *l, size_t counts[3]);
 void finding_list_clear(struct finding_list *l);
+/* Appends copies of every finding of src. */
+void finding_list_append_all(struct finding_list *dst, const struct finding_list *src);

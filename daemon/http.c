@@ -5,6 +5,7 @@
  * transfers are collected after every action. */
 #include <errno.h>
 #include <string.h>
+#include <strings.h>
 
 #include <curl/curl.h>
 
@@ -28,6 +29,8 @@ struct http_fetch {
         size_t size;
         size_t max_bytes;
         bool too_large;
+        struct curl_slist *headers;
+        char *retry_after;
         char errbuf[CURL_ERROR_SIZE];
 };
 
@@ -52,6 +55,8 @@ static void fetch_free(struct http_fetch *f) {
                 curl_multi_remove_handle(f->client->multi, f->easy);
                 curl_easy_cleanup(f->easy);
         }
+        curl_slist_free_all(f->headers);
+        free(f->retry_after);
         free(f->body);
         free(f);
 }
@@ -80,6 +85,7 @@ static void client_collect(struct http_client *c) {
                 else if (msg->data.result != CURLE_OK)
                         res.error = xstrdup(f->errbuf[0] ? f->errbuf : curl_easy_strerror(msg->data.result));
                 res.body = TAKE_PTR(f->body);
+                res.retry_after = TAKE_PTR(f->retry_after);
                 res.size = f->size;
                 if (!res.body)
                         res.body = xcalloc(1, 1);
@@ -88,6 +94,7 @@ static void client_collect(struct http_client *c) {
                 f->cb(f, &res, f->userdata);
                 free(res.body);
                 free(res.error);
+                free(res.retry_after);
                 fetch_free(f);
         }
 }
@@ -201,6 +208,24 @@ static size_t write_cb(char *data, size_t size, size_t nmemb, void *userdata) {
         return n;
 }
 
+/* Only Retry-After is kept (RFC 9110 section 10.2.3), bounded. */
+static size_t header_cb(char *data, size_t size, size_t nmemb, void *userdata) {
+        struct http_fetch *f = userdata;
+        size_t n = size * nmemb, k = strlen("retry-after:");
+
+        if (n > k && n < 256 && strncasecmp(data, "retry-after:", k) == 0) {
+                const char *v = data + k;
+                size_t len = n - k;
+                while (len > 0 && (*v == ' ' || *v == '\t'))
+                        v++, len--;
+                while (len > 0 && (v[len - 1] == '\r' || v[len - 1] == '\n' || v[len - 1] == ' '))
+                        len--;
+                free(f->retry_after);
+                f->retry_after = str_escape(v, len);
+        }
+        return n;
+}
+
 int http_fetch_start(struct http_client *c, const struct http_fetch_params *p, http_done_cb cb, void *userdata,
                      struct http_fetch **ret) {
         struct http_fetch *f = xcalloc(1, sizeof(*f));
@@ -226,7 +251,21 @@ int http_fetch_start(struct http_client *c, const struct http_fetch_params *p, h
         SET(CURLOPT_ERRORBUFFER, f->errbuf);
         SET(CURLOPT_NOSIGNAL, 1L);
         SET(CURLOPT_TIMEOUT_MS, timeout_ms > 0 ? timeout_ms : 1L);
-        SET(CURLOPT_FOLLOWLOCATION, 1L);
+        SET(CURLOPT_FOLLOWLOCATION, p->no_redirects ? 0L : 1L);
+        SET(CURLOPT_HEADERFUNCTION, header_cb);
+        SET(CURLOPT_HEADERDATA, f);
+        if (p->ca_file)
+                SET(CURLOPT_CAINFO, p->ca_file);
+        if (p->body) {
+                SET(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)p->body_size);
+                SET(CURLOPT_COPYPOSTFIELDS, p->body);
+        }
+        if (p->method)
+                SET(CURLOPT_CUSTOMREQUEST, p->method);
+        for (size_t i = 0; p->headers && p->headers[i]; i++)
+                f->headers = curl_slist_append(f->headers, p->headers[i]);
+        if (f->headers)
+                SET(CURLOPT_HTTPHEADER, f->headers);
         SET(CURLOPT_MAXREDIRS, 3L);
         SET(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)p->max_bytes);
         SET(CURLOPT_USERAGENT, "certvigil/" PACKAGE_VERSION);
@@ -240,6 +279,7 @@ int http_fetch_start(struct http_client *c, const struct http_fetch_params *p, h
 #undef SET
         if (r != CURLE_OK || curl_multi_add_handle(c->multi, f->easy) != CURLM_OK) {
                 curl_easy_cleanup(f->easy);
+                curl_slist_free_all(f->headers);
                 free(f);
                 return -EINVAL;
         }

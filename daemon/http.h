@@ -5,6 +5,7 @@
  * meant for ACME ARI and the Kubernetes API later. */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
@@ -18,6 +19,14 @@ struct http_fetch_params {
         const char *url;             /* http:// or https:// only */
         size_t max_bytes;            /* a longer body ends the fetch with an error */
         uint64_t timeout_usec;       /* the whole transfer, redirects included */
+        /* Optional: left zero, a plain GET verified against the system
+         * trust store, following redirects. */
+        const char *method;          /* "PUT", "POST", ...; NULL: GET (POST when body is set) */
+        char *const *headers;        /* "Name: value" lines, NULL-terminated; may carry credentials */
+        const char *body;            /* request body (copied), body_size bytes */
+        size_t body_size;
+        const char *ca_file;         /* PEM bundle to verify the server with instead of the system store */
+        bool no_redirects;           /* requests with credentials must not be sent elsewhere */
 };
 
 /* What a fetch ended with. body is malloc'ed (NUL-terminated for
@@ -27,6 +36,7 @@ struct http_result {
         unsigned char *body;
         size_t size;
         char *error;                 /* NULL when the transfer completed (any status) */
+        char *retry_after;           /* the Retry-After header, escaped, or NULL */
 };
 
 /* Runs from the loop once per fetch. The fetch is freed by the client right

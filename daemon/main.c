@@ -5,12 +5,14 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <jansson.h>
 #include <systemd/sd-event.h>
 
 #include "alert.h"
+#include "ari.h"
 #include "audit.h"
 #include "checks.h"
 #include "config.h"
@@ -18,8 +20,10 @@
 #include "http.h"
 #include "journal.h"
 #include "plan.h"
+#include "renewal.h"
 #include "report.h"
 #include "state.h"
+#include "secret.h"
 #include "tls.h"
 #include "util.h"
 
@@ -43,6 +47,8 @@ struct options {
         bool journal;
         const char *state_dir;
         int fail_on;               /* the least severity that fails; -1 never */
+        bool no_renew;             /* CI: never trigger a renewal */
+        bool dry_run;              /* say what would be triggered, do nothing */
         struct config_overrides ov;
 };
 
@@ -101,6 +107,10 @@ static void help_audit(FILE *f, const char *cmd) {
                 "                          non-zero (default warning)\n"
                 "  -h --help               show this help\n"
                 "\n"
+                "Renewal (platforms with renew.enabled; the guardrails are kept in --state-dir):\n"
+                "     --no-renew           never trigger a renewal (CI)\n"
+                "     --dry-run            say what would be triggered and why; run nothing\n"
+                "\n"
                 "Exit status: 0 ok, 1 warning, 2 critical, 3 could not audit; with --state-dir, of\n"
                 "the worst finding still open.\n",
                 cmd,
@@ -125,6 +135,8 @@ enum {
         ARG_JOURNAL,
         ARG_STATE_DIR,
         ARG_FAIL_ON,
+        ARG_NO_RENEW,
+        ARG_DRY_RUN,
 };
 
 /* Returns 0 to go on, 1 when help was shown, or EXIT_UNUSABLE. */
@@ -146,6 +158,8 @@ static int parse_options(int argc, char *argv[], const char *cmd, struct options
                 { "journal", no_argument, NULL, ARG_JOURNAL },
                 { "state-dir", required_argument, NULL, ARG_STATE_DIR },
                 { "fail-on", required_argument, NULL, ARG_FAIL_ON },
+                { "no-renew", no_argument, NULL, ARG_NO_RENEW },
+                { "dry-run", no_argument, NULL, ARG_DRY_RUN },
                 {},
         };
         long long v;
@@ -213,6 +227,12 @@ static int parse_options(int argc, char *argv[], const char *cmd, struct options
                 case ARG_NO_COLOR:
                         o->color = 0;
                         break;
+                case ARG_NO_RENEW:
+                        o->no_renew = true;
+                        break;
+                case ARG_DRY_RUN:
+                        o->dry_run = true;
+                        break;
                 case ARG_JOURNAL:
                         o->journal = true;
                         break;
@@ -242,6 +262,10 @@ static int parse_options(int argc, char *argv[], const char *cmd, struct options
         if (optind < argc) {
                 fprintf(stderr, "certvigil %s: unexpected argument '%s'\nTry 'certvigil %s --help'.\n", cmd,
                         argv[optind], cmd);
+                return EXIT_UNUSABLE;
+        }
+        if (o->no_renew && o->dry_run) {
+                fprintf(stderr, "certvigil %s: --no-renew and --dry-run exclude each other\n", cmd);
                 return EXIT_UNUSABLE;
         }
         if (o->config && o->values) {
@@ -292,9 +316,15 @@ static bool want_color(const struct options *o) {
 struct run_state {
         size_t pending;
         sd_event *event;
+        struct audit **audits;
+        struct renewal **renewals; /* per platform, NULL when renewal is off */
+        struct ari **aris;         /* per platform */
+        struct secret_check **secrets; /* per platform */
+        struct finding_list *post; /* per platform: findings made after the audit */
+        size_t n;
 };
 
-static void on_audit_done(struct audit *a, void *userdata) {
+static void on_renewal_done(struct renewal *r, void *userdata) {
         struct run_state *s = userdata;
         if (--s->pending == 0)
                 sd_event_exit(s->event, 0);
@@ -355,7 +385,8 @@ static int settle(const struct options *o, const struct report *rep) {
                                            counts, now);
                 alert_list_clear(&alerts);
         }
-        if (state) {
+        /* --dry-run changes no state, the alerts' included. */
+        if (state && !o->dry_run) {
                 int r = state_save(state, path);
                 if (r < 0)
                         fprintf(stderr, "certvigil: cannot write %s: %s (alerts may repeat next time)\n", path,
@@ -366,6 +397,85 @@ static int settle(const struct options *o, const struct report *rep) {
         return worst;
 }
 
+static void on_secret_done(struct secret_check *x, void *userdata) {
+        struct run_state *s = userdata;
+        for (size_t i = 0; i < s->n; i++)
+                if (s->secrets[i] == x) {
+                        finding_list_append_all(&s->post[i], secret_check_findings(x));
+                        if (!s->renewals[i])
+                                break;
+                        if (renewal_start(s->renewals[i], s->audits[i], &s->post[i], on_renewal_done, s) >= 0)
+                                return;
+                        fprintf(stderr, "certvigil: cannot start the renewal of '%s', ignoring\n",
+                                audit_platform(s->audits[i])->name);
+                }
+        if (--s->pending == 0)
+                sd_event_exit(s->event, 0);
+}
+
+static void on_ari_done(struct ari *x, void *userdata) {
+        struct run_state *s = userdata;
+        for (size_t i = 0; i < s->n; i++)
+                if (s->aris[i] == x) {
+                        finding_list_append_all(&s->post[i], ari_findings(x));
+                        if (secret_check_start(s->secrets[i], s->audits[i], on_secret_done, s) >= 0)
+                                return;
+                }
+        if (--s->pending == 0)
+                sd_event_exit(s->event, 0);
+}
+
+/* ARI, the Secret, then renewal, follow their platform's audit at once, so a slow
+ * platform does not hold up another's. */
+static void on_audit_done(struct audit *a, void *userdata) {
+        struct run_state *s = userdata;
+        for (size_t i = 0; i < s->n; i++)
+                if (s->audits[i] == a) {
+                        if (ari_start(s->aris[i], a, on_ari_done, s) >= 0)
+                                return;
+                        fprintf(stderr, "certvigil: cannot poll ARI for '%s', ignoring\n", audit_platform(a)->name);
+                }
+        if (--s->pending == 0)
+                sd_event_exit(s->event, 0);
+}
+
+/* The renewal store, when some platform renews and this run may trigger. */
+static int open_store(const struct options *o, const struct config *c, struct renew_store **ret) {
+        _cleanup_free_ char *warning = NULL;
+        const char *dir = o->state_dir;
+        bool any = false;
+        struct stat sb;
+
+        for (size_t i = 0; i < c->n_platforms; i++)
+                any = any || c->platforms[i]->renew.enabled;
+        if (!dir)
+                dir = getenv("STATE_DIRECTORY") && *getenv("STATE_DIRECTORY") ? getenv("STATE_DIRECTORY")
+                                                                              : DEFAULT_STATE_DIR;
+        if (!any || o->no_renew) {
+                /* ARI alone uses the state when it can (Retry-After and
+                 * "moved earlier" across runs), and does without. */
+                *ret = NULL;
+                if (stat(dir, &sb) == 0 && S_ISDIR(sb.st_mode) && access(dir, W_OK) == 0)
+                        (void)renew_store_open(dir, o->dry_run, ret, &warning);
+                if (warning)
+                        fprintf(stderr, "certvigil: %s\n", warning);
+                return 0;
+        }
+        /* The guardrails only hold if they can be remembered. Like the alert
+         * state, the directory is created when missing. */
+        if (!o->dry_run && stat(dir, &sb) < 0 && errno == ENOENT)
+                (void)mkdir(dir, 0700); /* judged just below, ignoring */
+        if (!o->dry_run && (stat(dir, &sb) < 0 || !S_ISDIR(sb.st_mode) || access(dir, W_OK) < 0)) {
+                fprintf(stderr, "certvigil: renewal is enabled but the state directory %s is not a writable "
+                        "directory; use --state-dir, or --no-renew\n", dir);
+                return EXIT_UNUSABLE;
+        }
+        (void)renew_store_open(dir, o->dry_run, ret, &warning);
+        if (warning)
+                fprintf(stderr, "certvigil: %s\n", warning);
+        return 0;
+}
+
 static int cmd_audit(int argc, char *argv[]) {
         struct options o = { 0 };
         struct config *c = NULL;
@@ -373,6 +483,12 @@ static int cmd_audit(int argc, char *argv[]) {
         struct http_cache *cache = NULL;
         struct audit_pool *pool = NULL;
         struct report_platform *rps = NULL;
+        struct renewal **renewals = NULL;
+        struct ari **aris = NULL;
+        struct secret_check **secrets = NULL;
+        struct finding_list *post = NULL;
+        struct renew_store *store = NULL;
+        struct finding_list *merged = NULL;
         sd_event *event = NULL;
         _cleanup_free_ char *text = NULL;
         size_t len;
@@ -384,6 +500,10 @@ static int cmd_audit(int argc, char *argv[]) {
                 goto out;
         }
         ret = load_config(&o, &c);
+        if (ret != 0)
+                goto out;
+
+        ret = open_store(&o, c, &store);
         if (ret != 0)
                 goto out;
 
@@ -416,7 +536,28 @@ static int cmd_audit(int argc, char *argv[]) {
                 audit_set_cache(audits[i], cache);
         }
 
-        struct run_state state = { .pending = c->n_platforms, .event = event };
+        renewals = xcalloc(c->n_platforms, sizeof(*renewals));
+        aris = xcalloc(c->n_platforms, sizeof(*aris));
+        secrets = xcalloc(c->n_platforms, sizeof(*secrets));
+        post = xcalloc(c->n_platforms, sizeof(*post));
+        for (size_t i = 0; i < c->n_platforms; i++) {
+                struct renewal_options ro = { .dry_run = o.dry_run };
+                (void)ari_new(event, c->platforms[i], store, &aris[i]);
+                (void)secret_check_new(event, c->platforms[i], &secrets[i]);
+                if (store && !o.no_renew && c->platforms[i]->renew.enabled)
+                        (void)renewal_new(event, pool, c->platforms[i], store, &ro, &renewals[i]);
+        }
+
+        struct run_state state = {
+                .pending = c->n_platforms,
+                .event = event,
+                .audits = audits,
+                .renewals = renewals,
+                .aris = aris,
+                .secrets = secrets,
+                .post = post,
+                .n = c->n_platforms,
+        };
         uint64_t started = now_monotonic_usec();
         time_t started_wall = (time_t)(now_realtime_usec() / USEC_PER_SEC);
         for (size_t i = 0; i < c->n_platforms; i++) {
@@ -433,14 +574,24 @@ static int cmd_audit(int argc, char *argv[]) {
                 goto out;
         }
 
+        /* A platform whose renewal was verified is reported as last seen,
+         * followed by what renewal did. */
         rps = xcalloc(c->n_platforms, sizeof(*rps));
-        for (size_t i = 0; i < c->n_platforms; i++)
+        merged = xcalloc(c->n_platforms, sizeof(*merged));
+        for (size_t i = 0; i < c->n_platforms; i++) {
+                const struct audit *a = renewals[i] && renewal_last_audit(renewals[i]) ? renewal_last_audit(renewals[i])
+                                                                                       : audits[i];
+                finding_list_append_all(&merged[i], audit_findings(a));
+                finding_list_append_all(&merged[i], &post[i]);
+                if (renewals[i])
+                        finding_list_append_all(&merged[i], renewal_findings(renewals[i]));
                 rps[i] = (struct report_platform){
-                        .platform = audit_platform(audits[i]),
-                        .plan = audit_plan(audits[i]),
-                        .obs = audit_observations(audits[i]),
-                        .findings = audit_findings(audits[i]),
+                        .platform = audit_platform(a),
+                        .plan = audit_plan(a),
+                        .obs = audit_observations(a),
+                        .findings = &merged[i],
                 };
+        }
         struct report rep = {
                 .started = started_wall,
                 .duration_usec = now_monotonic_usec() - started,
@@ -464,6 +615,22 @@ static int cmd_audit(int argc, char *argv[]) {
                 worst = settle(&o, &rep);
         ret = exit_status(worst, o.fail_on);
 out:
+        for (size_t i = 0; renewals && c && i < c->n_platforms; i++)
+                renewal_free(renewals[i]);
+        free(renewals);
+        for (size_t i = 0; aris && c && i < c->n_platforms; i++)
+                ari_free(aris[i]);
+        free(aris);
+        for (size_t i = 0; secrets && c && i < c->n_platforms; i++)
+                secret_check_free(secrets[i]);
+        free(secrets);
+        for (size_t i = 0; post && c && i < c->n_platforms; i++)
+                finding_list_clear(&post[i]);
+        free(post);
+        renew_store_free(store);
+        for (size_t i = 0; merged && c && i < c->n_platforms; i++)
+                finding_list_clear(&merged[i]);
+        free(merged);
         for (size_t i = 0; audits && c && i < c->n_platforms; i++)
                 audit_free(audits[i]);
         free(audits);

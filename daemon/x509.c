@@ -514,3 +514,107 @@ out:
         gnutls_x509_crl_deinit(crl);
         return r;
 }
+
+int x509_base64_decode(const char *text, unsigned char **ret, size_t *ret_size) {
+        gnutls_datum_t in = { .data = (unsigned char *)text, .size = (unsigned)strlen(text) }, out = { 0 };
+        unsigned char *buf;
+
+        if (gnutls_base64_decode2(&in, &out) < 0)
+                return -EINVAL;
+        buf = xmalloc(out.size + 1);
+        memcpy(buf, out.data, out.size);
+        buf[out.size] = 0;
+        *ret_size = out.size;
+        gnutls_free(out.data);
+        *ret = buf;
+        return 0;
+}
+
+static char *base64url(const unsigned char *data, size_t n) {
+        gnutls_datum_t in = { .data = (unsigned char *)data, .size = (unsigned)n }, out = { 0 };
+        char *s;
+        size_t k = 0;
+
+        if (gnutls_base64_encode2(&in, &out) < 0)
+                return NULL;
+        s = xmalloc(out.size + 1);
+        /* RFC 4648 section 5: '-' and '_' for '+' and '/', no padding. */
+        for (size_t i = 0; i < out.size; i++) {
+                char c = (char)out.data[i];
+                if (c == '=' || c == '\n' || c == '\r')
+                        continue;
+                s[k++] = c == '+' ? '-' : c == '/' ? '_' : c;
+        }
+        s[k] = 0;
+        gnutls_free(out.data);
+        return s;
+}
+
+int x509_ari_cert_id(const unsigned char *der, size_t len, char **ret) {
+        gnutls_x509_crt_t crt = NULL;
+        gnutls_datum_t d = { .data = (unsigned char *)der, .size = (unsigned)len };
+        unsigned char aki[256], serial[128];
+        size_t aki_len = sizeof(aki), serial_len = sizeof(serial);
+        unsigned critical;
+        char *a = NULL, *s = NULL;
+        int r = -EBADMSG;
+
+        if (gnutls_x509_crt_init(&crt) < 0)
+                return -ENOMEM;
+        if (gnutls_x509_crt_import(crt, &d, GNUTLS_X509_FMT_DER) < 0)
+                goto out;
+        if (gnutls_x509_crt_get_authority_key_id(crt, aki, &aki_len, &critical) < 0) {
+                r = -ENODATA;
+                goto out;
+        }
+        if (gnutls_x509_crt_get_serial(crt, serial, &serial_len) < 0)
+                goto out;
+        a = base64url(aki, aki_len);
+        s = base64url(serial, serial_len);
+        if (!a || !s)
+                goto out;
+        *ret = xasprintf("%s.%s", a, s);
+        r = 0;
+out:
+        free(a);
+        free(s);
+        gnutls_x509_crt_deinit(crt);
+        return r;
+}
+
+int x509_secret_inspect(const unsigned char *crt_pem, size_t crt_len, const unsigned char *key_pem, size_t key_len,
+                        char **ret_sha256, bool *ret_key_matches, char **ret_error) {
+        gnutls_datum_t cd = { .data = (unsigned char *)crt_pem, .size = (unsigned)crt_len };
+        gnutls_datum_t kd = { .data = (unsigned char *)key_pem, .size = (unsigned)key_len };
+        gnutls_x509_crt_t *crts = NULL;
+        gnutls_x509_privkey_t key = NULL;
+        unsigned n = 0;
+        unsigned char fp[64], cid[64], kid[64];
+        size_t fp_len = sizeof(fp), cid_len = sizeof(cid), kid_len = sizeof(kid);
+        int r = -EBADMSG;
+
+        if (gnutls_x509_crt_list_import2(&crts, &n, &cd, GNUTLS_X509_FMT_PEM, 0) < 0 || n == 0) {
+                *ret_error = xstrdup("tls.crt holds no PEM certificate");
+                goto out;
+        }
+        if (gnutls_x509_privkey_init(&key) < 0 ||
+            gnutls_x509_privkey_import2(key, &kd, GNUTLS_X509_FMT_PEM, NULL, 0) < 0) {
+                *ret_error = xstrdup("tls.key holds no unencrypted PEM private key");
+                goto out;
+        }
+        if (gnutls_x509_crt_get_fingerprint(crts[0], GNUTLS_DIG_SHA256, fp, &fp_len) < 0 ||
+            gnutls_x509_crt_get_key_id(crts[0], GNUTLS_KEYID_USE_SHA256, cid, &cid_len) < 0 ||
+            gnutls_x509_privkey_get_key_id(key, GNUTLS_KEYID_USE_SHA256, kid, &kid_len) < 0) {
+                *ret_error = xstrdup("cannot compute the key ids of tls.crt and tls.key");
+                goto out;
+        }
+        *ret_sha256 = hex_encode(fp, fp_len, 0);
+        *ret_key_matches = cid_len == kid_len && memcmp(cid, kid, cid_len) == 0;
+        r = 0;
+out:
+        gnutls_x509_privkey_deinit(key);
+        for (unsigned i = 0; i < n; i++)
+                gnutls_x509_crt_deinit(crts[i]);
+        gnutls_free(crts);
+        return r;
+}

@@ -41,3 +41,22 @@ int x509_cert_parse_any(const unsigned char *data, size_t len, struct cert_obs *
 int x509_crl_check(const struct x509_trust *t, const struct cert_obs *leaf, const struct cert_obs *issuer,
                    const unsigned char *data, size_t len, enum crl_status *ret_status, time_t *ret_next_update,
                    char **ret_detail);
+
+/* Decodes base64 (kubeconfig's certificate-authority-data) with GnuTLS's
+ * decoder. *ret is malloc'ed and NUL-terminated (size excludes it).
+ * Returns 0 or -EINVAL. */
+int x509_base64_decode(const char *text, unsigned char **ret, size_t *ret_size);
+
+/* The ACME Renewal Information certificate identifier (RFC 9773 section
+ * 4.1): base64url(keyIdentifier of the Authority Key Identifier) "."
+ * base64url(the DER serialNumber's content octets), without padding.
+ * -ENODATA when the certificate has no AKI key identifier; -EBADMSG when it
+ * cannot be parsed. *ret is malloc'ed. */
+int x509_ari_cert_id(const unsigned char *der, size_t len, char **ret);
+
+/* Provided mode's wildcard Secret: the SHA-256 fingerprint (lower-case
+ * hex, as cert_obs.sha256) of the first certificate of crt_pem, and whether
+ * key_pem is that certificate's private key (compared by key id; the key is
+ * not kept). 0, or -EBADMSG with *ret_error when either does not parse. */
+int x509_secret_inspect(const unsigned char *crt_pem, size_t crt_len, const unsigned char *key_pem, size_t key_len,
+                        char **ret_sha256, bool *ret_key_matches, char **ret_error);

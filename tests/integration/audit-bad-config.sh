@@ -227,6 +227,11 @@ dns01.zone.cut critical
 dns01.zone.missing critical
 dns01.zone.outside critical
 finding.resolved info
+renew.failed critical
+renew.succeeded info
+renew.suppressed info
+renew.triggered info
+tls.ari.renew-now warning
 tls.cert.inconsistent warning
 tls.cert.ingress-default critical
 tls.cert.not-yet-valid critical
@@ -247,6 +252,8 @@ tls.protocol.legacy warning
 tls.renewal.overdue warning
 tls.revoked critical
 tls.san.mismatch critical
+tls.secret.key-mismatch critical
+tls.secret.mismatch warning
 tls.signature.weak warning
 tls.wildcard.shape warning" "$(awk '{ print $1, $2 }' "$CV_STDOUT" | sort)"
 assert_match "list-findings: a 32-hex-digit MESSAGE_ID on every line" '^[0-9]+$' \

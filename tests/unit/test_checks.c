@@ -435,6 +435,33 @@ static void test_catalog(void **state) {
         assert_non_null(checks_find_def("tls.expiry.critical"));
 }
 
+#include "tls-secret.h"
+
+static void test_secret(void **state) {
+        struct cert_obs a = { .sha256 = (char *)"aa" }, b = { .sha256 = (char *)"bb" };
+        struct endpoint_obs eps[3] = {
+                { .name = (char *)"api.x.test", .address = (char *)"127.0.0.1", .status = ENDPOINT_OK, .chain = &a, .n_chain = 1 },
+                { .name = (char *)"api.x.test", .address = (char *)"127.0.0.2", .status = ENDPOINT_OK, .chain = &b, .n_chain = 1 },
+                { .name = (char *)"api.x.test", .address = (char *)"127.0.0.3", .status = ENDPOINT_CONNECT_FAILED },
+        };
+        struct platform_obs obs = { .endpoints = eps, .n_endpoints = 3 };
+        struct finding_list l = { 0 };
+
+        secret_judge(&(struct secret_facts){ .what = "ns/wc", .sha256 = "aa", .key_matches = true }, &obs, &l);
+        assert_int_equal(l.n, 1);
+        assert_string_equal(l.items[0].def->id, "tls.secret.mismatch");
+        assert_string_equal(l.items[0].address, "127.0.0.2");
+        assert_string_equal(l.items[0].message, "127.0.0.2 serves for api.x.test the certificate sha256 bb, but "
+                                                 "Secret ns/wc holds aa: reload the pods or ingress that serve it");
+        finding_list_clear(&l);
+        secret_judge(&(struct secret_facts){ .what = "ns/wc", .sha256 = "bb", .key_matches = false }, &obs, &l);
+        assert_int_equal(l.n, 2);
+        assert_string_equal(l.items[0].def->id, "tls.secret.key-mismatch");
+        assert_int_equal(l.items[0].severity, SEVERITY_CRITICAL);
+        assert_string_equal(l.items[1].address, "127.0.0.1");
+        finding_list_clear(&l);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_resolve),
@@ -448,6 +475,7 @@ int main(void) {
                 cmocka_unit_test(test_ingress_key_protocol_revoked),
                 cmocka_unit_test(test_plan_order),
                 cmocka_unit_test(test_catalog),
+                cmocka_unit_test(test_secret),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1027,6 +1027,139 @@ static void test_dns_names(void **state) {
         assert_false(dns_name_is_valid(name));
 }
 
+/* ------------------------------------------------------------------------ */
+/* renew: and acme_directory */
+
+static char *describe_renew(const struct platform *p) {
+        const struct renew_settings *r = &p->renew;
+        _cleanup_free_ char *on = join(r->on, "-"), *cmd = join(r->command, "-");
+
+        return xasprintf("enabled=%s on=%s command=%s timeout=%" PRIu64 "s min_interval=%" PRIu64 "s cap=%u "
+                         "verify_every=%" PRIu64 "s verify_timeout=%" PRIu64 "s ns=%s cert=%s kubeconfig=%s "
+                         "in_cluster=%s acme=%s acme_trust=%s kube=%s,%s,%s",
+                         r->enabled ? "yes" : "no", on, cmd, (uint64_t)(r->timeout_usec / USEC_PER_SEC),
+                         (uint64_t)(r->min_interval_usec / USEC_PER_SEC), r->max_per_week,
+                         (uint64_t)(r->verify_every_usec / USEC_PER_SEC),
+                         (uint64_t)(r->verify_timeout_usec / USEC_PER_SEC), opt(r->cm_namespace), opt(r->cm_certificate),
+                         opt(r->cm_kubeconfig), r->cm_in_cluster ? "yes" : "no", platform_acme_directory(p),
+                         opt(p->acme_trust), opt(p->kube_namespace), opt(p->kube_kubeconfig),
+                         p->kube_in_cluster ? "in-cluster" : "-");
+}
+
+#define RP "platforms:\n  - name: p\n    global: { baseDomain: example.com }\n"
+
+static const struct good_case renew_good[] = {
+        /* Off by default, with the defaults. */
+        { CONF, RP,
+          { "enabled=no on=tls.expiry.critical,tls.expiry.expired,tls.renewal.overdue,tls.ari.renew-now,"
+            "tls.issuer.staging,tls.wildcard.shape command=- timeout=600s min_interval=21600s cap=5 "
+            "verify_every=120s verify_timeout=1800s ns=- cert=- kubeconfig=- in_cluster=no "
+            "acme=https://acme-v02.api.letsencrypt.org/directory" } },
+        /* The command method, every knob set. */
+        { CONF,
+          RP "    renew:\n      enabled: true\n      on: [tls.expiry.critical, tls.ari.renew-now]\n"
+             "      command: [/usr/bin/cmctl, renew, -n, ai-gateway, \"name with space\"]\n"
+             "      timeout: 5m\n      min_interval: 1h\n      max_per_week: 3\n"
+             "      verify_every: 30s\n      verify_timeout: 10m\n",
+          { "enabled=yes on=tls.expiry.critical,tls.ari.renew-now "
+            "command=/usr/bin/cmctl,renew,-n,ai-gateway,name with space timeout=300s min_interval=3600s cap=3 "
+            "verify_every=30s verify_timeout=600s" } },
+        /* cert_manager with a kubeconfig relative to the config; in_cluster. */
+        { CONF,
+          "defaults:\n  renew: { min_interval: 2h }\n"
+          "platforms:\n  - name: a\n    global: { baseDomain: a.example.com }\n"
+          "    renew: { enabled: yes, cert_manager: { namespace: ai-gateway, certificate: ai-gateway-wildcard,"
+          " kubeconfig: kube/config } }\n"
+          "  - name: b\n    global: { baseDomain: b.example.com }\n"
+          "    renew: { enabled: true, cert_manager: { namespace: gw, certificate: wc, in_cluster: true } }\n",
+          { "enabled=yes min_interval=7200s ns=ai-gateway cert=ai-gateway-wildcard "
+            "kubeconfig=/etc/certvigil/kube/config in_cluster=no",
+            "enabled=yes min_interval=7200s ns=gw cert=wc kubeconfig=- in_cluster=yes" } },
+        /* The platform's Kubernetes connection (provided mode's Secret). */
+        { CONF,
+          RP "    kubernetes: { namespace: ai-gateway, kubeconfig: kube.yaml }\n"
+             "  - name: q\n    global: { baseDomain: example.org }\n    kubernetes: { namespace: gw, in_cluster: yes }\n",
+          { "kube=ai-gateway,/etc/certvigil/kube.yaml,-", "kube=gw,-,in-cluster" } },
+        /* An empty renew.on never triggers; a method may be set while disabled. */
+        { CONF, RP "    renew: { on: [], command: [/bin/true] }\n", { "enabled=no on=- command=/bin/true" } },
+        /* The ACME directory: explicit, or after the issuer. */
+        { CONF,
+          RP "    acme_directory: https://127.0.0.1:14000/dir\n    acme_trust: pebble/ca.pem\n"
+             "  - name: q\n    global: { baseDomain: example.org }\n"
+             "    tls: { letsencrypt: { issuer: letsencrypt-staging } }\n",
+          { "acme=https://127.0.0.1:14000/dir acme_trust=/etc/certvigil/pebble/ca.pem",
+            "acme=https://acme-staging-v02.api.letsencrypt.org/directory" } },
+};
+
+static const struct bad_case renew_bad[] = {
+        { "t.yaml", RP "    renew: { enabled: true }\n", -EINVAL,
+          "t.yaml:4:5: platform 'p': renew is enabled but has no method (command or cert_manager)" },
+        { "t.yaml", "defaults:\n  renew: { enabled: true }\n" RP, -EINVAL,
+          "t.yaml:2:3: platform 'p': renew is enabled but has no method (command or cert_manager)" },
+        { "t.yaml", RP "    renew: { command: [x], cert_manager: { namespace: a, certificate: b, in_cluster: true } }\n",
+          -EINVAL, "t.yaml:4:5: platform 'p': renew.command and renew.cert_manager exclude each other" },
+        { "t.yaml", RP "    renew: { enabled: true, cert_manager: { namespace: a, in_cluster: true } }\n", -EINVAL,
+          "t.yaml:4:5: platform 'p': renew.cert_manager needs namespace and certificate" },
+        { "t.yaml", RP "    renew: { enabled: true, cert_manager: { namespace: a, certificate: b } }\n", -EINVAL,
+          "t.yaml:4:5: platform 'p': renew.cert_manager needs one of kubeconfig or in_cluster: true" },
+        { "t.yaml",
+          RP "    renew: { cert_manager: { namespace: a, certificate: b, kubeconfig: k, in_cluster: true } }\n",
+          -EINVAL, "t.yaml:4:5: platform 'p': renew.cert_manager needs one of kubeconfig or in_cluster: true" },
+        { "t.yaml", RP "    renew: { cert_manager: { namespace: A_b, certificate: b, in_cluster: true } }\n", -EINVAL,
+          "t.yaml:4:41: 'A_b' is not a valid DNS label (renew.cert_manager.namespace)" },
+        { "t.yaml", RP "    renew: { command: [] }\n", -EINVAL, "t.yaml:4:23: 'renew.command' must not be empty" },
+        { "t.yaml", RP "    renew: { command: /usr/bin/cmctl renew }\n", -EINVAL,
+          "t.yaml:4:23: 'renew.command' must be a list" },
+        { "t.yaml", RP "    renew: { command: [a, \"\"] }\n", -EINVAL,
+          "t.yaml:4:27: 'renew.command' must be a list of non-empty strings" },
+        { "t.yaml", RP "    renew: { command: [a, [b]] }\n", -EINVAL,
+          "t.yaml:4:27: 'renew.command' must be a list of non-empty strings" },
+        { "t.yaml", RP "    renew: { on: [tls.expiry.critical, \"TLS Expiry\"] }\n", -EINVAL,
+          "t.yaml:4:40: 'TLS Expiry' is not a finding id (renew.on)" },
+        { "t.yaml", RP "    renew: { on: [expiry] }\n", -EINVAL, "t.yaml:4:19: 'expiry' is not a finding id (renew.on)" },
+        { "t.yaml", RP "    renew: { on: [tls.expiry.critical, tls.expiry.critcal] }\n", -EINVAL,
+          "t.yaml:4:40: unknown finding id 'tls.expiry.critcal' in renew.on (certvigil list-findings lists them)" },
+        { "t.yaml", RP "    renew: { timeout: 0 }\n", -EINVAL, "t.yaml:4:23: 'renew.timeout' must be longer than 0" },
+        { "t.yaml", RP "    renew: { min_interval: soon }\n", -EINVAL,
+          "t.yaml:4:28: 'renew.min_interval' must be a duration such as 10s, 2m or 1h" },
+        { "t.yaml", RP "    renew: { max_per_week: 0 }\n", -EINVAL,
+          "t.yaml:4:28: 'renew.max_per_week' must be between 1 and 100" },
+        { "t.yaml", RP "    renew: { verify_every: 5m, verify_timeout: 1m }\n", -EINVAL,
+          "t.yaml:4:5: platform 'p': renew.verify_timeout must not be shorter than renew.verify_every" },
+        { "t.yaml", RP "    renew: { enabled: maybe }\n", -EINVAL, "t.yaml:4:23: 'renew.enabled' must be a boolean" },
+        { "t.yaml", RP "    renew: { shell: true }\n", -EINVAL, "t.yaml:4:14: unknown key 'shell' in renew" },
+        { "t.yaml", RP "    renew: [command]\n", -EINVAL, "t.yaml:4:12: 'renew' must be a mapping" },
+        { "t.yaml", RP "    kubernetes: { kubeconfig: k }\n", -EINVAL,
+          "t.yaml:2:5: platform 'p': kubernetes needs a namespace" },
+        { "t.yaml", RP "    kubernetes: { namespace: gw }\n", -EINVAL,
+          "t.yaml:2:5: platform 'p': kubernetes needs one of kubeconfig or in_cluster: true" },
+        { "t.yaml", RP "    acme_directory: http://example.com/dir\n", -EINVAL,
+          "t.yaml:4:21: 'http://example.com/dir' must be an https:// URL (acme_directory)" },
+};
+
+static void test_renew(void **state) {
+        for (size_t i = 0; i < ELEMENTSOF(renew_good); i++) {
+                const struct good_case *t = &renew_good[i];
+                _cleanup_free_ char *error = NULL;
+                struct config *c = NULL;
+                size_t n = 0;
+
+                if (config_load_string(t->yaml, t->filename, &c, &error) < 0)
+                        fail_msg("renew good case %zu failed: %s", i, error);
+                while (n < ELEMENTSOF(t->expect) && t->expect[n])
+                        n++;
+                assert_int_equal(c->n_platforms, n);
+                for (size_t j = 0; j < n; j++) {
+                        _cleanup_free_ char *d = describe_renew(c->platforms[j]);
+                        _cleanup_free_ char *what = xasprintf("renew good case %zu, platform %zu", i, j);
+                        assert_settings(what, d, t->expect[j]);
+                }
+                config_free(c);
+        }
+        for (size_t i = 0; i < ELEMENTSOF(renew_bad); i++)
+                check_bad(i, &renew_bad[i]);
+}
+
 static void test_enum_strings(void **state) {
         static const char *const services[] = { "api", "console", "grafana", "auth", "mcp" };
         static const char *const modes[] = { "letsencrypt", "provided", "selfsigned" };
@@ -1053,6 +1186,7 @@ int main(void) {
                 cmocka_unit_test(test_mutations),
                 cmocka_unit_test(test_dns_names),
                 cmocka_unit_test(test_enum_strings),
+                cmocka_unit_test(test_renew),
         };
         int r;
 

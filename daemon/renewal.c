@@ -1,0 +1,754 @@
+/* Renewal's side effects: the store on disk, the command method run out of
+ * process on the loop, and the re-audits that prove a renewal worked. The
+ * decisions themselves are checks/renew.c's pure functions. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "http.h"
+#include "kube.h"
+#include "plan.h"
+#include "renewal.h"
+#include "util.h"
+
+extern char **environ;
+
+#define STORE_FORMAT 1
+/* A hook that prints more than this per line is cut; lines are for people. */
+#define LINE_MAX_BYTES 2048
+/* The last lines of output, quoted in renew.failed. */
+#define TAIL_LINES 3
+
+/* ------------------------------------------------------------------------ */
+/* The store */
+
+struct store_entry {
+        char *name;
+        struct renew_state st;
+};
+
+struct renew_store {
+        char *path;
+        bool read_only;
+        json_t *others;            /* platforms of the file not asked for, kept as read */
+        struct store_entry *entries;
+        size_t n_entries;
+};
+
+int renew_store_open(const char *dir, bool read_only, struct renew_store **ret, char **ret_warning) {
+        struct renew_store *s = xcalloc(1, sizeof(*s));
+        json_error_t jerr;
+        json_t *root = NULL, *platforms;
+
+        s->path = xasprintf("%s/%s", dir, RENEW_STORE_FILE);
+        s->read_only = read_only;
+        s->others = json_object();
+        root = json_load_file(s->path, JSON_REJECT_DUPLICATES, &jerr);
+        if (!root) {
+                if (access(s->path, F_OK) == 0 || errno != ENOENT)
+                        *ret_warning = xasprintf("%s:%d:%d: cannot read the renewal state (%s); starting afresh, "
+                                                 "so the guardrails forget earlier triggers",
+                                                 s->path, jerr.line, jerr.column, jerr.text);
+                *ret = s;
+                return 0;
+        }
+        platforms = json_object_get(root, "platforms");
+        if (json_integer_value(json_object_get(root, "format")) != STORE_FORMAT || !json_is_object(platforms)) {
+                *ret_warning = xasprintf("%s: not a renewal state file of format %d; starting afresh", s->path,
+                                         STORE_FORMAT);
+                json_decref(root);
+                *ret = s;
+                return 0;
+        }
+        json_object_update(s->others, platforms);
+        json_decref(root);
+        *ret = s;
+        return 0;
+}
+
+struct renew_store *renew_store_free(struct renew_store *s) {
+        if (!s)
+                return NULL;
+        for (size_t i = 0; i < s->n_entries; i++) {
+                free(s->entries[i].name);
+                renew_state_done(&s->entries[i].st);
+        }
+        free(s->entries);
+        json_decref(s->others);
+        free(s->path);
+        free(s);
+        return NULL;
+}
+
+const char *renew_store_path(const struct renew_store *s) {
+        return s->path;
+}
+
+struct renew_state *renew_store_get(struct renew_store *s, const char *platform) {
+        struct store_entry *e;
+
+        for (size_t i = 0; i < s->n_entries; i++)
+                if (strcmp(s->entries[i].name, platform) == 0)
+                        return &s->entries[i].st;
+        s->entries = xrealloc(s->entries, (s->n_entries + 1) * sizeof(*s->entries));
+        e = &s->entries[s->n_entries++];
+        *e = (struct store_entry){ .name = xstrdup(platform) };
+        json_t *o = json_object_get(s->others, platform);
+        if (o && renew_state_from_json(o, &e->st) < 0) {
+                fprintf(stderr, "certvigil: %s: the renewal state of platform '%s' is malformed; starting afresh\n",
+                        s->path, platform);
+                e->st = (struct renew_state){ 0 };
+        }
+        json_object_del(s->others, platform);
+        return &e->st;
+}
+
+int renew_store_save(struct renew_store *s) {
+        json_t *platforms, *root;
+        char *text;
+        int r;
+
+        if (s->read_only)
+                return 0;
+        platforms = json_deep_copy(s->others);
+        for (size_t i = 0; i < s->n_entries; i++)
+                json_object_set_new(platforms, s->entries[i].name, renew_state_to_json(&s->entries[i].st));
+        root = json_pack("{s:i, s:o}", "format", STORE_FORMAT, "platforms", platforms);
+        text = json_dumps(root, JSON_INDENT(2) | JSON_SORT_KEYS);
+        json_decref(root);
+        if (!text)
+                return -ENOMEM;
+        _cleanup_free_ char *line = xasprintf("%s\n", text);
+        free(text);
+        r = write_file_atomic(s->path, line, strlen(line));
+        return r;
+}
+
+/* ------------------------------------------------------------------------ */
+/* The command method: argv run directly (no shell) in a process group of
+ * its own, stdout and stderr read line by line from the loop, killed with
+ * its group after renew.timeout, reaped through sd_event_add_child. */
+
+struct pipe_reader {
+        struct renewal *r;
+        const char *stream;
+        int fd;
+        sd_event_source *source;
+        char buf[LINE_MAX_BYTES];
+        size_t len;
+};
+
+struct renewal {
+        sd_event *event;
+        struct audit_pool *pool;
+        const struct platform *p;
+        struct renew_store *store;
+        struct renew_state *st;    /* the store's */
+        struct renewal_options opts;
+        struct finding_list findings;
+
+        pid_t pid;
+        sd_event_source *child;
+        sd_event_source *kill_timer;
+        bool timed_out;
+        struct pipe_reader out, err;
+        char *tail[TAIL_LINES + 1];  /* NULL-terminated */
+        size_t n_tail;
+
+        /* The cert_manager method. */
+        struct http_client *http;
+        struct kube *kube;
+        json_t *cert;              /* the Certificate as read */
+        char *observed;            /* its status, for messages */
+        char *reason;
+        struct renew_state before; /* what was served when due; copied into st on trigger */
+
+        sd_event_source *verify_timer;
+        struct audit *verify;      /* the re-audit in flight or the newest one */
+        sd_event_source *done_defer;
+        renewal_done_cb cb;
+        void *userdata;
+};
+
+static void emit_line(struct renewal *r, const char *stream, const char *data, size_t len) {
+        _cleanup_free_ char *line = str_escape(data, len);
+
+        if (r->opts.on_line)
+                r->opts.on_line(r->p->name, stream, line, r->opts.userdata);
+        else
+                fprintf(stderr, "certvigil: platform '%s': renew.command %s: %s\n", r->p->name, stream, line);
+        if (r->n_tail == TAIL_LINES) {
+                free(r->tail[0]);
+                memmove(r->tail, r->tail + 1, (TAIL_LINES - 1) * sizeof(r->tail[0]));
+                r->n_tail--;
+        }
+        r->tail[r->n_tail++] = TAKE_PTR(line);
+}
+
+static void reader_close(struct pipe_reader *pr) {
+        pr->source = sd_event_source_disable_unref(pr->source);
+        if (pr->fd >= 0)
+                close(pr->fd);
+        pr->fd = -1;
+}
+
+/* Reads what is there; at EOF (or with flush) the partial line goes out too. */
+static void reader_drain(struct pipe_reader *pr, bool flush) {
+        for (;;) {
+                ssize_t n = read(pr->fd, pr->buf + pr->len, sizeof(pr->buf) - pr->len);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n <= 0) {
+                        if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK))
+                                flush = true;
+                        if (flush) {
+                                if (pr->len > 0)
+                                        emit_line(pr->r, pr->stream, pr->buf, pr->len);
+                                pr->len = 0;
+                                reader_close(pr);
+                        }
+                        return;
+                }
+                pr->len += (size_t)n;
+                char *start = pr->buf, *nl;
+                while ((nl = memchr(start, '\n', pr->len - (size_t)(start - pr->buf)))) {
+                        emit_line(pr->r, pr->stream, start, (size_t)(nl - start));
+                        start = nl + 1;
+                }
+                pr->len -= (size_t)(start - pr->buf);
+                memmove(pr->buf, start, pr->len);
+                if (pr->len == sizeof(pr->buf)) {
+                        emit_line(pr->r, pr->stream, pr->buf, pr->len);
+                        pr->len = 0;
+                }
+        }
+}
+
+/* A state that cannot be written weakens the guardrails of the next run:
+ * say so, and carry on with this one. */
+static void store_save(struct renewal *r) {
+        int ret = renew_store_save(r->store);
+        if (ret < 0)
+                fprintf(stderr, "certvigil: cannot write %s: %s\n", renew_store_path(r->store), strerror(-ret));
+}
+
+static int on_pipe(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        reader_drain(userdata, false);
+        return 0;
+}
+
+static void renewal_finish(struct renewal *r);
+static void verify_schedule(struct renewal *r, uint64_t usec);
+
+static char *tail_text(struct renewal *r) {
+        if (r->n_tail == 0)
+                return xstrdup("no output");
+        _cleanup_free_ char *joined = strv_join(r->tail, " | ", 0);
+        return xasprintf("last output: %s", joined);
+}
+
+static void command_ended(struct renewal *r, const siginfo_t *si) {
+        char dur[DURATION_MAX];
+        _cleanup_free_ char *detail = NULL, *tail = NULL;
+        bool ok = false;
+
+        /* A grandchild may hold the pipes open: take what is there and stop
+         * listening, the command itself is over. */
+        reader_drain(&r->out, true);
+        reader_drain(&r->err, true);
+        r->kill_timer = sd_event_source_disable_unref(r->kill_timer);
+        r->child = sd_event_source_disable_unref(r->child);
+        r->pid = 0;
+        tail = tail_text(r);
+
+        if (r->timed_out)
+                detail = xasprintf("killed after renew.timeout (%s)",
+                                   format_duration(r->p->renew.timeout_usec, dur));
+        else if (si->si_code == CLD_EXITED && si->si_status == 0) {
+                ok = true;
+                detail = xstrdup("command exited with status 0");
+        } else if (si->si_code == CLD_EXITED)
+                detail = xasprintf("command exited with status %d", si->si_status);
+        else
+                detail = xasprintf("command killed by signal %s", strsignal(si->si_status));
+
+        renew_emit_triggered(&r->findings, r->st, detail);
+        if (!ok) {
+                _cleanup_free_ char *why = xasprintf("%s; %s", detail, tail);
+                renew_emit_failed(&r->findings, r->st, why);
+                renew_state_failed(r->st, (time_t)(now_realtime_usec() / USEC_PER_SEC));
+                store_save(r);
+                renewal_finish(r);
+                return;
+        }
+        verify_schedule(r, r->p->renew.verify_every_usec);
+}
+
+static int on_child(sd_event_source *s, const siginfo_t *si, void *userdata) {
+        command_ended(userdata, si);
+        return 0;
+}
+
+static int on_kill_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+        struct renewal *r = userdata;
+        r->timed_out = true;
+        /* The whole group: lego, certbot or a hook's children go with it. */
+        if (r->pid > 0)
+                (void)kill(-r->pid, SIGKILL);
+        return 0;
+}
+
+static char **command_env(const struct renewal *r, const struct plan *plan, const struct platform_obs *obs) {
+        static const char *const ours[] = { "CERTVIGIL_PLATFORM=",       "CERTVIGIL_BASE_DOMAIN=",
+                                            "CERTVIGIL_WILDCARD=",       "CERTVIGIL_CHALLENGE_NAME=",
+                                            "CERTVIGIL_REASON=",         "CERTVIGIL_NOT_AFTER=",
+                                            "CERTVIGIL_OLD_SERIAL=" };
+        char **env = NULL, when[RFC3339_MAX] = "";
+        time_t earliest = 0;
+
+        for (char **e = environ; e && *e; e++) {
+                bool mine = false;
+                for (size_t i = 0; i < ELEMENTSOF(ours) && !mine; i++)
+                        mine = strncmp(*e, ours[i], strlen(ours[i])) == 0;
+                if (!mine)
+                        strv_push(&env, xstrdup(*e));
+        }
+        for (size_t i = 0; obs && i < obs->n_endpoints; i++) {
+                const struct endpoint_obs *e = &obs->endpoints[i];
+                if (e->status == ENDPOINT_OK && e->n_chain > 0 && (!earliest || e->chain[0].not_after < earliest))
+                        earliest = e->chain[0].not_after;
+        }
+        if (earliest)
+                format_rfc3339(earliest, when);
+        strv_push(&env, xasprintf("CERTVIGIL_PLATFORM=%s", r->p->name));
+        strv_push(&env, xasprintf("CERTVIGIL_BASE_DOMAIN=%s", r->p->base_domain));
+        strv_push(&env, xasprintf("CERTVIGIL_WILDCARD=%s", plan ? plan->wildcard : ""));
+        strv_push(&env, xasprintf("CERTVIGIL_CHALLENGE_NAME=%s", plan ? plan->challenge_name : ""));
+        strv_push(&env, xasprintf("CERTVIGIL_REASON=%s", r->st->reason ? r->st->reason : ""));
+        strv_push(&env, xasprintf("CERTVIGIL_NOT_AFTER=%s", when));
+        strv_push(&env, xasprintf("CERTVIGIL_OLD_SERIAL=%s", r->st->old_serial ? r->st->old_serial : ""));
+        return env;
+}
+
+static int command_start(struct renewal *r, const struct audit *a, char **ret_error) {
+        _cleanup_strv_free_ char **env = command_env(r, audit_plan(a), audit_observations(a));
+        int out[2] = { -1, -1 }, err[2] = { -1, -1 }, ret;
+        posix_spawn_file_actions_t fa;
+        posix_spawnattr_t attr;
+        sigset_t none, chld;
+        pid_t pid;
+
+        if (pipe2(out, O_CLOEXEC | O_NONBLOCK) < 0 || pipe2(err, O_CLOEXEC | O_NONBLOCK) < 0) {
+                ret = -errno;
+                *ret_error = xasprintf("cannot create pipes: %s", strerror(errno));
+                goto fail_pipes;
+        }
+        /* sd_event_add_child needs SIGCHLD blocked; the child starts with
+         * an empty mask and default dispositions. */
+        sigemptyset(&chld);
+        sigaddset(&chld, SIGCHLD);
+        sigprocmask(SIG_BLOCK, &chld, NULL);
+        sigemptyset(&none);
+
+        posix_spawn_file_actions_init(&fa);
+        posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+        posix_spawn_file_actions_adddup2(&fa, out[1], STDOUT_FILENO);
+        posix_spawn_file_actions_adddup2(&fa, err[1], STDERR_FILENO);
+        posix_spawnattr_init(&attr);
+        posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+        posix_spawnattr_setpgroup(&attr, 0);
+        posix_spawnattr_setsigmask(&attr, &none);
+        {
+                sigset_t def;
+                sigemptyset(&def);
+                sigaddset(&def, SIGPIPE);
+                sigaddset(&def, SIGCHLD);
+                sigaddset(&def, SIGHUP);
+                sigaddset(&def, SIGTERM);
+                posix_spawnattr_setsigdefault(&attr, &def);
+        }
+        ret = -posix_spawnp(&pid, r->p->renew.command[0], &fa, &attr, r->p->renew.command, env);
+        posix_spawn_file_actions_destroy(&fa);
+        posix_spawnattr_destroy(&attr);
+        close(out[1]);
+        close(err[1]);
+        out[1] = err[1] = -1;
+        if (ret < 0) {
+                _cleanup_free_ char *shown = str_escape(r->p->renew.command[0], strlen(r->p->renew.command[0]));
+                *ret_error = xasprintf("cannot run '%s': %s", shown, strerror(-ret));
+                goto fail_pipes;
+        }
+        r->pid = pid;
+        r->out = (struct pipe_reader){ .r = r, .stream = "stdout", .fd = out[0] };
+        r->err = (struct pipe_reader){ .r = r, .stream = "stderr", .fd = err[0] };
+        if ((ret = sd_event_add_io(r->event, &r->out.source, out[0], EPOLLIN, on_pipe, &r->out)) < 0 ||
+            (ret = sd_event_add_io(r->event, &r->err.source, err[0], EPOLLIN, on_pipe, &r->err)) < 0 ||
+            (ret = sd_event_add_child(r->event, &r->child, pid, WEXITED, on_child, r)) < 0 ||
+            (ret = sd_event_add_time_relative(r->event, &r->kill_timer, CLOCK_MONOTONIC, r->p->renew.timeout_usec,
+                                              USEC_PER_SEC / 10, on_kill_timer, r)) < 0) {
+                *ret_error = xasprintf("cannot watch the command: %s", strerror(-ret));
+                (void)kill(-pid, SIGKILL);
+                (void)waitpid(pid, NULL, 0);
+                r->pid = 0;
+                return ret;   /* the readers are closed by renewal_free() */
+        }
+        return 0;
+
+fail_pipes:
+        for (size_t i = 0; i < 2; i++) {
+                if (out[i] >= 0)
+                        close(out[i]);
+                if (err[i] >= 0)
+                        close(err[i]);
+        }
+        return ret;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Verification */
+
+static void verify_judge(struct renewal *r, const struct platform_obs *obs) {
+        time_t now = (time_t)(now_realtime_usec() / USEC_PER_SEC);
+        const struct cert_obs *leaf = NULL;
+        char dur[DURATION_MAX];
+
+        switch (renew_verify(r->st, obs, now, &leaf)) {
+        case RENEW_PROOF_SUCCEEDED:
+                renew_emit_succeeded(&r->findings, r->st, leaf);
+                renew_state_succeeded(r->st);
+                store_save(r);
+                renewal_finish(r);
+                return;
+        case RENEW_PROOF_TIMED_OUT: {
+                _cleanup_free_ char *why = xasprintf("no new certificate was served on every address within "
+                                                     "renew.verify_timeout (%s)",
+                                                     format_duration(r->p->renew.verify_timeout_usec, dur));
+                renew_emit_failed(&r->findings, r->st, why);
+                renew_state_failed(r->st, now);
+                store_save(r);
+                renewal_finish(r);
+                return;
+        }
+        case RENEW_PROOF_PENDING:
+                break;
+        }
+        if (r->opts.dry_run) {
+                renewal_finish(r);
+                return;
+        }
+        /* Never sleep past the deadline: the last look happens at it. */
+        uint64_t wait = r->p->renew.verify_every_usec;
+        if (r->st->verify_deadline > now && (uint64_t)(r->st->verify_deadline - now) * USEC_PER_SEC < wait)
+                wait = (uint64_t)(r->st->verify_deadline - now) * USEC_PER_SEC;
+        verify_schedule(r, wait);
+}
+
+static void on_verify_done(struct audit *a, void *userdata) {
+        verify_judge(userdata, audit_observations(a));
+}
+
+static int on_verify_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+        struct renewal *r = userdata;
+        _cleanup_free_ char *error = NULL;
+        int ret;
+
+        r->verify_timer = sd_event_source_disable_unref(r->verify_timer);
+        r->verify = audit_free(r->verify);
+        ret = r->pool ? audit_new_pooled(r->pool, r->p, &r->verify, &error) : audit_new(r->event, r->p, &r->verify, &error);
+        if (ret >= 0)
+                ret = audit_start(r->verify, on_verify_done, r);
+        if (ret < 0) {
+                _cleanup_free_ char *why = xasprintf("cannot re-audit the platform: %s", error ? error : strerror(-ret));
+                renew_emit_failed(&r->findings, r->st, why);
+                renew_state_failed(r->st, (time_t)(now_realtime_usec() / USEC_PER_SEC));
+                store_save(r);
+                renewal_finish(r);
+        }
+        return 0;
+}
+
+static void verify_schedule(struct renewal *r, uint64_t usec) {
+        int ret = sd_event_add_time_relative(r->event, &r->verify_timer, CLOCK_MONOTONIC, usec, USEC_PER_SEC / 10,
+                                             on_verify_timer, r);
+        if (ret < 0) {
+                renew_emit_failed(&r->findings, r->st, "cannot schedule the verification");
+                renewal_finish(r);
+        }
+}
+
+/* ------------------------------------------------------------------------ */
+
+int renewal_new(sd_event *event, struct audit_pool *pool, const struct platform *p, struct renew_store *store,
+                const struct renewal_options *opts, struct renewal **ret) {
+        struct renewal *r = xcalloc(1, sizeof(*r));
+
+        r->event = sd_event_ref(event);
+        r->pool = pool;
+        r->p = p;
+        r->store = store;
+        r->st = renew_store_get(store, p->name);
+        if (opts)
+                r->opts = *opts;
+        r->out.fd = r->err.fd = -1;
+        *ret = r;
+        return 0;
+}
+
+struct renewal *renewal_free(struct renewal *r) {
+        if (!r)
+                return NULL;
+        if (r->pid > 0) {
+                (void)kill(-r->pid, SIGKILL);
+                (void)waitpid(r->pid, NULL, 0);
+        }
+        reader_close(&r->out);
+        reader_close(&r->err);
+        sd_event_source_disable_unref(r->child);
+        sd_event_source_disable_unref(r->kill_timer);
+        sd_event_source_disable_unref(r->verify_timer);
+        sd_event_source_disable_unref(r->done_defer);
+        audit_free(r->verify);
+        http_client_free(r->http);
+        kube_free(r->kube);
+        json_decref(r->cert);
+        free(r->observed);
+        free(r->reason);
+        renew_state_done(&r->before);
+        for (size_t i = 0; i < r->n_tail; i++)
+                free(r->tail[i]);
+        finding_list_clear(&r->findings);
+        sd_event_unref(r->event);
+        free(r);
+        return NULL;
+}
+
+static int on_done(sd_event_source *s, void *userdata) {
+        struct renewal *r = userdata;
+        r->done_defer = sd_event_source_disable_unref(r->done_defer);
+        if (r->cb)
+                r->cb(r, r->userdata);
+        return 0;
+}
+
+static void renewal_finish(struct renewal *r) {
+        if (!r->done_defer && sd_event_add_defer(r->event, &r->done_defer, on_done, r) < 0 && r->cb)
+                r->cb(r, r->userdata);
+}
+
+static const char *method_name(const struct platform *p) {
+        return p->renew.command ? "command" : "cert_manager";
+}
+
+/* ------------------------------------------------------------------------ */
+/* The cert_manager method: GET the Certificate, report its state, and
+ * unless cert-manager is already issuing, set Issuing=True with reason
+ * ManuallyTriggered on the status subresource (PUT with the resourceVersion
+ * just read, so a concurrent change makes it fail instead of being
+ * overwritten), as `cmctl renew` does. */
+
+static void cm_fail(struct renewal *r, bool counted, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void cm_fail(struct renewal *r, bool counted, const char *fmt, ...) {
+        _cleanup_free_ char *why = NULL;
+        va_list ap;
+
+        va_start(ap, fmt);
+        why = xvasprintf(fmt, ap);
+        va_end(ap);
+        if (counted) {
+                renew_emit_triggered(&r->findings, r->st, why);
+                renew_emit_failed(&r->findings, r->st, why);
+                renew_state_failed(r->st, (time_t)(now_realtime_usec() / USEC_PER_SEC));
+                store_save(r);
+        } else {
+                struct renew_state would = { .method = (char *)"cert_manager", .reason = r->reason };
+                renew_emit_failed(&r->findings, &would, why);
+        }
+        renewal_finish(r);
+}
+
+/* The API's own explanation (a Status object's message), bounded. */
+static char *api_error(const struct http_result *res) {
+        json_t *o = res->body ? json_loadb((const char *)res->body, res->size, 0, NULL) : NULL;
+        const char *m = json_string_value(json_object_get(o, "message"));
+        char *s = m ? str_escape(m, strlen(m) > 200 ? 200 : strlen(m)) : xstrdup("no message");
+        json_decref(o);
+        return s;
+}
+
+static void cm_on_put(struct http_fetch *f, struct http_result *res, void *userdata) {
+        struct renewal *r = userdata;
+        _cleanup_free_ char *detail = NULL;
+
+        if (res->error) {
+                cm_fail(r, true, "the status update of Certificate %s/%s failed: %s", r->p->renew.cm_namespace,
+                        r->p->renew.cm_certificate, res->error);
+                return;
+        }
+        if (res->status < 200 || res->status > 299) {
+                _cleanup_free_ char *m = api_error(res);
+                cm_fail(r, true, "the API server refused the status update of Certificate %s/%s: HTTP %ld (%s)",
+                        r->p->renew.cm_namespace, r->p->renew.cm_certificate, res->status, m);
+                return;
+        }
+        detail = xasprintf("Certificate %s/%s marked Issuing=True (ManuallyTriggered); it was: %s",
+                           r->p->renew.cm_namespace, r->p->renew.cm_certificate, r->observed);
+        renew_emit_triggered(&r->findings, r->st, detail);
+        verify_schedule(r, r->p->renew.verify_every_usec);
+}
+
+static void cm_on_get(struct http_fetch *f, struct http_result *res, void *userdata) {
+        struct renewal *r = userdata;
+        const struct renew_settings *rs = &r->p->renew;
+        _cleanup_(kube_headers_freep) char **headers = NULL;
+        _cleanup_free_ char *url = NULL, *body = NULL;
+        struct http_fetch_params params;
+        struct http_fetch *put;
+        time_t now = (time_t)(now_realtime_usec() / USEC_PER_SEC);
+        bool issuing = false;
+
+        if (res->error) {
+                cm_fail(r, false, "cannot read Certificate %s/%s: %s", rs->cm_namespace, rs->cm_certificate,
+                        res->error);
+                return;
+        }
+        if (res->status != 200) {
+                _cleanup_free_ char *m = api_error(res);
+                cm_fail(r, false, "cannot read Certificate %s/%s: HTTP %ld (%s)", rs->cm_namespace,
+                        rs->cm_certificate, res->status, m);
+                return;
+        }
+        r->cert = json_loadb((const char *)res->body, res->size, 0, NULL);
+        if (!json_is_object(r->cert) || !json_is_object(json_object_get(r->cert, "metadata"))) {
+                cm_fail(r, false, "Certificate %s/%s: the API server's answer is not a Kubernetes object",
+                        rs->cm_namespace, rs->cm_certificate);
+                return;
+        }
+        r->observed = certmanager_observe(r->cert, &issuing);
+        if (issuing) {
+                renew_emit_already_issuing(&r->findings, r->reason, r->observed);
+                renewal_finish(r);
+                return;
+        }
+        /* The trigger counts from here, saved before the request leaves. */
+        renew_state_triggered(r->st, rs, NULL, now, "cert_manager", r->reason);
+        r->st->old_serials = strv_copy(r->before.old_serials);
+        r->st->old_serial = r->before.old_serial ? xstrdup(r->before.old_serial) : NULL;
+        r->st->old_not_after = r->before.old_not_after;
+        store_save(r);
+
+        (void)certmanager_mark_issuing(r->cert, now);
+        body = json_dumps(r->cert, JSON_COMPACT);
+        url = kube_certificate_url(r->kube, rs->cm_namespace, rs->cm_certificate, true);
+        kube_request(r->kube, url, "PUT", body, &params, &headers);
+        if (!body || http_fetch_start(r->http, &params, cm_on_put, r, &put) < 0)
+                cm_fail(r, true, "cannot start the status update of Certificate %s/%s", rs->cm_namespace,
+                        rs->cm_certificate);
+}
+
+static void cm_start(struct renewal *r) {
+        const struct renew_settings *rs = &r->p->renew;
+        _cleanup_(kube_headers_freep) char **headers = NULL;
+        _cleanup_free_ char *error = NULL, *url = NULL;
+        struct http_fetch_params params;
+        struct http_fetch *get;
+        int ret;
+
+        ret = kube_open(rs->cm_kubeconfig, rs->cm_in_cluster, &r->kube, &error);
+        if (ret < 0) {
+                cm_fail(r, false, "%s", error ? error : strerror(-ret));
+                return;
+        }
+        if (!r->http && http_client_new(r->event, &r->http) < 0) {
+                cm_fail(r, false, "cannot set up the HTTP client");
+                return;
+        }
+        url = kube_certificate_url(r->kube, rs->cm_namespace, rs->cm_certificate, false);
+        kube_request(r->kube, url, NULL, NULL, &params, &headers);
+        if (http_fetch_start(r->http, &params, cm_on_get, r, &get) < 0)
+                cm_fail(r, false, "cannot start reading Certificate %s/%s", rs->cm_namespace, rs->cm_certificate);
+}
+
+int renewal_start(struct renewal *r, const struct audit *a, const struct finding_list *extra, renewal_done_cb cb,
+                  void *userdata) {
+        const struct platform_obs *obs = audit_observations(a);
+        time_t now = (time_t)(now_realtime_usec() / USEC_PER_SEC), next;
+        _cleanup_free_ char *reason = NULL, *error = NULL;
+        struct finding_list open = { 0 };
+        enum renew_verdict v;
+        bool due;
+
+        r->cb = cb;
+        r->userdata = userdata;
+        if (!r->p->renew.enabled) {
+                renewal_finish(r);
+                return 0;
+        }
+        /* A renewal triggered earlier (by this process or a run before it)
+         * is proven or failed before anything new is considered. */
+        if (r->st->verifying) {
+                verify_judge(r, obs);
+                return 0;
+        }
+        finding_list_append_all(&open, audit_findings(a));
+        if (extra)
+                finding_list_append_all(&open, extra);
+        due = renew_due(&r->p->renew, &open, &reason);
+        finding_list_clear(&open);
+        if (!due) {
+                renewal_finish(r);
+                return 0;
+        }
+        v = renew_decide(&r->p->renew, r->st, now, &next);
+        if (v != RENEW_GO) {
+                renew_emit_suppressed(&r->findings, v, next, reason);
+                renewal_finish(r);
+                return 0;
+        }
+        if (r->opts.dry_run) {
+                struct renew_state would = { .method = (char *)method_name(r->p), .reason = reason };
+                _cleanup_free_ char *argv = r->p->renew.command ? strv_join(r->p->renew.command, " ", 0) : NULL;
+                _cleanup_free_ char *detail = argv ? xasprintf("dry run, would run: %s", argv)
+                                                   : xasprintf("dry run, would mark Certificate %s/%s for issuance",
+                                                               r->p->renew.cm_namespace, r->p->renew.cm_certificate);
+                renew_emit_triggered(&r->findings, &would, detail);
+                renewal_finish(r);
+                return 0;
+        }
+        if (!r->p->renew.command) {
+                /* What is served now is what a new certificate must differ
+                 * from; kept aside until the trigger really happens. */
+                renew_state_triggered(&r->before, &r->p->renew, obs, now, method_name(r->p), reason);
+                r->reason = TAKE_PTR(reason);
+                cm_start(r);
+                return 0;
+        }
+        /* Recorded and saved before the command runs, so a crash while it
+         * runs still counts against the guardrails. */
+        renew_state_triggered(r->st, &r->p->renew, obs, now, method_name(r->p), reason);
+        store_save(r);
+        if (command_start(r, a, &error) < 0) {
+                renew_emit_triggered(&r->findings, r->st, error ? error : "could not start");
+                renew_emit_failed(&r->findings, r->st, error ? error : "could not start the command");
+                renew_state_failed(r->st, now);
+                store_save(r);
+                renewal_finish(r);
+        }
+        return 0;
+}
+
+const struct finding_list *renewal_findings(const struct renewal *r) {
+        return &r->findings;
+}
+
+const struct audit *renewal_last_audit(const struct renewal *r) {
+        return r->verify && audit_is_done(r->verify) ? r->verify : NULL;
+}

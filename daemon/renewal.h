@@ -1,0 +1,78 @@
+/* Renewal, the side effects: after an audit, ask checks/renew.c whether
+ * the platform's renewal is due and allowed, run the configured method on
+ * the caller's sd-event loop, then re-audit every renew.verify_every until
+ * the new certificate is served everywhere or renew.verify_timeout passes.
+ * The guardrails' memory lives in a renewal store (one JSON object per
+ * platform), saved atomically after every change so that a restart or the
+ * next oneshot run keeps them.
+ *
+ * The daemon and `certvigil audit` use it the same way: renewal_new() once
+ * per platform and run, renewal_start() with the audit that just ended,
+ * and read renewal_findings() (and renewal_last_audit(), the newest
+ * observations) when the done callback runs. */
+#pragma once
+
+#include <stdbool.h>
+
+#include <systemd/sd-event.h>
+
+#include "audit.h"
+#include "config.h"
+#include "finding.h"
+#include "renew.h"
+
+/* ------------------------------------------------------------------------ */
+/* The store: STATE_DIR/renewal.json, {"format": 1, "platforms": {NAME:
+ * renew_state}}. Kept apart from the alert state so either can be rebuilt
+ * alone; renew_state_to_json() is the object to hang under a platform's
+ * "renewal" key when both share one file. */
+
+#define RENEW_STORE_FILE "renewal.json"
+
+struct renew_store;
+
+/* A missing file is an empty store; a corrupt one is reported in
+ * *ret_warning (caller frees) and replaced by an empty store, since the
+ * guardrails must not stop monitoring. read_only: renew_store_save() does
+ * nothing (--dry-run). */
+int renew_store_open(const char *dir, bool read_only, struct renew_store **ret, char **ret_warning);
+struct renew_store *renew_store_free(struct renew_store *s);
+/* The platform's state, created empty; owned by the store. */
+struct renew_state *renew_store_get(struct renew_store *s, const char *platform);
+/* Atomically; 0 or a negative errno. Platforms unknown to this run are kept. */
+int renew_store_save(struct renew_store *s);
+const char *renew_store_path(const struct renew_store *s);
+
+/* ------------------------------------------------------------------------ */
+
+struct renewal;
+
+/* Lines the method printed, already escaped. stream is "stdout" or
+ * "stderr". Without one, lines go to stderr prefixed with the platform. */
+typedef void (*renewal_line_cb)(const char *platform, const char *stream, const char *line, void *userdata);
+
+struct renewal_options {
+        bool dry_run;              /* decide and report, run nothing, change no state */
+        renewal_line_cb on_line;
+        void *userdata;
+};
+
+typedef void (*renewal_done_cb)(struct renewal *r, void *userdata);
+
+/* p, store and pool must outlive the renewal; pool may be NULL (re-audits
+ * then get a pool of their own). */
+int renewal_new(sd_event *event, struct audit_pool *pool, const struct platform *p, struct renew_store *store,
+                const struct renewal_options *opts, struct renewal **ret);
+struct renewal *renewal_free(struct renewal *r);   /* kills a running command */
+
+/* Judges the finished audit a (borrowed; only read during the call) with
+ * its findings plus extra (findings made after the audit, such as
+ * tls.ari.renew-now; may be NULL) and does what is due; cb runs from the
+ * loop when nothing more will happen, never from inside this call. */
+int renewal_start(struct renewal *r, const struct audit *a, const struct finding_list *extra, renewal_done_cb cb,
+                  void *userdata);
+
+/* renew.* findings of this run. */
+const struct finding_list *renewal_findings(const struct renewal *r);
+/* The newest re-audit made to verify a renewal, NULL when none ran. */
+const struct audit *renewal_last_audit(const struct renewal *r);
