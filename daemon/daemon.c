@@ -1,5 +1,6 @@
 /* The daemon's manager: per-platform schedule with jitter, one audit in
- * flight per platform at most, alert discipline over the saved state, the
+ * flight per platform at most, then ARI, the provided-mode Secret and
+ * renewal after each audit, alert discipline over the saved state, the
  * notify protocol, reload and stop. */
 #include <errno.h>
 #include <inttypes.h>
@@ -15,9 +16,12 @@
 #include <systemd/sd-event.h>
 
 #include "alert.h"
+#include "ari.h"
 #include "audit.h"
 #include "daemon.h"
 #include "journal.h"
+#include "renewal.h"
+#include "secret.h"
 #include "state.h"
 #include "util.h"
 
@@ -25,6 +29,14 @@ struct slot {
         struct daemon *daemon;
         const struct platform *platform;   /* in daemon->config */
         struct audit *audit;               /* the running or last finished audit */
+        /* What follows each audit: all may be NULL. A slot stays running
+         * until renewal is done, verification included, so no audit of the
+         * platform starts while its renewal is being proven. */
+        struct ari *ari;
+        struct secret_check *secret;
+        struct renewal *renewal;
+        struct finding_list post;          /* ARI's and the Secret's findings */
+        struct finding_list merged;        /* the audit's, post and renewal's */
         sd_event_source *timer;
         uint64_t next_usec;                /* CLOCK_MONOTONIC */
         uint64_t started_usec;
@@ -39,6 +51,8 @@ struct daemon {
         size_t n_slots;
         struct state *state;
         char *state_path;
+        struct renew_store *store;         /* renewal.json beside state.json; NULL without */
+        struct audit_pool *pool;           /* for the config in force */
         struct journal *journal;
         sd_event_source *sig_hup, *sig_term, *sig_int;
         uint64_t rng;
@@ -128,19 +142,28 @@ static void daemon_notify_status(struct daemon *d, const char *prefix) {
 
 static void slot_schedule(struct slot *s, uint64_t at);
 
-static void on_audit_done(struct audit *a, void *userdata) {
-        struct slot *s = userdata;
+/* The audit and what followed it are in: alerts, journal, state, next. */
+static void slot_settle(struct slot *s) {
         struct daemon *d = s->daemon;
         const struct platform *p = s->platform;
+        /* After a verified renewal the platform is judged as last re-audited. */
+        const struct audit *a = s->renewal && renewal_last_audit(s->renewal) ? renewal_last_audit(s->renewal)
+                                                                              : s->audit;
         const struct platform_obs *obs = audit_observations(a);
         time_t now = (time_t)(now_realtime_usec() / USEC_PER_SEC);
         struct alert_list alerts = { 0 };
         size_t counts[3] = { 0 };
         int r;
 
+        finding_list_clear(&s->merged);
+        finding_list_append_all(&s->merged, audit_findings(a));
+        finding_list_append_all(&s->merged, &s->post);
+        if (s->renewal)
+                finding_list_append_all(&s->merged, renewal_findings(s->renewal));
+
         s->running = false;
         struct state_platform *sp = state_platform(d->state, p->name);
-        alert_compute(sp, audit_findings(a), obs, now, p->remind_usec, &alerts);
+        alert_compute(sp, &s->merged, obs, now, p->remind_usec, &alerts);
         state_platform_record_certs(sp, obs, now);
         sp->last_audit = obs->started;
         for (size_t i = 0; i < sp->n_findings; i++)
@@ -149,7 +172,7 @@ static void on_audit_done(struct audit *a, void *userdata) {
         /* Entries first, state second: a kill between the two repeats this
          * one audit's alerts once on restart, which beats losing them. */
         journal_check(d->journal);
-        journal_send_audit(d->journal, p->name, audit_findings(a), obs, &alerts, counts, now);
+        journal_send_audit(d->journal, p->name, &s->merged, obs, &alerts, counts, now);
         alert_list_clear(&alerts);
         r = state_save(d->state, d->state_path);
         if (r < 0)
@@ -165,6 +188,40 @@ static void on_audit_done(struct audit *a, void *userdata) {
         daemon_notify_status(d, "");
 }
 
+static void on_renewal_done(struct renewal *x, void *userdata) {
+        slot_settle(userdata);
+}
+
+static void on_secret_done(struct secret_check *x, void *userdata) {
+        struct slot *s = userdata;
+        finding_list_append_all(&s->post, secret_check_findings(x));
+        if (s->renewal && renewal_start(s->renewal, s->audit, &s->post, on_renewal_done, s) >= 0)
+                return;
+        if (s->renewal)
+                log_msg(LOG_ERR, "platform '%s': cannot start the renewal, ignoring", s->platform->name);
+        slot_settle(s);
+}
+
+static void on_ari_done(struct ari *x, void *userdata) {
+        struct slot *s = userdata;
+        finding_list_append_all(&s->post, ari_findings(x));
+        if (s->secret && secret_check_start(s->secret, s->audit, on_secret_done, s) >= 0)
+                return;
+        on_secret_done(NULL, s);
+}
+
+static void on_audit_done(struct audit *a, void *userdata) {
+        struct slot *s = userdata;
+        finding_list_clear(&s->post);
+        if (s->ari && ari_start(s->ari, a, on_ari_done, s) >= 0)
+                return;
+        if (s->ari)
+                log_msg(LOG_ERR, "platform '%s': cannot poll ARI, ignoring", s->platform->name);
+        if (s->secret && secret_check_start(s->secret, a, on_secret_done, s) >= 0)
+                return;
+        on_secret_done(NULL, s);
+}
+
 static void slot_start(struct slot *s) {
         struct daemon *d = s->daemon;
         _cleanup_free_ char *error = NULL;
@@ -172,7 +229,7 @@ static void slot_start(struct slot *s) {
 
         s->audit = audit_free(s->audit);
         s->started_usec = now_monotonic_usec();
-        r = audit_new(d->event, s->platform, &s->audit, &error);
+        r = audit_new_pooled(d->pool, s->platform, &s->audit, &error);
         if (r >= 0) {
                 s->running = true;
                 r = audit_start(s->audit, on_audit_done, s);
@@ -210,13 +267,21 @@ static void slot_schedule(struct slot *s, uint64_t at) {
                 log_msg(LOG_ERR, "platform '%s': cannot schedule the next audit: %s", s->platform->name, strerror(-r));
 }
 
+static void slot_drop(struct slot *s) {
+        /* Freeing what is in flight cancels queries, handshakes and fetches
+         * (a renewal command is killed) without running callbacks. */
+        s->renewal = renewal_free(s->renewal);
+        s->ari = ari_free(s->ari);
+        s->secret = secret_check_free(s->secret);
+        s->audit = audit_free(s->audit);
+        s->timer = sd_event_source_disable_unref(s->timer);
+        finding_list_clear(&s->post);
+        finding_list_clear(&s->merged);
+}
+
 static void daemon_drop_slots(struct daemon *d) {
-        for (size_t i = 0; i < d->n_slots; i++) {
-                /* Freeing an audit in flight cancels its queries and
-                 * handshakes; its callback does not run. */
-                d->slots[i].audit = audit_free(d->slots[i].audit);
-                d->slots[i].timer = sd_event_source_disable_unref(d->slots[i].timer);
-        }
+        for (size_t i = 0; i < d->n_slots; i++)
+                slot_drop(&d->slots[i]);
         free(d->slots);
         d->slots = NULL;
         d->n_slots = 0;
@@ -232,6 +297,11 @@ static void daemon_make_slots(struct daemon *d, const struct slot *old, size_t n
         for (size_t i = 0; i < d->n_slots; i++) {
                 struct slot *s = &d->slots[i];
                 *s = (struct slot){ .daemon = d, .platform = d->config->platforms[i] };
+                struct renewal_options ro = { 0 };
+                (void)ari_new(d->event, s->platform, d->store, &s->ari);
+                (void)secret_check_new(d->event, s->platform, &s->secret);
+                if (d->store && s->platform->renew.enabled && !d->opts.no_renew)
+                        (void)renewal_new(d->event, d->pool, s->platform, d->store, &ro, &s->renewal);
                 uint64_t at = now;
                 for (size_t j = 0; j < n_old; j++)
                         if (strcmp(old[j].platform->name, s->platform->name) == 0 && !old[j].running) {
@@ -241,6 +311,15 @@ static void daemon_make_slots(struct daemon *d, const struct slot *old, size_t n
                         }
                 slot_schedule(s, at);
         }
+}
+
+/* Platforms share one cap on jobs in flight: the largest concurrency. */
+static unsigned daemon_cap(const struct config *c) {
+        unsigned cap = 1;
+        for (size_t i = 0; i < c->n_platforms; i++)
+                if (c->platforms[i]->concurrency > cap)
+                        cap = c->platforms[i]->concurrency;
+        return cap;
 }
 
 static int on_reload(sd_event_source *src, const struct signalfd_siginfo *si, void *userdata) {
@@ -259,12 +338,13 @@ static int on_reload(sd_event_source *src, const struct signalfd_siginfo *si, vo
         /* The old slots' audits borrow the old config: drop them first. */
         struct slot *old = d->slots;
         size_t n_old = d->n_slots;
-        for (size_t i = 0; i < n_old; i++) {
-                old[i].audit = audit_free(old[i].audit);
-                old[i].timer = sd_event_source_disable_unref(old[i].timer);
-        }
+        for (size_t i = 0; i < n_old; i++)
+                slot_drop(&old[i]);
         struct config *old_config = d->config;
         d->config = c;
+        /* The cap follows the new config; no audit uses the old pool now. */
+        d->pool = audit_pool_free(d->pool);
+        (void)audit_pool_new(d->event, daemon_cap(c), &d->pool);
         d->slots = NULL;
         daemon_make_slots(d, old, n_old);
         free(old);
@@ -342,6 +422,12 @@ int daemon_new(const struct daemon_options *o, struct config *config, struct dae
         if (r < 0)
                 goto fail;
         d->state = daemon_state_open(o->state_dir, &d->state_path);
+        _cleanup_free_ char *warning = NULL;
+        /* Renewal's guardrails live beside the alert state; without them
+         * the daemon still monitors, and says why it will not renew. */
+        if (renew_store_open(o->state_dir, false, &d->store, &warning) < 0 || warning)
+                log_msg(LOG_WARNING, "%s", warning ? warning : "cannot open the renewal state; renewal is off");
+        (void)audit_pool_new(d->event, daemon_cap(config), &d->pool);
         d->journal = journal_new();
         *ret = d;
         return 0;
@@ -359,6 +445,8 @@ struct daemon *daemon_free(struct daemon *d) {
         sd_event_source_disable_unref(d->sig_term);
         sd_event_source_disable_unref(d->sig_int);
         sd_event_unref(d->event);
+        audit_pool_free(d->pool);
+        renew_store_free(d->store);
         config_free(d->config);
         state_free(d->state);
         free(d->state_path);

@@ -11,6 +11,7 @@ struct daemon_options {
         const char *values_path;
         const struct config_overrides *ov; /* borrowed, must outlive the daemon */
         const char *state_dir;
+        bool no_renew;                    /* monitor only, never trigger a renewal */
 };
 
 struct daemon;

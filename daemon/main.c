@@ -747,9 +747,9 @@ static int cmd_daemon(int argc, char *argv[]) {
                 ret = ret == 1 ? EXIT_OK : ret;
                 goto out;
         }
-        if (o.output || o.format != REPORT_TEXT || o.journal || o.fail_on != SEVERITY_WARNING) {
-                fprintf(stderr, "certvigil daemon: alerts always go to the journal; --format, --output, --journal and "
-                                "--fail-on are for audit\n");
+        if (o.output || o.format != REPORT_TEXT || o.journal || o.fail_on != SEVERITY_WARNING || o.dry_run) {
+                fprintf(stderr, "certvigil daemon: alerts always go to the journal; --format, --output, --journal, "
+                                "--fail-on and --dry-run are for audit\n");
                 ret = EXIT_UNUSABLE;
                 goto out;
         }
@@ -765,6 +765,7 @@ static int cmd_daemon(int argc, char *argv[]) {
                              : getenv("STATE_DIRECTORY") && *getenv("STATE_DIRECTORY") && !strchr(getenv("STATE_DIRECTORY"), ':')
                                  ? getenv("STATE_DIRECTORY")
                                  : DEFAULT_STATE_DIR,
+                .no_renew = o.no_renew,
         };
         r = daemon_new(&dopts, c, &d);
         if (r < 0) {

@@ -1,0 +1,124 @@
+#!/bin/bash
+#
+# daemon-renew.sh: the daemon triggers renewal too, with the guardrails it
+# shares with the oneshot (renewal.json beside state.json). The sandbox's
+# soon.example.test (5 days left) is served by a reloadable nginx; the hook
+# installs a new 80-day certificate and reloads it. With a 1 s interval:
+#   1. the daemon's first audit finds tls.expiry.critical, runs the hook
+#      once, re-audits until every address serves the new certificate, and
+#      records the trigger and the success in renewal.json
+#   2. later audits (several intervals) find a healthy platform and never
+#      run the hook again
+#   3. with --no-renew the daemon monitors only: the hook never runs
+#   4. SIGTERM ends the daemon with status 0
+
+set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+# shellcheck source-path=SCRIPTDIR source=../sandbox/acme.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../sandbox/acme.sh"
+
+cv_require certtool
+cv_up
+
+p=$SB_DIR/pki
+cp "$p/soon-chain.pem" "$SB_DIR/served-chain.pem"
+cp "$p/soon-key.pem" "$SB_DIR/served-key.pem"
+port=$(sb__pick_port "$SB_TLS_PORT")
+if ! sb_reload_nginx_start nginx-renew "$port" "*.soon.example.test" "$SB_DIR/served-chain.pem" \
+	"$SB_DIR/served-key.pem"; then
+	cv_fail "the reloadable nginx starts"
+	cv_finish
+fi
+nginx_pid=$(sb_pid nginx-renew)
+
+cat >"$SB_DIR/hook.sh" <<EOF
+#!/bin/bash
+set -u
+d=$SB_DIR
+echo run >>"\$d/hook-runs"
+cat >"\$d/new.tmpl" <<T
+cn = "renewed"
+dns_name = "*.soon.example.test"
+tls_www_server
+signing_key
+expiration_days = 80
+T
+certtool --generate-privkey --key-type ecdsa --curve secp256r1 --outfile "\$d/new-key.pem" 2>/dev/null &&
+	certtool --generate-certificate --no-text --load-privkey "\$d/new-key.pem" \\
+		--load-ca-certificate "$p/inter.pem" --load-ca-privkey "$p/inter-key.pem" \\
+		--template "\$d/new.tmpl" --outfile "\$d/new.pem" 2>/dev/null || exit 1
+cat "\$d/new.pem" "$p/inter.pem" >"\$d/served-chain.pem"
+cp "\$d/new-key.pem" "\$d/served-key.pem"
+kill -HUP $nginx_pid
+echo "hook: installed"
+EOF
+
+cv_config renew <<EOF
+  - name: soon
+    global: { baseDomain: soon.example.test }
+    tls: { mode: provided }
+    port: $port
+    interval: 1s
+    jitter: 0s
+    renew:
+      enabled: true
+      command: [bash, "$SB_DIR/hook.sh"]
+      timeout: 10s
+      verify_every: 500ms
+      verify_timeout: 15s
+EOF
+
+# Waits up to $2 seconds for the jq expression $1 to hold on renewal.json.
+wait_state() {
+	local i
+	for ((i = 0; i < $2 * 10; i++)); do
+		if [ -s "$state/renewal.json" ] && [ "$(jq -r "$1" "$state/renewal.json" 2>/dev/null)" = true ]; then
+			return 0
+		fi
+		sleep 0.1
+	done
+	return 1
+}
+
+# --- 1 and 2: renewal from the daemon ---------------------------------------------------------
+state=$SB_DIR/state
+"$SB_CERTVIGIL" daemon --config "$CV_CFG" --state-dir "$state" >"$SB_DIR/daemon.out" 2>&1 &
+daemon_pid=$!
+if wait_state '.platforms.soon | ((.triggers // []) | length) == 1 and .failures == 0 and (has("verifying") | not)' 20; then
+	cv_pass "the daemon's renewal succeeded and is recorded"
+else
+	cv_fail "the daemon's renewal succeeded and is recorded"
+	cv_log "renewal.json: $(cat "$state/renewal.json" 2>/dev/null)"
+	cv_log "daemon output: $(tail -20 "$SB_DIR/daemon.out")"
+fi
+assert_eq "the hook ran once" 1 "$(wc -l <"$SB_DIR/hook-runs" 2>/dev/null || echo 0)"
+# Three more audits of the renewed platform: healthy, and no new trigger.
+sleep 3.5
+assert_eq "later audits do not run the hook again" 1 "$(wc -l <"$SB_DIR/hook-runs")"
+assert_jq "state.json: nothing open once the new certificate is served" \
+	'[.platforms[] | select(.name == "soon") | .findings[] | select(.severity != "info")] | length' 0 "$state/state.json"
+kill -TERM "$daemon_pid"
+rc=0
+wait "$daemon_pid" || rc=$?
+assert_eq "SIGTERM: the daemon exits 0" 0 "$rc"
+
+# --- 3: --no-renew -------------------------------------------------------------------------
+cp "$p/soon-chain.pem" "$SB_DIR/served-chain.pem"
+cp "$p/soon-key.pem" "$SB_DIR/served-key.pem"
+kill -HUP "$nginx_pid"
+sleep 1
+rm -f "$SB_DIR/hook-runs"
+"$SB_CERTVIGIL" daemon --config "$CV_CFG" --state-dir "$SB_DIR/state2" --no-renew >"$SB_DIR/daemon2.out" 2>&1 &
+daemon_pid=$!
+sleep 2.5
+kill -TERM "$daemon_pid"
+rc=0
+wait "$daemon_pid" || rc=$?
+assert_eq "--no-renew: the daemon exits 0" 0 "$rc"
+assert_eq "--no-renew: the hook never ran" "" "$(cat "$SB_DIR/hook-runs" 2>/dev/null || true)"
+assert_jq "--no-renew: the expiry is still an open finding" \
+	'[.platforms[] | select(.name == "soon") | .findings[] | select(.id == "tls.expiry.critical")] | length > 0' true \
+	"$SB_DIR/state2/state.json"
+
+cv_finish
