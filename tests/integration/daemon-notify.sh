@@ -22,25 +22,13 @@ sb_require_tools jq || exit 77
 [[ -x $NOTIFY_LISTEN ]] || { echo "SKIP: $NOTIFY_LISTEN not built"; exit 77; }
 jd_enter "$@"
 
-failures=0
-pass() { printf 'PASS: %s\n' "$*"; }
-fail() {
-	printf 'FAIL: %s\n' "$*"
-	failures=$((failures + 1))
-}
-expect() {
-	local what=$1
-	shift
-	if "$@" >/dev/null; then pass "$what"; else fail "$what"; fi
-}
+# shellcheck source-path=SCRIPTDIR source=checks.sh
+. "$(dirname "${BASH_SOURCE[0]}")/checks.sh"
 
 jd_nosocket
 sb_up
 jd_start
-notify=$SB_DIR/notify.sock
-log=$SB_DIR/notify.log
-sb__spawn notify "$log" "$NOTIFY_LISTEN" "$notify"
-sb__wait_ready notify 2000 "$log" test -S "$notify"
+notify_start
 
 # wait_for REGEX [N] [MS]: until the notify log has N lines matching.
 wait_for() {

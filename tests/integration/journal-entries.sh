@@ -19,17 +19,8 @@ trap 'echo "ERROR: unexpected failure at ${BASH_SOURCE[0]##*/}:$LINENO: $BASH_CO
 sb_require_tools jq || exit 77
 jd_enter "$@"
 
-failures=0
-pass() { printf 'PASS: %s\n' "$*"; }
-fail() {
-	printf 'FAIL: %s\n' "$*"
-	failures=$((failures + 1))
-}
-expect() {
-	local what=$1
-	shift
-	if "$@" >/dev/null; then pass "$what"; else fail "$what"; fi
-}
+# shellcheck source-path=SCRIPTDIR source=checks.sh
+. "$(dirname "${BASH_SOURCE[0]}")/checks.sh"
 
 jd_nosocket
 sb_up

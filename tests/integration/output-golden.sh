@@ -21,17 +21,8 @@ trap 'echo "ERROR: unexpected failure at ${BASH_SOURCE[0]##*/}:$LINENO: $BASH_CO
 sb_require_tools || exit 77
 golden=$SB_SRCDIR/tests/golden
 
-failures=0
-pass() { printf 'PASS: %s\n' "$*"; }
-fail() {
-	printf 'FAIL: %s\n' "$*"
-	failures=$((failures + 1))
-}
-expect() {
-	local what=$1
-	shift
-	if "$@" >/dev/null; then pass "$what"; else fail "$what"; fi
-}
+# shellcheck source-path=SCRIPTDIR source=checks.sh
+. "$(dirname "${BASH_SOURCE[0]}")/checks.sh"
 
 sb_up
 cfg=$SB_DIR/certvigil.yaml
