@@ -37,22 +37,9 @@ cat >"$SB_DIR/hook.sh" <<EOF
 set -u
 d=$SB_DIR
 echo run >>"\$d/hook-runs"
-cat >"\$d/new.tmpl" <<T
-cn = "renewed"
-dns_name = "*.soon.example.test"
-tls_www_server
-signing_key
-expiration_days = 80
-T
-certtool --generate-privkey --key-type ecdsa --curve secp256r1 --outfile "\$d/new-key.pem" 2>/dev/null &&
-	certtool --generate-certificate --no-text --load-privkey "\$d/new-key.pem" \\
-		--load-ca-certificate "$p/inter.pem" --load-ca-privkey "$p/inter-key.pem" \\
-		--template "\$d/new.tmpl" --outfile "\$d/new.pem" 2>/dev/null || exit 1
-cat "\$d/new.pem" "$p/inter.pem" >"\$d/served-chain.pem"
-cp "\$d/new-key.pem" "\$d/served-key.pem"
-kill -HUP $nginx_pid
-echo "hook: installed"
+exec bash "\$d/reissue.sh"
 EOF
+sb_write_reissue "$SB_DIR/reissue.sh" "*.soon.example.test" "$nginx_pid"
 
 cv_config renew <<EOF
   - name: soon

@@ -233,3 +233,30 @@ sb_reload_nginx_start() {
 		-g 'daemon off;' || return 1
 	sb__wait_ready "$name" 5000 "$d/error.log" sb__listening "$name" "$port" 127.0.0.1
 }
+
+# sb_write_reissue FILE WILDCARD NGINX_PID: writes FILE, a script that stands
+# in for a CA's renewal: it issues a new 80-day certificate for WILDCARD from
+# the sandbox intermediate, installs it as $SB_DIR/served-chain.pem and
+# served-key.pem (what sb_reload_nginx_start serves) and reloads that nginx.
+sb_write_reissue() {
+	local file=$1 wildcard=$2 pid=$3 d=$SB_DIR p=$SB_DIR/pki
+	cat >"$file" <<EOF
+#!/bin/bash
+set -u
+cat >"$d/new.tmpl" <<T
+cn = "renewed"
+dns_name = "$wildcard"
+tls_www_server
+signing_key
+expiration_days = 80
+T
+certtool --generate-privkey --key-type ecdsa --curve secp256r1 --outfile "$d/new-key.pem" 2>/dev/null &&
+	certtool --generate-certificate --no-text --load-privkey "$d/new-key.pem" \\
+		--load-ca-certificate "$p/inter.pem" --load-ca-privkey "$p/inter-key.pem" \\
+		--template "$d/new.tmpl" --outfile "$d/new.pem" 2>/dev/null || exit 1
+cat "$d/new.pem" "$p/inter.pem" >"$d/served-chain.pem"
+cp "$d/new-key.pem" "$d/served-key.pem"
+kill -HUP $pid
+echo "hook: installed"
+EOF
+}
