@@ -15,6 +15,8 @@
 #      refused): renew.failed quoting lego; at once renew.suppressed
 #      (backoff); after the backoff it fails again; then the weekly cap
 #      (max_per_week 3) holds, named with its end, across oneshot runs
+#   3. the daemon (interval 1s) renews through lego the same way, once, and
+#      holds back afterwards (min_interval)
 
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=common.sh
@@ -162,5 +164,37 @@ assert_messages renew.suppressed \
 	"^renewal due because of tls.expiry.critical held back: renew.max_per_week triggers in the last 7 days \\(next attempt $(at $((t0 + 604800))))\$"
 assert_eq "cap: the certificate served is still the renewed one" "[\"$new_serial\"]" \
 	"$(jq -c '[.platforms[].endpoints[].certificate.serial] | unique' "$CV_JSON")"
+
+# --- 3. the same renewal from the daemon --------------------------------------------------------
+# A fresh state, min_interval long enough that the renewed (again "near
+# expiry") certificate is not renewed twice, audits every second.
+echo ok >"$a/hook-mode"
+before=$(serial_of "$a/served.crt")
+sed -e 's/^      min_interval: 1s$/      min_interval: 1h/' -e 's/^    port: /    interval: 1s\n    jitter: 0s\n    port: /' \
+	"$CV_CFG" >"$SB_DIR/gw-daemon.yaml"
+"$SB_CERTVIGIL" daemon --config "$SB_DIR/gw-daemon.yaml" --state-dir "$SB_DIR/state3" \
+	>"$SB_DIR/daemon.out" 2>&1 &
+daemon_pid=$!
+renewed=false
+for ((i = 0; i < 400; i++)); do
+	if [[ -s $SB_DIR/state3/renewal.json ]] &&
+		[[ $(jq -r '.platforms.gw | ((.triggers // []) | length) == 1 and .failures == 0 and
+			(has("verifying") | not)' "$SB_DIR/state3/renewal.json" 2>/dev/null) == true ]]; then
+		renewed=true
+		break
+	fi
+	sleep 0.1
+done
+assert_eq "daemon: one renewal through lego, proven" true "$renewed"
+after=$(serial_of "$a/served.crt")
+assert_no_match "daemon: lego issued another certificate" "^$before\$" "$after"
+sleep 3
+assert_eq "daemon: later audits hold back (min_interval), no second trigger" 1 \
+	"$(jq '.platforms.gw.triggers | length' "$SB_DIR/state3/renewal.json")"
+kill -TERM "$daemon_pid"
+rc=0
+wait "$daemon_pid" || rc=$?
+assert_eq "daemon: SIGTERM exits 0" 0 "$rc"
+[[ $renewed == true ]] || sed 's/^/    /' "$SB_DIR/daemon.out" | tail -n 20
 
 cv_finish
