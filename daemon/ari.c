@@ -25,6 +25,8 @@ struct ari {
         struct finding_list findings;
         char *cert_id;
         char *what;                /* "serial HEX" */
+        struct ari_obs obs;        /* for the report */
+        bool observed;             /* obs says something about this run */
         sd_event_source *defer;
         ari_done_cb cb;
         void *userdata;
@@ -49,6 +51,7 @@ struct ari *ari_free(struct ari *a) {
         finding_list_clear(&a->findings);
         free(a->cert_id);
         free(a->what);
+        ari_obs_done(&a->obs);
         sd_event_unref(a->event);
         free(a);
         return NULL;
@@ -56,6 +59,10 @@ struct ari *ari_free(struct ari *a) {
 
 const struct finding_list *ari_findings(const struct ari *a) {
         return &a->findings;
+}
+
+const struct ari_obs *ari_observation(const struct ari *a) {
+        return a && a->observed ? &a->obs : NULL;
 }
 
 static int on_defer(sd_event_source *s, void *userdata) {
@@ -80,6 +87,10 @@ static void note(struct ari *a, const char *fmt, ...) {
         msg = xvasprintf(fmt, ap);
         va_end(ap);
         fprintf(stderr, "certvigil: platform '%s': ARI: %s\n", a->p->name, msg);
+        /* The report says why there is no window, too. */
+        a->observed = true;
+        free(a->obs.error);
+        a->obs.error = TAKE_PTR(msg);
 }
 
 static void save(struct ari *a) {
@@ -136,6 +147,9 @@ static void on_info(struct http_fetch *f, struct http_result *res, void *userdat
         have_prev = a->st && streq_ptr(a->st->ari_cert_id, a->cert_id) && a->st->ari_start > 0;
         prev = (struct ari_window){ a->st ? a->st->ari_start : 0, a->st ? a->st->ari_end : 0 };
         ari_judge(&w, have_prev ? &prev : NULL, now, a->what, expl, &a->findings);
+        a->obs.window_start = w.start;
+        a->obs.window_end = w.end;
+        a->obs.explanation = TAKE_PTR(expl);
         remember_poll(a, res->retry_after, &w);
         ari_finish(a);
 }
@@ -188,6 +202,10 @@ int ari_start(struct ari *a, const struct audit *audit, ari_done_cb cb, void *us
 
         a->cb = cb;
         a->userdata = userdata;
+        /* Each audit is followed by a fresh observation. */
+        ari_obs_done(&a->obs);
+        a->observed = false;
+        finding_list_clear(&a->findings);
         for (size_t i = 0; i < obs->n_endpoints; i++) {
                 const struct endpoint_obs *e = &obs->endpoints[i];
                 if (e->status == ENDPOINT_OK && e->n_chain > 0 && e->chain[0].der &&
@@ -199,18 +217,25 @@ int ari_start(struct ari *a, const struct audit *audit, ari_done_cb cb, void *us
                 ari_finish(a);
                 return 0;
         }
+        a->cert_id = mfree(a->cert_id);
         r = x509_ari_cert_id(leaf->der, leaf->der_len, &a->cert_id);
         if (r < 0) {
                 note(a, "the certificate has no Authority Key Identifier, so no renewalInfo can be asked");
                 ari_finish(a);
                 return 0;
         }
+        free(a->what);
         a->what = xasprintf("serial %s", leaf->serial);
+        a->observed = true;
+        a->obs.cert_id = xstrdup(a->cert_id);
         /* Polled recently enough: judge the window remembered. */
         if (a->st && streq_ptr(a->st->ari_cert_id, a->cert_id) && now < a->st->ari_next_poll) {
+                a->obs.remembered = true;
                 if (a->st->ari_start > 0) {
                         struct ari_window w = { a->st->ari_start, a->st->ari_end };
                         ari_judge(&w, NULL, now, a->what, NULL, &a->findings);
+                        a->obs.window_start = w.start;
+                        a->obs.window_end = w.end;
                 }
                 ari_finish(a);
                 return 0;

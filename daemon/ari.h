@@ -27,3 +27,7 @@ struct ari *ari_free(struct ari *a);
 int ari_start(struct ari *a, const struct audit *audit, ari_done_cb cb, void *userdata);
 
 const struct finding_list *ari_findings(const struct ari *a);
+
+/* What the last ari_start() learnt, for the report; NULL when ARI did not
+ * apply (no served certificate, not an ACME CA with renewalInfo). Borrowed. */
+const struct ari_obs *ari_observation(const struct ari *a);

@@ -336,6 +336,33 @@ char *certmanager_observe(const json_t *cert, bool *ret_issuing) {
         return str_escape(out, strlen(out));
 }
 
+static char *jdup(const json_t *o, const char *key, size_t max) {
+        const char *s = jstr(o, key);
+        return s ? str_escape(s, strnlen(s, max)) : NULL;
+}
+
+void certmanager_fill_obs(const json_t *cert, struct certmanager_obs *o) {
+        const json_t *status = json_object_get(cert, "status"), *conds = json_object_get(status, "conditions"), *c;
+        const json_t *fa = json_object_get(status, "failedIssuanceAttempts");
+        size_t i;
+
+        json_array_foreach(conds, i, c) {
+                const char *type = jstr(c, "type"), *st = jstr(c, "status");
+                if (!type || !st)
+                        continue;
+                if (strcmp(type, "Issuing") == 0 && strcmp(st, "True") == 0)
+                        o->issuing = true;
+                if (strcmp(type, "Ready") == 0 && !o->ready) {
+                        o->ready = jdup(c, "status", 16);
+                        o->ready_reason = jdup(c, "reason", 64);
+                        o->ready_message = jdup(c, "message", 512);
+                }
+        }
+        o->renewal_time = jdup(status, "renewalTime", 40);
+        o->last_failure_time = jdup(status, "lastFailureTime", 40);
+        o->failed_issuance_attempts = json_is_integer(fa) ? (long long)json_integer_value(fa) : 0;
+}
+
 int certmanager_mark_issuing(json_t *cert, time_t now) {
         json_t *status, *conds, *fresh, *c;
         char when[RFC3339_MAX];

@@ -12,6 +12,7 @@
 
 #include "config.h"
 #include "http.h"
+#include "observe.h"
 
 struct kube;
 
@@ -45,6 +46,10 @@ void kube_headers_freep(char ***headers);
  * (Failed: ...), renewalTime ..., failedIssuanceAttempts 2, lastFailureTime
  * ..."), escaped; and whether an Issuing=True condition is present. */
 char *certmanager_observe(const json_t *cert, bool *ret_issuing);
+
+/* The same facts, one field each, for the report; o is zeroed by the caller
+ * (certmanager_obs_done releases it). Strings are escaped and bounded. */
+void certmanager_fill_obs(const json_t *cert, struct certmanager_obs *o);
 
 /* Sets the Issuing condition to True with reason ManuallyTriggered, as
  * cmctl renew does, keeping every other condition and metadata (so

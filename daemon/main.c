@@ -590,6 +590,8 @@ static int cmd_audit(int argc, char *argv[]) {
                         .plan = audit_plan(a),
                         .obs = audit_observations(a),
                         .findings = &merged[i],
+                        .ari = ari_observation(aris[i]),
+                        .cert_manager = renewal_certmanager_observation(renewals[i]),
                 };
         }
         struct report rep = {

@@ -18,6 +18,22 @@ const char *dns_status_to_string(enum dns_status s) {
         return (size_t)s < ELEMENTSOF(names) ? names[s] : "unknown";
 }
 
+void ari_obs_done(struct ari_obs *o) {
+        free(o->cert_id);
+        free(o->explanation);
+        free(o->error);
+        *o = (struct ari_obs){ 0 };
+}
+
+void certmanager_obs_done(struct certmanager_obs *o) {
+        free(o->ready);
+        free(o->ready_reason);
+        free(o->ready_message);
+        free(o->renewal_time);
+        free(o->last_failure_time);
+        *o = (struct certmanager_obs){ 0 };
+}
+
 void cert_obs_done(struct cert_obs *c) {
         free(c->subject);
         free(c->issuer);

@@ -240,6 +240,32 @@ struct chain_walk {
 };
 void chain_walk(const struct endpoint_obs *e, struct chain_walk *ret);
 
+/* The CA's answer to ACME Renewal Information (RFC 9773) for the served
+ * certificate, as polled after the audit. */
+struct ari_obs {
+        char *cert_id;             /* the RFC 9773 certificate identifier asked about */
+        time_t window_start;       /* suggested window; 0 when none is known */
+        time_t window_end;
+        char *explanation;         /* explanationURL, NULL when none */
+        bool remembered;           /* not polled: Retry-After has not passed, window from the state */
+        char *error;               /* why no window was read this time, NULL when it was */
+};
+
+/* cert-manager's Certificate as read before a renewal by the cert_manager
+ * method: the facts `cmctl status certificate` shows. */
+struct certmanager_obs {
+        char *ready;               /* the Ready condition's status ("True", "False"), NULL when absent */
+        char *ready_reason;
+        char *ready_message;
+        char *renewal_time;        /* status.renewalTime as given (RFC 3339), NULL when absent */
+        char *last_failure_time;
+        long long failed_issuance_attempts;   /* 0 when absent */
+        bool issuing;              /* an Issuing condition is True */
+};
+
+void ari_obs_done(struct ari_obs *o);
+void certmanager_obs_done(struct certmanager_obs *o);
+
 void cert_obs_done(struct cert_obs *c);
 /* A deep copy into *dst (which is overwritten). */
 void cert_obs_copy(struct cert_obs *dst, const struct cert_obs *src);

@@ -169,6 +169,8 @@ struct renewal {
         struct kube *kube;
         json_t *cert;              /* the Certificate as read */
         char *observed;            /* its status, for messages */
+        struct certmanager_obs cm_obs;      /* the same, for the report */
+        bool cm_observed;
         char *reason;
         struct renew_state before; /* what was served when due; copied into st on trigger */
 
@@ -521,6 +523,7 @@ struct renewal *renewal_free(struct renewal *r) {
         kube_free(r->kube);
         json_decref(r->cert);
         free(r->observed);
+        certmanager_obs_done(&r->cm_obs);
         free(r->reason);
         renew_state_done(&r->before);
         for (size_t i = 0; i < r->n_tail; i++)
@@ -633,6 +636,8 @@ static void cm_on_get(struct http_fetch *f, struct http_result *res, void *userd
                 return;
         }
         r->observed = certmanager_observe(r->cert, &issuing);
+        certmanager_fill_obs(r->cert, &r->cm_obs);
+        r->cm_observed = true;
         if (issuing) {
                 renew_emit_already_issuing(&r->findings, r->reason, r->observed);
                 renewal_finish(r);
@@ -688,6 +693,15 @@ int renewal_start(struct renewal *r, const struct audit *a, const struct finding
 
         r->cb = cb;
         r->userdata = userdata;
+        /* A new audit: what the last run found, read and re-audited is
+         * history (the daemon calls this once per audit). */
+        finding_list_clear(&r->findings);
+        r->verify = audit_free(r->verify);
+        json_decref(r->cert);
+        r->cert = NULL;
+        r->observed = mfree(r->observed);
+        certmanager_obs_done(&r->cm_obs);
+        r->cm_observed = false;
         if (!r->p->renew.enabled) {
                 renewal_finish(r);
                 return 0;
@@ -747,6 +761,10 @@ int renewal_start(struct renewal *r, const struct audit *a, const struct finding
 
 const struct finding_list *renewal_findings(const struct renewal *r) {
         return &r->findings;
+}
+
+const struct certmanager_obs *renewal_certmanager_observation(const struct renewal *r) {
+        return r && r->cm_observed ? &r->cm_obs : NULL;
 }
 
 const struct audit *renewal_last_audit(const struct renewal *r) {

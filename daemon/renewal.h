@@ -76,3 +76,7 @@ int renewal_start(struct renewal *r, const struct audit *a, const struct finding
 const struct finding_list *renewal_findings(const struct renewal *r);
 /* The newest re-audit made to verify a renewal, NULL when none ran. */
 const struct audit *renewal_last_audit(const struct renewal *r);
+
+/* cert-manager's Certificate as the cert_manager method read it in this
+ * run; NULL when it was not read. Borrowed. */
+const struct certmanager_obs *renewal_certmanager_observation(const struct renewal *r);

@@ -246,6 +246,42 @@ static json_t *json_dns(const struct report_platform *rp) {
         return o;
 }
 
+static void set_str(json_t *o, const char *key, const char *value) {
+        json_object_set_new(o, key, value ? json_string(value) : json_null());
+}
+
+/* ARI's window and cert-manager's Certificate, as observed after the audit. */
+static json_t *json_renewal(const struct report_platform *rp) {
+        json_t *o;
+
+        if (!rp->ari && !rp->cert_manager)
+                return NULL;
+        o = json_object();
+        if (rp->ari) {
+                json_t *a = json_object();
+                set_str(a, "cert_id", rp->ari->cert_id);
+                json_object_set_new(a, "window_start", rp->ari->window_start ? json_time(rp->ari->window_start) : json_null());
+                json_object_set_new(a, "window_end", rp->ari->window_end ? json_time(rp->ari->window_end) : json_null());
+                set_str(a, "explanation", rp->ari->explanation);
+                json_object_set_new(a, "remembered", json_boolean(rp->ari->remembered));
+                set_str(a, "error", rp->ari->error);
+                json_object_set_new(o, "ari", a);
+        }
+        if (rp->cert_manager) {
+                const struct certmanager_obs *c = rp->cert_manager;
+                json_t *m = json_object();
+                set_str(m, "ready", c->ready);
+                set_str(m, "ready_reason", c->ready_reason);
+                set_str(m, "ready_message", c->ready_message);
+                set_str(m, "renewal_time", c->renewal_time);
+                json_object_set_new(m, "failed_issuance_attempts", json_integer(c->failed_issuance_attempts));
+                set_str(m, "last_failure_time", c->last_failure_time);
+                json_object_set_new(m, "issuing", json_boolean(c->issuing));
+                json_object_set_new(o, "cert_manager", m);
+        }
+        return o;
+}
+
 static json_t *json_platform(const struct report_platform *rp, time_t now) {
         const struct platform *p = rp->platform;
         const struct plan *plan = rp->plan;
@@ -275,6 +311,9 @@ static json_t *json_platform(const struct report_platform *rp, time_t now) {
         json_object_set_new(o, "names", names);
         json_object_set_new(o, "endpoints", endpoints);
         json_object_set_new(o, "dns", json_dns(rp));
+        json_t *renewal = json_renewal(rp);
+        if (renewal)
+                json_object_set_new(o, "renewal", renewal);
         json_object_set_new(o, "findings", findings);
         return o;
 }

@@ -29,6 +29,9 @@ struct report_platform {
         const struct plan *plan;
         const struct platform_obs *obs;
         const struct finding_list *findings;
+        /* What followed the audit; NULL when it did not apply. */
+        const struct ari_obs *ari;
+        const struct certmanager_obs *cert_manager;
 };
 
 struct report {

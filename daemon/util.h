@@ -25,6 +25,12 @@ char *xvasprintf(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0
 static inline void freep(void *p) { free(*(void **)p); }
 #define _cleanup_free_ _cleanup_(freep)
 
+/* free() that returns NULL, for p = mfree(p). */
+static inline void *mfree(void *p) {
+        free(p);
+        return NULL;
+}
+
 /* Hands ownership of *p to the caller of the expression and clears *p, so a
  * cleanup attribute on p no longer frees it. */
 #define TAKE_PTR(p) ({ __typeof__(p) _tp = (p); (p) = NULL; _tp; })

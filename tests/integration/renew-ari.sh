@@ -106,6 +106,11 @@ now=$(date -u +%s)
 assert_true "future: the window and a next poll about 1h away are remembered" \
 	".platforms.ok.ari | .cert_id == \"$cert_id\" and (.next_poll - $now | . > 3500 and . <= 3600)" \
 	"$state/renewal.json"
+assert_true "future: the report carries the window 10 to 12 days ahead, polled now" \
+	".platforms[0].renewal.ari | .cert_id == \"$cert_id\" and .remembered == false and .error == null
+	 and .explanation == \"https://ca.example/why\"
+	 and ((.window_start | fromdateiso8601) - $now | . > 863000 and . < 865000)
+	 and ((.window_end | fromdateiso8601) - $now | . > 1036000 and . < 1038000)"
 
 # --- 2. Retry-After honoured ------------------------------------------------------------
 
@@ -113,6 +118,8 @@ cv_audit again --state-dir "$state"
 assert_exit 0
 assert_findings ""
 assert_eq "again: no request before Retry-After" "2" "$(requests)"
+assert_true "again: the report says the window is the remembered one" \
+	'.platforms[0].renewal.ari | .remembered == true and .window_start != null and .error == null'
 
 # --- 3. the window moved earlier ---------------------------------------------------------
 
@@ -147,6 +154,8 @@ routes "$d/malformed.json"
 cv_audit malformed
 assert_exit 0
 assert_findings ""
+assert_true "malformed: the report says why there is no window" \
+	'.platforms[0].renewal.ari | .window_start == null and (.error | test("not JSON"))'
 assert_match "malformed: a note on stderr" "^certvigil: platform 'ok': ARI: the renewalInfo response is not JSON" \
 	"$(cat "$CV_STDERR")"
 

@@ -163,6 +163,8 @@ $(cv_expect soon renew.triggered info - -)"
 assert_messages renew.triggered "^renewal triggered by cert_manager because of tls.expiry.critical,tls.renewal.overdue: Certificate ai-gateway/ai-gateway-wildcard marked Issuing=True \\(ManuallyTriggered\\); it was: Ready=False \\(Expired: renewal failed\\), renewalTime 2026-11-20T00:00:00Z, failedIssuanceAttempts 2, lastFailureTime 2026-11-25T10:00:00Z\$"
 assert_messages renew.succeeded \
 	"^new certificate served on every address: serial $new_serial \\(notAfter $ts\\) replaces $old_serial \\(notAfter $ts\\)\$"
+assert_jq "trigger: the report carries the Certificate as read" '.platforms[0].renewal.cert_manager' \
+	'{"ready":"False","ready_reason":"Expired","ready_message":"renewal failed","renewal_time":"2026-11-20T00:00:00Z","failed_issuance_attempts":2,"last_failure_time":"2026-11-25T10:00:00Z","issuing":false}'
 assert_eq "trigger: the requests, in order" "=== GET $base
 === PUT $base/status?fieldManager=certvigil" "$(grep '^===' "$k/requests.log")"
 assert_eq "trigger: GET headers" "Authorization: <token ok>
@@ -190,6 +192,8 @@ assert_findings "$critical
 $(cv_expect soon renew.suppressed info - -)"
 assert_messages renew.suppressed "^renewal due because of tls.expiry.critical,tls.renewal.overdue held back: cert-manager is already issuing the Certificate \\(Ready=False \\(Expired: renewal failed\\), .*Issuing=True\\)\$"
 assert_eq "issuing: only the GET was sent" "=== GET $base" "$(grep '^===' "$k/requests.log")"
+assert_jq "issuing: the report says cert-manager is issuing" '.platforms[0].renewal.cert_manager | [.ready, .issuing]' \
+	'["False",true]'
 
 # --- 3. a wrong token --------------------------------------------------------------------------
 
