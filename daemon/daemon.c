@@ -51,7 +51,7 @@ struct daemon {
         size_t n_slots;
         struct state *state;
         char *state_path;
-        struct renew_store *store;         /* renewal.json beside state.json; NULL without */
+        struct renew_store *store;         /* the "renewal" key of state.json; NULL without */
         struct audit_pool *pool;           /* for the config in force */
         struct journal *journal;
         sd_event_source *sig_hup, *sig_term, *sig_int;

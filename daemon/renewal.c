@@ -18,6 +18,7 @@
 #include "kube.h"
 #include "plan.h"
 #include "renewal.h"
+#include "state.h"
 #include "util.h"
 
 extern char **environ;
@@ -49,7 +50,7 @@ int renew_store_open(const char *dir, bool read_only, struct renew_store **ret, 
         json_error_t jerr;
         json_t *root = NULL, *platforms;
 
-        s->path = xasprintf("%s/%s", dir, RENEW_STORE_FILE);
+        s->path = xasprintf("%s/%s", dir, STATE_FILE);
         s->read_only = read_only;
         s->others = json_object();
         root = json_load_file(s->path, JSON_REJECT_DUPLICATES, &jerr);
@@ -61,15 +62,19 @@ int renew_store_open(const char *dir, bool read_only, struct renew_store **ret, 
                 *ret = s;
                 return 0;
         }
-        platforms = json_object_get(root, "platforms");
-        if (json_integer_value(json_object_get(root, "format")) != STORE_FORMAT || !json_is_object(platforms)) {
-                *ret_warning = xasprintf("%s: not a renewal state file of format %d; starting afresh", s->path,
-                                         STORE_FORMAT);
+        /* The guardrails live under one key of the alert state's file. */
+        json_t *renewal = json_object_get(root, STATE_RENEWAL_KEY);
+        platforms = json_object_get(renewal, "platforms");
+        if (renewal && (json_integer_value(json_object_get(renewal, "format")) != STORE_FORMAT ||
+                        !json_is_object(platforms))) {
+                *ret_warning = xasprintf("%s: \"%s\" is not a renewal state of format %d; starting afresh", s->path,
+                                         STATE_RENEWAL_KEY, STORE_FORMAT);
                 json_decref(root);
                 *ret = s;
                 return 0;
         }
-        json_object_update(s->others, platforms);
+        if (platforms)
+                json_object_update(s->others, platforms);
         json_decref(root);
         *ret = s;
         return 0;
@@ -122,8 +127,16 @@ int renew_store_save(struct renew_store *s) {
         platforms = json_deep_copy(s->others);
         for (size_t i = 0; i < s->n_entries; i++)
                 json_object_set_new(platforms, s->entries[i].name, renew_state_to_json(&s->entries[i].st));
-        root = json_pack("{s:i, s:o}", "format", STORE_FORMAT, "platforms", platforms);
-        text = json_dumps(root, JSON_INDENT(2) | JSON_SORT_KEYS);
+        /* Read, replace our key, write: the alert state in the same file is
+         * kept as the daemon or the last audit left it. */
+        root = json_load_file(s->path, 0, NULL);
+        if (!json_is_object(root)) {
+                json_decref(root);
+                root = json_pack("{s:i, s:[]}", "format", STATE_FORMAT, "platforms");
+        }
+        json_object_set_new(root, STATE_RENEWAL_KEY,
+                            json_pack("{s:i, s:o}", "format", STORE_FORMAT, "platforms", platforms));
+        text = json_dumps(root, JSON_INDENT(1) | JSON_PRESERVE_ORDER);
         json_decref(root);
         if (!text)
                 return -ENOMEM;

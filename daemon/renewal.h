@@ -22,12 +22,10 @@
 #include "renew.h"
 
 /* ------------------------------------------------------------------------ */
-/* The store: STATE_DIR/renewal.json, {"format": 1, "platforms": {NAME:
- * renew_state}}. Kept apart from the alert state so either can be rebuilt
- * alone; renew_state_to_json() is the object to hang under a platform's
- * "renewal" key when both share one file. */
-
-#define RENEW_STORE_FILE "renewal.json"
+/* The store: the "renewal" key of STATE_DIR/state.json, {"format": 1,
+ * "platforms": {NAME: renew_state}}, beside the alert state. Each save reads
+ * the file, replaces that key and writes it back atomically; state_save()
+ * carries the key over, so the two never erase each other. */
 
 struct renew_store;
 

@@ -11,7 +11,6 @@
 #include "state.h"
 #include "util.h"
 
-#define STATE_FORMAT 1
 
 struct state *state_new(void) {
         return xcalloc(1, sizeof(struct state));
@@ -159,6 +158,12 @@ int state_save(const struct state *s, const char *path) {
         json_t *root = json_pack("{s:i, s:o}", "format", STATE_FORMAT, "platforms", platforms);
         if (!root)
                 return -ENOMEM;
+        /* Renewal's guardrails share the file: keep what is there. */
+        json_t *old = json_load_file(path, 0, NULL);
+        json_t *renewal = json_object_get(old, STATE_RENEWAL_KEY);
+        if (json_is_object(renewal))
+                json_object_set(root, STATE_RENEWAL_KEY, renewal);
+        json_decref(old);
         char *text = json_dumps(root, JSON_INDENT(1) | JSON_PRESERVE_ORDER);
         json_decref(root);
         if (!text)

@@ -13,6 +13,10 @@
 #include "observe.h"
 
 #define STATE_FILE "state.json"
+#define STATE_FORMAT 1
+/* The key under which renewal keeps its guardrails in the same file
+ * (daemon/renewal.c); state_save() carries it over untouched. */
+#define STATE_RENEWAL_KEY "renewal"
 
 struct state_finding {
         char *id;                  /* a finding id known to the catalog */

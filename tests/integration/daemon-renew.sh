@@ -1,12 +1,13 @@
 #!/bin/bash
 #
 # daemon-renew.sh: the daemon triggers renewal too, with the guardrails it
-# shares with the oneshot (renewal.json beside state.json). The sandbox's
+# shares with the oneshot (the "renewal" key of state.json). The sandbox's
 # soon.example.test (5 days left) is served by a reloadable nginx; the hook
 # installs a new 80-day certificate and reloads it. With a 1 s interval:
 #   1. the daemon's first audit finds tls.expiry.critical, runs the hook
 #      once, re-audits until every address serves the new certificate, and
-#      records the trigger and the success in renewal.json
+#      records the trigger and the success in state.json, where the alert
+#      state that each audit saves keeps them
 #   2. later audits (several intervals) find a healthy platform and never
 #      run the hook again
 #   3. with --no-renew the daemon monitors only: the hook never runs
@@ -56,11 +57,11 @@ cv_config renew <<EOF
       verify_timeout: 15s
 EOF
 
-# Waits up to $2 seconds for the jq expression $1 to hold on renewal.json.
+# Waits up to $2 seconds for the jq expression $1 to hold on state.json.
 wait_state() {
 	local i
 	for ((i = 0; i < $2 * 10; i++)); do
-		if [ -s "$state/renewal.json" ] && [ "$(jq -r "$1" "$state/renewal.json" 2>/dev/null)" = true ]; then
+		if [ -s "$state/state.json" ] && [ "$(jq -r "$1" "$state/state.json" 2>/dev/null)" = true ]; then
 			return 0
 		fi
 		sleep 0.1
@@ -72,17 +73,19 @@ wait_state() {
 state=$SB_DIR/state
 "$SB_CERTVIGIL" daemon --config "$CV_CFG" --state-dir "$state" >"$SB_DIR/daemon.out" 2>&1 &
 daemon_pid=$!
-if wait_state '.platforms.soon | ((.triggers // []) | length) == 1 and .failures == 0 and (has("verifying") | not)' 20; then
+if wait_state '.renewal.platforms.soon | ((.triggers // []) | length) == 1 and .failures == 0 and (has("verifying") | not)' 20; then
 	cv_pass "the daemon's renewal succeeded and is recorded"
 else
 	cv_fail "the daemon's renewal succeeded and is recorded"
-	cv_log "renewal.json: $(cat "$state/renewal.json" 2>/dev/null)"
+	cv_log "state.json: $(cat "$state/state.json" 2>/dev/null)"
 	cv_log "daemon output: $(tail -20 "$SB_DIR/daemon.out")"
 fi
 assert_eq "the hook ran once" 1 "$(wc -l <"$SB_DIR/hook-runs" 2>/dev/null || echo 0)"
 # Three more audits of the renewed platform: healthy, and no new trigger.
 sleep 3.5
 assert_eq "later audits do not run the hook again" 1 "$(wc -l <"$SB_DIR/hook-runs")"
+assert_jq "state.json holds the alert state and, under \"renewal\", the one trigger" \
+	'[(.platforms | type), (.renewal.platforms.soon.triggers | length)]' '["array",1]' "$state/state.json"
 assert_jq "state.json: nothing open once the new certificate is served" \
 	'[.platforms[] | select(.name == "soon") | .findings[] | select(.severity != "info")] | length' 0 "$state/state.json"
 kill -TERM "$daemon_pid"

@@ -130,7 +130,7 @@ assert_jq "renew: the report shows the new certificate on every name" \
 assert_match "renew: the hook's last line reached stderr" \
 	"renew.command stdout: installed the new certificate for \\*\\.gw\\.acme\\.test, nginx reloads" \
 	"$(cat "$CV_STDERR")"
-t0=$(jq '.platforms.gw.triggers[0]' "$SB_DIR/state/renewal.json")
+t0=$(jq '.renewal.platforms.gw.triggers[0]' "$SB_DIR/state/state.json")
 
 # --- 2. a failing hook, backoff, weekly cap -------------------------------------------------
 
@@ -143,7 +143,7 @@ $(cv_expect gw renew.failed critical - -)
 $(cv_expect gw renew.triggered info - -)"
 assert_messages renew.failed \
 	"^renewal by command \\(because of tls.expiry.critical\\) failed: command exited with status 1; last output: .*rfc2136: failed to insert: DNS update failed"
-t1=$(jq '.platforms.gw.triggers[1]' "$SB_DIR/state/renewal.json")
+t1=$(jq '.renewal.platforms.gw.triggers[1]' "$SB_DIR/state/state.json")
 
 cv_audit backoff --state-dir "$SB_DIR/state"
 assert_findings "$critical
@@ -177,9 +177,9 @@ sed -e 's/^      min_interval: 1s$/      min_interval: 1h/' -e 's/^    port: /  
 daemon_pid=$!
 renewed=false
 for ((i = 0; i < 400; i++)); do
-	if [[ -s $SB_DIR/state3/renewal.json ]] &&
-		[[ $(jq -r '.platforms.gw | ((.triggers // []) | length) == 1 and .failures == 0 and
-			(has("verifying") | not)' "$SB_DIR/state3/renewal.json" 2>/dev/null) == true ]]; then
+	if [[ -s $SB_DIR/state3/state.json ]] &&
+		[[ $(jq -r '.renewal.platforms.gw | ((.triggers // []) | length) == 1 and .failures == 0 and
+			(has("verifying") | not)' "$SB_DIR/state3/state.json" 2>/dev/null) == true ]]; then
 		renewed=true
 		break
 	fi
@@ -190,7 +190,7 @@ after=$(serial_of "$a/served.crt")
 assert_no_match "daemon: lego issued another certificate" "^$before\$" "$after"
 sleep 3
 assert_eq "daemon: later audits hold back (min_interval), no second trigger" 1 \
-	"$(jq '.platforms.gw.triggers | length' "$SB_DIR/state3/renewal.json")"
+	"$(jq '.renewal.platforms.gw.triggers | length' "$SB_DIR/state3/state.json")"
 kill -TERM "$daemon_pid"
 rc=0
 wait "$daemon_pid" || rc=$?

@@ -104,8 +104,8 @@ assert_eq "future: directory, then renewalInfo for the certificate" "=== GET /di
 === GET /ari/$cert_id" "$(grep '^===' "$d/requests.log")"
 now=$(date -u +%s)
 assert_true "future: the window and a next poll about 1h away are remembered" \
-	".platforms.ok.ari | .cert_id == \"$cert_id\" and (.next_poll - $now | . > 3500 and . <= 3600)" \
-	"$state/renewal.json"
+	".renewal.platforms.ok.ari | .cert_id == \"$cert_id\" and (.next_poll - $now | . > 3500 and . <= 3600)" \
+	"$state/state.json"
 assert_true "future: the report carries the window 10 to 12 days ahead, polled now" \
 	".platforms[0].renewal.ari | .cert_id == \"$cert_id\" and .remembered == false and .error == null
 	 and .explanation == \"https://ca.example/why\"
@@ -124,14 +124,14 @@ assert_true "again: the report says the window is the remembered one" \
 # --- 3. the window moved earlier ---------------------------------------------------------
 
 routes "$d/earlier.json"
-jq '.platforms.ok.ari.next_poll = 0' "$state/renewal.json" >"$state/renewal.json.new"
-mv "$state/renewal.json.new" "$state/renewal.json"
+jq '.renewal.platforms.ok.ari.next_poll = 0' "$state/state.json" >"$state/state.json.new"
+mv "$state/state.json.new" "$state/state.json"
 cv_audit earlier --state-dir "$state"
 assert_exit 1
 assert_findings "$(cv_expect ok tls.ari.renew-now warning - -)"
 assert_messages tls.ari.renew-now "^the CA moved the renewal window for serial $serial earlier, from $ts to $ts \\(until $ts\\): a sign of revocation; renew now; the CA explains: https://ca.example/why\$"
-assert_true "earlier: no Retry-After: next poll in 6h" ".platforms.ok.ari.next_poll - $now | . > 21000 and . < 22000" \
-	"$state/renewal.json"
+assert_true "earlier: no Retry-After: next poll in 6h" ".renewal.platforms.ok.ari.next_poll - $now | . > 21000 and . < 22000" \
+	"$state/state.json"
 
 # --- 4./5. started, ended -------------------------------------------------------------------
 

@@ -203,8 +203,8 @@ cv_audit wrong --state-dir "$SB_DIR/state"
 assert_findings "$critical
 $(cv_expect soon renew.failed critical - -)"
 assert_messages renew.failed "^renewal by cert_manager \\(because of tls.expiry.critical,tls.renewal.overdue\\) failed: cannot read Certificate ai-gateway/ai-gateway-wildcard: HTTP 401 \\(no message\\)\$"
-assert_jq "wrong: a refused read is not a trigger" '.platforms.soon | [(.triggers | length), .failures]' '[1,0]' \
-	"$SB_DIR/state/renewal.json"
+assert_jq "wrong: a refused read is not a trigger" '.renewal.platforms.soon | [(.triggers | length), .failures]' '[1,0]' \
+	"$SB_DIR/state/state.json"
 
 # --- 4. no cluster CA: verified against the system store, so refused ---------------------------
 

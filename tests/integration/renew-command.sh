@@ -156,9 +156,9 @@ assert_eq "ok: the hook's output, line by line, on stderr" \
 	"certvigil: platform 'soon': renew.command stdout: hook: renewing *.soon.example.test (ok)
 certvigil: platform 'soon': renew.command stderr: hook: a line on stderr
 certvigil: platform 'soon': renew.command stdout: hook: installed" "$(grep 'renew.command' "$CV_STDERR")"
-t0=$(jq '.platforms.soon.triggers[0]' "$state/renewal.json")
+t0=$(jq '.renewal.platforms.soon.triggers[0]' "$state/state.json")
 assert_jq "ok: state: one trigger, no failure, nothing in flight" \
-	'.platforms.soon | [(.triggers | length), .failures, has("verifying")]' '[1,0,false]' "$state/renewal.json"
+	'.renewal.platforms.soon | [(.triggers | length), .failures, has("verifying")]' '[1,0,false]' "$state/state.json"
 
 # --- 4. failures, backoff, weekly cap ---------------------------------------------------------
 
@@ -180,7 +180,7 @@ $(cv_expect soon renew.triggered info - -)"
 assert_messages renew.triggered "^renewal triggered by command because of tls.expiry.critical,tls.renewal.overdue: command exited with status 3\$"
 assert_messages renew.failed \
 	"^renewal by command \\(because of tls.expiry.critical,tls.renewal.overdue\\) failed: command exited with status 3; last output: hook: renewing \\*.soon.example.test \\(fail\\) \\| hook: a line on stderr \\| hook: the CA said no\$"
-t1=$(jq '.platforms.soon.triggers[1]' "$state/renewal.json")
+t1=$(jq '.renewal.platforms.soon.triggers[1]' "$state/state.json")
 
 cv_audit backoff --state-dir "$state"
 assert_exit 2
@@ -203,12 +203,12 @@ assert_findings "$critical
 $(cv_expect soon renew.suppressed info - -)"
 assert_messages renew.suppressed \
 	"^renewal due because of tls.expiry.critical,tls.renewal.overdue held back: renew.max_per_week triggers in the last 7 days \\(next attempt $(at $((t0 + 604800))))\$"
-assert_jq "cap: state: 3 triggers, 2 failures" '.platforms.soon | [(.triggers | length), .failures]' '[3,2]' \
-	"$state/renewal.json"
+assert_jq "cap: state: 3 triggers, 2 failures" '.renewal.platforms.soon | [(.triggers | length), .failures]' '[3,2]' \
+	"$state/state.json"
 
 # --- 5. a hanging hook is killed with its children ----------------------------------------------
 
-rm -f "$state/renewal.json"
+rm -f "$state/state.json"
 echo hang >"$SB_DIR/hook-mode"
 cv_audit hang --state-dir "$state"
 assert_exit 2
@@ -220,7 +220,7 @@ assert_messages renew.triggered \
 assert_slower "hang: waited for renew.timeout" "$CV_MS" 1900
 assert_faster "hang: killed at renew.timeout" "$CV_MS" 8000
 assert_eq "hang: the hook's child is gone too" "" "$(pgrep -f "cv-hang-$$" || true)"
-t3=$(jq '.platforms.soon.triggers[0]' "$state/renewal.json")
+t3=$(jq '.renewal.platforms.soon.triggers[0]' "$state/state.json")
 
 # --- 6. exit 0 but nothing new is served ---------------------------------------------------------
 
@@ -232,30 +232,30 @@ assert_messages renew.triggered "^renewal triggered by command because of tls.ex
 assert_messages renew.failed \
 	"^renewal by command \\(because of tls.expiry.critical,tls.renewal.overdue\\) failed: no new certificate was served on every address within renew.verify_timeout \\(3s\\)\$"
 assert_slower "noop: verified until renew.verify_timeout" "$CV_MS" 2900
-assert_jq "noop: state: 2 failures in a row" '.platforms.soon.failures' '2' "$state/renewal.json"
+assert_jq "noop: state: 2 failures in a row" '.renewal.platforms.soon.failures' '2' "$state/state.json"
 
 # --- 7. a verification left open by an earlier run ---------------------------------------------
 
 rm -f "$SB_DIR"/hook-env.*
 now=$(date -u +%s)
 cur=$(jq -r '.platforms[0].endpoints[0].certificate.serial' "$SB_DIR/noop.json")
-jq --argjson d $((now + 2)) --arg s "$cur" '.platforms.soon.verifying = {deadline: $d, method: "command",
+jq --argjson d $((now + 2)) --arg s "$cur" '.renewal.platforms.soon.verifying = {deadline: $d, method: "command",
 	reason: "tls.expiry.critical", old_serials: [$s], old_serial: $s, old_not_after: 0}' \
-	"$state/renewal.json" >"$state/renewal.json.new"
-mv "$state/renewal.json.new" "$state/renewal.json"
+	"$state/state.json" >"$state/state.json.new"
+mv "$state/state.json.new" "$state/state.json"
 cv_audit resume --state-dir "$state"
 assert_findings "$critical
 $(cv_expect soon renew.failed critical - -)"
 assert_eq "resume: the hook did not run again" "" "$(ls "$SB_DIR"/hook-env.* 2>/dev/null || true)"
-assert_jq "resume: nothing in flight any more" '.platforms.soon | has("verifying")' 'false' "$state/renewal.json"
+assert_jq "resume: nothing in flight any more" '.renewal.platforms.soon | has("verifying")' 'false' "$state/state.json"
 
 # --- 8. a corrupt state, an unwritable state directory ------------------------------------------
 
-printf '{"format": 1, "platforms": {' >"$state/renewal.json"
+printf '{"format": 1, "platforms": {' >"$state/state.json"
 cv_audit corrupt --dry-run --state-dir "$state"
 assert_exit 2
 assert_match "corrupt: a warning names the file" \
-	"^certvigil: $state/renewal.json:1:[0-9]+: cannot read the renewal state" "$(cat "$CV_STDERR")"
+	"^certvigil: $state/state.json:1:[0-9]+: cannot read the renewal state" "$(cat "$CV_STDERR")"
 assert_findings "$critical
 $(cv_expect soon renew.triggered info - -)"
 
