@@ -258,6 +258,39 @@ $(cv_expect soon tls.secret.mismatch warning "$(cv_names soon.example.test)" 127
 assert_no_match "secret-badkey: no key material in the report" "PRIVATE KEY|$(sed -n 2p "$p/soon-key.pem" | cut -c1-20)" \
 	"$(cat "$CV_JSON" "$CV_STDERR")"
 
+# --- 5b. in_cluster: the service account's token and CA ---------------------------------------
+# A pod finds them at a fixed path: a private tmpfs over /run (where
+# /var/run points) in a mount namespace of this test puts the test's token
+# and CA there without touching the host. The Certificate is already
+# Issuing, so one authenticated GET proves the in-cluster path.
+if [[ $(id -u) == 0 ]] && unshare -m --propagation private true 2>/dev/null; then
+	cv_config incluster <<EOF
+  - name: soon
+    global: { baseDomain: soon.example.test }
+    port: $port
+    renew:
+      enabled: true
+      cert_manager: { namespace: ai-gateway, certificate: ai-gateway-wildcard, in_cluster: true }
+EOF
+	routes "$k/cert-issuing.json"
+	: >"$k/requests.log"
+	printf '%s\n' "$token" >"$k/sa-token"
+	sa=/var/run/secrets/kubernetes.io/serviceaccount
+	CV_JSON=$SB_DIR/incluster.json
+	cv_run incluster unshare -m --propagation private env KUBERNETES_SERVICE_HOST=127.0.0.1 \
+		KUBERNETES_SERVICE_PORT="$api_port" bash -c 'mount -t tmpfs tmpfs /run && mkdir -p "$1" &&
+			cp "$2" "$1/token" && cp "$3" "$1/ca.crt" && shift 3 && exec "$@"' sh "$sa" "$k/sa-token" "$k/ca.pem" \
+		"$SB_CERTVIGIL" audit --config "$CV_CFG" --format json -o "$CV_JSON" --state-dir "$SB_DIR/state-incluster"
+	assert_exit 2
+	assert_findings "$critical
+$(cv_expect soon renew.suppressed info - -)"
+	assert_eq "in_cluster: one GET with the service account's token, verified with its CA" "=== GET $base
+Authorization: <token ok>" "$(grep -E '^(===|Authorization)' "$k/requests.log")"
+	assert_jq "in_cluster: the report carries the Certificate" '.platforms[0].renewal.cert_manager.issuing' true
+else
+	cv_log "in_cluster: not tested here (needs root for a mount namespace)"
+fi
+
 # --- 6. the token is nowhere -------------------------------------------------------------------
 
 assert_eq "the token appears in no output, report, state or request log" "" \
