@@ -287,6 +287,14 @@ static void daemon_drop_slots(struct daemon *d) {
         d->n_slots = 0;
 }
 
+/* A renewal command's output: a journal entry per line, or stderr (the
+ * unit's journal stream under systemd) when there is no journal socket. */
+static void daemon_on_renew_line(const char *platform, const char *stream, const char *line, void *userdata) {
+        struct daemon *d = userdata;
+        if (!journal_check(d->journal) || journal_send_renew_line(d->journal, platform, stream, line) < 0)
+                log_msg(LOG_INFO, "platform '%s': renew.command %s: %s", platform, stream, line);
+}
+
 /* old: the previous slots (may be NULL), whose schedule carries over for
  * platforms of the same name. */
 static void daemon_make_slots(struct daemon *d, const struct slot *old, size_t n_old) {
@@ -297,7 +305,7 @@ static void daemon_make_slots(struct daemon *d, const struct slot *old, size_t n
         for (size_t i = 0; i < d->n_slots; i++) {
                 struct slot *s = &d->slots[i];
                 *s = (struct slot){ .daemon = d, .platform = d->config->platforms[i] };
-                struct renewal_options ro = { 0 };
+                struct renewal_options ro = { .on_line = daemon_on_renew_line, .userdata = d };
                 (void)ari_new(d->event, s->platform, d->store, &s->ari);
                 (void)secret_check_new(d->event, s->platform, &s->secret);
                 if (d->store && s->platform->renew.enabled && !d->opts.no_renew)

@@ -189,6 +189,20 @@ int journal_send_alert(struct journal *j, const char *platform, const struct ale
         return fields_send(j, &f);
 }
 
+int journal_send_renew_line(struct journal *j, const char *platform, const char *stream, const char *line) {
+        struct fields f = { 0 };
+
+        if (!j || !j->available)
+                return 0;
+        field(&f, "MESSAGE", "%s: renew.command %s: %s", platform, stream, line);
+        /* The command's stderr is where tools explain failures. */
+        field(&f, "PRIORITY", "%d", strcmp(stream, "stderr") == 0 ? 5 : 6);
+        field(&f, "SYSLOG_IDENTIFIER", "certvigil");
+        field(&f, "CERTVIGIL_PLATFORM", "%s", platform);
+        field(&f, "CERTVIGIL_RENEW_STREAM", "%s", stream);
+        return fields_send(j, &f);
+}
+
 int journal_send_summary(struct journal *j, const struct journal_summary *s) {
         struct fields f = { 0 };
         const char *status = s->counts[SEVERITY_CRITICAL] ? "critical" : s->counts[SEVERITY_WARNING] ? "warning" : "ok";

@@ -55,6 +55,10 @@ struct journal_summary {
 };
 int journal_send_summary(struct journal *j, const struct journal_summary *s);
 
+/* One line of a renewal command's output (stream "stdout" or "stderr"),
+ * already escaped, with the platform it renews. */
+int journal_send_renew_line(struct journal *j, const char *platform, const char *stream, const char *line);
+
 /* Certificate facts for (name, address) from this audit's observations;
  * false when that endpoint served none. */
 bool journal_cert_from_obs(const struct platform_obs *obs, const char *name, const char *address,

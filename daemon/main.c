@@ -353,12 +353,11 @@ static void github_summary(const struct report *rep) {
 }
 
 /* --journal and --state-dir: the oneshot's share of what the daemon does
- * after every audit. Returns the worst severity still open (with state) or
- * found (without). */
-static int settle(const struct options *o, const struct report *rep) {
+ * after every audit, into the run's journal (NULL without --journal).
+ * Returns the worst severity still open (with state) or found (without). */
+static int settle(const struct options *o, const struct report *rep, struct journal *journal) {
         _cleanup_free_ char *path = NULL;
         struct state *state = o->state_dir ? daemon_state_open(o->state_dir, &path) : NULL;
-        struct journal *journal = o->journal ? journal_new() : NULL;
         time_t now = (time_t)(now_realtime_usec() / USEC_PER_SEC);
         int worst = -1;
 
@@ -392,9 +391,15 @@ static int settle(const struct options *o, const struct report *rep) {
                         fprintf(stderr, "certvigil: cannot write %s: %s (alerts may repeat next time)\n", path,
                                 strerror(-r));
         }
-        journal_free(journal);
         state_free(state);
         return worst;
+}
+
+/* A renewal command's output: on stderr as always, and with --journal as
+ * entries of their own. */
+static void on_renew_line(const char *platform, const char *stream, const char *line, void *userdata) {
+        fprintf(stderr, "certvigil: platform '%s': renew.command %s: %s\n", platform, stream, line);
+        journal_send_renew_line(userdata, platform, stream, line);
 }
 
 static void on_secret_done(struct secret_check *x, void *userdata) {
@@ -489,6 +494,7 @@ static int cmd_audit(int argc, char *argv[]) {
         struct finding_list *post = NULL;
         struct renew_store *store = NULL;
         struct finding_list *merged = NULL;
+        struct journal *run_journal = NULL;   /* renewal output during the run, with --journal */
         sd_event *event = NULL;
         _cleanup_free_ char *text = NULL;
         size_t len;
@@ -536,12 +542,14 @@ static int cmd_audit(int argc, char *argv[]) {
                 audit_set_cache(audits[i], cache);
         }
 
+        if (o.journal)
+                run_journal = journal_new();
         renewals = xcalloc(c->n_platforms, sizeof(*renewals));
         aris = xcalloc(c->n_platforms, sizeof(*aris));
         secrets = xcalloc(c->n_platforms, sizeof(*secrets));
         post = xcalloc(c->n_platforms, sizeof(*post));
         for (size_t i = 0; i < c->n_platforms; i++) {
-                struct renewal_options ro = { .dry_run = o.dry_run };
+                struct renewal_options ro = { .dry_run = o.dry_run, .on_line = on_renew_line, .userdata = run_journal };
                 (void)ari_new(event, c->platforms[i], store, &aris[i]);
                 (void)secret_check_new(event, c->platforms[i], &secrets[i]);
                 if (store && !o.no_renew && c->platforms[i]->renew.enabled)
@@ -614,7 +622,7 @@ static int cmd_audit(int argc, char *argv[]) {
         size_t counts[3];
         int worst = report_count(&rep, counts);
         if (o.state_dir || o.journal)
-                worst = settle(&o, &rep);
+                worst = settle(&o, &rep, run_journal);
         ret = exit_status(worst, o.fail_on);
 out:
         for (size_t i = 0; renewals && c && i < c->n_platforms; i++)
@@ -630,6 +638,7 @@ out:
                 finding_list_clear(&post[i]);
         free(post);
         renew_store_free(store);
+        journal_free(run_journal);
         for (size_t i = 0; merged && c && i < c->n_platforms; i++)
                 finding_list_clear(&merged[i]);
         free(merged);

@@ -136,6 +136,31 @@ expect "journalctl -x shows the catalog's Subject with the entry's fields" grep 
 	"Subject: certvigil: the certificate for api.mixed.example.test expires in 5.0 days" <<<"$explained"
 expect "journalctl -x shows what to do" grep -qF "What to do: renew now" <<<"$explained"
 
+# A renewal command's output, line by line, as entries of their own (the
+# hook fails, so nothing needs to be served anew).
+printf '#!/bin/bash\necho "hook-out: renewing $CERTVIGIL_WILDCARD"\necho "hook-err: the CA said no" >&2\nexit 3\n' \
+	>"$SB_DIR/hook.sh"
+sb_write_config "$SB_DIR/renew.yaml" <<EOF
+  - name: soon
+    global: { baseDomain: soon.example.test }
+    tls: { mode: provided }
+    renew: { enabled: true, command: [bash, "$SB_DIR/hook.sh"] }
+EOF
+rc=0
+"$SB_CERTVIGIL" audit --config "$SB_DIR/renew.yaml" --journal --state-dir "$SB_DIR/renew-state" --format json \
+	>"$SB_DIR/renew.json" 2>"$SB_DIR/renew.err" || rc=$?
+expect "renewal: a failed hook is critical (exit 2)" test "$rc" = 2
+jd_wait_count 2 CERTVIGIL_RENEW_STREAM=stdout CERTVIGIL_PLATFORM=soon + CERTVIGIL_RENEW_STREAM=stderr \
+	CERTVIGIL_PLATFORM=soon || true
+jd_entries CERTVIGIL_PLATFORM=soon CERTVIGIL_RENEW_STREAM=stdout >"$SB_DIR/out-lines.json"
+jd_entries CERTVIGIL_PLATFORM=soon CERTVIGIL_RENEW_STREAM=stderr >"$SB_DIR/err-lines.json"
+expect "renewal: the hook's stdout line is an entry of its own (priority 6)" jq -se \
+	'length == 1 and .[0].MESSAGE == "soon: renew.command stdout: hook-out: renewing *.soon.example.test" and .[0].PRIORITY == "6"' \
+	"$SB_DIR/out-lines.json"
+expect "renewal: the hook's stderr line is an entry of its own (priority 5)" jq -se \
+	'length == 1 and .[0].MESSAGE == "soon: renew.command stderr: hook-err: the CA said no" and .[0].PRIORITY == "5"' \
+	"$SB_DIR/err-lines.json"
+
 # (The EXIT trap may end non-zero on purpose: not an unexpected failure.)
 trap - ERR
 sb_cleanup
