@@ -157,20 +157,24 @@ static int resolver_new(sd_event *event, char *const *servers, uint64_t timeout_
 
         r->event = sd_event_ref(event);
         opts.flags |= flags;
-        r_ = channel_init(r, &opts, optmask, csv, ret_error);
-        if (r_ < 0)
-                goto fail;
 
         /* c-ares waits its timeout on each server in the first round and
          * twice that in the second, so a query may take 3 x servers x
          * timeout: divide, so the configured timeout bounds one query with
-         * its retries. The server count is known only once the channel has
-         * read resolv.conf, hence the second initialisation. */
-        unsigned n = channel_count_servers(r->channel);
+         * its retries. Given servers are counted here; the system's are
+         * known only once a channel has read resolv.conf, and only then is
+         * a second initialisation needed. */
+        unsigned n = (unsigned)strv_length(servers);
+        if (n == 0) {
+                r_ = channel_init(r, &opts, optmask, NULL, ret_error);
+                if (r_ < 0)
+                        goto fail;
+                n = channel_count_servers(r->channel);
+                ares_destroy(r->channel);
+                r->channel_ready = false;
+        }
         uint64_t per_try_ms = timeout_usec / USEC_PER_MSEC / (3 * (n ? n : 1));
         opts.timeout = (int)(per_try_ms < 50 ? 50 : per_try_ms > 60000 ? 60000 : per_try_ms);
-        ares_destroy(r->channel);
-        r->channel_ready = false;
         r_ = channel_init(r, &opts, optmask, csv, ret_error);
         if (r_ < 0)
                 goto fail;
