@@ -22,15 +22,11 @@ set -euo pipefail
 cv_require certtool
 cv_up
 
-p=$SB_DIR/pki
-cp "$p/soon-chain.pem" "$SB_DIR/served-chain.pem"
-cp "$p/soon-key.pem" "$SB_DIR/served-key.pem"
-port=$(sb__pick_port "$SB_TLS_PORT")
-if ! sb_reload_nginx_start nginx-renew "$port" "*.soon.example.test" "$SB_DIR/served-chain.pem" \
-	"$SB_DIR/served-key.pem"; then
+if ! sb_serve_soon nginx-renew; then
 	cv_fail "the reloadable nginx starts"
 	cv_finish
 fi
+port=$SB_SERVE_PORT
 nginx_pid=$(sb_pid nginx-renew)
 
 cat >"$SB_DIR/hook.sh" <<EOF
@@ -94,10 +90,7 @@ wait "$daemon_pid" || rc=$?
 assert_eq "SIGTERM: the daemon exits 0" 0 "$rc"
 
 # --- 3: --no-renew -------------------------------------------------------------------------
-cp "$p/soon-chain.pem" "$SB_DIR/served-chain.pem"
-cp "$p/soon-key.pem" "$SB_DIR/served-key.pem"
-kill -HUP "$nginx_pid"
-sleep 1
+sb_serve_soon_again nginx-renew
 rm -f "$SB_DIR/hook-runs"
 "$SB_CERTVIGIL" daemon --config "$CV_CFG" --state-dir "$SB_DIR/state2" --no-renew >"$SB_DIR/daemon2.out" 2>&1 &
 daemon_pid=$!

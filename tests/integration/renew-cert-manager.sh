@@ -99,14 +99,11 @@ kubeconfig "$k/kubeconfig" "$token"
 kubeconfig "$k/kubeconfig-wrong" "not-$token"
 kubeconfig "$k/kubeconfig-noca" "$token" noca
 
-cp "$p/soon-chain.pem" "$SB_DIR/served-chain.pem"
-cp "$p/soon-key.pem" "$SB_DIR/served-key.pem"
-port=$(sb__pick_port "$SB_TLS_PORT")
-if ! sb_reload_nginx_start nginx-cm "$port" "*.soon.example.test" "$SB_DIR/served-chain.pem" \
-	"$SB_DIR/served-key.pem"; then
+if ! sb_serve_soon nginx-cm; then
 	cv_fail "the reloadable nginx starts"
 	cv_finish
 fi
+port=$SB_SERVE_PORT
 
 config() { # KUBECONFIG
 	cv_config cm <<EOF
@@ -180,10 +177,7 @@ assert_jq "trigger: PUT body: resourceVersion read, Ready kept, Issuing=True Man
 
 # --- 2. already Issuing: no second trigger ---------------------------------------------------
 
-cp "$p/soon-chain.pem" "$SB_DIR/served-chain.pem"
-cp "$p/soon-key.pem" "$SB_DIR/served-key.pem"
-kill -HUP "$(sb_pid nginx-cm)"
-sleep 1.1
+sb_serve_soon_again nginx-cm
 routes "$k/cert-issuing.json"
 : >"$k/requests.log"
 cv_audit issuing --state-dir "$SB_DIR/state"

@@ -41,14 +41,11 @@ cv_up
 state=$SB_DIR/state
 mkdir -p "$state"
 p=$SB_DIR/pki
-cp "$p/soon-chain.pem" "$SB_DIR/served-chain.pem"
-cp "$p/soon-key.pem" "$SB_DIR/served-key.pem"
-port=$(sb__pick_port "$SB_TLS_PORT")
-if ! sb_reload_nginx_start nginx-renew "$port" "*.soon.example.test" "$SB_DIR/served-chain.pem" \
-	"$SB_DIR/served-key.pem"; then
+if ! sb_serve_soon nginx-renew; then
 	cv_fail "the reloadable nginx starts"
 	cv_finish
 fi
+port=$SB_SERVE_PORT
 nginx_pid=$(sb_pid nginx-renew)
 
 cat >"$SB_DIR/hook.sh" <<EOF
@@ -74,13 +71,6 @@ esac
 exec bash "\$d/reissue.sh"
 EOF
 sb_write_reissue "$SB_DIR/reissue.sh" "*.soon.example.test" "$nginx_pid"
-
-restore_old() {
-	cp "$p/soon-chain.pem" "$SB_DIR/served-chain.pem"
-	cp "$p/soon-key.pem" "$SB_DIR/served-key.pem"
-	kill -HUP "$nginx_pid"
-	sleep 1
-}
 
 cv_config renew <<EOF
   - name: soon
@@ -169,7 +159,7 @@ wait_until() {
 	done
 }
 
-restore_old
+sb_serve_soon_again nginx-renew
 echo fail >"$SB_DIR/hook-mode"
 wait_until "$t0"
 cv_audit fail1 --state-dir "$state"

@@ -260,3 +260,24 @@ kill -HUP $pid
 echo "hook: installed"
 EOF
 }
+
+# sb_serve_soon NAME: a reloadable nginx NAME (sb_reload_nginx_start) on a
+# port of its own, $SB_SERVE_PORT, serving the sandbox's soon.example.test
+# certificate (5 days left) from $SB_DIR/served-chain.pem and served-key.pem,
+# the files a renewal hook replaces. sb_serve_soon_again NAME puts the soon
+# certificate back and reloads, as if no renewal had happened.
+sb_serve_soon() {
+	cp "$SB_DIR/pki/soon-chain.pem" "$SB_DIR/served-chain.pem" &&
+		cp "$SB_DIR/pki/soon-key.pem" "$SB_DIR/served-key.pem" || return 1
+	SB_SERVE_PORT=$(sb__pick_port "$SB_TLS_PORT") || return 1
+	sb_reload_nginx_start "$1" "$SB_SERVE_PORT" "*.soon.example.test" "$SB_DIR/served-chain.pem" \
+		"$SB_DIR/served-key.pem"
+}
+
+sb_serve_soon_again() {
+	cp "$SB_DIR/pki/soon-chain.pem" "$SB_DIR/served-chain.pem" &&
+		cp "$SB_DIR/pki/soon-key.pem" "$SB_DIR/served-key.pem" || return 1
+	kill -HUP "$(sb_pid "$1")" || return 1
+	# nginx swaps its certificate on reload within a second.
+	sleep 1.1
+}
