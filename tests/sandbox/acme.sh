@@ -204,22 +204,17 @@ sb_reload_nginx_start() {
 	mkdir -p "$d/tmp" || return 1
 	# user root: the workers must read keys in the 0700 scratch directory
 	# (ignored, with a notice, when not run as root).
-	cat >"$d/nginx.conf" <<-EOF
-		user root;
-		worker_processes 1;
-		pid $d/nginx.pid;
-		error_log $d/error.log info;
-		events { worker_connections 64; }
-		http {
-		    access_log off;
-		    default_type text/plain;
-		    client_body_temp_path $d/tmp/body;
-		    proxy_temp_path $d/tmp/proxy;
-		    fastcgi_temp_path $d/tmp/fastcgi;
-		    uwsgi_temp_path $d/tmp/uwsgi;
-		    scgi_temp_path $d/tmp/scgi;
-		    ssl_session_cache off;
-		    ssl_session_tickets off;
+	{
+		cat <<-EOF
+			user root;
+			worker_processes 1;
+			pid $d/nginx.pid;
+			error_log $d/error.log info;
+			events { worker_connections 64; }
+			http {
+		EOF
+		sb__nginx_http_common "$d"
+		cat <<-EOF
 		    server {
 		        listen 127.0.0.1:$port ssl;
 		        server_name $sname;
@@ -228,7 +223,8 @@ sb_reload_nginx_start() {
 		        location / { return 200 "renewal sandbox\n"; }
 		    }
 		}
-	EOF
+		EOF
+	} >"$d/nginx.conf"
 	sb__spawn "$name" "$d/error.log" nginx -p "$d" -c "$d/nginx.conf" -e "$d/error.log" \
 		-g 'daemon off;' || return 1
 	sb__wait_ready "$name" 5000 "$d/error.log" sb__listening "$name" "$port" 127.0.0.1

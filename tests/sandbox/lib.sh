@@ -559,6 +559,24 @@ sb__nginx_server() {
 	printf '    }\n'
 }
 
+# sb__nginx_http_common DIR: the lines every sandbox nginx has at the top
+# of its http block: no access log, temp paths under DIR, and no session
+# resumption, since every probe must be a full handshake or results would
+# depend on what an earlier probe left behind.
+sb__nginx_http_common() {
+	cat <<-EOF
+		    access_log off;
+		    default_type text/plain;
+		    client_body_temp_path $1/tmp/body;
+		    proxy_temp_path $1/tmp/proxy;
+		    fastcgi_temp_path $1/tmp/fastcgi;
+		    uwsgi_temp_path $1/tmp/uwsgi;
+		    scgi_temp_path $1/tmp/scgi;
+		    ssl_session_cache off;
+		    ssl_session_tickets off;
+	EOF
+}
+
 sb__nginx_conf() {
 	local d=$SB_DIR/nginx p=$SB_DIR/pki base cert both="127.0.0.1 127.0.0.2"
 	# master_process off: a single process that is our direct child, so
@@ -571,17 +589,9 @@ sb__nginx_conf() {
 		error_log $d/error.log info;
 		events { worker_connections 1024; }
 		http {
-		    access_log off;
-		    default_type text/plain;
-		    client_body_temp_path $d/tmp/body;
-		    proxy_temp_path $d/tmp/proxy;
-		    fastcgi_temp_path $d/tmp/fastcgi;
-		    uwsgi_temp_path $d/tmp/uwsgi;
-		    scgi_temp_path $d/tmp/scgi;
-		    # Every probe must be a full handshake, or results would depend on
-		    # what an earlier probe left behind.
-		    ssl_session_cache off;
-		    ssl_session_tickets off;
+	EOF
+	sb__nginx_http_common "$d"
+	cat <<-EOF
 		    ssl_protocols TLSv1.2 TLSv1.3;
 	EOF
 	# Unknown SNI (or none) gets a certificate nobody trusts, so a probe for
