@@ -1,7 +1,15 @@
-# checks.sh: the small assertion kit shared by the journal, daemon and output
-# tests (sourced, after lib.sh). pass/fail count; expect runs a command and
-# passes when it succeeds; each test ends by exiting 1 when failures > 0.
+# checks.sh: the start and the small assertion kit shared by the journal,
+# daemon and output tests (sourced first): strict mode with a line number on
+# an unexpected failure, the sandbox library, pass/fail counting; expect
+# runs a command and passes when it succeeds; each test ends by exiting 1
+# when failures > 0.
 # shellcheck shell=bash
+
+set -Eeuo pipefail
+# set -e ends the test on an unexpected failure: say where.
+trap 'echo "ERROR: unexpected failure at ${BASH_SOURCE[0]##*/}:$LINENO: $BASH_COMMAND" >&2' ERR
+# shellcheck source-path=SCRIPTDIR source=../sandbox/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../sandbox/lib.sh"
 
 failures=0
 pass() { printf 'PASS: %s\n' "$*"; }
@@ -13,6 +21,12 @@ expect() {
 	local what=$1
 	shift
 	if "$@" >/dev/null; then pass "$what"; else fail "$what"; fi
+}
+
+# notify_require: skips the test (77) unless the notify listener is built.
+notify_require() {
+	NOTIFY_LISTEN=$SB_BUILDDIR/tests/tools/notify-listen
+	[[ -x $NOTIFY_LISTEN ]] || { echo "SKIP: $NOTIFY_LISTEN not built"; exit 77; }
 }
 
 # The systemd end of the notify protocol: a listener of ours on

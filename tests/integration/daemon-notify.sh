@@ -9,21 +9,15 @@
 # is never audited twice at once; SIGTERM with audits in flight exits 0 in
 # under a second.
 
-set -Eeuo pipefail
-# set -e ends the test on an unexpected failure: say where.
-trap 'echo "ERROR: unexpected failure at ${BASH_SOURCE[0]##*/}:$LINENO: $BASH_COMMAND" >&2' ERR
-# shellcheck source-path=SCRIPTDIR source=../sandbox/lib.sh
-. "$(dirname "${BASH_SOURCE[0]}")/../sandbox/lib.sh"
+# shellcheck source-path=SCRIPTDIR source=checks.sh
+. "$(dirname "${BASH_SOURCE[0]}")/checks.sh"
 # shellcheck source-path=SCRIPTDIR source=../sandbox/journald.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../sandbox/journald.sh"
 
-NOTIFY_LISTEN=$SB_BUILDDIR/tests/tools/notify-listen
 sb_require_tools jq || exit 77
-[[ -x $NOTIFY_LISTEN ]] || { echo "SKIP: $NOTIFY_LISTEN not built"; exit 77; }
+notify_require
 jd_enter "$@"
 
-# shellcheck source-path=SCRIPTDIR source=checks.sh
-. "$(dirname "${BASH_SOURCE[0]}")/checks.sh"
 
 jd_nosocket
 sb_up

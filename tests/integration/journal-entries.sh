@@ -8,19 +8,14 @@
 # contrib/certvigil.catalog; and, with no journal socket, one line on stderr
 # and an unchanged report and exit status.
 
-set -Eeuo pipefail
-# set -e ends the test on an unexpected failure: say where.
-trap 'echo "ERROR: unexpected failure at ${BASH_SOURCE[0]##*/}:$LINENO: $BASH_COMMAND" >&2' ERR
-# shellcheck source-path=SCRIPTDIR source=../sandbox/lib.sh
-. "$(dirname "${BASH_SOURCE[0]}")/../sandbox/lib.sh"
+# shellcheck source-path=SCRIPTDIR source=checks.sh
+. "$(dirname "${BASH_SOURCE[0]}")/checks.sh"
 # shellcheck source-path=SCRIPTDIR source=../sandbox/journald.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../sandbox/journald.sh"
 
 sb_require_tools jq || exit 77
 jd_enter "$@"
 
-# shellcheck source-path=SCRIPTDIR source=checks.sh
-. "$(dirname "${BASH_SOURCE[0]}")/checks.sh"
 
 jd_nosocket
 sb_up

@@ -12,17 +12,12 @@
 #     CV_UPDATE_GOLDEN=1 make check TESTS=tests/integration/output-golden.sh
 # and review the diff.
 
-set -Eeuo pipefail
-# set -e ends the test on an unexpected failure: say where.
-trap 'echo "ERROR: unexpected failure at ${BASH_SOURCE[0]##*/}:$LINENO: $BASH_COMMAND" >&2' ERR
-# shellcheck source-path=SCRIPTDIR source=../sandbox/lib.sh
-. "$(dirname "${BASH_SOURCE[0]}")/../sandbox/lib.sh"
+# shellcheck source-path=SCRIPTDIR source=checks.sh
+. "$(dirname "${BASH_SOURCE[0]}")/checks.sh"
 
 sb_require_tools || exit 77
 golden=$SB_SRCDIR/tests/golden
 
-# shellcheck source-path=SCRIPTDIR source=checks.sh
-. "$(dirname "${BASH_SOURCE[0]}")/checks.sh"
 
 sb_up
 cfg=$SB_DIR/certvigil.yaml
