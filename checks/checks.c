@@ -11,7 +11,7 @@
 static const struct finding_def engine_findings[] = {
         { "check.error", SEVERITY_WARNING, "8e5674f8addd4058a466c8979ed532d2",
           "a check could not run, so part of the platform was not judged" },
-        /* Emitted by the alert discipline (daemon/alert.c, journal.c) when an
+        /* Emitted by the alert discipline (daemon/state/alert.c, journal.c) when an
          * open warning or critical finding is gone. */
         { "finding.resolved", SEVERITY_INFO, "128dd13f9f794368be0e63ac15863394",
           "a warning or critical finding reported earlier is no longer found" },

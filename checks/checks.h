@@ -59,7 +59,7 @@ extern const struct check check_dns01_provider;
 extern const struct check check_caa;
 
 /* In the catalog, not run by checks_run(): emitted after the audit by
- * daemon/renewal.c, daemon/ari.c and daemon/secret.c. */
+ * daemon/renew/renewal.c, daemon/renew/ari.c and daemon/renew/secret.c. */
 extern const struct check check_renew;
 extern const struct check check_tls_ari;
 extern const struct check check_tls_secret;

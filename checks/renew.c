@@ -1,7 +1,7 @@
 /* renew.*: the renewal decision, its guardrails and its proof, as pure
  * functions of the settings, the remembered state, the observations and an
  * injected now (see renew.h). The findings are emitted by the renewal
- * engine (daemon/renew.c) after an audit, not by checks_run(). */
+ * engine (daemon/renew/renewal.c) after an audit, not by checks_run(). */
 #include <errno.h>
 #include <string.h>
 

@@ -3,7 +3,7 @@
  * proven by the certificates served. No clock, no network, no files: now
  * and the observations are injected, so every rule is unit-tested with
  * fixtures (tests/unit/test_renew.c). The side effects (running the
- * command, re-auditing, keeping the state on disk) are daemon/renew.c's.
+ * command, re-auditing, keeping the state on disk) are daemon/renew/renewal.c's.
  * The renew.* finding ids are defined in checks/renew.c. */
 #pragma once
 
@@ -39,7 +39,7 @@ struct renew_state {
         char **old_serials;        /* every leaf served when it was triggered */
         char *old_serial;          /* the one with the earliest notAfter, for messages */
         time_t old_not_after;      /* the latest notAfter among them */
-        /* The last ACME renewalInfo poll (daemon/ari.c); ari_cert_id NULL
+        /* The last ACME renewalInfo poll (daemon/renew/ari.c); ari_cert_id NULL
          * when none. Kept here so one file holds a platform's renewal
          * memory. */
         char *ari_cert_id;

@@ -1,7 +1,7 @@
 /* tls.ari.*: ACME Renewal Information (RFC 9773), the pure part: reading
  * a renewalInfo response, when to poll again, and judging the suggested
  * window against now and the window seen at the previous poll. The polling
- * itself is daemon/ari.c's. */
+ * itself is daemon/renew/ari.c's. */
 #pragma once
 
 #include <stdbool.h>

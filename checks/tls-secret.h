@@ -1,6 +1,6 @@
 /* tls.secret.*: provided mode's wildcard Secret (tls.wildcardSecretName)
  * against what the endpoints serve. Pure; the Secret is read by
- * daemon/secret.c. */
+ * daemon/renew/secret.c. */
 #pragma once
 
 #include <stdbool.h>

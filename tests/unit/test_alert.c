@@ -1,5 +1,5 @@
-/* The alert discipline (daemon/alert.c) as a table of audits over one
- * platform's state, and the state file (daemon/state.c): round trip and
+/* The alert discipline (daemon/state/alert.c) as a table of audits over one
+ * platform's state, and the state file (daemon/state/state.c): round trip and
  * every kind of damaged file. */
 #include <errno.h>
 #include <setjmp.h>
