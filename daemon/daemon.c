@@ -18,6 +18,7 @@
 #include "alert.h"
 #include "ari.h"
 #include "audit.h"
+#include "checks.h"
 #include "daemon.h"
 #include "journal.h"
 #include "renewal.h"
@@ -81,7 +82,7 @@ int daemon_load_config(const char *config_path, const char *values_path, const s
         if (values_path)
                 r = config_from_values(values_path, &c, ret_error);
         else
-                r = config_load(config_path, &c, ret_error);
+                r = config_load(config_path, checks_find_def, &c, ret_error);
         if (r >= 0 && ov) {
                 r = config_apply_overrides(c, ov, ret_error);
                 /* Not about a file position: say who speaks. */

@@ -2,7 +2,6 @@
  * each platform's Helm values file, and command-line overrides. Everything is
  * checked here, with FILE:LINE:COL messages, so that a bad setting stops the
  * audit before any packet leaves the host. */
-#include "checks.h"
 #include "config.h"
 #include "util.h"
 
@@ -233,6 +232,9 @@ struct yfile {
         yaml_document_t doc;
         bool loaded;
         bool strict;
+        /* The finding catalog, for renew.on; injected so that the config
+         * (core) does not reach up into checks/. NULL: any well-formed id. */
+        finding_lookup_fn known_id;
 };
 
 static void yfile_done(struct yfile *f) {
@@ -944,7 +946,7 @@ static int apply_strings(struct build *b, struct yfile *f, const char *key, yaml
                         return fail_mark(b->error, -EINVAL, f->path, item->start_mark,
                                          "'%s' is not a finding id (%s)", shown, key);
                 }
-                if (ids && !checks_find_def(s)) {
+                if (ids && f->known_id && !f->known_id(s)) {
                         _cleanup_free_ char *shown = escape(s);
                         return fail_mark(b->error, -EINVAL, f->path, item->start_mark,
                                          "unknown finding id '%s' in %s (certvigil list-findings lists them)", shown,
@@ -1431,9 +1433,10 @@ static void config_freep(struct config **c) {
         config_free(*c);
 }
 
-static int config_parse(const char *text, size_t len, const char *filename, struct config **ret, char **error) {
+static int config_parse(const char *text, size_t len, const char *filename, finding_lookup_fn known_id,
+                        struct config **ret, char **error) {
         const char *shown_file = filename ? filename : "<string>";
-        _cleanup_(yfile_done) struct yfile f = { .path = shown_file, .strict = true };
+        _cleanup_(yfile_done) struct yfile f = { .path = shown_file, .strict = true, .known_id = known_id };
         _cleanup_(config_freep) struct config *c = config_new(filename);
         yaml_node_t *root, *defaults = NULL, *platforms = NULL;
         yaml_node_pair_t *pair;
@@ -1502,7 +1505,7 @@ static int config_parse(const char *text, size_t len, const char *filename, stru
         return 0;
 }
 
-int config_load(const char *path, struct config **ret, char **ret_error) {
+int config_load(const char *path, finding_lookup_fn known_id, struct config **ret, char **ret_error) {
         _cleanup_free_ char *text = NULL;
         size_t len;
         int r;
@@ -1510,16 +1513,17 @@ int config_load(const char *path, struct config **ret, char **ret_error) {
         r = read_file(path, &text, &len);
         if (r < 0)
                 return fail_file(ret_error, r, path, "cannot read: %s", strerror(-r));
-        return config_parse(text, len, path, ret, ret_error);
+        return config_parse(text, len, path, known_id, ret, ret_error);
 }
 
-int config_load_string(const char *text, const char *filename, struct config **ret, char **ret_error) {
+int config_load_string(const char *text, const char *filename, finding_lookup_fn known_id, struct config **ret,
+                       char **ret_error) {
         size_t len = strlen(text);
 
         if (len > FILE_SIZE_MAX)
                 return fail_file(ret_error, -EFBIG, filename ? filename : "<string>", "cannot read: %s",
                                  strerror(EFBIG));
-        return config_parse(text, len, filename, ret, ret_error);
+        return config_parse(text, len, filename, known_id, ret, ret_error);
 }
 
 int config_from_values(const char *values_path, struct config **ret, char **ret_error) {

@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "finding.h"
+
 enum service {
         SERVICE_API,
         SERVICE_CONSOLE,
@@ -127,12 +129,14 @@ struct config_overrides {
 
 /* Errors: these return -EINVAL (bad content), -ENOENT/-EACCES/... (unreadable
  * file) and set *ret_error to a malloc'ed "FILE:LINE:COL: message" (or
- * "FILE: message" when there is no position). The caller frees it. */
-int config_load(const char *path, struct config **ret, char **ret_error);
+ * "FILE: message" when there is no position). The caller frees it.
+ * known_id is the finding catalog (checks_find_def) that renew.on ids must be
+ * in; NULL accepts any well-formed id. */
+int config_load(const char *path, finding_lookup_fn known_id, struct config **ret, char **ret_error);
 
 /* Same, from a string; filename is only used in messages and to resolve
  * relative values paths (relative to its directory). */
-int config_load_string(const char *text, const char *filename,
+int config_load_string(const char *text, const char *filename, finding_lookup_fn known_id,
                        struct config **ret, char **ret_error);
 
 /* Builds a one-platform config from a Helm values file alone (the CI case);

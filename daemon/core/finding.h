@@ -22,6 +22,9 @@ struct finding_def {
         const char *summary;       /* one line: what it means */
 };
 
+/* Looks an id up in the finding catalog (checks_find_def); NULL if unknown. */
+typedef const struct finding_def *(*finding_lookup_fn)(const char *id);
+
 struct finding {
         const struct finding_def *def;
         enum severity severity;

@@ -13,6 +13,7 @@
 
 #include <cmocka.h>
 
+#include "checks.h"
 #include "config.h"
 #include "util.h"
 
@@ -324,7 +325,7 @@ static void test_good_configs(void **state) {
                 size_t n = 0;
                 int r;
 
-                r = config_load_string(t->yaml, filename, &c, &error);
+                r = config_load_string(t->yaml, filename, checks_find_def, &c, &error);
                 if (r < 0)
                         fail_msg("good case %zu failed: %s", i, error);
                 assert_null(error);
@@ -591,7 +592,7 @@ static void check_bad(size_t i, const struct bad_case *t) {
         struct config *c = NULL;
         int r;
 
-        r = config_load_string(t->yaml, filename, &c, &error);
+        r = config_load_string(t->yaml, filename, checks_find_def, &c, &error);
         if (r >= 0)
                 fail_msg("bad case %zu unexpectedly succeeded, expected: %s", i, expected);
         assert_null(c);
@@ -624,7 +625,7 @@ static void expect_failure(const char *what, const char *text, size_t len) {
         struct config *c = NULL;
         int r;
 
-        r = config_load(path, &c, &error);
+        r = config_load(path, checks_find_def, &c, &error);
         if (r >= 0 || !error || strncmp(error, path, strlen(path)) != 0)
                 fail_msg("%s: expected an error, got %d: %s", what, r, error ? error : "(null)");
         assert_null(c);
@@ -632,7 +633,7 @@ static void expect_failure(const char *what, const char *text, size_t len) {
 
         /* And from a string, up to the first NUL. */
         _cleanup_free_ char *s = xstrndup(text, len);
-        r = config_load_string(s, "g.yaml", &c, &error2);
+        r = config_load_string(s, "g.yaml", checks_find_def, &c, &error2);
         if (r >= 0 || !error2 || strncmp(error2, "g.yaml", 6) != 0)
                 fail_msg("%s (string): expected an error, got %d: %s", what, r, error2 ? error2 : "(null)");
         assert_null(c);
@@ -718,7 +719,7 @@ static void test_limits(void **state) {
         int fd;
 
         /* The root mapping is level 1, so the 128th '[' (column 139) is level 129. */
-        assert_int_equal(config_load_string(deep, "t.yaml", &c, &error), -EINVAL);
+        assert_int_equal(config_load_string(deep, "t.yaml", checks_find_def, &c, &error), -EINVAL);
         assert_string_equal(error, "t.yaml:1:139: YAML nesting too deep (more than 128 levels)");
 
         /* A sparse 100 MiB file costs nothing to make and is refused unread. */
@@ -726,15 +727,15 @@ static void test_limits(void **state) {
         assert_true(fd >= 0);
         assert_int_equal(ftruncate(fd, 100 * 1024 * 1024), 0);
         close(fd);
-        assert_int_equal(config_load(path, &c, &error2), -EFBIG);
+        assert_int_equal(config_load(path, checks_find_def, &c, &error2), -EFBIG);
         assert_string_equal(error2, expected);
         unlink(path);
-        assert_int_equal(config_load("/dev/zero", &c, &error5), -EFBIG);
+        assert_int_equal(config_load("/dev/zero", checks_find_def, &c, &error5), -EFBIG);
         assert_string_equal(error5, "/dev/zero: cannot read: File too large");
 
         memset(big, 'a', 5 * 1024 * 1024);
         big[5 * 1024 * 1024] = 0;
-        assert_int_equal(config_load_string(big, "t.yaml", &c, &error3), -EFBIG);
+        assert_int_equal(config_load_string(big, "t.yaml", checks_find_def, &c, &error3), -EFBIG);
         assert_string_equal(error3, "t.yaml: cannot read: File too large");
 
         /* 600,000 nodes in under 4 MiB. */
@@ -745,7 +746,7 @@ static void test_limits(void **state) {
                 big[n++] = ',';
         }
         memcpy(big + n, "0]\n", 4);
-        assert_int_equal(config_load_string(big, "t.yaml", &c, &error4), -EINVAL);
+        assert_int_equal(config_load_string(big, "t.yaml", checks_find_def, &c, &error4), -EINVAL);
         assert_non_null(strstr(error4, "too many YAML nodes (more than 500000)"));
         free(error4);
         error4 = NULL;
@@ -755,7 +756,7 @@ static void test_limits(void **state) {
         for (size_t i = 0; i < 1001; i++)
                 n += (size_t)snprintf(big + n, 64, "&a%zu 0, ", i);
         memcpy(big + n, "0]\n", 4);
-        assert_int_equal(config_load_string(big, "t.yaml", &c, &error4), -EINVAL);
+        assert_int_equal(config_load_string(big, "t.yaml", checks_find_def, &c, &error4), -EINVAL);
         assert_non_null(strstr(error4, "too many YAML anchors (more than 1000)"));
         free(error4);
         error4 = NULL;
@@ -765,7 +766,7 @@ static void test_limits(void **state) {
         for (size_t i = 0; i < 10001; i++)
                 n += (size_t)snprintf(big + n, 64, ", *a");
         memcpy(big + n, "]\n", 3);
-        assert_int_equal(config_load_string(big, "t.yaml", &c, &error4), -EINVAL);
+        assert_int_equal(config_load_string(big, "t.yaml", checks_find_def, &c, &error4), -EINVAL);
         assert_non_null(strstr(error4, "too many YAML aliases (more than 10000)"));
         assert_null(c);
 }
@@ -812,7 +813,7 @@ static void test_mutations(void **state) {
                                 break;
                         }
                 }
-                r = config_load_string(text, filename, &c, &error);
+                r = config_load_string(text, filename, checks_find_def, &c, &error);
                 if (r < 0) {
                         assert_null(c);
                         assert_non_null(error);
@@ -830,7 +831,7 @@ static void test_load_file(void **state) {
         _cleanup_free_ char *path = fix("@/certvigil.yaml"), *error = NULL, *prod = NULL, *lab = NULL;
         struct config *c = NULL;
 
-        if (config_load(path, &c, &error) < 0)
+        if (config_load(path, checks_find_def, &c, &error) < 0)
                 fail_msg("%s", error);
         assert_string_equal(c->path, path);
         assert_int_equal(c->n_platforms, 2);
@@ -855,9 +856,9 @@ static void test_load_file_missing(void **state) {
         _cleanup_free_ char *error = NULL, *error2 = NULL;
         struct config *c = NULL;
 
-        assert_int_equal(config_load("/nonexistent/certvigil.yaml", &c, &error), -ENOENT);
+        assert_int_equal(config_load("/nonexistent/certvigil.yaml", checks_find_def, &c, &error), -ENOENT);
         assert_string_equal(error, "/nonexistent/certvigil.yaml: cannot read: No such file or directory");
-        assert_int_equal(config_load("/", &c, &error2), -EISDIR);
+        assert_int_equal(config_load("/", checks_find_def, &c, &error2), -EISDIR);
         assert_string_equal(error2, "/: cannot read: Is a directory");
         assert_null(c);
 }
@@ -921,7 +922,7 @@ static struct config *three_platforms(void) {
                                             "  - { name: a, global: { baseDomain: a.example.com } }\n"
                                             "  - { name: b, global: { baseDomain: b.example.com }, port: 8443 }\n"
                                             "  - { name: c, global: { baseDomain: c.example.com } }\n",
-                                            CONF, &c, &error), 0);
+                                            CONF, checks_find_def, &c, &error), 0);
         return c;
 }
 
@@ -1144,7 +1145,7 @@ static void test_renew(void **state) {
                 struct config *c = NULL;
                 size_t n = 0;
 
-                if (config_load_string(t->yaml, t->filename, &c, &error) < 0)
+                if (config_load_string(t->yaml, t->filename, checks_find_def, &c, &error) < 0)
                         fail_msg("renew good case %zu failed: %s", i, error);
                 while (n < ELEMENTSOF(t->expect) && t->expect[n])
                         n++;

@@ -8,6 +8,7 @@
 
 #include <cmocka.h>
 
+#include "checks.h"
 #include "config.h"
 #include "plan.h"
 #include "util.h"
@@ -206,7 +207,7 @@ static void test_from_config(void **state) {
                                             "      subdomains: { api: llm }\n"
                                             "    mcp: { enabled: true }\n"
                                             "    tls: { letsencrypt: { dns01: { dnsZone: lab.test } } }\n",
-                                            "t.yaml", &c, &error), 0);
+                                            "t.yaml", checks_find_def, &c, &error), 0);
         assert_int_equal(plan_derive(c->platforms[0], &plan, &error), 0);
         names = join_names(plan);
         assert_string_equal(names, "llm-ai-gateway.lab.test console-ai-gateway.lab.test grafana-ai-gateway.lab.test "
