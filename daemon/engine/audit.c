@@ -71,6 +71,7 @@ struct pool_trust {
 
 struct audit_pool {
         sd_event *event;
+        struct dns_hub *dns;                  /* the DNS channels every audit shares */
         unsigned limit;
         unsigned in_flight;
         /* Audits with queued jobs that found the pool full, oldest first. */
@@ -179,6 +180,7 @@ int audit_pool_new(sd_event *event, unsigned max_in_flight, struct audit_pool **
         struct audit_pool *pool = xcalloc(1, sizeof(*pool));
         pool->event = sd_event_ref(event);
         pool->limit = max_in_flight ? max_in_flight : 1;
+        (void)dns_hub_new(event, &pool->dns);
         *ret = pool;
         return 0;
 }
@@ -192,6 +194,7 @@ struct audit_pool *audit_pool_free(struct audit_pool *pool) {
         }
         free(pool->trusts);
         free(pool->waiting);
+        dns_hub_free(pool->dns);
         sd_event_unref(pool->event);
         free(pool);
         return NULL;
@@ -263,7 +266,7 @@ int audit_new_pooled(struct audit_pool *pool, const struct platform *p, struct a
         r = pool_trust(pool, p->trust ? p->trust : "system", &a->trust, ret_error);
         if (r < 0)
                 goto fail;
-        r = dns_resolver_new(a->event, p->resolvers, p->timeout_usec, &a->dns, ret_error);
+        r = dns_resolver_new(pool->dns, p->resolvers, p->timeout_usec, &a->dns, ret_error);
         if (r < 0)
                 goto fail;
         r = http_client_new(a->event, &a->http);
@@ -279,7 +282,7 @@ int audit_new_pooled(struct audit_pool *pool, const struct platform *p, struct a
         }
         a->memo = tls_chain_memo_new();
         a->obs = xcalloc(1, sizeof(*a->obs));
-        r = dnsaudit_new(a->event, p, a->plan, &a->obs->dns, &a->dnsaudit, ret_error);
+        r = dnsaudit_new(a->event, pool->dns, p, a->plan, &a->obs->dns, &a->dnsaudit, ret_error);
         if (r < 0)
                 goto fail;
         if (p->tls_mode == TLS_MODE_LETSENCRYPT && p->dns01_provider) {

@@ -3,6 +3,8 @@
  * we watch them on the sd-event loop and call ares_process_fd() when they
  * are ready, and keep one timer armed from ares_timeout() for its retries. */
 #include <arpa/inet.h>
+#include <assert.h>
+#include <inttypes.h>
 #include <arpa/nameser.h>
 #include <ares.h>
 #include <errno.h>
@@ -15,23 +17,53 @@
 /* More than any sane RRset; bounds what a hostile answer can make us keep. */
 #define ADDRESSES_MAX 64
 #define DNS_TRIES 2
+/* Channels nobody holds are kept for reuse (the next audit of the same
+ * resolvers), up to this many; each holds a few sockets and ~74 KB. */
+#define HUB_IDLE_MAX 8
 
 struct dns_socket {
         int fd;
         sd_event_source *source;
 };
 
-struct dns_resolver {
+/* One c-ares channel: its sockets and retry timer on the loop. Shared by
+ * every resolver handle with the same servers, timeout and flags. */
+struct dns_channel {
+        struct dns_hub *hub;
         sd_event *event;
+        char *key;
+        unsigned n_refs;           /* handles using it */
+        unsigned busy;             /* inside ares_process_fd(): never destroyed then */
         ares_channel channel;
+        bool channel_ready;
         struct dns_socket *sockets;
         size_t n_sockets;
         sd_event_source *timer;
-        bool channel_ready;
+};
+
+struct dns_hub {
+        sd_event *event;
+        struct dns_channel **channels; /* each its own allocation */
+        size_t n_channels;
+};
+
+/* What every query in flight starts with: the handle that asked, so that
+ * cancelling one handle answers its own queries only. c-ares still holds
+ * the query until it answers or times out; a query whose owner is gone
+ * then frees itself silently. */
+struct dns_pending {
+        struct dns_resolver *owner; /* NULL once cancelled */
+        struct dns_pending *prev, *next;
+        void (*cancel)(struct dns_pending *p);
+};
+
+struct dns_resolver {
+        struct dns_channel *ch;    /* a reference */
+        struct dns_pending *pending;
 };
 
 struct addr_query {
-        struct dns_resolver *resolver;
+        struct dns_pending base;
         dns_addresses_cb cb;
         void *userdata;
         unsigned pending;
@@ -41,84 +73,88 @@ struct addr_query {
         char *problem;             /* a CNAME loop or overlong chain, which voids the answer */
 };
 
-static void resolver_rearm(struct dns_resolver *r);
+static void channel_rearm(struct dns_channel *ch);
 
 static int on_timer(sd_event_source *s, uint64_t usec, void *userdata) {
-        struct dns_resolver *r = userdata;
-        ares_process_fd(r->channel, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
-        resolver_rearm(r);
+        struct dns_channel *ch = userdata;
+        ch->busy++;
+        ares_process_fd(ch->channel, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
+        ch->busy--;
+        channel_rearm(ch);
         return 0;
 }
 
-static void resolver_rearm(struct dns_resolver *r) {
+static void channel_rearm(struct dns_channel *ch) {
         struct timeval tv, *tvp;
 
-        tvp = ares_timeout(r->channel, NULL, &tv);
+        tvp = ares_timeout(ch->channel, NULL, &tv);
         if (!tvp) {
-                if (r->timer)
-                        sd_event_source_set_enabled(r->timer, SD_EVENT_OFF);
+                if (ch->timer)
+                        sd_event_source_set_enabled(ch->timer, SD_EVENT_OFF);
                 return;
         }
         uint64_t now;
-        sd_event_now(r->event, CLOCK_MONOTONIC, &now);
+        sd_event_now(ch->event, CLOCK_MONOTONIC, &now);
         uint64_t when = now + (uint64_t)tvp->tv_sec * USEC_PER_SEC + (uint64_t)tvp->tv_usec;
-        if (!r->timer) {
-                if (sd_event_add_time(r->event, &r->timer, CLOCK_MONOTONIC, when, 1000, on_timer, r) < 0)
+        if (!ch->timer) {
+                if (sd_event_add_time(ch->event, &ch->timer, CLOCK_MONOTONIC, when, 1000, on_timer, ch) < 0)
                         return; /* only retries are delayed until the next socket event, ignoring */
                 return;
         }
-        sd_event_source_set_time(r->timer, when);
-        sd_event_source_set_enabled(r->timer, SD_EVENT_ONESHOT);
+        sd_event_source_set_time(ch->timer, when);
+        sd_event_source_set_enabled(ch->timer, SD_EVENT_ONESHOT);
 }
 
 static int on_socket(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
-        struct dns_resolver *r = userdata;
-        ares_process_fd(r->channel,
+        struct dns_channel *ch = userdata;
+        ch->busy++;
+        ares_process_fd(ch->channel,
                         (revents & (EPOLLIN | EPOLLERR | EPOLLHUP)) ? fd : ARES_SOCKET_BAD,
                         (revents & EPOLLOUT) ? fd : ARES_SOCKET_BAD);
-        resolver_rearm(r);
+        ch->busy--;
+        channel_rearm(ch);
         return 0;
 }
 
 static void on_sock_state(void *data, ares_socket_t fd, int readable, int writable) {
-        struct dns_resolver *r = data;
+        struct dns_channel *ch = data;
         uint32_t events = (readable ? EPOLLIN : 0) | (writable ? EPOLLOUT : 0);
         size_t i;
 
-        for (i = 0; i < r->n_sockets; i++)
-                if (r->sockets[i].fd == fd)
+        for (i = 0; i < ch->n_sockets; i++)
+                if (ch->sockets[i].fd == fd)
                         break;
 
         if (events == 0) {
-                if (i < r->n_sockets) {
-                        sd_event_source_disable_unref(r->sockets[i].source);
-                        r->sockets[i] = r->sockets[--r->n_sockets];
+                if (i < ch->n_sockets) {
+                        sd_event_source_disable_unref(ch->sockets[i].source);
+                        ch->sockets[i] = ch->sockets[--ch->n_sockets];
                 }
                 return;
         }
-        if (i < r->n_sockets) {
-                sd_event_source_set_io_events(r->sockets[i].source, events);
+        if (i < ch->n_sockets) {
+                sd_event_source_set_io_events(ch->sockets[i].source, events);
                 return;
         }
-        r->sockets = xrealloc(r->sockets, (r->n_sockets + 1) * sizeof(*r->sockets));
-        struct dns_socket *ds = &r->sockets[r->n_sockets];
+        ch->sockets = xrealloc(ch->sockets, (ch->n_sockets + 1) * sizeof(*ch->sockets));
+        struct dns_socket *ds = &ch->sockets[ch->n_sockets];
         ds->fd = fd;
-        if (sd_event_add_io(r->event, &ds->source, fd, events, on_socket, r) < 0)
+        if (sd_event_add_io(ch->event, &ds->source, fd, events, on_socket, ch) < 0)
                 return; /* the query will time out through the timer, ignoring */
-        r->n_sockets++;
+        ch->n_sockets++;
 }
 
 /* Sets up the channel with opts and the given servers (NULL: resolv.conf). */
-static int channel_init(struct dns_resolver *r, struct ares_options *opts, int optmask, const char *csv,
+static int channel_init(struct dns_channel *ch, struct ares_options *opts, int optmask, const char *csv,
                         char **ret_error) {
-        int st = ares_init_options(&r->channel, opts, optmask);
+        int st = ares_init_options(&ch->channel, opts, optmask);
         if (st != ARES_SUCCESS) {
                 *ret_error = xasprintf("cannot initialise the resolver: %s", ares_strerror(st));
                 return -EINVAL;
         }
-        r->channel_ready = true;
+        ch->channel_ready = true;
         if (csv) {
-                st = ares_set_servers_ports_csv(r->channel, csv);
+                st = ares_set_servers_ports_csv(ch->channel, csv);
                 if (st != ARES_SUCCESS) {
                         *ret_error = xasprintf("invalid resolver list '%s': %s", csv, ares_strerror(st));
                         return -EINVAL;
@@ -137,27 +173,41 @@ static unsigned channel_count_servers(ares_channel channel) {
         return n;
 }
 
-static int resolver_new(sd_event *event, char *const *servers, uint64_t timeout_usec, int flags,
-                        struct dns_resolver **ret, char **ret_error) {
-        struct dns_resolver *r = xcalloc(1, sizeof(*r));
+static struct dns_channel *channel_destroy(struct dns_channel *ch) {
+        if (!ch)
+                return NULL;
+        assert(ch->n_refs == 0 && ch->busy == 0);
+        if (ch->channel_ready)
+                ares_destroy(ch->channel); /* pending queries are all orphans: they free themselves */
+        for (size_t i = 0; i < ch->n_sockets; i++)
+                sd_event_source_disable_unref(ch->sockets[i].source);
+        free(ch->sockets);
+        sd_event_source_disable_unref(ch->timer);
+        sd_event_unref(ch->event);
+        free(ch->key);
+        free(ch);
+        return NULL;
+}
+
+static int channel_new(sd_event *event, char *const *servers, uint64_t timeout_usec, int flags,
+                       struct dns_channel **ret, char **ret_error) {
+        struct dns_channel *ch = xcalloc(1, sizeof(*ch));
         _cleanup_free_ char *csv = strv_join(servers, ",", 0);
         struct ares_options opts = {
                 .sock_state_cb = on_sock_state,
-                .sock_state_cb_data = r,
+                .sock_state_cb_data = ch,
                 .timeout = 1000,
                 .tries = DNS_TRIES,
                 /* Names are absolute: never append a search domain. An
                  * answer with SERVFAIL or REFUSED is a fact to report as
                  * such, not a dead server (c-ares would otherwise say it
                  * could not contact any). */
-                .flags = ARES_FLAG_NOSEARCH | ARES_FLAG_NOCHECKRESP,
+                .flags = ARES_FLAG_NOSEARCH | ARES_FLAG_NOCHECKRESP | flags,
         };
         int optmask = ARES_OPT_SOCK_STATE_CB | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES | ARES_OPT_FLAGS;
-        int r_;
+        int r;
 
-        r->event = sd_event_ref(event);
-        opts.flags |= flags;
-
+        ch->event = sd_event_ref(event);
         /* c-ares waits its timeout on each server in the first round and
          * twice that in the second, so a query may take 3 x servers x
          * timeout: divide, so the configured timeout bounds one query with
@@ -166,31 +216,112 @@ static int resolver_new(sd_event *event, char *const *servers, uint64_t timeout_
          * a second initialisation needed. */
         unsigned n = (unsigned)strv_length(servers);
         if (n == 0) {
-                r_ = channel_init(r, &opts, optmask, NULL, ret_error);
-                if (r_ < 0)
+                r = channel_init(ch, &opts, optmask, NULL, ret_error);
+                if (r < 0)
                         goto fail;
-                n = channel_count_servers(r->channel);
-                ares_destroy(r->channel);
-                r->channel_ready = false;
+                n = channel_count_servers(ch->channel);
+                ares_destroy(ch->channel);
+                ch->channel_ready = false;
         }
         uint64_t per_try_ms = timeout_usec / USEC_PER_MSEC / (3 * (n ? n : 1));
         opts.timeout = (int)(per_try_ms < 50 ? 50 : per_try_ms > 60000 ? 60000 : per_try_ms);
-        r_ = channel_init(r, &opts, optmask, csv, ret_error);
-        if (r_ < 0)
+        r = channel_init(ch, &opts, optmask, csv, ret_error);
+        if (r < 0)
                 goto fail;
-        *ret = r;
+        *ret = ch;
         return 0;
 fail:
-        dns_resolver_free(r);
-        return r_;
+        channel_destroy(ch);
+        return r;
 }
 
-int dns_resolver_new(sd_event *event, char *const *servers, uint64_t timeout_usec,
-                     struct dns_resolver **ret, char **ret_error) {
-        return resolver_new(event, servers, timeout_usec, 0, ret, ret_error);
+int dns_hub_new(sd_event *event, struct dns_hub **ret) {
+        struct dns_hub *hub = xcalloc(1, sizeof(*hub));
+        hub->event = sd_event_ref(event);
+        *ret = hub;
+        return 0;
 }
 
-int dns_resolver_new_direct(sd_event *event, const char *address, uint16_t port, uint64_t timeout_usec,
+/* Every handle must have been freed first. */
+struct dns_hub *dns_hub_free(struct dns_hub *hub) {
+        if (!hub)
+                return NULL;
+        for (size_t i = 0; i < hub->n_channels; i++)
+                channel_destroy(hub->channels[i]);
+        free(hub->channels);
+        sd_event_unref(hub->event);
+        free(hub);
+        return NULL;
+}
+
+size_t dns_hub_channels(const struct dns_hub *hub) {
+        return hub ? hub->n_channels : 0;
+}
+
+static void hub_remove(struct dns_hub *hub, struct dns_channel *ch) {
+        for (size_t i = 0; i < hub->n_channels; i++)
+                if (hub->channels[i] == ch) {
+                        hub->channels[i] = hub->channels[--hub->n_channels];
+                        return;
+                }
+}
+
+/* Beyond HUB_IDLE_MAX idle channels, the surplus (not busy) is closed. */
+static void hub_trim(struct dns_hub *hub) {
+        size_t idle = 0;
+
+        for (size_t i = 0; i < hub->n_channels; i++)
+                idle += hub->channels[i]->n_refs == 0;
+        for (size_t i = 0; i < hub->n_channels && idle > HUB_IDLE_MAX;) {
+                struct dns_channel *ch = hub->channels[i];
+                if (ch->n_refs == 0 && ch->busy == 0) {
+                        hub_remove(hub, ch);
+                        channel_destroy(ch);
+                        idle--;
+                } else
+                        i++;
+        }
+}
+
+static void channel_unref(struct dns_channel *ch) {
+        assert(ch->n_refs > 0);
+        if (--ch->n_refs == 0)
+                hub_trim(ch->hub);
+}
+
+static int resolver_new(struct dns_hub *hub, char *const *servers, uint64_t timeout_usec, int flags,
+                        struct dns_resolver **ret, char **ret_error) {
+        _cleanup_free_ char *csv = strv_join(servers, ",", 0);
+        _cleanup_free_ char *key = xasprintf("%s|%" PRIu64 "|%d", csv ? csv : "", timeout_usec, flags);
+        struct dns_channel *ch = NULL;
+        int r;
+
+        assert(hub);
+        for (size_t i = 0; i < hub->n_channels && !ch; i++)
+                if (strcmp(hub->channels[i]->key, key) == 0)
+                        ch = hub->channels[i];
+        if (!ch) {
+                r = channel_new(hub->event, servers, timeout_usec, flags, &ch, ret_error);
+                if (r < 0)
+                        return r;
+                ch->key = TAKE_PTR(key);
+                ch->hub = hub;
+                hub->channels = xrealloc(hub->channels, (hub->n_channels + 1) * sizeof(*hub->channels));
+                hub->channels[hub->n_channels++] = ch;
+        }
+        ch->n_refs++;
+        struct dns_resolver *res = xcalloc(1, sizeof(*res));
+        res->ch = ch;
+        *ret = res;
+        return 0;
+}
+
+int dns_resolver_new(struct dns_hub *hub, char *const *servers, uint64_t timeout_usec, struct dns_resolver **ret,
+                     char **ret_error) {
+        return resolver_new(hub, servers, timeout_usec, 0, ret, ret_error);
+}
+
+int dns_resolver_new_direct(struct dns_hub *hub, const char *address, uint16_t port, uint64_t timeout_usec,
                             struct dns_resolver **ret, char **ret_error) {
         _cleanup_free_ char *server = strchr(address, ':') ? xasprintf("[%s]:%u", address, port)
                                                             : xasprintf("%s:%u", address, port);
@@ -198,24 +329,57 @@ int dns_resolver_new_direct(sd_event *event, const char *address, uint16_t port,
 
         /* RFC 1035 4.1.1: with RD clear the server answers from its own
          * data only, which is what "ask the authoritative server" means. */
-        return resolver_new(event, servers, timeout_usec, ARES_FLAG_NORECURSE, ret, ret_error);
+        return resolver_new(hub, servers, timeout_usec, ARES_FLAG_NORECURSE, ret, ret_error);
+}
+
+static void pending_link(struct dns_resolver *r, struct dns_pending *p, void (*cancel)(struct dns_pending *p)) {
+        p->owner = r;
+        p->cancel = cancel;
+        p->prev = NULL;
+        p->next = r->pending;
+        if (r->pending)
+                r->pending->prev = p;
+        r->pending = p;
+}
+
+static void pending_unlink(struct dns_pending *p) {
+        if (!p->owner)
+                return;
+        if (p->prev)
+                p->prev->next = p->next;
+        else
+                p->owner->pending = p->next;
+        if (p->next)
+                p->next->prev = p->prev;
+        p->owner = NULL;
+        p->prev = p->next = NULL;
 }
 
 void dns_resolver_cancel(struct dns_resolver *r) {
-        if (r && r->channel_ready)
-                ares_cancel(r->channel);
+        if (!r)
+                return;
+        /* Each cancel callback may start new queries on r (they go to the
+         * head of the list and are left running), so take the list first. */
+        struct dns_pending *list = r->pending;
+        r->pending = NULL;
+        while (list) {
+                struct dns_pending *p = list;
+                list = p->next;
+                if (list)
+                        list->prev = NULL;
+                p->owner = NULL;
+                p->prev = p->next = NULL;
+                p->cancel(p);
+        }
 }
 
 struct dns_resolver *dns_resolver_free(struct dns_resolver *r) {
         if (!r)
                 return NULL;
-        if (r->channel_ready)
-                ares_destroy(r->channel); /* runs pending callbacks with ARES_EDESTRUCTION */
-        for (size_t i = 0; i < r->n_sockets; i++)
-                sd_event_source_disable_unref(r->sockets[i].source);
-        free(r->sockets);
-        sd_event_source_disable_unref(r->timer);
-        sd_event_unref(r->event);
+        /* As destroying a channel did: pending callbacks run, as not run. */
+        while (r->pending)
+                dns_resolver_cancel(r);
+        channel_unref(r->ch);
         free(r);
         return NULL;
 }
@@ -240,6 +404,14 @@ static enum dns_status status_from_ares(int st) {
         default:
                 return DNS_STATUS_ERROR;
         }
+}
+
+static void addr_query_free(struct addr_query *q) {
+        for (int i = 0; i < 2; i++)
+                strv_free(q->found[i]);
+        free(q->name);
+        free(q->problem);
+        free(q);
 }
 
 static void addr_query_finish(struct addr_query *q) {
@@ -277,11 +449,16 @@ static void addr_query_finish(struct addr_query *q) {
                         error = xasprintf("%s (%s)", dns_status_to_string(status), ares_strerror(st));
         }
         q->cb(q->userdata, status, &error, &addresses);
-        for (int i = 0; i < 2; i++)
-                strv_free(q->found[i]);
-        free(q->name);
-        free(q->problem);
-        free(q);
+}
+
+/* The owner cancelled: it hears "not run" now; c-ares' two answers still
+ * come (or the channel's destruction does) and free the query. */
+static void addr_query_cancel(struct dns_pending *p) {
+        struct addr_query *q = (struct addr_query *)p;
+        _cleanup_free_ char *error = xstrdup("the query was cancelled");
+        _cleanup_strv_free_ char **addresses = NULL;
+
+        q->cb(q->userdata, DNS_STATUS_NOT_RUN, &error, &addresses);
 }
 
 /* A resolver follows CNAMEs for us and puts the chain in the answer;
@@ -306,6 +483,12 @@ static void addr_query_check_chain(struct addr_query *q, const unsigned char *ab
 }
 
 static void addr_query_answer(struct addr_query *q, int idx, int status, unsigned char *abuf, int alen) {
+        if (!q->base.owner) {
+                /* Cancelled: the owner has had its answer already. */
+                if (--q->pending == 0)
+                        addr_query_free(q);
+                return;
+        }
         q->status[idx] = status;
         if (status == ARES_SUCCESS)
                 addr_query_check_chain(q, abuf, alen);
@@ -329,8 +512,11 @@ static void addr_query_answer(struct addr_query *q, int idx, int status, unsigne
                 }
                 q->status[idx] = st == ARES_SUCCESS && !q->found[idx] ? ARES_ENODATA : st;
         }
-        if (--q->pending == 0)
+        if (--q->pending == 0) {
+                pending_unlink(&q->base);
                 addr_query_finish(q);
+                addr_query_free(q);
+        }
 }
 
 static void on_a(void *arg, int status, int timeouts, unsigned char *abuf, int alen) {
@@ -344,17 +530,17 @@ static void on_aaaa(void *arg, int status, int timeouts, unsigned char *abuf, in
 int dns_resolve_addresses(struct dns_resolver *r, const char *name, dns_addresses_cb cb, void *userdata) {
         struct addr_query *q = xcalloc(1, sizeof(*q));
 
-        q->resolver = r;
         q->cb = cb;
         q->userdata = userdata;
         q->pending = 2;
         q->name = xstrdup(name);
+        pending_link(r, &q->base, addr_query_cancel);
         /* ares_query may complete synchronously (bad name, cancellation):
          * pending is set before either call so the query is freed only
          * once both have answered. */
-        ares_query(r->channel, name, ns_c_in, ns_t_a, on_a, q);
-        ares_query(r->channel, name, ns_c_in, ns_t_aaaa, on_aaaa, q);
-        resolver_rearm(r);
+        ares_query(r->ch->channel, name, ns_c_in, ns_t_a, on_a, q);
+        ares_query(r->ch->channel, name, ns_c_in, ns_t_aaaa, on_aaaa, q);
+        channel_rearm(r->ch);
         return 0;
 }
 
@@ -362,9 +548,19 @@ int dns_resolve_addresses(struct dns_resolver *r, const char *name, dns_addresse
 /* Any query, with the raw answer for the caller. */
 
 struct raw_query {
+        struct dns_pending base;
         dns_reply_cb cb;
         void *userdata;
 };
+
+static void raw_query_cancel(struct dns_pending *p) {
+        struct raw_query *q = (struct raw_query *)p;
+        struct dns_reply reply = {
+                .status = DNS_STATUS_NOT_RUN,
+                .ares_status = ARES_ECANCELLED,
+        };
+        q->cb(q->userdata, &reply);
+}
 
 static void on_raw(void *arg, int status, int timeouts, unsigned char *abuf, int alen) {
         struct raw_query *q = arg;
@@ -373,6 +569,11 @@ static void on_raw(void *arg, int status, int timeouts, unsigned char *abuf, int
                 .ares_status = status,
         };
 
+        if (!q->base.owner) {
+                free(q);
+                return;
+        }
+        pending_unlink(&q->base);
         /* RFC 1035 4.1.1: the header is 12 octets; anything shorter carries
          * nothing we can trust, so it is treated as no answer at all. */
         if (abuf && alen >= 12) {
@@ -391,8 +592,9 @@ void dns_query(struct dns_resolver *r, const char *name, int type, dns_reply_cb 
 
         q->cb = cb;
         q->userdata = userdata;
-        ares_query(r->channel, name, ns_c_in, type, on_raw, q);
-        resolver_rearm(r);
+        pending_link(r, &q->base, raw_query_cancel);
+        ares_query(r->ch->channel, name, ns_c_in, type, on_raw, q);
+        channel_rearm(r->ch);
 }
 
 /* ------------------------------------------------------------------------ */

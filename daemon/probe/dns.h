@@ -1,6 +1,5 @@
-/* The DNS probe: c-ares driven by the sd-event loop. One resolver per
- * platform (its resolvers and timeout); queries report observations, never
- * judgements. */
+/* The DNS probe: c-ares driven by the sd-event loop, channels shared
+ * through a hub; queries report observations, never judgements. */
 #pragma once
 
 #include <stdbool.h>
@@ -12,20 +11,37 @@
 
 struct dns_resolver;
 
-/* servers: "ADDR[:PORT]" strings ("[v6]:port" for IPv6), NULL for the
- * system resolver (/etc/resolv.conf). timeout_usec bounds one query,
- * retries included. The event loop is referenced, not owned. */
-int dns_resolver_new(sd_event *event, char *const *servers, uint64_t timeout_usec,
-                     struct dns_resolver **ret, char **ret_error);
+/* The c-ares channels of a process, shared: one per distinct set of
+ * servers, timeout and recursion flag, made on first use and reused by
+ * every platform and audit that asks the same servers, so memory and
+ * sockets grow with the number of distinct resolvers, not of platforms.
+ * Idle channels are kept for the next audit, a few at most. The event loop
+ * is referenced; every resolver must be freed before the hub. */
+struct dns_hub;
+int dns_hub_new(sd_event *event, struct dns_hub **ret);
+struct dns_hub *dns_hub_free(struct dns_hub *hub);
+/* How many channels the hub holds now (for tests and the benchmark). */
+size_t dns_hub_channels(const struct dns_hub *hub);
 
-/* Cancels every query in flight: their callbacks run, with
- * DNS_STATUS_NOT_RUN, before this returns. */
+/* A resolver is one caller's handle on a shared channel: its queries are
+ * its own, so cancelling or freeing it answers only them.
+ * servers: "ADDR[:PORT]" strings ("[v6]:port" for IPv6), NULL for the
+ * system resolver (/etc/resolv.conf). timeout_usec bounds one query,
+ * retries included. */
+int dns_resolver_new(struct dns_hub *hub, char *const *servers, uint64_t timeout_usec, struct dns_resolver **ret,
+                     char **ret_error);
+
 /* One server, ADDRESS:PORT, asked without recursion (the RD flag clear):
  * for questions to a zone's authoritative servers. */
-int dns_resolver_new_direct(sd_event *event, const char *address, uint16_t port, uint64_t timeout_usec,
+int dns_resolver_new_direct(struct dns_hub *hub, const char *address, uint16_t port, uint64_t timeout_usec,
                             struct dns_resolver **ret, char **ret_error);
 
+/* Cancels every query of this resolver in flight: their callbacks run,
+ * with DNS_STATUS_NOT_RUN, before this returns. Queries of other
+ * resolvers on the same channel go on. */
 void dns_resolver_cancel(struct dns_resolver *r);
+/* Cancels as above, then drops the handle. Not from inside one of its own
+ * callbacks. */
 struct dns_resolver *dns_resolver_free(struct dns_resolver *r);
 
 /* Called once per dns_resolve_addresses(). addresses (NULL-terminated, may

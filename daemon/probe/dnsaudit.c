@@ -46,6 +46,7 @@ struct dnsaudit {
         const struct plan *plan;
         struct dns_obs *obs;
 
+        struct dns_hub *hub;              /* borrowed: the audit pool's */
         struct dns_resolver *rec;         /* the platform's resolvers */
         struct dns_resolver **each;       /* one per configured resolver, when several */
         size_t n_each;
@@ -144,24 +145,25 @@ static void gatherer_release(struct dnsaudit *d) {
                 d->cb(d->userdata);
 }
 
-int dnsaudit_new(sd_event *event, const struct platform *p, const struct plan *plan, struct dns_obs *obs,
-                 struct dnsaudit **ret, char **ret_error) {
+int dnsaudit_new(sd_event *event, struct dns_hub *hub, const struct platform *p, const struct plan *plan,
+                 struct dns_obs *obs, struct dnsaudit **ret, char **ret_error) {
         struct dnsaudit *d = xcalloc(1, sizeof(*d));
         size_t n = strv_length(p->resolvers);
         int r;
 
         d->event = sd_event_ref(event);
+        d->hub = hub;
         d->p = p;
         d->plan = plan;
         d->obs = obs;
-        r = dns_resolver_new(event, p->resolvers, p->timeout_usec, &d->rec, ret_error);
+        r = dns_resolver_new(hub, p->resolvers, p->timeout_usec, &d->rec, ret_error);
         if (r < 0)
                 goto fail;
         if (n >= 2) {
                 d->each = xcalloc(n, sizeof(*d->each));
                 for (; d->n_each < n; d->n_each++) {
                         char *one[] = { p->resolvers[d->n_each], NULL };
-                        r = dns_resolver_new(event, one, p->timeout_usec, &d->each[d->n_each], ret_error);
+                        r = dns_resolver_new(hub, one, p->timeout_usec, &d->each[d->n_each], ret_error);
                         if (r < 0)
                                 goto fail;
                 }
@@ -216,7 +218,7 @@ static struct dns_resolver *direct_get(struct dnsaudit *d, const char *address) 
         if (d->n_direct == DIRECT_MAX)
                 return NULL;
         struct direct *x = &d->direct[d->n_direct];
-        if (dns_resolver_new_direct(d->event, address, d->p->dns_port, d->p->timeout_usec, &x->r, &error) < 0) {
+        if (dns_resolver_new_direct(d->hub, address, d->p->dns_port, d->p->timeout_usec, &x->r, &error) < 0) {
                 free(error);
                 return NULL;
         }

@@ -11,13 +11,15 @@
 #include "plan.h"
 
 struct dnsaudit;
+struct dns_hub;
 
 typedef void (*dnsaudit_done_cb)(void *userdata);
 
-/* p, plan and obs are borrowed and must outlive the gatherer; obs is filled
+/* hub (the shared DNS channels), p, plan and obs are borrowed and must
+ * outlive the gatherer; obs is filled
  * in place. Fails (with *ret_error) when a resolver cannot be set up. */
-int dnsaudit_new(sd_event *event, const struct platform *p, const struct plan *plan, struct dns_obs *obs,
-                 struct dnsaudit **ret, char **ret_error);
+int dnsaudit_new(sd_event *event, struct dns_hub *hub, const struct platform *p, const struct plan *plan,
+                 struct dns_obs *obs, struct dnsaudit **ret, char **ret_error);
 
 /* Starts every question; cb runs once when all have been answered, timed
  * out or cancelled (possibly before this returns, if none could be sent). */

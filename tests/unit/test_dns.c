@@ -12,6 +12,12 @@
 
 #include <cmocka.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <systemd/sd-event.h>
+
 #include "checks.h"
 #include "dns.h"
 #include "dnsname.h"
@@ -446,9 +452,79 @@ static void test_wildcard_severity(void **state) {
         teardown_le();
 }
 
+/* ------------------------------------------------------------------------ */
+/* Shared channels: one per distinct resolver set; cancelling one handle
+ * answers only its own queries. The "server" is a UDP socket that never
+ * replies, so queries end by timeout unless cancelled. */
+
+struct hub_probe {
+        int calls;
+        enum dns_status status;
+};
+
+static void on_hub_addresses(void *userdata, enum dns_status status, char **error, char ***addresses) {
+        struct hub_probe *p = userdata;
+        p->calls++;
+        p->status = status;
+}
+
+static void test_hub_shared_and_isolated(void **state) {
+        struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+        socklen_t len = sizeof(sa);
+        int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        sd_event *event = NULL;
+        struct dns_hub *hub = NULL;
+        struct dns_resolver *a = NULL, *b = NULL, *c = NULL;
+        struct hub_probe pa = { 0 }, pb = { 0 };
+        char server[64], *error = NULL;
+
+        assert_true(fd >= 0);
+        assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+        assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
+        snprintf(server, sizeof(server), "127.0.0.1:%u", ntohs(sa.sin_port));
+        char *servers[] = { server, NULL };
+
+        assert_int_equal(sd_event_new(&event), 0);
+        assert_int_equal(dns_hub_new(event, &hub), 0);
+        assert_int_equal(dns_resolver_new(hub, servers, 300 * USEC_PER_MSEC, &a, &error), 0);
+        assert_int_equal(dns_resolver_new(hub, servers, 300 * USEC_PER_MSEC, &b, &error), 0);
+        assert_int_equal(dns_hub_channels(hub), 1);
+        /* Asking the same server without recursion is another channel. */
+        assert_int_equal(dns_resolver_new_direct(hub, "127.0.0.1", ntohs(sa.sin_port), 300 * USEC_PER_MSEC, &c,
+                                                 &error), 0);
+        assert_int_equal(dns_hub_channels(hub), 2);
+
+        dns_resolve_addresses(a, "a.example.test", on_hub_addresses, &pa);
+        dns_resolve_addresses(b, "b.example.test", on_hub_addresses, &pb);
+        dns_resolver_cancel(a);
+        assert_int_equal(pa.calls, 1);
+        assert_int_equal(pa.status, DNS_STATUS_NOT_RUN);
+        assert_int_equal(pb.calls, 0);
+
+        /* b's query runs on until its timeout, on the channel a shares. */
+        for (int i = 0; i < 200 && pb.calls == 0; i++)
+                assert_true(sd_event_run(event, 100 * USEC_PER_MSEC) >= 0);
+        assert_int_equal(pb.calls, 1);
+        assert_int_equal(pb.status, DNS_STATUS_TIMEOUT);
+        assert_int_equal(pa.calls, 1);
+
+        /* Freed handles leave their channels idle, for the next audit. */
+        a = dns_resolver_free(a);
+        b = dns_resolver_free(b);
+        c = dns_resolver_free(c);
+        assert_int_equal(dns_hub_channels(hub), 2);
+        assert_int_equal(dns_resolver_new(hub, servers, 300 * USEC_PER_MSEC, &a, &error), 0);
+        assert_int_equal(dns_hub_channels(hub), 2);
+        a = dns_resolver_free(a);
+        hub = dns_hub_free(hub);
+        sd_event_unref(event);
+        close(fd);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_names),
+                cmocka_unit_test(test_hub_shared_and_isolated),
                 cmocka_unit_test(test_msg_parse),
                 cmocka_unit_test(test_cname_chain),
                 cmocka_unit_test(test_providers),
