@@ -322,13 +322,12 @@ static void daemon_make_slots(struct daemon *d, const struct slot *old, size_t n
         }
 }
 
-/* Platforms share one cap on jobs in flight: the largest concurrency. */
+/* Platforms share one cap on jobs in flight: the largest concurrency,
+ * within the descriptors the process may open. */
 static unsigned daemon_cap(const struct config *c) {
-        unsigned cap = 1;
-        for (size_t i = 0; i < c->n_platforms; i++)
-                if (c->platforms[i]->concurrency > cap)
-                        cap = c->platforms[i]->concurrency;
-        return cap;
+        unsigned long nofile;
+        (void)fd_limit_raise(&nofile); /* sized by what we got, ignoring */
+        return audit_pool_cap(c, nofile);
 }
 
 static int on_reload(sd_event_source *src, const struct signalfd_siginfo *si, void *userdata) {

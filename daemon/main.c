@@ -520,12 +520,11 @@ static int cmd_audit(int argc, char *argv[]) {
                 goto out;
         }
         /* Platforms run side by side, within one cap on jobs in flight: the
-         * largest concurrency any of them asks for. */
-        unsigned cap = 1;
-        for (size_t i = 0; i < c->n_platforms; i++)
-                if (c->platforms[i]->concurrency > cap)
-                        cap = c->platforms[i]->concurrency;
-        (void)audit_pool_new(event, cap, &pool);
+         * largest concurrency any of them asks for, within the descriptors
+         * the process may open. */
+        unsigned long nofile;
+        (void)fd_limit_raise(&nofile); /* sized by what we got, ignoring */
+        (void)audit_pool_new(event, audit_pool_cap(c, nofile), &pool);
         /* Every platform is set up before the first packet leaves, so a bad
          * trust file or plan stops the audit with nothing sent. */
         audits = xcalloc(c->n_platforms, sizeof(*audits));

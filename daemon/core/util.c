@@ -3,6 +3,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <sys/resource.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
@@ -304,4 +305,22 @@ bool strv_same_set(char *const *a, char *const *b) {
 char *strv_join_or(char *const *v, const char *sep, const char *empty) {
         char *s = strv_join(v, sep, 0);
         return s ? s : xstrdup(empty);
+}
+
+int fd_limit_raise(unsigned long *ret_nofile) {
+        struct rlimit rl;
+        int r = 0;
+
+        if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+                return -errno;
+        if (rl.rlim_cur < rl.rlim_max) {
+                struct rlimit want = { .rlim_cur = rl.rlim_max, .rlim_max = rl.rlim_max };
+                /* select() is not used anywhere, so fds above 1024 are fine. */
+                if (setrlimit(RLIMIT_NOFILE, &want) == 0)
+                        rl = want;
+                else
+                        r = -errno;
+        }
+        *ret_nofile = rl.rlim_cur == RLIM_INFINITY ? 1UL << 20 : (unsigned long)rl.rlim_cur;
+        return r;
 }

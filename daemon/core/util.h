@@ -90,3 +90,9 @@ int write_file_atomic(const char *path, const char *data, size_t len);
 /* Microseconds on CLOCK_MONOTONIC and CLOCK_REALTIME. */
 uint64_t now_monotonic_usec(void);
 uint64_t now_realtime_usec(void);
+
+/* Raises the soft RLIMIT_NOFILE to the hard limit (systemd and shells
+ * start services with a soft 1024) and returns the soft limit now in
+ * force in *ret_nofile. Failing to raise it is not fatal: the caller sizes
+ * its work by what it got. */
+int fd_limit_raise(unsigned long *ret_nofile);

@@ -72,6 +72,9 @@ struct pool_trust {
 struct audit_pool {
         sd_event *event;
         struct dns_hub *dns;                  /* the DNS channels every audit shares */
+        struct http_client *http;             /* likewise the fetches (one multi handle) */
+        char **ingress_subjects;              /* the data file, read once */
+        bool ingress_loaded;
         unsigned limit;
         unsigned in_flight;
         /* Audits with queued jobs that found the pool full, oldest first. */
@@ -92,9 +95,9 @@ struct audit {
         const struct x509_trust *trust;       /* the pool's */
         struct tls_chain_memo *memo;
         struct dns_resolver *dns;
-        struct http_client *http;
+        struct http_client *http;             /* the pool's */
         struct http_cache *cache;             /* borrowed, may be NULL */
-        char **ingress_subjects;
+        char **ingress_subjects;              /* the pool's */
         struct dnsaudit *dnsaudit;        /* the DNS facts gatherer: one job */
         struct providers *providers;      /* NULL unless dns01.provider is set and the table loaded */
         struct platform_obs *obs;
@@ -181,8 +184,29 @@ int audit_pool_new(sd_event *event, unsigned max_in_flight, struct audit_pool **
         pool->event = sd_event_ref(event);
         pool->limit = max_in_flight ? max_in_flight : 1;
         (void)dns_hub_new(event, &pool->dns);
+        if (http_client_new(event, &pool->http) < 0) {
+                audit_pool_free(pool);
+                return -ENOMEM;
+        }
         *ret = pool;
         return 0;
+}
+
+unsigned audit_pool_cap(const struct config *c, unsigned long nofile) {
+        unsigned cap = 1;
+        unsigned long budget;
+
+        for (size_t i = 0; i < c->n_platforms; i++)
+                if (c->platforms[i]->concurrency > cap)
+                        cap = c->platforms[i]->concurrency;
+        /* A TLS probe holds one socket; a fetch may hold two (the
+         * connection and libcurl's resolver): count two per job. The
+         * reserve covers the loop, signals, timers, the journal, state and
+         * report files and the shared DNS channels' sockets. */
+        budget = nofile > 2 * AUDIT_FD_RESERVE ? (nofile - AUDIT_FD_RESERVE) / 2 : AUDIT_FD_RESERVE / 2;
+        if (cap > budget)
+                cap = (unsigned)budget;
+        return cap;
 }
 
 struct audit_pool *audit_pool_free(struct audit_pool *pool) {
@@ -194,6 +218,8 @@ struct audit_pool *audit_pool_free(struct audit_pool *pool) {
         }
         free(pool->trusts);
         free(pool->waiting);
+        strv_free(pool->ingress_subjects);
+        http_client_free(pool->http);
         dns_hub_free(pool->dns);
         sd_event_unref(pool->event);
         free(pool);
@@ -269,17 +295,15 @@ int audit_new_pooled(struct audit_pool *pool, const struct platform *p, struct a
         r = dns_resolver_new(pool->dns, p->resolvers, p->timeout_usec, &a->dns, ret_error);
         if (r < 0)
                 goto fail;
-        r = http_client_new(a->event, &a->http);
-        if (r < 0) {
-                *ret_error = xstrdup("cannot set up the HTTP client");
-                goto fail;
-        }
-        {
+        a->http = pool->http;
+        if (!pool->ingress_loaded) {
                 _cleanup_free_ char *path = data_path(INGRESS_FILE);
-                r = data_read_lines(path, &a->ingress_subjects, ret_error);
+                r = data_read_lines(path, &pool->ingress_subjects, ret_error);
                 if (r < 0)
                         goto fail;
+                pool->ingress_loaded = true;
         }
+        a->ingress_subjects = pool->ingress_subjects;
         a->memo = tls_chain_memo_new();
         a->obs = xcalloc(1, sizeof(*a->obs));
         r = dnsaudit_new(a->event, pool->dns, p, a->plan, &a->obs->dns, &a->dnsaudit, ret_error);
@@ -337,8 +361,7 @@ struct audit *audit_free(struct audit *a) {
         }
         free(a->extras);
         strv_free(a->legacy_addresses);
-        strv_free(a->ingress_subjects);
-        a->http = http_client_free(a->http);
+        a->http = NULL; /* the pool's; this audit's fetches were cancelled above */
         /* Destroying the channel runs pending DNS callbacks: mark the audit
          * as cancelled so they only record, never queue. */
         a->cancelled = true;

@@ -21,6 +21,13 @@ struct audit;
 struct audit_pool;
 
 int audit_pool_new(sd_event *event, unsigned max_in_flight, struct audit_pool **ret);
+
+/* The cap for a pool running these platforms: the largest concurrency any
+ * of them asks for, within what nofile descriptors allow once the ones
+ * the process needs besides probes are set aside (AUDIT_FD_RESERVE). Jobs
+ * beyond it wait in the queue instead of failing with EMFILE. */
+#define AUDIT_FD_RESERVE 128u
+unsigned audit_pool_cap(const struct config *c, unsigned long nofile);
 /* Every audit of the pool must have been freed first. */
 struct audit_pool *audit_pool_free(struct audit_pool *pool);
 

@@ -12,6 +12,10 @@
 #   2. the same with a deadline too short for 480 handshakes at 3 at a time is
 #      cut cleanly: the run ends near the deadline with every endpoint
 #      accounted for
+#   3. 300 platforms (2,400 endpoints) under `ulimit -n 256`, soft and hard,
+#      with the default concurrency: every endpoint is verified, nothing
+#      fails with "Too many open files" (the DNS channels and the HTTP client
+#      are shared, and the cap on jobs in flight is sized by the limit)
 
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=common.sh
@@ -51,5 +55,22 @@ assert_jq "short: every name that was not resolved says why" \
 	'[.platforms[].names[] | select(.status != "ok") | .error | test("deadline \\(300ms\\)")] | all' true
 assert_true "short: the deadline cut something (else this case tests nothing)" \
 	'[.platforms[].findings[]] | length > 4'
+
+healthy() {
+	local i
+	for i in $(seq -w 1 300); do
+		printf '  - name: ok%s\n    global: { baseDomain: ok.example.test }\n    tls: { mode: provided }\n' "$i"
+	done
+}
+cv_config fds < <(healthy)
+CV_JSON=$SB_DIR/fds.json
+# exec keeps the limit on certvigil itself; -Hn too, so it cannot raise it.
+cv_run fds bash -c 'ulimit -Sn 256 && ulimit -Hn 256 && exec "$@"' - \
+	"$SB_CERTVIGIL" audit --config "$CV_CFG" --format json -o "$CV_JSON"
+assert_exit 0
+assert_jq "fds: 2400 endpoints under ulimit -n 256, every one handshaken and verified" \
+	'[.platforms[].endpoints[] | [.status, .certificate.verified]] | [length, (map(select(. == ["ok", true])) | length)]' \
+	'[2400,2400]'
+assert_no_match "fds: no descriptor ran out" 'Too many open files' "$(cat "$CV_STDERR")"
 
 cv_finish
