@@ -86,12 +86,16 @@ static int run(const struct check_ctx *ctx, struct finding_list *out) {
                                      e->address, e->name, ctx->platform->trust ? ctx->platform->trust : "system",
                                      e->verify_error ? e->verify_error : "not verified", e->n_chain,
                                      e->chain[0].issuer);
-                if (!w.in_order || w.n_unused > 0)
+                if (!w.in_order || w.n_unused > 0) {
+                        _cleanup_free_ char *stray = w.n_unused > 0 ? xasprintf("%zu certificate(s) on no path",
+                                                                                 w.n_unused)
+                                                                    : NULL;
                         finding_emit(out, CHAIN_ORDER, e->name, e->address,
-                                     "the chain served by %s for %s is %s%s%zu certificate(s) on no path: serve the "
-                                     "leaf first, then each issuer in turn, and nothing else",
+                                     "the chain served by %s for %s is %s%s%s: serve the leaf first, then each "
+                                     "issuer in turn, and nothing else",
                                      e->address, e->name, w.in_order ? "in order but carries " : "out of order",
-                                     w.in_order ? "" : " and carries ", w.n_unused);
+                                     !w.in_order && stray ? " and carries " : "", stray ? stray : "");
+                }
         }
         return 0;
 }

@@ -100,7 +100,7 @@ sbt_expect_message aia tls.chain.incomplete "AIA caIssuers URL $aia_url serves '
 sbt_expect_json "aia: the fetch is in the JSON" \
 	'.platforms[] | select(.name == "aia") | .endpoints[0].aia_ca_issuers | .http_status == 200 and .certificate.subject == "CN=certvigil sandbox intermediate,O=certvigil test"'
 sbt_expect order "tls.chain.order warning"
-sbt_expect_message order tls.chain.order "out of order"
+sbt_expect_message order tls.chain.order "is out of order: serve the leaf first"
 sbt_expect stray "tls.chain.order warning"
 sbt_expect_message stray tls.chain.order "in order but carries 1 certificate"
 sbt_expect deep "tls.chain.oversized warning"
