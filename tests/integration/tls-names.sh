@@ -27,7 +27,7 @@ leaf() { # leaf NAME SAN...
 }
 
 leaf exact api.exact.example.test console.exact.example.test grafana.exact.example.test auth.exact.example.test
-# Issued for separator ".", the platform now uses "-".
+# Issued for separator ".", the platform uses "-".
 leaf sepdot '*.gw.sep.example.test'
 leaf cdn '*.cdn.example.test'
 leaf idn '*.xn--bcher-kva.example.test'
@@ -103,7 +103,7 @@ sbt_expect ok
 sbt_expect exact "tls.wildcard.shape warning"
 sbt_expect_message exact tls.wildcard.shape "covers today's names but is not \\*\\.exact\\.example\\.test"
 sbt_expect sep "tls.wildcard.shape critical" "tls.san.mismatch critical"
-sbt_expect_message sep tls.wildcard.shape 'is \*\.gw\.sep\.example\.test, the wildcard for separator "\."; the platform now uses "-" and its names need \*\.sep\.example\.test'
+sbt_expect_message sep tls.wildcard.shape 'is \*\.gw\.sep\.example\.test, the wildcard separator "\." would need; with separator "-" the names need \*\.sep\.example\.test: reissue the certificate for \*\.sep\.example\.test, or set subdomainSeparator if it was meant to be "\."'
 # One address still serves last quarter's certificate.
 sbt_expect mixed "tls.cert.inconsistent warning" "tls.expiry.critical critical" "tls.renewal.overdue warning"
 mixed_new=$(certtool --fingerprint --hash sha256 --infile "$p/mixed.pem" 2>/dev/null)
