@@ -4,26 +4,15 @@
  * audit before any packet leaves the host. */
 #include "config.h"
 #include "util.h"
+#include "yaml-reader.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
-#include <unistd.h>
-#include <yaml.h>
 
-/* A Helm release, values included, must fit in a 1 MiB Kubernetes Secret, so
- * real values files are far smaller than this. The limits bound the memory and
- * time a hostile or mistaken file (a symlink to a disk image, an alias bomb)
- * can cost; libyaml resolves each alias by a linear search over all anchors. */
-#define FILE_SIZE_MAX (4u * 1024u * 1024u)
-#define YAML_NODES_MAX 500000u
-#define YAML_ANCHORS_MAX 1000u
-#define YAML_ALIASES_MAX 10000u
-#define YAML_DEPTH_MAX 128u
 #define PLATFORMS_MAX 10000u
 #define DAYS_MAX 36500
 
@@ -125,51 +114,6 @@ bool dns_name_is_valid(const char *name) {
         return labels >= 2;
 }
 
-/* ------------------------------------------------------------------------ */
-/* Errors */
-
-static char *escape(const char *s) {
-        return str_escape(s, strlen(s));
-}
-
-static int set_errorv(char **error, int r, const char *file, const yaml_mark_t *m,
-                      const char *fmt, va_list ap) __attribute__((format(printf, 5, 0)));
-static int set_errorv(char **error, int r, const char *file, const yaml_mark_t *m,
-                      const char *fmt, va_list ap) {
-        _cleanup_free_ char *msg = xvasprintf(fmt, ap);
-
-        /* Loading stops at the first error, so this is written at most once
-         * and whatever the caller's pointer held before is not ours. */
-        if (!error)
-                return r;
-        if (m)
-                *error = xasprintf("%s:%zu:%zu: %s", file, m->line + 1, m->column + 1, msg);
-        else
-                *error = xasprintf("%s: %s", file, msg);
-        return r;
-}
-
-/* "FILE:LINE:COL: message" at a mark; returns r. */
-static int fail_mark(char **error, int r, const char *file, yaml_mark_t m, const char *fmt, ...)
-        __attribute__((format(printf, 5, 6)));
-static int fail_mark(char **error, int r, const char *file, yaml_mark_t m, const char *fmt, ...) {
-        va_list ap;
-        va_start(ap, fmt);
-        r = set_errorv(error, r, file, &m, fmt, ap);
-        va_end(ap);
-        return r;
-}
-
-/* "FILE: message", for errors without a position. */
-static int fail_file(char **error, int r, const char *file, const char *fmt, ...)
-        __attribute__((format(printf, 4, 5)));
-static int fail_file(char **error, int r, const char *file, const char *fmt, ...) {
-        va_list ap;
-        va_start(ap, fmt);
-        r = set_errorv(error, r, file, NULL, fmt, ap);
-        va_end(ap);
-        return r;
-}
 
 /* Errors without a file at all: command-line overrides. */
 static int fail_plain(char **error, int r, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -180,322 +124,6 @@ static int fail_plain(char **error, int r, const char *fmt, ...) {
                 *error = xvasprintf(fmt, ap);
         va_end(ap);
         return r;
-}
-
-/* ------------------------------------------------------------------------ */
-/* Files and YAML documents */
-
-static int read_file(const char *path, char **ret, size_t *ret_size) {
-        _cleanup_free_ char *buf = NULL;
-        size_t size = 0, alloc = 0;
-        int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-
-        if (fd < 0)
-                return -errno;
-        for (;;) {
-                ssize_t n;
-
-                if (alloc - size < 4096) {
-                        alloc = alloc ? alloc * 2 : 16384;
-                        buf = xrealloc(buf, alloc + 1);
-                }
-                n = read(fd, buf + size, alloc - size);
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n < 0) {
-                        int r = -errno;
-                        close(fd);
-                        return r;
-                }
-                if (n == 0)
-                        break;
-                size += (size_t)n;
-                /* Checked while reading, not with fstat(), so /dev/zero or a
-                 * FIFO cannot grow the buffer without bound either. */
-                if (size > FILE_SIZE_MAX) {
-                        close(fd);
-                        return -EFBIG;
-                }
-        }
-        close(fd);
-        buf[size] = 0;
-        *ret = TAKE_PTR(buf);
-        *ret_size = size;
-        return 0;
-}
-
-/* One parsed YAML file. Strict files (the config) reject unknown keys and
- * empty values; lenient ones (Helm values) ignore whatever is not ours, as the
- * chart has hundreds of keys that are none of certvigil's business. */
-struct yfile {
-        const char *path;         /* for messages */
-        yaml_document_t doc;
-        bool loaded;
-        bool strict;
-        /* The finding catalog, for renew.on; injected so that the config
-         * (core) does not reach up into checks/. NULL: any well-formed id. */
-        finding_lookup_fn known_id;
-};
-
-static void yfile_done(struct yfile *f) {
-        if (f->loaded)
-                yaml_document_delete(&f->doc);
-        f->loaded = false;
-}
-
-static yaml_node_t *yfile_node(struct yfile *f, int id) {
-        return yaml_document_get_node(&f->doc, id);
-}
-
-/* libyaml reports encoding errors by byte offset only. */
-static yaml_mark_t mark_from_offset(const char *text, size_t len, size_t offset) {
-        yaml_mark_t m = { .index = offset };
-
-        for (size_t i = 0; i < offset && i < len; i++) {
-                if (text[i] == '\n') {
-                        m.line++;
-                        m.column = 0;
-                } else if (((unsigned char)text[i] & 0xc0) != 0x80)
-                        m.column++;
-        }
-        return m;
-}
-
-static int syntax_error(const yaml_parser_t *parser, const char *file, const char *text, size_t len,
-                        char **error) {
-        const char *problem = parser->problem ? parser->problem : "unknown error";
-        yaml_mark_t m = parser->problem_mark;
-
-        if (parser->error == YAML_MEMORY_ERROR)
-                return fail_file(error, -ENOMEM, file, "out of memory while parsing YAML");
-        if (parser->error == YAML_READER_ERROR)
-                m = mark_from_offset(text, len, parser->problem_offset);
-        /* libyaml splits this one into context and problem ("second
-         * occurrence"), which alone would make no sense to a reader. */
-        if (parser->error == YAML_COMPOSER_ERROR && parser->context &&
-            strncmp(parser->context, "found duplicate anchor", 22) == 0)
-                problem = "found duplicate anchor";
-        return fail_mark(error, -EINVAL, file, m, "YAML syntax error: %s", problem);
-}
-
-static bool event_is_anchored(const yaml_event_t *ev) {
-        switch (ev->type) {
-        case YAML_SCALAR_EVENT:
-                return ev->data.scalar.anchor != NULL;
-        case YAML_SEQUENCE_START_EVENT:
-                return ev->data.sequence_start.anchor != NULL;
-        case YAML_MAPPING_START_EVENT:
-                return ev->data.mapping_start.anchor != NULL;
-        default:
-                return false;
-        }
-}
-
-/* A cheap pass over the event stream before building the tree: it finds
- * syntax errors, extra documents and inputs too big to be worth a tree. */
-static int yaml_prescan(const char *file, const char *text, size_t len, char **error) {
-        _cleanup_(yaml_parser_delete) yaml_parser_t parser = {};
-        size_t nodes = 0, anchors = 0, aliases = 0, depth = 0, documents = 0;
-
-        if (!yaml_parser_initialize(&parser))
-                return fail_file(error, -ENOMEM, file, "out of memory while parsing YAML");
-        yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
-        for (;;) {
-                yaml_event_t ev;
-                yaml_event_type_t type;
-                yaml_mark_t m;
-                bool anchored;
-
-                if (!yaml_parser_parse(&parser, &ev))
-                        return syntax_error(&parser, file, text, len, error);
-                type = ev.type;
-                m = ev.start_mark;
-                anchored = event_is_anchored(&ev);
-                yaml_event_delete(&ev);
-
-                if (type == YAML_STREAM_END_EVENT)
-                        return 0;
-                if (type == YAML_DOCUMENT_START_EVENT && ++documents > 1)
-                        return fail_mark(error, -EINVAL, file, m,
-                                         "multiple YAML documents are not supported");
-                if (type == YAML_SEQUENCE_START_EVENT || type == YAML_MAPPING_START_EVENT) {
-                        if (++depth > YAML_DEPTH_MAX)
-                                return fail_mark(error, -EINVAL, file, m,
-                                                 "YAML nesting too deep (more than %u levels)",
-                                                 YAML_DEPTH_MAX);
-                } else if (type == YAML_SEQUENCE_END_EVENT || type == YAML_MAPPING_END_EVENT)
-                        depth--;
-                if (type == YAML_SCALAR_EVENT || type == YAML_ALIAS_EVENT ||
-                    type == YAML_SEQUENCE_START_EVENT || type == YAML_MAPPING_START_EVENT) {
-                        if (++nodes > YAML_NODES_MAX)
-                                return fail_mark(error, -EINVAL, file, m,
-                                                 "too many YAML nodes (more than %u)", YAML_NODES_MAX);
-                }
-                if (type == YAML_ALIAS_EVENT && ++aliases > YAML_ALIASES_MAX)
-                        return fail_mark(error, -EINVAL, file, m,
-                                         "too many YAML aliases (more than %u)", YAML_ALIASES_MAX);
-                if (anchored && ++anchors > YAML_ANCHORS_MAX)
-                        return fail_mark(error, -EINVAL, file, m,
-                                         "too many YAML anchors (more than %u)", YAML_ANCHORS_MAX);
-        }
-}
-
-static int yfile_parse(struct yfile *f, const char *text, size_t len, char **error) {
-        _cleanup_(yaml_parser_delete) yaml_parser_t parser = {};
-        int r;
-
-        r = yaml_prescan(f->path, text, len, error);
-        if (r < 0)
-                return r;
-        if (!yaml_parser_initialize(&parser))
-                return fail_file(error, -ENOMEM, f->path, "out of memory while parsing YAML");
-        yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
-        if (!yaml_parser_load(&parser, &f->doc))
-                return syntax_error(&parser, f->path, text, len, error);
-        f->loaded = true;
-        return 0;
-}
-
-/* ------------------------------------------------------------------------ */
-/* Scalars */
-
-static const char *scalar_value(const yaml_node_t *n) {
-        return (const char *)n->data.scalar.value;
-}
-
-static bool scalar_is_plain(const yaml_node_t *n) {
-        return n->type == YAML_SCALAR_NODE && n->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
-}
-
-/* YAML 1.1's null spellings, as Helm's parser reads them. */
-static bool node_is_null(const yaml_node_t *n) {
-        static const char *const nulls[] = { "", "~", "null", "Null", "NULL" };
-
-        if (!scalar_is_plain(n))
-                return false;
-        for (size_t i = 0; i < ELEMENTSOF(nulls); i++)
-                if (strcmp(scalar_value(n), nulls[i]) == 0)
-                        return true;
-        return false;
-}
-
-static bool scalar_has_nul(const yaml_node_t *n) {
-        return strlen(scalar_value(n)) != n->data.scalar.length;
-}
-
-/* Returns 0 and the string, 1 when the key counts as unset (an empty string,
- * or null in a values file, as Helm's `default` treats them), or an error. */
-static int get_string(struct yfile *f, const char *key, yaml_node_t *n, const char **ret, char **error) {
-        if (n->type != YAML_SCALAR_NODE || (f->strict && node_is_null(n)))
-                return fail_mark(error, -EINVAL, f->path, n->start_mark, "'%s' must be a string", key);
-        if (node_is_null(n) || n->data.scalar.length == 0)
-                return 1;
-        if (scalar_has_nul(n))
-                return fail_mark(error, -EINVAL, f->path, n->start_mark,
-                                 "'%s' must not contain NUL characters", key);
-        *ret = scalar_value(n);
-        return 0;
-}
-
-/* Only plain scalars: a quoted "false" is a string, and Helm templates would
- * treat it as true. */
-static int get_bool(struct yfile *f, const char *key, yaml_node_t *n, bool *ret, char **error) {
-        static const char *const yes[] = { "true", "yes", "on" }, *const no[] = { "false", "no", "off" };
-
-        if (!f->strict && node_is_null(n))
-                return 1;
-        if (scalar_is_plain(n) && !scalar_has_nul(n))
-                for (size_t i = 0; i < ELEMENTSOF(yes); i++) {
-                        if (strcasecmp(scalar_value(n), yes[i]) == 0) {
-                                *ret = true;
-                                return 0;
-                        }
-                        if (strcasecmp(scalar_value(n), no[i]) == 0) {
-                                *ret = false;
-                                return 0;
-                        }
-                }
-        return fail_mark(error, -EINVAL, f->path, n->start_mark, "'%s' must be a boolean", key);
-}
-
-static int get_int(struct yfile *f, const char *key, yaml_node_t *n, long long min, long long max,
-                   long long *ret, char **error) {
-        int r;
-
-        if (!f->strict && node_is_null(n))
-                return 1;
-        if (!scalar_is_plain(n) || node_is_null(n))
-                return fail_mark(error, -EINVAL, f->path, n->start_mark, "'%s' must be an integer", key);
-        r = parse_int(scalar_value(n), min, max, ret);
-        if (r == -ERANGE)
-                return fail_mark(error, -EINVAL, f->path, n->start_mark,
-                                 "'%s' must be between %lld and %lld", key, min, max);
-        if (r < 0)
-                return fail_mark(error, -EINVAL, f->path, n->start_mark, "'%s' must be an integer", key);
-        return 0;
-}
-
-static int get_duration(struct yfile *f, const char *key, yaml_node_t *n, uint64_t *ret, char **error) {
-        uint64_t usec;
-
-        if (n->type != YAML_SCALAR_NODE || node_is_null(n) || scalar_has_nul(n) ||
-            parse_duration(scalar_value(n), &usec) < 0)
-                return fail_mark(error, -EINVAL, f->path, n->start_mark,
-                                 "'%s' must be a duration such as 10s, 2m or 1h", key);
-        if (usec == 0)
-                return fail_mark(error, -EINVAL, f->path, n->start_mark, "'%s' must be longer than 0", key);
-        *ret = usec;
-        return 0;
-}
-
-/* "33%" or "33.5%": a share of the certificate's lifetime, as a fraction in
- * [0, 1]. Returns 0 and the fraction, 1 when the scalar has no '%', or an
- * error. */
-static int get_percent(struct yfile *f, const char *key, yaml_node_t *n, double *ret, char **error) {
-        const char *v;
-        size_t len;
-        char *end = NULL;
-        double d;
-
-        if (!scalar_is_plain(n) || scalar_has_nul(n))
-                return 1;
-        v = scalar_value(n);
-        len = strlen(v);
-        if (len < 2 || v[len - 1] != '%')
-                return 1;
-        errno = 0;
-        d = strtod(v, &end);
-        if (errno != 0 || end != v + len - 1 || !(d >= 0.0 && d <= 100.0))
-                return fail_mark(error, -EINVAL, f->path, n->start_mark,
-                                 "'%s' must be a number of days or a share of the lifetime from 0%% to 100%%", key);
-        *ret = d / 100.0;
-        return 0;
-}
-
-/* renew_at: a fraction such as 0.67, or a share such as 67%. */
-static int get_fraction(struct yfile *f, const char *key, yaml_node_t *n, double *ret, char **error) {
-        char *end = NULL;
-        double d;
-        int r;
-
-        r = get_percent(f, key, n, &d, error);
-        if (r < 0)
-                return r;
-        if (r > 0) {
-                if (!scalar_is_plain(n) || scalar_has_nul(n) || node_is_null(n))
-                        return fail_mark(error, -EINVAL, f->path, n->start_mark,
-                                         "'%s' must be a fraction such as 0.67 or a share such as 67%%", key);
-                errno = 0;
-                d = strtod(scalar_value(n), &end);
-                if (errno != 0 || end == scalar_value(n) || *end)
-                        return fail_mark(error, -EINVAL, f->path, n->start_mark,
-                                         "'%s' must be a fraction such as 0.67 or a share such as 67%%", key);
-        }
-        if (!(d > 0.0 && d < 1.0))
-                return fail_mark(error, -EINVAL, f->path, n->start_mark,
-                                 "'%s' must be between 0 and 1 (exclusive)", key);
-        *ret = d;
-        return 0;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -656,318 +284,99 @@ static void set_string(char **field, char *value) {
         *field = value;
 }
 
+
 /* ------------------------------------------------------------------------ */
-/* The key tables: one per YAML mapping we understand. */
+/* Row parsers: each reads one YAML value into one field of the platform. */
 
-enum kind {
-        KIND_SKIP,                /* handled outside the table walk */
-        KIND_MAP,
-        KIND_STRING,
-        KIND_LABEL,
-        KIND_DOMAIN,
-        KIND_SEPARATOR,
-        KIND_TLS_MODE,
-        KIND_BOOL,
-        KIND_PORT,
-        KIND_WARN_DAYS,
-        KIND_CRITICAL_DAYS,
-        KIND_CONCURRENCY,
-        KIND_DURATION,
-        KIND_RESOLVERS,
-        KIND_TRUST,
-        KIND_ADDRESSES,
-        KIND_JITTER,
-        KIND_RENEW_AT,
-        KIND_CONNECT_TO,
-        KIND_ARGV,                /* non-empty list of non-empty strings */
-        KIND_FINDING_IDS,         /* list of finding ids */
-        KIND_RENEW_CAP,           /* renew.max_per_week */
-        KIND_URL,                 /* https:// URL */
-        KIND_PATH,                /* a file, relative to the config */
-};
-
-struct key {
-        const char *name;
-        enum kind kind;
-        size_t offset;            /* of the field in struct platform */
-        const struct key *children;
-};
-
-#define FIELD(f) offsetof(struct platform, f)
-
-static const struct key subdomain_keys[] = {
-        { "api", KIND_LABEL, FIELD(labels[SERVICE_API]), NULL },
-        { "console", KIND_LABEL, FIELD(labels[SERVICE_CONSOLE]), NULL },
-        { "grafana", KIND_LABEL, FIELD(labels[SERVICE_GRAFANA]), NULL },
-        { "auth", KIND_LABEL, FIELD(labels[SERVICE_AUTH]), NULL },
-        { "mcp", KIND_LABEL, FIELD(labels[SERVICE_MCP]), NULL },
-        {},
-};
-
-static const struct key global_keys[] = {
-        { "baseDomain", KIND_DOMAIN, FIELD(base_domain), NULL },
-        { "subdomains", KIND_MAP, 0, subdomain_keys },
-        { "subdomainSeparator", KIND_SEPARATOR, FIELD(separator), NULL },
-        {},
-};
-
-static const struct key dns01_keys[] = {
-        { "provider", KIND_STRING, FIELD(dns01_provider), NULL },
-        { "dnsZone", KIND_DOMAIN, FIELD(dns01_zone), NULL },
-        {},
-};
-
-static const struct key letsencrypt_keys[] = {
-        { "issuer", KIND_STRING, FIELD(le_issuer), NULL },
-        { "email", KIND_STRING, FIELD(le_email), NULL },
-        { "dns01", KIND_MAP, 0, dns01_keys },
-        {},
-};
-
-static const struct key tls_keys[] = {
-        { "mode", KIND_TLS_MODE, FIELD(tls_mode), NULL },
-        { "letsencrypt", KIND_MAP, 0, letsencrypt_keys },
-        { "wildcardSecretName", KIND_STRING, FIELD(wildcard_secret), NULL },
-        {},
-};
-
-static const struct key tunnel_keys[] = {
-        { "enabled", KIND_BOOL, FIELD(tunnel_enabled), NULL },
-        {},
-};
-
-static const struct key ingress_keys[] = {
-        { "tunnel", KIND_MAP, 0, tunnel_keys },
-        {},
-};
-
-static const struct key mcp_keys[] = {
-        { "enabled", KIND_BOOL, FIELD(mcp_enabled), NULL },
-        {},
-};
-
-#define RFIELD(f) offsetof(struct platform, renew.f)
-
-static const struct key cert_manager_keys[] = {
-        { "namespace", KIND_LABEL, RFIELD(cm_namespace), NULL },
-        { "certificate", KIND_STRING, RFIELD(cm_certificate), NULL },
-        { "kubeconfig", KIND_PATH, RFIELD(cm_kubeconfig), NULL },
-        { "in_cluster", KIND_BOOL, RFIELD(cm_in_cluster), NULL },
-        {},
-};
-
-static const struct key kubernetes_keys[] = {
-        { "namespace", KIND_LABEL, FIELD(kube_namespace), NULL },
-        { "kubeconfig", KIND_PATH, FIELD(kube_kubeconfig), NULL },
-        { "in_cluster", KIND_BOOL, FIELD(kube_in_cluster), NULL },
-        {},
-};
-
-static const struct key renew_keys[] = {
-        { "enabled", KIND_BOOL, RFIELD(enabled), NULL },
-        { "on", KIND_FINDING_IDS, RFIELD(on), NULL },
-        { "command", KIND_ARGV, RFIELD(command), NULL },
-        { "timeout", KIND_DURATION, RFIELD(timeout_usec), NULL },
-        { "min_interval", KIND_DURATION, RFIELD(min_interval_usec), NULL },
-        { "max_per_week", KIND_RENEW_CAP, RFIELD(max_per_week), NULL },
-        { "verify_every", KIND_DURATION, RFIELD(verify_every_usec), NULL },
-        { "verify_timeout", KIND_DURATION, RFIELD(verify_timeout_usec), NULL },
-        { "cert_manager", KIND_MAP, 0, cert_manager_keys },
-        {},
-};
-
-#define CHART_KEYS \
-        { "global", KIND_MAP, 0, global_keys }, \
-        { "tls", KIND_MAP, 0, tls_keys }, \
-        { "ingress", KIND_MAP, 0, ingress_keys }, \
-        { "mcp", KIND_MAP, 0, mcp_keys }
-
-#define DEFAULTS_KEYS \
-        { "port", KIND_PORT, FIELD(port), NULL }, \
-        { "dns_port", KIND_PORT, FIELD(dns_port), NULL }, \
-        { "resolvers", KIND_RESOLVERS, FIELD(resolvers), NULL }, \
-        { "trust", KIND_TRUST, FIELD(trust), NULL }, \
-        { "warn_days", KIND_WARN_DAYS, FIELD(warn_days), NULL }, \
-        { "critical_days", KIND_CRITICAL_DAYS, FIELD(critical_days), NULL }, \
-        { "timeout", KIND_DURATION, FIELD(timeout_usec), NULL }, \
-        { "deadline", KIND_DURATION, FIELD(deadline_usec), NULL }, \
-        { "concurrency", KIND_CONCURRENCY, FIELD(concurrency), NULL }, \
-        { "interval", KIND_DURATION, FIELD(interval_usec), NULL }, \
-        { "jitter", KIND_JITTER, 0, NULL }, \
-        { "remind", KIND_DURATION, FIELD(remind_usec), NULL }, \
-        { "renew_at", KIND_RENEW_AT, FIELD(renew_at), NULL }, \
-        { "expect_issuer", KIND_STRING, FIELD(expect_issuer), NULL }, \
-        { "renew", KIND_MAP, 0, renew_keys }, \
-        { "acme_directory", KIND_URL, FIELD(acme_directory), NULL }, \
-        { "acme_trust", KIND_PATH, FIELD(acme_trust), NULL }, \
-        { "kubernetes", KIND_MAP, 0, kubernetes_keys }
-
-/* The root of a Helm values file. */
-static const struct key values_keys[] = {
-        CHART_KEYS,
-        {},
-};
-
-static const struct key defaults_keys[] = {
-        DEFAULTS_KEYS,
-        {},
-};
-
-static const struct key platform_keys[] = {
-        { "name", KIND_SKIP, 0, NULL },
-        { "values", KIND_SKIP, 0, NULL },
-        { "expect_addresses", KIND_ADDRESSES, FIELD(expect_addresses), NULL },
-        { "connect_to", KIND_CONNECT_TO, FIELD(connect_to), NULL },
-        DEFAULTS_KEYS,
-        CHART_KEYS,
-        {},
-};
-
-static const struct key top_keys[] = {
-        { "defaults", KIND_SKIP, 0, NULL },
-        { "platforms", KIND_SKIP, 0, NULL },
-        {},
-};
+struct key;
 
 /* State while one platform is assembled from its layers: built-in defaults,
  * the config's defaults, the values file, then its own keys. */
 struct build {
-        struct platform *p;
+        struct platform *p;       /* NULL during the top-level walk */
         const char *config_path;  /* relative paths are resolved against it */
-        char **error;
+        /* The finding catalog, for renew.on; injected so that the config
+         * (core) does not reach up into checks/. NULL: any well-formed id. */
+        finding_lookup_fn known_id;
         /* Where warn_days/critical_days were last set, for the cross-check. */
         yaml_mark_t warn_mark, critical_mark;
         bool warn_set, critical_set;
 };
 
+/* A row's parser reads n, the value of the setting named key (a dotted path,
+ * for messages), into field (the platform's member at the row's offset; NULL
+ * at top level). Returns 0, or a negative errno with *f->error set. */
+typedef int (*key_parse_fn)(struct build *b, struct yfile *f, const struct key *k, const char *key,
+                            yaml_node_t *n, void *field);
+
+struct key {
+        const char *name;
+        key_parse_fn parse;
+        size_t offset;            /* of the field in struct platform */
+        const void *data;         /* parse_map: the child table; parse_uint: its range */
+};
+
+struct uint_range {
+        long long min, max;
+};
+
 static int apply_map(struct build *b, struct yfile *f, yaml_node_t *map, const struct key *table,
                      const char *prefix, const char *where);
 
-static int apply_resolvers(struct build *b, struct yfile *f, const char *key, yaml_node_t *n, char ***field) {
-        _cleanup_strv_free_ char **list = NULL;
-        bool system = false;
+/* For keys read outside the table walk (a platform's name and values). */
+static int parse_none(struct build *b, struct yfile *f, const struct key *k, const char *key, yaml_node_t *n,
+                      void *field) {
+        return 0;
+}
 
-        if (n->type == YAML_SCALAR_NODE && strcmp(scalar_value(n), "system") == 0 && !scalar_has_nul(n)) {
-                *field = strv_free(*field);
+static int parse_map(struct build *b, struct yfile *f, const struct key *k, const char *key, yaml_node_t *n,
+                     void *field) {
+        _cleanup_free_ char *where = NULL;
+
+        if (!f->strict && ynode_is_null(n))
                 return 0;
-        }
-        if (n->type != YAML_SEQUENCE_NODE)
-                return fail_mark(b->error, -EINVAL, f->path, n->start_mark, "'%s' must be a list", key);
-        if (n->data.sequence.items.start == n->data.sequence.items.top)
-                return fail_mark(b->error, -EINVAL, f->path, n->start_mark,
-                                 "'%s' must not be empty (use [system] for the system resolver)", key);
-        for (yaml_node_item_t *i = n->data.sequence.items.start; i < n->data.sequence.items.top; i++) {
-                yaml_node_t *item = yfile_node(f, *i);
-                _cleanup_free_ char *shown = NULL;
-                char *canonical;
-
-                if (!item)
-                        continue;
-                if (item->type != YAML_SCALAR_NODE || node_is_null(item))
-                        return fail_mark(b->error, -EINVAL, f->path, item->start_mark,
-                                         "'%s' must be a list of addresses", key);
-                shown = str_escape(scalar_value(item), item->data.scalar.length);
-                if (strcmp(scalar_value(item), "system") == 0 && !scalar_has_nul(item)) {
-                        system = true;
-                        if (n->data.sequence.items.top - n->data.sequence.items.start > 1)
-                                return fail_mark(b->error, -EINVAL, f->path, item->start_mark,
-                                                 "'system' cannot be combined with other resolvers");
-                        continue;
-                }
-                if (scalar_has_nul(item) || resolver_normalize(scalar_value(item), &canonical) < 0)
-                        return fail_mark(b->error, -EINVAL, f->path, item->start_mark,
-                                         "invalid resolver '%s' (expected ADDRESS[:PORT] or system)", shown);
-                strv_push(&list, canonical);
-        }
-        strv_free(*field);
-        *field = system ? NULL : TAKE_PTR(list);
-        return 0;
+        if (n->type != YAML_MAPPING_NODE)
+                return yfile_fail(f, n->start_mark, "'%s' must be a mapping", key);
+        where = xasprintf("in %s", key);
+        return apply_map(b, f, n, k->data, key, where);
 }
 
-static int apply_addresses(struct build *b, struct yfile *f, const char *key, yaml_node_t *n, char ***field) {
-        _cleanup_strv_free_ char **list = NULL;
+static int parse_string(struct build *b, struct yfile *f, const struct key *k, const char *key, yaml_node_t *n,
+                        void *field) {
+        const char *s = NULL;
+        int r = yfile_get_string(f, key, n, &s);
 
-        if (n->type != YAML_SEQUENCE_NODE)
-                return fail_mark(b->error, -EINVAL, f->path, n->start_mark, "'%s' must be a list", key);
-        for (yaml_node_item_t *i = n->data.sequence.items.start; i < n->data.sequence.items.top; i++) {
-                yaml_node_t *item = yfile_node(f, *i);
-                _cleanup_free_ char *shown = NULL;
-                char *canonical;
-
-                if (!item)
-                        continue;
-                if (item->type != YAML_SCALAR_NODE || node_is_null(item))
-                        return fail_mark(b->error, -EINVAL, f->path, item->start_mark,
-                                         "'%s' must be a list of addresses", key);
-                if (scalar_has_nul(item) || address_normalize(scalar_value(item), &canonical) < 0) {
-                        shown = str_escape(scalar_value(item), item->data.scalar.length);
-                        return fail_mark(b->error, -EINVAL, f->path, item->start_mark,
-                                         "invalid address '%s' in %s", shown, key);
-                }
-                strv_push(&list, canonical);
-        }
-        strv_free(*field);
-        *field = TAKE_PTR(list);
-        return 0;
+        if (r == 0)
+                set_string(field, xstrdup(s));
+        return r < 0 ? r : 0;
 }
 
-/* A list of strings. argv: every item a non-empty string, the list not
- * empty; finding ids: each one in the catalog, since a misspelt id in
- * renew.on would silently never trigger. */
-static int apply_strings(struct build *b, struct yfile *f, const char *key, yaml_node_t *n, char ***field,
-                         bool ids) {
-        _cleanup_strv_free_ char **list = NULL;
-        size_t count;
+static int parse_label(struct build *b, struct yfile *f, const struct key *k, const char *key, yaml_node_t *n,
+                       void *field) {
+        const char *s = NULL;
+        int r = yfile_get_string(f, key, n, &s);
 
-        if (n->type != YAML_SEQUENCE_NODE)
-                return fail_mark(b->error, -EINVAL, f->path, n->start_mark, "'%s' must be a list", key);
-        count = (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
-        if (count == 0 && !ids)
-                return fail_mark(b->error, -EINVAL, f->path, n->start_mark, "'%s' must not be empty", key);
-        if (count > RENEW_ARGV_MAX)
-                return fail_mark(b->error, -EINVAL, f->path, n->start_mark, "'%s' has more than %u items", key,
-                                 RENEW_ARGV_MAX);
-        for (yaml_node_item_t *i = n->data.sequence.items.start; i < n->data.sequence.items.top; i++) {
-                yaml_node_t *item = yfile_node(f, *i);
-                const char *s;
-
-                if (!item)
-                        continue;
-                if (item->type != YAML_SCALAR_NODE || node_is_null(item) || item->data.scalar.length == 0)
-                        return fail_mark(b->error, -EINVAL, f->path, item->start_mark,
-                                         "'%s' must be a list of non-empty strings", key);
-                if (scalar_has_nul(item))
-                        return fail_mark(b->error, -EINVAL, f->path, item->start_mark,
-                                         "'%s' must not contain NUL characters", key);
-                s = scalar_value(item);
-                if (ids && (strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789.-") != strlen(s) || !strchr(s, '.') ||
-                            s[0] == '.' || str_endswith(s, ".") || strstr(s, ".."))) {
-                        _cleanup_free_ char *shown = escape(s);
-                        return fail_mark(b->error, -EINVAL, f->path, item->start_mark,
-                                         "'%s' is not a finding id (%s)", shown, key);
-                }
-                if (ids && f->known_id && !f->known_id(s)) {
-                        _cleanup_free_ char *shown = escape(s);
-                        return fail_mark(b->error, -EINVAL, f->path, item->start_mark,
-                                         "unknown finding id '%s' in %s (certvigil list-findings lists them)", shown,
-                                         key);
-                }
-                strv_push(&list, xstrdup(s));
+        if (r != 0)
+                return r < 0 ? r : 0;
+        if (!dns_label_is_valid(s)) {
+                _cleanup_free_ char *shown = ynode_shown(n);
+                return yfile_fail(f, n->start_mark, "'%s' is not a valid DNS label (%s)", shown, key);
         }
-        strv_free(*field);
-        *field = TAKE_PTR(list);
+        set_string(field, xstrdup(s));
         return 0;
 }
 
 /* A domain as the chart's templates would use it, minus the spelling
  * variations DNS does not care about. */
-static int apply_domain(struct build *b, struct yfile *f, const char *key, yaml_node_t *n, char **field) {
+static int parse_domain(struct build *b, struct yfile *f, const struct key *k, const char *key, yaml_node_t *n,
+                        void *field) {
         _cleanup_free_ char *name = NULL, *shown = NULL;
         const char *s = NULL, *last;
         size_t len;
+        bool idn = false;
         int r;
 
-        r = get_string(f, key, n, &s, b->error);
+        r = yfile_get_string(f, key, n, &s);
         if (r != 0)
                 return r < 0 ? r : 0;
         name = xstrdup(s);
@@ -981,24 +390,133 @@ static int apply_domain(struct build *b, struct yfile *f, const char *key, yaml_
          * keeps an IP address from passing for a domain. */
         last = strrchr(name, '.');
         last = last ? last + 1 : name;
-        if (!dns_name_is_valid(name) || strspn(last, "0123456789") == strlen(last)) {
-                bool idn = false;
-                for (const char *c = s; *c && !idn; c++)
-                        idn = (unsigned char)*c >= 0x80;
-                shown = escape(s);
-                /* Certificates carry IDNs as A-labels (RFC 5890), and the
-                 * SAN check compares bytes: the config must say it so. */
-                return fail_mark(b->error, -EINVAL, f->path, n->start_mark,
-                                 "'%s' is not a valid domain name (%s)%s", shown, key,
-                                 idn ? ": write internationalized names in A-label form (xn--...)" : "");
+        if (dns_name_is_valid(name) && strspn(last, "0123456789") != strlen(last)) {
+                set_string(field, TAKE_PTR(name));
+                return 0;
         }
-        set_string(field, TAKE_PTR(name));
+        for (const char *c = s; *c && !idn; c++)
+                idn = (unsigned char)*c >= 0x80;
+        shown = ynode_shown(n);
+        /* Certificates carry IDNs as A-labels (RFC 5890), and the SAN check
+         * compares bytes: the config must say it so. */
+        return yfile_fail(f, n->start_mark, "'%s' is not a valid domain name (%s)%s", shown, key,
+                          idn ? ": write internationalized names in A-label form (xn--...)" : "");
+}
+
+static int parse_separator(struct build *b, struct yfile *f, const struct key *k, const char *key,
+                           yaml_node_t *n, void *field) {
+        const char *s = NULL;
+        int r = yfile_get_string(f, key, n, &s);
+
+        if (r != 0)
+                return r < 0 ? r : 0;
+        if (strcmp(s, ".") != 0 && strcmp(s, "-") != 0)
+                return yfile_fail(f, n->start_mark, "%s must be \".\" or \"-\"", key);
+        *(char *)field = s[0];
         return 0;
 }
 
+static int parse_tls_mode(struct build *b, struct yfile *f, const struct key *k, const char *key,
+                          yaml_node_t *n, void *field) {
+        _cleanup_free_ char *shown = NULL;
+        const char *s = NULL;
+        int r = yfile_get_string(f, key, n, &s);
+
+        if (r != 0)
+                return r < 0 ? r : 0;
+        for (size_t i = 0; i < _TLS_MODE_MAX; i++)
+                if (strcmp(s, tls_mode_names[i]) == 0) {
+                        *(enum tls_mode *)field = (enum tls_mode)i;
+                        return 0;
+                }
+        shown = ynode_shown(n);
+        return yfile_fail(f, n->start_mark, "unknown %s '%s' (expected letsencrypt, provided or selfsigned)", key,
+                          shown);
+}
+
+static int parse_bool(struct build *b, struct yfile *f, const struct key *k, const char *key, yaml_node_t *n,
+                      void *field) {
+        int r = yfile_get_bool(f, key, n, field);
+        return r < 0 ? r : 0;
+}
+
+static int parse_port(struct build *b, struct yfile *f, const struct key *k, const char *key, yaml_node_t *n,
+                      void *field) {
+        long long v;
+        int r = yfile_get_int(f, key, n, 1, 65535, &v);
+
+        if (r == 0)
+                *(uint16_t *)field = (uint16_t)v;
+        return r < 0 ? r : 0;
+}
+
+/* An unsigned in the row's range (data). */
+static int parse_uint(struct build *b, struct yfile *f, const struct key *k, const char *key, yaml_node_t *n,
+                      void *field) {
+        const struct uint_range *range = k->data;
+        long long v;
+        int r = yfile_get_int(f, key, n, range->min, range->max, &v);
+
+        if (r == 0)
+                *(unsigned *)field = (unsigned)v;
+        return r < 0 ? r : 0;
+}
+
+/* warn_days/critical_days: days, or a share of the lifetime that replaces
+ * the days and is used alone (days -1). */
+static int parse_days(struct yfile *f, const char *key, yaml_node_t *n, int *days, double *share) {
+        long long v;
+        int r = yfile_get_percent(f, key, n, share);
+
+        if (r <= 0) {
+                if (r == 0)
+                        *days = -1;
+                return r;
+        }
+        r = yfile_get_int(f, key, n, 0, DAYS_MAX, &v);
+        if (r != 0)
+                return r;
+        *days = (int)v;
+        return 0;
+}
+
+static int parse_warn_days(struct build *b, struct yfile *f, const struct key *k, const char *key,
+                           yaml_node_t *n, void *field) {
+        int r = parse_days(f, key, n, field, &b->p->warn_share);
+
+        if (r != 0)
+                return r < 0 ? r : 0;
+        b->warn_mark = n->start_mark;
+        b->warn_set = true;
+        return 0;
+}
+
+static int parse_critical_days(struct build *b, struct yfile *f, const struct key *k, const char *key,
+                               yaml_node_t *n, void *field) {
+        int r = parse_days(f, key, n, field, &b->p->critical_share);
+
+        if (r != 0)
+                return r < 0 ? r : 0;
+        b->critical_mark = n->start_mark;
+        b->critical_set = true;
+        return 0;
+}
+
+static int parse_fraction(struct build *b, struct yfile *f, const struct key *k, const char *key,
+                          yaml_node_t *n, void *field) {
+        return yfile_get_fraction(f, key, n, field);
+}
+
+static int parse_usec(struct build *b, struct yfile *f, const struct key *k, const char *key, yaml_node_t *n,
+                      void *field) {
+        return yfile_get_duration(f, key, n, field);
+}
+
 /* "5%" of the interval, or a duration ("0s" turns jitter off). */
-static int apply_jitter(struct build *b, struct yfile *f, const char *key, yaml_node_t *n) {
-        const char *s = n->type == YAML_SCALAR_NODE && !node_is_null(n) && !scalar_has_nul(n) ? scalar_value(n) : NULL;
+static int parse_jitter(struct build *b, struct yfile *f, const struct key *k, const char *key, yaml_node_t *n,
+                        void *field) {
+        const char *s = n->type == YAML_SCALAR_NODE && !ynode_is_null(n) && !ynode_has_nul(n) ? ynode_value(n)
+                                                                                                 : NULL;
         size_t len = s ? strlen(s) : 0;
         long long v;
         uint64_t usec;
@@ -1006,15 +524,14 @@ static int apply_jitter(struct build *b, struct yfile *f, const char *key, yaml_
         if (s && len > 1 && s[len - 1] == '%') {
                 _cleanup_free_ char *num = xstrndup(s, len - 1);
                 if (parse_int(num, 0, 100, &v) < 0)
-                        return fail_mark(b->error, -EINVAL, f->path, n->start_mark,
-                                         "'%s' must be a percentage between 0%% and 100%%", key);
+                        return yfile_fail(f, n->start_mark, "'%s' must be a percentage between 0%% and 100%%", key);
                 b->p->jitter_percent = (int)v;
                 b->p->jitter_usec = 0;
                 return 0;
         }
         if (!s || parse_duration(s, &usec) < 0)
-                return fail_mark(b->error, -EINVAL, f->path, n->start_mark,
-                                 "'%s' must be a percentage of interval such as 5%% or a duration such as 3m", key);
+                return yfile_fail(f, n->start_mark,
+                                  "'%s' must be a percentage of interval such as 5%% or a duration such as 3m", key);
         b->p->jitter_percent = -1;
         b->p->jitter_usec = usec;
         return 0;
@@ -1026,166 +543,375 @@ uint64_t platform_jitter_usec(const struct platform *p) {
         return p->jitter_usec;
 }
 
-static int apply_value(struct build *b, struct yfile *f, const struct key *k, const char *key,
-                       yaml_node_t *n) {
-        /* The top-level walk has no platform: only KIND_SKIP keys there. */
-        void *field = b->p ? (char *)b->p + k->offset : NULL;
-        _cleanup_free_ char *shown = NULL, *where = NULL;
+static int parse_connect_to(struct build *b, struct yfile *f, const struct key *k, const char *key,
+                            yaml_node_t *n, void *field) {
+        _cleanup_free_ char *canonical = NULL;
         const char *s = NULL;
-        long long v = 0;
-        int r = 0;
+        int r = yfile_get_string(f, key, n, &s);
 
-        switch (k->kind) {
-        case KIND_SKIP:
-                return 0;
-        case KIND_MAP:
-                if (!f->strict && node_is_null(n))
-                        return 0;
-                if (n->type != YAML_MAPPING_NODE)
-                        return fail_mark(b->error, -EINVAL, f->path, n->start_mark,
-                                         "'%s' must be a mapping", key);
-                where = xasprintf("in %s", key);
-                return apply_map(b, f, n, k->children, key, where);
-        case KIND_STRING:
-                r = get_string(f, key, n, &s, b->error);
-                if (r == 0)
-                        set_string(field, xstrdup(s));
-                break;
-        case KIND_LABEL:
-                r = get_string(f, key, n, &s, b->error);
-                if (r != 0)
-                        break;
-                if (!dns_label_is_valid(s)) {
-                        shown = escape(s);
-                        return fail_mark(b->error, -EINVAL, f->path, n->start_mark,
-                                         "'%s' is not a valid DNS label (%s)", shown, key);
-                }
-                set_string(field, xstrdup(s));
-                break;
-        case KIND_DOMAIN:
-                return apply_domain(b, f, key, n, field);
-        case KIND_SEPARATOR:
-                r = get_string(f, key, n, &s, b->error);
-                if (r != 0)
-                        break;
-                if (strcmp(s, ".") != 0 && strcmp(s, "-") != 0)
-                        return fail_mark(b->error, -EINVAL, f->path, n->start_mark,
-                                         "%s must be \".\" or \"-\"", key);
-                *(char *)field = s[0];
-                break;
-        case KIND_TLS_MODE:
-                r = get_string(f, key, n, &s, b->error);
-                if (r != 0)
-                        break;
-                for (size_t i = 0; i < _TLS_MODE_MAX; i++)
-                        if (strcmp(s, tls_mode_names[i]) == 0) {
-                                *(enum tls_mode *)field = (enum tls_mode)i;
-                                return 0;
-                        }
-                shown = escape(s);
-                return fail_mark(b->error, -EINVAL, f->path, n->start_mark,
-                                 "unknown %s '%s' (expected letsencrypt, provided or selfsigned)", key, shown);
-        case KIND_BOOL:
-                r = get_bool(f, key, n, field, b->error);
-                break;
-        case KIND_PORT:
-                r = get_int(f, key, n, 1, 65535, &v, b->error);
-                if (r == 0)
-                        *(uint16_t *)field = (uint16_t)v;
-                break;
-        case KIND_CONCURRENCY:
-                r = get_int(f, key, n, 1, 65535, &v, b->error);
-                if (r == 0)
-                        *(unsigned *)field = (unsigned)v;
-                break;
-        case KIND_WARN_DAYS:
-        case KIND_CRITICAL_DAYS: {
-                double share;
-                r = get_percent(f, key, n, &share, b->error);
-                if (r < 0)
-                        break;
-                if (r == 0) {
-                        /* A share replaces the days: it is used alone. */
-                        *(int *)field = -1;
-                        if (k->kind == KIND_WARN_DAYS)
-                                b->p->warn_share = share;
-                        else
-                                b->p->critical_share = share;
-                } else {
-                        r = get_int(f, key, n, 0, DAYS_MAX, &v, b->error);
-                        if (r != 0)
-                                break;
-                        *(int *)field = (int)v;
-                }
-                if (k->kind == KIND_WARN_DAYS) {
-                        b->warn_mark = n->start_mark;
-                        b->warn_set = true;
-                } else {
-                        b->critical_mark = n->start_mark;
-                        b->critical_set = true;
-                }
-                break;
+        if (r != 0)
+                return r < 0 ? r : 0;
+        if (resolver_normalize(s, &canonical) < 0) {
+                _cleanup_free_ char *shown = ynode_shown(n);
+                return yfile_fail(f, n->start_mark,
+                                  "invalid %s '%s' (expected ADDRESS[:PORT], IPv6 as [ADDRESS]:PORT)", key, shown);
         }
-        case KIND_RENEW_AT:
-                r = get_fraction(f, key, n, field, b->error);
-                break;
-        case KIND_CONNECT_TO: {
-                char *canonical;
-                r = get_string(f, key, n, &s, b->error);
-                if (r != 0)
-                        break;
-                if (resolver_normalize(s, &canonical) < 0) {
-                        shown = escape(s);
-                        return fail_mark(b->error, -EINVAL, f->path, n->start_mark,
-                                         "invalid %s '%s' (expected ADDRESS[:PORT], IPv6 as [ADDRESS]:PORT)", key,
-                                         shown);
-                }
-                connect_to_split(canonical, field, &b->p->connect_port);
-                free(canonical);
-                break;
+        connect_to_split(canonical, field, &b->p->connect_port);
+        return 0;
+}
+
+static int parse_url(struct build *b, struct yfile *f, const struct key *k, const char *key, yaml_node_t *n,
+                     void *field) {
+        const char *s = NULL;
+        int r = yfile_get_string(f, key, n, &s);
+
+        if (r != 0)
+                return r < 0 ? r : 0;
+        if (strncmp(s, "https://", 8) != 0 || !s[8] || strpbrk(s, " \t\r\n")) {
+                _cleanup_free_ char *shown = ynode_shown(n);
+                return yfile_fail(f, n->start_mark, "'%s' must be an https:// URL (%s)", shown, key);
         }
-        case KIND_DURATION:
-                r = get_duration(f, key, n, field, b->error);
-                break;
-        case KIND_RESOLVERS:
-                return apply_resolvers(b, f, key, n, field);
-        case KIND_ADDRESSES:
-                return apply_addresses(b, f, key, n, field);
-        case KIND_JITTER:
-                return apply_jitter(b, f, key, n);
-        case KIND_ARGV:
-                return apply_strings(b, f, key, n, field, false);
-        case KIND_FINDING_IDS:
-                return apply_strings(b, f, key, n, field, true);
-        case KIND_RENEW_CAP:
-                r = get_int(f, key, n, 1, RENEW_MAX_PER_WEEK_MAX, &v, b->error);
-                if (r == 0)
-                        *(unsigned *)field = (unsigned)v;
-                break;
-        case KIND_URL:
-                r = get_string(f, key, n, &s, b->error);
-                if (r != 0)
-                        break;
-                if (strncmp(s, "https://", 8) != 0 || !s[8] || strpbrk(s, " \t\r\n")) {
-                        shown = escape(s);
-                        return fail_mark(b->error, -EINVAL, f->path, n->start_mark,
-                                         "'%s' must be an https:// URL (%s)", shown, key);
-                }
-                set_string(field, xstrdup(s));
-                break;
-        case KIND_PATH:
-                r = get_string(f, key, n, &s, b->error);
-                if (r == 0)
-                        set_string(field, path_resolve(b->config_path, s));
-                break;
-        case KIND_TRUST:
-                r = get_string(f, key, n, &s, b->error);
-                if (r != 0)
-                        break;
-                set_string(field, strcmp(s, "system") == 0 ? xstrdup(s) : path_resolve(b->config_path, s));
-                break;
-        }
+        set_string(field, xstrdup(s));
+        return 0;
+}
+
+/* A file, relative to the config file. */
+static int parse_path(struct build *b, struct yfile *f, const struct key *k, const char *key, yaml_node_t *n,
+                      void *field) {
+        const char *s = NULL;
+        int r = yfile_get_string(f, key, n, &s);
+
+        if (r == 0)
+                set_string(field, path_resolve(b->config_path, s));
         return r < 0 ? r : 0;
+}
+
+/* "system", or a PEM bundle like parse_path. */
+static int parse_trust(struct build *b, struct yfile *f, const struct key *k, const char *key, yaml_node_t *n,
+                       void *field) {
+        const char *s = NULL;
+        int r = yfile_get_string(f, key, n, &s);
+
+        if (r == 0)
+                set_string(field, strcmp(s, "system") == 0 ? xstrdup(s) : path_resolve(b->config_path, s));
+        return r < 0 ? r : 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* List parsers */
+
+static size_t seq_count(const yaml_node_t *n) {
+        return (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
+}
+
+static bool node_is_system(const yaml_node_t *n) {
+        return n->type == YAML_SCALAR_NODE && !ynode_has_nul(n) && strcmp(ynode_value(n), "system") == 0;
+}
+
+/* One resolver of a list into *list, or "system" alone (*system). */
+static int resolver_item(struct yfile *f, const char *key, yaml_node_t *n, yaml_node_t *item, bool *system,
+                         char ***list) {
+        _cleanup_free_ char *shown = NULL;
+        char *canonical;
+
+        if (item->type != YAML_SCALAR_NODE || ynode_is_null(item))
+                return yfile_fail(f, item->start_mark, "'%s' must be a list of addresses", key);
+        if (node_is_system(item)) {
+                *system = true;
+                if (seq_count(n) > 1)
+                        return yfile_fail(f, item->start_mark, "'system' cannot be combined with other resolvers");
+                return 0;
+        }
+        if (ynode_has_nul(item) || resolver_normalize(ynode_value(item), &canonical) < 0) {
+                shown = ynode_shown(item);
+                return yfile_fail(f, item->start_mark, "invalid resolver '%s' (expected ADDRESS[:PORT] or system)",
+                                  shown);
+        }
+        strv_push(list, canonical);
+        return 0;
+}
+
+static int parse_resolvers(struct build *b, struct yfile *f, const struct key *k, const char *key,
+                           yaml_node_t *n, void *field) {
+        _cleanup_strv_free_ char **list = NULL;
+        char ***resolvers = field;
+        bool system = false;
+
+        if (node_is_system(n)) {
+                *resolvers = strv_free(*resolvers);
+                return 0;
+        }
+        if (n->type != YAML_SEQUENCE_NODE)
+                return yfile_fail(f, n->start_mark, "'%s' must be a list", key);
+        if (seq_count(n) == 0)
+                return yfile_fail(f, n->start_mark, "'%s' must not be empty (use [system] for the system resolver)",
+                                  key);
+        for (yaml_node_item_t *i = n->data.sequence.items.start; i < n->data.sequence.items.top; i++) {
+                yaml_node_t *item = yfile_node(f, *i);
+                int r;
+
+                if (!item)
+                        continue;
+                r = resolver_item(f, key, n, item, &system, &list);
+                if (r < 0)
+                        return r;
+        }
+        strv_free(*resolvers);
+        *resolvers = system ? NULL : TAKE_PTR(list);
+        return 0;
+}
+
+static int parse_addresses(struct build *b, struct yfile *f, const struct key *k, const char *key,
+                           yaml_node_t *n, void *field) {
+        _cleanup_strv_free_ char **list = NULL;
+        char ***addresses = field;
+
+        if (n->type != YAML_SEQUENCE_NODE)
+                return yfile_fail(f, n->start_mark, "'%s' must be a list", key);
+        for (yaml_node_item_t *i = n->data.sequence.items.start; i < n->data.sequence.items.top; i++) {
+                yaml_node_t *item = yfile_node(f, *i);
+                char *canonical;
+
+                if (!item)
+                        continue;
+                if (item->type != YAML_SCALAR_NODE || ynode_is_null(item))
+                        return yfile_fail(f, item->start_mark, "'%s' must be a list of addresses", key);
+                if (ynode_has_nul(item) || address_normalize(ynode_value(item), &canonical) < 0) {
+                        _cleanup_free_ char *shown = ynode_shown(item);
+                        return yfile_fail(f, item->start_mark, "invalid address '%s' in %s", shown, key);
+                }
+                strv_push(&list, canonical);
+        }
+        strv_free(*addresses);
+        *addresses = TAKE_PTR(list);
+        return 0;
+}
+
+/* A finding id as the catalog spells them: dotted lower-case words. A
+ * misspelt id in renew.on would silently never trigger, so each one must
+ * also be in the catalog. */
+static int finding_id_check(struct build *b, struct yfile *f, const char *key, yaml_node_t *item) {
+        const char *s = ynode_value(item);
+        _cleanup_free_ char *shown = NULL;
+
+        if (strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789.-") != strlen(s) || !strchr(s, '.') || s[0] == '.' ||
+            str_endswith(s, ".") || strstr(s, "..")) {
+                shown = ynode_shown(item);
+                return yfile_fail(f, item->start_mark, "'%s' is not a finding id (%s)", shown, key);
+        }
+        if (b->known_id && !b->known_id(s)) {
+                shown = ynode_shown(item);
+                return yfile_fail(f, item->start_mark,
+                                  "unknown finding id '%s' in %s (certvigil list-findings lists them)", shown, key);
+        }
+        return 0;
+}
+
+/* A list of non-empty strings; argv lists must not be empty, finding ids
+ * are checked against the catalog. */
+static int parse_strings(struct build *b, struct yfile *f, const char *key, yaml_node_t *n, char ***field,
+                         bool ids) {
+        _cleanup_strv_free_ char **list = NULL;
+
+        if (n->type != YAML_SEQUENCE_NODE)
+                return yfile_fail(f, n->start_mark, "'%s' must be a list", key);
+        if (seq_count(n) == 0 && !ids)
+                return yfile_fail(f, n->start_mark, "'%s' must not be empty", key);
+        if (seq_count(n) > RENEW_ARGV_MAX)
+                return yfile_fail(f, n->start_mark, "'%s' has more than %u items", key, RENEW_ARGV_MAX);
+        for (yaml_node_item_t *i = n->data.sequence.items.start; i < n->data.sequence.items.top; i++) {
+                yaml_node_t *item = yfile_node(f, *i);
+                int r;
+
+                if (!item)
+                        continue;
+                if (item->type != YAML_SCALAR_NODE || ynode_is_null(item) || item->data.scalar.length == 0)
+                        return yfile_fail(f, item->start_mark, "'%s' must be a list of non-empty strings", key);
+                if (ynode_has_nul(item))
+                        return yfile_fail(f, item->start_mark, "'%s' must not contain NUL characters", key);
+                r = ids ? finding_id_check(b, f, key, item) : 0;
+                if (r < 0)
+                        return r;
+                strv_push(&list, xstrdup(ynode_value(item)));
+        }
+        strv_free(*field);
+        *field = TAKE_PTR(list);
+        return 0;
+}
+
+static int parse_argv(struct build *b, struct yfile *f, const struct key *k, const char *key, yaml_node_t *n,
+                      void *field) {
+        return parse_strings(b, f, key, n, field, false);
+}
+
+static int parse_finding_ids(struct build *b, struct yfile *f, const struct key *k, const char *key,
+                             yaml_node_t *n, void *field) {
+        return parse_strings(b, f, key, n, field, true);
+}
+
+/* ------------------------------------------------------------------------ */
+/* The key tables: one per YAML mapping we understand.
+ *
+ * To add a key: add a member to struct platform (config.h) and its default to
+ * platform_new(), then one row here: { "yamlName", parse_xxx, FIELD(member),
+ * data }. Pick an existing parse_xxx (they are above, one per kind of value),
+ * or write one with the key_parse_fn signature that reads the node through
+ * the yfile_get_*() getters, so errors carry FILE:LINE:COL. A nested mapping
+ * is a row { "name", parse_map, 0, child_table }. Keys in DEFAULTS_KEYS may
+ * be set in defaults and per platform; CHART_KEYS are the Helm chart's and
+ * are also read from values files. Then document it in certvigil.yaml(5)
+ * and add a row to tests/unit/test_config.c. */
+
+#define FIELD(f) offsetof(struct platform, f)
+#define RFIELD(f) offsetof(struct platform, renew.f)
+
+static const struct uint_range concurrency_range = { 1, 65535 };
+static const struct uint_range renew_cap_range = { 1, RENEW_MAX_PER_WEEK_MAX };
+
+static const struct key subdomain_keys[] = {
+        { "api", parse_label, FIELD(labels[SERVICE_API]), NULL },
+        { "console", parse_label, FIELD(labels[SERVICE_CONSOLE]), NULL },
+        { "grafana", parse_label, FIELD(labels[SERVICE_GRAFANA]), NULL },
+        { "auth", parse_label, FIELD(labels[SERVICE_AUTH]), NULL },
+        { "mcp", parse_label, FIELD(labels[SERVICE_MCP]), NULL },
+        {},
+};
+
+static const struct key global_keys[] = {
+        { "baseDomain", parse_domain, FIELD(base_domain), NULL },
+        { "subdomains", parse_map, 0, subdomain_keys },
+        { "subdomainSeparator", parse_separator, FIELD(separator), NULL },
+        {},
+};
+
+static const struct key dns01_keys[] = {
+        { "provider", parse_string, FIELD(dns01_provider), NULL },
+        { "dnsZone", parse_domain, FIELD(dns01_zone), NULL },
+        {},
+};
+
+static const struct key letsencrypt_keys[] = {
+        { "issuer", parse_string, FIELD(le_issuer), NULL },
+        { "email", parse_string, FIELD(le_email), NULL },
+        { "dns01", parse_map, 0, dns01_keys },
+        {},
+};
+
+static const struct key tls_keys[] = {
+        { "mode", parse_tls_mode, FIELD(tls_mode), NULL },
+        { "letsencrypt", parse_map, 0, letsencrypt_keys },
+        { "wildcardSecretName", parse_string, FIELD(wildcard_secret), NULL },
+        {},
+};
+
+static const struct key tunnel_keys[] = {
+        { "enabled", parse_bool, FIELD(tunnel_enabled), NULL },
+        {},
+};
+
+static const struct key ingress_keys[] = {
+        { "tunnel", parse_map, 0, tunnel_keys },
+        {},
+};
+
+static const struct key mcp_keys[] = {
+        { "enabled", parse_bool, FIELD(mcp_enabled), NULL },
+        {},
+};
+
+static const struct key cert_manager_keys[] = {
+        { "namespace", parse_label, RFIELD(cm_namespace), NULL },
+        { "certificate", parse_string, RFIELD(cm_certificate), NULL },
+        { "kubeconfig", parse_path, RFIELD(cm_kubeconfig), NULL },
+        { "in_cluster", parse_bool, RFIELD(cm_in_cluster), NULL },
+        {},
+};
+
+static const struct key kubernetes_keys[] = {
+        { "namespace", parse_label, FIELD(kube_namespace), NULL },
+        { "kubeconfig", parse_path, FIELD(kube_kubeconfig), NULL },
+        { "in_cluster", parse_bool, FIELD(kube_in_cluster), NULL },
+        {},
+};
+
+static const struct key renew_keys[] = {
+        { "enabled", parse_bool, RFIELD(enabled), NULL },
+        { "on", parse_finding_ids, RFIELD(on), NULL },
+        { "command", parse_argv, RFIELD(command), NULL },
+        { "timeout", parse_usec, RFIELD(timeout_usec), NULL },
+        { "min_interval", parse_usec, RFIELD(min_interval_usec), NULL },
+        { "max_per_week", parse_uint, RFIELD(max_per_week), &renew_cap_range },
+        { "verify_every", parse_usec, RFIELD(verify_every_usec), NULL },
+        { "verify_timeout", parse_usec, RFIELD(verify_timeout_usec), NULL },
+        { "cert_manager", parse_map, 0, cert_manager_keys },
+        {},
+};
+
+#define CHART_KEYS \
+        { "global", parse_map, 0, global_keys }, \
+        { "tls", parse_map, 0, tls_keys }, \
+        { "ingress", parse_map, 0, ingress_keys }, \
+        { "mcp", parse_map, 0, mcp_keys }
+
+#define DEFAULTS_KEYS \
+        { "port", parse_port, FIELD(port), NULL }, \
+        { "dns_port", parse_port, FIELD(dns_port), NULL }, \
+        { "resolvers", parse_resolvers, FIELD(resolvers), NULL }, \
+        { "trust", parse_trust, FIELD(trust), NULL }, \
+        { "warn_days", parse_warn_days, FIELD(warn_days), NULL }, \
+        { "critical_days", parse_critical_days, FIELD(critical_days), NULL }, \
+        { "timeout", parse_usec, FIELD(timeout_usec), NULL }, \
+        { "deadline", parse_usec, FIELD(deadline_usec), NULL }, \
+        { "concurrency", parse_uint, FIELD(concurrency), &concurrency_range }, \
+        { "interval", parse_usec, FIELD(interval_usec), NULL }, \
+        { "jitter", parse_jitter, 0, NULL }, \
+        { "remind", parse_usec, FIELD(remind_usec), NULL }, \
+        { "renew_at", parse_fraction, FIELD(renew_at), NULL }, \
+        { "expect_issuer", parse_string, FIELD(expect_issuer), NULL }, \
+        { "renew", parse_map, 0, renew_keys }, \
+        { "acme_directory", parse_url, FIELD(acme_directory), NULL }, \
+        { "acme_trust", parse_path, FIELD(acme_trust), NULL }, \
+        { "kubernetes", parse_map, 0, kubernetes_keys }
+
+/* The root of a Helm values file. */
+static const struct key values_keys[] = {
+        CHART_KEYS,
+        {},
+};
+
+static const struct key defaults_keys[] = {
+        DEFAULTS_KEYS,
+        {},
+};
+
+static const struct key platform_keys[] = {
+        { "name", parse_none, 0, NULL },
+        { "values", parse_none, 0, NULL },
+        { "expect_addresses", parse_addresses, FIELD(expect_addresses), NULL },
+        { "connect_to", parse_connect_to, FIELD(connect_to), NULL },
+        DEFAULTS_KEYS,
+        CHART_KEYS,
+        {},
+};
+
+static const struct key top_keys[] = {
+        { "defaults", parse_none, 0, NULL },
+        { "platforms", parse_none, 0, NULL },
+        {},
+};
+
+/* ------------------------------------------------------------------------ */
+/* The table walk */
+
+static const struct key *key_find(const struct key *table, const yaml_node_t *kn, size_t *ret_index) {
+        if (ynode_has_nul(kn))
+                return NULL;
+        for (size_t i = 0; table[i].name; i++)
+                if (strcmp(ynode_value(kn), table[i].name) == 0) {
+                        *ret_index = i;
+                        return &table[i];
+                }
+        return NULL;
 }
 
 /* Walks one mapping against its key table. In a strict file every key must be
@@ -1197,9 +923,9 @@ static int apply_map(struct build *b, struct yfile *f, yaml_node_t *map, const s
 
         for (yaml_node_pair_t *pair = map->data.mapping.pairs.start; pair < map->data.mapping.pairs.top; pair++) {
                 yaml_node_t *kn = yfile_node(f, pair->key), *vn = yfile_node(f, pair->value);
-                _cleanup_free_ char *path = NULL, *shown = NULL;
-                const struct key *k = NULL;
-                size_t i;
+                _cleanup_free_ char *path = NULL;
+                const struct key *k;
+                size_t i = 0;
                 int r;
 
                 if (!kn || !vn)
@@ -1207,90 +933,72 @@ static int apply_map(struct build *b, struct yfile *f, yaml_node_t *map, const s
                 if (kn->type != YAML_SCALAR_NODE) {
                         if (!f->strict)
                                 continue;
-                        return fail_mark(b->error, -EINVAL, f->path, kn->start_mark,
-                                         "unsupported non-string key %s", where);
+                        return yfile_fail(f, kn->start_mark, "unsupported non-string key %s", where);
                 }
-                for (i = 0; table[i].name; i++)
-                        if (!scalar_has_nul(kn) && strcmp(scalar_value(kn), table[i].name) == 0) {
-                                k = &table[i];
-                                break;
-                        }
+                k = key_find(table, kn, &i);
                 if (!k) {
+                        _cleanup_free_ char *shown = NULL;
                         if (!f->strict)
                                 continue;
-                        shown = str_escape(scalar_value(kn), kn->data.scalar.length);
-                        return fail_mark(b->error, -EINVAL, f->path, kn->start_mark,
-                                         "unknown key '%s' %s", shown, where);
+                        shown = ynode_shown(kn);
+                        return yfile_fail(f, kn->start_mark, "unknown key '%s' %s", shown, where);
                 }
                 /* Every table is far shorter than the 64 bits of seen. */
                 if (seen & (UINT64_C(1) << i))
-                        return fail_mark(b->error, -EINVAL, f->path, kn->start_mark,
-                                         "duplicate key '%s'", k->name);
+                        return yfile_fail(f, kn->start_mark, "duplicate key '%s'", k->name);
                 seen |= UINT64_C(1) << i;
 
                 path = prefix ? xasprintf("%s.%s", prefix, k->name) : xstrdup(k->name);
-                r = apply_value(b, f, k, path, vn);
+                r = k->parse(b, f, k, path, vn, b->p ? (char *)b->p + k->offset : NULL);
                 if (r < 0)
                         return r;
         }
         return 0;
 }
 
-static yaml_node_pair_t *find_key(struct yfile *f, yaml_node_t *map, const char *name) {
-        for (yaml_node_pair_t *pair = map->data.mapping.pairs.start; pair < map->data.mapping.pairs.top; pair++) {
-                yaml_node_t *kn = yfile_node(f, pair->key);
-                if (kn && kn->type == YAML_SCALAR_NODE && !scalar_has_nul(kn) &&
-                    strcmp(scalar_value(kn), name) == 0 && yfile_node(f, pair->value))
-                        return pair;
-        }
-        return NULL;
-}
+/* ------------------------------------------------------------------------ */
+/* Platforms as a whole */
 
-/* Reads and parses one file; the config is strict, values files lenient. */
-static int yfile_load_path(struct yfile *f, const char *path, bool strict, int *io_error, char **error) {
+static int apply_values_file(struct build *b, struct yfile *cf, const char *path, yaml_mark_t mark) {
+        _cleanup_(yfile_done) struct yfile f = { .path = path, .error = cf->error };
         _cleanup_free_ char *text = NULL;
+        yaml_node_t *root;
         size_t len;
         int r;
 
-        f->path = path;
-        f->strict = strict;
-        r = read_file(path, &text, &len);
+        r = yfile_read(path, &text, &len);
         if (r < 0) {
-                *io_error = r;   /* tells "cannot read" apart from bad content */
-                return r;
+                _cleanup_free_ char *shown = yfile_shown(path, strlen(path));
+                return yfile_fail_errno(cf, r, mark, "cannot read values file '%s': %s", shown, strerror(-r));
         }
-        return yfile_parse(f, text, len, error);
-}
-
-static int apply_values_file(struct build *b, const char *path, yaml_mark_t mark, const char *config_file) {
-        _cleanup_(yfile_done) struct yfile f = {};
-        yaml_node_t *root;
-        int r, errno_r = 0;
-
-        r = yfile_load_path(&f, path, false, &errno_r, b->error);
-        if (errno_r < 0) {
-                _cleanup_free_ char *shown = escape(path);
-                return fail_mark(b->error, r, config_file, mark, "cannot read values file '%s': %s",
-                                 shown, strerror(-r));
-        }
+        r = yfile_parse(&f, text, len);
         if (r < 0)
                 return r;
-        root = yaml_document_get_root_node(&f.doc);
-        if (!root || node_is_null(root))
+        root = yfile_root(&f);
+        if (!root || ynode_is_null(root))
                 return 0;
         if (root->type != YAML_MAPPING_NODE)
-                return fail_mark(b->error, -EINVAL, f.path, root->start_mark, "a values file must be a mapping");
+                return yfile_fail(&f, root->start_mark, "a values file must be a mapping");
         return apply_map(b, &f, root, values_keys, NULL, NULL);
 }
 
-static int check_days(struct build *b, const char *file) {
+static int check_days(struct build *b, struct yfile *f) {
         const struct platform *p = b->p;
         yaml_mark_t m = b->warn_set ? b->warn_mark : b->critical_mark;
 
         if (p->warn_days < 0 || p->critical_days < 0 || p->warn_days >= p->critical_days)
                 return 0;
-        return fail_mark(b->error, -EINVAL, file, m, "warn_days (%d) must not be less than critical_days (%d)",
-                         p->warn_days, p->critical_days);
+        return yfile_fail(f, m, "warn_days (%d) must not be less than critical_days (%d)", p->warn_days,
+                          p->critical_days);
+}
+
+/* Where a platform's renew: settings came from, for messages. */
+static yaml_mark_t renew_mark(struct yfile *f, yaml_node_t *map, yaml_node_t *defaults) {
+        yaml_node_pair_t *pair = yfile_find_key(f, map, "renew");
+
+        if (!pair && defaults)
+                pair = yfile_find_key(f, defaults, "renew");
+        return pair ? yfile_node(f, pair->key)->start_mark : map->start_mark;
 }
 
 /* The renew: and kubernetes: settings as a whole, once every layer has
@@ -1298,39 +1006,30 @@ static int check_days(struct build *b, const char *file) {
 static int check_platform_links(struct build *b, struct yfile *f, yaml_node_t *map, yaml_node_t *defaults,
                                 const char *shown) {
         const struct renew_settings *rs = &b->p->renew;
-        yaml_node_pair_t *pair = find_key(f, map, "renew");
         bool cm = rs->cm_namespace || rs->cm_certificate || rs->cm_kubeconfig || rs->cm_in_cluster;
-        yaml_mark_t m = map->start_mark;
-
-        if (pair)
-                m = yfile_node(f, pair->key)->start_mark;
-        else if (defaults && (pair = find_key(f, defaults, "renew")))
-                m = yfile_node(f, pair->key)->start_mark;
+        yaml_mark_t m = renew_mark(f, map, defaults);
 
         if (rs->command && cm)
-                return fail_mark(b->error, -EINVAL, f->path, m,
-                                 "platform '%s': renew.command and renew.cert_manager exclude each other", shown);
+                return yfile_fail(f, m, "platform '%s': renew.command and renew.cert_manager exclude each other",
+                                  shown);
         if (cm && (!rs->cm_namespace || !rs->cm_certificate))
-                return fail_mark(b->error, -EINVAL, f->path, m,
-                                 "platform '%s': renew.cert_manager needs namespace and certificate", shown);
+                return yfile_fail(f, m, "platform '%s': renew.cert_manager needs namespace and certificate", shown);
         if (cm && !!rs->cm_kubeconfig == rs->cm_in_cluster)
-                return fail_mark(b->error, -EINVAL, f->path, m,
-                                 "platform '%s': renew.cert_manager needs one of kubeconfig or in_cluster: true",
-                                 shown);
+                return yfile_fail(f, m,
+                                  "platform '%s': renew.cert_manager needs one of kubeconfig or in_cluster: true",
+                                  shown);
         if (rs->enabled && !rs->command && !cm)
-                return fail_mark(b->error, -EINVAL, f->path, m,
-                                 "platform '%s': renew is enabled but has no method (command or cert_manager)",
-                                 shown);
+                return yfile_fail(f, m, "platform '%s': renew is enabled but has no method (command or cert_manager)",
+                                  shown);
         if ((b->p->kube_kubeconfig || b->p->kube_in_cluster) && !b->p->kube_namespace)
-                return fail_mark(b->error, -EINVAL, f->path, map->start_mark,
-                                 "platform '%s': kubernetes needs a namespace", shown);
+                return yfile_fail(f, map->start_mark, "platform '%s': kubernetes needs a namespace", shown);
         if (b->p->kube_namespace && !!b->p->kube_kubeconfig == b->p->kube_in_cluster)
-                return fail_mark(b->error, -EINVAL, f->path, map->start_mark,
-                                 "platform '%s': kubernetes needs one of kubeconfig or in_cluster: true", shown);
+                return yfile_fail(f, map->start_mark,
+                                  "platform '%s': kubernetes needs one of kubeconfig or in_cluster: true", shown);
         if (rs->verify_timeout_usec < rs->verify_every_usec)
-                return fail_mark(b->error, -EINVAL, f->path, m,
-                                 "platform '%s': renew.verify_timeout must not be shorter than renew.verify_every",
-                                 shown);
+                return yfile_fail(f, m,
+                                  "platform '%s': renew.verify_timeout must not be shorter than renew.verify_every",
+                                  shown);
         return 0;
 }
 
@@ -1341,76 +1040,86 @@ static bool name_is_valid(const char *s) {
         return true;
 }
 
-static int platform_parse(struct yfile *f, yaml_node_t *map, size_t index, yaml_node_t *defaults,
-                          struct platform *const *others, size_t n_others, struct platform **ret,
-                          char **error) {
-        _cleanup_(platform_freep) struct platform *p = platform_new();
-        _cleanup_free_ char *shown = NULL, *where = NULL;
-        struct build b = { .p = p, .config_path = f->path, .error = error };
-        yaml_node_pair_t *pair;
+/* The platform's name, checked and unique among the platforms before it. */
+static int platform_parse_name(struct yfile *f, yaml_node_t *map, size_t index, struct platform *const *others,
+                               size_t n_others, struct platform *p) {
+        yaml_node_pair_t *pair = yfile_find_key(f, map, "name");
+        _cleanup_free_ char *shown = NULL;
         const char *s = NULL;
+        yaml_node_t *vn;
         int r;
 
-        if (map->type != YAML_MAPPING_NODE)
-                return fail_mark(error, -EINVAL, f->path, map->start_mark, "platform #%zu must be a mapping", index + 1);
-
-        /* The name first, since every later message names the platform. */
-        pair = find_key(f, map, "name");
-        r = pair ? get_string(f, "name", yfile_node(f, pair->value), &s, error) : 1;
+        r = pair ? yfile_get_string(f, "name", yfile_node(f, pair->value), &s) : 1;
         if (r < 0)
                 return r;
         if (r > 0)
-                return fail_mark(error, -EINVAL, f->path, map->start_mark, "platform #%zu has no name", index + 1);
-        shown = escape(s);
+                return yfile_fail(f, map->start_mark, "platform #%zu has no name", index + 1);
+        vn = yfile_node(f, pair->value);
+        shown = ynode_shown(vn);
         if (!name_is_valid(s))
-                return fail_mark(error, -EINVAL, f->path, yfile_node(f, pair->value)->start_mark,
-                                 "'%s' is not a valid platform name", shown);
+                return yfile_fail(f, vn->start_mark, "'%s' is not a valid platform name", shown);
         for (size_t i = 0; i < n_others; i++)
                 if (strcmp(others[i]->name, s) == 0)
-                        return fail_mark(error, -EINVAL, f->path, yfile_node(f, pair->value)->start_mark,
-                                         "duplicate platform name '%s'", shown);
+                        return yfile_fail(f, vn->start_mark, "duplicate platform name '%s'", shown);
         p->name = xstrdup(s);
+        return 0;
+}
 
-        if (defaults) {
-                r = apply_map(&b, f, defaults, defaults_keys, NULL, "in defaults");
-                if (r < 0)
-                        return r;
-        }
+/* The values file goes under the inline keys, which override it. */
+static int platform_parse_values(struct build *b, struct yfile *f, yaml_node_t *map) {
+        yaml_node_pair_t *pair = yfile_find_key(f, map, "values");
+        const char *s = NULL;
+        int r;
 
-        /* The values file goes under the inline keys, which override it. */
-        pair = find_key(f, map, "values");
-        if (pair) {
-                yaml_node_t *kn = yfile_node(f, pair->key);
+        if (!pair)
+                return 0;
+        r = yfile_get_string(f, "values", yfile_node(f, pair->value), &s);
+        if (r != 0)
+                return r < 0 ? r : 0;
+        b->p->values_path = path_resolve(f->path, s);
+        return apply_values_file(b, f, b->p->values_path, yfile_node(f, pair->key)->start_mark);
+}
 
-                r = get_string(f, "values", yfile_node(f, pair->value), &s, error);
-                if (r < 0)
-                        return r;
-                if (r == 0) {
-                        p->values_path = path_resolve(f->path, s);
-                        r = apply_values_file(&b, p->values_path, kn->start_mark, f->path);
-                        if (r < 0)
-                                return r;
-                }
-        }
+static int platform_parse(struct yfile *f, yaml_node_t *map, size_t index, yaml_node_t *defaults,
+                          finding_lookup_fn known_id, struct platform *const *others, size_t n_others,
+                          struct platform **ret) {
+        _cleanup_(platform_freep) struct platform *p = platform_new();
+        _cleanup_free_ char *shown = NULL, *where = NULL;
+        struct build b = { .p = p, .config_path = f->path, .known_id = known_id };
+        int r;
 
+        if (map->type != YAML_MAPPING_NODE)
+                return yfile_fail(f, map->start_mark, "platform #%zu must be a mapping", index + 1);
+        /* The name first, since every later message names the platform. */
+        r = platform_parse_name(f, map, index, others, n_others, p);
+        if (r < 0)
+                return r;
+        shown = yfile_shown(p->name, strlen(p->name));
+        r = defaults ? apply_map(&b, f, defaults, defaults_keys, NULL, "in defaults") : 0;
+        if (r < 0)
+                return r;
+        r = platform_parse_values(&b, f, map);
+        if (r < 0)
+                return r;
         where = xasprintf("in platform '%s'", shown);
         r = apply_map(&b, f, map, platform_keys, NULL, where);
         if (r < 0)
                 return r;
 
         if (!p->base_domain)
-                return fail_mark(error, -EINVAL, f->path, map->start_mark,
-                                 "platform '%s' has no global.baseDomain", shown);
-        r = check_days(&b, f->path);
+                return yfile_fail(f, map->start_mark, "platform '%s' has no global.baseDomain", shown);
+        r = check_days(&b, f);
         if (r < 0)
                 return r;
         r = check_platform_links(&b, f, map, defaults, shown);
         if (r < 0)
                 return r;
-
         *ret = TAKE_PTR(p);
         return 0;
 }
+
+/* ------------------------------------------------------------------------ */
+/* Configs */
 
 static struct config *config_new(const char *path) {
         struct config *c = xcalloc(1, sizeof(*c));
@@ -1433,61 +1142,65 @@ static void config_freep(struct config **c) {
         config_free(*c);
 }
 
+/* The top level: its keys, the defaults checked once up front (so that their
+ * errors show even before, or without, any platform), and the platform list
+ * (NULL when there is none). */
+static int config_parse_top(struct yfile *f, yaml_node_t *root, finding_lookup_fn known_id,
+                            yaml_node_t **ret_defaults, yaml_node_t **ret_platforms) {
+        _cleanup_(platform_freep) struct platform *scratch_p = platform_new();
+        struct build scratch = { .config_path = f->path, .known_id = known_id };
+        yaml_node_pair_t *pair;
+        int r;
+
+        if (root->type != YAML_MAPPING_NODE)
+                return yfile_fail(f, root->start_mark, "the config file must be a mapping");
+        r = apply_map(&scratch, f, root, top_keys, NULL, "at top level");
+        if (r < 0)
+                return r;
+        pair = yfile_find_key(f, root, "defaults");
+        if (pair) {
+                *ret_defaults = yfile_node(f, pair->value);
+                if ((*ret_defaults)->type != YAML_MAPPING_NODE)
+                        return yfile_fail(f, (*ret_defaults)->start_mark, "'defaults' must be a mapping");
+                scratch.p = scratch_p;
+                r = apply_map(&scratch, f, *ret_defaults, defaults_keys, NULL, "in defaults");
+                if (r < 0)
+                        return r;
+        }
+        pair = yfile_find_key(f, root, "platforms");
+        if (pair) {
+                *ret_platforms = yfile_node(f, pair->value);
+                if (ynode_is_null(*ret_platforms))
+                        *ret_platforms = NULL;
+                else if ((*ret_platforms)->type != YAML_SEQUENCE_NODE)
+                        return yfile_fail(f, (*ret_platforms)->start_mark, "'platforms' must be a list");
+        }
+        return 0;
+}
+
 static int config_parse(const char *text, size_t len, const char *filename, finding_lookup_fn known_id,
                         struct config **ret, char **error) {
-        const char *shown_file = filename ? filename : "<string>";
-        _cleanup_(yfile_done) struct yfile f = { .path = shown_file, .strict = true, .known_id = known_id };
+        _cleanup_(yfile_done) struct yfile f = { .path = filename ? filename : "<string>", .strict = true,
+                                                 .error = error };
         _cleanup_(config_freep) struct config *c = config_new(filename);
         yaml_node_t *root, *defaults = NULL, *platforms = NULL;
-        yaml_node_pair_t *pair;
-        const yaml_mark_t start = {};
         size_t n;
         int r;
 
-        r = yfile_parse(&f, text, len, error);
+        r = yfile_parse(&f, text, len);
         if (r < 0)
                 return r;
-        root = yaml_document_get_root_node(&f.doc);
-        if (root && !node_is_null(root)) {
-                struct build scratch = { .config_path = shown_file, .error = error };
-
-                if (root->type != YAML_MAPPING_NODE)
-                        return fail_mark(error, -EINVAL, f.path, root->start_mark, "the config file must be a mapping");
-                r = apply_map(&scratch, &f, root, top_keys, NULL, "at top level");
+        root = yfile_root(&f);
+        if (root && !ynode_is_null(root)) {
+                r = config_parse_top(&f, root, known_id, &defaults, &platforms);
                 if (r < 0)
                         return r;
-
-                pair = find_key(&f, root, "defaults");
-                if (pair) {
-                        _cleanup_(platform_freep) struct platform *p = platform_new();
-
-                        defaults = yfile_node(&f, pair->value);
-                        if (defaults->type != YAML_MAPPING_NODE)
-                                return fail_mark(error, -EINVAL, f.path, defaults->start_mark,
-                                                 "'defaults' must be a mapping");
-                        /* Checked once up front, so that its errors show even
-                         * before (or without) any platform. */
-                        scratch.p = p;
-                        r = apply_map(&scratch, &f, defaults, defaults_keys, NULL, "in defaults");
-                        if (r < 0)
-                                return r;
-                }
-                pair = find_key(&f, root, "platforms");
-                if (pair) {
-                        platforms = yfile_node(&f, pair->value);
-                        if (node_is_null(platforms))
-                                platforms = NULL;
-                        else if (platforms->type != YAML_SEQUENCE_NODE)
-                                return fail_mark(error, -EINVAL, f.path, platforms->start_mark,
-                                                 "'platforms' must be a list");
-                }
         }
-        n = platforms ? (size_t)(platforms->data.sequence.items.top - platforms->data.sequence.items.start) : 0;
+        n = platforms ? seq_count(platforms) : 0;
         if (n == 0)
-                return fail_mark(error, -EINVAL, f.path, start, "no platforms defined");
+                return yfile_fail(&f, (yaml_mark_t){}, "no platforms defined");
         if (n > PLATFORMS_MAX)
-                return fail_mark(error, -EINVAL, f.path, platforms->start_mark,
-                                 "too many platforms (more than %u)", PLATFORMS_MAX);
+                return yfile_fail(&f, platforms->start_mark, "too many platforms (more than %u)", PLATFORMS_MAX);
 
         c->platforms = xcalloc(n, sizeof(struct platform *));
         for (size_t i = 0; i < n; i++) {
@@ -1495,8 +1208,8 @@ static int config_parse(const char *text, size_t len, const char *filename, find
 
                 if (!item)
                         continue;
-                r = platform_parse(&f, item, i, defaults, c->platforms, c->n_platforms,
-                                   &c->platforms[c->n_platforms], error);
+                r = platform_parse(&f, item, i, defaults, known_id, c->platforms, c->n_platforms,
+                                   &c->platforms[c->n_platforms]);
                 if (r < 0)
                         return r;
                 c->n_platforms++;
@@ -1506,52 +1219,55 @@ static int config_parse(const char *text, size_t len, const char *filename, find
 }
 
 int config_load(const char *path, finding_lookup_fn known_id, struct config **ret, char **ret_error) {
+        struct yfile f = { .path = path, .error = ret_error };
         _cleanup_free_ char *text = NULL;
         size_t len;
         int r;
 
-        r = read_file(path, &text, &len);
+        r = yfile_read(path, &text, &len);
         if (r < 0)
-                return fail_file(ret_error, r, path, "cannot read: %s", strerror(-r));
+                return yfile_fail_file(&f, r, "cannot read: %s", strerror(-r));
         return config_parse(text, len, path, known_id, ret, ret_error);
 }
 
 int config_load_string(const char *text, const char *filename, finding_lookup_fn known_id, struct config **ret,
                        char **ret_error) {
+        struct yfile f = { .path = filename ? filename : "<string>", .error = ret_error };
         size_t len = strlen(text);
 
-        if (len > FILE_SIZE_MAX)
-                return fail_file(ret_error, -EFBIG, filename ? filename : "<string>", "cannot read: %s",
-                                 strerror(EFBIG));
+        if (len > YFILE_SIZE_MAX)
+                return yfile_fail_file(&f, -EFBIG, "cannot read: %s", strerror(EFBIG));
         return config_parse(text, len, filename, known_id, ret, ret_error);
 }
 
 int config_from_values(const char *values_path, struct config **ret, char **ret_error) {
         _cleanup_(config_freep) struct config *c = config_new(NULL);
         _cleanup_(platform_freep) struct platform *p = platform_new();
-        _cleanup_(yfile_done) struct yfile f = {};
-        struct build b = { .p = p, .error = ret_error };
+        _cleanup_(yfile_done) struct yfile f = { .path = values_path, .error = ret_error };
+        _cleanup_free_ char *text = NULL;
+        struct build b = { .p = p };
         yaml_node_t *root;
         yaml_mark_t start = {};
-        int r, errno_r = 0;
+        size_t len;
+        int r;
 
-        r = yfile_load_path(&f, values_path, false, &errno_r, ret_error);
-        if (errno_r < 0)
-                return fail_file(ret_error, r, values_path, "cannot read: %s", strerror(-r));
+        r = yfile_read(values_path, &text, &len);
+        if (r < 0)
+                return yfile_fail_file(&f, r, "cannot read: %s", strerror(-r));
+        r = yfile_parse(&f, text, len);
         if (r < 0)
                 return r;
-        root = yaml_document_get_root_node(&f.doc);
-        if (root && !node_is_null(root)) {
+        root = yfile_root(&f);
+        if (root && !ynode_is_null(root)) {
                 if (root->type != YAML_MAPPING_NODE)
-                        return fail_mark(ret_error, -EINVAL, f.path, root->start_mark,
-                                         "a values file must be a mapping");
+                        return yfile_fail(&f, root->start_mark, "a values file must be a mapping");
                 start = root->start_mark;
                 r = apply_map(&b, &f, root, values_keys, NULL, NULL);
                 if (r < 0)
                         return r;
         }
         if (!p->base_domain)
-                return fail_mark(ret_error, -EINVAL, f.path, start, "values file has no global.baseDomain");
+                return yfile_fail(&f, start, "values file has no global.baseDomain");
 
         p->name = xstrdup(p->base_domain);
         p->values_path = xstrdup(values_path);
@@ -1562,6 +1278,9 @@ int config_from_values(const char *values_path, struct config **ret, char **ret_
         return 0;
 }
 
+/* ------------------------------------------------------------------------ */
+/* Command-line overrides */
+
 static struct platform *config_find(const struct config *c, const char *name) {
         for (size_t i = 0; i < c->n_platforms; i++)
                 if (strcmp(c->platforms[i]->name, name) == 0)
@@ -1569,25 +1288,20 @@ static struct platform *config_find(const struct config *c, const char *name) {
         return NULL;
 }
 
-int config_apply_overrides(struct config *c, const struct config_overrides *o, char **ret_error) {
+/* --resolver values in canonical form (NULL for system alone). */
+static int overrides_resolvers(char *const *given, char ***ret, char **ret_error) {
         _cleanup_strv_free_ char **resolvers = NULL;
         bool system = false;
-        size_t kept = 0;
 
-        if (!o)
-                return 0;
-
-        /* Everything is checked before anything changes, so a failed call
-         * leaves the config as it was. */
-        for (size_t i = 0; o->resolvers && o->resolvers[i]; i++) {
+        for (size_t i = 0; given && given[i]; i++) {
                 char *canonical;
 
-                if (strcmp(o->resolvers[i], "system") == 0) {
+                if (strcmp(given[i], "system") == 0) {
                         system = true;
                         continue;
                 }
-                if (resolver_normalize(o->resolvers[i], &canonical) < 0) {
-                        _cleanup_free_ char *shown = escape(o->resolvers[i]);
+                if (resolver_normalize(given[i], &canonical) < 0) {
+                        _cleanup_free_ char *shown = yfile_shown(given[i], strlen(given[i]));
                         return fail_plain(ret_error, -EINVAL,
                                           "invalid resolver '%s' (expected ADDRESS[:PORT] or system)", shown);
                 }
@@ -1595,11 +1309,28 @@ int config_apply_overrides(struct config *c, const struct config_overrides *o, c
         }
         if (system && resolvers)
                 return fail_plain(ret_error, -EINVAL, "'system' cannot be combined with other resolvers");
+        *ret = TAKE_PTR(resolvers);
+        return 0;
+}
+
+int config_apply_overrides(struct config *c, const struct config_overrides *o, char **ret_error) {
+        _cleanup_strv_free_ char **resolvers = NULL;
+        size_t kept = 0;
+        int r;
+
+        if (!o)
+                return 0;
+
+        /* Everything is checked before anything changes, so a failed call
+         * leaves the config as it was. */
+        r = overrides_resolvers(o->resolvers, &resolvers, ret_error);
+        if (r < 0)
+                return r;
         if (o->port < 0 || o->port > 65535)
                 return fail_plain(ret_error, -EINVAL, "'port' must be between 1 and 65535");
         for (size_t i = 0; o->only_platforms && o->only_platforms[i]; i++)
                 if (!config_find(c, o->only_platforms[i])) {
-                        _cleanup_free_ char *shown = escape(o->only_platforms[i]);
+                        _cleanup_free_ char *shown = yfile_shown(o->only_platforms[i], strlen(o->only_platforms[i]));
                         return fail_plain(ret_error, -ENOENT, "unknown platform '%s'", shown);
                 }
 
