@@ -47,6 +47,24 @@ grep -qx 'Type=notify' certvigil.service && grep -q '^ExecReload=' certvigil.ser
 	grep -qx 'StateDirectory=certvigil' certvigil.service &&
 	pass "certvigil.service: Type=notify, ExecReload, WatchdogSec, DynamicUser, StateDirectory" ||
 	fail "certvigil.service lacks one of Type=notify, ExecReload, WatchdogSec, DynamicUser, StateDirectory"
+grep -qx 'RestartPreventExitStatus=3' certvigil.service &&
+	pass "certvigil.service: a configuration it cannot use (exit 3) is not restarted in a loop" ||
+	fail "certvigil.service lacks RestartPreventExitStatus=3"
+for u in certvigil.service certvigil-audit.service; do
+	grep -qE '^LimitNOFILE=[0-9]{4,}$' "$u" && pass "$u: LimitNOFILE set (setrlimit is filtered by @resources)" ||
+		fail "$u lacks LimitNOFILE="
+done
+# The installed example config: the daemon refuses it with exit 3 (which the
+# unit does not restart) and names what is missing.
+if [[ -x $top_builddir/certvigil ]]; then
+	rc=0
+	err=$("$top_builddir/certvigil" daemon --config "$top_srcdir/contrib/certvigil.yaml" 2>&1 >/dev/null) || rc=$?
+	if ((rc == 3)) && [[ $err == *certvigil.yaml:*:*values.yaml* ]]; then
+		pass "the example config stops the daemon with exit 3 and a FILE:LINE:COL message"
+	else
+		fail "the example config: exit $rc, message: $err"
+	fi
+fi
 grep -qx 'Persistent=true' certvigil-audit.timer && grep -q '^RandomizedDelaySec=' certvigil-audit.timer &&
 	grep -qx 'OnCalendar=daily' certvigil-audit.timer &&
 	pass "certvigil-audit.timer: daily, RandomizedDelaySec, Persistent" ||
