@@ -91,6 +91,8 @@ void endpoint_obs_done(struct endpoint_obs *e) {
         free(e->tls_version);
         free(e->cipher_suite);
         free(e->kx_group);
+        free(e->kx);
+        free(e->server_suite);
         free(e->alpn);
         free(e->legacy_detail);
         fetch_obs_done(&e->aia);

@@ -87,6 +87,13 @@ enum endpoint_status {
         ENDPOINT_NOT_RUN,          /* the audit deadline came first */
 };
 
+enum kx_kind {
+        KX_OTHER,                  /* unknown, or no handshake */
+        KX_ECDHE,
+        KX_DHE,                    /* finite-field Diffie-Hellman */
+        KX_RSA,                    /* RSA key transport: no forward secrecy */
+};
+
 struct endpoint_obs {
         char *name;                /* the SNI and the name to match */
         enum service service;
@@ -94,12 +101,21 @@ struct endpoint_obs {
         uint16_t port;
         enum endpoint_status status;
         char *error;               /* human detail, NULL when OK */
+        /* The handshake failed for want of a common cipher suite: what the
+         * server picked from a far wider offer (legacy ciphers included),
+         * "TLS1.2 TLS_RSA_CAMELLIA_128_CBC_SHA1", or NULL when not known. */
+        bool no_shared_cipher;
+        char *server_suite;
         uint64_t duration_usec;    /* connect + handshake */
         char *connected_to;        /* connect_to's address when set (address is then the resolved one) */
         uint16_t connected_port;
         char *tls_version;         /* "TLS1.3" */
         char *cipher_suite;        /* "TLS_AES_256_GCM_SHA384" */
-        char *kx_group;            /* "SECP256R1", "X25519"; NULL when none */
+        char *kx_group;            /* "SECP256R1", "X25519", "FFDHE2048", "DH-CUSTOM" (a server's own
+                                    * finite-field group); NULL when none */
+        enum kx_kind kx_kind;      /* how the session key was agreed */
+        char *kx;                  /* GnuTLS's name for it: "ECDHE-RSA", "DHE-RSA", "RSA" */
+        unsigned kx_bits;          /* the group's size: the DH prime's bits, the curve's size */
         char *alpn;                /* the protocol the server picked, NULL when none */
         bool ocsp_stapled;         /* the server stapled an OCSP response */
         struct cert_obs *chain;    /* as served, leaf first, at most CHAIN_KEEP of them */

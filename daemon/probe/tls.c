@@ -8,6 +8,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -29,6 +30,12 @@
 
 /* Only TLS 1.0 and 1.1: if this completes, the endpoint still speaks them. */
 #define LEGACY_PRIORITY "NORMAL:-VERS-ALL:+VERS-TLS1.1:+VERS-TLS1.0:%COMPAT"
+
+/* When a server shares no cipher suite with the default offer, a second
+ * handshake offers nearly everything GnuTLS has (legacy ciphers and key
+ * exchanges too) only to learn, and name, what the server insists on. */
+#define WIDE_PRIORITY "NORMAL:+VERS-TLS-ALL:+CAMELLIA-128-GCM:+CAMELLIA-256-GCM:+CAMELLIA-128-CBC:" \
+        "+CAMELLIA-256-CBC:+3DES-CBC:+SHA1:+SHA256:+SHA384:+RSA:+DHE-RSA:+DHE-DSS:+SIGN-ALL:+GROUP-ALL"
 
 static const gnutls_datum_t alpn_offer[] = {
         { .data = (unsigned char *)"h2", .size = 2 },
@@ -102,6 +109,10 @@ struct tls_probe {
         bool connected;
         bool bytes_seen;
         bool legacy;
+        bool wide;                /* the second handshake, after no cipher suite was shared */
+        char *connect_address;    /* where to connect (again, for the wide handshake) */
+        char *first_failure;      /* how the first handshake ended, when the wide one follows */
+        uint16_t connect_port;
         char *not_tls;            /* why the first bytes are not TLS, once seen */
         int last_errno;           /* of the last failed recv/send */
         uint64_t bytes_in;
@@ -118,6 +129,8 @@ static gnutls_certificate_credentials_t global_creds;
 static gnutls_priority_t global_priority;
 /* The restricted one for the TLS 1.0/1.1 probe, parsed once too. */
 static gnutls_priority_t global_legacy_priority;
+/* The wide one; NULL when this GnuTLS does not take it (then no retry). */
+static gnutls_priority_t global_wide_priority;
 #define GROUP_PREFERENCE "-GROUP-ALL:+GROUP-X25519:+GROUP-SECP256R1:+GROUP-SECP384R1:+GROUP-SECP521R1:" \
         "+GROUP-X448:+GROUP-FFDHE2048:+GROUP-FFDHE3072:+GROUP-FFDHE4096:+GROUP-FFDHE6144:+GROUP-FFDHE8192"
 
@@ -135,7 +148,11 @@ int tls_global_init(void) {
         if (r < 0)
                 return -EINVAL;
         r = gnutls_priority_init(&global_legacy_priority, LEGACY_PRIORITY, NULL);
-        return r < 0 ? -EINVAL : 0;
+        if (r < 0)
+                return -EINVAL;
+        if (gnutls_priority_init(&global_wide_priority, WIDE_PRIORITY, NULL) < 0)
+                global_wide_priority = NULL; /* only a better message lost, ignoring */
+        return 0;
 }
 
 void tls_global_done(void) {
@@ -145,6 +162,9 @@ void tls_global_done(void) {
         if (global_legacy_priority)
                 gnutls_priority_deinit(global_legacy_priority);
         global_legacy_priority = NULL;
+        if (global_wide_priority)
+                gnutls_priority_deinit(global_wide_priority);
+        global_wide_priority = NULL;
         if (global_creds)
                 gnutls_certificate_free_credentials(global_creds);
         global_creds = NULL;
@@ -163,14 +183,16 @@ struct tls_probe *tls_probe_free(struct tls_probe *p) {
                 close(p->fd);
         endpoint_obs_done(&p->obs);
         free(p->not_tls);
+        free(p->connect_address);
+        free(p->first_failure);
         sd_event_unref(p->event);
         free(p);
         return NULL;
 }
 
-static void probe_release_io(struct tls_probe *p) {
+/* The socket and session; the timer stays (a restart keeps the deadline). */
+static void probe_close(struct tls_probe *p) {
         p->io = sd_event_source_disable_unref(p->io);
-        p->timer = sd_event_source_disable_unref(p->timer);
         if (p->session) {
                 gnutls_deinit(p->session);
                 p->session = NULL;
@@ -181,6 +203,11 @@ static void probe_release_io(struct tls_probe *p) {
         }
 }
 
+static void probe_release_io(struct tls_probe *p) {
+        p->timer = sd_event_source_disable_unref(p->timer);
+        probe_close(p);
+}
+
 /* Ends the probe: frees the socket and session now (so many endpoints do not
  * hold many descriptors), then reports. */
 static void probe_finish(struct tls_probe *p, enum endpoint_status status, char *error) {
@@ -189,6 +216,55 @@ static void probe_finish(struct tls_probe *p, enum endpoint_status status, char 
         p->obs.duration_usec = now_monotonic_usec() - p->started;
         probe_release_io(p);
         p->cb(p, &p->obs, p->userdata);
+}
+
+static enum kx_kind kx_kind_of(gnutls_kx_algorithm_t kx) {
+        switch (kx) {
+        case GNUTLS_KX_ECDHE_RSA:
+        case GNUTLS_KX_ECDHE_ECDSA:
+        case GNUTLS_KX_ECDHE_PSK:
+                return KX_ECDHE;
+        case GNUTLS_KX_DHE_RSA:
+        case GNUTLS_KX_DHE_DSS:
+        case GNUTLS_KX_DHE_PSK:
+                return KX_DHE;
+        case GNUTLS_KX_RSA:
+                return KX_RSA;
+        default:
+                return KX_OTHER;
+        }
+}
+
+/* The key exchange and its group. In TLS 1.2 a DHE server may send a
+ * finite-field group of its own (not one of RFC 7919's named groups):
+ * GnuTLS then names no group, and only the prime's size tells its
+ * strength. */
+static void probe_collect_kx(struct tls_probe *p, gnutls_group_t group) {
+        gnutls_kx_algorithm_t kx = gnutls_kx_get(p->session);
+        const char *kx_name = gnutls_kx_get_name(kx);
+        const char *group_name = group != GNUTLS_GROUP_INVALID ? gnutls_group_get_name(group) : NULL;
+
+        p->obs.kx_kind = kx_kind_of(kx);
+        /* TLS 1.3 names no key exchange, only the group: FFDHE or EC. */
+        if (p->obs.kx_kind == KX_OTHER && group_name)
+                p->obs.kx_kind = strncmp(group_name, "FFDHE", 5) == 0 ? KX_DHE : KX_ECDHE;
+        if (kx_name && kx != GNUTLS_KX_UNKNOWN)
+                p->obs.kx = xstrdup(kx_name);
+        if (p->obs.kx_kind == KX_DHE) {
+                int bits = gnutls_dh_get_prime_bits(p->session);
+                if (bits > 0)
+                        p->obs.kx_bits = (unsigned)bits;
+                else if (group_name && strncmp(group_name, "FFDHE", 5) == 0)
+                        p->obs.kx_bits = (unsigned)strtoul(group_name + 5, NULL, 10);
+        } else if (p->obs.kx_kind == KX_ECDHE && group != GNUTLS_GROUP_INVALID) {
+                /* GnuTLS numbers its EC groups as its curves. */
+                size_t size = gnutls_ecc_curve_get_size((gnutls_ecc_curve_t)group);
+                p->obs.kx_bits = (unsigned)(size * 8);
+        }
+        if (group_name)
+                p->obs.kx_group = xstrdup(group_name);
+        else if (p->obs.kx_kind == KX_DHE)
+                p->obs.kx_group = xstrdup("DH-CUSTOM");
 }
 
 static void probe_collect(struct tls_probe *p) {
@@ -203,8 +279,7 @@ static void probe_collect(struct tls_probe *p) {
         if (p->legacy)
                 return;
         p->obs.cipher_suite = xstrdup(suite ? suite : "unknown");
-        if (group != GNUTLS_GROUP_INVALID && gnutls_group_get_name(group))
-                p->obs.kx_group = xstrdup(gnutls_group_get_name(group));
+        probe_collect_kx(p, group);
         if (gnutls_alpn_get_selected_protocol(p->session, &alpn) >= 0 && alpn.size > 0)
                 p->obs.alpn = str_escape((const char *)alpn.data, alpn.size);
         p->obs.ocsp_stapled = gnutls_ocsp_status_request_is_checked(p->session, GNUTLS_OCSP_SR_IS_AVAIL) != 0;
@@ -337,6 +412,71 @@ static int transport_pull_timeout(gnutls_transport_ptr_t ptr, unsigned ms) {
         return poll(&pfd, 1, 0); /* never block the loop */
 }
 
+/* How servers say that no cipher suite (or group) of the offer suits them
+ * (RFC 8446 4.1.1, RFC 5246 7.4.1.3): a handshake_failure or
+ * insufficient_security alert in answer to the ClientHello; or a
+ * ServerHello choosing a suite never offered. */
+static bool handshake_no_common_suite(struct tls_probe *p, int r) {
+        gnutls_alert_description_t a;
+
+        if (r == GNUTLS_E_UNKNOWN_CIPHER_SUITE || r == GNUTLS_E_NO_CIPHER_SUITES)
+                return true;
+        if (r != GNUTLS_E_FATAL_ALERT_RECEIVED)
+                return false;
+        a = gnutls_alert_get(p->session);
+        return a == GNUTLS_A_HANDSHAKE_FAILURE || a == GNUTLS_A_INSUFFICIENT_SECURITY;
+}
+
+static char *probe_setup(struct tls_probe *p);
+
+/* The first handshake shared no suite: connect again offering the wide
+ * set, only to name what the server accepts. The deadline stays. */
+static int probe_restart_wide(struct tls_probe *p, int r) {
+        char *why;
+
+        p->obs.no_shared_cipher = true;
+        free(p->first_failure);
+        p->first_failure = r == GNUTLS_E_FATAL_ALERT_RECEIVED
+                ? xasprintf("a '%s' alert", gnutls_alert_get_name(gnutls_alert_get(p->session)))
+                : xasprintf("'%s'", gnutls_strerror(r));
+        probe_close(p);
+        p->wide = true;
+        p->connected = false;
+        p->bytes_seen = false;
+        p->bytes_in = 0;
+        p->not_tls = mfree(p->not_tls);
+        why = probe_setup(p);
+        if (why) {
+                probe_finish(p, ENDPOINT_HANDSHAKE_FAILED,
+                             xasprintf("no cipher suite in common: the server answered the probe's offer with %s "
+                                       "(%s)",
+                                       p->first_failure, why));
+                free(why);
+        }
+        return 0;
+}
+
+/* The wide handshake's outcome, as the endpoint's failure. */
+static void probe_finish_wide(struct tls_probe *p, int r) {
+        const char *version = gnutls_protocol_get_name(gnutls_protocol_get_version(p->session));
+        const char *suite = gnutls_ciphersuite_get(p->session);
+
+        if (r >= 0) {
+                p->obs.server_suite = xasprintf("%s %s", version ? version : "unknown", suite ? suite : "unknown");
+                probe_finish(p, ENDPOINT_HANDSHAKE_FAILED,
+                             xasprintf("no cipher suite in common: the server answered the probe's offer (what "
+                                       "current clients offer) with %s; offered legacy suites too, it picks %s",
+                                       p->first_failure, p->obs.server_suite));
+                return;
+        }
+        probe_finish(p, ENDPOINT_HANDSHAKE_FAILED,
+                     xasprintf("no cipher suite in common: the server answered the probe's offer with %s, and a far "
+                               "wider offer (legacy ciphers, RSA and DHE key exchange) with '%s'",
+                               p->first_failure, r == GNUTLS_E_FATAL_ALERT_RECEIVED
+                                       ? gnutls_alert_get_name(gnutls_alert_get(p->session))
+                                       : gnutls_strerror(r)));
+}
+
 static int handshake_step(struct tls_probe *p) {
         int r, saved_errno;
 
@@ -349,6 +489,12 @@ static int handshake_step(struct tls_probe *p) {
                 sd_event_source_set_io_events(p->io, events);
                 return 0;
         }
+        if (p->wide) {
+                probe_finish_wide(p, r);
+                return 0;
+        }
+        if (r < 0 && !p->legacy && global_wide_priority && handshake_no_common_suite(p, r))
+                return probe_restart_wide(p, r);
         if (r < 0) {
                 char *why;
                 if (p->not_tls)
@@ -464,14 +610,14 @@ static int sockaddr_parse(const char *address, uint16_t port, struct sockaddr_st
 
 /* Sets up socket and session; on failure returns a reason and leaves the
  * probe to report a connect failure from the loop. */
-static char *probe_setup(struct tls_probe *p, const struct tls_probe_params *params) {
+static char *probe_setup(struct tls_probe *p) {
         struct sockaddr_storage ss;
         socklen_t sslen;
+        gnutls_priority_t prio = p->legacy ? global_legacy_priority : p->wide ? global_wide_priority : global_priority;
         int r;
 
-        if (sockaddr_parse(params->connect_address ? params->connect_address : params->address,
-                           params->connect_address ? params->connect_port : params->port, &ss, &sslen) < 0)
-                return xasprintf("'%s' is not an IP address", params->address);
+        if (sockaddr_parse(p->connect_address, p->connect_port, &ss, &sslen) < 0)
+                return xasprintf("'%s' is not an IP address", p->connect_address);
         p->fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_TCP);
         if (p->fd < 0)
                 return xasprintf("socket: %s", strerror(errno));
@@ -483,15 +629,15 @@ static char *probe_setup(struct tls_probe *p, const struct tls_probe_params *par
         r = gnutls_init(&p->session, GNUTLS_CLIENT | GNUTLS_NONBLOCK | GNUTLS_NO_SIGNAL);
         if (r < 0)
                 return xasprintf("TLS setup: %s", gnutls_strerror(r));
-        r = gnutls_priority_set(p->session, params->legacy ? global_legacy_priority : global_priority);
-        if (r >= 0 && !params->legacy)
+        r = gnutls_priority_set(p->session, prio);
+        if (r >= 0 && !p->legacy)
                 r = gnutls_alpn_set_protocols(p->session, alpn_offer, ELEMENTSOF(alpn_offer), 0);
-        if (r >= 0 && !params->legacy)
+        if (r >= 0 && !p->legacy)
                 r = gnutls_ocsp_status_request_enable_client(p->session, NULL, 0, NULL);
         if (r >= 0)
                 r = gnutls_credentials_set(p->session, GNUTLS_CRD_CERTIFICATE, global_creds);
         if (r >= 0)
-                r = gnutls_server_name_set(p->session, GNUTLS_NAME_DNS, params->name, strlen(params->name));
+                r = gnutls_server_name_set(p->session, GNUTLS_NAME_DNS, p->obs.name, strlen(p->obs.name));
         if (r < 0)
                 return xasprintf("TLS setup: %s", gnutls_strerror(r));
         gnutls_transport_set_ptr(p->session, p);
@@ -526,12 +672,14 @@ int tls_probe_start(sd_event *event, const struct tls_probe_params *params,
         p->obs.service = params->service;
         p->obs.address = xstrdup(params->address);
         p->obs.port = params->port;
+        p->connect_address = xstrdup(params->connect_address ? params->connect_address : params->address);
+        p->connect_port = params->connect_address ? params->connect_port : params->port;
 
         r = sd_event_add_time_relative(event, &p->timer, CLOCK_MONOTONIC, params->timeout_usec, 1000,
                                        on_timeout, p);
         if (r < 0)
                 goto fail;
-        why = probe_setup(p, params);
+        why = probe_setup(p);
         if (why) {
                 /* Reported from the loop, never from inside start. */
                 p->obs.error = why;

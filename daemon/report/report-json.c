@@ -95,11 +95,18 @@ static json_t *json_endpoint(const struct endpoint_obs *e, time_t now) {
         }
         if (e->error)
                 json_object_set_new(o, "error", json_string(e->error));
+        if (e->no_shared_cipher) {
+                json_object_set_new(o, "no_shared_cipher", json_true());
+                json_object_set_new(o, "server_suite", e->server_suite ? json_string(e->server_suite) : json_null());
+        }
         if (e->status == ENDPOINT_OK) {
                 json_t *chain = json_array();
                 json_object_set_new(o, "tls_version", json_string(e->tls_version ? e->tls_version : ""));
                 json_object_set_new(o, "cipher_suite", json_string(e->cipher_suite ? e->cipher_suite : ""));
+                json_object_set_new(o, "key_exchange", e->kx ? json_string(e->kx) : json_null());
                 json_object_set_new(o, "key_exchange_group", e->kx_group ? json_string(e->kx_group) : json_null());
+                json_object_set_new(o, "key_exchange_bits",
+                                    e->kx_bits ? json_integer((json_int_t)e->kx_bits) : json_null());
                 json_object_set_new(o, "alpn", e->alpn ? json_string(e->alpn) : json_null());
                 json_object_set_new(o, "ocsp_stapled", json_boolean(e->ocsp_stapled));
                 if (e->n_chain > 0)

@@ -32,10 +32,12 @@ sbt_require_tools() {
 	}
 }
 
-# sbt_key FILE [rsa1024]
+# sbt_key FILE [rsa1024|rsa]
 sbt_key() {
 	if [[ ${2:-} == rsa1024 ]]; then
 		sb__certtool --generate-privkey --key-type=rsa --bits=1024 --no-text --outfile "$1"
+	elif [[ ${2:-} == rsa ]]; then
+		sb__certtool --generate-privkey --key-type=rsa --bits=2048 --no-text --outfile "$1"
 	else
 		sb__key "$1"
 	fi

@@ -374,6 +374,36 @@ static void test_ingress_key_protocol_revoked(void **state) {
         free(got);
 }
 
+/* tls.kx.weak, one row per key exchange: only RSA key transport and
+ * finite-field DH under 2048 bits are weak; a DHE size not learnt is not. */
+static void test_kx(void **state) {
+        static const struct {
+                enum endpoint_status status;
+                enum kx_kind kind;
+                unsigned bits;
+                bool weak;
+        } rows[] = {
+                { ENDPOINT_OK, KX_ECDHE, 256, false },
+                { ENDPOINT_OK, KX_ECDHE, 0, false },
+                { ENDPOINT_OK, KX_DHE, 1024, true },
+                { ENDPOINT_OK, KX_DHE, 2047, true },
+                { ENDPOINT_OK, KX_DHE, 2048, false },
+                { ENDPOINT_OK, KX_DHE, 0, false },
+                { ENDPOINT_OK, KX_RSA, 0, true },
+                { ENDPOINT_OK, KX_OTHER, 0, false },
+                { ENDPOINT_HANDSHAKE_FAILED, KX_RSA, 0, false },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(rows); i++) {
+                struct endpoint_obs e = { .name = (char *)"api.ok.example.test", .address = (char *)"127.0.0.1",
+                                          .port = 443, .status = rows[i].status, .kx_kind = rows[i].kind,
+                                          .kx_bits = rows[i].bits, .cipher_suite = (char *)"TLS_X" };
+                struct platform_obs obs = { .endpoints = &e, .n_endpoints = 1 };
+                char *got = run_check(&check_tls_kx, &obs);
+                assert_string_equal(got, rows[i].weak ? "tls.kx.weak warning api.ok.example.test 127.0.0.1\n" : "");
+                free(got);
+        }
+}
+
 /* Certificate-level findings name the first endpoint in plan order,
  * whatever order the DNS answers came in. */
 static void test_plan_order(void **state) {
@@ -473,6 +503,7 @@ int main(void) {
                 cmocka_unit_test(test_consistency),
                 cmocka_unit_test(test_issuer),
                 cmocka_unit_test(test_ingress_key_protocol_revoked),
+                cmocka_unit_test(test_kx),
                 cmocka_unit_test(test_plan_order),
                 cmocka_unit_test(test_catalog),
                 cmocka_unit_test(test_secret),
