@@ -121,27 +121,54 @@ static void testcase(FILE *f, const char *platform, const char *check, const str
         fputs("    </testcase>\n", f);
 }
 
+/* The targets of name i (its endpoints, or the name alone when it did not
+ * resolve) into out when not NULL; returns how many. A name that repeats an
+ * earlier one (services sharing a label) has none of its own: its endpoints
+ * are already the earlier name's. */
+static size_t targets_of_name(const struct platform_obs *o, size_t i, struct target *out) {
+        size_t n = 0;
+
+        for (size_t k = 0; k < i; k++)
+                if (strcmp(o->names[k].name, o->names[i].name) == 0)
+                        return 0;
+        for (size_t j = 0; j < o->n_endpoints; j++)
+                if (strcmp(o->endpoints[j].name, o->names[i].name) == 0) {
+                        if (out)
+                                out[n] = (struct target){ o->endpoints[j].name, o->endpoints[j].address };
+                        n++;
+                }
+        if (n == 0 && out)
+                out[0] = (struct target){ o->names[i].name, NULL };
+        return n ? n : 1;
+}
+
+/* Every target in report order, then the platform as a whole (last).
+ * Counted before it is filled, so the array fits whatever the names are. */
+static struct target *targets_new(const struct platform_obs *o, size_t *ret_n) {
+        struct target *t;
+        size_t n = 0;
+
+        for (size_t i = 0; i < o->n_names; i++)
+                n += targets_of_name(o, i, NULL);
+        t = xcalloc(n + 1, sizeof(*t));
+        n = 0;
+        for (size_t i = 0; i < o->n_names; i++)
+                n += targets_of_name(o, i, t + n);
+        t[n++] = (struct target){ NULL, NULL };
+        *ret_n = n;
+        return t;
+}
+
 static void testsuite(FILE *f, const struct report_platform *rp, time_t started) {
         const struct platform_obs *o = rp->obs;
         const struct finding_list *fl = rp->findings;
         size_t n_checks, n = 0, tests = 0, failures = 0;
         const struct check *const *checks = checks_all(&n_checks);
-        struct target *t = xcalloc(o->n_endpoints + o->n_names + 1, sizeof(*t));
+        struct target *t = targets_new(o, &n);
         size_t *where = xcalloc(fl->n + 1, sizeof(*where));
         bool *mine = xcalloc(fl->n + 1, sizeof(*mine));
         char when[RFC3339_MAX];
 
-        for (size_t i = 0; i < o->n_names; i++) {
-                bool any = false;
-                for (size_t j = 0; j < o->n_endpoints; j++)
-                        if (strcmp(o->endpoints[j].name, o->names[i].name) == 0) {
-                                t[n++] = (struct target){ o->endpoints[j].name, o->endpoints[j].address };
-                                any = true;
-                        }
-                if (!any)
-                        t[n++] = (struct target){ o->names[i].name, NULL };
-        }
-        t[n++] = (struct target){ NULL, NULL };
         for (size_t i = 0; i < fl->n; i++)
                 where[i] = target_of(&fl->items[i], t, n);
 
