@@ -7,6 +7,7 @@
 #include "yaml-reader.h"
 
 #include <arpa/inet.h>
+#include <assert.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -301,6 +302,12 @@ struct build {
         /* Where warn_days/critical_days were last set, for the cross-check. */
         yaml_mark_t warn_mark, critical_mark;
         bool warn_set, critical_set;
+        /* Where each subdomain label was set (file NULL: the default), for
+         * the check that no two services share one name. */
+        struct {
+                const char *file;  /* borrowed: the config's or the values file's path */
+                yaml_mark_t mark;
+        } label_at[_SERVICE_MAX];
 };
 
 /* A row's parser reads n, the value of the setting named key (a dotted path,
@@ -363,6 +370,22 @@ static int parse_label(struct build *b, struct yfile *f, const struct key *k, co
                 return yfile_fail(f, n->start_mark, "'%s' is not a valid DNS label (%s)", shown, key);
         }
         set_string(field, xstrdup(s));
+        return 0;
+}
+
+/* global.subdomains.*: a label, remembered with its position. */
+static int parse_subdomain(struct build *b, struct yfile *f, const struct key *k, const char *key,
+                           yaml_node_t *n, void *field) {
+        size_t service = (size_t)((char **)field - b->p->labels);
+        const char *before = *(char **)field;
+        int r;
+
+        assert(service < _SERVICE_MAX);
+        r = parse_label(b, f, k, key, n, field);
+        if (r < 0 || *(char **)field == before)
+                return r;
+        b->label_at[service].file = f->path;
+        b->label_at[service].mark = n->start_mark;
         return 0;
 }
 
@@ -769,11 +792,11 @@ static const struct uint_range concurrency_range = { 1, 65535 };
 static const struct uint_range renew_cap_range = { 1, RENEW_MAX_PER_WEEK_MAX };
 
 static const struct key subdomain_keys[] = {
-        { "api", parse_label, FIELD(labels[SERVICE_API]), NULL },
-        { "console", parse_label, FIELD(labels[SERVICE_CONSOLE]), NULL },
-        { "grafana", parse_label, FIELD(labels[SERVICE_GRAFANA]), NULL },
-        { "auth", parse_label, FIELD(labels[SERVICE_AUTH]), NULL },
-        { "mcp", parse_label, FIELD(labels[SERVICE_MCP]), NULL },
+        { "api", parse_subdomain, FIELD(labels[SERVICE_API]), NULL },
+        { "console", parse_subdomain, FIELD(labels[SERVICE_CONSOLE]), NULL },
+        { "grafana", parse_subdomain, FIELD(labels[SERVICE_GRAFANA]), NULL },
+        { "auth", parse_subdomain, FIELD(labels[SERVICE_AUTH]), NULL },
+        { "mcp", parse_subdomain, FIELD(labels[SERVICE_MCP]), NULL },
         {},
 };
 
@@ -992,6 +1015,30 @@ static int check_days(struct build *b, struct yfile *f) {
                           p->critical_days);
 }
 
+/* Two services on one label would be one name serving two services: the
+ * plan, the probes and the reports all count on one name per service. The
+ * error points at the later of the two that was set explicitly. */
+static int check_labels(struct build *b, struct yfile *cf) {
+        const struct platform *p = b->p;
+
+        for (size_t j = 1; j < _SERVICE_MAX; j++)
+                for (size_t i = 0; i < j; i++) {
+                        size_t at = b->label_at[j].file ? j : i;
+                        struct yfile f = { .path = b->label_at[at].file, .error = cf->error };
+                        _cleanup_free_ char *shown = NULL;
+
+                        if (strcmp(p->labels[i], p->labels[j]) != 0)
+                                continue;
+                        assert(f.path);   /* the default labels are distinct */
+                        shown = yfile_shown(p->labels[at], strlen(p->labels[at]));
+                        return yfile_fail(&f, b->label_at[at].mark,
+                                          "'%s' (global.subdomains.%s) is also the label of global.subdomains.%s: "
+                                          "every service needs a name of its own",
+                                          shown, service_names[at], service_names[at == j ? i : j]);
+                }
+        return 0;
+}
+
 /* Where a platform's renew: settings came from, for messages. */
 static yaml_mark_t renew_mark(struct yfile *f, yaml_node_t *map, yaml_node_t *defaults) {
         yaml_node_pair_t *pair = yfile_find_key(f, map, "renew");
@@ -1109,6 +1156,9 @@ static int platform_parse(struct yfile *f, yaml_node_t *map, size_t index, yaml_
         if (!p->base_domain)
                 return yfile_fail(f, map->start_mark, "platform '%s' has no global.baseDomain", shown);
         r = check_days(&b, f);
+        if (r < 0)
+                return r;
+        r = check_labels(&b, f);
         if (r < 0)
                 return r;
         r = check_platform_links(&b, f, map, defaults, shown);
@@ -1268,6 +1318,9 @@ int config_from_values(const char *values_path, struct config **ret, char **ret_
         }
         if (!p->base_domain)
                 return yfile_fail(&f, start, "values file has no global.baseDomain");
+        r = check_labels(&b, &f);
+        if (r < 0)
+                return r;
 
         p->name = xstrdup(p->base_domain);
         p->values_path = xstrdup(values_path);

@@ -94,6 +94,15 @@ platforms:
 EOF
 bad label "label.yaml:5:26: 'Bad_Label' is not a valid DNS label (global.subdomains.api)" --config label.yaml
 
+# Services sharing one label: refused before any report (--format junit once
+# overflowed its target array on these).
+cat >dup-label.yaml <<'EOF'
+global:
+  baseDomain: a.example.test
+  subdomains: {api: x, console: x, grafana: x}
+EOF
+bad dup-label "dup-label.yaml:3:33: 'x' (global.subdomains.console) is also the label of global.subdomains.api: every service needs a name of its own" --values dup-label.yaml --format junit
+
 cat >mode.yaml <<'EOF'
 platforms:
   - name: a

@@ -294,6 +294,10 @@ static const struct good_case good_cases[] = {
             "labels=llm,ui,metrics,auth,mcp mode=letsencrypt issuer=letsencrypt-staging "
             "email=platform@example.com provider=cloudflare zone=example.com secret=- tunnel=no mcp=yes "
             "port=443 resolvers=system trust=system warn=21 critical=7" } },
+        /* A label shared in the values file, told apart inline. */
+        { "@/certvigil.yaml",
+          "platforms:\n  - name: p\n    values: values-dup-label.yaml\n    global: { subdomains: { console: ui } }\n",
+          { "labels=gw,ui,grafana,auth,mcp" } },
         /* The chart's empty placeholders leave our defaults alone. */
         { "@/certvigil.yaml",
           "platforms:\n"
@@ -508,6 +512,20 @@ static const struct bad_case bad_cases[] = {
           "t.yaml:3:59: '-mcp' is not a valid DNS label (global.subdomains.mcp)" },
         { "t.yaml", P "    global: { baseDomain: example.com, subdomains: { auth: a.b } }\n", -EINVAL,
           "t.yaml:3:60: 'a.b' is not a valid DNS label (global.subdomains.auth)" },
+        /* Two services on one label: the later one set is the error. */
+        { "t.yaml", P "    global: { baseDomain: example.com, subdomains: { api: x, console: x, grafana: x } }\n",
+          -EINVAL,
+          "t.yaml:3:71: 'x' (global.subdomains.console) is also the label of global.subdomains.api: every service "
+          "needs a name of its own" },
+        { "t.yaml", P "    global: { baseDomain: example.com, subdomains: { console: api } }\n", -EINVAL,
+          "t.yaml:3:63: 'api' (global.subdomains.console) is also the label of global.subdomains.api: every "
+          "service needs a name of its own" },
+        { "t.yaml", P "    global: { baseDomain: example.com, subdomains: { mcp: x, auth: x } }\n", -EINVAL,
+          "t.yaml:3:59: 'x' (global.subdomains.mcp) is also the label of global.subdomains.auth: every "
+          "service needs a name of its own" },
+        { "@/certvigil.yaml", P "    values: values-dup-label.yaml\n", -EINVAL,
+          "@/values-dup-label.yaml:5:14: 'gw' (global.subdomains.console) is also the label of "
+          "global.subdomains.api: every service needs a name of its own" },
         { "t.yaml", P "    global: { baseDomain: x..y }\n", -EINVAL,
           "t.yaml:3:27: 'x..y' is not a valid domain name (global.baseDomain)" },
         { "t.yaml", P "    global: { baseDomain: localhost }\n", -EINVAL,
@@ -885,6 +903,9 @@ static const struct values_case values_cases[] = {
         { "@/values-syntax.yaml", -EINVAL,
           "@/values-syntax.yaml:3:22: YAML syntax error: mapping values are not allowed in this context" },
         { "@/values-list.yaml", -EINVAL, "@/values-list.yaml:1:1: a values file must be a mapping" },
+        { "@/values-dup-label.yaml", -EINVAL,
+          "@/values-dup-label.yaml:5:14: 'gw' (global.subdomains.console) is also the label of "
+          "global.subdomains.api: every service needs a name of its own" },
         { "@/missing.yaml", -ENOENT, "@/missing.yaml: cannot read: No such file or directory" },
 };
 
