@@ -373,6 +373,42 @@ static int parse_label(struct build *b, struct yfile *f, const struct key *k, co
         return 0;
 }
 
+/* Kubernetes object names (RFC 1123 subdomains as Kubernetes spells them:
+ * IsDNS1123Subdomain): 1-253 of [a-z0-9.-], every dot-separated part
+ * starting and ending with a letter or digit. Anything else is refused by
+ * the API server anyway, and may not reach a URL path. */
+static bool kube_name_is_valid(const char *s) {
+        size_t n = strlen(s);
+
+        if (n < 1 || n > 253 || strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789.-") != n)
+                return false;
+        for (size_t i = 0; i < n; i++) {
+                bool starts = i == 0 || s[i - 1] == '.', ends = i + 1 == n || s[i + 1] == '.';
+                if ((starts || ends) && (s[i] == '.' || s[i] == '-'))
+                        return false;
+        }
+        return true;
+}
+
+/* tls.wildcardSecretName, renew.cert_manager.certificate. */
+static int parse_kube_name(struct build *b, struct yfile *f, const struct key *k, const char *key,
+                           yaml_node_t *n, void *field) {
+        const char *s = NULL;
+        int r = yfile_get_string(f, key, n, &s);
+
+        if (r != 0)
+                return r < 0 ? r : 0;
+        if (!kube_name_is_valid(s)) {
+                _cleanup_free_ char *shown = ynode_shown(n);
+                return yfile_fail(f, n->start_mark,
+                                  "'%s' is not a valid Kubernetes object name (%s): lower-case letters, digits, "
+                                  "'-' and '.', starting and ending with a letter or digit, at most 253 characters",
+                                  shown, key);
+        }
+        set_string(field, xstrdup(s));
+        return 0;
+}
+
 /* global.subdomains.*: a label, remembered with its position. */
 static int parse_subdomain(struct build *b, struct yfile *f, const struct key *k, const char *key,
                            yaml_node_t *n, void *field) {
@@ -823,7 +859,7 @@ static const struct key letsencrypt_keys[] = {
 static const struct key tls_keys[] = {
         { "mode", parse_tls_mode, FIELD(tls_mode), NULL },
         { "letsencrypt", parse_map, 0, letsencrypt_keys },
-        { "wildcardSecretName", parse_string, FIELD(wildcard_secret), NULL },
+        { "wildcardSecretName", parse_kube_name, FIELD(wildcard_secret), NULL },
         {},
 };
 
@@ -844,7 +880,7 @@ static const struct key mcp_keys[] = {
 
 static const struct key cert_manager_keys[] = {
         { "namespace", parse_label, RFIELD(cm_namespace), NULL },
-        { "certificate", parse_string, RFIELD(cm_certificate), NULL },
+        { "certificate", parse_kube_name, RFIELD(cm_certificate), NULL },
         { "kubeconfig", parse_path, RFIELD(cm_kubeconfig), NULL },
         { "in_cluster", parse_bool, RFIELD(cm_in_cluster), NULL },
         {},

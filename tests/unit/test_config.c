@@ -1157,6 +1157,45 @@ static const struct bad_case renew_bad[] = {
           "t.yaml:2:5: platform 'p': kubernetes needs one of kubeconfig or in_cluster: true" },
         { "t.yaml", RP "    acme_directory: http://example.com/dir\n", -EINVAL,
           "t.yaml:4:21: 'http://example.com/dir' must be an https:// URL (acme_directory)" },
+        /* Kubernetes names reach URL paths: DNS-1123 names only. */
+        { "t.yaml", RP "    renew: { cert_manager: { namespace: a, certificate: ../x, in_cluster: true } }\n", -EINVAL,
+          "t.yaml:4:57: '../x' is not a valid Kubernetes object name (renew.cert_manager.certificate): lower-case letters, digits, '-' and '.', "
+          "starting and ending with a letter or digit, at most 253 characters" },
+        { "t.yaml", RP "    renew: { cert_manager: { namespace: a, certificate: \"x/y\", in_cluster: true } }\n", -EINVAL,
+          "t.yaml:4:57: 'x/y' is not a valid Kubernetes object name (renew.cert_manager.certificate): lower-case letters, digits, '-' and '.', "
+          "starting and ending with a letter or digit, at most 253 characters" },
+        { "t.yaml", RP "    renew: { cert_manager: { namespace: a, certificate: \"x?y#\", in_cluster: true } }\n", -EINVAL,
+          "t.yaml:4:57: 'x?y#' is not a valid Kubernetes object name (renew.cert_manager.certificate): lower-case letters, digits, '-' and '.', "
+          "starting and ending with a letter or digit, at most 253 characters" },
+        { "t.yaml", RP "    renew: { cert_manager: { namespace: a, certificate: Wildcard, in_cluster: true } }\n", -EINVAL,
+          "t.yaml:4:57: 'Wildcard' is not a valid Kubernetes object name (renew.cert_manager.certificate): lower-case letters, digits, '-' and '.', "
+          "starting and ending with a letter or digit, at most 253 characters" },
+        { "t.yaml", RP "    tls: { wildcardSecretName: -wc }\n", -EINVAL,
+          "t.yaml:4:32: '-wc' is not a valid Kubernetes object name (tls.wildcardSecretName): lower-case letters, digits, '-' and '.', "
+          "starting and ending with a letter or digit, at most 253 characters" },
+        { "t.yaml", RP "    tls: { wildcardSecretName: wc. }\n", -EINVAL,
+          "t.yaml:4:32: 'wc.' is not a valid Kubernetes object name (tls.wildcardSecretName): lower-case letters, digits, '-' and '.', "
+          "starting and ending with a letter or digit, at most 253 characters" },
+        { "t.yaml", RP "    tls: { wildcardSecretName: a..b }\n", -EINVAL,
+          "t.yaml:4:32: 'a..b' is not a valid Kubernetes object name (tls.wildcardSecretName): lower-case letters, digits, '-' and '.', "
+          "starting and ending with a letter or digit, at most 253 characters" },
+        { "t.yaml", RP "    tls: { wildcardSecretName: a.-b }\n", -EINVAL,
+          "t.yaml:4:32: 'a.-b' is not a valid Kubernetes object name (tls.wildcardSecretName): lower-case letters, digits, '-' and '.', "
+          "starting and ending with a letter or digit, at most 253 characters" },
+        { "t.yaml", RP "    tls: { wildcardSecretName: \"a%2Fb\" }\n", -EINVAL,
+          "t.yaml:4:32: 'a%2Fb' is not a valid Kubernetes object name (tls.wildcardSecretName): lower-case letters, digits, '-' and '.', "
+          "starting and ending with a letter or digit, at most 253 characters" },
+        { "t.yaml", RP "    tls: { wildcardSecretName: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa }\n", -EINVAL,
+          "t.yaml:4:32: 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa' is not a valid Kubernetes object name (tls.wildcardSecretName): lower-case letters, digits, '-' and '.', "
+          "starting and ending with a letter or digit, at most 253 characters" },
+        { "t.yaml", RP "    renew: { cert_manager: { namespace: a.b, certificate: b, in_cluster: true } }\n", -EINVAL,
+          "t.yaml:4:41: 'a.b' is not a valid DNS label (renew.cert_manager.namespace)" },
+        { "t.yaml", RP "    kubernetes: { namespace: \"..\", in_cluster: true }\n", -EINVAL,
+          "t.yaml:4:30: '..' is not a valid DNS label (kubernetes.namespace)" },
+        { "@/certvigil.yaml", "platforms:\n  - name: p\n    values: values-bad-secret.yaml\n", -EINVAL,
+          "@/values-bad-secret.yaml:5:23: '../../../../../api/v1/namespaces/kube-system/secrets/x?y#' is not a valid "
+          "Kubernetes object name (tls.wildcardSecretName): lower-case letters, digits, '-' and '.', starting and "
+          "ending with a letter or digit, at most 253 characters" },
 };
 
 static void test_renew(void **state) {
