@@ -264,13 +264,42 @@ int kube_open(const char *kubeconfig, bool in_cluster, struct kube **ret, char *
         return 0;
 }
 
+/* One URL path segment, percent-encoded (RFC 3986 2.1) so that no name can
+ * leave its segment: every byte but the unreserved ones, and the dots of a
+ * "." or ".." segment, which clients and servers would otherwise resolve
+ * (RFC 3986 5.2.4). The config admits only DNS-1123 names; this holds even
+ * if that check is ever bypassed. Caller frees. */
+static char *path_segment(const char *s) {
+        static const char hex[] = "0123456789ABCDEF";
+        bool dots = s[strspn(s, ".")] == 0;
+        char *out = xmalloc(strlen(s) * 3 + 1), *o = out;
+
+        for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
+                bool plain = (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') ||
+                             *c == '-' || *c == '_' || *c == '~' || (*c == '.' && !dots);
+                if (plain)
+                        *o++ = (char)*c;
+                else {
+                        *o++ = '%';
+                        *o++ = hex[*c >> 4];
+                        *o++ = hex[*c & 15];
+                }
+        }
+        *o = 0;
+        return out;
+}
+
 char *kube_certificate_url(const struct kube *k, const char *ns, const char *name, bool status) {
-        return xasprintf("%s/apis/cert-manager.io/v1/namespaces/%s/certificates/%s%s", k->server, ns, name,
+        _cleanup_free_ char *e_ns = path_segment(ns), *e_name = path_segment(name);
+
+        return xasprintf("%s/apis/cert-manager.io/v1/namespaces/%s/certificates/%s%s", k->server, e_ns, e_name,
                          status ? "/status?fieldManager=certvigil" : "");
 }
 
 char *kube_secret_url(const struct kube *k, const char *ns, const char *name) {
-        return xasprintf("%s/api/v1/namespaces/%s/secrets/%s", k->server, ns, name);
+        _cleanup_free_ char *e_ns = path_segment(ns), *e_name = path_segment(name);
+
+        return xasprintf("%s/api/v1/namespaces/%s/secrets/%s", k->server, e_ns, e_name);
 }
 
 void kube_request(const struct kube *k, const char *url, const char *method, const char *body,

@@ -1,0 +1,87 @@
+/* Unit tests for the Kubernetes API URLs: every path segment is
+ * percent-encoded, so no namespace or object name (from a values file, say)
+ * can reach another path with certvigil's bearer token. One row per case. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "kube.h"
+#include "util.h"
+
+#define SERVER "https://k8s.test:6443"
+
+struct url_case {
+        const char *ns, *name;
+        const char *secret;        /* expected kube_secret_url() after SERVER */
+        const char *certificate;   /* expected kube_certificate_url(..., false) after SERVER */
+};
+
+static const struct url_case cases[] = {
+        { "ai-gateway", "ai-gateway-wildcard", "/api/v1/namespaces/ai-gateway/secrets/ai-gateway-wildcard",
+          "/apis/cert-manager.io/v1/namespaces/ai-gateway/certificates/ai-gateway-wildcard" },
+        { "gw", "wc.example.com", "/api/v1/namespaces/gw/secrets/wc.example.com",
+          "/apis/cert-manager.io/v1/namespaces/gw/certificates/wc.example.com" },
+        /* The injection of issue 9: it stays one segment. */
+        { "gw", "../../../../../api/v1/namespaces/kube-system/secrets/x?y#",
+          "/api/v1/namespaces/gw/secrets/..%2F..%2F..%2F..%2F..%2Fapi%2Fv1%2Fnamespaces%2Fkube-system%2Fsecrets%2Fx%3Fy%23",
+          "/apis/cert-manager.io/v1/namespaces/gw/certificates/"
+          "..%2F..%2F..%2F..%2F..%2Fapi%2Fv1%2Fnamespaces%2Fkube-system%2Fsecrets%2Fx%3Fy%23" },
+        /* Dot segments would be resolved away by the client. */
+        { "..", ".", "/api/v1/namespaces/%2E%2E/secrets/%2E",
+          "/apis/cert-manager.io/v1/namespaces/%2E%2E/certificates/%2E" },
+        { "a/b", "x y%\xff", "/api/v1/namespaces/a%2Fb/secrets/x%20y%25%FF",
+          "/apis/cert-manager.io/v1/namespaces/a%2Fb/certificates/x%20y%25%FF" },
+};
+
+static struct kube *open_fake(void) {
+        char path[] = "/tmp/test_kube.XXXXXX";
+        const char *text = "apiVersion: v1\ncurrent-context: c\n"
+                           "contexts: [{name: c, context: {cluster: k, user: u}}]\n"
+                           "clusters: [{name: k, cluster: {server: \"" SERVER "/\"}}]\n"
+                           "users: [{name: u, user: {token: not-a-secret}}]\n";
+        _cleanup_free_ char *error = NULL;
+        struct kube *k = NULL;
+        int fd = mkstemp(path);
+
+        assert_true(fd >= 0);
+        assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+        close(fd);
+        if (kube_open(path, false, &k, &error) < 0)
+                fail_msg("kube_open: %s", error);
+        unlink(path);
+        return k;
+}
+
+static void test_urls(void **state) {
+        struct kube *k = open_fake();
+
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                const struct url_case *t = &cases[i];
+                _cleanup_free_ char *secret = kube_secret_url(k, t->ns, t->name);
+                _cleanup_free_ char *cert = kube_certificate_url(k, t->ns, t->name, false);
+                _cleanup_free_ char *status = kube_certificate_url(k, t->ns, t->name, true);
+                _cleanup_free_ char *want_secret = xasprintf(SERVER "%s", t->secret);
+                _cleanup_free_ char *want_cert = xasprintf(SERVER "%s", t->certificate);
+                _cleanup_free_ char *want_status = xasprintf(SERVER "%s/status?fieldManager=certvigil", t->certificate);
+
+                if (strcmp(secret, want_secret) != 0 || strcmp(cert, want_cert) != 0 ||
+                    strcmp(status, want_status) != 0)
+                        fail_msg("case %zu:\n  got  %s\n       %s\n       %s\n  want %s\n       %s\n       %s", i,
+                                 secret, cert, status, want_secret, want_cert, want_status);
+        }
+        kube_free(k);
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_urls),
+        };
+
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
