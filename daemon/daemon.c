@@ -15,33 +15,25 @@
 #include <systemd/sd-daemon.h>
 #include <systemd/sd-event.h>
 
-#include "alert.h"
-#include "ari.h"
-#include "audit.h"
-#include "checks.h"
 #include "daemon.h"
 #include "journal.h"
+#include "log.h"
 #include "renewal.h"
-#include "secret.h"
+#include "run.h"
 #include "state.h"
 #include "util.h"
 
 struct slot {
         struct daemon *daemon;
         const struct platform *platform;   /* in daemon->config */
-        struct audit *audit;               /* the running or last finished audit */
-        /* What follows each audit: all may be NULL. A slot stays running
+        /* The platform's run: audit, ARI, Secret, renewal. It stays running
          * until renewal is done, verification included, so no audit of the
          * platform starts while its renewal is being proven. */
-        struct ari *ari;
-        struct secret_check *secret;
-        struct renewal *renewal;
-        struct finding_list post;          /* ARI's and the Secret's findings */
-        struct finding_list merged;        /* the audit's, post and renewal's */
+        struct run *run;
         sd_event_source *timer;
         uint64_t next_usec;                /* CLOCK_MONOTONIC */
         uint64_t started_usec;
-        bool running;
+        bool was_running;                  /* when dropped for a reload */
 };
 
 struct daemon {
@@ -59,46 +51,6 @@ struct daemon {
         uint64_t rng;
         unsigned long audits;              /* completed, since start */
 };
-
-/* Under systemd stderr is a journal stream, which reads a "<N>" prefix as
- * the syslog priority (sd-daemon(3)); elsewhere the prefix would be noise. */
-static void log_msg(int priority, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void log_msg(int priority, const char *fmt, ...) {
-        va_list ap;
-        va_start(ap, fmt);
-        if (getenv("JOURNAL_STREAM"))
-                fprintf(stderr, "<%d>", priority);
-        fputs("certvigil: ", stderr);
-        vfprintf(stderr, fmt, ap);
-        fputc('\n', stderr);
-        va_end(ap);
-}
-
-int daemon_load_config(const char *config_path, const char *values_path, const struct config_overrides *ov,
-                       struct config **ret, char **ret_error) {
-        struct config *c = NULL;
-        int r;
-
-        if (values_path)
-                r = config_from_values(values_path, &c, ret_error);
-        else
-                r = config_load(config_path, checks_find_def, &c, ret_error);
-        if (r >= 0 && ov) {
-                r = config_apply_overrides(c, ov, ret_error);
-                /* Not about a file position: say who speaks. */
-                if (r < 0 && *ret_error) {
-                        char *e = xasprintf("certvigil: %s", *ret_error);
-                        free(*ret_error);
-                        *ret_error = e;
-                }
-        }
-        if (r < 0) {
-                config_free(c);
-                return r;
-        }
-        *ret = c;
-        return 0;
-}
 
 /* xorshift64*: jitter needs spread, not secrecy. */
 static uint64_t daemon_random(struct daemon *d) {
@@ -129,7 +81,7 @@ static void daemon_notify_status(struct daemon *d, const char *prefix) {
                 struct state_platform *sp = state_platform(d->state, d->slots[i].platform->name);
                 for (size_t j = 0; j < sp->n_findings; j++)
                         counts[sp->findings[j].severity]++;
-                if (d->slots[i].running)
+                if (run_is_running(d->slots[i].run))
                         running++;
                 else if (d->slots[i].next_usec < next)
                         next = d->slots[i].next_usec;
@@ -143,38 +95,18 @@ static void daemon_notify_status(struct daemon *d, const char *prefix) {
 
 static void slot_schedule(struct slot *s, uint64_t at);
 
-/* The audit and what followed it are in: alerts, journal, state, next. */
-static void slot_settle(struct slot *s) {
+/* The run is over: alerts, journal, state, next. */
+static void on_run_done(struct run *run, void *userdata) {
+        struct slot *s = userdata;
         struct daemon *d = s->daemon;
         const struct platform *p = s->platform;
-        /* After a verified renewal the platform is judged as last re-audited. */
-        const struct audit *a = s->renewal && renewal_last_audit(s->renewal) ? renewal_last_audit(s->renewal)
-                                                                              : s->audit;
-        const struct platform_obs *obs = audit_observations(a);
         time_t now = (time_t)(now_realtime_usec() / USEC_PER_SEC);
-        struct alert_list alerts = { 0 };
-        size_t counts[3] = { 0 };
         int r;
-
-        finding_list_clear(&s->merged);
-        finding_list_append_all(&s->merged, audit_findings(a));
-        finding_list_append_all(&s->merged, &s->post);
-        if (s->renewal)
-                finding_list_append_all(&s->merged, renewal_findings(s->renewal));
-
-        s->running = false;
-        struct state_platform *sp = state_platform(d->state, p->name);
-        alert_compute(sp, &s->merged, obs, now, p->remind_usec, &alerts);
-        state_platform_record_certs(sp, obs, now);
-        sp->last_audit = obs->started;
-        for (size_t i = 0; i < sp->n_findings; i++)
-                counts[sp->findings[i].severity]++;
 
         /* Entries first, state second: a kill between the two repeats this
          * one audit's alerts once on restart, which beats losing them. */
         journal_check(d->journal);
-        journal_send_audit(d->journal, p->name, &s->merged, obs, &alerts, counts, now);
-        alert_list_clear(&alerts);
+        (void)run_settle(run, d->state, d->journal, now);
         r = state_save(d->state, d->state_path);
         if (r < 0)
                 log_msg(LOG_ERR, "cannot write %s: %s (alerts may repeat after a restart)", d->state_path, strerror(-r));
@@ -189,64 +121,25 @@ static void slot_settle(struct slot *s) {
         daemon_notify_status(d, "");
 }
 
-static void on_renewal_done(struct renewal *x, void *userdata) {
-        slot_settle(userdata);
-}
-
-static void on_secret_done(struct secret_check *x, void *userdata) {
-        struct slot *s = userdata;
-        finding_list_append_all(&s->post, secret_check_findings(x));
-        if (s->renewal && renewal_start(s->renewal, s->audit, &s->post, on_renewal_done, s) >= 0)
-                return;
-        if (s->renewal)
-                log_msg(LOG_ERR, "platform '%s': cannot start the renewal, ignoring", s->platform->name);
-        slot_settle(s);
-}
-
-static void on_ari_done(struct ari *x, void *userdata) {
-        struct slot *s = userdata;
-        finding_list_append_all(&s->post, ari_findings(x));
-        if (s->secret && secret_check_start(s->secret, s->audit, on_secret_done, s) >= 0)
-                return;
-        on_secret_done(NULL, s);
-}
-
-static void on_audit_done(struct audit *a, void *userdata) {
-        struct slot *s = userdata;
-        finding_list_clear(&s->post);
-        if (s->ari && ari_start(s->ari, a, on_ari_done, s) >= 0)
-                return;
-        if (s->ari)
-                log_msg(LOG_ERR, "platform '%s': cannot poll ARI, ignoring", s->platform->name);
-        if (s->secret && secret_check_start(s->secret, a, on_secret_done, s) >= 0)
-                return;
-        on_secret_done(NULL, s);
-}
-
 static void slot_start(struct slot *s) {
-        struct daemon *d = s->daemon;
         _cleanup_free_ char *error = NULL;
         int r;
 
-        s->audit = audit_free(s->audit);
         s->started_usec = now_monotonic_usec();
-        r = audit_new_pooled(d->pool, s->platform, &s->audit, &error);
+        r = run_prepare(s->run, &error);
         if (r >= 0) {
-                s->running = true;
-                r = audit_start(s->audit, on_audit_done, s);
+                r = run_start(s->run, on_run_done, s);
                 if (r >= 0)
                         return;
-                s->running = false;
                 error = xasprintf("cannot start the audit: %s", strerror(-r));
         }
         log_msg(LOG_ERR, "platform '%s': %s; next try in one interval", s->platform->name, error ? error : strerror(-r));
-        s->audit = audit_free(s->audit);
         slot_schedule(s, s->started_usec + s->platform->interval_usec);
 }
 
 static int on_timer(sd_event_source *src, uint64_t usec, void *userdata) {
         struct slot *s = userdata;
-        if (!s->running)
+        if (!run_is_running(s->run))
                 slot_start(s);
         return 0;
 }
@@ -271,13 +164,9 @@ static void slot_schedule(struct slot *s, uint64_t at) {
 static void slot_drop(struct slot *s) {
         /* Freeing what is in flight cancels queries, handshakes and fetches
          * (a renewal command is killed) without running callbacks. */
-        s->renewal = renewal_free(s->renewal);
-        s->ari = ari_free(s->ari);
-        s->secret = secret_check_free(s->secret);
-        s->audit = audit_free(s->audit);
+        s->was_running = run_is_running(s->run);
+        s->run = run_free(s->run);
         s->timer = sd_event_source_disable_unref(s->timer);
-        finding_list_clear(&s->post);
-        finding_list_clear(&s->merged);
 }
 
 static void daemon_drop_slots(struct daemon *d) {
@@ -300,20 +189,29 @@ static void daemon_on_renew_line(const char *platform, const char *stream, const
  * platforms of the same name. */
 static void daemon_make_slots(struct daemon *d, const struct slot *old, size_t n_old) {
         uint64_t now = now_monotonic_usec();
+        int r;
+        struct run_env env = {
+                .event = d->event,
+                .pool = d->pool,
+                .store = d->store,
+                .renew = !d->opts.no_renew,
+                .renewal = { .on_line = daemon_on_renew_line, .userdata = d },
+        };
 
         d->slots = xcalloc(d->config->n_platforms + 1, sizeof(*d->slots));
         d->n_slots = d->config->n_platforms;
         for (size_t i = 0; i < d->n_slots; i++) {
                 struct slot *s = &d->slots[i];
                 *s = (struct slot){ .daemon = d, .platform = d->config->platforms[i] };
-                struct renewal_options ro = { .on_line = daemon_on_renew_line, .userdata = d };
-                (void)ari_new(d->event, s->platform, d->store, &s->ari);
-                (void)secret_check_new(d->event, s->platform, &s->secret);
-                if (d->store && s->platform->renew.enabled && !d->opts.no_renew)
-                        (void)renewal_new(d->event, d->pool, s->platform, d->store, &ro, &s->renewal);
+                r = run_new(&env, s->platform, &s->run);
+                if (r < 0) {
+                        log_msg(LOG_ERR, "platform '%s': cannot set up its audits: %s", s->platform->name,
+                                strerror(-r));
+                        continue;
+                }
                 uint64_t at = now;
                 for (size_t j = 0; j < n_old; j++)
-                        if (strcmp(old[j].platform->name, s->platform->name) == 0 && !old[j].running) {
+                        if (strcmp(old[j].platform->name, s->platform->name) == 0 && !old[j].was_running) {
                                 at = old[j].next_usec;
                                 if (at > now + s->platform->interval_usec)
                                         at = now + s->platform->interval_usec;
@@ -337,7 +235,7 @@ static int on_reload(sd_event_source *src, const struct signalfd_siginfo *si, vo
         int r;
 
         sd_notifyf(false, "RELOADING=1\nMONOTONIC_USEC=%" PRIu64, now_monotonic_usec());
-        r = daemon_load_config(d->opts.config_path, d->opts.values_path, d->opts.ov, &c, &error);
+        r = run_load_config(d->opts.config_path, d->opts.values_path, d->opts.ov, &c, &error);
         if (r < 0) {
                 log_msg(LOG_ERR, "reload failed, keeping the running config: %s", error ? error : strerror(-r));
                 daemon_notify_status(d, "READY=1\n");
@@ -372,34 +270,6 @@ static int on_stop(sd_event_source *src, const struct signalfd_siginfo *si, void
         return sd_event_exit(d->event, 0);
 }
 
-static int state_dir_prepare(const char *dir) {
-        struct stat st;
-        if (stat(dir, &st) == 0)
-                return S_ISDIR(st.st_mode) ? 0 : -ENOTDIR;
-        if (errno != ENOENT)
-                return -errno;
-        return mkdir(dir, 0700) < 0 ? -errno : 0;
-}
-
-struct state *daemon_state_open(const char *dir, char **ret_path) {
-        _cleanup_free_ char *error = NULL;
-        struct state *s = NULL;
-        char *path = xasprintf("%s/%s", dir, STATE_FILE);
-        int r;
-
-        r = state_dir_prepare(dir);
-        if (r < 0)
-                log_msg(LOG_WARNING, "state directory %s: %s; alerts may repeat after a restart", dir, strerror(-r));
-        r = state_load(path, &s, &error);
-        if (r == -ENOENT)
-                log_msg(LOG_INFO, "no state in %s yet: every open finding is new", path);
-        else if (r < 0)
-                log_msg(LOG_WARNING, "%s; starting with an empty state (findings already alerted are alerted once more)",
-                        error ? error : strerror(-r));
-        *ret_path = path;
-        return s ? s : state_new();
-}
-
 int daemon_new(const struct daemon_options *o, struct config *config, struct daemon **ret) {
         struct daemon *d = xcalloc(1, sizeof(*d));
         sigset_t mask;
@@ -429,7 +299,7 @@ int daemon_new(const struct daemon_options *o, struct config *config, struct dae
         r = sd_event_set_watchdog(d->event, true);
         if (r < 0)
                 goto fail;
-        d->state = daemon_state_open(o->state_dir, &d->state_path);
+        d->state = run_state_open(o->state_dir, &d->state_path);
         _cleanup_free_ char *warning = NULL;
         /* Renewal's guardrails live beside the alert state; without them
          * the daemon still monitors, and says why it will not renew. */

@@ -24,15 +24,3 @@ struct daemon *daemon_free(struct daemon *d);
 /* Runs until SIGTERM or SIGINT; returns 0 then, or a negative errno when
  * the loop itself failed. */
 int daemon_run(struct daemon *d);
-
-/* Loads a config from a file or a values file and applies overrides;
- * shared with the command line. */
-int daemon_load_config(const char *config_path, const char *values_path, const struct config_overrides *ov,
-                       struct config **ret, char **ret_error);
-
-/* STATE_DIR/state.json, or a fresh state when it is missing, truncated or
- * corrupt (logged on stderr): the state never stops an audit. Creates the
- * directory if needed. *ret_path is the file's path (caller frees). Shared
- * with the oneshot audit. */
-struct state;
-struct state *daemon_state_open(const char *dir, char **ret_path);

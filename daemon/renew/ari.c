@@ -194,7 +194,7 @@ static void on_directory(struct http_fetch *f, struct http_result *res, void *us
         fetch(a, url, on_info);
 }
 
-int ari_start(struct ari *a, const struct audit *audit, ari_done_cb cb, void *userdata) {
+void ari_start(struct ari *a, const struct audit *audit, ari_done_cb cb, void *userdata) {
         const struct platform_obs *obs = audit_observations(audit);
         const struct cert_obs *leaf = NULL;
         time_t now = (time_t)(now_realtime_usec() / USEC_PER_SEC);
@@ -215,14 +215,14 @@ int ari_start(struct ari *a, const struct audit *audit, ari_done_cb cb, void *us
         if (!leaf || (!a->p->acme_directory && (a->p->tls_mode != TLS_MODE_LETSENCRYPT || !leaf->issuer ||
                                                 !strstr(leaf->issuer, "Let's Encrypt")))) {
                 ari_finish(a);
-                return 0;
+                return;
         }
         a->cert_id = mfree(a->cert_id);
         r = x509_ari_cert_id(leaf->der, leaf->der_len, &a->cert_id);
         if (r < 0) {
                 note(a, "the certificate has no Authority Key Identifier, so no renewalInfo can be asked");
                 ari_finish(a);
-                return 0;
+                return;
         }
         free(a->what);
         a->what = xasprintf("serial %s", leaf->serial);
@@ -238,8 +238,7 @@ int ari_start(struct ari *a, const struct audit *audit, ari_done_cb cb, void *us
                         a->obs.window_end = w.end;
                 }
                 ari_finish(a);
-                return 0;
+                return;
         }
         fetch(a, platform_acme_directory(a->p), on_directory);
-        return 0;
 }

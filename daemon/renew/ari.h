@@ -22,9 +22,9 @@ int ari_new(sd_event *event, const struct platform *p, struct renew_store *store
 struct ari *ari_free(struct ari *a);
 
 /* ARI applies when acme_directory is set, or in letsencrypt mode to a
- * certificate issued by Let's Encrypt. cb runs from the loop when done
- * (at once when it does not apply), never inside this call. */
-int ari_start(struct ari *a, const struct audit *audit, ari_done_cb cb, void *userdata);
+ * certificate issued by Let's Encrypt. cb always runs, from the loop, when
+ * done (at once when it does not apply). */
+void ari_start(struct ari *a, const struct audit *audit, ari_done_cb cb, void *userdata);
 
 const struct finding_list *ari_findings(const struct ari *a);
 

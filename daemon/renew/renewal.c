@@ -680,6 +680,7 @@ static void cm_start(struct renewal *r) {
         struct http_fetch *get;
         int ret;
 
+        r->kube = kube_free(r->kube);   /* the last trigger's, in the daemon */
         ret = kube_open(rs->cm_kubeconfig, rs->cm_in_cluster, &r->kube, &error);
         if (ret < 0) {
                 cm_fail(r, false, "%s", error ? error : strerror(-ret));
@@ -695,12 +696,11 @@ static void cm_start(struct renewal *r) {
                 cm_fail(r, false, "cannot start reading Certificate %s/%s", rs->cm_namespace, rs->cm_certificate);
 }
 
-int renewal_start(struct renewal *r, const struct audit *a, const struct finding_list *extra, renewal_done_cb cb,
-                  void *userdata) {
+void renewal_start(struct renewal *r, const struct audit *a, const struct finding_list *found, renewal_done_cb cb,
+                   void *userdata) {
         const struct platform_obs *obs = audit_observations(a);
         time_t now = (time_t)(now_realtime_usec() / USEC_PER_SEC), next;
         _cleanup_free_ char *reason = NULL, *error = NULL;
-        struct finding_list open = { 0 };
         enum renew_verdict v;
         bool due;
 
@@ -717,28 +717,24 @@ int renewal_start(struct renewal *r, const struct audit *a, const struct finding
         r->cm_observed = false;
         if (!r->p->renew.enabled) {
                 renewal_finish(r);
-                return 0;
+                return;
         }
         /* A renewal triggered earlier (by this process or a run before it)
          * is proven or failed before anything new is considered. */
         if (r->st->verifying) {
                 verify_judge(r, obs);
-                return 0;
+                return;
         }
-        finding_list_append_all(&open, audit_findings(a));
-        if (extra)
-                finding_list_append_all(&open, extra);
-        due = renew_due(&r->p->renew, &open, &reason);
-        finding_list_clear(&open);
+        due = renew_due(&r->p->renew, found, &reason);
         if (!due) {
                 renewal_finish(r);
-                return 0;
+                return;
         }
         v = renew_decide(&r->p->renew, r->st, now, &next);
         if (v != RENEW_GO) {
                 renew_emit_suppressed(&r->findings, v, next, reason);
                 renewal_finish(r);
-                return 0;
+                return;
         }
         if (r->opts.dry_run) {
                 struct renew_state would = { .method = (char *)method_name(r->p), .reason = reason };
@@ -748,7 +744,7 @@ int renewal_start(struct renewal *r, const struct audit *a, const struct finding
                                                                r->p->renew.cm_namespace, r->p->renew.cm_certificate);
                 renew_emit_triggered(&r->findings, &would, detail);
                 renewal_finish(r);
-                return 0;
+                return;
         }
         if (!r->p->renew.command) {
                 /* What is served now is what a new certificate must differ
@@ -756,7 +752,7 @@ int renewal_start(struct renewal *r, const struct audit *a, const struct finding
                 renew_state_triggered(&r->before, &r->p->renew, obs, now, method_name(r->p), reason);
                 r->reason = TAKE_PTR(reason);
                 cm_start(r);
-                return 0;
+                return;
         }
         /* Recorded and saved before the command runs, so a crash while it
          * runs still counts against the guardrails. */
@@ -769,7 +765,6 @@ int renewal_start(struct renewal *r, const struct audit *a, const struct finding
                 store_save(r);
                 renewal_finish(r);
         }
-        return 0;
 }
 
 const struct finding_list *renewal_findings(const struct renewal *r) {

@@ -64,11 +64,12 @@ int renewal_new(sd_event *event, struct audit_pool *pool, const struct platform 
 struct renewal *renewal_free(struct renewal *r);   /* kills a running command */
 
 /* Judges the finished audit a (borrowed; only read during the call) with
- * its findings plus extra (findings made after the audit, such as
- * tls.ari.renew-now; may be NULL) and does what is due; cb runs from the
- * loop when nothing more will happen, never from inside this call. */
-int renewal_start(struct renewal *r, const struct audit *a, const struct finding_list *extra, renewal_done_cb cb,
-                  void *userdata);
+ * found, everything its run found so far (the audit's findings and those
+ * made after it, such as tls.ari.renew-now; only read during the call),
+ * and does what is due. cb always runs, from the loop, when nothing more
+ * will happen. */
+void renewal_start(struct renewal *r, const struct audit *a, const struct finding_list *found, renewal_done_cb cb,
+                   void *userdata);
 
 /* renew.* findings of this run. */
 const struct finding_list *renewal_findings(const struct renewal *r);

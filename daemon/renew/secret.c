@@ -125,7 +125,7 @@ out:
         finish(s);
 }
 
-int secret_check_start(struct secret_check *s, const struct audit *audit, secret_done_cb cb, void *userdata) {
+void secret_check_start(struct secret_check *s, const struct audit *audit, secret_done_cb cb, void *userdata) {
         const struct platform *p = s->p;
         _cleanup_(kube_headers_freep) char **headers = NULL;
         _cleanup_free_ char *error = NULL, *url = NULL;
@@ -136,15 +136,18 @@ int secret_check_start(struct secret_check *s, const struct audit *audit, secret
         s->cb = cb;
         s->userdata = userdata;
         s->audit = audit;
+        /* The daemon starts it every interval: the last one's connection goes. */
+        s->http = http_client_free(s->http);
+        s->kube = kube_free(s->kube);
         if (p->tls_mode != TLS_MODE_PROVIDED || !p->wildcard_secret || !p->kube_namespace) {
                 finish(s);
-                return 0;
+                return;
         }
         r = kube_open(p->kube_kubeconfig, p->kube_in_cluster, &s->kube, &error);
         if (r < 0) {
                 note(s, "%s", error ? error : strerror(-r));
                 finish(s);
-                return 0;
+                return;
         }
         url = kube_secret_url(s->kube, p->kube_namespace, p->wildcard_secret);
         kube_request(s->kube, url, NULL, NULL, &params, &headers);
@@ -152,5 +155,4 @@ int secret_check_start(struct secret_check *s, const struct audit *audit, secret
                 note(s, "cannot start the request");
                 finish(s);
         }
-        return 0;
 }

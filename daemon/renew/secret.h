@@ -19,7 +19,7 @@ int secret_check_new(sd_event *event, const struct platform *p, struct secret_ch
 struct secret_check *secret_check_free(struct secret_check *s);
 
 /* Applies in provided mode with tls.wildcardSecretName and kubernetes set;
- * cb runs from the loop, never inside this call. The audit must stay
- * alive until cb. */
-int secret_check_start(struct secret_check *s, const struct audit *audit, secret_done_cb cb, void *userdata);
+ * cb always runs, from the loop (failures to read are noted on stderr).
+ * The audit must stay alive until cb. */
+void secret_check_start(struct secret_check *s, const struct audit *audit, secret_done_cb cb, void *userdata);
 const struct finding_list *secret_check_findings(const struct secret_check *s);

@@ -62,6 +62,15 @@ int report_github_summary(const struct report *r, char **ret, size_t *ret_len);
 /* Prometheus text exposition format (node_exporter textfile collector). */
 int report_prometheus(const struct report *r, char **ret, size_t *ret_len);
 
+/* `certvigil plan`: each platform with the plan its settings imply. */
+struct report_plan {
+        const struct platform *platform;
+        const struct plan *plan;
+};
+/* Text or JSON (-EINVAL for other formats), into a malloc'ed buffer. */
+int report_plan_render(const struct report_plan *rp, size_t n, enum report_format format, char **ret,
+                       size_t *ret_len);
+
 /* The check that owns a finding's definition, or NULL for the engine's own
  * (check.error, finding.resolved). */
 const struct check *report_check_of(const struct finding *f);

@@ -1,0 +1,272 @@
+/* The command line: options, help texts, the config they name and where
+ * the report goes. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "run.h"
+#include "util.h"
+
+void cli_options_done(struct cli_options *o) {
+        strv_free(o->ov.resolvers);
+        strv_free(o->ov.only_platforms);
+}
+
+void cli_help(FILE *f) {
+        fprintf(f,
+                "Usage: certvigil COMMAND [OPTIONS]\n"
+                "\n"
+                "Audits the wildcard certificate and DNS of self-hosted AI gateway platforms.\n"
+                "\n"
+                "Commands:\n"
+                "  audit          Resolve every expected name, handshake every address, report findings\n"
+                "  daemon         Audit every platform every interval and alert through the journal\n"
+                "  plan           Show the names, wildcard and DNS-01 records the settings imply\n"
+                "  list-findings  List every finding id with its severity and meaning\n"
+                "\n"
+                "Options:\n"
+                "  -h --help      Show this help (certvigil COMMAND --help for a command)\n"
+                "     --version   Show the version\n"
+                "\n"
+                "Exit status: 0 no warning or critical finding, 1 warning, 2 critical,\n"
+                "3 could not audit (usage, configuration).\n"
+                "See certvigil(8) and certvigil.yaml(5).\n");
+}
+
+static void help_audit(FILE *f, const char *cmd) {
+        fprintf(f,
+                "Usage: certvigil %s [OPTIONS]\n"
+                "\n"
+                "%s\n"
+                "\n"
+                "Source of the platforms (one of):\n"
+                "  -c --config FILE        certvigil's config (default " DEFAULT_CONFIG ")\n"
+                "     --values FILE        a platform's Helm values file alone, no config needed\n"
+                "\n"
+                "Overrides for every platform:\n"
+                "     --platform NAME      only this platform (repeatable)\n"
+                "     --resolver ADDR[:PORT]  DNS resolver to ask (repeatable; 'system' for resolv.conf)\n"
+                "     --port N             TLS port of the platform's endpoints\n"
+                "     --trust FILE|system  trust anchors (PEM bundle) or the system store\n"
+                "     --timeout DURATION   per query and per connection + handshake (e.g. 10s)\n"
+                "     --deadline DURATION  the whole audit (e.g. 2m)\n"
+                "\n"
+                "Output:\n"
+                "     --format FORMAT      text, json, junit, github or prometheus (default text)\n"
+                "  -o --output FILE        write the report to FILE, atomically\n"
+                "     --color / --no-color force colour on or off (default: on a terminal)\n"
+                "     --journal            also write findings to the systemd journal\n"
+                "     --state-dir DIR      remember open findings in DIR/state.json: the journal then\n"
+                "                          gets alerts only (new, changed, resolved, reminders)\n"
+                "     --fail-on warning|critical|never  which severities make the exit status\n"
+                "                          non-zero (default warning)\n"
+                "  -h --help               show this help\n"
+                "\n"
+                "Renewal (platforms with renew.enabled; the guardrails are kept in --state-dir):\n"
+                "     --no-renew           never trigger a renewal (CI)\n"
+                "     --dry-run            say what would be triggered and why; run nothing\n"
+                "\n"
+                "Exit status: 0 ok, 1 warning, 2 critical, 3 could not audit; with --state-dir, of\n"
+                "the worst finding still open.\n",
+                cmd,
+                strcmp(cmd, "plan") == 0     ? "Prints the names, wildcard and DNS-01 challenge each platform's settings need."
+                : strcmp(cmd, "daemon") == 0 ? "Audits each platform every `interval` and writes alerts to the journal; the\n"
+                                               "state lives in --state-dir (default $STATE_DIRECTORY or " DEFAULT_STATE_DIR ").\n"
+                                               "SIGHUP reloads the config, SIGTERM stops. --format and -o do not apply."
+                                             : "Audits every platform once and exits with its worst finding.");
+}
+
+enum {
+        ARG_VALUES = 0x100,
+        ARG_PLATFORM,
+        ARG_RESOLVER,
+        ARG_PORT,
+        ARG_TRUST,
+        ARG_TIMEOUT,
+        ARG_DEADLINE,
+        ARG_FORMAT,
+        ARG_COLOR,
+        ARG_NO_COLOR,
+        ARG_JOURNAL,
+        ARG_STATE_DIR,
+        ARG_FAIL_ON,
+        ARG_NO_RENEW,
+        ARG_DRY_RUN,
+};
+
+int cli_parse(int argc, char *argv[], const char *cmd, struct cli_options *o) {
+        static const struct option longopts[] = {
+                { "help", no_argument, NULL, 'h' },
+                { "config", required_argument, NULL, 'c' },
+                { "values", required_argument, NULL, ARG_VALUES },
+                { "platform", required_argument, NULL, ARG_PLATFORM },
+                { "resolver", required_argument, NULL, ARG_RESOLVER },
+                { "port", required_argument, NULL, ARG_PORT },
+                { "trust", required_argument, NULL, ARG_TRUST },
+                { "timeout", required_argument, NULL, ARG_TIMEOUT },
+                { "deadline", required_argument, NULL, ARG_DEADLINE },
+                { "format", required_argument, NULL, ARG_FORMAT },
+                { "output", required_argument, NULL, 'o' },
+                { "color", no_argument, NULL, ARG_COLOR },
+                { "no-color", no_argument, NULL, ARG_NO_COLOR },
+                { "journal", no_argument, NULL, ARG_JOURNAL },
+                { "state-dir", required_argument, NULL, ARG_STATE_DIR },
+                { "fail-on", required_argument, NULL, ARG_FAIL_ON },
+                { "no-renew", no_argument, NULL, ARG_NO_RENEW },
+                { "dry-run", no_argument, NULL, ARG_DRY_RUN },
+                {},
+        };
+        long long v;
+        int c, r;
+
+        /* getopt names argv[0] in its messages: make that the command. */
+        char prog[64];
+        snprintf(prog, sizeof(prog), "certvigil %s", cmd);
+        argv[0] = prog;
+        o->color = -1;
+        o->fail_on = SEVERITY_WARNING;
+        optind = 1;
+        while ((c = getopt_long(argc, argv, "hc:o:", longopts, NULL)) >= 0) {
+                switch (c) {
+                case 'h':
+                        help_audit(stdout, cmd);
+                        return 1;
+                case 'c':
+                        o->config = optarg;
+                        break;
+                case ARG_VALUES:
+                        o->values = optarg;
+                        break;
+                case ARG_PLATFORM:
+                        strv_push(&o->ov.only_platforms, xstrdup(optarg));
+                        break;
+                case ARG_RESOLVER:
+                        if (strcmp(optarg, "system") != 0)
+                                strv_push(&o->ov.resolvers, xstrdup(optarg));
+                        break;
+                case ARG_PORT:
+                        if (parse_int(optarg, 1, 65535, &v) < 0) {
+                                fprintf(stderr, "certvigil: --port: '%s' is not a port number (1-65535)\n", optarg);
+                                return EXIT_UNUSABLE;
+                        }
+                        o->ov.port = (int)v;
+                        break;
+                case ARG_TRUST:
+                        o->ov.trust = optarg;
+                        break;
+                case ARG_TIMEOUT:
+                case ARG_DEADLINE:
+                        r = parse_duration(optarg, c == ARG_TIMEOUT ? &o->ov.timeout_usec : &o->ov.deadline_usec);
+                        if (r < 0 || (c == ARG_TIMEOUT ? o->ov.timeout_usec : o->ov.deadline_usec) == 0) {
+                                fprintf(stderr, "certvigil: --%s: '%s' is not a duration such as 10s, 2m or 1h\n",
+                                        c == ARG_TIMEOUT ? "timeout" : "deadline", optarg);
+                                return EXIT_UNUSABLE;
+                        }
+                        break;
+                case ARG_FORMAT:
+                        r = report_format_from_string(optarg);
+                        if (r < 0) {
+                                fprintf(stderr, "certvigil: --format: unknown format '%s' (text, json, junit, github or prometheus)\n",
+                                optarg);
+                                return EXIT_UNUSABLE;
+                        }
+                        o->format = (enum report_format)r;
+                        break;
+                case 'o':
+                        o->output = optarg;
+                        break;
+                case ARG_COLOR:
+                        o->color = 1;
+                        break;
+                case ARG_NO_COLOR:
+                        o->color = 0;
+                        break;
+                case ARG_NO_RENEW:
+                        o->no_renew = true;
+                        break;
+                case ARG_DRY_RUN:
+                        o->dry_run = true;
+                        break;
+                case ARG_JOURNAL:
+                        o->journal = true;
+                        break;
+                case ARG_STATE_DIR:
+                        if (!*optarg) {
+                                fprintf(stderr, "certvigil: --state-dir: empty path\n");
+                                return EXIT_UNUSABLE;
+                        }
+                        o->state_dir = optarg;
+                        break;
+                case ARG_FAIL_ON:
+                        if (strcmp(optarg, "never") == 0)
+                                o->fail_on = -1;
+                        else if (strcmp(optarg, "warning") == 0 || strcmp(optarg, "critical") == 0)
+                                o->fail_on = severity_from_string(optarg);
+                        else {
+                                fprintf(stderr, "certvigil: --fail-on: '%s' is not warning, critical or never\n",
+                                        optarg);
+                                return EXIT_UNUSABLE;
+                        }
+                        break;
+                default:
+                        fprintf(stderr, "Try 'certvigil %s --help'.\n", cmd);
+                        return EXIT_UNUSABLE;
+                }
+        }
+        if (optind < argc) {
+                fprintf(stderr, "certvigil %s: unexpected argument '%s'\nTry 'certvigil %s --help'.\n", cmd,
+                        argv[optind], cmd);
+                return EXIT_UNUSABLE;
+        }
+        if (o->no_renew && o->dry_run) {
+                fprintf(stderr, "certvigil %s: --no-renew and --dry-run exclude each other\n", cmd);
+                return EXIT_UNUSABLE;
+        }
+        if (o->config && o->values) {
+                fprintf(stderr, "certvigil %s: --config and --values exclude each other\n", cmd);
+                return EXIT_UNUSABLE;
+        }
+        return 0;
+}
+
+int cli_load_config(const struct cli_options *o, struct config **ret) {
+        _cleanup_free_ char *error = NULL;
+        struct config *c = NULL;
+        int r;
+
+        /* Errors come as "FILE:LINE:COL: message" or "certvigil: message". */
+        r = run_load_config(o->config ? o->config : DEFAULT_CONFIG, o->values, &o->ov, &c, &error);
+        if (r < 0) {
+                fprintf(stderr, "%s\n", error ? error : strerror(-r));
+                return EXIT_UNUSABLE;
+        }
+        *ret = c;
+        return 0;
+}
+
+/* Sends the rendered report to -o FILE (atomically) or stdout. */
+int cli_emit(const struct cli_options *o, const char *text, size_t len) {
+        if (o->output) {
+                int r = write_file_atomic(o->output, text, len);
+                if (r < 0) {
+                        fprintf(stderr, "certvigil: cannot write %s: %s\n", o->output, strerror(-r));
+                        return EXIT_UNUSABLE;
+                }
+                return 0;
+        }
+        if (fwrite(text, 1, len, stdout) != len || fflush(stdout) != 0) {
+                fprintf(stderr, "certvigil: cannot write the report: %s\n", strerror(errno));
+                return EXIT_UNUSABLE;
+        }
+        return 0;
+}
+
+bool cli_want_color(const struct cli_options *o) {
+        if (o->color >= 0)
+                return o->color;
+        return !o->output && o->format == REPORT_TEXT && isatty(STDOUT_FILENO) && !getenv("NO_COLOR");
+}

@@ -1,0 +1,59 @@
+/* The command line: the options `audit`, `plan` and `daemon` share, their
+ * help texts, loading the config they name and writing the report where
+ * -o says. Parsing only: what the options do is the commands' business. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "config.h"
+#include "report.h"
+
+#define DEFAULT_CONFIG SYSCONFDIR "/certvigil/certvigil.yaml"
+#define DEFAULT_STATE_DIR LOCALSTATEDIR "/lib/certvigil"
+
+/* Exit statuses, documented in certvigil(8). */
+enum {
+        EXIT_OK = 0,
+        EXIT_WARNING = 1,
+        EXIT_CRITICAL = 2,
+        EXIT_UNUSABLE = 3,   /* could not audit: usage, config, environment */
+};
+
+struct cli_options {
+        const char *config;
+        const char *values;
+        const char *output;
+        enum report_format format;
+        int color;                 /* -1 auto */
+        bool journal;
+        const char *state_dir;
+        int fail_on;               /* the least severity that fails; -1 never */
+        bool no_renew;             /* CI: never trigger a renewal */
+        bool dry_run;              /* say what would be triggered, do nothing */
+        struct config_overrides ov;
+};
+
+/* Frees what parsing allocated (the overrides' lists). */
+void cli_options_done(struct cli_options *o);
+
+/* The top-level help (certvigil --help). */
+void cli_help(FILE *f);
+
+/* Parses argv of command cmd ("audit", "plan", "daemon"; argv[0] is the
+ * command). Returns 0 to go on, 1 when help was shown, or EXIT_UNUSABLE
+ * after saying why on stderr. */
+int cli_parse(int argc, char *argv[], const char *cmd, struct cli_options *o);
+
+/* The config -c or --values names, with the overrides applied. Returns 0,
+ * or EXIT_UNUSABLE after printing "FILE:LINE:COL: message". */
+int cli_load_config(const struct cli_options *o, struct config **ret);
+
+/* Writes a rendered report to -o FILE (atomically) or stdout. Returns 0,
+ * or EXIT_UNUSABLE after saying why. */
+int cli_emit(const struct cli_options *o, const char *text, size_t len);
+
+/* Colour for the text report: --color/--no-color, else a terminal on
+ * stdout without NO_COLOR. */
+bool cli_want_color(const struct cli_options *o);

@@ -1,0 +1,249 @@
+/* `certvigil audit`: one run per platform on one loop, then report, job
+ * summary, journal, state and exit status. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <systemd/sd-event.h>
+
+#include "http.h"
+#include "oneshot.h"
+#include "renewal.h"
+#include "run.h"
+#include "util.h"
+
+struct oneshot {
+        const struct cli_options *o;
+        const struct config *c;
+        sd_event *event;
+        struct audit_pool *pool;
+        struct http_cache *cache;
+        struct renew_store *store;
+        struct journal *journal;     /* with --journal: renewal output during the run, then the audit */
+        struct run **runs;           /* one per platform, in config order */
+        size_t pending;
+};
+
+/* Exit status of the worst severity under --fail-on. */
+static int exit_status(int worst, int fail_on) {
+        if (fail_on < 0 || worst < fail_on)
+                return EXIT_OK;
+        return worst == SEVERITY_CRITICAL ? EXIT_CRITICAL : worst == SEVERITY_WARNING ? EXIT_WARNING : EXIT_OK;
+}
+
+/* GitHub Actions shows this Markdown on the run's summary page. The file is
+ * the runner's and others append to it too, so append, never replace. */
+static void github_summary(const struct report *rep) {
+        const char *path = getenv("GITHUB_STEP_SUMMARY");
+        _cleanup_free_ char *md = NULL;
+        size_t len;
+        FILE *f;
+
+        if (!path || !*path || report_github_summary(rep, &md, &len) < 0)
+                return;
+        f = fopen(path, "ae");
+        if (!f || fwrite(md, 1, len, f) != len || fclose(f) != 0)
+                fprintf(stderr, "certvigil: cannot append the job summary to %s: %s\n", path, strerror(errno));
+}
+
+/* --journal and --state-dir: what the daemon does after every audit, once
+ * per platform. Returns the worst severity still open (with state) or
+ * found (without). */
+static int oneshot_settle(struct oneshot *x) {
+        _cleanup_free_ char *path = NULL;
+        struct state *state = x->o->state_dir ? run_state_open(x->o->state_dir, &path) : NULL;
+        time_t now = (time_t)(now_realtime_usec() / USEC_PER_SEC);
+        int worst = -1;
+
+        for (size_t i = 0; i < x->c->n_platforms; i++) {
+                int w = run_settle(x->runs[i], state, x->journal, now);
+                if (w > worst)
+                        worst = w;
+        }
+        /* --dry-run changes no state, the alerts' included. */
+        if (state && !x->o->dry_run) {
+                int r = state_save(state, path);
+                if (r < 0)
+                        fprintf(stderr, "certvigil: cannot write %s: %s (alerts may repeat next time)\n", path,
+                                strerror(-r));
+        }
+        state_free(state);
+        return worst;
+}
+
+/* A renewal command's output: on stderr as always, and with --journal as
+ * entries of their own. */
+static void on_renew_line(const char *platform, const char *stream, const char *line, void *userdata) {
+        struct oneshot *x = userdata;
+        fprintf(stderr, "certvigil: platform '%s': renew.command %s: %s\n", platform, stream, line);
+        journal_send_renew_line(x->journal, platform, stream, line);
+}
+
+/* The renewal store, when some platform renews and this run may trigger. */
+static int open_store(const struct cli_options *o, const struct config *c, struct renew_store **ret) {
+        _cleanup_free_ char *warning = NULL;
+        const char *dir = o->state_dir;
+        bool any = false;
+        struct stat sb;
+
+        for (size_t i = 0; i < c->n_platforms; i++)
+                any = any || c->platforms[i]->renew.enabled;
+        if (!dir)
+                dir = getenv("STATE_DIRECTORY") && *getenv("STATE_DIRECTORY") ? getenv("STATE_DIRECTORY")
+                                                                              : DEFAULT_STATE_DIR;
+        if (!any || o->no_renew) {
+                /* ARI alone uses the state when it can (Retry-After and
+                 * "moved earlier" across runs), and does without. */
+                *ret = NULL;
+                if (stat(dir, &sb) == 0 && S_ISDIR(sb.st_mode) && access(dir, W_OK) == 0)
+                        (void)renew_store_open(dir, o->dry_run, ret, &warning);
+                if (warning)
+                        fprintf(stderr, "certvigil: %s\n", warning);
+                return 0;
+        }
+        /* The guardrails only hold if they can be remembered. Like the alert
+         * state, the directory is created when missing. */
+        if (!o->dry_run && stat(dir, &sb) < 0 && errno == ENOENT)
+                (void)mkdir(dir, 0700); /* judged just below, ignoring */
+        if (!o->dry_run && (stat(dir, &sb) < 0 || !S_ISDIR(sb.st_mode) || access(dir, W_OK) < 0)) {
+                fprintf(stderr, "certvigil: renewal is enabled but the state directory %s is not a writable "
+                        "directory; use --state-dir, or --no-renew\n", dir);
+                return EXIT_UNUSABLE;
+        }
+        (void)renew_store_open(dir, o->dry_run, ret, &warning);
+        if (warning)
+                fprintf(stderr, "certvigil: %s\n", warning);
+        return 0;
+}
+
+static void on_run_done(struct run *r, void *userdata) {
+        struct oneshot *x = userdata;
+        if (--x->pending == 0)
+                sd_event_exit(x->event, 0);
+}
+
+/* Every platform is set up before the first packet leaves, so a bad trust
+ * file or plan stops the audit with nothing sent. */
+static int oneshot_prepare(struct oneshot *x) {
+        const struct config *c = x->c;
+        /* Platforms run side by side, within one cap on jobs in flight: the
+         * largest concurrency any of them asks for, within the descriptors
+         * the process may open. */
+        unsigned long nofile;
+        int r;
+
+        (void)fd_limit_raise(&nofile); /* sized by what we got, ignoring */
+        r = audit_pool_new(x->event, audit_pool_cap(c, nofile), &x->pool);
+        if (r < 0) {
+                fprintf(stderr, "certvigil: cannot set up the audits: %s\n", strerror(-r));
+                return r;
+        }
+        /* One cache for the run: platforms sharing a CA fetch its CRL once. */
+        x->cache = http_cache_new();
+        struct run_env env = {
+                .event = x->event,
+                .pool = x->pool,
+                .cache = x->cache,
+                .store = x->store,
+                .renew = !x->o->no_renew,
+                .renewal = { .dry_run = x->o->dry_run, .on_line = on_renew_line, .userdata = x },
+        };
+        x->runs = xcalloc(c->n_platforms, sizeof(*x->runs));
+        for (size_t i = 0; i < c->n_platforms; i++) {
+                _cleanup_free_ char *error = NULL;
+                r = run_new(&env, c->platforms[i], &x->runs[i]);
+                if (r >= 0)
+                        r = run_prepare(x->runs[i], &error);
+                if (r < 0) {
+                        fprintf(stderr, "%s: platform '%s': %s\n", c->path ? c->path : x->o->values,
+                                c->platforms[i]->name, error ? error : strerror(-r));
+                        return r;
+                }
+        }
+        if (x->o->journal)
+                x->journal = journal_new();
+        return 0;
+}
+
+/* Renders, writes and settles what the runs found; returns the exit status. */
+static int oneshot_report(struct oneshot *x, time_t started_wall, uint64_t started) {
+        _cleanup_free_ struct report_platform *rps = xcalloc(x->c->n_platforms, sizeof(*rps));
+        _cleanup_free_ char *text = NULL;
+        size_t len, counts[3];
+        int r, worst;
+
+        for (size_t i = 0; i < x->c->n_platforms; i++)
+                run_report_platform(x->runs[i], &rps[i]);
+        struct report rep = {
+                .started = started_wall,
+                .duration_usec = now_monotonic_usec() - started,
+                .now = (time_t)(now_realtime_usec() / USEC_PER_SEC),
+                .platforms = rps,
+                .n_platforms = x->c->n_platforms,
+        };
+        r = report_render(&rep, x->o->format, cli_want_color(x->o), &text, &len);
+        if (r < 0) {
+                fprintf(stderr, "certvigil: cannot render the report: %s\n", strerror(-r));
+                return EXIT_UNUSABLE;
+        }
+        r = cli_emit(x->o, text, len);
+        if (r != 0)
+                return r;
+        if (x->o->format == REPORT_GITHUB)
+                github_summary(&rep);
+        worst = report_count(&rep, counts);
+        if (x->o->state_dir || x->o->journal)
+                worst = oneshot_settle(x);
+        return exit_status(worst, x->o->fail_on);
+}
+
+static void oneshot_done(struct oneshot *x) {
+        /* Runs borrow the pool, the cache and the store: they go first. */
+        for (size_t i = 0; x->runs && i < x->c->n_platforms; i++)
+                run_free(x->runs[i]);
+        free(x->runs);
+        renew_store_free(x->store);
+        journal_free(x->journal);
+        http_cache_free(x->cache);
+        audit_pool_free(x->pool);
+        sd_event_unref(x->event);
+}
+
+int oneshot_audit(const struct cli_options *o, const struct config *c) {
+        struct oneshot x = { .o = o, .c = c, .pending = c->n_platforms };
+        int r, ret;
+
+        ret = open_store(o, c, &x.store);
+        if (ret != 0)
+                goto out;
+        ret = EXIT_UNUSABLE;
+        r = sd_event_default(&x.event);
+        if (r < 0) {
+                fprintf(stderr, "certvigil: cannot create the event loop: %s\n", strerror(-r));
+                goto out;
+        }
+        if (oneshot_prepare(&x) < 0)
+                goto out;
+        uint64_t started = now_monotonic_usec();
+        time_t started_wall = (time_t)(now_realtime_usec() / USEC_PER_SEC);
+        for (size_t i = 0; i < c->n_platforms; i++) {
+                r = run_start(x.runs[i], on_run_done, &x);
+                if (r < 0) {
+                        fprintf(stderr, "certvigil: cannot start the audit of '%s': %s\n", c->platforms[i]->name,
+                                strerror(-r));
+                        goto out;
+                }
+        }
+        r = sd_event_loop(x.event);
+        if (r < 0) {
+                fprintf(stderr, "certvigil: event loop failed: %s\n", strerror(-r));
+                goto out;
+        }
+        ret = oneshot_report(&x, started_wall, started);
+out:
+        oneshot_done(&x);
+        return ret;
+}

@@ -1,0 +1,76 @@
+/* One platform's run, the pipeline `certvigil audit` and the daemon share:
+ * the audit, then ARI, the provided-mode Secret and renewal, then the
+ * platform's findings gathered in one list; and the settling of a finished
+ * run into the alert state and the journal. A run object lives as long as
+ * its platform's schedule: the daemon starts it again every interval. */
+#pragma once
+
+#include <stdbool.h>
+#include <time.h>
+
+#include <systemd/sd-event.h>
+
+#include "audit.h"
+#include "config.h"
+#include "finding.h"
+#include "journal.h"
+#include "renewal.h"
+#include "report.h"
+#include "state.h"
+
+/* What the runs of one process share. Everything is borrowed and must
+ * outlive the runs made with it. */
+struct run_env {
+        sd_event *event;
+        struct audit_pool *pool;
+        struct http_cache *cache;          /* NULL: each audit fetches for itself */
+        struct renew_store *store;         /* NULL: ARI remembers nothing, no renewal */
+        bool renew;                        /* renewal may trigger (needs store) */
+        struct renewal_options renewal;    /* dry run, where the command's lines go */
+};
+
+struct run;
+
+typedef void (*run_done_cb)(struct run *r, void *userdata);
+
+/* p must outlive the run. */
+int run_new(const struct run_env *env, const struct platform *p, struct run **ret);
+/* Cancels whatever is in flight without calling back (a renewal command is
+ * killed). Accepts NULL, returns NULL. */
+struct run *run_free(struct run *r);
+
+/* Makes a fresh audit of the platform, dropping the previous run's
+ * results. Fails with *ret_error (caller frees) when the plan, the trust
+ * anchors or the resolver cannot be set up: nothing has been sent then. */
+int run_prepare(struct run *r, char **ret_error);
+/* Starts the prepared audit; cb runs from the loop once the audit and
+ * everything that follows it are done, and run_findings() is ready. */
+int run_start(struct run *r, run_done_cb cb, void *userdata);
+
+bool run_is_running(const struct run *r);   /* false for NULL */
+/* A renewal method (command or API request) is in flight. */
+const struct platform *run_platform(const struct run *r);
+/* Every finding of the last finished run: the newest audit's (a renewal's
+ * last re-audit when one ran), ARI's, the Secret's and renewal's. */
+const struct finding_list *run_findings(const struct run *r);
+/* The newest finished audit's observations. */
+const struct platform_obs *run_observations(const struct run *r);
+/* The run as one platform of a report; borrows from the run. */
+void run_report_platform(const struct run *r, struct report_platform *ret);
+
+/* Records the finished run in state (alerts computed, certificates and the
+ * audit time remembered; state may be NULL) and sends it to the journal
+ * (the alerts with a state, else every finding; journal may be NULL).
+ * Does not save the state. Returns the worst severity still open (with a
+ * state) or found (without), -1 for none. */
+int run_settle(const struct run *r, struct state *state, struct journal *journal, time_t now);
+
+/* Loads a config from a file or a values file and applies the overrides.
+ * *ret_error: "FILE:LINE:COL: message" or "certvigil: message". */
+int run_load_config(const char *config_path, const char *values_path, const struct config_overrides *ov,
+                    struct config **ret, char **ret_error);
+
+/* STATE_DIR/state.json, or a fresh state when it is missing, truncated or
+ * corrupt (logged on stderr): the state never stops an audit. Creates the
+ * directory if needed. *ret_path is the file's path (caller frees). */
+struct state *run_state_open(const char *dir, char **ret_path);
