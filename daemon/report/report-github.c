@@ -38,7 +38,7 @@ static int finish(FILE *f, char **buf, size_t *len, char **ret, size_t *ret_len)
         return 0;
 }
 
-int report_github(const struct report *r, char **ret, size_t *ret_len) {
+static int github_render(const struct report *r, bool color, char **ret, size_t *ret_len) {
         char *buf = NULL;
         size_t len = 0, counts[3];
         FILE *f = open_memstream(&buf, &len);
@@ -114,3 +114,8 @@ int report_github_summary(const struct report *r, char **ret, size_t *ret_len) {
         }
         return finish(f, &buf, &len, ret, ret_len);
 }
+
+const struct report_writer report_writer_github = {
+        .name = "github",
+        .render = github_render,
+};

@@ -325,7 +325,7 @@ static json_t *json_platform(const struct report_platform *rp, time_t now) {
         return o;
 }
 
-int report_json(const struct report *r, char **ret, size_t *ret_len) {
+static int json_render(const struct report *r, bool color, char **ret, size_t *ret_len) {
         size_t counts[3];
         json_t *platforms = json_array();
 
@@ -352,3 +352,8 @@ int report_json(const struct report *r, char **ret, size_t *ret_len) {
         *ret_len = n + 1;
         return 0;
 }
+
+const struct report_writer report_writer_json = {
+        .name = "json",
+        .render = json_render,
+};

@@ -213,7 +213,7 @@ static void testsuite(FILE *f, const struct report_platform *rp, time_t started)
         free(mine);
 }
 
-int report_junit(const struct report *r, char **ret, size_t *ret_len) {
+static int junit_render(const struct report *r, bool color, char **ret, size_t *ret_len) {
         char *buf = NULL;
         size_t len = 0;
         FILE *f = open_memstream(&buf, &len);
@@ -233,3 +233,8 @@ int report_junit(const struct report *r, char **ret, size_t *ret_len) {
         *ret_len = len;
         return 0;
 }
+
+const struct report_writer report_writer_junit = {
+        .name = "junit",
+        .render = junit_render,
+};

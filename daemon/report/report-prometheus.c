@@ -27,7 +27,7 @@ static void header(FILE *f, const char *name, const char *help) {
         fprintf(f, "# HELP %s %s\n# TYPE %s gauge\n", name, help, name);
 }
 
-int report_prometheus(const struct report *r, char **ret, size_t *ret_len) {
+static int prometheus_render(const struct report *r, bool color, char **ret, size_t *ret_len) {
         char *buf = NULL;
         size_t len = 0;
         FILE *f = open_memstream(&buf, &len);
@@ -94,3 +94,8 @@ int report_prometheus(const struct report *r, char **ret, size_t *ret_len) {
         *ret_len = len;
         return 0;
 }
+
+const struct report_writer report_writer_prometheus = {
+        .name = "prometheus",
+        .render = prometheus_render,
+};

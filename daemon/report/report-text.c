@@ -151,7 +151,7 @@ static void text_platform(FILE *f, const struct report_platform *rp, time_t now,
         fputc('\n', f);
 }
 
-int report_text(const struct report *r, bool color, char **ret, size_t *ret_len) {
+static int text_render(const struct report *r, bool color, char **ret, size_t *ret_len) {
         char *buf = NULL, when[RFC3339_MAX];
         size_t len = 0, counts[3];
         FILE *f = open_memstream(&buf, &len);
@@ -175,3 +175,8 @@ int report_text(const struct report *r, bool color, char **ret, size_t *ret_len)
         *ret_len = len;
         return 0;
 }
+
+const struct report_writer report_writer_text = {
+        .name = "text",
+        .render = text_render,
+};

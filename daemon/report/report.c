@@ -1,21 +1,22 @@
-/* What all reporters share: format names, counting, dispatch. */
+/* What all reporters share: the table of writers, counting, dispatch. */
 #include <errno.h>
 #include <string.h>
 
 #include "checks.h"
 #include "report.h"
 
-static const char *const format_names[_REPORT_FORMAT_MAX] = {
-        [REPORT_TEXT] = "text",
-        [REPORT_JSON] = "json",
-        [REPORT_JUNIT] = "junit",
-        [REPORT_GITHUB] = "github",
-        [REPORT_PROMETHEUS] = "prometheus",
+/* Every output format; the enum indexes it. */
+static const struct report_writer *const writers[_REPORT_FORMAT_MAX] = {
+        [REPORT_TEXT] = &report_writer_text,
+        [REPORT_JSON] = &report_writer_json,
+        [REPORT_JUNIT] = &report_writer_junit,
+        [REPORT_GITHUB] = &report_writer_github,
+        [REPORT_PROMETHEUS] = &report_writer_prometheus,
 };
 
 int report_format_from_string(const char *s) {
         for (int i = 0; i < _REPORT_FORMAT_MAX; i++)
-                if (strcmp(s, format_names[i]) == 0)
+                if (strcmp(s, writers[i]->name) == 0)
                         return i;
         return -EINVAL;
 }
@@ -41,20 +42,9 @@ const char *report_status_string(const struct report *r) {
 }
 
 int report_render(const struct report *r, enum report_format f, bool color, char **ret, size_t *ret_len) {
-        switch (f) {
-        case REPORT_TEXT:
-                return report_text(r, color, ret, ret_len);
-        case REPORT_JSON:
-                return report_json(r, ret, ret_len);
-        case REPORT_JUNIT:
-                return report_junit(r, ret, ret_len);
-        case REPORT_GITHUB:
-                return report_github(r, ret, ret_len);
-        case REPORT_PROMETHEUS:
-                return report_prometheus(r, ret, ret_len);
-        default:
+        if ((unsigned)f >= _REPORT_FORMAT_MAX)
                 return -EINVAL;
-        }
+        return writers[f]->render(r, color, ret, ret_len);
 }
 
 const struct check *report_check_of(const struct finding *f) {

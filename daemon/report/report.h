@@ -47,20 +47,26 @@ int report_count(const struct report *r, size_t counts[3]);
 /* "ok", "warning" or "critical". */
 const char *report_status_string(const struct report *r);
 
-/* Renders into a malloc'ed buffer (*ret, *ret_len). color only matters for
- * text. Returns 0 or a negative errno. */
+/* One output format, as checks are one descriptor each: its --format name
+ * and its writer, which renders into a malloc'ed buffer (*ret, *ret_len)
+ * and returns 0 or a negative errno; color only matters to text. Each
+ * report-*.c exports one; report.c's table registers them. */
+struct report_writer {
+        const char *name;
+        int (*render)(const struct report *r, bool color, char **ret, size_t *ret_len);
+};
+
+extern const struct report_writer report_writer_text;
+extern const struct report_writer report_writer_json;
+extern const struct report_writer report_writer_junit;     /* one testsuite per platform */
+extern const struct report_writer report_writer_github;    /* workflow commands (::error ...) */
+extern const struct report_writer report_writer_prometheus; /* node_exporter textfile format */
+
+/* Renders with the writer of format f. */
 int report_render(const struct report *r, enum report_format f, bool color, char **ret, size_t *ret_len);
 
-int report_text(const struct report *r, bool color, char **ret, size_t *ret_len);
-int report_json(const struct report *r, char **ret, size_t *ret_len);
-/* JUnit XML: one testsuite per platform, one testcase per check and endpoint. */
-int report_junit(const struct report *r, char **ret, size_t *ret_len);
-/* GitHub Actions workflow commands (::error, ::warning, ::notice). */
-int report_github(const struct report *r, char **ret, size_t *ret_len);
 /* The Markdown job summary for $GITHUB_STEP_SUMMARY. */
 int report_github_summary(const struct report *r, char **ret, size_t *ret_len);
-/* Prometheus text exposition format (node_exporter textfile collector). */
-int report_prometheus(const struct report *r, char **ret, size_t *ret_len);
 
 /* `certvigil plan`: each platform with the plan its settings imply. */
 struct report_plan {
