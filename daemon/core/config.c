@@ -522,8 +522,10 @@ static int parse_uint(struct build *b, struct yfile *f, const struct key *k, con
 }
 
 /* warn_days/critical_days: days, or a share of the lifetime that replaces
- * the days and is used alone (days -1). */
-static int parse_days(struct yfile *f, const char *key, yaml_node_t *n, int *days, double *share) {
+ * the days and is used alone (days -1). Days bring back the default share,
+ * which a share set in an earlier layer (defaults) must not outlive. */
+static int parse_days(struct yfile *f, const char *key, yaml_node_t *n, int *days, double *share,
+                      double default_share) {
         long long v;
         int r = yfile_get_percent(f, key, n, share);
 
@@ -536,12 +538,13 @@ static int parse_days(struct yfile *f, const char *key, yaml_node_t *n, int *day
         if (r != 0)
                 return r;
         *days = (int)v;
+        *share = default_share;
         return 0;
 }
 
 static int parse_warn_days(struct build *b, struct yfile *f, const struct key *k, const char *key,
                            yaml_node_t *n, void *field) {
-        int r = parse_days(f, key, n, field, &b->p->warn_share);
+        int r = parse_days(f, key, n, field, &b->p->warn_share, DEFAULT_WARN_SHARE);
 
         if (r != 0)
                 return r < 0 ? r : 0;
@@ -552,7 +555,7 @@ static int parse_warn_days(struct build *b, struct yfile *f, const struct key *k
 
 static int parse_critical_days(struct build *b, struct yfile *f, const struct key *k, const char *key,
                                yaml_node_t *n, void *field) {
-        int r = parse_days(f, key, n, field, &b->p->critical_share);
+        int r = parse_days(f, key, n, field, &b->p->critical_share, DEFAULT_CRITICAL_SHARE);
 
         if (r != 0)
                 return r < 0 ? r : 0;

@@ -258,6 +258,14 @@ static const struct good_case good_cases[] = {
             "connect_to=192.0.2.10:0",
             "warn=14 warn_share=0.33 critical=7 renew_at=0.75 connect_to=2001:db8::1:8443",
             "connect_to=192.0.2.11:443" } },
+        /* Days on a platform replace a share from defaults: the default
+         * share is back, not the inherited one. */
+        { CONF,
+          "defaults: { warn_days: 10%, critical_days: 5% }\n"
+          "platforms:\n  - name: p\n    global: { baseDomain: example.com }\n    warn_days: 14\n    critical_days: 3\n"
+          "  - name: q\n    global: { baseDomain: example.org }\n",
+          { "warn=14 warn_share=0.33 critical=3 critical_share=0.10",
+            "warn=-1 warn_share=0.10 critical=-1 critical_share=0.05" } },
         /* warn_days may equal critical_days, and both may be 0. */
         { CONF,
           "defaults: { warn_days: 0, critical_days: 0 }\n"
