@@ -19,6 +19,7 @@
 
 #define DEFAULT_PORT 443
 #define DEFAULT_DNS_PORT 53
+#define DNS_PORT 53                /* of resolvers given without one */
 #define DEFAULT_WARN_DAYS 21
 #define DEFAULT_CRITICAL_DAYS 7
 #define DEFAULT_TIMEOUT_USEC (10 * USEC_PER_SEC)
@@ -131,8 +132,10 @@ static int fail_plain(char **error, int r, const char *fmt, ...) {
 /* Addresses and paths */
 
 /* Canonical "ADDR[:PORT]" with IPv6 always in brackets, so the resolver code
- * never has to guess which colon starts the port. */
-static int resolver_normalize(const char *s, char **ret) {
+ * never has to guess which colon starts the port. v6_port is added to an IPv6
+ * address given without a port (0: none): c-ares 1.18 reads a bracketed
+ * address only with a port, and an unbracketed one never with a port. */
+static int resolver_normalize(const char *s, long long v6_port, char **ret) {
         char addr[INET6_ADDRSTRLEN + 1], text[INET6_ADDRSTRLEN];
         unsigned char bin[sizeof(struct in6_addr)];
         const char *port = NULL, *start = s, *end;
@@ -164,8 +167,10 @@ static int resolver_normalize(const char *s, char **ret) {
                      parse_int(port, 1, 65535, &port_num) < 0))
                 return -EINVAL;
 
+        if (family == AF_INET6 && !port && v6_port > 0)
+                port_num = v6_port;
         if (family == AF_INET6)
-                *ret = port ? xasprintf("[%s]:%lld", text, port_num) : xasprintf("[%s]", text);
+                *ret = port_num ? xasprintf("[%s]:%lld", text, port_num) : xasprintf("[%s]", text);
         else
                 *ret = port ? xasprintf("%s:%lld", text, port_num) : xstrdup(text);
         return 0;
@@ -613,7 +618,7 @@ static int parse_connect_to(struct build *b, struct yfile *f, const struct key *
 
         if (r != 0)
                 return r < 0 ? r : 0;
-        if (resolver_normalize(s, &canonical) < 0) {
+        if (resolver_normalize(s, 0, &canonical) < 0) {
                 _cleanup_free_ char *shown = ynode_shown(n);
                 return yfile_fail(f, n->start_mark,
                                   "invalid %s '%s' (expected ADDRESS[:PORT], IPv6 as [ADDRESS]:PORT)", key, shown);
@@ -684,7 +689,7 @@ static int resolver_item(struct yfile *f, const char *key, yaml_node_t *n, yaml_
                         return yfile_fail(f, item->start_mark, "'system' cannot be combined with other resolvers");
                 return 0;
         }
-        if (ynode_has_nul(item) || resolver_normalize(ynode_value(item), &canonical) < 0) {
+        if (ynode_has_nul(item) || resolver_normalize(ynode_value(item), DNS_PORT, &canonical) < 0) {
                 shown = ynode_shown(item);
                 return yfile_fail(f, item->start_mark, "invalid resolver '%s' (expected ADDRESS[:PORT] or system)",
                                   shown);
@@ -1392,7 +1397,7 @@ static int overrides_resolvers(char *const *given, char ***ret, char **ret_error
                         system = true;
                         continue;
                 }
-                if (resolver_normalize(given[i], &canonical) < 0) {
+                if (resolver_normalize(given[i], DNS_PORT, &canonical) < 0) {
                         _cleanup_free_ char *shown = yfile_shown(given[i], strlen(given[i]));
                         return fail_plain(ret_error, -EINVAL,
                                           "invalid resolver '%s' (expected ADDRESS[:PORT] or system)", shown);

@@ -182,8 +182,8 @@ static const struct good_case good_cases[] = {
         /* Resolvers in every accepted spelling, stored canonically. */
         { CONF,
           "platforms:\n  - name: r\n    global: { baseDomain: example.com }\n"
-          "    resolvers: [\"192.0.2.53:53\", \"::1\", \"[2001:DB8::53]\", \"[0:0::1]:15353\"]\n",
-          { "resolvers=192.0.2.53:53,[::1],[2001:db8::53],[::1]:15353" } },
+          "    resolvers: [\"192.0.2.53:53\", \"::1\", \"[2001:DB8::53]\", \"[0:0::1]:15353\", \"2001:db8::54\", \"[::1]\"]\n",
+          { "resolvers=192.0.2.53:53,[::1]:53,[2001:db8::53]:53,[::1]:15353,[2001:db8::54]:53,[::1]:53" } },
         { CONF,
           "platforms:\n  - name: r\n    global: { baseDomain: example.com }\n    resolvers: [system]\n",
           { "resolvers=system" } },

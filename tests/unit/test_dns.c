@@ -19,6 +19,7 @@
 #include <systemd/sd-event.h>
 
 #include "checks.h"
+#include "config.h"
 #include "dns.h"
 #include "dnsname.h"
 #include "providers.h"
@@ -521,9 +522,41 @@ static void test_hub_shared_and_isolated(void **state) {
         close(fd);
 }
 
+/* Every resolver spelling the config accepts (what `plan` shows) is one the
+ * resolver accepts too (what `audit` needs), with and without a port.
+ * Setting a channel's servers sends nothing. */
+static void test_resolver_spellings(void **state) {
+        static const char *const spellings[] = {
+                "127.0.0.1", "127.0.0.1:5353", "::1", "[::1]", "[::1]:5353", "2001:db8::53", "[2001:db8::53]",
+                "[2001:db8::53]:53", "::ffff:192.0.2.1",
+        };
+        sd_event *event = NULL;
+        struct dns_hub *hub = NULL;
+
+        assert_int_equal(sd_event_new(&event), 0);
+        assert_int_equal(dns_hub_new(event, &hub), 0);
+        for (size_t i = 0; i < ELEMENTSOF(spellings); i++) {
+                _cleanup_free_ char *yaml = xasprintf("platforms:\n  - name: p\n    global: { baseDomain: example.com }\n"
+                                                      "    resolvers: [\"%s\"]\n", spellings[i]);
+                _cleanup_free_ char *error = NULL;
+                struct dns_resolver *r = NULL;
+                struct config *c = NULL;
+
+                if (config_load_string(yaml, "t.yaml", NULL, &c, &error) < 0)
+                        fail_msg("config refuses %s: %s", spellings[i], error);
+                if (dns_resolver_new(hub, c->platforms[0]->resolvers, USEC_PER_SEC, &r, &error) < 0)
+                        fail_msg("resolver refuses %s (as %s): %s", spellings[i], c->platforms[0]->resolvers[0], error);
+                dns_resolver_free(r);
+                config_free(c);
+        }
+        dns_hub_free(hub);
+        sd_event_unref(event);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_names),
+                cmocka_unit_test(test_resolver_spellings),
                 cmocka_unit_test(test_hub_shared_and_isolated),
                 cmocka_unit_test(test_msg_parse),
                 cmocka_unit_test(test_cname_chain),
