@@ -1036,7 +1036,7 @@ static int apply_values_file(struct build *b, struct yfile *cf, const char *path
         r = yfile_read(path, &text, &len);
         if (r < 0) {
                 _cleanup_free_ char *shown = yfile_shown(path, strlen(path));
-                return yfile_fail_errno(cf, r, mark, "cannot read values file '%s': %s", shown, strerror(-r));
+                return yfile_fail_errno(cf, r, mark, "cannot read values file '%s': %s", shown, yfile_strerror(r));
         }
         r = yfile_parse(&f, text, len);
         if (r < 0)
@@ -1320,7 +1320,7 @@ int config_load(const char *path, finding_lookup_fn known_id, struct config **re
 
         r = yfile_read(path, &text, &len);
         if (r < 0)
-                return yfile_fail_file(&f, r, "cannot read: %s", strerror(-r));
+                return yfile_fail_file(&f, r, "cannot read: %s", yfile_strerror(r));
         return config_parse(text, len, path, known_id, ret, ret_error);
 }
 
@@ -1330,7 +1330,7 @@ int config_load_string(const char *text, const char *filename, finding_lookup_fn
         size_t len = strlen(text);
 
         if (len > YFILE_SIZE_MAX)
-                return yfile_fail_file(&f, -EFBIG, "cannot read: %s", strerror(EFBIG));
+                return yfile_fail_file(&f, -EFBIG, "cannot read: %s", yfile_strerror(-EFBIG));
         return config_parse(text, len, filename, known_id, ret, ret_error);
 }
 
@@ -1347,7 +1347,7 @@ int config_from_values(const char *values_path, struct config **ret, char **ret_
 
         r = yfile_read(values_path, &text, &len);
         if (r < 0)
-                return yfile_fail_file(&f, r, "cannot read: %s", strerror(-r));
+                return yfile_fail_file(&f, r, "cannot read: %s", yfile_strerror(r));
         r = yfile_parse(&f, text, len);
         if (r < 0)
                 return r;

@@ -68,7 +68,19 @@ int yfile_fail_file(struct yfile *f, int r, const char *fmt, ...) {
 }
 
 char *yfile_shown(const char *s, size_t len) {
-        return str_escape(s, len);
+        _cleanup_free_ char *head = NULL;
+
+        if (len <= YFILE_SHOWN_MAX)
+                return str_escape(s, len);
+        head = str_escape(s, YFILE_SHOWN_MAX);
+        return xasprintf("%s...", head);
+}
+
+const char *yfile_strerror(int r) {
+        /* The limit is what the reader needs to know to fix it. */
+        if (r == -EFBIG)
+                return "File too large (more than " YFILE_SIZE_MAX_SHOWN ")";
+        return strerror(-r);
 }
 
 char *ynode_shown(const yaml_node_t *n) {

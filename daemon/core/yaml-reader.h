@@ -12,6 +12,10 @@
 /* A Helm release, values included, must fit in a 1 MiB Kubernetes Secret, so
  * real values files are far smaller than this. */
 #define YFILE_SIZE_MAX (4u * 1024u * 1024u)
+#define YFILE_SIZE_MAX_SHOWN "4 MiB"
+
+/* strerror(-r), saying the limit for -EFBIG from yfile_read(). */
+const char *yfile_strerror(int r);
 
 /* One parsed YAML file. Strict files (the config) reject unknown keys and
  * empty values; lenient ones (Helm values) ignore whatever is not ours. */

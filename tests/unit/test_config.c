@@ -586,6 +586,8 @@ static const struct bad_case bad_cases[] = {
         { "@/certvigil.yaml", P "    values: missing.yaml\n", -ENOENT,
           "@/certvigil.yaml:3:5: cannot read values file '@/missing.yaml': No such file or directory" },
         { "t.yaml", PB "    values: /\n", -EISDIR, "t.yaml:4:5: cannot read values file '/': Is a directory" },
+        { "t.yaml", PB "    values: /dev/zero\n", -EFBIG,
+          "t.yaml:4:5: cannot read values file '/dev/zero': File too large (more than 4 MiB)" },
         { "@/certvigil.yaml", P "    values: values-bad-type.yaml\n", -EINVAL,
           "@/values-bad-type.yaml:2:15: 'global.baseDomain' must be a string" },
         { "@/certvigil.yaml", P "    values: values-bad-bool.yaml\n", -EINVAL,
@@ -739,7 +741,7 @@ static void test_limits(void **state) {
         _cleanup_free_ char *error = NULL, *error2 = NULL, *error3 = NULL, *error4 = NULL, *error5 = NULL;
         _cleanup_free_ char *big = xmalloc(5 * 1024 * 1024 + 1);
         _cleanup_free_ char *path = write_temp("", 0);
-        _cleanup_free_ char *expected = xasprintf("%s: cannot read: File too large", path);
+        _cleanup_free_ char *expected = xasprintf("%s: cannot read: File too large (more than 4 MiB)", path);
         struct config *c = NULL;
         size_t n;
         int fd;
@@ -757,12 +759,12 @@ static void test_limits(void **state) {
         assert_string_equal(error2, expected);
         unlink(path);
         assert_int_equal(config_load("/dev/zero", checks_find_def, &c, &error5), -EFBIG);
-        assert_string_equal(error5, "/dev/zero: cannot read: File too large");
+        assert_string_equal(error5, "/dev/zero: cannot read: File too large (more than 4 MiB)");
 
         memset(big, 'a', 5 * 1024 * 1024);
         big[5 * 1024 * 1024] = 0;
         assert_int_equal(config_load_string(big, "t.yaml", checks_find_def, &c, &error3), -EFBIG);
-        assert_string_equal(error3, "t.yaml: cannot read: File too large");
+        assert_string_equal(error3, "t.yaml: cannot read: File too large (more than 4 MiB)");
 
         /* 600,000 nodes in under 4 MiB. */
         n = 0;
@@ -794,6 +796,18 @@ static void test_limits(void **state) {
         memcpy(big + n, "]\n", 3);
         assert_int_equal(config_load_string(big, "t.yaml", checks_find_def, &c, &error4), -EINVAL);
         assert_non_null(strstr(error4, "too many YAML aliases (more than 10000)"));
+        assert_null(c);
+        free(error4);
+        error4 = NULL;
+
+        /* A 3 MiB value is named by its first 80 characters, not echoed whole. */
+        n = (size_t)snprintf(big, 128, "platforms:\n  - name: a\n    global: { baseDomain: ");
+        memset(big + n, 'a', 3 * 1024 * 1024);
+        n += 3 * 1024 * 1024;
+        memcpy(big + n, " }\n", 4);
+        assert_int_equal(config_load_string(big, "t.yaml", checks_find_def, &c, &error4), -EINVAL);
+        assert_int_equal(strlen(error4), strlen("t.yaml:3:27: '' is not a valid domain name (global.baseDomain)") + 83);
+        assert_non_null(strstr(error4, "aaaaaaaaaa...' is not a valid domain name (global.baseDomain)"));
         assert_null(c);
 }
 
@@ -1194,7 +1208,7 @@ static const struct bad_case renew_bad[] = {
           "t.yaml:4:32: 'a%2Fb' is not a valid Kubernetes object name (tls.wildcardSecretName): lower-case letters, digits, '-' and '.', "
           "starting and ending with a letter or digit, at most 253 characters" },
         { "t.yaml", RP "    tls: { wildcardSecretName: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa }\n", -EINVAL,
-          "t.yaml:4:32: 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa' is not a valid Kubernetes object name (tls.wildcardSecretName): lower-case letters, digits, '-' and '.', "
+          "t.yaml:4:32: 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa...' is not a valid Kubernetes object name (tls.wildcardSecretName): lower-case letters, digits, '-' and '.', "
           "starting and ending with a letter or digit, at most 253 characters" },
         { "t.yaml", RP "    renew: { cert_manager: { namespace: a.b, certificate: b, in_cluster: true } }\n", -EINVAL,
           "t.yaml:4:41: 'a.b' is not a valid DNS label (renew.cert_manager.namespace)" },
