@@ -69,7 +69,8 @@ void checks_run(const struct check_ctx *ctx, struct finding_list *out) {
                 int r = checks[i]->run(ctx, out);
                 if (r < 0)
                         finding_emit(out, &engine_findings[0], NULL, NULL, "check %s could not run: %s",
-                                     checks[i]->name, strerror(-r));
+                                     checks[i]->name,
+                                     r == -ENOENT && ctx->data_error ? ctx->data_error : strerror(-r));
         }
 }
 

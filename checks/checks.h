@@ -24,6 +24,10 @@ struct check_ctx {
          * the data file (audit.c loads it); may be NULL. */
         char *const *ingress_subjects;
         const struct providers *providers;  /* the DNS-01 provider table; NULL when not loaded */
+        /* Why a data file a check reads could not be loaded ("PATH: cannot
+         * read: ..."); NULL when none failed. A check without its data
+         * returns -ENOENT, and check.error then carries this. */
+        const char *data_error;
 };
 
 struct check {

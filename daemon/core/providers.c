@@ -10,6 +10,7 @@
 #include "util.h"
 
 #define LINE_MAX_LEN 1024
+#define PROVIDERS_FILE "dns-providers.txt"
 
 struct provider {
         char *name;
@@ -22,8 +23,7 @@ struct providers {
 };
 
 char *providers_default_path(void) {
-        const char *dir = getenv("CERTVIGIL_DATA_DIR");
-        return xasprintf("%s/dns-providers.txt", dir && *dir ? dir : PKGDATADIR);
+        return data_path(PROVIDERS_FILE);
 }
 
 struct providers *providers_free(struct providers *t) {
@@ -47,7 +47,8 @@ int providers_load(const char *path, struct providers **ret, char **ret_error) {
 
         if (!f) {
                 r = -errno;
-                *ret_error = xasprintf("%s: %s", path, strerror(-r));
+                *ret_error = xasprintf("%s: cannot read: %s (set CERTVIGIL_DATA_DIR to the directory holding %s)",
+                                       path, strerror(-r), PROVIDERS_FILE);
                 goto out;
         }
         while (fgets(line, sizeof(line), f)) {

@@ -7,8 +7,9 @@
 
 struct providers;
 
-/* $CERTVIGIL_DATA_DIR/dns-providers.txt when that is set (tests, a
- * source tree), else PKGDATADIR/dns-providers.txt. Caller frees. */
+/* dns-providers.txt in $CERTVIGIL_DATA_DIR when that is set, else in the
+ * installed PKGDATADIR when readable, else in the source tree (data_path()).
+ * Caller frees. */
 char *providers_default_path(void);
 
 /* Returns 0, or a negative errno with *ret_error naming the file (and line

@@ -324,3 +324,16 @@ int fd_limit_raise(unsigned long *ret_nofile) {
         *ret_nofile = rl.rlim_cur == RLIM_INFINITY ? 1UL << 20 : (unsigned long)rl.rlim_cur;
         return r;
 }
+
+char *data_path(const char *file) {
+        const char *env = getenv("CERTVIGIL_DATA_DIR");
+        char *p;
+
+        if (env && *env)
+                return xasprintf("%s/%s", env, file);
+        p = xasprintf("%s/%s", PKGDATADIR, file);
+        if (access(p, R_OK) == 0)
+                return p;
+        free(p);
+        return xasprintf("%s/%s", SRCDATADIR, file);
+}

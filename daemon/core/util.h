@@ -87,6 +87,11 @@ char *str_escape(const char *s, size_t len);
  * never a torn one. Returns 0 or a negative errno. */
 int write_file_atomic(const char *path, const char *data, size_t len);
 
+/* Where a data file (contrib/data) is: $CERTVIGIL_DATA_DIR/file when that is
+ * set, else the installed PKGDATADIR/file when readable, else the source
+ * tree's (so an uninstalled build runs as is). Caller frees. */
+char *data_path(const char *file);
+
 /* Microseconds on CLOCK_MONOTONIC and CLOCK_REALTIME. */
 uint64_t now_monotonic_usec(void);
 uint64_t now_realtime_usec(void);

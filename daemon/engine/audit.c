@@ -100,6 +100,7 @@ struct audit {
         char **ingress_subjects;              /* the pool's */
         struct dnsaudit *dnsaudit;        /* the DNS facts gatherer: one job */
         struct providers *providers;      /* NULL unless dns01.provider is set and the table loaded */
+        char *providers_error;            /* why the table did not load (names the file); owned */
         struct platform_obs *obs;
         struct finding_list findings;
 
@@ -126,21 +127,6 @@ struct audit {
 };
 
 static void audit_pump(struct audit *a);
-
-/* The data directory: $CERTVIGIL_DATA_DIR, else the installed one, else the
- * source tree's (so an uninstalled build runs as is). */
-static char *data_path(const char *file) {
-        const char *env = getenv("CERTVIGIL_DATA_DIR");
-        char *p;
-
-        if (env && *env)
-                return xasprintf("%s/%s", env, file);
-        p = xasprintf("%s/%s", PKGDATADIR, file);
-        if (access(p, R_OK) == 0)
-                return p;
-        free(p);
-        return xasprintf("%s/%s", SRCDATADIR, file);
-}
 
 /* One entry per line; '#' starts a comment line; blank lines skipped;
  * surrounding blanks trimmed. */
@@ -310,11 +296,11 @@ int audit_new_pooled(struct audit_pool *pool, const struct platform *p, struct a
         if (r < 0)
                 goto fail;
         if (p->tls_mode == TLS_MODE_LETSENCRYPT && p->dns01_provider) {
-                _cleanup_free_ char *path = providers_default_path(), *error = NULL;
+                _cleanup_free_ char *path = providers_default_path();
                 /* Without the table the provider check reports that it
-                 * could not run; the rest of the audit is unaffected. */
-                if (providers_load(path, &a->providers, &error) < 0)
-                        free(TAKE_PTR(error)); /* ignoring: surfaced as check.error */
+                 * could not run, naming the file; the rest of the audit is
+                 * unaffected. */
+                (void)providers_load(path, &a->providers, &a->providers_error);
         }
         *ret = a;
         return 0;
@@ -383,6 +369,7 @@ struct audit *audit_free(struct audit *a) {
         platform_obs_free(a->obs);
         tls_chain_memo_free(a->memo);
         providers_free(a->providers);
+        free(a->providers_error);
         audit_pool_free(a->own_pool);
         plan_free(a->plan);
         sd_event_unref(a->event);
@@ -701,6 +688,7 @@ static void audit_finish(struct audit *a) {
                 .obs = a->obs,
                 .now = a->obs->started + (time_t)(a->obs->duration_usec / USEC_PER_SEC),
                 .providers = a->providers,
+                .data_error = a->providers_error,
         };
         checks_run(&ctx, &a->findings);
         if (a->cb)

@@ -124,6 +124,14 @@ dn_expect_message dns01.provider.mismatch "served by ada.ns.cloudflare.com, bob.
 dn_audit provider-unknown
 dn_expect_rc 0
 dn_expect_findings
+# Without the table (a data directory that lacks it) the check says which
+# file it tried, instead of a bare "No such file or directory".
+mkdir -p "$SB_DIR/data-without-providers"
+cp "$SB_SRCDIR/contrib/data/ingress-default-certs.txt" "$SB_DIR/data-without-providers/"
+CERTVIGIL_DATA_DIR=$SB_DIR/data-without-providers dn_audit provider
+dn_expect_rc 1
+dn_expect_findings "check.error warning - -"
+dn_expect_message check.error "check dns01.provider could not run: $SB_DIR/data-without-providers/dns-providers.txt: cannot read: No such file or directory"
 
 # caa.forbids-issuer: issue permits letsencrypt.org, but issuewild (which
 # governs wildcards, RFC 8659 4.3) names another CA.

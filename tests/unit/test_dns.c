@@ -553,10 +553,36 @@ static void test_resolver_spellings(void **state) {
         sd_event_unref(event);
 }
 
+/* Without CERTVIGIL_DATA_DIR an uninstalled build finds the table in its
+ * source tree, and a table that cannot be read is named in the error. */
+static void test_providers_path(void **state) {
+        _cleanup_free_ char *saved = getenv("CERTVIGIL_DATA_DIR") ? xstrdup(getenv("CERTVIGIL_DATA_DIR")) : NULL;
+        _cleanup_free_ char *path = NULL, *error = NULL;
+        struct providers *t = NULL;
+
+        unsetenv("CERTVIGIL_DATA_DIR");
+        path = providers_default_path();
+        if (providers_load(path, &t, &error) < 0)
+                fail_msg("without CERTVIGIL_DATA_DIR: %s", error);
+        t = providers_free(t);
+        setenv("CERTVIGIL_DATA_DIR", "/nonexistent", 1);
+        free(path);
+        path = providers_default_path();
+        assert_string_equal(path, "/nonexistent/dns-providers.txt");
+        assert_int_equal(providers_load(path, &t, &error), -ENOENT);
+        assert_string_equal(error, "/nonexistent/dns-providers.txt: cannot read: No such file or directory "
+                                   "(set CERTVIGIL_DATA_DIR to the directory holding dns-providers.txt)");
+        if (saved)
+                setenv("CERTVIGIL_DATA_DIR", saved, 1);
+        else
+                unsetenv("CERTVIGIL_DATA_DIR");
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_names),
                 cmocka_unit_test(test_resolver_spellings),
+                cmocka_unit_test(test_providers_path),
                 cmocka_unit_test(test_hub_shared_and_isolated),
                 cmocka_unit_test(test_msg_parse),
                 cmocka_unit_test(test_cname_chain),
