@@ -1,5 +1,7 @@
-/* The text report: one table of endpoints per platform and one line per
- * finding, for people. Colour only when asked (stdout is a terminal). */
+/* The text report, for people: the verdict first (the whole run, then each
+ * platform), the findings worst first, then the table of endpoints with
+ * the worst finding of each in a word, then the DNS facts; within 100
+ * columns. Colour only when asked (stdout is a terminal). */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -51,7 +53,7 @@ static void text_zone(FILE *f, const char *what, const struct dns_zone_obs *z) {
 }
 
 /* What the DNS facts gatherer saw, in a few lines; findings judge it. */
-static void text_dns(FILE *f, const struct report_platform *rp) {
+static void text_dns_lines(FILE *f, const struct report_platform *rp) {
         const struct dns_obs *d = &rp->obs->dns;
 
         if (!d->gathered) {
@@ -89,84 +91,257 @@ static void text_dns(FILE *f, const struct report_platform *rp) {
         }
 }
 
-static void text_platform(FILE *f, const struct report_platform *rp, time_t now, bool color) {
-        const struct platform *p = rp->platform;
-        const struct platform_obs *o = rp->obs;
-        int w = 8;
+/* Lines are kept within this many columns: messages are wrapped at
+ * spaces and continue under their first word. */
+#define TEXT_WIDTH 100
 
-        fprintf(f, "%sPlatform %s%s: %s (separator \"%c\", tls.mode %s%s)\n", color ? "\033[1m" : "", p->name,
-                color ? RESET : "", p->base_domain, p->separator, tls_mode_to_string(p->tls_mode),
-                p->tunnel_enabled ? ", Cloudflare Tunnel" : "");
-        if (p->tls_mode == TLS_MODE_LETSENCRYPT)
-                fprintf(f, "  certificate must carry %s; DNS-01 challenge at %s%s%s\n", rp->plan->wildcard,
-                        rp->plan->challenge_name, rp->plan->dns01_zone ? " in zone " : "",
-                        rp->plan->dns01_zone ? rp->plan->dns01_zone : "");
-        else
-                fprintf(f, "  certificate must carry %s\n", rp->plan->wildcard);
+/* Writes text from column `col`, wrapping at spaces so that no line passes
+ * TEXT_WIDTH; continuation lines start at column `indent`. A word longer
+ * than a line (a URL) is written whole. */
+static void text_wrapped(FILE *f, const char *text, size_t col, size_t indent) {
+        const char *p = text;
+
+        while (*p) {
+                const char *end = p + strcspn(p, " ");
+                size_t word = (size_t)(end - p);
+                if (col > indent && col + 1 + word > TEXT_WIDTH) {
+                        fprintf(f, "\n%*s", (int)indent, "");
+                        col = indent;
+                } else if (p != text) {
+                        fputc(' ', f);
+                        col++;
+                }
+                fwrite(p, 1, word, f);
+                col += word;
+                p = end;
+                while (*p == ' ')
+                        p++;
+        }
+        fputc('\n', f);
+}
+
+/* The word for a finding in the RESULT column: what a person scanning the
+ * table needs ("EXPIRES 5d", "SAN MISMATCH"); by default the id without
+ * its family, in capitals. */
+static void result_word(const struct finding *fd, const struct endpoint_obs *e, time_t now, char *buf,
+                        size_t n) {
+        static const struct {
+                const char *id, *word;
+        } words[] = {
+                { "tls.expiry.expired", "EXPIRED" },
+                { "tls.cert.not-yet-valid", "NOT YET VALID" },
+                { "tls.san.mismatch", "SAN MISMATCH" },
+                { "tls.chain.untrusted", "UNTRUSTED" },
+                { "tls.chain.incomplete", "INCOMPLETE" },
+                { "tls.cert.ingress-default", "PLACEHOLDER" },
+                { "tls.revoked", "REVOKED" },
+        };
+        const char *id = fd->def->id, *rest;
+
+        if ((strcmp(id, "tls.connect.failed") == 0 || strcmp(id, "tls.handshake.failed") == 0) && e && e->error) {
+                const char *w = strstr(e->error, "refused")                                   ? "REFUSED"
+                                : strstr(e->error, "timed out") || strstr(e->error, "deadline") ? "TIMEOUT"
+                                : strcmp(id, "tls.connect.failed") == 0                        ? "NO CONNECTION"
+                                                                                               : "HANDSHAKE FAILED";
+                snprintf(buf, n, "%s", w);
+                return;
+        }
+        if (e && e->n_chain > 0 &&
+            (strcmp(id, "tls.expiry.critical") == 0 || strcmp(id, "tls.expiry.warning") == 0)) {
+                double d = days_until(e->chain[0].not_after, now);
+                snprintf(buf, n, "EXPIRES %.0fd", d < 0 ? 0 : d);
+                return;
+        }
+        for (size_t i = 0; i < ELEMENTSOF(words); i++)
+                if (strcmp(id, words[i].id) == 0) {
+                        snprintf(buf, n, "%s", words[i].word);
+                        return;
+                }
+        rest = strchr(id, '.');
+        upper(buf, rest ? rest + 1 : id, n);
+        for (char *c = buf; *c; c++)
+                if (*c == '.' || *c == '-')
+                        *c = ' ';
+}
+
+/* The worst finding about this endpoint (first of equals), or NULL. */
+static const struct finding *endpoint_worst(const struct finding_list *l, const char *name, const char *address) {
+        const struct finding *worst = NULL;
+
+        for (size_t i = 0; i < l->n; i++) {
+                const struct finding *fd = &l->items[i];
+                if (!fd->name || !fd->address || strcmp(fd->name, name) != 0 || strcmp(fd->address, address) != 0)
+                        continue;
+                if (!worst || fd->severity > worst->severity)
+                        worst = fd;
+        }
+        return worst;
+}
+
+static const char *endpoint_status_word(const struct endpoint_obs *e) {
+        return e->status == ENDPOINT_OK                ? (e->verified ? "ok" : "UNTRUSTED")
+               : e->status == ENDPOINT_NOT_RUN         ? "NOT PROBED"
+               : e->status == ENDPOINT_CONNECT_FAILED ? "NO CONNECTION"
+                                                       : "HANDSHAKE FAILED";
+}
+
+/* The DNS lines, each wrapped within TEXT_WIDTH under its label. */
+static void text_dns(FILE *f, const struct report_platform *rp) {
+        _cleanup_free_ char *buf = NULL;
+        size_t len = 0;
+        FILE *m = open_memstream(&buf, &len);
+
+        if (!m)
+                return;
+        text_dns_lines(m, rp);
+        if (fclose(m) != 0)
+                return;
+        for (char *line = buf, *next; line && *line; line = next) {
+                next = strchr(line, '\n');
+                if (next)
+                        *next++ = 0;
+                size_t lead = strspn(line, " ");
+                if (line[lead] == 0) {
+                        fputc('\n', f);
+                        continue;
+                }
+                fprintf(f, "%*s", (int)lead, "");
+                text_wrapped(f, line + lead, lead, lead + 10);
+        }
+}
+
+static void text_table(FILE *f, const struct report_platform *rp, time_t now) {
+        const struct platform_obs *o = rp->obs;
+        int w = 8, aw = 15;
 
         for (size_t i = 0; i < o->n_names; i++)
                 if ((int)strlen(o->names[i].name) > w)
                         w = (int)strlen(o->names[i].name);
-        fprintf(f, "\n  %-*s  %-15s %-7s %-20s %6s  %s\n", w, "NAME", "ADDRESS", "TLS", "NOT AFTER", "DAYS", "RESULT");
+        for (size_t j = 0; j < o->n_endpoints; j++)
+                if ((int)strlen(o->endpoints[j].address) > aw)
+                        aw = (int)strlen(o->endpoints[j].address);
+        fprintf(f, "\n  %-*s  %-*s %-7s %-20s %6s  %s\n", w, "NAME", aw, "ADDRESS", "TLS", "NOT AFTER", "DAYS",
+                "RESULT");
         for (size_t i = 0; i < o->n_names; i++) {
                 const struct name_obs *n = &o->names[i];
                 if (n->status != DNS_STATUS_OK) {
-                        fprintf(f, "  %-*s  %-15s %-7s %-20s %6s  %s\n", w, n->name, "-", "-", "-", "-",
-                                dns_status_to_string(n->status));
+                        char word[32];
+                        upper(word, dns_status_to_string(n->status), sizeof(word));
+                        fprintf(f, "  %-*s  %-*s %-7s %-20s %6s  %s\n", w, n->name, aw, "-", "-", "-", "-", word);
                         continue;
                 }
                 for (size_t j = 0; j < o->n_endpoints; j++) {
                         const struct endpoint_obs *e = &o->endpoints[j];
-                        char when[RFC3339_MAX] = "-", days[16] = "-";
-                        const char *result;
+                        char when[RFC3339_MAX] = "-", days[16] = "-", word[48];
+                        const struct finding *worst;
                         if (strcmp(e->name, n->name) != 0)
                                 continue;
                         if (e->status == ENDPOINT_OK && e->n_chain > 0) {
                                 format_rfc3339(e->chain[0].not_after, when);
                                 snprintf(days, sizeof(days), "%.1f", days_until(e->chain[0].not_after, now));
                         }
-                        result = e->status == ENDPOINT_OK          ? (e->verified ? "served" : "untrusted")
-                                 : e->status == ENDPOINT_NOT_RUN    ? "not probed"
-                                 : e->status == ENDPOINT_CONNECT_FAILED ? "no connection"
-                                                                    : "handshake failed";
-                        fprintf(f, "  %-*s  %-15s %-7s %-20s %6s  %s\n", w, e->name, e->address,
-                                e->tls_version ? e->tls_version : "-", when, days, result);
+                        worst = endpoint_worst(rp->findings, e->name, e->address);
+                        if (worst && worst->severity > SEVERITY_INFO)
+                                result_word(worst, e, now, word, sizeof(word));
+                        else
+                                snprintf(word, sizeof(word), "%s", endpoint_status_word(e));
+                        fprintf(f, "  %-*s  %-*s %-7s %-20s %6s  %s\n", w, e->name, aw, e->address,
+                                e->tls_version ? e->tls_version : "-", when, days, word);
                 }
         }
+}
 
+/* Worst first; in emission order among equals. */
+static void text_findings(FILE *f, const struct finding_list *l, bool color) {
+        for (int sev = SEVERITY_CRITICAL; sev >= SEVERITY_INFO; sev--)
+                for (size_t i = 0; i < l->n; i++) {
+                        const struct finding *fd = &l->items[i];
+                        _cleanup_free_ char *line = NULL;
+                        char label[16];
+                        if ((int)fd->severity != sev)
+                                continue;
+                        upper(label, severity_to_string(fd->severity), sizeof(label));
+                        fprintf(f, "  %s%-8s%s ", color ? severity_color(fd->severity) : "", label,
+                                color ? RESET : "");
+                        line = xasprintf("%s: %s", fd->def->id, fd->message);
+                        text_wrapped(f, line, 11, 11);
+                }
+}
+
+static int platform_worst(const struct finding_list *l, size_t counts[3]) {
+        int worst = -1;
+        counts[0] = counts[1] = counts[2] = 0;
+        for (size_t i = 0; i < l->n; i++) {
+                counts[l->items[i].severity]++;
+                if ((int)l->items[i].severity > worst)
+                        worst = (int)l->items[i].severity;
+        }
+        return worst;
+}
+
+static void text_platform(FILE *f, const struct report_platform *rp, time_t now, bool color) {
+        const struct platform *p = rp->platform;
+        size_t counts[3];
+        int worst = platform_worst(rp->findings, counts);
+        char verdict[16];
+
+        /* The verdict first, then why, then the detail. */
+        upper(verdict, worst > SEVERITY_INFO ? severity_to_string((enum severity)worst) : "ok", sizeof(verdict));
+        fprintf(f, "%sPlatform %s%s: %s%s%s (%zu critical, %zu warning, %zu info)\n", color ? "\033[1m" : "",
+                p->name, color ? RESET : "",
+                color ? (worst > SEVERITY_INFO ? severity_color((enum severity)worst) : GREEN) : "", verdict,
+                color ? RESET : "", counts[SEVERITY_CRITICAL], counts[SEVERITY_WARNING], counts[SEVERITY_INFO]);
+        fprintf(f, "  %s (separator \"%c\", tls.mode %s%s); ", p->base_domain, p->separator,
+                tls_mode_to_string(p->tls_mode), p->tunnel_enabled ? ", Cloudflare Tunnel" : "");
+        if (p->tls_mode == TLS_MODE_LETSENCRYPT) {
+                _cleanup_free_ char *rest = xasprintf("certificate must carry %s; DNS-01 challenge at %s%s%s",
+                                                      rp->plan->wildcard, rp->plan->challenge_name,
+                                                      rp->plan->dns01_zone ? " in zone " : "",
+                                                      rp->plan->dns01_zone ? rp->plan->dns01_zone : "");
+                text_wrapped(f, rest, 2 + strlen(p->base_domain) + 40, 2);
+        } else
+                fprintf(f, "certificate must carry %s\n", rp->plan->wildcard);
+
+        if (rp->findings->n == 0)
+                fprintf(f, "\n  %sNo findings.%s\n", color ? GREEN : "", color ? RESET : "");
+        else {
+                fputc('\n', f);
+                text_findings(f, rp->findings, color);
+        }
+        text_table(f, rp, now);
         text_dns(f, rp);
-
-        if (rp->findings->n == 0) {
-                fprintf(f, "\n  %sNo findings.%s\n\n", color ? GREEN : "", color ? RESET : "");
-                return;
-        }
-        fprintf(f, "\n  Findings:\n");
-        for (size_t i = 0; i < rp->findings->n; i++) {
-                const struct finding *fd = &rp->findings->items[i];
-                char sev[16];
-                upper(sev, severity_to_string(fd->severity), sizeof(sev));
-                fprintf(f, "  %s%-8s%s %s: %s\n", color ? severity_color(fd->severity) : "", sev, color ? RESET : "",
-                        fd->def->id, fd->message);
-        }
         fputc('\n', f);
+}
+
+static void text_status(FILE *f, const struct report *r, bool color) {
+        size_t counts[3], bad = 0;
+        int worst = report_count(r, counts);
+
+        for (size_t i = 0; i < r->n_platforms; i++) {
+                size_t c[3];
+                bad += platform_worst(r->platforms[i].findings, c) > SEVERITY_INFO;
+        }
+        fprintf(f, "Status: %s%s%s (%zu critical, %zu warning, %zu info) in %llu ms; %zu of %zu platform%s %s\n",
+                color ? (worst > SEVERITY_INFO ? severity_color((enum severity)worst) : GREEN) : "",
+                report_status_string(r), color ? RESET : "", counts[SEVERITY_CRITICAL], counts[SEVERITY_WARNING],
+                counts[SEVERITY_INFO], (unsigned long long)(r->duration_usec / USEC_PER_MSEC), bad, r->n_platforms,
+                r->n_platforms == 1 ? "" : "s", bad == 1 ? "needs attention" : "need attention");
 }
 
 static int text_render(const struct report *r, bool color, char **ret, size_t *ret_len) {
         char *buf = NULL, when[RFC3339_MAX];
-        size_t len = 0, counts[3];
+        size_t len = 0;
         FILE *f = open_memstream(&buf, &len);
 
         if (!f)
                 return -errno;
-        fprintf(f, "certvigil %s audit, %s\n\n", PACKAGE_VERSION, format_rfc3339(r->started, when));
+        fprintf(f, "certvigil %s audit, %s\n", PACKAGE_VERSION, format_rfc3339(r->started, when));
+        text_status(f, r, color);
+        fputc('\n', f);
         for (size_t i = 0; i < r->n_platforms; i++)
                 text_platform(f, &r->platforms[i], r->now, color);
-
-        int worst = report_count(r, counts);
-        fprintf(f, "Status: %s%s%s (%zu critical, %zu warning, %zu info) in %llu ms\n",
-                color ? (worst >= 0 ? severity_color((enum severity)worst) : GREEN) : "", report_status_string(r),
-                color ? RESET : "", counts[SEVERITY_CRITICAL], counts[SEVERITY_WARNING], counts[SEVERITY_INFO],
-                (unsigned long long)(r->duration_usec / USEC_PER_MSEC));
+        /* Again at the end, where a long report's reader arrives. */
+        text_status(f, r, color);
         if (fclose(f) != 0) {
                 free(buf);
                 return -ENOMEM;

@@ -11,7 +11,9 @@
 #   3. -o into a directory that does not exist, or onto a directory: exit 3,
 #      a message naming the path, nothing on stdout, no temporary file left
 #   4. text (the default): platform names, every name and the finding ids;
-#      no ANSI escapes when stdout is not a terminal, nor with -o or
+#      the verdict on line 2 and on each platform's first line, findings
+#      worst first, lines within 100 columns, the worst finding of each
+#      endpoint as the RESULT word; no ANSI escapes when stdout is not a terminal, nor with -o or
 #      --no-color; --color forces them; on a terminal (script(1)) they are
 #      on, unless NO_COLOR is set
 
@@ -116,6 +118,17 @@ done
 assert_eq "text: platforms, names, finding ids and the status line are all there" "" "${missing[*]}"
 assert_no_match "text: no ANSI escape when stdout is not a terminal" "$ESC" "$text"
 assert_eq "text: one line per finding" 10 "$(grep -cE '^  (WARNING|CRITICAL) +(tls|dns)\.' <<<"$text")"
+assert_match "text: the verdict is the second line" \
+	'^Status: critical \(5 critical, 5 warning, 0 info\) in [0-9]+ ms; 2 of 3 platforms need attention$' \
+	"$(sed -n 2p <<<"$text")"
+assert_eq "text: each platform starts with its verdict" \
+	"Platform ok: OK (0 critical, 0 warning, 0 info)|Platform warn: WARNING (0 critical, 5 warning, 0 info)|Platform gone: CRITICAL (5 critical, 0 warning, 0 info)" \
+	"$(grep '^Platform ' <<<"$text" | paste -sd'|')"
+assert_eq "text: no line longer than 100 columns" "" "$(awk 'length($0) > 100' <<<"$text")"
+assert_eq "text: warn's endpoints show the days left as RESULT" "4" \
+	"$(grep -cE '^  (api|console|grafana|auth)\.warn\.example\.test +127\.0\.0\.1 .* EXPIRES [0-9]+d$' <<<"$text")"
+assert_eq "text: ok's endpoints read ok" "4" \
+	"$(grep -cE '^  (api|console|grafana|auth)\.ok\.example\.test +127\.0\.0\.1 .* ok$' <<<"$text")"
 
 cv_run text-color "$SB_CERTVIGIL" audit --config "$CV_CFG" --color
 assert_exit 2
