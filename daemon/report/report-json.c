@@ -1,7 +1,9 @@
 /* The JSON report, format 1. Later versions add fields; the ones here never
  * change meaning. */
+#include <assert.h>
 #include <errno.h>
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <jansson.h>
@@ -325,31 +327,62 @@ static json_t *json_platform(const struct report_platform *rp, time_t now) {
         return o;
 }
 
-static int json_render(const struct report *r, bool color, char **ret, size_t *ret_len) {
+/* Writes the report one platform at a time: each platform's tree is built,
+ * written and freed before the next, so memory holds one platform's
+ * report, never the whole (at 1,000 names the whole tree and its dump
+ * were most of the heap). */
+static int json_write(const struct report *r, FILE *f) {
         size_t counts[3];
-        json_t *platforms = json_array();
+        _cleanup_free_ char *head = NULL;
+        size_t n;
 
         report_count(r, counts);
-        for (size_t i = 0; i < r->n_platforms; i++)
-                json_array_append_new(platforms, json_platform(&r->platforms[i], r->now));
-
-        json_t *root = json_pack("{s:i, s:s, s:o, s:i, s:s, s:{s:i, s:i, s:i}, s:o}", "format", 1, "version",
+        json_t *root = json_pack("{s:i, s:s, s:o, s:i, s:s, s:{s:i, s:i, s:i}}", "format", 1, "version",
                                  PACKAGE_VERSION, "started", json_time(r->started), "duration_ms",
                                  (json_int_t)(r->duration_usec / USEC_PER_MSEC), "status", report_status_string(r),
                                  "summary", "critical", (json_int_t)counts[SEVERITY_CRITICAL], "warning",
-                                 (json_int_t)counts[SEVERITY_WARNING], "info", (json_int_t)counts[SEVERITY_INFO],
-                                 "platforms", platforms);
+                                 (json_int_t)counts[SEVERITY_WARNING], "info", (json_int_t)counts[SEVERITY_INFO]);
         if (!root)
                 return -ENOMEM;
-        char *s = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+        head = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
         json_decref(root);
-        if (!s)
+        if (!head)
                 return -ENOMEM;
-        size_t n = strlen(s);
-        *ret = xrealloc(s, n + 2);
-        (*ret)[n] = '\n';
-        (*ret)[n + 1] = 0;
-        *ret_len = n + 1;
+        /* The head object ends with "\n}": "platforms" continues it. */
+        n = strlen(head);
+        assert(n >= 2 && head[n - 2] == '\n' && head[n - 1] == '}');
+        head[n - 2] = 0;
+        fputs(head, f);
+        fputs(r->n_platforms ? ",\n  \"platforms\": [\n" : ",\n  \"platforms\": []\n}\n", f);
+        for (size_t i = 0; i < r->n_platforms; i++) {
+                json_t *o = json_platform(&r->platforms[i], r->now);
+                if (!o || json_dumpf(o, f, JSON_INDENT(2) | JSON_PRESERVE_ORDER) < 0) {
+                        json_decref(o);
+                        return -ENOMEM;
+                }
+                json_decref(o);
+                fputs(i + 1 < r->n_platforms ? ",\n" : "\n  ]\n}\n", f);
+        }
+        return ferror(f) ? -EIO : 0;
+}
+
+static int json_render(const struct report *r, bool color, char **ret, size_t *ret_len) {
+        char *buf = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&buf, &len);
+        int k;
+
+        if (!f)
+                return -errno;
+        k = json_write(r, f);
+        if (fclose(f) != 0 && k >= 0)
+                k = -ENOMEM;
+        if (k < 0) {
+                free(buf);
+                return k;
+        }
+        *ret = buf;
+        *ret_len = len;
         return 0;
 }
 
