@@ -2,6 +2,8 @@
  * config and hands over to the module that does the work: the oneshot
  * audit, the daemon, the plan or the finding catalog. */
 #include <ares.h>
+#include <getopt.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -139,26 +141,72 @@ out:
 }
 
 static void print_def(const struct finding_def *def, const struct check *c, void *userdata) {
-        printf("%-30s %-9s %s  %s\n", def->id, severity_to_string(def->severity), def->message_id, def->summary);
+        json_t *list = userdata;
+
+        if (list)
+                json_array_append_new(list, json_pack("{s:s, s:s, s:s, s:s, s:s?}", "id", def->id, "severity",
+                                                      severity_to_string(def->severity), "message_id",
+                                                      def->message_id, "summary", def->summary, "check",
+                                                      c ? c->name : NULL));
+        else
+                printf("%-30s %-9s %s  %s\n", def->id, severity_to_string(def->severity), def->message_id,
+                       def->summary);
 }
 
 static int cmd_list_findings(int argc, char *argv[]) {
-        if (argc > 1 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)) {
-                printf("Usage: certvigil list-findings [--journal]\n\nLists every finding id: severity, journal MESSAGE_ID, meaning.\n"
-                       "With --journal, also the MESSAGE_IDs of entries that are not findings (audit.summary).\n");
-                return EXIT_OK;
-        }
-        if (argc == 2 && strcmp(argv[1], "--journal") == 0) {
-                checks_foreach_def(print_def, NULL);
-                printf("%-30s %-9s %s  %s\n", "audit.summary", "info", JOURNAL_SUMMARY_MESSAGE_ID,
-                       "the summary of one audit (not a finding)");
-                return EXIT_OK;
-        }
-        if (argc > 1) {
-                fprintf(stderr, "certvigil list-findings: unexpected argument '%s'\n", argv[1]);
+        static const struct option longopts[] = {
+                { "help", no_argument, NULL, 'h' },
+                { "journal", no_argument, NULL, 'j' },
+                { "format", required_argument, NULL, 'f' },
+                {},
+        };
+        static const struct finding_def summary = { "audit.summary", SEVERITY_INFO, JOURNAL_SUMMARY_MESSAGE_ID,
+                                                    "the summary of one audit (not a finding)" };
+        bool journal = false, json = false;
+        json_t *list = NULL;
+        int c;
+
+        optind = 0;
+        while ((c = getopt_long(argc, argv, "h", longopts, NULL)) >= 0)
+                switch (c) {
+                case 'h':
+                        printf("Usage: certvigil list-findings [--journal] [--format text|json]\n\n"
+                               "Lists every finding id: severity, journal MESSAGE_ID, meaning.\n"
+                               "  --journal        also the MESSAGE_IDs of entries that are not findings "
+                               "(audit.summary)\n"
+                               "  --format FORMAT  text (default) or json: an array of {id, severity,\n"
+                               "                   message_id, summary, check}\n");
+                        return EXIT_OK;
+                case 'j':
+                        journal = true;
+                        break;
+                case 'f':
+                        if (strcmp(optarg, "json") != 0 && strcmp(optarg, "text") != 0) {
+                                fprintf(stderr, "certvigil list-findings: --format must be text or json, not '%s'\n",
+                                        optarg);
+                                return EXIT_UNUSABLE;
+                        }
+                        json = strcmp(optarg, "json") == 0;
+                        break;
+                default:
+                        return EXIT_UNUSABLE;
+                }
+        if (optind < argc) {
+                fprintf(stderr, "certvigil list-findings: unexpected argument '%s'\n", argv[optind]);
                 return EXIT_UNUSABLE;
         }
-        checks_foreach_def(print_def, NULL);
+        if (json)
+                list = json_array();
+        checks_foreach_def(print_def, list);
+        if (journal)
+                print_def(&summary, NULL, list);
+        if (list) {
+                if (json_dumpf(list, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER) < 0 || putchar('\n') == EOF) {
+                        json_decref(list);
+                        return EXIT_UNUSABLE;
+                }
+                json_decref(list);
+        }
         return EXIT_OK;
 }
 

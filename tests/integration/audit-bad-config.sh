@@ -257,6 +257,7 @@ tls.issuer.mode-mismatch critical
 tls.issuer.staging critical
 tls.issuer.staging-configured info
 tls.key.weak warning
+tls.kx.weak warning
 tls.protocol.legacy warning
 tls.renewal.overdue warning
 tls.revoked critical
@@ -267,6 +268,16 @@ tls.signature.weak warning
 tls.wildcard.shape warning" "$(awk '{ print $1, $2 }' "$CV_STDOUT" | sort)"
 assert_match "list-findings: a 32-hex-digit MESSAGE_ID on every line" '^[0-9]+$' \
 	"$(awk 'length($3) == 32 && $3 ~ /^[0-9a-f]+$/ { n++ } END { print (n == NR ? n : "bad") }' "$CV_STDOUT")"
+text_list=$(awk '{ print $1, $2, $3 }' "$CV_STDOUT" | sort)
+cv_run list-findings-json "$C" list-findings --format json
+assert_exit 0
+assert_eq "list-findings --format json: the same ids, severities and MESSAGE_IDs as the text" "$text_list" \
+	"$(jq -r '.[] | "\(.id) \(.severity) \(.message_id)"' "$CV_STDOUT" | sort)"
+assert_eq "list-findings --format json: every entry has a summary" "true" \
+	"$(jq '[.[] | .summary | type == "string" and length > 0] | all' "$CV_STDOUT")"
+cv_run list-findings-bad "$C" list-findings --format xml
+assert_exit 3
+assert_match "list-findings --format xml: the message names the formats" 'text or json' "$(cat "$CV_STDERR")"
 
 # --- 5. plan -------------------------------------------------------------------------------
 
