@@ -327,13 +327,27 @@ expected_plan=$(jq -n '
 cv_run plan "$C" plan --config plan.yaml --format json
 assert_exit 0
 assert_file_empty "plan: nothing on stderr" "$CV_STDERR"
-assert_eq "plan --format json, exactly" "$(jq -S . <<<"$expected_plan")" "$(jq -S . "$CV_STDOUT" 2>&1)"
+assert_eq "plan --format json, exactly (what to create aside)" "$(jq -S . <<<"$expected_plan")" \
+	"$(jq -S 'del(.platforms[].create)' "$CV_STDOUT" 2>&1)"
+assert_jq "plan --format json: the wildcard record to create, per platform" \
+	'[.platforms[].create.dns_records[0] | split(" ")[0:4] | join(" ")]' \
+	'["*.ai.example.com. 300 IN A","*.ai.example.com. 300 IN A","*.example.com. 300 IN A","*.example.com. 300 IN A"]' \
+	"$CV_STDOUT"
+assert_jq "plan --format json: a Certificate for letsencrypt, a Secret for provided" \
+	'[.platforms[].create.kubernetes | capture("kind: (?<k>[A-Za-z]+)").k]' \
+	'["Certificate","Certificate","Secret","Certificate"]' "$CV_STDOUT"
+assert_jq "plan --format json: DNS-01 advice only for letsencrypt, naming the zone when set" \
+	'[.platforms[] | (.create.dns01 // "-") | test("in zone example\\.com")]' '[false,false,false,true]' "$CV_STDOUT"
 
 cv_run plan-text "$C" plan --config plan.yaml
 assert_exit 0
 assert_match "plan (text) lists names, wildcard and challenge name" \
 	'Platform dash-mcp: ai-gateway.example.com .*metrics-ai-gateway\.example\.com.*certificate must carry +\*\.example\.com.*DNS-01 challenge name +_acme-challenge\.example\.com' \
 	"$(tr '\n' ' ' <"$CV_STDOUT")"
+assert_match "plan (text) says what to create: the records, the Certificate, the DNS-01 zone" \
+	'Platform dash-mcp: .*DNS records to create: +\*\.example\.com\. 300 IN A .*kind: Certificate .*dnsNames: \["\*\.example\.com"\] .*DNS-01: cert-manager writes TXT records at _acme-challenge\.example\.com\. in zone example\.com' \
+	"$(sed -n '/^Platform dash-mcp/,$p' "$CV_STDOUT" | tr '\n' ' ')"
+assert_no_match "plan (text): no '(not set)' line" 'not set\)' "$(cat "$CV_STDOUT")"
 
 printf 'image: { tag: "1" }\nglobal: { baseDomain: gw.example.org, subdomainSeparator: "-" }\nmcp: { enabled: true }\n' >plan-values.yaml
 cv_run plan-values "$C" plan --values plan-values.yaml --format json
