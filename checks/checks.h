@@ -68,6 +68,7 @@ extern const struct check check_caa;
 extern const struct check check_renew;
 extern const struct check check_tls_ari;
 extern const struct check check_tls_secret;
+extern const struct check check_silence;
 
 /* The registration table, in the order checks run. */
 const struct check *const *checks_all(size_t *ret_n);

@@ -13,6 +13,7 @@
 #include "checks.h"
 #include "log.h"
 #include "run.h"
+#include "silence.h"
 #include "secret.h"
 #include "util.h"
 
@@ -83,6 +84,9 @@ static void run_collect(struct run *r, bool with_renewal) {
 
 static void run_complete(struct run *r) {
         run_collect(r, true);
+        /* Silences change what counts, not what renewal (which saw the
+         * findings before) may do. */
+        silence_apply(r->p, (time_t)(now_realtime_usec() / USEC_PER_SEC), &r->findings);
         r->running = false;
         if (r->cb)
                 r->cb(r, r->userdata);

@@ -245,6 +245,12 @@ static struct platform *platform_free(struct platform *p) {
         free(p->acme_trust);
         free(p->kube_namespace);
         free(p->kube_kubeconfig);
+        for (size_t i = 0; i < p->n_silences; i++) {
+                free(p->silences[i].id);
+                free(p->silences[i].name);
+                free(p->silences[i].reason);
+        }
+        free(p->silences);
         free(p);
         return NULL;
 }
@@ -298,6 +304,9 @@ struct key;
 
 /* State while one platform is assembled from its layers: built-in defaults,
  * the config's defaults, the values file, then its own keys. */
+/* More silences than anyone reads; bounds a damaged config. */
+#define SILENCES_MAX 256
+
 struct build {
         struct platform *p;       /* NULL during the top-level walk */
         const char *config_path;  /* relative paths are resolved against it */
@@ -835,6 +844,100 @@ static int parse_finding_ids(struct build *b, struct yfile *f, const struct key 
 static const struct uint_range concurrency_range = { 1, 65535 };
 static const struct uint_range renew_cap_range = { 1, RENEW_MAX_PER_WEEK_MAX };
 
+/* ignore: [{id, name, until, reason}]. until is a date (YYYY-MM-DD, the
+ * silence ends at its start, UTC) or an RFC 3339 time in UTC; a silence
+ * without an end would be forgotten, so until and reason are required.
+ * Items add to the ones from defaults. */
+static int parse_silence_until(struct yfile *f, const char *key, yaml_node_t *n, time_t *ret) {
+        const char *s = NULL, *end;
+        struct tm tm = {};
+        int r = yfile_get_string(f, key, n, &s);
+
+        if (r != 0)
+                return r < 0 ? r : yfile_fail(f, n->start_mark, "'%s' must be a date", key);
+        end = strptime(s, "%Y-%m-%d", &tm);
+        if (end && *end == 'T')
+                end = strptime(end + 1, "%H:%M:%S", &tm);
+        if (end && *end == 'Z')
+                end++;
+        if (!end || *end) {
+                _cleanup_free_ char *shown = ynode_shown(n);
+                return yfile_fail(f, n->start_mark, "'%s' is not a date (YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ) in %s",
+                                  shown, key);
+        }
+        *ret = timegm(&tm);
+        return 0;
+}
+
+static int parse_silence(struct build *b, struct yfile *f, const char *key, yaml_node_t *item,
+                         struct silence *ret) {
+        yaml_node_pair_t *pair;
+        bool have_until = false;
+        int r;
+
+        if (item->type != YAML_MAPPING_NODE)
+                return yfile_fail(f, item->start_mark, "'%s' must be a list of {id, name, until, reason}", key);
+        for (pair = item->data.mapping.pairs.start; pair < item->data.mapping.pairs.top; pair++) {
+                yaml_node_t *kn = yfile_node(f, pair->key), *vn = yfile_node(f, pair->value);
+                const char *k = kn ? ynode_value(kn) : "", *s = NULL;
+                if (!vn)
+                        continue;
+                if (strcmp(k, "until") == 0) {
+                        r = parse_silence_until(f, key, vn, &ret->until);
+                        if (r < 0)
+                                return r;
+                        have_until = true;
+                        continue;
+                }
+                if (strcmp(k, "id") != 0 && strcmp(k, "name") != 0 && strcmp(k, "reason") != 0)
+                        return yfile_fail(f, kn ? kn->start_mark : item->start_mark,
+                                          "unknown key '%s' in %s (expected id, name, until, reason)", k, key);
+                r = yfile_get_string(f, key, vn, &s);
+                if (r < 0)
+                        return r;
+                if (r > 0 || !*s)
+                        return yfile_fail(f, vn->start_mark, "'%s.%s' must not be empty", key, k);
+                if (strcmp(k, "id") == 0) {
+                        r = finding_id_check(b, f, key, vn);
+                        if (r < 0)
+                                return r;
+                        set_string(&ret->id, xstrdup(s));
+                } else
+                        set_string(strcmp(k, "name") == 0 ? &ret->name : &ret->reason, xstrdup(s));
+        }
+        if (!ret->id || !have_until || !ret->reason)
+                return yfile_fail(f, item->start_mark, "each item of '%s' needs id, until and reason", key);
+        return 0;
+}
+
+static int parse_silences(struct build *b, struct yfile *f, const struct key *k, const char *key, yaml_node_t *n,
+                          void *field) {
+        struct platform *p = b->p;
+
+        if (n->type != YAML_SEQUENCE_NODE)
+                return yfile_fail(f, n->start_mark, "'%s' must be a list of {id, name, until, reason}", key);
+        for (yaml_node_item_t *i = n->data.sequence.items.start; i < n->data.sequence.items.top; i++) {
+                yaml_node_t *item = yfile_node(f, *i);
+                struct silence s = {};
+                int r;
+
+                if (!item)
+                        continue;
+                if (p->n_silences >= SILENCES_MAX)
+                        return yfile_fail(f, item->start_mark, "'%s' has more than %d items", key, SILENCES_MAX);
+                r = parse_silence(b, f, key, item, &s);
+                if (r < 0) {
+                        free(s.id);
+                        free(s.name);
+                        free(s.reason);
+                        return r;
+                }
+                p->silences = xrealloc(p->silences, (p->n_silences + 1) * sizeof(*p->silences));
+                p->silences[p->n_silences++] = s;
+        }
+        return 0;
+}
+
 static const struct key subdomain_keys[] = {
         { "api", parse_subdomain, FIELD(labels[SERVICE_API]), NULL },
         { "console", parse_subdomain, FIELD(labels[SERVICE_CONSOLE]), NULL },
@@ -938,7 +1041,8 @@ static const struct key renew_keys[] = {
         { "renew", parse_map, 0, renew_keys }, \
         { "acme_directory", parse_url, FIELD(acme_directory), NULL }, \
         { "acme_trust", parse_path, FIELD(acme_trust), NULL }, \
-        { "kubernetes", parse_map, 0, kubernetes_keys }
+        { "kubernetes", parse_map, 0, kubernetes_keys }, \
+        { "ignore", parse_silences, 0, NULL }
 
 /* The root of a Helm values file. */
 static const struct key values_keys[] = {

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "finding.h"
 
@@ -47,6 +48,16 @@ struct renew_settings {
 
 /* One platform with every default already applied. All strings are owned by
  * the platform and freed by config_free(). */
+/* ignore: a finding the operator knows about, silenced until a date. It is
+ * still reported, marked, but counts in neither the exit status nor the
+ * alerts; past `until` it counts again and a warning says so. */
+struct silence {
+        char *id;                 /* a finding id from the catalog */
+        char *name;               /* a glob over the finding's name (fnmatch); NULL: any */
+        time_t until;
+        char *reason;
+};
+
 struct platform {
         char *name;
         char *values_path;        /* absolute or as given; NULL when inline only */
@@ -100,6 +111,10 @@ struct platform {
         char *kube_namespace;
         char *kube_kubeconfig;
         bool kube_in_cluster;
+
+        /* ignore: from defaults, then the platform's own (both apply). */
+        struct silence *silences;
+        size_t n_silences;
 };
 
 /* The jitter of a platform in microseconds, whichever way it was given. */

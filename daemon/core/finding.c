@@ -51,6 +51,8 @@ int finding_list_count(const struct finding_list *l, size_t counts[3]) {
         int worst = -1;
         counts[0] = counts[1] = counts[2] = 0;
         for (size_t i = 0; i < l->n; i++) {
+                if (l->items[i].silenced)
+                        continue;
                 counts[l->items[i].severity]++;
                 if ((int)l->items[i].severity > worst)
                         worst = (int)l->items[i].severity;
@@ -63,6 +65,7 @@ void finding_list_clear(struct finding_list *l) {
                 free(l->items[i].name);
                 free(l->items[i].address);
                 free(l->items[i].message);
+                free(l->items[i].silenced);
         }
         free(l->items);
         *l = (struct finding_list){ 0 };
@@ -72,5 +75,7 @@ void finding_list_append_all(struct finding_list *dst, const struct finding_list
         for (size_t i = 0; i < src->n; i++) {
                 const struct finding *f = &src->items[i];
                 finding_emit_severity(dst, f->def, f->severity, f->name, f->address, "%s", f->message);
+                dst->items[dst->n - 1].silenced = xstrdup(f->silenced);
+                dst->items[dst->n - 1].silenced_until = f->silenced_until;
         }
 }

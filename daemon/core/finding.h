@@ -5,6 +5,8 @@
  * change meaning once released. */
 #pragma once
 
+#include <time.h>
+
 #include <stdarg.h>
 #include <stddef.h>
 
@@ -31,6 +33,9 @@ struct finding {
         char *name;                /* NULL when not about one endpoint */
         char *address;             /* NULL when not about one endpoint */
         char *message;
+        /* Set by an `ignore:` silence: still reported, counted nowhere. */
+        char *silenced;            /* the silence's reason; NULL when not silenced */
+        time_t silenced_until;
 };
 
 /* A growable list; owns its findings and their strings. */
@@ -50,7 +55,8 @@ void finding_emit_severity(struct finding_list *l, const struct finding_def *def
         __attribute__((format(printf, 6, 7)));
 
 /* Counts per severity into counts[3] (indexed by enum severity). Returns the
- * worst severity present, or -1 for an empty list. */
+ * worst severity present, or -1 for an empty list. Silenced findings are
+ * not counted. */
 int finding_list_count(const struct finding_list *l, size_t counts[3]);
 void finding_list_clear(struct finding_list *l);
 /* Appends copies of every finding of src. */

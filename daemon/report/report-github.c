@@ -50,11 +50,12 @@ static int github_render(const struct report *r, bool color, char **ret, size_t 
                 for (size_t j = 0; j < rp->findings->n; j++) {
                         const struct finding *fd = &rp->findings->items[j];
                         _cleanup_free_ char *title = NULL;
-                        const char *cmd = fd->severity == SEVERITY_CRITICAL  ? "error"
+                        const char *cmd = fd->silenced                       ? "notice"
+                                          : fd->severity == SEVERITY_CRITICAL  ? "error"
                                           : fd->severity == SEVERITY_WARNING ? "warning"
                                                                              : "notice";
-                        title = xasprintf("certvigil %s %s%s%s", rp->platform->name, fd->def->id, fd->name ? " " : "",
-                                          fd->name ? fd->name : "");
+                        title = xasprintf("certvigil %s %s%s%s%s", rp->platform->name, fd->def->id, fd->name ? " " : "",
+                                          fd->name ? fd->name : "", fd->silenced ? " (silenced)" : "");
                         fprintf(f, "::%s title=", cmd);
                         gh_escaped(f, title, true);
                         fputs("::", f);
@@ -97,7 +98,7 @@ int report_github_summary(const struct report *r, char **ret, size_t *ret_len) {
                         const struct report_platform *rp = &r->platforms[i];
                         for (size_t j = 0; j < rp->findings->n; j++) {
                                 const struct finding *fd = &rp->findings->items[j];
-                                fprintf(f, "| %s | ", icon[fd->severity]);
+                                fprintf(f, "| %s | ", icon[fd->silenced ? SEVERITY_INFO : fd->severity]);
                                 md_cell(f, rp->platform->name);
                                 fputs(" | `", f);
                                 fputs(fd->def->id, f);

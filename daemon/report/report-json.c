@@ -151,6 +151,9 @@ static json_t *json_finding(const struct finding *f) {
         if (f->address)
                 json_object_set_new(o, "address", json_string(f->address));
         json_object_set_new(o, "message", json_string(f->message));
+        if (f->silenced)
+                json_object_set_new(o, "silenced", json_pack("{s:s, s:o}", "reason", f->silenced, "until",
+                                                             json_time(f->silenced_until)));
         return o;
 }
 

@@ -67,7 +67,8 @@ static void testcase(FILE *f, const char *platform, const char *check, const str
         for (size_t i = 0; i < fl->n; i++) {
                 if (!mine[i])
                         continue;
-                if (fl->items[i].severity == SEVERITY_INFO) {
+                /* Silenced findings do not fail the case; they are told. */
+                if (fl->items[i].severity == SEVERITY_INFO || fl->items[i].silenced) {
                         infos++;
                         continue;
                 }
@@ -101,7 +102,7 @@ static void testcase(FILE *f, const char *platform, const char *check, const str
                 xml_escaped(f, first->message);
                 fputs("\">", f);
                 for (size_t i = 0; i < fl->n; i++)
-                        if (mine[i] && fl->items[i].severity != SEVERITY_INFO) {
+                        if (mine[i] && fl->items[i].severity != SEVERITY_INFO && !fl->items[i].silenced) {
                                 fprintf(f, "%s %s: ", severity_to_string(fl->items[i].severity), fl->items[i].def->id);
                                 xml_escaped(f, fl->items[i].message);
                                 fputc('\n', f);
@@ -111,7 +112,15 @@ static void testcase(FILE *f, const char *platform, const char *check, const str
         if (infos) {
                 fputs("      <system-out>", f);
                 for (size_t i = 0; i < fl->n; i++)
-                        if (mine[i] && fl->items[i].severity == SEVERITY_INFO) {
+                        if (mine[i] && fl->items[i].silenced) {
+                                char when[RFC3339_MAX];
+                                fprintf(f, "silenced until %s (", format_rfc3339(fl->items[i].silenced_until, when));
+                                xml_escaped(f, fl->items[i].silenced);
+                                fprintf(f, "): %s %s: ", severity_to_string(fl->items[i].severity),
+                                        fl->items[i].def->id);
+                                xml_escaped(f, fl->items[i].message);
+                                fputc('\n', f);
+                        } else if (mine[i] && fl->items[i].severity == SEVERITY_INFO) {
                                 fprintf(f, "info %s: ", fl->items[i].def->id);
                                 xml_escaped(f, fl->items[i].message);
                                 fputc('\n', f);
@@ -181,7 +190,7 @@ static void testsuite(FILE *f, const struct report_platform *rp, time_t started)
                                 if (where[i] != k || owner != (c < n_checks ? checks[c] : NULL))
                                         continue;
                                 any = true;
-                                failed |= fl->items[i].severity != SEVERITY_INFO;
+                                failed |= fl->items[i].severity != SEVERITY_INFO && !fl->items[i].silenced;
                         }
                         /* The platform-wide case and the engine's own only
                          * exist when they have something to say. */

@@ -27,6 +27,36 @@ static void header(FILE *f, const char *name, const char *help) {
         fprintf(f, "# HELP %s %s\n# TYPE %s gauge\n", name, help, name);
 }
 
+/* Findings an ignore: silence covers, with the silence's end: a family of
+ * its own, written only when there are some. */
+static void prometheus_silenced(FILE *f, const struct report *r) {
+        bool any = false;
+
+        for (size_t i = 0; i < r->n_platforms; i++) {
+                const struct finding_list *fl = r->platforms[i].findings;
+                for (size_t j = 0; j < fl->n; j++) {
+                        const struct finding *fd = &fl->items[j];
+                        bool seen = false;
+                        if (!fd->silenced)
+                                continue;
+                        for (size_t k = 0; k < j && !seen; k++)
+                                seen = fl->items[k].silenced && fl->items[k].def == fd->def &&
+                                       streq_ptr(fl->items[k].name, fd->name);
+                        if (seen)
+                                continue;
+                        if (!any)
+                                header(f, "certvigil_finding_silenced_until_seconds",
+                                       "Findings silenced by ignore:, with the time the silence ends.");
+                        any = true;
+                        fputs("certvigil_finding_silenced_until_seconds{", f);
+                        label(f, "platform", r->platforms[i].platform->name, false);
+                        label(f, "id", fd->def->id, false);
+                        label(f, "name", fd->name, true);
+                        fprintf(f, " %lld\n", (long long)fd->silenced_until);
+                }
+        }
+}
+
 static int prometheus_render(const struct report *r, bool color, char **ret, size_t *ret_len) {
         char *buf = NULL;
         size_t len = 0;
@@ -56,9 +86,14 @@ static int prometheus_render(const struct report *r, bool color, char **ret, siz
                         const struct finding *fd = &fl->items[j];
                         size_t count = 0;
                         bool seen = false;
+                        /* Alert rules fire on this family: silenced findings
+                         * have their own (below). */
+                        if (fd->silenced)
+                                continue;
                         for (size_t k = 0; k < fl->n && !seen; k++) {
                                 const struct finding *o = &fl->items[k];
-                                bool same = o->def == fd->def && o->severity == fd->severity && streq_ptr(o->name, fd->name);
+                                bool same = o->def == fd->def && o->severity == fd->severity &&
+                                            streq_ptr(o->name, fd->name) && !o->silenced;
                                 if (same && k < j)
                                         seen = true;   /* counted at its first */
                                 else if (same)
@@ -74,6 +109,7 @@ static int prometheus_render(const struct report *r, bool color, char **ret, siz
                         fprintf(f, " %zu\n", count);
                 }
         }
+        prometheus_silenced(f, r);
         header(f, "certvigil_audit_duration_seconds", "How long the last audit of each platform took.");
         for (size_t i = 0; i < r->n_platforms; i++) {
                 fputs("certvigil_audit_duration_seconds{", f);

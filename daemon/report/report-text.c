@@ -170,7 +170,8 @@ static const struct finding *endpoint_worst(const struct finding_list *l, const 
 
         for (size_t i = 0; i < l->n; i++) {
                 const struct finding *fd = &l->items[i];
-                if (!fd->name || !fd->address || strcmp(fd->name, name) != 0 || strcmp(fd->address, address) != 0)
+                if (fd->silenced || !fd->name || !fd->address || strcmp(fd->name, name) != 0 ||
+                    strcmp(fd->address, address) != 0)
                         continue;
                 if (!worst || fd->severity > worst->severity)
                         worst = fd;
@@ -251,32 +252,38 @@ static void text_table(FILE *f, const struct report_platform *rp, time_t now) {
         }
 }
 
-/* Worst first; in emission order among equals. */
+static void text_finding(FILE *f, const struct finding *fd, const char *label, const char *color_on, bool color) {
+        _cleanup_free_ char *line = NULL;
+        char when[RFC3339_MAX];
+
+        fprintf(f, "  %s%-8s%s ", color ? color_on : "", label, color ? RESET : "");
+        if (fd->silenced)
+                line = xasprintf("%s (%s, silenced until %s: %s): %s", fd->def->id, severity_to_string(fd->severity),
+                                 format_rfc3339(fd->silenced_until, when), fd->silenced, fd->message);
+        else
+                line = xasprintf("%s: %s", fd->def->id, fd->message);
+        text_wrapped(f, line, 11, 11);
+}
+
+/* Worst first; in emission order among equals; the silenced last. */
 static void text_findings(FILE *f, const struct finding_list *l, bool color) {
         for (int sev = SEVERITY_CRITICAL; sev >= SEVERITY_INFO; sev--)
                 for (size_t i = 0; i < l->n; i++) {
                         const struct finding *fd = &l->items[i];
-                        _cleanup_free_ char *line = NULL;
                         char label[16];
-                        if ((int)fd->severity != sev)
+                        if ((int)fd->severity != sev || fd->silenced)
                                 continue;
                         upper(label, severity_to_string(fd->severity), sizeof(label));
-                        fprintf(f, "  %s%-8s%s ", color ? severity_color(fd->severity) : "", label,
-                                color ? RESET : "");
-                        line = xasprintf("%s: %s", fd->def->id, fd->message);
-                        text_wrapped(f, line, 11, 11);
+                        text_finding(f, fd, label, severity_color(fd->severity), color);
                 }
+        for (size_t i = 0; i < l->n; i++)
+                if (l->items[i].silenced)
+                        text_finding(f, &l->items[i], "SILENCED", DIM, color);
 }
 
+/* Silenced findings count nowhere (finding_list_count). */
 static int platform_worst(const struct finding_list *l, size_t counts[3]) {
-        int worst = -1;
-        counts[0] = counts[1] = counts[2] = 0;
-        for (size_t i = 0; i < l->n; i++) {
-                counts[l->items[i].severity]++;
-                if ((int)l->items[i].severity > worst)
-                        worst = (int)l->items[i].severity;
-        }
-        return worst;
+        return finding_list_count(l, counts);
 }
 
 static void text_platform(FILE *f, const struct report_platform *rp, time_t now, bool color) {

@@ -93,6 +93,15 @@ void alert_compute(struct state_platform *sp, const struct finding_list *finding
                 struct state_finding *old = NULL;
                 bool dup = false;
 
+                /* Silenced (ignore:): no alert, and not open in the state;
+                 * an earlier alert about it is not "resolved" either. Once
+                 * the silence ends it is new again. */
+                if (f->silenced) {
+                        for (size_t j = 0; j < sp->n_findings; j++)
+                                if (same_target(sp->findings[j].id, sp->findings[j].name, sp->findings[j].address, f))
+                                        kept[j] = true;
+                        continue;
+                }
                 /* The same finding twice in one audit is one finding. */
                 for (size_t j = 0; j < n && !dup; j++)
                         dup = same_target(next[j].id, next[j].name, next[j].address, f);

@@ -236,6 +236,7 @@ dns01.zone.cut critical
 dns01.zone.missing critical
 dns01.zone.outside critical
 finding.resolved info
+finding.silence.expired warning
 renew.failed critical
 renew.succeeded info
 renew.suppressed info

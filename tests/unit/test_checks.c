@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "checks.h"
+#include "silence.h"
 #include "util.h"
 
 #define NOW ((time_t)1795702927)
@@ -492,8 +493,65 @@ static void test_secret(void **state) {
         finding_list_clear(&l);
 }
 
+/* ignore: silences, as a table: which findings a silence marks, and the
+ * warning an ended one adds instead. */
+static void test_silences(void **state) {
+        static const struct finding_def exp_warn = { "tls.expiry.warning", SEVERITY_WARNING,
+                                                     "00000000000000000000000000000001", "t" };
+        static const struct finding_def overdue = { "tls.renewal.overdue", SEVERITY_WARNING,
+                                                    "00000000000000000000000000000002", "t" };
+        const time_t now = 1800000000;
+        static const struct {
+                const char *id, *glob;
+                long until_from_now;
+                const char *silenced;   /* one char per finding: s = silenced, - = not */
+                size_t added;           /* finding.silence.expired added */
+        } rows[] = {
+                { "tls.expiry.warning", NULL, 86400, "ss-", 0 },
+                { "tls.expiry.warning", "API.*", 86400, "s--", 0 },
+                { "tls.expiry.warning", "*.example.test", 86400, "ss-", 0 },
+                { "tls.expiry.warning", "grafana.*", 86400, "---", 0 },
+                { "tls.renewal.overdue", NULL, 86400, "--s", 0 },
+                /* A glob never matches a finding without a name. */
+                { "tls.renewal.overdue", "*", 86400, "---", 0 },
+                { "tls.expiry.warning", NULL, 0, "---", 1 },
+                { "tls.expiry.warning", NULL, -86400, "---", 1 },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(rows); i++) {
+                struct silence s = { .id = (char *)rows[i].id, .name = (char *)rows[i].glob,
+                                     .until = now + rows[i].until_from_now, .reason = (char *)"because" };
+                struct platform p = { .name = (char *)"lab", .silences = &s, .n_silences = 1 };
+                struct finding_list l = { 0 };
+                size_t counts[3];
+
+                finding_emit(&l, &exp_warn, "api.example.test", "192.0.2.1", "a");
+                finding_emit(&l, &exp_warn, "console.example.test", "192.0.2.1", "b");
+                finding_emit(&l, &overdue, NULL, NULL, "c");
+                silence_apply(&p, now, &l);
+                assert_int_equal(l.n, 3 + rows[i].added);
+                for (size_t k = 0; k < 3; k++) {
+                        bool want = rows[i].silenced[k] == 's';
+                        if ((l.items[k].silenced != NULL) != want)
+                                fail_msg("row %zu finding %zu: silenced %d, want %d", i, k,
+                                         l.items[k].silenced != NULL, want);
+                        if (want)
+                                assert_int_equal(l.items[k].silenced_until, s.until);
+                }
+                if (rows[i].added)
+                        assert_string_equal(l.items[3].def->id, "finding.silence.expired");
+                /* Silenced findings count nowhere. */
+                size_t n_silenced = 0;
+                for (size_t k = 0; k < 3; k++)
+                        n_silenced += rows[i].silenced[k] == 's';
+                finding_list_count(&l, counts);
+                assert_int_equal(counts[SEVERITY_WARNING], 3 + rows[i].added - n_silenced);
+                finding_list_clear(&l);
+        }
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_silences),
                 cmocka_unit_test(test_resolve),
                 cmocka_unit_test(test_connect),
                 cmocka_unit_test(test_chain_and_san),
