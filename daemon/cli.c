@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "journal.h"
 #include "run.h"
 #include "util.h"
 
@@ -76,7 +77,9 @@ static void help_audit(FILE *f, const char *cmd) {
                 strcmp(cmd, "plan") == 0     ? "Prints the names, wildcard and DNS-01 challenge each platform's settings need."
                 : strcmp(cmd, "daemon") == 0 ? "Audits each platform every `interval` and writes alerts to the journal; the\n"
                                                "state lives in --state-dir (default $STATE_DIRECTORY or " DEFAULT_STATE_DIR ").\n"
-                                               "SIGHUP reloads the config, SIGTERM stops. --format and -o do not apply."
+                                               "SIGHUP reloads the config, SIGTERM stops. --format and -o do not apply.\n"
+                                               "--log-target auto|journal|stderr: where alerts and audit summaries go\n"
+                                               "(auto, the default: the journal when its socket exists, else stderr)."
                                              : "Audits every platform once and exits with its worst finding.");
 }
 
@@ -96,6 +99,7 @@ enum {
         ARG_FAIL_ON,
         ARG_NO_RENEW,
         ARG_DRY_RUN,
+        ARG_LOG_TARGET,
 };
 
 int cli_parse(int argc, char *argv[], const char *cmd, struct cli_options *o) {
@@ -118,6 +122,7 @@ int cli_parse(int argc, char *argv[], const char *cmd, struct cli_options *o) {
                 { "fail-on", required_argument, NULL, ARG_FAIL_ON },
                 { "no-renew", no_argument, NULL, ARG_NO_RENEW },
                 { "dry-run", no_argument, NULL, ARG_DRY_RUN },
+                { "log-target", required_argument, NULL, ARG_LOG_TARGET },
                 {},
         };
         long long v;
@@ -193,6 +198,15 @@ int cli_parse(int argc, char *argv[], const char *cmd, struct cli_options *o) {
                         break;
                 case ARG_JOURNAL:
                         o->journal = true;
+                        break;
+                case ARG_LOG_TARGET:
+                        r = journal_target_from_string(optarg);
+                        if (r < 0 || strcmp(cmd, "daemon") != 0) {
+                                fprintf(stderr, "certvigil %s: --log-target: %s\n", cmd,
+                                        r < 0 ? "expected auto, journal or stderr" : "only for the daemon");
+                                return EXIT_UNUSABLE;
+                        }
+                        o->log_target = r;
                         break;
                 case ARG_STATE_DIR:
                         if (!*optarg) {

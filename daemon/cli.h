@@ -28,6 +28,7 @@ struct cli_options {
         enum report_format format;
         int color;                 /* -1 auto */
         bool journal;
+        int log_target;            /* the daemon's: enum journal_target */
         const char *state_dir;
         int fail_on;               /* the least severity that fails; -1 never */
         bool no_renew;             /* CI: never trigger a renewal */

@@ -306,7 +306,7 @@ int daemon_new(const struct daemon_options *o, struct config *config, struct dae
         if (renew_store_open(o->state_dir, false, &d->store, &warning) < 0 || warning)
                 log_msg(LOG_WARNING, "%s", warning ? warning : "cannot open the renewal state; renewal is off");
         (void)audit_pool_new(d->event, daemon_cap(config), &d->pool);
-        d->journal = journal_new();
+        d->journal = journal_new_target((enum journal_target)o->log_target);
         *ret = d;
         return 0;
 fail:

@@ -12,6 +12,7 @@ struct daemon_options {
         const struct config_overrides *ov; /* borrowed, must outlive the daemon */
         const char *state_dir;
         bool no_renew;                    /* monitor only, never trigger a renewal */
+        int log_target;                   /* enum journal_target: where alerts go */
 };
 
 struct daemon;

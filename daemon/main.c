@@ -121,6 +121,7 @@ static int cmd_daemon(int argc, char *argv[]) {
                                  ? getenv("STATE_DIRECTORY")
                                  : DEFAULT_STATE_DIR,
                 .no_renew = o.no_renew,
+                .log_target = o.log_target,
         };
         r = daemon_new(&dopts, c, &d);
         if (r < 0) {

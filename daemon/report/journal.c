@@ -16,14 +16,28 @@
 #define FIELDS_MAX 24
 
 struct journal {
-        bool available;
+        enum journal_target target;
+        bool available;            /* entries go somewhere: the journal, or stderr */
+        bool to_stderr;
         bool warned;               /* the one stderr line was written */
 };
 
-struct journal *journal_new(void) {
+int journal_target_from_string(const char *s) {
+        return strcmp(s, "auto") == 0      ? JOURNAL_TARGET_AUTO
+               : strcmp(s, "journal") == 0 ? JOURNAL_TARGET_JOURNAL
+               : strcmp(s, "stderr") == 0  ? JOURNAL_TARGET_STDERR
+                                           : -EINVAL;
+}
+
+struct journal *journal_new_target(enum journal_target target) {
         struct journal *j = xcalloc(1, sizeof(*j));
+        j->target = target;
         journal_check(j);
         return j;
+}
+
+struct journal *journal_new(void) {
+        return journal_new_target(JOURNAL_TARGET_JOURNAL);
 }
 
 struct journal *journal_free(struct journal *j) {
@@ -40,11 +54,15 @@ static void journal_warn(struct journal *j, const char *why) {
 
 bool journal_check(struct journal *j) {
         struct stat st;
-        j->available = stat(JOURNAL_SOCKET, &st) == 0 && S_ISSOCK(st.st_mode);
+        bool socket = j->target != JOURNAL_TARGET_STDERR && stat(JOURNAL_SOCKET, &st) == 0 && S_ISSOCK(st.st_mode);
+
+        j->to_stderr = j->target == JOURNAL_TARGET_STDERR || (j->target == JOURNAL_TARGET_AUTO && !socket);
+        j->available = socket || j->to_stderr;
         if (!j->available)
                 journal_warn(j, "no journal socket at " JOURNAL_SOCKET);
         return j->available;
 }
+
 
 /* A growing list of "FIELD=value" strings for sd_journal_sendv(). */
 struct fields {
@@ -74,10 +92,27 @@ static int priority(enum severity s) {
         return s == SEVERITY_CRITICAL ? 2 : s == SEVERITY_WARNING ? 4 : 6;
 }
 
+/* The entry as one line on stderr: its severity and MESSAGE. */
+static void fields_print(const struct fields *f) {
+        const char *message = "", *level = "info";
+
+        for (size_t i = 0; i < f->n; i++)
+                if (strncmp(f->s[i], "MESSAGE=", 8) == 0)
+                        message = f->s[i] + 8;
+                else if (strncmp(f->s[i], "PRIORITY=", 9) == 0)
+                        level = f->s[i][9] <= '2' ? "critical" : f->s[i][9] <= '4' ? "warning" : "info";
+        fprintf(stderr, "certvigil: %s: %s\n", level, message);
+}
+
 static int fields_send(struct journal *j, struct fields *f) {
         struct iovec iov[FIELDS_MAX];
         int r;
 
+        if (j->to_stderr) {
+                fields_print(f);
+                fields_done(f);
+                return 0;
+        }
         for (size_t i = 0; i < f->n; i++)
                 iov[i] = (struct iovec){ .iov_base = f->s[i], .iov_len = strlen(f->s[i]) };
         r = sd_journal_sendv(iov, (int)f->n);

@@ -22,11 +22,26 @@
 
 struct journal;
 
+/* Where entries go: the journal; stderr, one line each (a container or a
+ * pod, where nobody reads a journal); or auto: the journal when its
+ * socket exists, else stderr, as systemd's own daemons do. */
+enum journal_target {
+        JOURNAL_TARGET_AUTO,
+        JOURNAL_TARGET_JOURNAL,
+        JOURNAL_TARGET_STDERR,
+};
+/* "auto", "journal" or "stderr"; -EINVAL otherwise. */
+int journal_target_from_string(const char *s);
+
 /* Checks for the socket now and on every journal_check(). Without it,
- * sd_journal_send() "succeeds" and the entry is lost, so certvigil says so
- * once on stderr and sends nothing. */
+ * sd_journal_send() "succeeds" and the entry is lost: with the journal
+ * target certvigil says so once on stderr and sends nothing; with auto it
+ * writes the entries to stderr instead. journal_new() is the journal
+ * target (audit --journal). */
 struct journal *journal_new(void);
+struct journal *journal_new_target(enum journal_target target);
 struct journal *journal_free(struct journal *j);
+/* True when entries go somewhere now (the journal, or stderr). */
 bool journal_check(struct journal *j);
 
 /* The certificate facts an entry may carry; all optional. */
