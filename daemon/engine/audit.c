@@ -105,7 +105,10 @@ struct audit {
         struct finding_list findings;
 
         struct name_job *name_jobs;
-        struct endpoint_job *endpoint_jobs;   /* parallel to obs->endpoints */
+        /* Parallel to obs->endpoints. Each job is its own allocation: a
+         * probe in flight holds its job as userdata while later answers
+         * grow this array. */
+        struct endpoint_job **endpoint_jobs;
         size_t endpoints_allocated;
         size_t next_name;                     /* first name not started */
         size_t next_endpoint;                 /* first endpoint not started */
@@ -329,8 +332,8 @@ struct audit *audit_free(struct audit *a) {
         if (!a)
                 return NULL;
         for (size_t i = 0; a->obs && i < a->obs->n_endpoints; i++)
-                if (a->endpoint_jobs[i].probe) {
-                        a->endpoint_jobs[i].probe = tls_probe_free(a->endpoint_jobs[i].probe);
+                if (a->endpoint_jobs[i]->probe) {
+                        a->endpoint_jobs[i]->probe = tls_probe_free(a->endpoint_jobs[i]->probe);
                         job_ended(a);
                 }
         for (size_t i = 0; i < a->n_extras; i++) {
@@ -364,6 +367,8 @@ struct audit *audit_free(struct audit *a) {
         sd_event_source_disable_unref(a->deadline);
         sd_event_source_disable_unref(a->finish);
         free(a->name_jobs);
+        for (size_t i = 0; a->obs && i < a->obs->n_endpoints; i++)
+                free(a->endpoint_jobs[i]);
         free(a->endpoint_jobs);
         finding_list_clear(&a->findings);
         platform_obs_free(a->obs);
@@ -393,7 +398,8 @@ static void audit_add_endpoint(struct audit *a, const struct name_obs *n, const 
                 .connected_to = a->platform->connect_to ? xstrdup(a->platform->connect_to) : NULL,
                 .connected_port = a->platform->connect_port ? a->platform->connect_port : a->platform->port,
         };
-        a->endpoint_jobs[o->n_endpoints] = (struct endpoint_job){ .audit = a, .index = o->n_endpoints };
+        a->endpoint_jobs[o->n_endpoints] = xcalloc(1, sizeof(**a->endpoint_jobs));
+        *a->endpoint_jobs[o->n_endpoints] = (struct endpoint_job){ .audit = a, .index = o->n_endpoints };
         o->n_endpoints++;
 }
 
@@ -743,8 +749,8 @@ static void audit_pump(struct audit *a) {
                                 .connect_address = e->connected_to,
                                 .connect_port = e->connected_port,
                         };
-                        if (tls_probe_start(a->event, &params, on_probe, &a->endpoint_jobs[i],
-                                            &a->endpoint_jobs[i].probe) < 0) {
+                        if (tls_probe_start(a->event, &params, on_probe, a->endpoint_jobs[i],
+                                            &a->endpoint_jobs[i]->probe) < 0) {
                                 free(e->error);
                                 e->error = xstrdup("could not start the probe (out of resources)");
                                 e->status = ENDPOINT_CONNECT_FAILED;
@@ -792,8 +798,8 @@ void audit_cancel(struct audit *a) {
          * a stalled handshake still reads as one. */
         for (size_t i = 0; i < a->obs->n_endpoints; i++) {
                 struct endpoint_obs *e = &a->obs->endpoints[i];
-                if (a->endpoint_jobs[i].probe)
-                        tls_probe_abort(a->endpoint_jobs[i].probe, why);
+                if (a->endpoint_jobs[i]->probe)
+                        tls_probe_abort(a->endpoint_jobs[i]->probe, why);
                 if (e->status == ENDPOINT_NOT_RUN && !e->error)
                         e->error = xstrdup(why);
         }
