@@ -221,6 +221,10 @@ int run_load_config(const char *config_path, const char *values_path, const stru
                 config_free(c);
                 return e;
         }
+        /* Misspelt chart keys in a values file are ignored, as Helm would,
+         * but said, as Helm would not. */
+        for (char **w = c->warnings; w && *w; w++)
+                fprintf(stderr, "%s\n", *w);
         *ret = c;
         return 0;
 }

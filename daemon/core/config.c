@@ -1085,6 +1085,77 @@ static const struct key *key_find(const struct key *table, const yaml_node_t *kn
         return NULL;
 }
 
+/* The longest key name in any table; names to compare are at most this
+ * plus the largest distance worth suggesting. */
+#define KEY_NAME_MAX 32
+#define SUGGEST_DISTANCE_MAX 3
+
+static size_t size_min(size_t a, size_t b) {
+        return a < b ? a : b;
+}
+
+/* Optimal string alignment distance between a (la bytes) and b: edits,
+ * insertions, deletions and swaps of two neighbours, each costing one. */
+static size_t key_distance(const char *a, size_t la, const char *b) {
+        size_t lb = strlen(b), d[3][KEY_NAME_MAX + 1];
+
+        assert(lb <= KEY_NAME_MAX);
+        for (size_t j = 0; j <= lb; j++)
+                d[0][j] = j;
+        for (size_t i = 1; i <= la; i++) {
+                size_t *cur = d[i % 3], *prev = d[(i - 1) % 3], *prev2 = d[(i + 1) % 3];
+
+                cur[0] = i;
+                for (size_t j = 1; j <= lb; j++) {
+                        size_t v = prev[j - 1] + (a[i - 1] != b[j - 1]);
+
+                        v = size_min(v, size_min(prev[j], cur[j - 1]) + 1);
+                        if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1])
+                                v = size_min(v, prev2[j - 2] + 1);
+                        cur[j] = v;
+                }
+        }
+        return d[la % 3][lb];
+}
+
+/* The table's key a misspelt key most likely meant, or NULL when none is
+ * close: one edit for names of up to 4 characters, two up to 9, three
+ * beyond, so that short names are not matched by chance. */
+static const char *key_suggest(const struct key *table, const yaml_node_t *kn) {
+        size_t la = kn->data.scalar.length, best_d = SIZE_MAX;
+        const char *best = NULL;
+
+        for (size_t i = 0; table[i].name; i++) {
+                size_t lb = strlen(table[i].name), d, allowed = lb <= 4 ? 1 : lb <= 9 ? 2 : SUGGEST_DISTANCE_MAX;
+
+                if (la > lb + allowed || lb > la + allowed)
+                        continue;
+                d = key_distance(ynode_value(kn), la, table[i].name);
+                if (d <= allowed && d < best_d) {
+                        best = table[i].name;
+                        best_d = d;
+                }
+        }
+        return best;
+}
+
+/* A key the table does not have: an error in a strict file (with the
+ * likely meant key); in a values file someone else's key, unless it looks
+ * like a misspelling of ours, which is worth a warning. */
+static int unknown_key(struct yfile *f, const struct key *table, const yaml_node_t *kn, const char *where) {
+        const char *meant = key_suggest(table, kn);
+        _cleanup_free_ char *shown = NULL, *hint = NULL;
+
+        if (!f->strict && !meant)
+                return 0;
+        shown = ynode_shown(kn);
+        hint = meant ? xasprintf(" (did you mean '%s'?)", meant) : xstrdup("");
+        if (f->strict)
+                return yfile_fail(f, kn->start_mark, "unknown key '%s' %s%s", shown, where, hint);
+        yfile_warn(f, kn->start_mark, "unknown key '%s' %s, ignored%s", shown, where, hint);
+        return 0;
+}
+
 /* Walks one mapping against its key table. In a strict file every key must be
  * known; in a values file unknown keys are someone else's and are skipped,
  * but ours must still have the right type. */
@@ -1108,11 +1179,10 @@ static int apply_map(struct build *b, struct yfile *f, yaml_node_t *map, const s
                 }
                 k = key_find(table, kn, &i);
                 if (!k) {
-                        _cleanup_free_ char *shown = NULL;
-                        if (!f->strict)
-                                continue;
-                        shown = ynode_shown(kn);
-                        return yfile_fail(f, kn->start_mark, "unknown key '%s' %s", shown, where);
+                        r = unknown_key(f, table, kn, where);
+                        if (r < 0)
+                                return r;
+                        continue;
                 }
                 /* Every table is far shorter than the 64 bits of seen. */
                 if (seen & (UINT64_C(1) << i))
@@ -1131,7 +1201,7 @@ static int apply_map(struct build *b, struct yfile *f, yaml_node_t *map, const s
 /* Platforms as a whole */
 
 static int apply_values_file(struct build *b, struct yfile *cf, const char *path, yaml_mark_t mark) {
-        _cleanup_(yfile_done) struct yfile f = { .path = path, .error = cf->error };
+        _cleanup_(yfile_done) struct yfile f = { .path = path, .error = cf->error, .warnings = cf->warnings };
         _cleanup_free_ char *text = NULL;
         yaml_node_t *root;
         size_t len;
@@ -1150,7 +1220,7 @@ static int apply_values_file(struct build *b, struct yfile *cf, const char *path
                 return 0;
         if (root->type != YAML_MAPPING_NODE)
                 return yfile_fail(&f, root->start_mark, "a values file must be a mapping");
-        return apply_map(b, &f, root, values_keys, NULL, NULL);
+        return apply_map(b, &f, root, values_keys, NULL, "at top level");
 }
 
 static int check_days(struct build *b, struct yfile *f) {
@@ -1331,6 +1401,7 @@ struct config *config_free(struct config *c) {
         for (size_t i = 0; i < c->n_platforms; i++)
                 platform_free(c->platforms[i]);
         free(c->platforms);
+        strv_free(c->warnings);
         free(c->path);
         free(c);
         return NULL;
@@ -1378,9 +1449,9 @@ static int config_parse_top(struct yfile *f, yaml_node_t *root, finding_lookup_f
 
 static int config_parse(const char *text, size_t len, const char *filename, finding_lookup_fn known_id,
                         struct config **ret, char **error) {
-        _cleanup_(yfile_done) struct yfile f = { .path = filename ? filename : "<string>", .strict = true,
-                                                 .error = error };
         _cleanup_(config_freep) struct config *c = config_new(filename);
+        _cleanup_(yfile_done) struct yfile f = { .path = filename ? filename : "<string>", .strict = true,
+                                                 .error = error, .warnings = &c->warnings };
         yaml_node_t *root, *defaults = NULL, *platforms = NULL;
         size_t n;
         int r;
@@ -1441,7 +1512,7 @@ int config_load_string(const char *text, const char *filename, finding_lookup_fn
 int config_from_values(const char *values_path, struct config **ret, char **ret_error) {
         _cleanup_(config_freep) struct config *c = config_new(NULL);
         _cleanup_(platform_freep) struct platform *p = platform_new();
-        _cleanup_(yfile_done) struct yfile f = { .path = values_path, .error = ret_error };
+        _cleanup_(yfile_done) struct yfile f = { .path = values_path, .error = ret_error, .warnings = &c->warnings };
         _cleanup_free_ char *text = NULL;
         struct build b = { .p = p };
         yaml_node_t *root;
@@ -1460,7 +1531,7 @@ int config_from_values(const char *values_path, struct config **ret, char **ret_
                 if (root->type != YAML_MAPPING_NODE)
                         return yfile_fail(&f, root->start_mark, "a values file must be a mapping");
                 start = root->start_mark;
-                r = apply_map(&b, &f, root, values_keys, NULL, NULL);
+                r = apply_map(&b, &f, root, values_keys, NULL, "at top level");
                 if (r < 0)
                         return r;
         }

@@ -129,6 +129,9 @@ struct config {
         char *path;               /* the file it was read from, NULL for --values */
         struct platform **platforms;
         size_t n_platforms;
+        /* "FILE:LINE:COL: warning: ..." lines for the caller to show: keys
+         * of a values file that look like misspellings of ours. NULL: none. */
+        char **warnings;
 };
 
 /* Command-line settings that win over the config file, for every platform.

@@ -18,6 +18,7 @@
 #define YAML_ANCHORS_MAX 1000u
 #define YAML_ALIASES_MAX 10000u
 #define YAML_DEPTH_MAX 128u
+#define YFILE_WARNINGS_MAX 20u
 
 /* ------------------------------------------------------------------------ */
 /* Errors */
@@ -65,6 +66,30 @@ int yfile_fail_file(struct yfile *f, int r, const char *fmt, ...) {
         r = set_errorv(f, r, NULL, fmt, ap);
         va_end(ap);
         return r;
+}
+
+void yfile_warn(struct yfile *f, yaml_mark_t m, const char *fmt, ...) {
+        _cleanup_free_ char *msg = NULL;
+        size_t n = f->warnings ? strv_length(*f->warnings) : 0;
+        char *line;
+        va_list ap;
+
+        /* A hostile file could hold 250,000 near-misses: say that there are
+         * more rather than list them all. */
+        if (!f->warnings || n > YFILE_WARNINGS_MAX)
+                return;
+        if (n == YFILE_WARNINGS_MAX) {
+                strv_push(f->warnings, xasprintf("%s: warning: more suspicious keys, not shown", f->path));
+                return;
+        }
+        va_start(ap, fmt);
+        msg = xvasprintf(fmt, ap);
+        va_end(ap);
+        line = xasprintf("%s:%zu:%zu: warning: %s", f->path, m.line + 1, m.column + 1, msg);
+        if (strv_contains(*f->warnings, line))
+                free(line);
+        else
+                strv_push(f->warnings, line);
 }
 
 char *yfile_shown(const char *s, size_t len) {

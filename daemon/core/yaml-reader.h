@@ -25,6 +25,7 @@ struct yfile {
         bool loaded;
         bool strict;
         char **error;             /* receives the first error message; may be NULL */
+        char ***warnings;         /* receives warnings (a strv, each line once); may be NULL */
 };
 
 /* Reads path into text (NUL-terminated), at most YFILE_SIZE_MAX bytes
@@ -58,6 +59,11 @@ int yfile_fail(struct yfile *f, yaml_mark_t m, const char *fmt, ...) __attribute
 int yfile_fail_errno(struct yfile *f, int r, yaml_mark_t m, const char *fmt, ...)
         __attribute__((format(printf, 4, 5)));
 int yfile_fail_file(struct yfile *f, int r, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* Appends "FILE:LINE:COL: warning: message" to *f->warnings, unless the
+ * same line is there already (a values file shared by platforms); after 20,
+ * one line says that there are more. */
+void yfile_warn(struct yfile *f, yaml_mark_t m, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* Typed getters. key names the setting in messages. They return 0 with the
  * value, 1 when the value counts as unset (see each), or -EINVAL with

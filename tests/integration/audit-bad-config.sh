@@ -61,6 +61,13 @@ platforms:
 EOF
 bad unknown-key "unknown.yaml:4:5: unknown key 'colour' in platform 'a'" --config unknown.yaml
 
+cat >typo.yaml <<'EOF'
+platforms:
+  - name: a
+    global: { baseDomain: a.example.test, subdomainSeperator: "-" }
+EOF
+bad typo-key "typo.yaml:3:43: unknown key 'subdomainSeperator' in global (did you mean 'subdomainSeparator'?)" --config typo.yaml
+
 cat >port.yaml <<'EOF'
 defaults:
   port: https
@@ -281,6 +288,22 @@ assert_exit 3
 assert_match "list-findings --format xml: the message names the formats" 'text or json' "$(cat "$CV_STDERR")"
 
 # --- 5. plan -------------------------------------------------------------------------------
+
+# A misspelt chart key in a values file is a warning with its position and
+# the key meant; the chart's other keys are not; the plan still runs.
+cat >typo-values.yaml <<'EOF'
+global:
+  baseDomain: a.example.test
+  subdomainSeperator: "-"
+  imageRegistry: registry.example.test
+ingress:
+  className: nginx
+EOF
+cv_run plan-typo "$C" plan --values typo-values.yaml
+assert_exit 0
+assert_eq "plan: a warning for the misspelt key only" \
+	"typo-values.yaml:3:3: warning: unknown key 'subdomainSeperator' in global, ignored (did you mean 'subdomainSeparator'?)" \
+	"$(cat "$CV_STDERR")"
 
 cat >plan.yaml <<EOF
 defaults:

@@ -379,8 +379,8 @@ static const struct bad_case bad_cases[] = {
         { "t.yaml", "platforms: []\n---\nfoo: 1\n", -EINVAL,
           "t.yaml:2:1: multiple YAML documents are not supported" },
         /* Unknown keys, in every strict mapping. */
-        { "t.yaml", "platform: []\n", -EINVAL, "t.yaml:1:1: unknown key 'platform' at top level" },
-        { "t.yaml", "defaults:\n  port: 443\n  prot: 443\n", -EINVAL, "t.yaml:3:3: unknown key 'prot' in defaults" },
+        { "t.yaml", "platform: []\n", -EINVAL, "t.yaml:1:1: unknown key 'platform' at top level (did you mean 'platforms'?)" },
+        { "t.yaml", "defaults:\n  port: 443\n  prot: 443\n", -EINVAL, "t.yaml:3:3: unknown key 'prot' in defaults (did you mean 'port'?)" },
         { "t.yaml", "defaults:\n  name: x\n", -EINVAL, "t.yaml:2:3: unknown key 'name' in defaults" },
         { "t.yaml", PB "    foo: 1\n", -EINVAL, "t.yaml:4:5: unknown key 'foo' in platform 'prod'" },
         { "t.yaml", P "    global:\n      baseDomain: example.com\n      domain: x\n", -EINVAL,
@@ -394,13 +394,29 @@ static const struct bad_case bad_cases[] = {
         { "t.yaml", PB "    tls:\n      letsencrypt:\n        dns01:\n          zone: example.com\n", -EINVAL,
           "t.yaml:7:11: unknown key 'zone' in tls.letsencrypt.dns01" },
         { "t.yaml", PB "    ingress:\n      tunnel:\n        enable: true\n", -EINVAL,
-          "t.yaml:6:9: unknown key 'enable' in ingress.tunnel" },
+          "t.yaml:6:9: unknown key 'enable' in ingress.tunnel (did you mean 'enabled'?)" },
         { "t.yaml", PB "    ingress:\n      className: nginx\n", -EINVAL,
           "t.yaml:5:7: unknown key 'className' in ingress" },
         { "t.yaml", PB "    mcp:\n      enabled: true\n      replicas: 2\n", -EINVAL,
           "t.yaml:6:7: unknown key 'replicas' in mcp" },
+        /* Did you mean: one edit for short names, two or three for longer ones. */
+        { "t.yaml", P "    global:\n      baseDomain: example.com\n      subdomainSeperator: \"-\"\n", -EINVAL,
+          "t.yaml:5:7: unknown key 'subdomainSeperator' in global (did you mean 'subdomainSeparator'?)" },
+        { "t.yaml", P "    global:\n      baseDomian: example.com\n", -EINVAL,
+          "t.yaml:4:7: unknown key 'baseDomian' in global (did you mean 'baseDomain'?)" },
+        { "t.yaml", PB "    tsl: { mode: provided }\n", -EINVAL,
+          "t.yaml:4:5: unknown key 'tsl' in platform 'prod' (did you mean 'tls'?)" },
+        { "t.yaml", PB "    warn_day: 3\n", -EINVAL,
+          "t.yaml:4:5: unknown key 'warn_day' in platform 'prod' (did you mean 'warn_days'?)" },
+        { "t.yaml", PB "    renew: { verify_timout: 1h }\n", -EINVAL,
+          "t.yaml:4:14: unknown key 'verify_timout' in renew (did you mean 'verify_timeout'?)" },
+        { "t.yaml", "defaults:\n  concurency: 8\n", -EINVAL,
+          "t.yaml:2:3: unknown key 'concurency' in defaults (did you mean 'concurrency'?)" },
+        { "t.yaml", PB "    tls: { mod: provided }\n", -EINVAL,
+          "t.yaml:4:12: unknown key 'mod' in tls (did you mean 'mode'?)" },
+        { "t.yaml", PB "    tls: { md: provided }\n", -EINVAL, "t.yaml:4:12: unknown key 'md' in tls" },
         { "t.yaml", "? [a, b]\n: c\n", -EINVAL, "t.yaml:1:3: unsupported non-string key at top level" },
-        { "t.yaml", "defaults:\n  \"p\\x01rt\": 1\n", -EINVAL, "t.yaml:2:3: unknown key 'p\\x01rt' in defaults" },
+        { "t.yaml", "defaults:\n  \"p\\x01rt\": 1\n", -EINVAL, "t.yaml:2:3: unknown key 'p\\x01rt' in defaults (did you mean 'port'?)" },
         /* Duplicate keys and names. */
         { "t.yaml", P "    name: other\n", -EINVAL, "t.yaml:3:5: duplicate key 'name'" },
         { "t.yaml", P "    global:\n      baseDomain: a.example.com\n      baseDomain: b.example.com\n", -EINVAL,
@@ -931,6 +947,81 @@ static const struct values_case values_cases[] = {
         { "@/missing.yaml", -ENOENT, "@/missing.yaml: cannot read: No such file or directory" },
 };
 
+/* Values files: keys that look like misspellings of ours are warnings with
+ * a position and the key meant; the chart's other keys are not. */
+static const char *const typo_warnings[] = {
+        "@/values-typos.yaml:1:1: warning: unknown key 'gloabl' at top level, ignored (did you mean 'global'?)",
+        "@/values-typos.yaml:5:3: warning: unknown key 'subdomainSeperator' in global, ignored "
+        "(did you mean 'subdomainSeparator'?)",
+        "@/values-typos.yaml:8:5: warning: unknown key 'cosnole' in global.subdomains, ignored "
+        "(did you mean 'console'?)",
+        "@/values-typos.yaml:10:3: warning: unknown key 'mdoe' in tls, ignored (did you mean 'mode'?)",
+        "@/values-typos.yaml:13:7: warning: unknown key 'dnszone' in tls.letsencrypt.dns01, ignored "
+        "(did you mean 'dnsZone'?)",
+        "@/values-typos.yaml:18:5: warning: unknown key 'enable' in ingress.tunnel, ignored "
+        "(did you mean 'enabled'?)",
+        "@/values-typos.yaml:20:3: warning: unknown key 'enable' in mcp, ignored (did you mean 'enabled'?)",
+        NULL,
+};
+
+static void check_warnings(const char *what, char **got) {
+        size_t n = 0;
+
+        for (; typo_warnings[n]; n++) {
+                _cleanup_free_ char *want = fix(typo_warnings[n]);
+                if (!got || !got[n] || strcmp(got[n], want) != 0)
+                        fail_msg("%s: warning %zu:\n  expected %s\n  got      %s", what, n, want,
+                                 got && got[n] ? got[n] : "(none)");
+        }
+        if (got && got[n])
+                fail_msg("%s: unexpected warning %s", what, got[n]);
+}
+
+static void test_values_typos(void **state) {
+        _cleanup_free_ char *path = fix("@/values-typos.yaml"), *conf = fix("@/certvigil.yaml");
+        _cleanup_free_ char *error = NULL, *error2 = NULL, *error3 = NULL;
+        struct config *c = NULL;
+
+        if (config_from_values(path, &c, &error) < 0)
+                fail_msg("%s", error);
+        check_warnings("--values", c->warnings);
+        c = config_free(c);
+
+        /* Two platforms on one values file: each warning once. */
+        if (config_load_string("platforms:\n  - name: a\n    values: values-typos.yaml\n"
+                               "  - name: b\n    values: values-typos.yaml\n",
+                               conf, checks_find_def, &c, &error2) < 0)
+                fail_msg("%s", error2);
+        check_warnings("config", c->warnings);
+        c = config_free(c);
+
+        /* 99 near-misses: 20 warnings and a line saying there are more. */
+        {
+                _cleanup_free_ char *text = xstrdup("global: { baseDomain: example.com }\nmcp:\n");
+                _cleanup_free_ char *many = NULL, *error4 = NULL, *last = NULL;
+                for (int i = 1; i <= 99; i++) {
+                        char *t = xasprintf("%s  enabled%d: true\n", text, i);
+                        free(text);
+                        text = t;
+                }
+                many = write_temp(text, strlen(text));
+                if (config_from_values(many, &c, &error4) < 0)
+                        fail_msg("%s", error4);
+                assert_int_equal(strv_length(c->warnings), 21);
+                last = xasprintf("%s: warning: more suspicious keys, not shown", many);
+                assert_string_equal(c->warnings[20], last);
+                c = config_free(c);
+                unlink(many);
+        }
+
+        /* A clean values file warns about nothing. */
+        if (config_load_string("platforms:\n  - name: a\n    values: values-prod.yaml\n", conf, checks_find_def,
+                               &c, &error3) < 0)
+                fail_msg("%s", error3);
+        assert_null(c->warnings);
+        config_free(c);
+}
+
 static void test_from_values(void **state) {
         for (size_t i = 0; i < ELEMENTSOF(values_cases); i++) {
                 const struct values_case *t = &values_cases[i];
@@ -1263,6 +1354,7 @@ int main(void) {
                 cmocka_unit_test(test_load_file),
                 cmocka_unit_test(test_load_file_missing),
                 cmocka_unit_test(test_from_values),
+                cmocka_unit_test(test_values_typos),
                 cmocka_unit_test(test_overrides),
                 cmocka_unit_test(test_garbage),
                 cmocka_unit_test(test_limits),
