@@ -1085,8 +1085,7 @@ static const struct key *key_find(const struct key *table, const yaml_node_t *kn
         return NULL;
 }
 
-/* The longest key name in any table; names to compare are at most this
- * plus the largest distance worth suggesting. */
+/* The longest key name suggestions consider (the tables' are far shorter). */
 #define KEY_NAME_MAX 32
 #define SUGGEST_DISTANCE_MAX 3
 
@@ -1128,7 +1127,7 @@ static const char *key_suggest(const struct key *table, const yaml_node_t *kn) {
         for (size_t i = 0; table[i].name; i++) {
                 size_t lb = strlen(table[i].name), d, allowed = lb <= 4 ? 1 : lb <= 9 ? 2 : SUGGEST_DISTANCE_MAX;
 
-                if (la > lb + allowed || lb > la + allowed)
+                if (lb > KEY_NAME_MAX || la > lb + allowed || lb > la + allowed)
                         continue;
                 d = key_distance(ynode_value(kn), la, table[i].name);
                 if (d <= allowed && d < best_d) {
