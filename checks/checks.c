@@ -58,6 +58,7 @@ static const struct check *const checks[] = {
         &check_dns01_challenge,
         &check_dns01_provider,
         &check_caa,
+        &check_dnssec,
 };
 
 const struct check *const *checks_all(size_t *ret_n) {

@@ -62,6 +62,7 @@ extern const struct check check_dns01_nameservers;
 extern const struct check check_dns01_challenge;
 extern const struct check check_dns01_provider;
 extern const struct check check_caa;
+extern const struct check check_dnssec;
 
 /* In the catalog, not run by checks_run(): emitted after the audit by
  * daemon/renew/renewal.c, daemon/renew/ari.c and daemon/renew/secret.c. */

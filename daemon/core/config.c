@@ -251,6 +251,7 @@ static struct platform *platform_free(struct platform *p) {
                 free(p->silences[i].reason);
         }
         free(p->silences);
+        free(p->dnssec_trust_anchor);
         free(p);
         return NULL;
 }
@@ -270,6 +271,9 @@ static struct platform *platform_new(void) {
         p->port = DEFAULT_PORT;
         p->dns_port = DEFAULT_DNS_PORT;
         p->trust = xstrdup("system");
+        p->dnssec_enabled = true;
+        p->dnssec_trust_anchor = xstrdup(DNSSEC_ROOT_KEY);
+        p->dnssec_warn_days = 3;
         p->warn_days = DEFAULT_WARN_DAYS;
         p->critical_days = DEFAULT_CRITICAL_DAYS;
         p->warn_share = DEFAULT_WARN_SHARE;
@@ -1004,6 +1008,14 @@ static const struct key kubernetes_keys[] = {
         {},
 };
 
+static const struct uint_range dnssec_days_range = { 0, 365 };
+
+static const struct key dnssec_keys[] = {
+        { "enabled", parse_bool, FIELD(dnssec_enabled), NULL },
+        { "trust_anchor", parse_path, FIELD(dnssec_trust_anchor), NULL },
+        {},
+};
+
 static const struct key renew_keys[] = {
         { "enabled", parse_bool, RFIELD(enabled), NULL },
         { "on", parse_finding_ids, RFIELD(on), NULL },
@@ -1042,7 +1054,9 @@ static const struct key renew_keys[] = {
         { "acme_directory", parse_url, FIELD(acme_directory), NULL }, \
         { "acme_trust", parse_path, FIELD(acme_trust), NULL }, \
         { "kubernetes", parse_map, 0, kubernetes_keys }, \
-        { "ignore", parse_silences, 0, NULL }
+        { "ignore", parse_silences, 0, NULL }, \
+        { "dnssec", parse_map, 0, dnssec_keys }, \
+        { "dnssec_warn_days", parse_uint, FIELD(dnssec_warn_days), &dnssec_days_range }
 
 /* The root of a Helm values file. */
 static const struct key values_keys[] = {

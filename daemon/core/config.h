@@ -115,7 +115,16 @@ struct platform {
         /* ignore: from defaults, then the platform's own (both apply). */
         struct silence *silences;
         size_t n_silences;
+
+        /* DNSSEC as a validating resolver (the CA's) sees the platform's
+         * names: dnssec: { enabled, trust_anchor }, dnssec_warn_days. */
+        bool dnssec_enabled;      /* default true */
+        char *dnssec_trust_anchor;/* DS or DNSKEY lines; default DNSSEC_ROOT_KEY */
+        unsigned dnssec_warn_days;/* an RRSIG expiring sooner is dns.dnssec.expiring; default 3 */
 };
+
+/* Debian's dns-root-data: the root zone's key-signing keys. */
+#define DNSSEC_ROOT_KEY "/usr/share/dns/root.key"
 
 /* The jitter of a platform in microseconds, whichever way it was given. */
 uint64_t platform_jitter_usec(const struct platform *p);

@@ -131,7 +131,40 @@ static void zone_obs_done(struct dns_zone_obs *z) {
         *z = (struct dns_zone_obs){ 0 };
 }
 
+const char *dnssec_state_to_string(enum dnssec_state s) {
+        switch (s) {
+        case DNSSEC_NOT_RUN:
+                return "not run";
+        case DNSSEC_SECURE:
+                return "secure";
+        case DNSSEC_INSECURE:
+                return "insecure";
+        case DNSSEC_BOGUS:
+                return "bogus";
+        case DNSSEC_FAILED:
+                return "failed";
+        }
+        return "unknown";
+}
+
+static void dnssec_obs_done(struct dnssec_obs *o) {
+        free(o->trust_anchor);
+        free(o->anchor_zone);
+        free(o->error);
+        for (size_t i = 0; i < o->n_answers; i++) {
+                struct dnssec_answer_obs *a = &o->answers[i];
+                free(a->name);
+                free(a->why_bogus);
+                free(a->error);
+                free(a->rrsig_over);
+                free(a->rrsig_signer);
+        }
+        free(o->answers);
+        *o = (struct dnssec_obs){ 0 };
+}
+
 void dns_obs_done(struct dns_obs *d) {
+        dnssec_obs_done(&d->dnssec);
         free(d->error);
         free(d->wildcard_probe_name);
         answer_obs_done(&d->wildcard_probe);

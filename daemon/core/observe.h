@@ -191,6 +191,54 @@ struct dns_caa_obs {
         char *value;               /* escaped */
 };
 
+/* DNSSEC as a validating resolver sees it (daemon/probe/dnssec.c): libunbound
+ * with the platform's trust anchor, forwarding to the platform's resolvers. */
+enum dnssec_purpose {
+        DNSSEC_FOR_NAME,           /* an expected name's A */
+        DNSSEC_FOR_CHALLENGE,      /* the DNS-01 TXT, through its CNAMEs */
+        DNSSEC_FOR_CAA,            /* a CAA RRset the CA looks up */
+};
+
+enum dnssec_state {
+        DNSSEC_NOT_RUN,            /* no answer: deadline, cancelled */
+        DNSSEC_SECURE,             /* validated */
+        DNSSEC_INSECURE,           /* provably unsigned (or no anchor above it) */
+        DNSSEC_BOGUS,              /* validation failed: a validating resolver says SERVFAIL */
+        DNSSEC_FAILED,             /* no verdict: the lookup itself failed (see error) */
+};
+const char *dnssec_state_to_string(enum dnssec_state s);
+
+struct dnssec_answer_obs {
+        char *name;
+        int type;                  /* ns_t_a, ns_t_txt, 257 (CAA) */
+        enum dnssec_purpose purpose;
+        enum dnssec_state state;
+        int rcode;                 /* as a validating resolver answers (SERVFAIL when bogus) */
+        char *why_bogus;           /* unbound's reason, escaped; NULL unless bogus */
+        char *error;               /* NULL unless FAILED or NOT_RUN */
+        /* The earliest RRSIG expiration over the records of the answer
+         * (answer and authority sections: a negative answer rests on its
+         * NSEC and SOA signatures); 0 when none was seen. */
+        time_t rrsig_expires;
+        char *rrsig_over;          /* "api.example.com A", the record it signs */
+        char *rrsig_signer;        /* the signing zone */
+};
+
+struct dnssec_obs {
+        bool enabled;              /* dnssec.enabled */
+        bool ran;                  /* questions were asked */
+        char *trust_anchor;        /* the file */
+        char *anchor_zone;         /* the owner of its first record */
+        /* The configured resolvers, asked without validation, for the
+         * anchor zone's DNSKEY: a validator behind resolvers that do not
+         * serve it can judge nothing (a private authoritative-only server). */
+        enum dns_status anchor_status;
+        bool anchor_usable;
+        char *error;               /* why nothing was validated, NULL when it was */
+        struct dnssec_answer_obs *answers;
+        size_t n_answers;
+};
+
 struct dns_obs {
         bool gathered;             /* the gatherer ran (false: deadline, setup failure) */
         char *error;               /* why it did not, or what cut it short */
@@ -225,6 +273,8 @@ struct dns_obs {
         char *txt_error;
         char **txt;                       /* escaped, at most DNS_OBS_MAX */
         size_t n_txt;                     /* all of them, also those not kept */
+
+        struct dnssec_obs dnssec;
 };
 
 void dns_obs_done(struct dns_obs *d);

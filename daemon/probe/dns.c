@@ -647,6 +647,25 @@ void dns_msg_done(struct dns_msg *m) {
         *m = (struct dns_msg){ 0 };
 }
 
+/* RFC 4034 3.1: type covered (2), algorithm, labels (1 each), original
+ * TTL, expiration, inception (4 each), key tag (2), then the signer's name,
+ * uncompressed, within the RDATA. */
+static bool rrsig_parse(const unsigned char *abuf, size_t alen, size_t off, unsigned rdlen, struct dns_rr *rr) {
+        unsigned covered;
+        size_t n;
+
+        if (rdlen < 18 || !get16(abuf, alen, off, &covered) || !get32(abuf, alen, off + 8, &rr->sig_expiration) ||
+            !get32(abuf, alen, off + 12, &rr->sig_inception))
+                return false;
+        rr->covered = (int)covered;
+        n = get_name(abuf, alen, off + 18, &rr->target);
+        if (n == 0 || 18 + n > rdlen) {
+                rr->target = mfree(rr->target);
+                return false;
+        }
+        return true;
+}
+
 int dns_msg_parse(const unsigned char *abuf, size_t alen, struct dns_msg *ret) {
         struct dns_msg m = { 0 };
         unsigned counts[4];
@@ -700,6 +719,10 @@ int dns_msg_parse(const unsigned char *abuf, size_t alen, struct dns_msg *ret) {
                                                 goto bad;
                                         }
                                 }
+                        }
+                        if (type == DNS_TYPE_RRSIG && !rrsig_parse(abuf, alen, off, rdlen, &rr)) {
+                                free(rr.owner);
+                                goto bad;
                         }
                         off += rdlen;
                         if (m.n_rrs >= DNS_MSG_RRS_MAX) {

@@ -84,9 +84,14 @@ struct dns_rr {
         char *owner;               /* lower-case, no final dot, escaped */
         int type;
         uint32_t ttl;
-        char *target;              /* CNAME and NS target, SOA MNAME; NULL otherwise */
+        char *target;              /* CNAME and NS target, SOA MNAME, RRSIG signer; NULL otherwise */
         uint32_t serial;           /* SOA only */
+        int covered;               /* RRSIG only: the type it signs */
+        uint32_t sig_expiration;   /* RRSIG only: RFC 4034 3.1.5, seconds mod 2^32 */
+        uint32_t sig_inception;
 };
+#define DNS_TYPE_RRSIG 46
+#define DNS_TYPE_DNSKEY 48
 struct dns_msg {
         int rcode;
         bool aa, tc;

@@ -28,6 +28,7 @@
 #include "dns.h"
 #include "dnsaudit.h"
 #include "dnsname.h"
+#include "dnssec.h"
 #include "util.h"
 
 #define DNS_TYPE_CAA 257          /* RFC 8659; older arpa/nameser.h lack it */
@@ -53,6 +54,7 @@ struct dnsaudit {
         struct direct direct[DIRECT_MAX];
         size_t n_direct;
 
+        struct dnssec_probe *dnssec;      /* the validating resolver's questions */
         sd_event_source *closer;          /* frees the channels once done */
         unsigned pending;
         bool cancelled;
@@ -125,6 +127,8 @@ static void gatherer_close(struct dnsaudit *d);
 static int on_close(sd_event_source *s, void *userdata) {
         struct dnsaudit *d = userdata;
         d->closer = sd_event_source_disable_unref(d->closer);
+        /* Done: its worker process goes now, not with the audit. */
+        d->dnssec = dnssec_probe_free(d->dnssec);
         gatherer_close(d);
         return 0;
 }
@@ -168,6 +172,7 @@ int dnsaudit_new(sd_event *event, struct dns_hub *hub, const struct platform *p,
                                 goto fail;
                 }
         }
+        d->dnssec = dnssec_probe_new(event, p, plan, d->rec, &obs->dnssec);
         *ret = d;
         return 0;
 fail:
@@ -190,6 +195,8 @@ void dnsaudit_cancel(struct dnsaudit *d) {
         if (!d || d->cancelled)
                 return;
         gatherer_hold(d);
+        /* First: it has a question on d->rec, which closing answers. */
+        dnssec_probe_cancel(d->dnssec);
         gatherer_close(d);
         gatherer_release(d);
 }
@@ -199,6 +206,7 @@ struct dnsaudit *dnsaudit_free(struct dnsaudit *d) {
                 return NULL;
         d->cb = NULL;
         d->closer = sd_event_source_disable_unref(d->closer);
+        d->dnssec = dnssec_probe_free(d->dnssec);
         gatherer_close(d);
         free(d->each);
         for (size_t i = 0; i < d->n_direct; i++)
@@ -710,6 +718,10 @@ static void ask_cname(struct dnsaudit *d, const char *q) {
 
 /* ------------------------------------------------------------------------ */
 
+static void on_dnssec_done(void *userdata) {
+        gatherer_release(userdata);
+}
+
 void dnsaudit_start(struct dnsaudit *d, dnsaudit_done_cb cb, void *userdata) {
         struct dns_obs *o = d->obs;
         uint64_t rnd = 0;
@@ -747,5 +759,7 @@ void dnsaudit_start(struct dnsaudit *d, dnsaudit_done_cb cb, void *userdata) {
                 o->txt_status = DNS_STATUS_NOT_RUN;
                 ask_cname(d, d->plan->challenge_name);
         }
+        gatherer_hold(d);
+        dnssec_probe_start(d->dnssec, on_dnssec_done, d);
         gatherer_release(d);
 }

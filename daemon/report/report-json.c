@@ -197,6 +197,41 @@ static json_t *json_zone(const struct dns_zone_obs *z) {
 }
 
 /* What the DNS facts gatherer saw; the checks' verdicts are in findings. */
+static const char *dnssec_purpose_name(enum dnssec_purpose p) {
+        return p == DNSSEC_FOR_NAME ? "name" : p == DNSSEC_FOR_CHALLENGE ? "challenge" : "caa";
+}
+
+static json_t *json_dnssec(const struct dnssec_obs *d) {
+        json_t *o = json_pack("{s:b, s:b, s:s}", "enabled", d->enabled, "ran", d->ran, "trust_anchor",
+                              d->trust_anchor ? d->trust_anchor : "");
+        json_t *answers = json_array();
+        char when[RFC3339_MAX];
+
+        json_object_set_new(o, "anchor_zone", d->anchor_zone ? json_string(d->anchor_zone) : json_null());
+        if (d->ran)
+                json_object_set_new(o, "anchor_served", json_boolean(d->anchor_usable));
+        if (d->error)
+                json_object_set_new(o, "error", json_string(d->error));
+        for (size_t i = 0; i < d->n_answers; i++) {
+                const struct dnssec_answer_obs *a = &d->answers[i];
+                json_t *j = json_pack("{s:s, s:s, s:s, s:s}", "name", a->name, "type",
+                                      a->type == 1 ? "A" : a->type == 16 ? "TXT" : "CAA", "for",
+                                      dnssec_purpose_name(a->purpose), "status", dnssec_state_to_string(a->state));
+                if (a->why_bogus)
+                        json_object_set_new(j, "why_bogus", json_string(a->why_bogus));
+                if (a->error)
+                        json_object_set_new(j, "error", json_string(a->error));
+                if (a->rrsig_expires) {
+                        json_object_set_new(j, "rrsig_expires", json_string(format_rfc3339(a->rrsig_expires, when)));
+                        json_object_set_new(j, "rrsig_over", json_string(a->rrsig_over ? a->rrsig_over : ""));
+                        json_object_set_new(j, "rrsig_signer", json_string(a->rrsig_signer ? a->rrsig_signer : ""));
+                }
+                json_array_append_new(answers, j);
+        }
+        json_object_set_new(o, "answers", answers);
+        return o;
+}
+
 static json_t *json_dns(const struct report_platform *rp) {
         const struct dns_obs *d = &rp->obs->dns;
         json_t *o = json_pack("{s:b}", "gathered", d->gathered);
@@ -255,6 +290,7 @@ static json_t *json_dns(const struct report_platform *rp) {
                 json_object_set_new(c, "txt_count", json_integer((json_int_t)d->n_txt));
                 json_object_set_new(o, "challenge", c);
         }
+        json_object_set_new(o, "dnssec", json_dnssec(&d->dnssec));
         return o;
 }
 

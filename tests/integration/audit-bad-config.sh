@@ -231,12 +231,15 @@ assert_eq "list-findings: every id with its severity" \
 check.error warning
 dns.address.inconsistent warning
 dns.address.unexpected critical
+dns.dnssec.bogus critical
+dns.dnssec.expiring warning
 dns.resolve.failed critical
 dns.resolvers.disagree warning
 dns.wildcard.mismatch warning
 dns.wildcard.missing warning
 dns01.challenge.stale info
 dns01.cname.dangling critical
+dns01.dnssec.bogus critical
 dns01.nameservers.inconsistent warning
 dns01.provider.mismatch warning
 dns01.zone.cut critical

@@ -405,6 +405,46 @@ static void test_kx(void **state) {
         }
 }
 
+/* The DNSSEC verdicts: bogus names and DNS-01 answers, signatures expiring
+ * within dnssec_warn_days (one finding per signing zone), and nothing at all
+ * when the resolvers do not serve the anchor zone. */
+static void test_dnssec(void **state) {
+        struct dnssec_answer_obs answers[] = {
+                { .name = (char *)"api.ok.example.test", .type = 1, .purpose = DNSSEC_FOR_NAME,
+                  .state = DNSSEC_BOGUS, .why_bogus = (char *)"validation failure: signature expired" },
+                { .name = (char *)"console.ok.example.test", .type = 1, .purpose = DNSSEC_FOR_NAME,
+                  .state = DNSSEC_SECURE, .rrsig_expires = NOW + 86400, .rrsig_signer = (char *)"example.test",
+                  .rrsig_over = (char *)"console.ok.example.test A" },
+                { .name = (char *)"_acme-challenge.ok.example.test", .type = 16, .purpose = DNSSEC_FOR_CHALLENGE,
+                  .state = DNSSEC_SECURE, .rrsig_expires = NOW + 3600, .rrsig_signer = (char *)"example.test" },
+                { .name = (char *)"ok.example.test", .type = 257, .purpose = DNSSEC_FOR_CAA, .state = DNSSEC_BOGUS },
+                { .name = (char *)"example.test", .type = 257, .purpose = DNSSEC_FOR_CAA,
+                  .state = DNSSEC_INSECURE, .rrsig_expires = NOW + 60, .rrsig_signer = (char *)"other.test" },
+                { .name = (char *)"x.example.test", .type = 1, .purpose = DNSSEC_FOR_NAME, .state = DNSSEC_SECURE,
+                  .rrsig_expires = NOW + 30 * 86400, .rrsig_signer = (char *)"x.test" },
+        };
+        struct platform_obs obs = { 0 };
+        obs.dns.dnssec = (struct dnssec_obs){ .enabled = true, .ran = true, .anchor_usable = true,
+                                               .trust_anchor = (char *)"ta.key", .answers = answers,
+                                               .n_answers = ELEMENTSOF(answers) };
+        platform.dnssec_warn_days = 3;
+        char *got = run_check(&check_dnssec, &obs);
+        assert_string_equal(got, "dns.dnssec.bogus critical api.ok.example.test -\n"
+                                 "dns01.dnssec.bogus critical - -\n"
+                                 "dns.dnssec.expiring warning - -\n");
+        free(got);
+        platform.dnssec_warn_days = 0;
+        got = run_check(&check_dnssec, &obs);
+        assert_string_equal(got, "dns.dnssec.bogus critical api.ok.example.test -\n"
+                                 "dns01.dnssec.bogus critical - -\n");
+        free(got);
+        obs.dns.dnssec.anchor_usable = false;
+        got = run_check(&check_dnssec, &obs);
+        assert_string_equal(got, "");
+        free(got);
+        platform.dnssec_warn_days = 3;
+}
+
 /* Certificate-level findings name the first endpoint in plan order,
  * whatever order the DNS answers came in. */
 static void test_plan_order(void **state) {
@@ -562,6 +602,7 @@ int main(void) {
                 cmocka_unit_test(test_issuer),
                 cmocka_unit_test(test_ingress_key_protocol_revoked),
                 cmocka_unit_test(test_kx),
+                cmocka_unit_test(test_dnssec),
                 cmocka_unit_test(test_plan_order),
                 cmocka_unit_test(test_catalog),
                 cmocka_unit_test(test_secret),

@@ -1334,6 +1334,42 @@ static void test_renew(void **state) {
                 check_bad(i, &renew_bad[i]);
 }
 
+/* dnssec: { enabled, trust_anchor } and dnssec_warn_days, in defaults and
+ * per platform; the anchor is relative to the config file. */
+static void test_dnssec_keys(void **state) {
+        static const struct {
+                const char *yaml;
+                bool enabled;
+                const char *anchor;
+                unsigned days;
+        } rows[] = {
+                { RP, true, DNSSEC_ROOT_KEY, 3 },
+                { "defaults:\n  dnssec: { trust_anchor: ta.key }\n  dnssec_warn_days: 7\n" RP, true,
+                  "/etc/certvigil/ta.key", 7 },
+                { "defaults:\n  dnssec: { trust_anchor: /x.key }\n" RP "    dnssec: { enabled: false }\n", false,
+                  "/x.key", 3 },
+                { RP "    dnssec_warn_days: 0\n", true, DNSSEC_ROOT_KEY, 0 },
+        };
+        static const struct bad_case bad[] = {
+                { "t.yaml", RP "    dnssec_warn_days: 366\n", -EINVAL,
+                  "t.yaml:4:23: 'dnssec_warn_days' must be between 0 and 365" },
+                { "t.yaml", RP "    dnssec: { anchor: x }\n", -EINVAL,
+                  "t.yaml:4:15: unknown key 'anchor' in dnssec" },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(rows); i++) {
+                _cleanup_free_ char *error = NULL;
+                struct config *c = NULL;
+                if (config_load_string(rows[i].yaml, "/etc/certvigil/certvigil.yaml", checks_find_def, &c, &error) < 0)
+                        fail_msg("dnssec case %zu failed: %s", i, error);
+                assert_int_equal(c->platforms[0]->dnssec_enabled, rows[i].enabled);
+                assert_string_equal(c->platforms[0]->dnssec_trust_anchor, rows[i].anchor);
+                assert_int_equal(c->platforms[0]->dnssec_warn_days, rows[i].days);
+                config_free(c);
+        }
+        for (size_t i = 0; i < ELEMENTSOF(bad); i++)
+                check_bad(i, &bad[i]);
+}
+
 static void test_enum_strings(void **state) {
         static const char *const services[] = { "api", "console", "grafana", "auth", "mcp" };
         static const char *const modes[] = { "letsencrypt", "provided", "selfsigned" };
@@ -1362,6 +1398,7 @@ int main(void) {
                 cmocka_unit_test(test_dns_names),
                 cmocka_unit_test(test_enum_strings),
                 cmocka_unit_test(test_renew),
+                cmocka_unit_test(test_dnssec_keys),
         };
         int r;
 

@@ -1,0 +1,35 @@
+/* The DNSSEC probe: asks a validating resolver (libunbound, the resolver
+ * Let's Encrypt itself runs) what the CA's own resolver would conclude about
+ * the platform's names, the DNS-01 challenge and CAA, with the platform's
+ * trust anchor, forwarding to the platform's resolvers. It records verdicts
+ * and signature lifetimes; checks/dnssec.c judges them. */
+#pragma once
+
+#include <systemd/sd-event.h>
+
+#include "config.h"
+#include "dns.h"
+#include "observe.h"
+#include "plan.h"
+
+struct dnssec_probe;
+
+typedef void (*dnssec_done_cb)(void *userdata);
+
+/* p, plan, obs and plain (the platform's resolvers through c-ares, for the
+ * unvalidated look at the anchor zone) are borrowed and must outlive the
+ * probe; obs is filled in place. Never fails: a probe that cannot be set
+ * up records why in obs->error and ends at once when started. */
+struct dnssec_probe *dnssec_probe_new(sd_event *event, const struct platform *p, const struct plan *plan,
+                                      struct dns_resolver *plain, struct dnssec_obs *obs);
+
+/* Asks every question; cb runs once, from the loop or before this returns
+ * when nothing was asked. */
+void dnssec_probe_start(struct dnssec_probe *d, dnssec_done_cb cb, void *userdata);
+
+/* Abandons what is in flight (recorded as not run); cb runs before this
+ * returns if it had not run yet. */
+void dnssec_probe_cancel(struct dnssec_probe *d);
+
+/* Never runs cb. Stops libunbound's worker process. */
+struct dnssec_probe *dnssec_probe_free(struct dnssec_probe *d);
