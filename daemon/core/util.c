@@ -77,10 +77,18 @@ void strv_push(char ***v, char *s) {
         (*v)[n + 1] = NULL;
 }
 
+/* Counted once and allocated once: strv_push() walks the list on every
+ * call, and a certificate may carry 10,000 SANs. */
 char **strv_copy(char *const *v) {
-        char **r = NULL;
-        for (size_t i = 0; v && v[i]; i++)
-                strv_push(&r, xstrdup(v[i]));
+        size_t n = strv_length(v);
+        char **r;
+
+        if (n == 0)
+                return NULL;
+        r = xmalloc((n + 1) * sizeof(char *));
+        for (size_t i = 0; i < n; i++)
+                r[i] = xstrdup(v[i]);
+        r[n] = NULL;
         return r;
 }
 

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -133,10 +134,37 @@ static void test_strv(void **state) {
         strv_free(c);
 }
 
+/* A certificate may carry 10,000 SANs and every endpoint serving it gets a
+ * copy: copying must be linear. 200,000 entries take milliseconds when it
+ * is; when every element walks the list again (as it did) they take
+ * seconds. The bound is generous either way. */
+static void test_strv_copy_linear(void **state) {
+        enum { N = 200000 };
+        char **v = xmalloc((N + 1) * sizeof(char *)), **c;
+        clock_t t0;
+        double cpu;
+
+        for (size_t i = 0; i < N; i++)
+                v[i] = xasprintf("san%zu.example.test", i);
+        v[N] = NULL;
+        t0 = clock();
+        c = strv_copy(v);
+        cpu = (double)(clock() - t0) / CLOCKS_PER_SEC;
+        assert_int_equal(strv_length(c), N);
+        assert_string_equal(c[0], "san0.example.test");
+        assert_string_equal(c[N - 1], "san199999.example.test");
+        assert_ptr_not_equal(c[7], v[7]);
+        if (cpu > 1.0)
+                fail_msg("copying %d entries took %.2f s of CPU: not linear", N, cpu);
+        strv_free(c);
+        strv_free(v);
+        assert_null(strv_copy(NULL));
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_duration), cmocka_unit_test(test_int),         cmocka_unit_test(test_escape),
-                cmocka_unit_test(test_rfc3339),  cmocka_unit_test(test_format_duration),  cmocka_unit_test(test_atomic_write), cmocka_unit_test(test_strv),
+                cmocka_unit_test(test_rfc3339),  cmocka_unit_test(test_format_duration),  cmocka_unit_test(test_atomic_write), cmocka_unit_test(test_strv), cmocka_unit_test(test_strv_copy_linear),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
