@@ -48,6 +48,7 @@ static const struct check *const checks[] = {
         &check_tls_key,
         &check_tls_protocol,
         &check_tls_kx,
+        &check_tls_ct,
         &check_tls_revoked,
         &check_dns_wildcard,
         &check_dns_address,

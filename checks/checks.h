@@ -52,6 +52,7 @@ extern const struct check check_tls_ingress;
 extern const struct check check_tls_key;
 extern const struct check check_tls_protocol;
 extern const struct check check_tls_kx;
+extern const struct check check_tls_ct;
 extern const struct check check_tls_revoked;
 extern const struct check check_dns_wildcard;
 extern const struct check check_dns_address;

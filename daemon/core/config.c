@@ -1016,6 +1016,11 @@ static const struct key dnssec_keys[] = {
         {},
 };
 
+static const struct key ct_keys[] = {
+        { "required", parse_bool, FIELD(ct_required), NULL },
+        {},
+};
+
 static const struct key renew_keys[] = {
         { "enabled", parse_bool, RFIELD(enabled), NULL },
         { "on", parse_finding_ids, RFIELD(on), NULL },
@@ -1056,7 +1061,8 @@ static const struct key renew_keys[] = {
         { "kubernetes", parse_map, 0, kubernetes_keys }, \
         { "ignore", parse_silences, 0, NULL }, \
         { "dnssec", parse_map, 0, dnssec_keys }, \
-        { "dnssec_warn_days", parse_uint, FIELD(dnssec_warn_days), &dnssec_days_range }
+        { "dnssec_warn_days", parse_uint, FIELD(dnssec_warn_days), &dnssec_days_range }, \
+        { "ct", parse_map, 0, ct_keys }
 
 /* The root of a Helm values file. */
 static const struct key values_keys[] = {

@@ -121,6 +121,11 @@ struct platform {
         bool dnssec_enabled;      /* default true */
         char *dnssec_trust_anchor;/* DS or DNSKEY lines; default DNSSEC_ROOT_KEY */
         unsigned dnssec_warn_days;/* an RRSIG expiring sooner is dns.dnssec.expiring; default 3 */
+
+        /* Certificate Transparency: ct: { required }. Embedded SCTs are
+         * checked for publicly trusted certificates (trust: system), and
+         * with a private trust bundle only when required. */
+        bool ct_required;
 };
 
 /* Debian's dns-root-data: the root zone's key-signing keys. */

@@ -45,6 +45,10 @@ void cert_obs_done(struct cert_obs *c) {
         free(c->sig_hash);
         free(c->aia_ca_issuers);
         free(c->crl_url);
+        free(c->scts_error);
+        for (size_t i = 0; i < c->n_scts; i++)
+                free(c->scts[i].log_id);
+        free(c->scts);
         free(c->der);
         *c = (struct cert_obs){ 0 };
 }
@@ -65,6 +69,11 @@ void cert_obs_copy(struct cert_obs *dst, const struct cert_obs *src) {
         dst->sig_hash = dup_or_null(src->sig_hash);
         dst->aia_ca_issuers = dup_or_null(src->aia_ca_issuers);
         dst->crl_url = dup_or_null(src->crl_url);
+        dst->scts_error = dup_or_null(src->scts_error);
+        dst->scts = src->n_scts ? xcalloc(src->n_scts, sizeof(struct sct_obs)) : NULL;
+        for (size_t i = 0; i < src->n_scts; i++)
+                dst->scts[i] = (struct sct_obs){ .log_id = xstrdup(src->scts[i].log_id),
+                                                 .timestamp = src->scts[i].timestamp };
         dst->der = src->der ? xmalloc(src->der_len ? src->der_len : 1) : NULL;
         if (src->der)
                 memcpy(dst->der, src->der, src->der_len);

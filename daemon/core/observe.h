@@ -37,6 +37,14 @@ enum cert_key_kind {
         CERT_KEY_EC,               /* ECDSA and EdDSA */
 };
 
+/* One embedded Signed Certificate Timestamp (RFC 6962 3.3); its signature
+ * is not checked (that needs the logs' keys). */
+struct sct_obs {
+        char *log_id;              /* base64 of the log's 32-byte id */
+        time_t timestamp;
+};
+#define SCT_KEEP 16
+
 struct cert_obs {
         char *subject;             /* RFC 4514 DN */
         char *issuer;
@@ -55,6 +63,10 @@ struct cert_obs {
         bool issuer_is_anchor;     /* a trust anchor has this certificate's issuer name and key */
         char *aia_ca_issuers;      /* first http(s) AIA caIssuers URL, NULL when none */
         char *crl_url;             /* first http(s) CRL distribution point, NULL when none */
+        bool has_scts;             /* carries the SCT list extension (1.3.6.1.4.1.11129.2.4.2) */
+        char *scts_error;          /* the extension is there but does not parse; NULL otherwise */
+        struct sct_obs *scts;      /* at most SCT_KEEP */
+        size_t n_scts;
         unsigned char *der;
         size_t der_len;
 };

@@ -208,6 +208,48 @@ static void signature_describe(gnutls_x509_crt_t crt, struct cert_obs *c) {
         c->sig_hash = xstrdup(dname ? dname : "");
 }
 
+/* RFC 6962 3.3: the SCTs a CA embeds in the certificate, as GnuTLS
+ * decodes them. */
+#define OID_CT_SCTS "1.3.6.1.4.1.11129.2.4.2"
+
+static void scts_collect(gnutls_x509_crt_t crt, struct cert_obs *c) {
+        gnutls_datum_t ext = { 0 };
+        gnutls_x509_ct_scts_t scts = NULL;
+        unsigned critical = 0;
+        int r;
+
+        if (gnutls_x509_crt_get_extension_by_oid2(crt, OID_CT_SCTS, 0, &ext, &critical) < 0)
+                return;
+        c->has_scts = true;
+        r = gnutls_x509_ext_ct_scts_init(&scts);
+        if (r >= 0)
+                r = gnutls_x509_ext_ct_import_scts(&ext, scts, 0);
+        if (r < 0) {
+                c->scts_error = xasprintf("the SCT list does not parse: %s", gnutls_strerror(r));
+                goto out;
+        }
+        c->scts = xcalloc(SCT_KEEP, sizeof(struct sct_obs));
+        for (unsigned i = 0; c->n_scts < SCT_KEEP; i++) {
+                gnutls_datum_t logid = { 0 }, sig = { 0 }, b64 = { 0 };
+                gnutls_sign_algorithm_t alg;
+                time_t ts = 0;
+                r = gnutls_x509_ct_sct_get(scts, i, &ts, &logid, &alg, &sig);
+                if (r < 0)
+                        break;
+                if (gnutls_base64_encode2(&logid, &b64) >= 0) {
+                        c->scts[c->n_scts++] = (struct sct_obs){
+                                .log_id = xstrndup((const char *)b64.data, b64.size), .timestamp = ts };
+                        gnutls_free(b64.data);
+                }
+                gnutls_free(logid.data);
+                gnutls_free(sig.data);
+        }
+out:
+        if (scts)
+                gnutls_x509_ext_ct_scts_deinit(scts);
+        gnutls_free(ext.data);
+}
+
 int x509_cert_parse(const unsigned char *der, size_t len, struct cert_obs *c, char **ret_error) {
         gnutls_x509_crt_t crt = NULL;
         gnutls_datum_t in = { .data = (unsigned char *)der, .size = (unsigned)len };
@@ -259,6 +301,7 @@ int x509_cert_parse(const unsigned char *der, size_t len, struct cert_obs *c, ch
         c->key = key_describe(crt, c);
         signature_describe(crt, c);
         urls_collect(crt, c);
+        scts_collect(crt, c);
         {
                 unsigned ca = 0;
                 c->is_ca = gnutls_x509_crt_get_basic_constraints(crt, NULL, &ca, NULL) >= 0 && ca;

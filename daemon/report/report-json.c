@@ -29,13 +29,30 @@ static json_t *json_days(double d) {
         return json_real(round(d * 10.0) / 10.0);
 }
 
+/* The embedded SCTs: null when the certificate has no SCT list. */
+static json_t *json_scts(const struct cert_obs *c) {
+        json_t *a;
+
+        if (!c->has_scts)
+                return json_null();
+        a = json_array();
+        for (size_t i = 0; i < c->n_scts; i++)
+                json_array_append_new(a, json_pack("{s:s, s:o}", "log_id", c->scts[i].log_id, "timestamp",
+                                                   json_time(c->scts[i].timestamp)));
+        return a;
+}
+
 static json_t *json_certificate(const struct endpoint_obs *e, time_t now) {
         const struct cert_obs *c = &e->chain[0];
-        return json_pack("{s:s, s:s, s:s, s:o, s:o, s:o, s:s, s:o, s:s, s:b}",
-                         "subject", c->subject, "issuer", c->issuer, "serial", c->serial,
-                         "not_before", json_time(c->not_before), "not_after", json_time(c->not_after),
-                         "days_left", json_days(days_until(c->not_after, now)), "sha256", c->sha256,
-                         "san", json_strv(c->san), "key", c->key, "verified", e->verified);
+        json_t *o = json_pack("{s:s, s:s, s:s, s:o, s:o, s:o, s:s, s:o, s:s, s:b}",
+                              "subject", c->subject, "issuer", c->issuer, "serial", c->serial,
+                              "not_before", json_time(c->not_before), "not_after", json_time(c->not_after),
+                              "days_left", json_days(days_until(c->not_after, now)), "sha256", c->sha256,
+                              "san", json_strv(c->san), "key", c->key, "verified", e->verified);
+        json_object_set_new(o, "scts", json_scts(c));
+        if (c->scts_error)
+                json_object_set_new(o, "scts_error", json_string(c->scts_error));
+        return o;
 }
 
 static json_t *json_chain_cert(const struct cert_obs *c) {

@@ -260,6 +260,7 @@ tls.chain.order warning
 tls.chain.oversized warning
 tls.chain.untrusted critical
 tls.connect.failed critical
+tls.ct.missing critical
 tls.expiry.critical critical
 tls.expiry.expired critical
 tls.expiry.warning warning

@@ -445,6 +445,38 @@ static void test_dnssec(void **state) {
         platform.dnssec_warn_days = 3;
 }
 
+/* tls.ct.missing: two SCTs from distinct logs pass; the same log twice or
+ * none fail; with private trust only when ct.required. */
+static void test_ct(void **state) {
+        struct sct_obs two[] = { { (char *)"qq==", 1 }, { (char *)"uw==", 2 } };
+        struct sct_obs same[] = { { (char *)"qq==", 1 }, { (char *)"qq==", 2 } };
+        static const struct {
+                const char *trust;
+                bool required, verified;
+                int which;            /* 0 none, 1 two logs, 2 same log */
+                bool missing;
+        } rows[] = {
+                { "system", false, true, 1, false },  { "system", false, true, 2, true },
+                { "system", false, true, 0, true },   { "system", false, false, 0, false },
+                { "/root.pem", false, true, 0, false }, { "/root.pem", true, true, 0, true },
+                { "/root.pem", true, false, 2, true }, { "/root.pem", true, true, 1, false },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(rows); i++) {
+                struct cert_obs leaf = mk("CN=leaf", "CN=inter");
+                leaf.has_scts = rows[i].which != 0;
+                leaf.scts = rows[i].which == 1 ? two : rows[i].which == 2 ? same : NULL;
+                leaf.n_scts = rows[i].which ? 2 : 0;
+                char *saved = platform.trust;
+                platform.trust = (char *)rows[i].trust;
+                platform.ct_required = rows[i].required;
+                char *got = run_one(&check_tls_ct, &leaf, 1, rows[i].verified);
+                assert_string_equal(got, rows[i].missing ? "tls.ct.missing critical api.ok.example.test 127.0.0.1\n" : "");
+                free(got);
+                platform.trust = saved;
+                platform.ct_required = false;
+        }
+}
+
 /* Certificate-level findings name the first endpoint in plan order,
  * whatever order the DNS answers came in. */
 static void test_plan_order(void **state) {
@@ -602,6 +634,7 @@ int main(void) {
                 cmocka_unit_test(test_issuer),
                 cmocka_unit_test(test_ingress_key_protocol_revoked),
                 cmocka_unit_test(test_kx),
+                cmocka_unit_test(test_ct),
                 cmocka_unit_test(test_dnssec),
                 cmocka_unit_test(test_plan_order),
                 cmocka_unit_test(test_catalog),
