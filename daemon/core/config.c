@@ -282,6 +282,7 @@ static struct platform *platform_new(void) {
         p->timeout_usec = DEFAULT_TIMEOUT_USEC;
         p->deadline_usec = DEFAULT_DEADLINE_USEC;
         p->concurrency = DEFAULT_CONCURRENCY;
+        p->fetch_private = -1;
         p->interval_usec = DEFAULT_INTERVAL_USEC;
         p->jitter_percent = DEFAULT_JITTER_PERCENT;
         p->remind_usec = DEFAULT_REMIND_USEC;
@@ -517,6 +518,17 @@ static int parse_bool(struct build *b, struct yfile *f, const struct key *k, con
         return r < 0 ? r : 0;
 }
 
+/* A bool that may also be left unset (the field keeps -1). */
+static int parse_tristate(struct build *b, struct yfile *f, const struct key *k, const char *key, yaml_node_t *n,
+                          void *field) {
+        bool v;
+        int r = yfile_get_bool(f, key, n, &v);
+
+        if (r == 0)
+                *(int *)field = v;
+        return r < 0 ? r : 0;
+}
+
 static int parse_port(struct build *b, struct yfile *f, const struct key *k, const char *key, yaml_node_t *n,
                       void *field) {
         long long v;
@@ -615,6 +627,12 @@ static int parse_jitter(struct build *b, struct yfile *f, const struct key *k, c
         b->p->jitter_percent = -1;
         b->p->jitter_usec = usec;
         return 0;
+}
+
+bool platform_fetch_private(const struct platform *p) {
+        if (p->fetch_private >= 0)
+                return p->fetch_private;
+        return p->trust && strcmp(p->trust, "system") != 0;
 }
 
 uint64_t platform_jitter_usec(const struct platform *p) {
@@ -1060,6 +1078,7 @@ static const struct key renew_keys[] = {
         { "acme_trust", parse_path, FIELD(acme_trust), NULL }, \
         { "kubernetes", parse_map, 0, kubernetes_keys }, \
         { "ignore", parse_silences, 0, NULL }, \
+        { "fetch_private", parse_tristate, FIELD(fetch_private), NULL }, \
         { "dnssec", parse_map, 0, dnssec_keys }, \
         { "dnssec_warn_days", parse_uint, FIELD(dnssec_warn_days), &dnssec_days_range }, \
         { "ct", parse_map, 0, ct_keys }

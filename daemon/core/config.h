@@ -112,6 +112,12 @@ struct platform {
         char *kube_kubeconfig;
         bool kube_in_cluster;
 
+        /* fetch_private: may AIA and CRL URLs point at loopback, link-local
+         * or private addresses? -1 unset: yes with a private trust bundle
+         * (internal PKI), no with the public store. See
+         * platform_fetch_private(). */
+        int fetch_private;
+
         /* ignore: from defaults, then the platform's own (both apply). */
         struct silence *silences;
         size_t n_silences;
@@ -130,6 +136,11 @@ struct platform {
 
 /* Debian's dns-root-data: the root zone's key-signing keys. */
 #define DNSSEC_ROOT_KEY "/usr/share/dns/root.key"
+
+/* Whether the URLs in the platform's certificates may be fetched from
+ * internal addresses: fetch_private when set, else only when the platform
+ * trusts a private bundle rather than the system store. */
+bool platform_fetch_private(const struct platform *p);
 
 /* The jitter of a platform in microseconds, whichever way it was given. */
 uint64_t platform_jitter_usec(const struct platform *p);

@@ -2,6 +2,10 @@
 #include "util.h"
 
 #include <ctype.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
 #include <errno.h>
 #include <sys/resource.h>
 #include <fcntl.h>
@@ -344,4 +348,48 @@ char *data_path(const char *file) {
                 return p;
         free(p);
         return xasprintf("%s/%s", SRCDATADIR, file);
+}
+
+static const char *ipv4_internal_kind(uint32_t a) {
+        static const struct {
+                uint32_t net, mask;
+                const char *kind;
+        } nets[] = {
+                { 0x00000000, 0xff000000, "unspecified" },    /* 0.0.0.0/8 */
+                { 0x7f000000, 0xff000000, "loopback" },       /* 127.0.0.0/8 */
+                { 0x0a000000, 0xff000000, "private" },        /* 10.0.0.0/8, RFC 1918 */
+                { 0xac100000, 0xfff00000, "private" },        /* 172.16.0.0/12 */
+                { 0xc0a80000, 0xffff0000, "private" },        /* 192.168.0.0/16 */
+                { 0xa9fe0000, 0xffff0000, "link-local" },     /* 169.254.0.0/16: cloud metadata lives here */
+                { 0x64400000, 0xffc00000, "shared (CGNAT)" }, /* 100.64.0.0/10, RFC 6598 */
+                { 0xc0000000, 0xffffff00, "reserved" },       /* 192.0.0.0/24 */
+                { 0xe0000000, 0xf0000000, "multicast" },      /* 224.0.0.0/4 */
+                { 0xf0000000, 0xf0000000, "reserved" },       /* 240.0.0.0/4 and broadcast */
+        };
+        for (size_t i = 0; i < ELEMENTSOF(nets); i++)
+                if ((a & nets[i].mask) == nets[i].net)
+                        return nets[i].kind;
+        return NULL;
+}
+
+const char *address_internal_kind(const struct sockaddr *sa) {
+        if (sa->sa_family == AF_INET)
+                return ipv4_internal_kind(ntohl(((const struct sockaddr_in *)(const void *)sa)->sin_addr.s_addr));
+        if (sa->sa_family != AF_INET6)
+                return "reserved";
+        const struct in6_addr *a = &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr;
+        const uint8_t *b = a->s6_addr;
+        if (IN6_IS_ADDR_V4MAPPED(a))
+                return ipv4_internal_kind((uint32_t)b[12] << 24 | (uint32_t)b[13] << 16 | (uint32_t)b[14] << 8 | b[15]);
+        if (IN6_IS_ADDR_LOOPBACK(a))
+                return "loopback";
+        if (IN6_IS_ADDR_UNSPECIFIED(a))
+                return "unspecified";
+        if (IN6_IS_ADDR_LINKLOCAL(a))
+                return "link-local";
+        if ((b[0] & 0xfe) == 0xfc)
+                return "unique-local";                      /* fc00::/7, RFC 4193 */
+        if (b[0] == 0xff)
+                return "multicast";
+        return NULL;
 }

@@ -101,3 +101,10 @@ uint64_t now_realtime_usec(void);
  * force in *ret_nofile. Failing to raise it is not fatal: the caller sizes
  * its work by what it got. */
 int fd_limit_raise(unsigned long *ret_nofile);
+
+struct sockaddr;
+/* What kind of internal destination sa is: "loopback", "link-local",
+ * "private", "unique-local", "unspecified", "multicast", "shared (CGNAT)"
+ * or "reserved"; NULL for a public address. IPv4-mapped IPv6 addresses are
+ * judged as the IPv4 address they carry. */
+const char *address_internal_kind(const struct sockaddr *sa);

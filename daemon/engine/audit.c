@@ -471,7 +471,9 @@ static void audit_queue_followups(struct audit *a, size_t index) {
         chain_walk(e, &w);
         if (w.leaf_issuer_missing && !e->verified && e->chain[0].aia_ca_issuers)
                 fetch_queue(a, e->chain[0].aia_ca_issuers, AIA_MAX_BYTES);
-        if (e->chain[0].crl_url)
+        /* A CRL tells something only about a chain that verifies; an
+         * untrusted certificate's URLs are the server's to choose. */
+        if (e->chain[0].crl_url && e->verified)
                 fetch_queue(a, e->chain[0].crl_url, CRL_MAX_BYTES);
 }
 
@@ -539,6 +541,9 @@ static void extra_start(struct audit *a, struct extra_job *x) {
                         .url = x->url,
                         .max_bytes = x->max_bytes,
                         .timeout_usec = a->platform->timeout_usec,
+                        /* The URL comes from a served certificate, which
+                         * anyone controlling an endpoint chooses. */
+                        .public_only = !platform_fetch_private(a->platform),
                 };
                 if (http_fetch_start(a->http, &params, on_fetch, x, &x->fetch) < 0) {
                         x->error = xstrdup("could not start the fetch");
@@ -609,7 +614,7 @@ static void audit_resolve_followups(struct audit *a) {
                 }
 
                 const char *crl = e->chain[0].crl_url;
-                if (!crl || !(x = fetch_find(a, crl)))
+                if (!crl || !e->verified || !(x = fetch_find(a, crl)))
                         continue;
                 e->crl.url = xstrdup(crl);
                 e->crl.http_status = x->http_status;

@@ -6,6 +6,8 @@
 #include <errno.h>
 #include <string.h>
 #include <strings.h>
+#include <arpa/inet.h>
+#include <sys/socket.h>
 
 #include <curl/curl.h>
 
@@ -31,6 +33,8 @@ struct http_fetch {
         bool too_large;
         struct curl_slist *headers;
         char *retry_after;
+        bool public_only;
+        char *refused;                /* why a connection was not opened */
         char errbuf[CURL_ERROR_SIZE];
 };
 
@@ -57,6 +61,7 @@ static void fetch_free(struct http_fetch *f) {
         }
         curl_slist_free_all(f->headers);
         free(f->retry_after);
+        free(f->refused);
         free(f->body);
         free(f);
 }
@@ -80,7 +85,9 @@ static void client_collect(struct http_client *c) {
                 if (!f)
                         continue;
                 curl_easy_getinfo(f->easy, CURLINFO_RESPONSE_CODE, &res.status);
-                if (f->too_large)
+                if (f->refused)
+                        res.error = xstrdup(f->refused);
+                else if (f->too_large)
                         res.error = xasprintf("the response is larger than %zu bytes", f->max_bytes);
                 else if (msg->data.result != CURLE_OK)
                         res.error = xstrdup(f->errbuf[0] ? f->errbuf : curl_easy_strerror(msg->data.result));
@@ -226,6 +233,26 @@ static size_t header_cb(char *data, size_t size, size_t nmemb, void *userdata) {
         return n;
 }
 
+/* Every connection libcurl opens, redirects included, comes through here:
+ * the one place where the address it will connect to is known. */
+static curl_socket_t open_cb(void *userdata, curlsocktype purpose, struct curl_sockaddr *a) {
+        struct http_fetch *f = userdata;
+        const char *kind = f->public_only ? address_internal_kind(&a->addr) : NULL;
+
+        if (kind) {
+                char text[INET6_ADDRSTRLEN] = "?";
+                const void *ip = a->family == AF_INET6 ? (const void *)&((struct sockaddr_in6 *)(void *)&a->addr)->sin6_addr
+                                                       : (const void *)&((struct sockaddr_in *)(void *)&a->addr)->sin_addr;
+                (void)inet_ntop(a->family, ip, text, sizeof(text));
+                if (!f->refused)
+                        f->refused = xasprintf("refused to connect to %s, a %s address: certvigil fetches only from "
+                                               "public addresses for this platform (fetch_private)",
+                                               text, kind);
+                return CURL_SOCKET_BAD;
+        }
+        return socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
+}
+
 int http_fetch_start(struct http_client *c, const struct http_fetch_params *p, http_done_cb cb, void *userdata,
                      struct http_fetch **ret) {
         struct http_fetch *f = xcalloc(1, sizeof(*f));
@@ -236,6 +263,7 @@ int http_fetch_start(struct http_client *c, const struct http_fetch_params *p, h
         f->cb = cb;
         f->userdata = userdata;
         f->max_bytes = p->max_bytes;
+        f->public_only = p->public_only;
         f->easy = curl_easy_init();
         if (!f->easy) {
                 free(f);
@@ -254,6 +282,12 @@ int http_fetch_start(struct http_client *c, const struct http_fetch_params *p, h
         SET(CURLOPT_FOLLOWLOCATION, p->no_redirects ? 0L : 1L);
         SET(CURLOPT_HEADERFUNCTION, header_cb);
         SET(CURLOPT_HEADERDATA, f);
+        SET(CURLOPT_OPENSOCKETFUNCTION, open_cb);
+        SET(CURLOPT_OPENSOCKETDATA, f);
+        /* A pooled connection opened by an unrestricted fetch would skip
+         * open_cb: a restricted one always opens its own. */
+        if (p->public_only)
+                SET(CURLOPT_FRESH_CONNECT, 1L);
         if (p->ca_file)
                 SET(CURLOPT_CAINFO, p->ca_file);
         if (p->body) {

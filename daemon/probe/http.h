@@ -27,6 +27,11 @@ struct http_fetch_params {
         size_t body_size;
         const char *ca_file;         /* PEM bundle to verify the server with instead of the system store */
         bool no_redirects;           /* requests with credentials must not be sent elsewhere */
+        /* Connect to public addresses only: loopback, link-local, private,
+         * unique-local and other internal destinations are refused, after
+         * redirects too (the address is checked as each socket is opened),
+         * so a URL from an untrusted certificate cannot aim us inward. */
+        bool public_only;
 };
 
 /* What a fetch ended with. body is malloc'ed (NUL-terminated for

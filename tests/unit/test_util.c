@@ -8,6 +8,9 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -161,10 +164,47 @@ static void test_strv_copy_linear(void **state) {
         assert_null(strv_copy(NULL));
 }
 
+static void test_address_internal_kind(void **state) {
+        static const struct {
+                const char *addr, *kind;
+        } rows[] = {
+                { "127.0.0.1", "loopback" },       { "127.255.0.9", "loopback" },
+                { "10.1.2.3", "private" },         { "172.16.0.1", "private" },
+                { "172.31.255.255", "private" },   { "172.32.0.1", NULL },
+                { "192.168.1.1", "private" },      { "169.254.169.254", "link-local" },
+                { "100.64.0.1", "shared (CGNAT)" }, { "0.0.0.0", "unspecified" },
+                { "224.0.0.1", "multicast" },      { "255.255.255.255", "reserved" },
+                { "8.8.8.8", NULL },               { "203.0.113.10", NULL },
+                { "::1", "loopback" },             { "::", "unspecified" },
+                { "fe80::1", "link-local" },       { "fd12:3456::1", "unique-local" },
+                { "fc00::1", "unique-local" },     { "ff02::1", "multicast" },
+                { "::ffff:127.0.0.1", "loopback" }, { "::ffff:10.0.0.1", "private" },
+                { "::ffff:8.8.8.8", NULL },        { "2001:db8::1", NULL },
+                { "2606:4700::1111", NULL },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(rows); i++) {
+                struct sockaddr_storage ss = { 0 };
+                const char *kind;
+                if (strchr(rows[i].addr, ':')) {
+                        struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
+                        a->sin6_family = AF_INET6;
+                        assert_int_equal(inet_pton(AF_INET6, rows[i].addr, &a->sin6_addr), 1);
+                } else {
+                        struct sockaddr_in *a = (struct sockaddr_in *)&ss;
+                        a->sin_family = AF_INET;
+                        assert_int_equal(inet_pton(AF_INET, rows[i].addr, &a->sin_addr), 1);
+                }
+                kind = address_internal_kind((struct sockaddr *)&ss);
+                if (!rows[i].kind ? kind != NULL : !kind || strcmp(kind, rows[i].kind) != 0)
+                        fail_msg("%s: got %s, want %s", rows[i].addr, kind ? kind : "public",
+                                 rows[i].kind ? rows[i].kind : "public");
+        }
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_duration), cmocka_unit_test(test_int),         cmocka_unit_test(test_escape),
-                cmocka_unit_test(test_rfc3339),  cmocka_unit_test(test_format_duration),  cmocka_unit_test(test_atomic_write), cmocka_unit_test(test_strv), cmocka_unit_test(test_strv_copy_linear),
+                cmocka_unit_test(test_rfc3339),  cmocka_unit_test(test_format_duration),  cmocka_unit_test(test_atomic_write), cmocka_unit_test(test_strv), cmocka_unit_test(test_strv_copy_linear), cmocka_unit_test(test_address_internal_kind),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
