@@ -16,6 +16,7 @@
 #include "oneshot.h"
 #include "plan.h"
 #include "report.h"
+#include "run.h"
 #include "tls.h"
 #include "util.h"
 
@@ -95,6 +96,7 @@ static int cmd_daemon(int argc, char *argv[]) {
         struct cli_options o = { 0 };
         struct config *c = NULL;
         struct daemon *d = NULL;
+        _cleanup_free_ char *state_dir = NULL;
         int r, ret;
 
         ret = cli_parse(argc, argv, "daemon", &o);
@@ -111,15 +113,13 @@ static int cmd_daemon(int argc, char *argv[]) {
         ret = cli_load_config(&o, &c);
         if (ret != 0)
                 goto out;
+        state_dir = run_state_dir(o.state_dir, DEFAULT_STATE_DIR);
         struct daemon_options dopts = {
                 .config_path = o.values ? NULL : o.config ? o.config : DEFAULT_CONFIG,
                 .values_path = o.values,
                 .ov = &o.ov,
                 /* systemd's StateDirectory= says where, unless told. */
-                .state_dir = o.state_dir      ? o.state_dir
-                             : getenv("STATE_DIRECTORY") && *getenv("STATE_DIRECTORY") && !strchr(getenv("STATE_DIRECTORY"), ':')
-                                 ? getenv("STATE_DIRECTORY")
-                                 : DEFAULT_STATE_DIR,
+                .state_dir = state_dir,
                 .no_renew = o.no_renew,
                 .log_target = o.log_target,
         };

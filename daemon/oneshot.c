@@ -85,15 +85,12 @@ static void on_renew_line(const char *platform, const char *stream, const char *
 /* The renewal store, when some platform renews and this run may trigger. */
 static int open_store(const struct cli_options *o, const struct config *c, struct renew_store **ret) {
         _cleanup_free_ char *warning = NULL;
-        const char *dir = o->state_dir;
+        _cleanup_free_ char *dir = run_state_dir(o->state_dir, DEFAULT_STATE_DIR);
         bool any = false;
         struct stat sb;
 
         for (size_t i = 0; i < c->n_platforms; i++)
                 any = any || c->platforms[i]->renew.enabled;
-        if (!dir)
-                dir = getenv("STATE_DIRECTORY") && *getenv("STATE_DIRECTORY") ? getenv("STATE_DIRECTORY")
-                                                                              : DEFAULT_STATE_DIR;
         if (!any || o->no_renew) {
                 /* ARI alone uses the state when it can (Retry-After and
                  * "moved earlier" across runs), and does without. */

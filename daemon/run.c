@@ -5,6 +5,7 @@
 #include <assert.h>
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -227,6 +228,17 @@ int run_load_config(const char *config_path, const char *values_path, const stru
                 fprintf(stderr, "%s\n", *w);
         *ret = c;
         return 0;
+}
+
+char *run_state_dir(const char *given, const char *default_dir) {
+        const char *env = getenv("STATE_DIRECTORY");
+
+        if (given)
+                return xstrdup(given);
+        /* An empty first entry (":x", "") says nothing: the default. */
+        if (!env || !*env || *env == ':')
+                return xstrdup(default_dir);
+        return xstrndup(env, strcspn(env, ":"));
 }
 
 static int state_dir_prepare(const char *dir) {

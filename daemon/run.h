@@ -70,6 +70,12 @@ int run_settle(const struct run *r, struct state *state, struct journal *journal
 int run_load_config(const char *config_path, const char *values_path, const struct config_overrides *ov,
                     struct config **ret, char **ret_error);
 
+/* The state directory: given when set, else the first directory of
+ * $STATE_DIRECTORY (systemd's StateDirectory= joins several with ':'),
+ * else default_dir. Caller frees. The oneshot and the daemon both ask
+ * here, so they cannot read the variable differently. */
+char *run_state_dir(const char *given, const char *default_dir);
+
 /* STATE_DIR/state.json, or a fresh state when it is missing, truncated or
  * corrupt (logged on stderr): the state never stops an audit. Creates the
  * directory if needed. *ret_path is the file's path (caller frees). */

@@ -1,0 +1,76 @@
+#!/bin/bash
+#
+# daemon-edges.sh: the app layer at its edges (issue 9, defect 10).
+#   1. STATE_DIRECTORY lists several directories ("a:b", as systemd sets it
+#      for StateDirectory=a b): the daemon and the oneshot both use the first
+
+# shellcheck source-path=SCRIPTDIR source=checks.sh
+. "$(dirname "${BASH_SOURCE[0]}")/checks.sh"
+
+sb_require_tools jq || exit 77
+notify_require
+sb_up
+notify_start
+
+# wait_until MS CMD...: polls CMD every 10 ms; fails when MS pass first.
+wait_until() {
+	local ms=$1 deadline
+	shift
+	deadline=$(($(sb__ms) + ms))
+	until "$@" >/dev/null 2>&1; do
+		(($(sb__ms) < deadline)) || return 1
+		sb__sleep 0.01
+	done
+}
+# stop_daemon NAME: SIGTERM; it must exit 0.
+stop_daemon() {
+	local pid rc=0
+	pid=$(sb_pid "$1")
+	kill -TERM "$pid"
+	wait "$pid" || rc=$?
+	unset "SB_PIDS[$1]"
+	expect "$1: SIGTERM ends it with status 0 (was $rc)" test "$rc" = 0
+}
+# audits_after LINE: the daemon's last "N audits done" in the notify log
+# after its line LINE (0 when none).
+audits_after() {
+	tail -n +"$(($1 + 1))" "$log" | grep -oE '[0-9]+ audits? done' | tail -1 | grep -oE '^[0-9]+' || echo 0
+}
+audits_reach() { # LINE N
+	(($(audits_after "$1") >= $2))
+}
+
+# --- 1. STATE_DIRECTORY with several directories -----------------------------------
+sd=$SB_DIR/sd
+mkdir -p "$sd/first" "$sd/second"
+cfg=$SB_DIR/ok.yaml
+sb_write_config "$cfg" <<EOF
+  - name: ok
+    global: { baseDomain: ok.example.test }
+    interval: 150ms
+    jitter: 0s
+EOF
+STATE_DIRECTORY=$sd/first:$sd/second sb__spawn daemon-sd "$SB_DIR/daemon-sd.err" \
+	"$SB_CERTVIGIL" daemon --config "$cfg"
+expect "daemon: state.json goes to the first of STATE_DIRECTORY's directories" \
+	wait_until 5000 test -s "$sd/first/state.json"
+stop_daemon daemon-sd
+expect "daemon: nothing in the second" test ! -e "$sd/second/state.json"
+
+rcfg=$SB_DIR/renew-ok.yaml
+sb_write_config "$rcfg" <<EOF
+  - name: ok
+    global: { baseDomain: ok.example.test }
+    renew: { enabled: true, command: [/bin/false] }
+EOF
+rc=0
+STATE_DIRECTORY=$sd/one:$sd/two "$SB_CERTVIGIL" audit --config "$rcfg" >"$SB_DIR/oneshot-sd.out" \
+	2>"$SB_DIR/oneshot-sd.err" || rc=$?
+expect "oneshot: a healthy platform with renewal on exits 0 (was $rc)" test "$rc" = 0
+expect "oneshot: renewal's state directory is the first of STATE_DIRECTORY's" test -d "$sd/one"
+expect "oneshot: no directory named after the whole list" test ! -e "$sd/one:$sd/two"
+
+if ((failures > 0)); then
+	echo "$failures check(s) failed"
+	exit 1
+fi
