@@ -75,7 +75,7 @@ static void format_span(uint64_t usec, char *buf, size_t n) {
 static void daemon_notify_status(struct daemon *d, const char *prefix) {
         size_t counts[3] = { 0 }, running = 0;
         uint64_t now = now_monotonic_usec(), next = UINT64_MAX;
-        char when[32] = "";
+        char when[48] = "no audit scheduled";
 
         for (size_t i = 0; i < d->n_slots; i++) {
                 struct state_platform *sp = state_platform(d->state, d->slots[i].platform->name);
@@ -86,11 +86,18 @@ static void daemon_notify_status(struct daemon *d, const char *prefix) {
                 else if (d->slots[i].next_usec < next)
                         next = d->slots[i].next_usec;
         }
-        if (next != UINT64_MAX)
-                format_span(next > now ? next - now : 0, when, sizeof(when));
-        sd_notifyf(false, "%sSTATUS=%zu platform%s, %zu critical, %zu warning, %lu audit%s done, %s%s", prefix,
+        /* One audit in flight is news enough; when the next one is due
+         * matters only while nothing runs. */
+        if (running)
+                snprintf(when, sizeof(when), "auditing now");
+        else if (next != UINT64_MAX) {
+                char span[32];
+                format_span(next > now ? next - now : 0, span, sizeof(span));
+                snprintf(when, sizeof(when), "next audit in %s", span);
+        }
+        sd_notifyf(false, "%sSTATUS=%zu platform%s, %zu critical, %zu warning, %lu audit%s done, %s", prefix,
                    d->n_slots, d->n_slots == 1 ? "" : "s", counts[SEVERITY_CRITICAL], counts[SEVERITY_WARNING],
-                   d->audits, d->audits == 1 ? "" : "s", running ? "auditing now" : "next audit in ", when);
+                   d->audits, d->audits == 1 ? "" : "s", when);
 }
 
 static void slot_schedule(struct slot *s, uint64_t at);

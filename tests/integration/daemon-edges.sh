@@ -3,6 +3,8 @@
 # daemon-edges.sh: the app layer at its edges (issue 9, defect 10).
 #   1. STATE_DIRECTORY lists several directories ("a:b", as systemd sets it
 #      for StateDirectory=a b): the daemon and the oneshot both use the first
+#   2. STATUS= while an audit runs reads "auditing now", with no time span
+#      glued to it
 
 # shellcheck source-path=SCRIPTDIR source=checks.sh
 . "$(dirname "${BASH_SOURCE[0]}")/checks.sh"
@@ -69,6 +71,28 @@ STATE_DIRECTORY=$sd/one:$sd/two "$SB_CERTVIGIL" audit --config "$rcfg" >"$SB_DIR
 expect "oneshot: a healthy platform with renewal on exits 0 (was $rc)" test "$rc" = 0
 expect "oneshot: renewal's state directory is the first of STATE_DIRECTORY's" test -d "$sd/one"
 expect "oneshot: no directory named after the whole list" test ! -e "$sd/one:$sd/two"
+
+# --- 2. STATUS= while an audit runs -----------------------------------------------
+# "slow" waits on the tarpit for its 1 s timeout; "ok" ends audits meanwhile.
+scfg=$SB_DIR/status.yaml
+sb_write_config "$scfg" <<EOF
+  - name: ok
+    global: { baseDomain: ok.example.test }
+    interval: 100ms
+    jitter: 0s
+  - name: slow
+    global: { baseDomain: tarpit.example.test }
+    interval: 1h
+    timeout: 1s
+EOF
+NOTIFY_SOCKET=$notify sb__spawn daemon-status "$SB_DIR/daemon-status.err" \
+	"$SB_CERTVIGIL" daemon --config "$scfg" --state-dir "$SB_DIR/status-state"
+expect "STATUS: an audit in flight is reported" \
+	wait_until 5000 grep -qE 'STATUS=2 platforms, .* [1-9][0-9]* audits? done, auditing now' "$log"
+expect "STATUS: 'auditing now' ends the line" bash -c "! grep -E 'auditing now.' '$log'"
+expect "STATUS: with nothing in flight, the next audit's time" \
+	wait_until 5000 grep -qE 'STATUS=2 platforms, .* audits? done, next audit in [0-9]+(ms|s|m|h)$' "$log"
+stop_daemon daemon-status
 
 if ((failures > 0)); then
 	echo "$failures check(s) failed"
