@@ -233,6 +233,7 @@ static struct platform *platform_free(struct platform *p) {
         free(p->wildcard_secret);
         strv_free(p->resolvers);
         free(p->trust);
+        free(p->trust_origin);
         free(p->expect_issuer);
         free(p->connect_to);
         strv_free(p->expect_addresses);
@@ -690,8 +691,13 @@ static int parse_trust(struct build *b, struct yfile *f, const struct key *k, co
         const char *s = NULL;
         int r = yfile_get_string(f, key, n, &s);
 
-        if (r == 0)
+        if (r == 0) {
                 set_string(field, strcmp(s, "system") == 0 ? xstrdup(s) : path_resolve(b->config_path, s));
+                /* A file that cannot be loaded later is reported with this. */
+                if (b->p)
+                        set_string(&b->p->trust_origin, xasprintf("trust: at %s:%zu:%zu", f->path,
+                                                                  n->start_mark.line + 1, n->start_mark.column + 1));
+        }
         return r < 0 ? r : 0;
 }
 
@@ -1657,8 +1663,10 @@ int config_apply_overrides(struct config *c, const struct config_overrides *o, c
                 }
                 if (o->port > 0)
                         p->port = (uint16_t)o->port;
-                if (o->trust)
+                if (o->trust) {
                         set_string(&p->trust, xstrdup(o->trust));
+                        set_string(&p->trust_origin, xstrdup("--trust"));
+                }
                 if (o->timeout_usec > 0)
                         p->timeout_usec = o->timeout_usec;
                 if (o->deadline_usec > 0)

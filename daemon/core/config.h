@@ -80,6 +80,8 @@ struct platform {
         uint16_t dns_port;        /* default 53: where authoritative servers are asked directly */
         char **resolvers;         /* "ADDR[:PORT]" strings; NULL = system resolver */
         char *trust;              /* "system" or a path to a PEM bundle */
+        char *trust_origin;       /* where trust was set, for messages: "trust: at FILE:LINE:COL"
+                                   * or "--trust"; NULL for the built-in default */
         /* Expiry thresholds: the effective one is the smaller of the days
          * and the share of the certificate's lifetime; days < 0 when the
          * key was given as a share ("33%"), which is then used alone. */

@@ -279,8 +279,15 @@ int audit_new_pooled(struct audit_pool *pool, const struct platform *p, struct a
         if (r < 0)
                 goto fail;
         r = pool_trust(pool, p->trust ? p->trust : "system", &a->trust, ret_error);
-        if (r < 0)
+        if (r < 0) {
+                /* Say where the path came from: the config's line or --trust. */
+                if (p->trust_origin && *ret_error) {
+                        char *m = xasprintf("%s (%s)", *ret_error, p->trust_origin);
+                        free(*ret_error);
+                        *ret_error = m;
+                }
                 goto fail;
+        }
         r = dns_resolver_new(pool->dns, p->resolvers, p->timeout_usec, &a->dns, ret_error);
         if (r < 0)
                 goto fail;

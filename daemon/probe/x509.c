@@ -2,8 +2,11 @@
  * cert_obs, and chain verification. GnuTLS stays inside this file and the
  * TLS probe. */
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
@@ -41,6 +44,24 @@ struct x509_trust {
         struct verify_cache *cache;
 };
 
+/* 0 when path is a regular file we may read, else why not. */
+static int trust_file_check(const char *path) {
+        struct stat st;
+        int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+        int r = 0;
+
+        if (fd < 0)
+                return -errno;
+        if (fstat(fd, &st) < 0)
+                r = -errno;
+        else if (S_ISDIR(st.st_mode))
+                r = -EISDIR;
+        else if (!S_ISREG(st.st_mode))
+                r = -EINVAL;
+        close(fd);
+        return r;
+}
+
 int x509_trust_load(const char *spec, struct x509_trust **ret, char **ret_error) {
         struct x509_trust *t = xcalloc(1, sizeof(*t));
         int r;
@@ -55,8 +76,17 @@ int x509_trust_load(const char *spec, struct x509_trust **ret, char **ret_error)
         }
         if (strcmp(spec, "system") == 0)
                 r = gnutls_x509_trust_list_add_system_trust(t->list, 0, 0);
-        else
+        else {
+                /* GnuTLS says only "Error while reading file": ask the
+                 * system why first. */
+                r = trust_file_check(spec);
+                if (r < 0) {
+                        *ret_error = xasprintf("%s: cannot load trust anchors: %s", spec,
+                                               r == -EINVAL ? "not a regular file" : strerror(-r));
+                        goto fail;
+                }
                 r = gnutls_x509_trust_list_add_trust_file(t->list, spec, NULL, GNUTLS_X509_FMT_PEM, 0, 0);
+        }
         if (r < 0) {
                 *ret_error = xasprintf("%s: cannot load trust anchors: %s", spec, gnutls_strerror(r));
                 r = r == GNUTLS_E_FILE_ERROR ? -ENOENT : -EINVAL;

@@ -161,7 +161,7 @@ platforms:
   - name: a
     global: { baseDomain: a.example.test }
 EOF
-bad trust "good.yaml: platform 'a': missing-root.pem: cannot load trust anchors: Error while reading file." \
+bad trust "good.yaml: platform 'a': missing-root.pem: cannot load trust anchors: No such file or directory (--trust)" \
 	--config good.yaml --trust missing-root.pem
 
 # --- 2. usage errors -----------------------------------------------------------------

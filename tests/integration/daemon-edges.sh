@@ -5,6 +5,9 @@
 #      for StateDirectory=a b): the daemon and the oneshot both use the first
 #   2. STATUS= while an audit runs reads "auditing now", with no time span
 #      glued to it
+#   3. a trust file that cannot be used: the error gives errno's reason and
+#      where the path was set (the config's FILE:LINE:COL, or --trust), in
+#      the oneshot and in the daemon
 
 # shellcheck source-path=SCRIPTDIR source=checks.sh
 . "$(dirname "${BASH_SOURCE[0]}")/checks.sh"
@@ -93,6 +96,31 @@ expect "STATUS: 'auditing now' ends the line" bash -c "! grep -E 'auditing now.'
 expect "STATUS: with nothing in flight, the next audit's time" \
 	wait_until 5000 grep -qE 'STATUS=2 platforms, .* audits? done, next audit in [0-9]+(ms|s|m|h)$' "$log"
 stop_daemon daemon-status
+
+# --- 3. trust files that cannot be used ---------------------------------------------
+tcfg=$SB_DIR/trust.yaml
+SB_CFG_TRUST=$SB_DIR/missing-ca.pem sb_write_config "$tcfg" <<EOF
+  - name: ok
+    global: { baseDomain: ok.example.test }
+    interval: 1h
+EOF
+tline=$(grep -n '^  trust: ' "$tcfg" | cut -d: -f1)
+rc=0
+"$SB_CERTVIGIL" audit --config "$tcfg" >"$SB_DIR/trust.out" 2>"$SB_DIR/trust.err" || rc=$?
+sed 's/^/    stderr: /' "$SB_DIR/trust.err"
+expect "trust: a missing file is exit status 3 (was $rc)" test "$rc" = 3
+expect "trust: errno's reason" grep -q "missing-ca.pem: .*No such file or directory" "$SB_DIR/trust.err"
+expect "trust: where the path was set" grep -qF "(trust: at $tcfg:$tline:10)" "$SB_DIR/trust.err"
+rc=0
+"$SB_CERTVIGIL" audit --config "$cfg" --trust "$SB_DIR/pki" >"$SB_DIR/trust2.out" 2>"$SB_DIR/trust2.err" || rc=$?
+sed 's/^/    stderr: /' "$SB_DIR/trust2.err"
+expect "--trust DIR: exit status 3 (was $rc)" test "$rc" = 3
+expect "--trust DIR: errno's reason and the option" grep -qE "pki: .*Is a directory.*\(--trust\)" "$SB_DIR/trust2.err"
+sb__spawn daemon-trust "$SB_DIR/daemon-trust.err" "$SB_CERTVIGIL" daemon --config "$tcfg" \
+	--state-dir "$SB_DIR/trust-state"
+expect "daemon: the trust error with its reason and origin" wait_until 5000 \
+	grep -qF "No such file or directory (trust: at $tcfg:$tline:10)" "$SB_DIR/daemon-trust.err"
+stop_daemon daemon-trust
 
 if ((failures > 0)); then
 	echo "$failures check(s) failed"
