@@ -36,6 +36,23 @@ struct slot {
         bool was_running;                  /* when dropped for a reload */
 };
 
+/* What a reload replaced but a retired run still borrows. */
+struct generation {
+        struct config *config;
+        struct audit_pool *pool;
+        size_t users;
+};
+
+/* A run kept past a reload because its renewal method was in flight: it
+ * ends that method, is settled like any run, and goes. Until then the new
+ * slot of its platform does not start. */
+struct retired {
+        struct daemon *daemon;
+        struct run *run;
+        struct generation *gen;
+        struct retired *next;
+};
+
 struct daemon {
         struct daemon_options opts;
         sd_event *event;
@@ -50,6 +67,7 @@ struct daemon {
         sd_event_source *sig_hup, *sig_term, *sig_int;
         uint64_t rng;
         unsigned long audits;              /* completed, since start */
+        struct retired *retired;           /* list, each owned here */
 };
 
 /* xorshift64*: jitter needs spread, not secrecy. */
@@ -86,6 +104,8 @@ static void daemon_notify_status(struct daemon *d, const char *prefix) {
                 else if (d->slots[i].next_usec < next)
                         next = d->slots[i].next_usec;
         }
+        for (const struct retired *x = d->retired; x; x = x->next)
+                running++;
         /* One audit in flight is news enough; when the next one is due
          * matters only while nothing runs. */
         if (running)
@@ -102,11 +122,8 @@ static void daemon_notify_status(struct daemon *d, const char *prefix) {
 
 static void slot_schedule(struct slot *s, uint64_t at);
 
-/* The run is over: alerts, journal, state, next. */
-static void on_run_done(struct run *run, void *userdata) {
-        struct slot *s = userdata;
-        struct daemon *d = s->daemon;
-        const struct platform *p = s->platform;
+/* A finished run's alerts, journal entries and state. */
+static void daemon_settle(struct daemon *d, const struct run *run) {
         time_t now = (time_t)(now_realtime_usec() / USEC_PER_SEC);
         int r;
 
@@ -117,8 +134,16 @@ static void on_run_done(struct run *run, void *userdata) {
         r = state_save(d->state, d->state_path);
         if (r < 0)
                 log_msg(LOG_ERR, "cannot write %s: %s (alerts may repeat after a restart)", d->state_path, strerror(-r));
-
         d->audits++;
+}
+
+/* The run is over: settle it, schedule the next. */
+static void on_run_done(struct run *run, void *userdata) {
+        struct slot *s = userdata;
+        struct daemon *d = s->daemon;
+        const struct platform *p = s->platform;
+
+        daemon_settle(d, run);
         /* The next audit counts from this one's start, so the rhythm holds;
          * one that outlived its interval is followed at once, never twice. */
         uint64_t jitter = platform_jitter_usec(p);
@@ -144,9 +169,18 @@ static void slot_start(struct slot *s) {
         slot_schedule(s, s->started_usec + s->platform->interval_usec);
 }
 
+static bool daemon_retired_busy(const struct daemon *d, const char *platform) {
+        for (const struct retired *x = d->retired; x; x = x->next)
+                if (strcmp(run_platform(x->run)->name, platform) == 0)
+                        return true;
+        return false;
+}
+
 static int on_timer(sd_event_source *src, uint64_t usec, void *userdata) {
         struct slot *s = userdata;
-        if (!run_is_running(s->run))
+        /* A platform whose renewal outlived a reload waits for it; its
+         * end schedules this slot again. */
+        if (!run_is_running(s->run) && !daemon_retired_busy(s->daemon, s->platform->name))
                 slot_start(s);
         return 0;
 }
@@ -235,6 +269,69 @@ static unsigned daemon_cap(const struct config *c) {
         return audit_pool_cap(c, nofile);
 }
 
+static void generation_release(struct generation *g) {
+        if (!g || --g->users > 0)
+                return;
+        audit_pool_free(g->pool);
+        config_free(g->config);
+        free(g);
+}
+
+/* Unlinks x and frees it with its run; the run's own callback may be the
+ * caller, so nothing of the run is touched after this. */
+static void retired_free(struct daemon *d, struct retired *x) {
+        for (struct retired **pp = &d->retired; *pp; pp = &(*pp)->next)
+                if (*pp == x) {
+                        *pp = x->next;
+                        break;
+                }
+        run_free(x->run);
+        generation_release(x->gen);
+        free(x);
+}
+
+static void daemon_drop_retired(struct daemon *d) {
+        while (d->retired)
+                retired_free(d, d->retired);
+}
+
+static void on_retired_done(struct run *run, void *userdata) {
+        struct retired *x = userdata;
+        struct daemon *d = x->daemon;
+        _cleanup_free_ char *name = xstrdup(run_platform(run)->name);
+        uint64_t now = now_monotonic_usec();
+
+        daemon_settle(d, run);
+        retired_free(d, x);
+        for (size_t i = 0; i < d->n_slots; i++) {
+                struct slot *s = &d->slots[i];
+                if (s->run && strcmp(s->platform->name, name) == 0 && !run_is_running(s->run))
+                        slot_schedule(s, s->next_usec > now ? s->next_usec : now);
+        }
+        daemon_notify_status(d, "");
+}
+
+/* Keeps s's run past the reload when its renewal method is in flight, so
+ * that a command is not killed half way; gen keeps its config and pool. */
+static void slot_retire(struct slot *s, struct generation **gen) {
+        struct daemon *d = s->daemon;
+        struct retired *x;
+
+        if (!run_is_renewing(s->run))
+                return;
+        if (!*gen) {
+                *gen = xcalloc(1, sizeof(**gen));
+                **gen = (struct generation){ .config = d->config, .pool = d->pool };
+        }
+        x = xcalloc(1, sizeof(*x));
+        *x = (struct retired){ .daemon = d, .run = TAKE_PTR(s->run), .gen = *gen, .next = d->retired };
+        (*gen)->users++;
+        d->retired = x;
+        run_wind_down(x->run, on_retired_done, x);
+        log_msg(LOG_INFO, "platform '%s': the renewal in flight goes on under the previous config",
+                s->platform->name);
+}
+
 static int on_reload(sd_event_source *src, const struct signalfd_siginfo *si, void *userdata) {
         struct daemon *d = userdata;
         _cleanup_free_ char *error = NULL;
@@ -248,20 +345,28 @@ static int on_reload(sd_event_source *src, const struct signalfd_siginfo *si, vo
                 daemon_notify_status(d, "READY=1\n");
                 return 0;
         }
-        /* The old slots' audits borrow the old config: drop them first. */
+        /* The old slots' audits borrow the old config: drop them first,
+         * but for renewals in flight, which end under it. */
         struct slot *old = d->slots;
         size_t n_old = d->n_slots;
-        for (size_t i = 0; i < n_old; i++)
+        struct generation *gen = NULL;
+        for (size_t i = 0; i < n_old; i++) {
+                slot_retire(&old[i], &gen);
                 slot_drop(&old[i]);
+        }
         struct config *old_config = d->config;
         d->config = c;
-        /* The cap follows the new config; no audit uses the old pool now. */
-        d->pool = audit_pool_free(d->pool);
+        /* The cap follows the new config; only retired runs use the old pool. */
+        if (gen)
+                d->pool = NULL;   /* gen's now */
+        else
+                d->pool = audit_pool_free(d->pool);
         (void)audit_pool_new(d->event, daemon_cap(c), &d->pool);
         d->slots = NULL;
         daemon_make_slots(d, old, n_old);
         free(old);
-        config_free(old_config);
+        if (!gen)
+                config_free(old_config);
         log_msg(LOG_INFO, "reloaded %s: %zu platform%s", d->config->path ? d->config->path : d->opts.values_path,
                 d->n_slots, d->n_slots == 1 ? "" : "s");
         daemon_notify_status(d, "READY=1\n");
@@ -274,6 +379,7 @@ static int on_stop(sd_event_source *src, const struct signalfd_siginfo *si, void
         /* The audits in flight are abandoned: the state holds the last
          * finished ones, so nothing is lost but this round. */
         daemon_drop_slots(d);
+        daemon_drop_retired(d);
         return sd_event_exit(d->event, 0);
 }
 
@@ -326,6 +432,7 @@ struct daemon *daemon_free(struct daemon *d) {
         if (!d)
                 return NULL;
         daemon_drop_slots(d);
+        daemon_drop_retired(d);
         sd_event_source_disable_unref(d->sig_hup);
         sd_event_source_disable_unref(d->sig_term);
         sd_event_source_disable_unref(d->sig_int);

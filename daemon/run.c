@@ -153,6 +153,17 @@ bool run_is_running(const struct run *r) {
         return r && r->running;
 }
 
+bool run_is_renewing(const struct run *r) {
+        return r && r->running && renewal_method_in_flight(r->renewal);
+}
+
+void run_wind_down(struct run *r, run_done_cb cb, void *userdata) {
+        assert(run_is_renewing(r));
+        r->cb = cb;
+        r->userdata = userdata;
+        renewal_wind_down(r->renewal);
+}
+
 const struct platform *run_platform(const struct run *r) {
         return r->p;
 }

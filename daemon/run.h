@@ -36,7 +36,7 @@ typedef void (*run_done_cb)(struct run *r, void *userdata);
 /* p must outlive the run. */
 int run_new(const struct run_env *env, const struct platform *p, struct run **ret);
 /* Cancels whatever is in flight without calling back (a renewal command is
- * killed). Accepts NULL, returns NULL. */
+ * killed: see run_wind_down()). Accepts NULL, returns NULL. */
 struct run *run_free(struct run *r);
 
 /* Makes a fresh audit of the platform, dropping the previous run's
@@ -49,6 +49,13 @@ int run_start(struct run *r, run_done_cb cb, void *userdata);
 
 bool run_is_running(const struct run *r);   /* false for NULL */
 /* A renewal method (command or API request) is in flight. */
+bool run_is_renewing(const struct run *r);
+/* While run_is_renewing(): lets the method end and record its outcome but
+ * starts nothing after it (the store keeps a verification due for the
+ * platform's next run), then calls cb instead of the callback given to
+ * run_start(). For a reload, which must not kill a command half way. */
+void run_wind_down(struct run *r, run_done_cb cb, void *userdata);
+
 const struct platform *run_platform(const struct run *r);
 /* Every finding of the last finished run: the newest audit's (a renewal's
  * last re-audit when one ran), ARI's, the Secret's and renewal's. */

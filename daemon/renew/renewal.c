@@ -1,6 +1,7 @@
 /* Renewal's side effects: the store on disk, the command method run out of
  * process on the loop, and the re-audits that prove a renewal worked. The
  * decisions themselves are checks/renew.c's pure functions. */
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -190,6 +191,8 @@ struct renewal {
         sd_event_source *verify_timer;
         struct audit *verify;      /* the re-audit in flight or the newest one */
         sd_event_source *done_defer;
+        bool cm_busy;              /* the Certificate is being read or updated */
+        bool winding_down;         /* renewal_wind_down(): no re-audit after the method */
         renewal_done_cb cb;
         void *userdata;
 };
@@ -492,7 +495,16 @@ static int on_verify_timer(sd_event_source *s, uint64_t usec, void *userdata) {
 }
 
 static void verify_schedule(struct renewal *r, uint64_t usec) {
-        int ret = sd_event_add_time_relative(r->event, &r->verify_timer, CLOCK_MONOTONIC, usec, USEC_PER_SEC / 10,
+        int ret;
+
+        r->cm_busy = false;
+        /* The store says a verification is due: the platform's next run
+         * takes it up. */
+        if (r->winding_down) {
+                renewal_finish(r);
+                return;
+        }
+        ret = sd_event_add_time_relative(r->event, &r->verify_timer, CLOCK_MONOTONIC, usec, USEC_PER_SEC / 10,
                                              on_verify_timer, r);
         if (ret < 0) {
                 renew_emit_failed(&r->findings, r->st, "cannot schedule the verification");
@@ -556,6 +568,7 @@ static int on_done(sd_event_source *s, void *userdata) {
 }
 
 static void renewal_finish(struct renewal *r) {
+        r->cm_busy = false;
         if (!r->done_defer && sd_event_add_defer(r->event, &r->done_defer, on_done, r) < 0 && r->cb)
                 r->cb(r, r->userdata);
 }
@@ -680,6 +693,7 @@ static void cm_start(struct renewal *r) {
         struct http_fetch *get;
         int ret;
 
+        r->cm_busy = true;
         r->kube = kube_free(r->kube);   /* the last trigger's, in the daemon */
         ret = kube_open(rs->cm_kubeconfig, rs->cm_in_cluster, &r->kube, &error);
         if (ret < 0) {
@@ -706,6 +720,7 @@ void renewal_start(struct renewal *r, const struct audit *a, const struct findin
 
         r->cb = cb;
         r->userdata = userdata;
+        r->winding_down = false;
         /* A new audit: what the last run found, read and re-audited is
          * history (the daemon calls this once per audit). */
         finding_list_clear(&r->findings);
@@ -765,6 +780,15 @@ void renewal_start(struct renewal *r, const struct audit *a, const struct findin
                 store_save(r);
                 renewal_finish(r);
         }
+}
+
+bool renewal_method_in_flight(const struct renewal *r) {
+        return r && (r->pid > 0 || r->cm_busy);
+}
+
+void renewal_wind_down(struct renewal *r) {
+        assert(renewal_method_in_flight(r));
+        r->winding_down = true;
 }
 
 const struct finding_list *renewal_findings(const struct renewal *r) {

@@ -71,6 +71,15 @@ struct renewal *renewal_free(struct renewal *r);   /* kills a running command */
 void renewal_start(struct renewal *r, const struct audit *a, const struct finding_list *found, renewal_done_cb cb,
                    void *userdata);
 
+/* The method is at work: the command runs, or the Certificate is being
+ * read or updated. False for NULL. */
+bool renewal_method_in_flight(const struct renewal *r);
+/* While the method is in flight: let it end and record its outcome, then
+ * call back without re-auditing. A verification due stays in the store,
+ * for the platform's next renewal_start(). For a reload, which must not
+ * kill a command half way. */
+void renewal_wind_down(struct renewal *r);
+
 /* renew.* findings of this run. */
 const struct finding_list *renewal_findings(const struct renewal *r);
 /* The newest re-audit made to verify a renewal, NULL when none ran. */

@@ -8,6 +8,8 @@
 #   3. a trust file that cannot be used: the error gives errno's reason and
 #      where the path was set (the config's FILE:LINE:COL, or --trust), in
 #      the oneshot and in the daemon
+#   4. SIGHUP while a renewal command runs: the command runs to its end, its
+#      outcome is recorded, and the reloaded daemon does not run it again
 
 # shellcheck source-path=SCRIPTDIR source=checks.sh
 . "$(dirname "${BASH_SOURCE[0]}")/checks.sh"
@@ -121,6 +123,46 @@ sb__spawn daemon-trust "$SB_DIR/daemon-trust.err" "$SB_CERTVIGIL" daemon --confi
 expect "daemon: the trust error with its reason and origin" wait_until 5000 \
 	grep -qF "No such file or directory (trust: at $tcfg:$tline:10)" "$SB_DIR/daemon-trust.err"
 stop_daemon daemon-trust
+
+# --- 4. SIGHUP while a renewal command runs -----------------------------------------
+# soon.example.test has 5 days left: renewal is due at the first audit. The
+# hook holds until released, as a slow ACME order would, then fails.
+cat >"$SB_DIR/hook.sh" <<EOF
+#!/bin/bash
+echo started >>"$SB_DIR/hook-runs"
+while [ ! -e "$SB_DIR/release" ]; do sleep 0.02; done
+echo finished >>"$SB_DIR/hook-runs"
+exit 1
+EOF
+hcfg=$SB_DIR/renew.yaml
+sb_write_config "$hcfg" <<EOF
+  - name: soon
+    global: { baseDomain: soon.example.test }
+    tls: { mode: provided }
+    interval: 200ms
+    jitter: 0s
+    renew:
+      enabled: true
+      command: [bash, "$SB_DIR/hook.sh"]
+      timeout: 20s
+EOF
+start=$(wc -l <"$log")
+NOTIFY_SOCKET=$notify sb__spawn daemon-renew "$SB_DIR/daemon-renew.err" \
+	"$SB_CERTVIGIL" daemon --config "$hcfg" --state-dir "$SB_DIR/renew-state"
+expect "renewal: the hook started" wait_until 10000 grep -q started "$SB_DIR/hook-runs"
+kill -HUP "$(sb_pid daemon-renew)"
+expect "SIGHUP: the config is reloaded" wait_until 5000 grep -q "reloaded $hcfg" "$SB_DIR/daemon-renew.err"
+touch "$SB_DIR/release"
+expect "SIGHUP: the hook in flight ran to its end" wait_until 5000 grep -q finished "$SB_DIR/hook-runs"
+expect "SIGHUP: the hook's failure is recorded" wait_until 5000 \
+	jq -e '.renewal.platforms.soon.failures == 1 and (.renewal.platforms.soon.triggers | length) == 1' \
+	"$SB_DIR/renew-state/state.json"
+# Three audits after the release: the reloaded daemon judged the platform
+# again (renewal due, held back by min_interval) without running the hook.
+done_then=$(audits_after "$start")
+expect "SIGHUP: the reloaded daemon goes on auditing" wait_until 10000 audits_reach "$start" $((done_then + 3))
+expect "SIGHUP: the hook ran once" test "$(grep -c started "$SB_DIR/hook-runs")" = 1
+stop_daemon daemon-renew
 
 if ((failures > 0)); then
 	echo "$failures check(s) failed"
