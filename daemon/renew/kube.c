@@ -337,34 +337,6 @@ static const char *jstr(const json_t *o, const char *key) {
         return s ? s : NULL;
 }
 
-char *certmanager_observe(const json_t *cert, bool *ret_issuing) {
-        const json_t *status = json_object_get(cert, "status"), *conds = json_object_get(status, "conditions"), *c;
-        _cleanup_free_ char *ready = NULL, *out = NULL;
-        bool issuing = false;
-        size_t i;
-
-        json_array_foreach(conds, i, c) {
-                const char *type = jstr(c, "type"), *st = jstr(c, "status");
-                if (!type || !st)
-                        continue;
-                if (strcmp(type, "Issuing") == 0 && strcmp(st, "True") == 0)
-                        issuing = true;
-                if (strcmp(type, "Ready") == 0 && !ready) {
-                        const char *reason = jstr(c, "reason"), *msg = jstr(c, "message");
-                        ready = xasprintf("Ready=%.16s%s%.64s%s%.160s%s", st, reason ? " (" : "", reason ? reason : "",
-                                          msg ? ": " : "", msg ? msg : "", reason ? ")" : "");
-                }
-        }
-        const json_t *fa = json_object_get(status, "failedIssuanceAttempts");
-        out = xasprintf("%s, renewalTime %.40s, failedIssuanceAttempts %lld, lastFailureTime %.40s%s",
-                        ready ? ready : "Ready unknown", jstr(status, "renewalTime") ? jstr(status, "renewalTime") : "-",
-                        json_is_integer(fa) ? (long long)json_integer_value(fa) : 0LL,
-                        jstr(status, "lastFailureTime") ? jstr(status, "lastFailureTime") : "-",
-                        issuing ? ", Issuing=True" : "");
-        *ret_issuing = issuing;
-        return str_escape(out, strlen(out));
-}
-
 static char *jdup(const json_t *o, const char *key, size_t max) {
         const char *s = jstr(o, key);
         return s ? str_escape(s, strnlen(s, max)) : NULL;
@@ -390,6 +362,20 @@ void certmanager_fill_obs(const json_t *cert, struct certmanager_obs *o) {
         o->renewal_time = jdup(status, "renewalTime", 40);
         o->last_failure_time = jdup(status, "lastFailureTime", 40);
         o->failed_issuance_attempts = json_is_integer(fa) ? (long long)json_integer_value(fa) : 0;
+}
+
+char *certmanager_describe(const struct certmanager_obs *o) {
+        _cleanup_free_ char *ready = NULL;
+
+        /* Every part is escaped already (certmanager_fill_obs). */
+        if (o->ready)
+                ready = xasprintf("Ready=%s%s%s%s%.160s%s", o->ready, o->ready_reason ? " (" : "",
+                                  o->ready_reason ? o->ready_reason : "", o->ready_message ? ": " : "",
+                                  o->ready_message ? o->ready_message : "", o->ready_reason ? ")" : "");
+        return xasprintf("%s, renewalTime %s, failedIssuanceAttempts %lld, lastFailureTime %s%s",
+                         ready ? ready : "Ready unknown", o->renewal_time ? o->renewal_time : "-",
+                         o->failed_issuance_attempts, o->last_failure_time ? o->last_failure_time : "-",
+                         o->issuing ? ", Issuing=True" : "");
 }
 
 int certmanager_mark_issuing(json_t *cert, time_t now) {

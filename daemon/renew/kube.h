@@ -42,14 +42,16 @@ void kube_headers_freep(char ***headers);
 
 /* Pure helpers over a Certificate object (unit-tested). */
 
-/* The observations the issue asks for, one line ("Ready=False
- * (Failed: ...), renewalTime ..., failedIssuanceAttempts 2, lastFailureTime
- * ..."), escaped; and whether an Issuing=True condition is present. */
-char *certmanager_observe(const json_t *cert, bool *ret_issuing);
-
-/* The same facts, one field each, for the report; o is zeroed by the caller
+/* The Certificate's status, one field each, walked once: the Ready
+ * condition, renewalTime, failedIssuanceAttempts, lastFailureTime and
+ * whether an Issuing=True condition is present. o is zeroed by the caller
  * (certmanager_obs_done releases it). Strings are escaped and bounded. */
 void certmanager_fill_obs(const json_t *cert, struct certmanager_obs *o);
+
+/* The same as one line for messages ("Ready=False (Failed: ...),
+ * renewalTime ..., failedIssuanceAttempts 2, lastFailureTime ..."). Caller
+ * frees. */
+char *certmanager_describe(const struct certmanager_obs *o);
 
 /* Sets the Issuing condition to True with reason ManuallyTriggered, as
  * cmctl renew does, keeping every other condition and metadata (so

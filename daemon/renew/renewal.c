@@ -642,7 +642,6 @@ static void cm_on_get(struct http_fetch *f, struct http_result *res, void *userd
         struct http_fetch_params params;
         struct http_fetch *put;
         time_t now = (time_t)(now_realtime_usec() / USEC_PER_SEC);
-        bool issuing = false;
 
         if (res->error) {
                 cm_fail(r, false, "cannot read Certificate %s/%s: %s", rs->cm_namespace, rs->cm_certificate,
@@ -661,10 +660,10 @@ static void cm_on_get(struct http_fetch *f, struct http_result *res, void *userd
                         rs->cm_namespace, rs->cm_certificate);
                 return;
         }
-        r->observed = certmanager_observe(r->cert, &issuing);
         certmanager_fill_obs(r->cert, &r->cm_obs);
+        r->observed = certmanager_describe(&r->cm_obs);
         r->cm_observed = true;
-        if (issuing) {
+        if (r->cm_obs.issuing) {
                 renew_emit_already_issuing(&r->findings, r->reason, r->observed);
                 renewal_finish(r);
                 return;

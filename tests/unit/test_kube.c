@@ -1,6 +1,8 @@
 /* Unit tests for the Kubernetes API URLs: every path segment is
  * percent-encoded, so no namespace or object name (from a values file, say)
- * can reach another path with certvigil's bearer token. One row per case. */
+ * can reach another path with certvigil's bearer token. One row per case.
+ * And a Certificate's status, read once into the report's fields and the
+ * line renewal's messages quote. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -78,9 +80,52 @@ static void test_urls(void **state) {
         kube_free(k);
 }
 
+struct status_case {
+        const char *json;
+        bool issuing;
+        const char *line;
+};
+
+static void test_certificate_status(void **state) {
+        static const struct status_case status_cases[] = {
+                { "{\"status\": {\"conditions\": [{\"type\": \"Ready\", \"status\": \"False\", \"reason\": \"Expired\","
+                  " \"message\": \"renewal failed\"}], \"renewalTime\": \"2026-11-20T00:00:00Z\","
+                  " \"failedIssuanceAttempts\": 2, \"lastFailureTime\": \"2026-11-25T10:00:00Z\"}}",
+                  false,
+                  "Ready=False (Expired: renewal failed), renewalTime 2026-11-20T00:00:00Z, failedIssuanceAttempts 2, "
+                  "lastFailureTime 2026-11-25T10:00:00Z" },
+                { "{\"status\": {\"conditions\": [{\"type\": \"Issuing\", \"status\": \"True\"},"
+                  " {\"type\": \"Ready\", \"status\": \"True\"}]}}",
+                  true, "Ready=True, renewalTime -, failedIssuanceAttempts 0, lastFailureTime -, Issuing=True" },
+                { "{}", false, "Ready unknown, renewalTime -, failedIssuanceAttempts 0, lastFailureTime -" },
+                /* Not a string: ignored, never printed as garbage. */
+                { "{\"status\": {\"conditions\": [{\"type\": \"Ready\", \"status\": 1}], \"renewalTime\": 5}}",
+                  false, "Ready unknown, renewalTime -, failedIssuanceAttempts 0, lastFailureTime -" },
+                /* Control bytes are escaped. */
+                { "{\"status\": {\"renewalTime\": \"x\\u001b[2Jy\"}}", false,
+                  "Ready unknown, renewalTime x\\x1b[2Jy, failedIssuanceAttempts 0, lastFailureTime -" },
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(status_cases); i++) {
+                json_t *cert = json_loads(status_cases[i].json, 0, NULL);
+                struct certmanager_obs o = { 0 };
+                _cleanup_free_ char *line = NULL;
+
+                assert_non_null(cert);
+                certmanager_fill_obs(cert, &o);
+                line = certmanager_describe(&o);
+                if (o.issuing != status_cases[i].issuing || strcmp(line, status_cases[i].line) != 0)
+                        fail_msg("case %zu:\n  got  %d %s\n  want %d %s", i, o.issuing, line, status_cases[i].issuing,
+                                 status_cases[i].line);
+                certmanager_obs_done(&o);
+                json_decref(cert);
+        }
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_urls),
+                cmocka_unit_test(test_certificate_status),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
