@@ -30,6 +30,7 @@ static const struct check *const catalog_only[] = {
         &check_renew,
         &check_tls_ari,
         &check_tls_secret,
+        &check_domain_expiry,
         &check_silence,
         &check_engine,
 };

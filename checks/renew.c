@@ -38,6 +38,7 @@ void renew_state_done(struct renew_state *st) {
         strv_free(st->old_serials);
         free(st->old_serial);
         free(st->ari_cert_id);
+        free(st->rdap_domain);
         *st = (struct renew_state){ 0 };
 }
 
@@ -291,6 +292,10 @@ json_t *renew_state_to_json(const struct renew_state *st) {
                 json_object_set_new(o, "ari", json_pack("{s:s, s:I, s:I, s:I}", "cert_id", st->ari_cert_id, "start",
                                                         (json_int_t)st->ari_start, "end", (json_int_t)st->ari_end,
                                                         "next_poll", (json_int_t)st->ari_next_poll));
+        if (st->rdap_domain)
+                json_object_set_new(o, "rdap", json_pack("{s:s, s:I, s:I}", "domain", st->rdap_domain, "expires",
+                                                         (json_int_t)st->rdap_expires, "next_check",
+                                                         (json_int_t)st->rdap_next_check));
         return o;
 }
 
@@ -360,6 +365,12 @@ int renew_state_from_json(const json_t *o, struct renew_state *ret) {
         if (v && !json_is_null(v)) {
                 if (get_str(v, "cert_id", &st.ari_cert_id) < 0 || get_time(v, "start", &st.ari_start) < 0 ||
                     get_time(v, "end", &st.ari_end) < 0 || get_time(v, "next_poll", &st.ari_next_poll) < 0)
+                        goto fail;
+        }
+        v = json_object_get(o, "rdap");
+        if (v && !json_is_null(v)) {
+                if (get_str(v, "domain", &st.rdap_domain) < 0 || get_time(v, "expires", &st.rdap_expires) < 0 ||
+                    get_time(v, "next_check", &st.rdap_next_check) < 0)
                         goto fail;
         }
         *ret = st;

@@ -44,6 +44,10 @@ struct renew_state {
          * memory. */
         char *ari_cert_id;
         time_t ari_start, ari_end, ari_next_poll;
+        /* The last RDAP look-up (daemon/renew/rdap.c): the domain asked
+         * about, its expiry (0 unknown) and when to ask again. */
+        char *rdap_domain;
+        time_t rdap_expires, rdap_next_check;
 };
 
 void renew_state_done(struct renew_state *st);

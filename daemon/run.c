@@ -13,6 +13,7 @@
 #include "ari.h"
 #include "checks.h"
 #include "log.h"
+#include "rdap.h"
 #include "run.h"
 #include "silence.h"
 #include "secret.h"
@@ -25,6 +26,7 @@ struct run {
         /* What follows each audit; renewal is NULL when it is off. */
         struct ari *ari;
         struct secret_check *secret;
+        struct rdap *rdap;
         struct renewal *renewal;
         /* Everything the run found, in report order: the newest audit's,
          * ARI's, the Secret's, renewal's. Assembled by run_collect() only. */
@@ -44,6 +46,8 @@ int run_new(const struct run_env *env, const struct platform *p, struct run **re
         e = ari_new(env->event, p, env->store, &r->ari);
         if (e >= 0)
                 e = secret_check_new(env->event, p, &r->secret);
+        if (e >= 0)
+                e = rdap_new(env->event, p, env->store, &r->rdap);
         if (e >= 0 && env->store && env->renew && p->renew.enabled)
                 e = renewal_new(env->event, env->pool, p, env->store, &env->renewal, &r->renewal);
         if (e < 0) {
@@ -60,6 +64,7 @@ struct run *run_free(struct run *r) {
         /* Renewal's re-audits and the Secret borrow the audit: they go first. */
         renewal_free(r->renewal);
         secret_check_free(r->secret);
+        rdap_free(r->rdap);
         ari_free(r->ari);
         audit_free(r->audit);
         finding_list_clear(&r->findings);
@@ -79,6 +84,7 @@ static void run_collect(struct run *r, bool with_renewal) {
         finding_list_append_all(&r->findings, audit_findings(run_newest_audit(r)));
         finding_list_append_all(&r->findings, ari_findings(r->ari));
         finding_list_append_all(&r->findings, secret_check_findings(r->secret));
+        finding_list_append_all(&r->findings, rdap_findings(r->rdap));
         if (with_renewal && r->renewal)
                 finding_list_append_all(&r->findings, renewal_findings(r->renewal));
 }
@@ -97,7 +103,7 @@ static void on_renewal_done(struct renewal *x, void *userdata) {
         run_complete(userdata);
 }
 
-static void on_secret_done(struct secret_check *x, void *userdata) {
+static void on_rdap_done(struct rdap *x, void *userdata) {
         struct run *r = userdata;
 
         if (!r->renewal) {
@@ -108,6 +114,11 @@ static void on_secret_done(struct secret_check *x, void *userdata) {
          * the Secret's mismatch included. */
         run_collect(r, false);
         renewal_start(r->renewal, r->audit, &r->findings, on_renewal_done, r);
+}
+
+static void on_secret_done(struct secret_check *x, void *userdata) {
+        struct run *r = userdata;
+        rdap_start(r->rdap, on_rdap_done, r);
 }
 
 static void on_ari_done(struct ari *x, void *userdata) {
@@ -185,6 +196,7 @@ void run_report_platform(const struct run *r, struct report_platform *ret) {
                 .obs = audit_observations(a),
                 .findings = &r->findings,
                 .ari = ari_observation(r->ari),
+                .rdap = rdap_observation(r->rdap),
                 .cert_manager = renewal_certmanager_observation(r->renewal),
         };
 }

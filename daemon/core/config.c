@@ -253,6 +253,9 @@ static struct platform *platform_free(struct platform *p) {
         }
         free(p->silences);
         free(p->dnssec_trust_anchor);
+        free(p->rdap_bootstrap);
+        free(p->rdap_url);
+        free(p->rdap_trust);
         free(p);
         return NULL;
 }
@@ -275,6 +278,8 @@ static struct platform *platform_new(void) {
         p->dnssec_enabled = true;
         p->dnssec_trust_anchor = xstrdup(DNSSEC_ROOT_KEY);
         p->dnssec_warn_days = 3;
+        p->domain_warn_days = 30;
+        p->domain_critical_days = 7;
         p->warn_days = DEFAULT_WARN_DAYS;
         p->critical_days = DEFAULT_CRITICAL_DAYS;
         p->warn_share = DEFAULT_WARN_SHARE;
@@ -1040,6 +1045,14 @@ static const struct key dnssec_keys[] = {
         {},
 };
 
+static const struct key rdap_keys[] = {
+        { "enabled", parse_bool, FIELD(rdap_enabled), NULL },
+        { "bootstrap", parse_path, FIELD(rdap_bootstrap), NULL },
+        { "url", parse_url, FIELD(rdap_url), NULL },
+        { "trust", parse_path, FIELD(rdap_trust), NULL },
+        {},
+};
+
 static const struct key ct_keys[] = {
         { "required", parse_bool, FIELD(ct_required), NULL },
         {},
@@ -1087,7 +1100,10 @@ static const struct key renew_keys[] = {
         { "fetch_private", parse_tristate, FIELD(fetch_private), NULL }, \
         { "dnssec", parse_map, 0, dnssec_keys }, \
         { "dnssec_warn_days", parse_uint, FIELD(dnssec_warn_days), &dnssec_days_range }, \
-        { "ct", parse_map, 0, ct_keys }
+        { "ct", parse_map, 0, ct_keys }, \
+        { "rdap", parse_map, 0, rdap_keys }, \
+        { "domain_warn_days", parse_uint, FIELD(domain_warn_days), &dnssec_days_range }, \
+        { "domain_critical_days", parse_uint, FIELD(domain_critical_days), &dnssec_days_range }
 
 /* The root of a Helm values file. */
 static const struct key values_keys[] = {

@@ -134,6 +134,16 @@ struct platform {
          * checked for publicly trusted certificates (trust: system), and
          * with a private trust bundle only when required. */
         bool ct_required;
+
+        /* The registrable domain's expiry by RDAP (RFC 9083), off by
+         * default: rdap: { enabled, bootstrap, url, trust } and the two
+         * thresholds in days. */
+        bool rdap_enabled;
+        char *rdap_bootstrap;     /* IANA's dns.json; NULL: the copy in the data directory */
+        char *rdap_url;           /* an RDAP base URL, instead of the bootstrap file; NULL */
+        char *rdap_trust;         /* PEM bundle for the RDAP server; NULL: the system store */
+        unsigned domain_warn_days;     /* default 30 */
+        unsigned domain_critical_days; /* default 7 */
 };
 
 /* Debian's dns-root-data: the root zone's key-signing keys. */

@@ -25,6 +25,13 @@ void ari_obs_done(struct ari_obs *o) {
         *o = (struct ari_obs){ 0 };
 }
 
+void rdap_obs_done(struct rdap_obs *o) {
+        free(o->domain);
+        free(o->url);
+        free(o->error);
+        *o = (struct rdap_obs){ 0 };
+}
+
 void certmanager_obs_done(struct certmanager_obs *o) {
         free(o->ready);
         free(o->ready_reason);

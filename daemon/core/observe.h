@@ -318,6 +318,17 @@ struct chain_walk {
 };
 void chain_walk(const struct endpoint_obs *e, struct chain_walk *ret);
 
+/* The registrable domain's registration, as its registry's RDAP server
+ * states it (daemon/renew/rdap.c), after the audit. */
+struct rdap_obs {
+        char *domain;              /* the registrable domain (Public Suffix List) */
+        char *url;                 /* what was asked, NULL when nothing was */
+        time_t expires;            /* 0 when not known */
+        bool remembered;           /* not asked: checked less than a day ago, date from the state */
+        char *error;               /* why no date is known, NULL when it is */
+};
+void rdap_obs_done(struct rdap_obs *o);
+
 /* The CA's answer to ACME Renewal Information (RFC 9773) for the served
  * certificate, as polled after the audit. */
 struct ari_obs {

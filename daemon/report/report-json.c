@@ -379,6 +379,15 @@ static json_t *json_platform(const struct report_platform *rp, time_t now) {
         json_t *renewal = json_renewal(rp);
         if (renewal)
                 json_object_set_new(o, "renewal", renewal);
+        if (rp->rdap) {
+                json_t *d = json_object();
+                set_str(d, "registrable_domain", rp->rdap->domain);
+                set_str(d, "rdap_url", rp->rdap->url);
+                json_object_set_new(d, "expires", rp->rdap->expires ? json_time(rp->rdap->expires) : json_null());
+                json_object_set_new(d, "remembered", json_boolean(rp->rdap->remembered));
+                set_str(d, "error", rp->rdap->error);
+                json_object_set_new(o, "domain", d);
+        }
         json_object_set_new(o, "findings", findings);
         return o;
 }

@@ -31,6 +31,7 @@ struct report_platform {
         const struct finding_list *findings;
         /* What followed the audit; NULL when it did not apply. */
         const struct ari_obs *ari;
+        const struct rdap_obs *rdap;          /* NULL unless RDAP is on */
         const struct certmanager_obs *cert_manager;
 };
 

@@ -245,6 +245,8 @@ dns01.provider.mismatch warning
 dns01.zone.cut critical
 dns01.zone.missing critical
 dns01.zone.outside critical
+domain.expiry.critical critical
+domain.expiry.warning warning
 finding.resolved info
 finding.silence.expired warning
 renew.failed critical

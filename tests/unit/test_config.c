@@ -1370,6 +1370,39 @@ static void test_dnssec_keys(void **state) {
                 check_bad(i, &bad[i]);
 }
 
+/* rdap: off by default; its keys, paths relative to the config file. */
+static void test_rdap_keys(void **state) {
+        static const struct bad_case bad[] = {
+                { "t.yaml", RP "    rdap: { url: \"http://rdap.example/\" }\n", -EINVAL,
+                  "t.yaml:4:18: 'http://rdap.example/' must be an https:// URL (rdap.url)" },
+        };
+        _cleanup_free_ char *error = NULL;
+        struct config *c = NULL;
+
+        if (config_load_string(RP, "/etc/certvigil/certvigil.yaml", checks_find_def, &c, &error) < 0)
+                fail_msg("%s", error);
+        assert_false(c->platforms[0]->rdap_enabled);
+        assert_null(c->platforms[0]->rdap_bootstrap);
+        assert_int_equal(c->platforms[0]->domain_warn_days, 30);
+        assert_int_equal(c->platforms[0]->domain_critical_days, 7);
+        config_free(c);
+        c = NULL;
+        if (config_load_string("defaults:\n  rdap: { enabled: true, bootstrap: dns.json, trust: ca.pem }\n"
+                               "  domain_critical_days: 3\n" RP
+                               "    rdap: { url: \"https://rdap.example/\" }\n    domain_warn_days: 60\n",
+                               "/etc/certvigil/certvigil.yaml", checks_find_def, &c, &error) < 0)
+                fail_msg("%s", error);
+        assert_true(c->platforms[0]->rdap_enabled);
+        assert_string_equal(c->platforms[0]->rdap_bootstrap, "/etc/certvigil/dns.json");
+        assert_string_equal(c->platforms[0]->rdap_trust, "/etc/certvigil/ca.pem");
+        assert_string_equal(c->platforms[0]->rdap_url, "https://rdap.example/");
+        assert_int_equal(c->platforms[0]->domain_warn_days, 60);
+        assert_int_equal(c->platforms[0]->domain_critical_days, 3);
+        config_free(c);
+        for (size_t i = 0; i < ELEMENTSOF(bad); i++)
+                check_bad(i, &bad[i]);
+}
+
 static void test_enum_strings(void **state) {
         static const char *const services[] = { "api", "console", "grafana", "auth", "mcp" };
         static const char *const modes[] = { "letsencrypt", "provided", "selfsigned" };
@@ -1399,6 +1432,7 @@ int main(void) {
                 cmocka_unit_test(test_enum_strings),
                 cmocka_unit_test(test_renew),
                 cmocka_unit_test(test_dnssec_keys),
+                cmocka_unit_test(test_rdap_keys),
         };
         int r;
 

@@ -1,0 +1,30 @@
+/* Registration expiry by RDAP (RFC 9083), after an audit: the registrable
+ * domain of the platform's base domain (Public Suffix List, libpsl), its
+ * registry's RDAP server (IANA's bootstrap file, RFC 9224, or rdap.url),
+ * the "expiration" event, judged by checks/domain-expiry.c. Off unless
+ * rdap.enabled. Asked at most once a day per domain: the date is kept in
+ * the renewal store. Failures to ask are noted on stderr and in the
+ * report, not findings. */
+#pragma once
+
+#include <systemd/sd-event.h>
+
+#include "config.h"
+#include "finding.h"
+#include "observe.h"
+#include "renewal.h"
+
+struct rdap;
+
+typedef void (*rdap_done_cb)(struct rdap *r, void *userdata);
+
+/* store may be NULL: then every run asks. p and store must outlive it. */
+int rdap_new(sd_event *event, const struct platform *p, struct renew_store *store, struct rdap **ret);
+struct rdap *rdap_free(struct rdap *r);
+
+/* cb always runs, from the loop. */
+void rdap_start(struct rdap *r, rdap_done_cb cb, void *userdata);
+
+const struct finding_list *rdap_findings(const struct rdap *r);
+/* NULL when RDAP is off. Borrowed. */
+const struct rdap_obs *rdap_observation(const struct rdap *r);
