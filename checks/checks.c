@@ -31,6 +31,7 @@ static const struct check *const catalog_only[] = {
         &check_tls_ari,
         &check_tls_secret,
         &check_domain_expiry,
+        &check_ct_watch,
         &check_silence,
         &check_engine,
 };

@@ -71,6 +71,7 @@ extern const struct check check_renew;
 extern const struct check check_tls_ari;
 extern const struct check check_tls_secret;
 extern const struct check check_domain_expiry;
+extern const struct check check_ct_watch;
 extern const struct check check_silence;
 
 /* The registration table, in the order checks run. */

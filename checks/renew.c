@@ -76,8 +76,18 @@ const char *renew_verdict_to_string(enum renew_verdict v) {
                 return "backoff";
         case RENEW_HOLD_CAP:
                 return "weekly-cap";
+        case RENEW_HOLD_CT_LIMIT:
+                return "ct-rate-limit";
         }
         return "unknown";
+}
+
+bool renew_ct_limit_reached(const struct finding_list *found) {
+        for (size_t i = 0; i < found->n; i++)
+                if (strcmp(found->items[i].def->id, "ct.rate-limit.near") == 0 &&
+                    found->items[i].severity == SEVERITY_CRITICAL)
+                        return true;
+        return false;
 }
 
 /* Triggers within the week before now, oldest first. */
@@ -234,6 +244,10 @@ void renew_emit_suppressed(struct finding_list *out, enum renew_verdict v, time_
                 break;
         case RENEW_HOLD_CAP:
                 why = "renew.max_per_week triggers in the last 7 days (next attempt";
+                break;
+        case RENEW_HOLD_CT_LIMIT:
+                why = "CT logs show Let's Encrypt's duplicate certificate limit reached for these names "
+                      "(ct.rate-limit.near; next attempt";
                 break;
         case RENEW_GO:
                 break;

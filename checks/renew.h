@@ -70,6 +70,7 @@ enum renew_verdict {
         RENEW_HOLD_INTERVAL,       /* min_interval since the last trigger */
         RENEW_HOLD_BACKOFF,        /* the doubled wait after failures */
         RENEW_HOLD_CAP,            /* max_per_week within the last 7 days */
+        RENEW_HOLD_CT_LIMIT,       /* CT logs show the CA's duplicate limit reached (ct.rate-limit.near, critical) */
 };
 const char *renew_verdict_to_string(enum renew_verdict v);
 
@@ -77,6 +78,11 @@ const char *renew_verdict_to_string(enum renew_verdict v);
  * (the verification deadline while in flight); now when RENEW_GO. */
 enum renew_verdict renew_decide(const struct renew_settings *rs, const struct renew_state *st, time_t now,
                                 time_t *ret_next);
+
+/* One more guardrail, from the CT issuance watch: the found findings hold
+ * ct.rate-limit.near at critical, so a renewal now would only fail and
+ * prolong the block. */
+bool renew_ct_limit_reached(const struct finding_list *found);
 
 /* Records a trigger at now: its time (dropping those older than a week),
  * the certificates served now (what a new one must differ from), and the

@@ -12,6 +12,7 @@
 #include "alert.h"
 #include "ari.h"
 #include "checks.h"
+#include "ctwatch.h"
 #include "log.h"
 #include "rdap.h"
 #include "run.h"
@@ -27,6 +28,7 @@ struct run {
         struct ari *ari;
         struct secret_check *secret;
         struct rdap *rdap;
+        struct ctwatch *ct;
         struct renewal *renewal;
         /* Everything the run found, in report order: the newest audit's,
          * ARI's, the Secret's, renewal's. Assembled by run_collect() only. */
@@ -48,6 +50,8 @@ int run_new(const struct run_env *env, const struct platform *p, struct run **re
                 e = secret_check_new(env->event, p, &r->secret);
         if (e >= 0)
                 e = rdap_new(env->event, p, env->store, &r->rdap);
+        if (e >= 0)
+                e = ctwatch_new(env->event, p, &r->ct);
         if (e >= 0 && env->store && env->renew && p->renew.enabled)
                 e = renewal_new(env->event, env->pool, p, env->store, &env->renewal, &r->renewal);
         if (e < 0) {
@@ -64,6 +68,7 @@ struct run *run_free(struct run *r) {
         /* Renewal's re-audits and the Secret borrow the audit: they go first. */
         renewal_free(r->renewal);
         secret_check_free(r->secret);
+        ctwatch_free(r->ct);
         rdap_free(r->rdap);
         ari_free(r->ari);
         audit_free(r->audit);
@@ -85,6 +90,7 @@ static void run_collect(struct run *r, bool with_renewal) {
         finding_list_append_all(&r->findings, ari_findings(r->ari));
         finding_list_append_all(&r->findings, secret_check_findings(r->secret));
         finding_list_append_all(&r->findings, rdap_findings(r->rdap));
+        finding_list_append_all(&r->findings, ctwatch_findings(r->ct));
         if (with_renewal && r->renewal)
                 finding_list_append_all(&r->findings, renewal_findings(r->renewal));
 }
@@ -103,7 +109,7 @@ static void on_renewal_done(struct renewal *x, void *userdata) {
         run_complete(userdata);
 }
 
-static void on_rdap_done(struct rdap *x, void *userdata) {
+static void on_ct_done(struct ctwatch *x, void *userdata) {
         struct run *r = userdata;
 
         if (!r->renewal) {
@@ -114,6 +120,11 @@ static void on_rdap_done(struct rdap *x, void *userdata) {
          * the Secret's mismatch included. */
         run_collect(r, false);
         renewal_start(r->renewal, r->audit, &r->findings, on_renewal_done, r);
+}
+
+static void on_rdap_done(struct rdap *x, void *userdata) {
+        struct run *r = userdata;
+        ctwatch_start(r->ct, r->audit, on_ct_done, r);
 }
 
 static void on_secret_done(struct secret_check *x, void *userdata) {
@@ -197,6 +208,7 @@ void run_report_platform(const struct run *r, struct report_platform *ret) {
                 .findings = &r->findings,
                 .ari = ari_observation(r->ari),
                 .rdap = rdap_observation(r->rdap),
+                .ctlog = ctwatch_observation(r->ct),
                 .cert_manager = renewal_certmanager_observation(r->renewal),
         };
 }

@@ -256,6 +256,8 @@ static struct platform *platform_free(struct platform *p) {
         free(p->rdap_bootstrap);
         free(p->rdap_url);
         free(p->rdap_trust);
+        free(p->ct_url);
+        free(p->ct_trust);
         free(p);
         return NULL;
 }
@@ -1055,6 +1057,8 @@ static const struct key rdap_keys[] = {
 
 static const struct key ct_keys[] = {
         { "required", parse_bool, FIELD(ct_required), NULL },
+        { "url", parse_url, FIELD(ct_url), NULL },
+        { "trust", parse_path, FIELD(ct_trust), NULL },
         {},
 };
 

@@ -134,6 +134,10 @@ struct platform {
          * checked for publicly trusted certificates (trust: system), and
          * with a private trust bundle only when required. */
         bool ct_required;
+        /* ct: { url, trust }: a crt.sh-compatible JSON search to watch
+         * issuance with (ct.unexpected, ct.rate-limit.near); off when NULL. */
+        char *ct_url;
+        char *ct_trust;           /* PEM bundle for it; NULL: the system store */
 
         /* The registrable domain's expiry by RDAP (RFC 9083), off by
          * default: rdap: { enabled, bootstrap, url, trust } and the two

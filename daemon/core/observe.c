@@ -25,6 +25,12 @@ void ari_obs_done(struct ari_obs *o) {
         *o = (struct ari_obs){ 0 };
 }
 
+void ctlog_obs_done(struct ctlog_obs *o) {
+        free(o->url);
+        free(o->error);
+        *o = (struct ctlog_obs){ 0 };
+}
+
 void rdap_obs_done(struct rdap_obs *o) {
         free(o->domain);
         free(o->url);

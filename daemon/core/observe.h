@@ -329,6 +329,16 @@ struct rdap_obs {
 };
 void rdap_obs_done(struct rdap_obs *o);
 
+/* The CT search after the audit (daemon/renew/ctwatch.c). */
+struct ctlog_obs {
+        char *url;                 /* what was asked */
+        size_t certificates;       /* entries read */
+        size_t recent;             /* for the platform's names, in the last 7 days */
+        size_t same_names_max;     /* the most of those for one set of names */
+        char *error;               /* why nothing was read, NULL when it was */
+};
+void ctlog_obs_done(struct ctlog_obs *o);
+
 /* The CA's answer to ACME Renewal Information (RFC 9773) for the served
  * certificate, as polled after the audit. */
 struct ari_obs {

@@ -745,6 +745,10 @@ void renewal_start(struct renewal *r, const struct audit *a, const struct findin
                 return;
         }
         v = renew_decide(&r->p->renew, r->st, now, &next);
+        if (v == RENEW_GO && renew_ct_limit_reached(found)) {
+                v = RENEW_HOLD_CT_LIMIT;
+                next = now + 86400;
+        }
         if (v != RENEW_GO) {
                 renew_emit_suppressed(&r->findings, v, next, reason);
                 renewal_finish(r);

@@ -388,6 +388,13 @@ static json_t *json_platform(const struct report_platform *rp, time_t now) {
                 set_str(d, "error", rp->rdap->error);
                 json_object_set_new(o, "domain", d);
         }
+        if (rp->ctlog) {
+                json_t *c = json_pack("{s:s, s:I, s:I, s:I}", "url", rp->ctlog->url, "certificates",
+                                      (json_int_t)rp->ctlog->certificates, "recent", (json_int_t)rp->ctlog->recent,
+                                      "same_names_max", (json_int_t)rp->ctlog->same_names_max);
+                set_str(c, "error", rp->ctlog->error);
+                json_object_set_new(o, "ct_log", c);
+        }
         json_object_set_new(o, "findings", findings);
         return o;
 }

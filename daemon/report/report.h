@@ -32,6 +32,7 @@ struct report_platform {
         /* What followed the audit; NULL when it did not apply. */
         const struct ari_obs *ari;
         const struct rdap_obs *rdap;          /* NULL unless RDAP is on */
+        const struct ctlog_obs *ctlog;        /* NULL unless ct.url is set */
         const struct certmanager_obs *cert_manager;
 };
 

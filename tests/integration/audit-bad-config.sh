@@ -229,6 +229,8 @@ assert_exit 0
 assert_eq "list-findings: every id with its severity" \
 	"caa.forbids-issuer critical
 check.error warning
+ct.rate-limit.near warning
+ct.unexpected warning
 dns.address.inconsistent warning
 dns.address.unexpected critical
 dns.dnssec.bogus critical

@@ -1383,13 +1383,16 @@ static void test_rdap_keys(void **state) {
                 fail_msg("%s", error);
         assert_false(c->platforms[0]->rdap_enabled);
         assert_null(c->platforms[0]->rdap_bootstrap);
+        assert_null(c->platforms[0]->ct_url);
+        assert_false(c->platforms[0]->ct_required);
         assert_int_equal(c->platforms[0]->domain_warn_days, 30);
         assert_int_equal(c->platforms[0]->domain_critical_days, 7);
         config_free(c);
         c = NULL;
         if (config_load_string("defaults:\n  rdap: { enabled: true, bootstrap: dns.json, trust: ca.pem }\n"
                                "  domain_critical_days: 3\n" RP
-                               "    rdap: { url: \"https://rdap.example/\" }\n    domain_warn_days: 60\n",
+                               "    rdap: { url: \"https://rdap.example/\" }\n    domain_warn_days: 60\n"
+                               "    ct: { url: \"https://ct.example/\", trust: ct.pem, required: true }\n",
                                "/etc/certvigil/certvigil.yaml", checks_find_def, &c, &error) < 0)
                 fail_msg("%s", error);
         assert_true(c->platforms[0]->rdap_enabled);
@@ -1398,6 +1401,9 @@ static void test_rdap_keys(void **state) {
         assert_string_equal(c->platforms[0]->rdap_url, "https://rdap.example/");
         assert_int_equal(c->platforms[0]->domain_warn_days, 60);
         assert_int_equal(c->platforms[0]->domain_critical_days, 3);
+        assert_string_equal(c->platforms[0]->ct_url, "https://ct.example/");
+        assert_string_equal(c->platforms[0]->ct_trust, "/etc/certvigil/ct.pem");
+        assert_true(c->platforms[0]->ct_required);
         config_free(c);
         for (size_t i = 0; i < ELEMENTSOF(bad); i++)
                 check_bad(i, &bad[i]);
