@@ -202,6 +202,60 @@ static void test_msg_parse(void **state) {
         assert_int_equal(dns_msg_parse(NULL, 0, &msg), -EBADMSG);
 }
 
+/* RRSIG (RFC 4034 3.1): the covered type, expiration, inception and
+ * signer are read; a signer running past the RDATA is refused. */
+static void rr_rrsig(struct buf *m, const char *owner, unsigned covered, uint32_t exp, const char *signer,
+                     int rdlen_delta) {
+        struct buf t = { .n = 0 };
+        u16(&t, covered);
+        u8(&t, 13);
+        u8(&t, 3);
+        u32(&t, 60);
+        u32(&t, exp);
+        u32(&t, exp - 86400);
+        u16(&t, 4711);
+        name(&t, signer);
+        for (int i = 0; i < 8; i++)
+                u8(&t, 0xab); /* the signature */
+        name(m, owner);
+        u16(m, 46);
+        u16(m, 1);
+        u32(m, 60);
+        u16(m, (unsigned)((int)t.n + rdlen_delta));
+        memcpy(m->b + m->n, t.b, t.n);
+        m->n += t.n;
+}
+
+static void test_rrsig(void **state) {
+        struct buf m;
+        struct dns_msg msg;
+
+        hdr(&m, 0x8180, 1, 1);
+        name(&m, "api.example.com");
+        u16(&m, 1);
+        u16(&m, 1);
+        rr_rrsig(&m, "api.example.com", 1, 0xfffffff0u, "Example.com", 0);
+        rr_rrsig(&m, "example.com", 6, 2000000000u, "example.com", 0);
+        assert_int_equal(dns_msg_parse(m.b, m.n, &msg), 0);
+        assert_int_equal(msg.n_rrs, 2);
+        assert_int_equal(msg.rrs[0].type, DNS_TYPE_RRSIG);
+        assert_int_equal(msg.rrs[0].covered, 1);
+        assert_int_equal(msg.rrs[0].sig_expiration, 0xfffffff0u);
+        assert_int_equal(msg.rrs[0].sig_inception, 0xfffffff0u - 86400);
+        assert_string_equal(msg.rrs[0].target, "example.com");
+        assert_int_equal(msg.rrs[1].section, DNS_SECTION_AUTHORITY);
+        assert_int_equal(msg.rrs[1].covered, 6);
+        dns_msg_done(&msg);
+
+        /* RDATA shorter than the fixed part plus the signer's name. */
+        hdr(&m, 0x8180, 1, 0);
+        name(&m, "api.example.com");
+        u16(&m, 1);
+        u16(&m, 1);
+        rr_rrsig(&m, "api.example.com", 1, 2000000000u, "example.com", -20);
+        assert_int_equal(dns_msg_parse(m.b, m.n, &msg), -EBADMSG);
+}
+
 static void test_cname_chain(void **state) {
         struct buf m;
         struct dns_msg msg;
@@ -585,6 +639,7 @@ int main(void) {
                 cmocka_unit_test(test_providers_path),
                 cmocka_unit_test(test_hub_shared_and_isolated),
                 cmocka_unit_test(test_msg_parse),
+                cmocka_unit_test(test_rrsig),
                 cmocka_unit_test(test_cname_chain),
                 cmocka_unit_test(test_providers),
                 cmocka_unit_test(test_dns01_zone_rows),
