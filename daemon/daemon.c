@@ -125,15 +125,31 @@ static void slot_schedule(struct slot *s, uint64_t at);
 /* A finished run's alerts, journal entries and state. */
 static void daemon_settle(struct daemon *d, const struct run *run) {
         time_t now = (time_t)(now_realtime_usec() / USEC_PER_SEC);
-        int r;
+        _cleanup_free_ char *lock_error = NULL, *load_error = NULL;
+        struct state *fresh = NULL;
+        int r, lock = -1;
 
+        /* Read, change, write under the state directory's lock, from what
+         * the file says now (a oneshot may share the directory); without
+         * the lock, memory goes on and nothing is written this time. */
+        r = state_lock(d->opts.state_dir, &lock, &lock_error);
+        if (r < 0)
+                log_msg(LOG_ERR, "cannot lock %s; the alert state is not saved this time", lock_error);
+        else if (state_load(d->state_path, &fresh, &load_error) >= 0) {
+                state_free(d->state);
+                d->state = fresh;
+        }
         /* Entries first, state second: a kill between the two repeats this
          * one audit's alerts once on restart, which beats losing them. */
         journal_check(d->journal);
         (void)run_settle(run, d->state, d->journal, now);
-        r = state_save(d->state, d->state_path);
-        if (r < 0)
-                log_msg(LOG_ERR, "cannot write %s: %s (alerts may repeat after a restart)", d->state_path, strerror(-r));
+        if (r >= 0) {
+                r = state_save(d->state, d->state_path);
+                if (r < 0)
+                        log_msg(LOG_ERR, "cannot write %s: %s (alerts may repeat after a restart)", d->state_path,
+                                strerror(-r));
+        }
+        state_unlock(lock);
         d->audits++;
 }
 

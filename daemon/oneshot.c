@@ -51,12 +51,21 @@ static void github_summary(const struct report *rep) {
 
 /* --journal and --state-dir: what the daemon does after every audit, once
  * per platform. Returns the worst severity still open (with state) or
- * found (without). */
-static int oneshot_settle(struct oneshot *x) {
-        _cleanup_free_ char *path = NULL;
-        struct state *state = x->o->state_dir ? run_state_open(x->o->state_dir, &path) : NULL;
+ * found (without); *ret_unlocked when the state directory's lock could not
+ * be had (the findings then go out as without a state, nothing is saved). */
+static int oneshot_settle(struct oneshot *x, bool *ret_unlocked) {
+        _cleanup_free_ char *path = NULL, *error = NULL;
+        struct state *state = NULL;
         time_t now = (time_t)(now_realtime_usec() / USEC_PER_SEC);
-        int worst = -1;
+        int worst = -1, lock = -1;
+
+        /* Read, change, write under the lock: another run saving meanwhile
+         * would otherwise lose its platforms' alert state. */
+        if (x->o->state_dir && !x->o->dry_run && state_lock(x->o->state_dir, &lock, &error) < 0) {
+                fprintf(stderr, "certvigil: cannot lock %s; the alert state is not updated\n", error);
+                *ret_unlocked = true;
+        } else if (x->o->state_dir)
+                state = run_state_open(x->o->state_dir, &path);
 
         for (size_t i = 0; i < x->c->n_platforms; i++) {
                 int w = run_settle(x->runs[i], state, x->journal, now);
@@ -70,6 +79,7 @@ static int oneshot_settle(struct oneshot *x) {
                         fprintf(stderr, "certvigil: cannot write %s: %s (alerts may repeat next time)\n", path,
                                 strerror(-r));
         }
+        state_unlock(lock);
         state_free(state);
         return worst;
 }
@@ -170,6 +180,7 @@ static int oneshot_report(struct oneshot *x, time_t started_wall, uint64_t start
         _cleanup_free_ struct report_platform *rps = xcalloc(x->c->n_platforms, sizeof(*rps));
         _cleanup_free_ char *text = NULL;
         size_t len, counts[3];
+        bool unlocked = false;
         int r, worst;
 
         for (size_t i = 0; i < x->c->n_platforms; i++)
@@ -193,7 +204,11 @@ static int oneshot_report(struct oneshot *x, time_t started_wall, uint64_t start
                 github_summary(&rep);
         worst = report_count(&rep, counts);
         if (x->o->state_dir || x->o->journal)
-                worst = oneshot_settle(x);
+                worst = oneshot_settle(x, &unlocked);
+        /* A change to the state that waited for another run's lock in vain
+         * was not made: the run is not complete. */
+        if (unlocked || renew_store_lock_failed(x->store))
+                return EXIT_UNUSABLE;
         return exit_status(worst, x->o->fail_on);
 }
 

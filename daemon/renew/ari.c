@@ -104,7 +104,9 @@ static void save(struct ari *a) {
 
 static void remember_poll(struct ari *a, const char *retry_after, const struct ari_window *w) {
         time_t now = (time_t)(now_realtime_usec() / USEC_PER_SEC);
-        if (!a->st)
+        /* Under the state directory's lock, on what the file says now:
+         * renewal's guardrails of the same platform may have changed. */
+        if (!a->st || renew_store_lock(a->store) < 0)
                 return;
         if (!streq_ptr(a->st->ari_cert_id, a->cert_id)) {
                 free(a->st->ari_cert_id);

@@ -33,50 +33,79 @@ extern char **environ;
 /* ------------------------------------------------------------------------ */
 /* The store */
 
+/* Each entry is its own allocation: renewals and ARI keep a pointer to
+ * their platform's state while later platforms are added. */
 struct store_entry {
         char *name;
         struct renew_state st;
 };
 
 struct renew_store {
+        char *dir;
         char *path;
         bool read_only;
-        json_t *others;            /* platforms of the file not asked for, kept as read */
-        struct store_entry *entries;
+        bool unsaved;              /* the last save failed: memory is newer than the file */
+        bool lock_failed;          /* some change could not be made this run */
+        int lock_fd;               /* state_lock()'s, -1 when not held */
+        json_t *others;            /* platforms of the file not asked for, as last read */
+        struct store_entry **entries;
         size_t n_entries;
 };
 
-int renew_store_open(const char *dir, bool read_only, struct renew_store **ret, char **ret_warning) {
-        struct renew_store *s = xcalloc(1, sizeof(*s));
+/* The "renewal" key's platforms in the file at s->path: 0 and *ret (NULL
+ * when the file or the key is missing), or -EINVAL with *ret_warning. */
+static int store_read(struct renew_store *s, json_t **ret, char **ret_warning) {
         json_error_t jerr;
-        json_t *root = NULL, *platforms;
+        json_t *root, *renewal, *platforms;
 
-        s->path = xasprintf("%s/%s", dir, STATE_FILE);
-        s->read_only = read_only;
-        s->others = json_object();
+        *ret = NULL;
         root = json_load_file(s->path, JSON_REJECT_DUPLICATES, &jerr);
         if (!root) {
-                if (access(s->path, F_OK) == 0 || errno != ENOENT)
+                if (access(s->path, F_OK) == 0 || errno != ENOENT) {
                         *ret_warning = xasprintf("%s:%d:%d: cannot read the renewal state (%s); starting afresh, "
                                                  "so the guardrails forget earlier triggers",
                                                  s->path, jerr.line, jerr.column, jerr.text);
-                *ret = s;
+                        return -EINVAL;
+                }
                 return 0;
         }
         /* The guardrails live under one key of the alert state's file. */
-        json_t *renewal = json_object_get(root, STATE_RENEWAL_KEY);
+        renewal = json_object_get(root, STATE_RENEWAL_KEY);
         platforms = json_object_get(renewal, "platforms");
         if (renewal && (json_integer_value(json_object_get(renewal, "format")) != STORE_FORMAT ||
                         !json_is_object(platforms))) {
                 *ret_warning = xasprintf("%s: \"%s\" is not a renewal state of format %d; starting afresh", s->path,
                                          STATE_RENEWAL_KEY, STORE_FORMAT);
                 json_decref(root);
-                *ret = s;
-                return 0;
+                return -EINVAL;
         }
+        *ret = json_incref(platforms);
+        json_decref(root);
+        return 0;
+}
+
+static void entry_load(struct renew_store *s, struct store_entry *e, json_t *o) {
+        renew_state_done(&e->st);
+        if (o && renew_state_from_json(o, &e->st) < 0) {
+                fprintf(stderr, "certvigil: %s: the renewal state of platform '%s' is malformed; starting afresh\n",
+                        s->path, e->name);
+                e->st = (struct renew_state){ 0 };
+        }
+}
+
+int renew_store_open(const char *dir, bool read_only, struct renew_store **ret, char **ret_warning) {
+        struct renew_store *s = xcalloc(1, sizeof(*s));
+        json_t *platforms = NULL;
+
+        s->dir = xstrdup(dir);
+        s->path = xasprintf("%s/%s", dir, STATE_FILE);
+        s->read_only = read_only;
+        s->lock_fd = -1;
+        s->others = json_object();
+        (void)store_read(s, &platforms, ret_warning); /* a bad file is an empty store, said in the warning */
         if (platforms)
                 json_object_update(s->others, platforms);
-        json_decref(root);
+        json_decref(platforms);
         *ret = s;
         return 0;
 }
@@ -85,12 +114,15 @@ struct renew_store *renew_store_free(struct renew_store *s) {
         if (!s)
                 return NULL;
         for (size_t i = 0; i < s->n_entries; i++) {
-                free(s->entries[i].name);
-                renew_state_done(&s->entries[i].st);
+                free(s->entries[i]->name);
+                renew_state_done(&s->entries[i]->st);
+                free(s->entries[i]);
         }
         free(s->entries);
         json_decref(s->others);
+        s->lock_fd = state_unlock(s->lock_fd);
         free(s->path);
+        free(s->dir);
         free(s);
         return NULL;
 }
@@ -99,23 +131,56 @@ const char *renew_store_path(const struct renew_store *s) {
         return s->path;
 }
 
+bool renew_store_lock_failed(const struct renew_store *s) {
+        return s && s->lock_failed;
+}
+
 struct renew_state *renew_store_get(struct renew_store *s, const char *platform) {
         struct store_entry *e;
 
         for (size_t i = 0; i < s->n_entries; i++)
-                if (strcmp(s->entries[i].name, platform) == 0)
-                        return &s->entries[i].st;
-        s->entries = xrealloc(s->entries, (s->n_entries + 1) * sizeof(*s->entries));
-        e = &s->entries[s->n_entries++];
-        *e = (struct store_entry){ .name = xstrdup(platform) };
-        json_t *o = json_object_get(s->others, platform);
-        if (o && renew_state_from_json(o, &e->st) < 0) {
-                fprintf(stderr, "certvigil: %s: the renewal state of platform '%s' is malformed; starting afresh\n",
-                        s->path, platform);
-                e->st = (struct renew_state){ 0 };
-        }
+                if (strcmp(s->entries[i]->name, platform) == 0)
+                        return &s->entries[i]->st;
+        e = xcalloc(1, sizeof(*e));
+        e->name = xstrdup(platform);
+        entry_load(s, e, json_object_get(s->others, platform));
         json_object_del(s->others, platform);
+        s->entries = xrealloc(s->entries, (s->n_entries + 1) * sizeof(*s->entries));
+        s->entries[s->n_entries++] = e;
         return &e->st;
+}
+
+int renew_store_lock(struct renew_store *s) {
+        _cleanup_free_ char *error = NULL, *warning = NULL;
+        json_t *platforms = NULL;
+        int r;
+
+        assert(s->lock_fd < 0);
+        if (s->read_only)
+                return 0;
+        r = state_lock(s->dir, &s->lock_fd, &error);
+        if (r < 0) {
+                fprintf(stderr, "certvigil: cannot lock %s\n", error);
+                s->lock_failed = true;
+                return r;
+        }
+        /* Another certvigil may have saved since: its word is the newest,
+         * unless our own last save failed. A file that cannot be read
+         * leaves memory as it is. */
+        if (s->unsaved || store_read(s, &platforms, &warning) < 0 || !platforms)
+                return 0;
+        for (size_t i = 0; i < s->n_entries; i++) {
+                entry_load(s, s->entries[i], json_object_get(platforms, s->entries[i]->name));
+                json_object_del(platforms, s->entries[i]->name);
+        }
+        json_object_clear(s->others);
+        json_object_update(s->others, platforms);
+        json_decref(platforms);
+        return 0;
+}
+
+void renew_store_unlock(struct renew_store *s) {
+        s->lock_fd = state_unlock(s->lock_fd);
 }
 
 int renew_store_save(struct renew_store *s) {
@@ -127,7 +192,7 @@ int renew_store_save(struct renew_store *s) {
                 return 0;
         platforms = json_deep_copy(s->others);
         for (size_t i = 0; i < s->n_entries; i++)
-                json_object_set_new(platforms, s->entries[i].name, renew_state_to_json(&s->entries[i].st));
+                json_object_set_new(platforms, s->entries[i]->name, renew_state_to_json(&s->entries[i]->st));
         /* Read, replace our key, write: the alert state in the same file is
          * kept as the daemon or the last audit left it. */
         root = json_load_file(s->path, 0, NULL);
@@ -139,11 +204,15 @@ int renew_store_save(struct renew_store *s) {
                             json_pack("{s:i, s:o}", "format", STORE_FORMAT, "platforms", platforms));
         text = json_dumps(root, JSON_INDENT(1) | JSON_PRESERVE_ORDER);
         json_decref(root);
-        if (!text)
+        if (!text) {
+                renew_store_unlock(s);
                 return -ENOMEM;
+        }
         _cleanup_free_ char *line = xasprintf("%s\n", text);
         free(text);
         r = write_file_atomic(s->path, line, strlen(line));
+        s->unsaved = r < 0;
+        renew_store_unlock(s);
         return r;
 }
 
@@ -187,6 +256,7 @@ struct renewal {
         bool cm_observed;
         char *reason;
         struct renew_state before; /* what was served when due; copied into st on trigger */
+        time_t trigger_at;         /* the trigger whose verification this renewal follows */
 
         sd_event_source *verify_timer;
         struct audit *verify;      /* the re-audit in flight or the newest one */
@@ -252,11 +322,34 @@ static void reader_drain(struct pipe_reader *pr, bool flush) {
 }
 
 /* A state that cannot be written weakens the guardrails of the next run:
- * say so, and carry on with this one. */
+ * say so, and carry on with this one. Unlocks. */
 static void store_save(struct renewal *r) {
         int ret = renew_store_save(r->store);
         if (ret < 0)
                 fprintf(stderr, "certvigil: cannot write %s: %s\n", renew_store_path(r->store), strerror(-ret));
+}
+
+/* Locks the store and re-reads it, and keeps the lock when the
+ * verification this renewal follows is still open there: another certvigil
+ * following it too (a oneshot beside the daemon) may have concluded it,
+ * and a conclusion must count once. false: unlocked, change nothing. */
+static bool conclude_begin(struct renewal *r) {
+        const struct renew_state *st = r->st;
+
+        if (renew_store_lock(r->store) < 0)
+                return false;
+        if (st->verifying && st->n_triggers > 0 && st->triggers[st->n_triggers - 1] == r->trigger_at)
+                return true;
+        renew_store_unlock(r->store);
+        return false;
+}
+
+/* A renewal has just failed: counted once, under the lock. */
+static void conclude_failed(struct renewal *r, time_t now) {
+        if (!conclude_begin(r))
+                return;
+        renew_state_failed(r->st, now);
+        store_save(r);
 }
 
 static int on_pipe(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
@@ -303,8 +396,7 @@ static void command_ended(struct renewal *r, const siginfo_t *si) {
         if (!ok) {
                 _cleanup_free_ char *why = xasprintf("%s; %s", detail, tail);
                 renew_emit_failed(&r->findings, r->st, why);
-                renew_state_failed(r->st, (time_t)(now_realtime_usec() / USEC_PER_SEC));
-                store_save(r);
+                conclude_failed(r, (time_t)(now_realtime_usec() / USEC_PER_SEC));
                 renewal_finish(r);
                 return;
         }
@@ -439,6 +531,11 @@ static void verify_judge(struct renewal *r, const struct platform_obs *obs) {
         const struct cert_obs *leaf = NULL;
         char dur[DURATION_MAX];
 
+        /* Judged on the file's word: concluded elsewhere, it is over here. */
+        if (!conclude_begin(r)) {
+                renewal_finish(r);
+                return;
+        }
         switch (renew_verify(r->st, obs, now, &leaf)) {
         case RENEW_PROOF_SUCCEEDED:
                 renew_emit_succeeded(&r->findings, r->st, leaf);
@@ -457,6 +554,7 @@ static void verify_judge(struct renewal *r, const struct platform_obs *obs) {
                 return;
         }
         case RENEW_PROOF_PENDING:
+                renew_store_unlock(r->store);
                 break;
         }
         if (r->opts.dry_run) {
@@ -487,8 +585,7 @@ static int on_verify_timer(sd_event_source *s, uint64_t usec, void *userdata) {
         if (ret < 0) {
                 _cleanup_free_ char *why = xasprintf("cannot re-audit the platform: %s", error ? error : strerror(-ret));
                 renew_emit_failed(&r->findings, r->st, why);
-                renew_state_failed(r->st, (time_t)(now_realtime_usec() / USEC_PER_SEC));
-                store_save(r);
+                conclude_failed(r, (time_t)(now_realtime_usec() / USEC_PER_SEC));
                 renewal_finish(r);
         }
         return 0;
@@ -577,6 +674,33 @@ static const char *method_name(const struct platform *p) {
         return p->renew.command ? "command" : "cert_manager";
 }
 
+/* Locks the store, re-reads it and asks the guardrails about r->reason on
+ * what it says now: two certvigils at once (the timer's oneshot and a
+ * person's run, or the daemon) then trigger once. true: go, with the lock
+ * held until the trigger is saved. false: held back (renew.suppressed) or
+ * no lock, unlocked, and the renewal is finished. ct_limit: the run found
+ * the CT logs' limit reached (renew_ct_limit_reached()), which holds too. */
+static bool decide_locked(struct renewal *r, time_t now, bool ct_limit) {
+        enum renew_verdict v;
+        time_t next;
+
+        if (renew_store_lock(r->store) < 0) {
+                renewal_finish(r);
+                return false;
+        }
+        v = renew_decide(&r->p->renew, r->st, now, &next);
+        if (v == RENEW_GO && ct_limit) {
+                v = RENEW_HOLD_CT_LIMIT;
+                next = now + 86400;
+        }
+        if (v == RENEW_GO)
+                return true;
+        renew_store_unlock(r->store);
+        renew_emit_suppressed(&r->findings, v, next, r->reason);
+        renewal_finish(r);
+        return false;
+}
+
 /* ------------------------------------------------------------------------ */
 /* The cert_manager method: GET the Certificate, report its state, and
  * unless cert-manager is already issuing, set Issuing=True with reason
@@ -595,8 +719,7 @@ static void cm_fail(struct renewal *r, bool counted, const char *fmt, ...) {
         if (counted) {
                 renew_emit_triggered(&r->findings, r->st, why);
                 renew_emit_failed(&r->findings, r->st, why);
-                renew_state_failed(r->st, (time_t)(now_realtime_usec() / USEC_PER_SEC));
-                store_save(r);
+                conclude_failed(r, (time_t)(now_realtime_usec() / USEC_PER_SEC));
         } else {
                 struct renew_state would = { .method = (char *)"cert_manager", .reason = r->reason };
                 renew_emit_failed(&r->findings, &would, why);
@@ -668,8 +791,13 @@ static void cm_on_get(struct http_fetch *f, struct http_result *res, void *userd
                 renewal_finish(r);
                 return;
         }
-        /* The trigger counts from here, saved before the request leaves. */
+        /* The trigger counts from here, saved before the request leaves;
+         * the guardrails are asked again on the file's word, as another
+         * certvigil may have triggered while the Certificate was read. */
+        if (!decide_locked(r, now, false))
+                return;
         renew_state_triggered(r->st, rs, NULL, now, "cert_manager", r->reason);
+        r->trigger_at = now;
         r->st->old_serials = strv_copy(r->before.old_serials);
         r->st->old_serial = r->before.old_serial ? xstrdup(r->before.old_serial) : NULL;
         r->st->old_not_after = r->before.old_not_after;
@@ -712,9 +840,8 @@ static void cm_start(struct renewal *r) {
 void renewal_start(struct renewal *r, const struct audit *a, const struct finding_list *found, renewal_done_cb cb,
                    void *userdata) {
         const struct platform_obs *obs = audit_observations(a);
-        time_t now = (time_t)(now_realtime_usec() / USEC_PER_SEC), next;
+        time_t now = (time_t)(now_realtime_usec() / USEC_PER_SEC);
         _cleanup_free_ char *reason = NULL, *error = NULL;
-        enum renew_verdict v;
         bool due;
 
         r->cb = cb;
@@ -736,6 +863,7 @@ void renewal_start(struct renewal *r, const struct audit *a, const struct findin
         /* A renewal triggered earlier (by this process or a run before it)
          * is proven or failed before anything new is considered. */
         if (r->st->verifying) {
+                r->trigger_at = r->st->n_triggers > 0 ? r->st->triggers[r->st->n_triggers - 1] : 0;
                 verify_judge(r, obs);
                 return;
         }
@@ -744,43 +872,42 @@ void renewal_start(struct renewal *r, const struct audit *a, const struct findin
                 renewal_finish(r);
                 return;
         }
-        v = renew_decide(&r->p->renew, r->st, now, &next);
-        if (v == RENEW_GO && renew_ct_limit_reached(found)) {
-                v = RENEW_HOLD_CT_LIMIT;
-                next = now + 86400;
-        }
-        if (v != RENEW_GO) {
-                renew_emit_suppressed(&r->findings, v, next, reason);
-                renewal_finish(r);
+        free(r->reason);
+        r->reason = TAKE_PTR(reason);
+        if (!decide_locked(r, now, renew_ct_limit_reached(found)))
                 return;
-        }
         if (r->opts.dry_run) {
-                struct renew_state would = { .method = (char *)method_name(r->p), .reason = reason };
+                struct renew_state would = { .method = (char *)method_name(r->p), .reason = r->reason };
                 _cleanup_free_ char *argv = r->p->renew.command ? strv_join(r->p->renew.command, " ", 0) : NULL;
                 _cleanup_free_ char *detail = argv ? xasprintf("dry run, would run: %s", argv)
                                                    : xasprintf("dry run, would mark Certificate %s/%s for issuance",
                                                                r->p->renew.cm_namespace, r->p->renew.cm_certificate);
                 renew_emit_triggered(&r->findings, &would, detail);
+                renew_store_unlock(r->store);
                 renewal_finish(r);
                 return;
         }
         if (!r->p->renew.command) {
                 /* What is served now is what a new certificate must differ
-                 * from; kept aside until the trigger really happens. */
-                renew_state_triggered(&r->before, &r->p->renew, obs, now, method_name(r->p), reason);
-                r->reason = TAKE_PTR(reason);
+                 * from; kept aside until the trigger really happens (the
+                 * guardrails are asked again then). */
+                renew_store_unlock(r->store);
+                renew_state_done(&r->before);
+                renew_state_triggered(&r->before, &r->p->renew, obs, now, method_name(r->p), r->reason);
                 cm_start(r);
                 return;
         }
         /* Recorded and saved before the command runs, so a crash while it
-         * runs still counts against the guardrails. */
-        renew_state_triggered(r->st, &r->p->renew, obs, now, method_name(r->p), reason);
+         * runs still counts against the guardrails; the lock taken for the
+         * decision is released by the save, so a second certvigil deciding
+         * now sees this trigger. */
+        renew_state_triggered(r->st, &r->p->renew, obs, now, method_name(r->p), r->reason);
+        r->trigger_at = now;
         store_save(r);
         if (command_start(r, a, &error) < 0) {
                 renew_emit_triggered(&r->findings, r->st, error ? error : "could not start");
                 renew_emit_failed(&r->findings, r->st, error ? error : "could not start the command");
-                renew_state_failed(r->st, now);
-                store_save(r);
+                conclude_failed(r, now);
                 renewal_finish(r);
         }
 }

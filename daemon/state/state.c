@@ -2,7 +2,10 @@
  * versioned ("format": 1); a file we cannot read is reported and replaced,
  * never fatal: losing it costs at most one round of repeated alerts. */
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
+#include <sys/file.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -116,6 +119,52 @@ void state_platform_record_certs(struct state_platform *sp, const struct platfor
                         .seen = now,
                 };
         }
+}
+
+/* ---- the lock ---------------------------------------------------------- */
+
+int state_lock(const char *dir, int *ret_fd, char **ret_error) {
+        _cleanup_free_ char *path = xasprintf("%s/%s", dir, STATE_LOCK_FILE);
+        uint64_t give_up = now_monotonic_usec() + STATE_LOCK_WAIT_USEC;
+        const struct timespec step = { .tv_nsec = 10 * 1000 * 1000 };
+        char dur[DURATION_MAX];
+        int fd;
+
+        fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOCTTY, 0600);
+        if (fd < 0 && (errno == EACCES || errno == EROFS))
+                fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0 && (errno == ENOENT || errno == EACCES || errno == EROFS)) {
+                *ret_fd = -1;
+                return 0;
+        }
+        if (fd < 0) {
+                *ret_error = xasprintf("%s: %s", path, strerror(errno));
+                return -errno;
+        }
+        /* Poll rather than block in flock(): the wait must end. */
+        while (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+                int e = errno;
+                if (e != EWOULDBLOCK && e != EINTR) {
+                        close(fd);
+                        *ret_error = xasprintf("%s: %s", path, strerror(e));
+                        return -e;
+                }
+                if (now_monotonic_usec() >= give_up) {
+                        close(fd);
+                        *ret_error = xasprintf("%s: still locked by another certvigil after %s", path,
+                                               format_duration(STATE_LOCK_WAIT_USEC, dur));
+                        return -ETIMEDOUT;
+                }
+                (void)nanosleep(&step, NULL);
+        }
+        *ret_fd = fd;
+        return 0;
+}
+
+int state_unlock(int fd) {
+        if (fd >= 0)
+                close(fd); /* closing the only descriptor releases the flock */
+        return -1;
 }
 
 /* ---- saving ------------------------------------------------------------ */

@@ -17,6 +17,13 @@
 /* The key under which renewal keeps its guardrails in the same file
  * (daemon/renewal.c); state_save() carries it over untouched. */
 #define STATE_RENEWAL_KEY "renewal"
+/* Every read-modify-write of state.json (the alert state, the renewal
+ * guardrails, ARI's memory), by the daemon or a oneshot, holds an exclusive
+ * flock on this file beside it: state.json itself is replaced by rename, so
+ * it cannot carry the lock. The sections are short (read, decide, write),
+ * so a holder longer than STATE_LOCK_WAIT_USEC is stuck, not busy. */
+#define STATE_LOCK_FILE "state.lock"
+#define STATE_LOCK_WAIT_USEC (5 * 1000000ULL)
 
 struct state_finding {
         char *id;                  /* a finding id known to the catalog */
@@ -65,6 +72,16 @@ int state_load(const char *path, struct state **ret, char **ret_error);
 
 /* Writes atomically (util.h write_file_atomic). 0 or a negative errno. */
 int state_save(const struct state *s, const char *path);
+
+/* Takes DIR/state.lock exclusively, waiting at most STATE_LOCK_WAIT_USEC
+ * (the caller's loop stands still meanwhile). 0 and *ret_fd, the lock to
+ * hand to state_unlock(); *ret_fd is -1 when the directory has no lock file
+ * and cannot get one (not writable: nothing here can write state.json
+ * either). -ETIMEDOUT or another negative errno with *ret_error
+ * ("PATH: why"; caller frees). */
+int state_lock(const char *dir, int *ret_fd, char **ret_error);
+/* Releases (closes) the lock; accepts -1. Returns -1. */
+int state_unlock(int fd);
 
 /* The platform's entry, created empty when missing. */
 struct state_platform *state_platform(struct state *s, const char *name);
