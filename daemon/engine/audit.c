@@ -8,6 +8,7 @@
  * and the pool has a free slot, so memory, descriptors and per-job timers
  * stay bounded however many names and platforms a config has, and the
  * `deadline` bounds them all. */
+#include <assert.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -104,7 +105,9 @@ struct audit {
         struct platform_obs *obs;
         struct finding_list findings;
 
-        struct name_job *name_jobs;
+        const struct audit_ops *ops;          /* borrowed: audit_ops_default unless set */
+        void *ops_ctx;
+        struct name_job *name_jobs;           /* parallel to obs->names, allocated once */
         /* Parallel to obs->endpoints. Each job is its own allocation: a
          * probe in flight holds its job as userdata while later answers
          * grow this array. */
@@ -130,6 +133,53 @@ struct audit {
 };
 
 static void audit_pump(struct audit *a);
+
+/* The real probes behind the seam. */
+static int real_probe_start(void *ctx, sd_event *event, const struct tls_probe_params *params, tls_probe_done_cb cb,
+                            void *userdata, struct tls_probe **ret) {
+        return tls_probe_start(event, params, cb, userdata, ret);
+}
+static void real_probe_abort(void *ctx, struct tls_probe *p, const char *why) {
+        tls_probe_abort(p, why);
+}
+static struct tls_probe *real_probe_free(void *ctx, struct tls_probe *p) {
+        return tls_probe_free(p);
+}
+static int real_resolve(void *ctx, struct dns_resolver *r, const char *name, dns_addresses_cb cb, void *userdata) {
+        return dns_resolve_addresses(r, name, cb, userdata);
+}
+static void real_resolve_cancel(void *ctx, struct dns_resolver *r) {
+        dns_resolver_cancel(r);
+}
+static void real_facts_start(void *ctx, struct dnsaudit *d, dnsaudit_done_cb cb, void *userdata) {
+        dnsaudit_start(d, cb, userdata);
+}
+static void real_facts_cancel(void *ctx, struct dnsaudit *d) {
+        dnsaudit_cancel(d);
+}
+static void real_facts_drop(void *ctx, struct dnsaudit *d) {
+        /* dnsaudit_free() never calls back. */
+}
+static int real_fetch_start(void *ctx, struct http_client *c, const struct http_fetch_params *p, http_done_cb cb,
+                            void *userdata, struct http_fetch **ret) {
+        return http_fetch_start(c, p, cb, userdata, ret);
+}
+static void real_fetch_cancel(void *ctx, struct http_fetch *f) {
+        http_fetch_cancel(f);
+}
+
+const struct audit_ops audit_ops_default = {
+        .probe_start = real_probe_start,
+        .probe_abort = real_probe_abort,
+        .probe_free = real_probe_free,
+        .resolve = real_resolve,
+        .resolve_cancel = real_resolve_cancel,
+        .facts_start = real_facts_start,
+        .facts_cancel = real_facts_cancel,
+        .facts_drop = real_facts_drop,
+        .fetch_start = real_fetch_start,
+        .fetch_cancel = real_fetch_cancel,
+};
 
 /* One entry per line; '#' starts a comment line; blank lines skipped;
  * surrounding blanks trimmed. */
@@ -274,6 +324,7 @@ int audit_new_pooled(struct audit_pool *pool, const struct platform *p, struct a
 
         a->event = sd_event_ref(pool->event);
         a->pool = pool;
+        a->ops = &audit_ops_default;
         a->platform = p;
         r = plan_derive(p, &a->plan, ret_error);
         if (r < 0)
@@ -340,16 +391,17 @@ struct audit *audit_free(struct audit *a) {
                 return NULL;
         for (size_t i = 0; a->obs && i < a->obs->n_endpoints; i++)
                 if (a->endpoint_jobs[i]->probe) {
-                        a->endpoint_jobs[i]->probe = tls_probe_free(a->endpoint_jobs[i]->probe);
+                        a->endpoint_jobs[i]->probe = a->ops->probe_free(a->ops_ctx, a->endpoint_jobs[i]->probe);
                         job_ended(a);
                 }
         for (size_t i = 0; i < a->n_extras; i++) {
                 struct extra_job *x = a->extras[i];
                 if (x->probe || x->fetch)
                         job_ended(a);
-                tls_probe_free(x->probe);
+                if (x->probe)
+                        a->ops->probe_free(a->ops_ctx, x->probe);
                 if (x->fetch)
-                        http_fetch_cancel(x->fetch);
+                        a->ops->fetch_cancel(a->ops_ctx, x->fetch);
                 free(x->url);
                 free(x->body);
                 free(x->error);
@@ -361,8 +413,12 @@ struct audit *audit_free(struct audit *a) {
         /* Destroying the channel runs pending DNS callbacks: mark the audit
          * as cancelled so they only record, never queue. */
         a->cancelled = true;
+        if (a->dns)
+                a->ops->resolve_cancel(a->ops_ctx, a->dns);
         a->dns = dns_resolver_free(a->dns);
         /* Never calls back; its slot, if it held one, is in a->in_flight. */
+        if (a->dnsaudit && a->dns_facts_started && !a->dns_facts_done)
+                a->ops->facts_drop(a->ops_ctx, a->dnsaudit);
         a->dnsaudit = dnsaudit_free(a->dnsaudit);
         if (a->waiting)
                 pool_unwait(a->pool, a);
@@ -499,7 +555,7 @@ static void on_legacy(struct tls_probe *p, struct endpoint_obs *obs, void *userd
                 x->error = TAKE_PTR(obs->error);
         }
         endpoint_obs_done(obs);
-        x->probe = tls_probe_free(p);
+        x->probe = a->ops->probe_free(a->ops_ctx, p);
         x->done = true;
         job_ended(a);
         audit_pump(a);
@@ -539,7 +595,7 @@ static void extra_start(struct audit *a, struct extra_job *x) {
                         .connect_port = e->connected_port,
                         .legacy = true,
                 };
-                if (tls_probe_start(a->event, &params, on_legacy, x, &x->probe) < 0) {
+                if (a->ops->probe_start(a->ops_ctx, a->event, &params, on_legacy, x, &x->probe) < 0) {
                         x->done = true;
                         return;
                 }
@@ -552,7 +608,7 @@ static void extra_start(struct audit *a, struct extra_job *x) {
                          * anyone controlling an endpoint chooses. */
                         .public_only = !platform_fetch_private(a->platform),
                 };
-                if (http_fetch_start(a->http, &params, on_fetch, x, &x->fetch) < 0) {
+                if (a->ops->fetch_start(a->ops_ctx, a->http, &params, on_fetch, x, &x->fetch) < 0) {
                         x->error = xstrdup("could not start the fetch");
                         x->done = true;
                         return;
@@ -671,7 +727,7 @@ static void on_probe(struct tls_probe *p, struct endpoint_obs *obs, void *userda
         *obs = (struct endpoint_obs){ 0 };
         dst->connected_to = connected_to;
         dst->connected_port = connected_port;
-        job->probe = tls_probe_free(p);
+        job->probe = a->ops->probe_free(a->ops_ctx, p);
         job_ended(a);
         if (dst->status == ENDPOINT_OK && !a->cancelled)
                 audit_queue_followups(a, job->index);
@@ -744,7 +800,7 @@ static void audit_pump(struct audit *a) {
                          * synchronously and re-enter the pump. */
                         a->dns_facts_started = true;
                         job_started(a);
-                        dnsaudit_start(a->dnsaudit, on_dns_facts, a);
+                        a->ops->facts_start(a->ops_ctx, a->dnsaudit, on_dns_facts, a);
                 } else if (a->next_endpoint < o->n_endpoints) {
                         /* Endpoints before names: finishing work already
                          * discovered keeps memory flat on large platforms. */
@@ -761,8 +817,8 @@ static void audit_pump(struct audit *a) {
                                 .connect_address = e->connected_to,
                                 .connect_port = e->connected_port,
                         };
-                        if (tls_probe_start(a->event, &params, on_probe, a->endpoint_jobs[i],
-                                            &a->endpoint_jobs[i]->probe) < 0) {
+                        struct endpoint_job *job = a->endpoint_jobs[i];
+                        if (a->ops->probe_start(a->ops_ctx, a->event, &params, on_probe, job, &job->probe) < 0) {
                                 free(e->error);
                                 e->error = xstrdup("could not start the probe (out of resources)");
                                 e->status = ENDPOINT_CONNECT_FAILED;
@@ -773,7 +829,7 @@ static void audit_pump(struct audit *a) {
                         size_t i = a->next_name++;
                         job_started(a);
                         /* May answer synchronously (and re-enter the pump). */
-                        dns_resolve_addresses(a->dns, o->names[i].name, on_name, &a->name_jobs[i]);
+                        (void)a->ops->resolve(a->ops_ctx, a->dns, o->names[i].name, on_name, &a->name_jobs[i]);
                 } else if (a->next_extra < a->n_extras) {
                         struct extra_job *x = a->extras[a->next_extra++];
                         if (!x->started)
@@ -797,8 +853,8 @@ void audit_cancel(struct audit *a) {
                 return;
         a->cancelled = true;
         why = xasprintf("the audit deadline (%s) was reached first", format_duration(a->platform->deadline_usec, dl));
-        dns_resolver_cancel(a->dns); /* callbacks run now, and only record */
-        dnsaudit_cancel(a->dnsaudit);
+        a->ops->resolve_cancel(a->ops_ctx, a->dns); /* callbacks run now, and only record */
+        a->ops->facts_cancel(a->ops_ctx, a->dnsaudit);
         for (size_t i = 0; i < a->obs->n_names; i++) {
                 struct name_obs *n = &a->obs->names[i];
                 if (n->status != DNS_STATUS_NOT_RUN)
@@ -811,7 +867,7 @@ void audit_cancel(struct audit *a) {
         for (size_t i = 0; i < a->obs->n_endpoints; i++) {
                 struct endpoint_obs *e = &a->obs->endpoints[i];
                 if (a->endpoint_jobs[i]->probe)
-                        tls_probe_abort(a->endpoint_jobs[i]->probe, why);
+                        a->ops->probe_abort(a->ops_ctx, a->endpoint_jobs[i]->probe, why);
                 if (e->status == ENDPOINT_NOT_RUN && !e->error)
                         e->error = xstrdup(why);
         }
@@ -820,11 +876,11 @@ void audit_cancel(struct audit *a) {
         for (size_t i = 0; i < a->n_extras; i++) {
                 struct extra_job *x = a->extras[i];
                 if (x->probe) {
-                        x->probe = tls_probe_free(x->probe);
+                        x->probe = a->ops->probe_free(a->ops_ctx, x->probe);
                         x->error = xasprintf("not completed: %s", why);
                 }
                 if (x->fetch) {
-                        http_fetch_cancel(x->fetch);
+                        a->ops->fetch_cancel(a->ops_ctx, x->fetch);
                         x->fetch = NULL;
                 }
         }
@@ -871,6 +927,12 @@ int audit_start(struct audit *a, audit_done_cb cb, void *userdata) {
         o->n_names = a->plan->n_names;
         audit_pump(a);
         return 0;
+}
+
+void audit_set_ops(struct audit *a, const struct audit_ops *ops, void *ctx) {
+        assert(!a->started_usec);
+        a->ops = ops;
+        a->ops_ctx = ctx;
 }
 
 void audit_set_cache(struct audit *a, struct http_cache *cache) {

@@ -7,9 +7,13 @@
 #include <systemd/sd-event.h>
 
 #include "config.h"
+#include "dns.h"
+#include "dnsaudit.h"
 #include "finding.h"
+#include "http.h"
 #include "observe.h"
 #include "plan.h"
+#include "tls.h"
 
 struct audit;
 
@@ -54,6 +58,32 @@ int audit_start(struct audit *a, audit_done_cb cb, void *userdata);
 
 /* Stops whatever is still in flight, as the deadline would. */
 void audit_cancel(struct audit *a);
+
+/* The engine's seam to the probes: how it starts and stops TLS probes,
+ * address lookups, the DNS facts gatherer and HTTP fetches. The default
+ * (audit_ops_default) is the real probes; the engine's unit test puts a
+ * fake behind it that answers from tables, in any order. Each function
+ * keeps the contract of the probe function it stands for (tls.h, dns.h,
+ * dnsaudit.h, http.h); ctx is passed through. */
+struct audit_ops {
+        int (*probe_start)(void *ctx, sd_event *event, const struct tls_probe_params *params, tls_probe_done_cb cb,
+                           void *userdata, struct tls_probe **ret);
+        void (*probe_abort)(void *ctx, struct tls_probe *p, const char *why);
+        struct tls_probe *(*probe_free)(void *ctx, struct tls_probe *p);
+        int (*resolve)(void *ctx, struct dns_resolver *r, const char *name, dns_addresses_cb cb, void *userdata);
+        void (*resolve_cancel)(void *ctx, struct dns_resolver *r);
+        void (*facts_start)(void *ctx, struct dnsaudit *d, dnsaudit_done_cb cb, void *userdata);
+        void (*facts_cancel)(void *ctx, struct dnsaudit *d);
+        /* The audit is being freed: forget the gatherer's callback. */
+        void (*facts_drop)(void *ctx, struct dnsaudit *d);
+        int (*fetch_start)(void *ctx, struct http_client *c, const struct http_fetch_params *p, http_done_cb cb,
+                           void *userdata, struct http_fetch **ret);
+        void (*fetch_cancel)(void *ctx, struct http_fetch *f);
+};
+extern const struct audit_ops audit_ops_default;
+
+/* Before audit_start(); ops and ctx are borrowed and must outlive the audit. */
+void audit_set_ops(struct audit *a, const struct audit_ops *ops, void *ctx);
 
 const struct platform *audit_platform(const struct audit *a);
 const struct plan *audit_plan(const struct audit *a);

@@ -1,0 +1,571 @@
+/* The audit engine (daemon/engine/audit.c) under a fake probe layer: the
+ * engine's seam (struct audit_ops) is given a fake that answers lookups,
+ * TLS probes, the DNS facts gatherer and fetches from a table, with random
+ * delays, some synchronously, some never (so the deadline cuts them), and
+ * the test checks what the engine made of it: every endpoint observed
+ * exactly once, on its own slot, whatever the order. No network. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <ares.h>
+#include <gnutls/gnutls.h>
+#include <gnutls/x509.h>
+
+#include "audit.h"
+#include "checks.h"
+#include "config.h"
+#include "util.h"
+#include "x509.h"
+
+/* ------------------------------------------------------------------------
+ * A certificate made here: self-signed, ECDSA P-256, n_san dNSName SANs
+ * (the first *.fake.example.test) and a CRL distribution point. */
+
+static int cert_make(size_t n_san, const char *crl_url, gnutls_datum_t *ret_der, gnutls_datum_t *ret_pem) {
+        gnutls_x509_privkey_t key = NULL;
+        gnutls_x509_crt_t crt = NULL;
+        unsigned char serial[] = { 0x01, 0x42 };
+        time_t now = time(NULL);
+        int r;
+
+        if ((r = gnutls_x509_privkey_init(&key)) < 0 ||
+            (r = gnutls_x509_privkey_generate(key, GNUTLS_PK_ECDSA, GNUTLS_CURVE_TO_BITS(GNUTLS_ECC_CURVE_SECP256R1),
+                                              0)) < 0 ||
+            (r = gnutls_x509_crt_init(&crt)) < 0)
+                goto out;
+        gnutls_x509_crt_set_version(crt, 3);
+        gnutls_x509_crt_set_serial(crt, serial, sizeof(serial));
+        gnutls_x509_crt_set_activation_time(crt, now - 86400);
+        gnutls_x509_crt_set_expiration_time(crt, now + 80 * 86400);
+        gnutls_x509_crt_set_dn(crt, "CN=fake,O=certvigil test", NULL);
+        gnutls_x509_crt_set_key(crt, key);
+        gnutls_x509_crt_set_subject_alt_name(crt, GNUTLS_SAN_DNSNAME, "*.fake.example.test",
+                                             strlen("*.fake.example.test"), GNUTLS_FSAN_APPEND);
+        for (size_t i = 1; i < n_san; i++) {
+                char name[64];
+                int len = snprintf(name, sizeof(name), "host%zu.many.example.test", i);
+                gnutls_x509_crt_set_subject_alt_name(crt, GNUTLS_SAN_DNSNAME, name, (unsigned)len, GNUTLS_FSAN_APPEND);
+        }
+        if (crl_url)
+                gnutls_x509_crt_set_crl_dist_points(crt, GNUTLS_SAN_URI, crl_url, 0);
+        if ((r = gnutls_x509_crt_sign2(crt, crt, key, GNUTLS_DIG_SHA256, 0)) < 0 ||
+            (r = gnutls_x509_crt_export2(crt, GNUTLS_X509_FMT_DER, ret_der)) < 0 ||
+            (r = gnutls_x509_crt_export2(crt, GNUTLS_X509_FMT_PEM, ret_pem)) < 0)
+                goto out;
+out:
+        gnutls_x509_crt_deinit(crt);
+        gnutls_x509_privkey_deinit(key);
+        return r;
+}
+
+/* ------------------------------------------------------------------------
+ * The fake. Every pending answer is an op with a timer (or none, when it
+ * stalls until cancelled). Handles given to the engine are ops. */
+
+enum op_kind { OP_PROBE, OP_RESOLVE, OP_FACTS, OP_FETCH };
+
+struct fake;
+
+struct op {
+        struct fake *f;
+        enum op_kind kind;
+        struct op *next;            /* pending list */
+        bool pending;
+        sd_event_source *timer;
+        void *userdata;
+        /* OP_PROBE */
+        tls_probe_done_cb probe_cb;
+        struct endpoint_obs obs;
+        bool legacy;
+        /* OP_RESOLVE */
+        dns_addresses_cb resolve_cb;
+        struct dns_resolver *r;
+        char *name;
+        /* OP_FACTS */
+        dnsaudit_done_cb facts_cb;
+        struct dnsaudit *d;
+        /* OP_FETCH */
+        http_done_cb fetch_cb;
+};
+
+struct seen {
+        char *key;                  /* name/address */
+        unsigned n;
+};
+
+struct fake {
+        unsigned seed;
+        size_t n_addresses;          /* per name */
+        unsigned stall_permille;     /* probes that never answer */
+        unsigned sync_permille;      /* lookups answered inside the call */
+        const char *stall_name;      /* a name whose lookup never answers, or NULL */
+        const struct cert_obs *leaf; /* served by every probe, or NULL */
+        struct op *pending;
+        struct seen *seen;
+        size_t n_seen;
+        unsigned probes, legacy, fetches, resolves, facts;
+};
+
+static unsigned fake_rand(struct fake *f) {
+        f->seed = f->seed * 1103515245u + 12345u;
+        return (f->seed >> 8) & 0xffffff;
+}
+
+static void op_unlink(struct op *o) {
+        for (struct op **p = &o->f->pending; *p; p = &(*p)->next)
+                if (*p == o) {
+                        *p = o->next;
+                        break;
+                }
+        o->pending = false;
+        o->timer = sd_event_source_disable_unref(o->timer);
+}
+
+static void op_free(struct op *o) {
+        if (o->pending)
+                op_unlink(o);
+        endpoint_obs_done(&o->obs);
+        free(o->name);
+        free(o);
+}
+
+static void seen_count(struct fake *f, const char *name, const char *address) {
+        _cleanup_free_ char *key = xasprintf("%s/%s", name, address);
+        for (size_t i = 0; i < f->n_seen; i++)
+                if (strcmp(f->seen[i].key, key) == 0) {
+                        f->seen[i].n++;
+                        return;
+                }
+        f->seen = xrealloc(f->seen, (f->n_seen + 1) * sizeof(*f->seen));
+        f->seen[f->n_seen++] = (struct seen){ .key = TAKE_PTR(key), .n = 1 };
+}
+
+static void op_complete(struct op *o, const char *aborted) {
+        struct fake *f = o->f;
+
+        op_unlink(o);
+        switch (o->kind) {
+        case OP_PROBE:
+                if (aborted) {
+                        o->obs.status = ENDPOINT_HANDSHAKE_FAILED;
+                        o->obs.error = xasprintf("handshake did not complete: %s", aborted);
+                } else if (o->legacy) {
+                        o->obs.status = ENDPOINT_HANDSHAKE_FAILED;
+                        o->obs.error = xstrdup("server sent alert: Protocol version");
+                } else {
+                        o->obs.status = ENDPOINT_OK;
+                        o->obs.tls_version = xstrdup("TLS1.3");
+                        o->obs.cipher_suite = xstrdup("TLS_AES_128_GCM_SHA256");
+                        if (f->leaf) {
+                                o->obs.chain = xcalloc(1, sizeof(struct cert_obs));
+                                cert_obs_copy(&o->obs.chain[0], f->leaf);
+                                o->obs.n_chain = o->obs.n_served = 1;
+                                o->obs.verified = true;
+                        }
+                }
+                if (!o->legacy)
+                        seen_count(f, o->obs.name, o->obs.address);
+                /* The engine takes obs and frees the op (probe_free). */
+                o->probe_cb((struct tls_probe *)o, &o->obs, o->userdata);
+                return;
+        case OP_RESOLVE: {
+                char **addresses = NULL, *error = NULL;
+                enum dns_status st = aborted ? DNS_STATUS_NOT_RUN : DNS_STATUS_OK;
+                if (!aborted)
+                        for (size_t i = 0; i < f->n_addresses; i++)
+                                strv_push(&addresses, i % 4 == 3 ? xasprintf("2001:db8::%zx", i + 1)
+                                                                 : xasprintf("192.0.2.%zu", i + 1));
+                o->resolve_cb(o->userdata, st, &error, &addresses);
+                strv_free(addresses);
+                free(error);
+                op_free(o);
+                return;
+        }
+        case OP_FACTS:
+                o->facts_cb(o->userdata);
+                op_free(o);
+                return;
+        case OP_FETCH: {
+                struct http_result res = { .status = 404, .body = xcalloc(1, 1) };
+                if (aborted)
+                        fail_msg("a fetch is cancelled, never aborted");
+                o->fetch_cb((struct http_fetch *)o, &res, o->userdata);
+                free(res.body);
+                free(res.error);
+                op_free(o);
+                return;
+        }
+        }
+}
+
+static int on_op_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+        op_complete(userdata, NULL);
+        return 0;
+}
+
+static struct op *op_new(struct fake *f, enum op_kind kind, void *userdata) {
+        struct op *o = xcalloc(1, sizeof(*o));
+        o->f = f;
+        o->kind = kind;
+        o->userdata = userdata;
+        o->pending = true;
+        o->next = f->pending;
+        f->pending = o;
+        return o;
+}
+
+static sd_event *fake_event;
+
+/* 0-3 ms, in steps of 100 us: many complete in the same loop turn. */
+static void op_schedule(struct op *o) {
+        uint64_t delay = (uint64_t)(fake_rand(o->f) % 30) * 100;
+        assert_true(sd_event_add_time_relative(fake_event, &o->timer, CLOCK_MONOTONIC, delay, 1, on_op_timer, o) >= 0);
+}
+
+static int fake_probe_start(void *ctx, sd_event *event, const struct tls_probe_params *params, tls_probe_done_cb cb,
+                            void *userdata, struct tls_probe **ret) {
+        struct fake *f = ctx;
+        struct op *o = op_new(f, OP_PROBE, userdata);
+
+        o->probe_cb = cb;
+        o->legacy = params->legacy;
+        o->obs = (struct endpoint_obs){
+                .name = xstrdup(params->name),
+                .service = params->service,
+                .address = xstrdup(params->address),
+                .port = params->port,
+        };
+        if (params->legacy)
+                f->legacy++;
+        else
+                f->probes++;
+        /* Never from inside start (tls.h); a stalled one waits for abort. */
+        if (params->legacy || fake_rand(f) % 1000 >= f->stall_permille)
+                op_schedule(o);
+        *ret = (struct tls_probe *)o;
+        return 0;
+}
+
+static void fake_probe_abort(void *ctx, struct tls_probe *p, const char *why) {
+        struct op *o = (struct op *)p;
+        if (o->pending)
+                op_complete(o, why);
+}
+
+static struct tls_probe *fake_probe_free(void *ctx, struct tls_probe *p) {
+        op_free((struct op *)p);
+        return NULL;
+}
+
+static int fake_resolve(void *ctx, struct dns_resolver *r, const char *name, dns_addresses_cb cb, void *userdata) {
+        struct fake *f = ctx;
+        struct op *o = op_new(f, OP_RESOLVE, userdata);
+
+        o->resolve_cb = cb;
+        o->r = r;
+        o->name = xstrdup(name);
+        f->resolves++;
+        if (f->stall_name && strcmp(name, f->stall_name) == 0)
+                return 0;
+        /* dns.h allows an answer before the call returns. */
+        if (fake_rand(f) % 1000 < f->sync_permille)
+                op_complete(o, NULL);
+        else
+                op_schedule(o);
+        return 0;
+}
+
+/* Completes every pending op of one kind (and resolver), as cancellation
+ * does: callbacks run before this returns. */
+static void fake_cancel_all(struct fake *f, enum op_kind kind, const void *owner) {
+        bool again = true;
+        while (again) {
+                again = false;
+                for (struct op *o = f->pending; o; o = o->next)
+                        if (o->kind == kind && (kind != OP_RESOLVE || o->r == owner) &&
+                            (kind != OP_FACTS || o->d == owner)) {
+                                op_complete(o, "cancelled");
+                                again = true;
+                                break;
+                        }
+        }
+}
+
+static void fake_resolve_cancel(void *ctx, struct dns_resolver *r) {
+        fake_cancel_all(ctx, OP_RESOLVE, r);
+}
+
+static void fake_facts_start(void *ctx, struct dnsaudit *d, dnsaudit_done_cb cb, void *userdata) {
+        struct fake *f = ctx;
+        struct op *o = op_new(f, OP_FACTS, userdata);
+        o->facts_cb = cb;
+        o->d = d;
+        f->facts++;
+        op_schedule(o);
+}
+
+static void fake_facts_cancel(void *ctx, struct dnsaudit *d) {
+        fake_cancel_all(ctx, OP_FACTS, d);
+}
+
+static void fake_facts_drop(void *ctx, struct dnsaudit *d) {
+        struct fake *f = ctx;
+        for (struct op *o = f->pending; o; o = o->next)
+                if (o->kind == OP_FACTS && o->d == d) {
+                        op_free(o);
+                        return;
+                }
+}
+
+static int fake_fetch_start(void *ctx, struct http_client *c, const struct http_fetch_params *p, http_done_cb cb,
+                            void *userdata, struct http_fetch **ret) {
+        struct fake *f = ctx;
+        struct op *o = op_new(f, OP_FETCH, userdata);
+        o->fetch_cb = cb;
+        f->fetches++;
+        op_schedule(o);
+        *ret = (struct http_fetch *)o;
+        return 0;
+}
+
+static void fake_fetch_cancel(void *ctx, struct http_fetch *fh) {
+        op_free((struct op *)fh);
+}
+
+static const struct audit_ops fake_ops = {
+        .probe_start = fake_probe_start,
+        .probe_abort = fake_probe_abort,
+        .probe_free = fake_probe_free,
+        .resolve = fake_resolve,
+        .resolve_cancel = fake_resolve_cancel,
+        .facts_start = fake_facts_start,
+        .facts_cancel = fake_facts_cancel,
+        .facts_drop = fake_facts_drop,
+        .fetch_start = fake_fetch_start,
+        .fetch_cancel = fake_fetch_cancel,
+};
+
+/* ------------------------------------------------------------------------ */
+
+struct engine_case {
+        const char *what;
+        unsigned seed;
+        size_t n_addresses;
+        unsigned concurrency;
+        unsigned stall_permille;
+        unsigned sync_permille;
+        const char *stall_name;
+        const char *deadline;
+        bool with_leaf;              /* serve a certificate with a CRL URL (one fetch) */
+};
+
+static const struct engine_case cases[] = {
+        { "300 endpoints, 16 at a time", 1, 60, 16, 0, 300, NULL, "30s", false },
+        { "300 endpoints, all at once", 2, 60, 1000, 0, 300, NULL, "30s", false },
+        { "200 endpoints, one at a time", 3, 40, 1, 0, 1000, NULL, "30s", true },
+        { "500 endpoints, every lookup synchronous", 4, 100, 64, 0, 1000, NULL, "30s", true },
+        { "200 endpoints, 10% stall until the deadline", 5, 40, 256, 100, 300, NULL, "300ms", true },
+        { "one name never resolves: the deadline", 6, 40, 32, 0, 0, "console.fake.example.test", "300ms", false },
+};
+
+static char *trust_path;
+static gnutls_datum_t leaf_der, leaf_pem;
+static struct cert_obs leaf_obs;
+
+static void on_done(struct audit *a, void *userdata) {
+        *(bool *)userdata = true;
+        sd_event_exit(fake_event, 0);
+}
+
+static int on_watchdog(sd_event_source *s, uint64_t usec, void *userdata) {
+        fail_msg("the audit did not end within 20 s");
+        return 0;
+}
+
+static struct config *config_for(const struct engine_case *t) {
+        _cleanup_free_ char *yaml = xasprintf(
+                "platforms:\n"
+                "  - name: fake\n"
+                "    global: { baseDomain: fake.example.test }\n"
+                "    tls: { mode: provided }\n"
+                "    mcp: { enabled: true }\n"
+                "    resolvers: [\"127.0.0.1:9\"]\n"
+                "    trust: %s\n"
+                "    concurrency: %u\n"
+                "    timeout: 1s\n"
+                "    deadline: %s\n",
+                trust_path, t->concurrency, t->deadline);
+        struct config *c = NULL;
+        char *error = NULL;
+        if (config_load_string(yaml, "engine.yaml", checks_find_def, &c, &error) < 0)
+                fail_msg("config: %s", error);
+        return c;
+}
+
+static void run_case(const struct engine_case *t) {
+        struct fake f = {
+                .seed = t->seed,
+                .n_addresses = t->n_addresses,
+                .stall_permille = t->stall_permille,
+                .sync_permille = t->sync_permille,
+                .stall_name = t->stall_name,
+                .leaf = t->with_leaf ? &leaf_obs : NULL,
+        };
+        struct config *c = config_for(t);
+        struct audit *a = NULL;
+        sd_event_source *watchdog = NULL;
+        char *error = NULL;
+        bool done = false;
+        size_t names = 5, expected, observed = 0, cut = 0;
+
+        /* A loop per run: one that has exited cannot run again. */
+        assert_int_equal(sd_event_new(&fake_event), 0);
+        assert_int_equal(audit_new(fake_event, c->platforms[0], &a, &error), 0);
+        audit_set_ops(a, &fake_ops, &f);
+        assert_true(sd_event_add_time_relative(fake_event, &watchdog, CLOCK_MONOTONIC, 20 * USEC_PER_SEC, 0,
+                                               on_watchdog, NULL) >= 0);
+        assert_int_equal(audit_start(a, on_done, &done), 0);
+        assert_int_equal(sd_event_loop(fake_event), 0);
+        assert_true(done);
+
+        const struct platform_obs *o = audit_observations(a);
+        expected = t->stall_name ? (names - 1) * t->n_addresses : names * t->n_addresses;
+        if (o->n_endpoints != expected)
+                fail_msg("%s: %zu endpoints, expected %zu", t->what, o->n_endpoints, expected);
+        /* Each endpoint once, with its own observation: a result landing on
+         * another slot leaves a duplicate and an unprobed one. */
+        for (size_t i = 0; i < o->n_endpoints; i++) {
+                const struct endpoint_obs *e = &o->endpoints[i];
+                for (size_t j = 0; j < i; j++)
+                        if (strcmp(o->endpoints[j].name, e->name) == 0 && strcmp(o->endpoints[j].address, e->address) == 0)
+                                fail_msg("%s: %s/%s twice", t->what, e->name, e->address);
+                if (e->status == ENDPOINT_NOT_RUN) {
+                        /* Only the deadline leaves one unprobed, and says so. */
+                        if (!t->stall_permille || !e->error || !strstr(e->error, "deadline"))
+                                fail_msg("%s: %s/%s not probed (%s)", t->what, e->name, e->address,
+                                         e->error ? e->error : "no reason");
+                        cut++;
+                        continue;
+                }
+                if (e->status != ENDPOINT_OK) {
+                        if (!t->stall_permille || !e->error || !strstr(e->error, "deadline"))
+                                fail_msg("%s: %s/%s failed: %s", t->what, e->name, e->address,
+                                         e->error ? e->error : "?");
+                        cut++;
+                }
+                observed++;
+        }
+        for (size_t i = 0; i < f.n_seen; i++)
+                if (f.seen[i].n != 1)
+                        fail_msg("%s: %s probed %u times", t->what, f.seen[i].key, f.seen[i].n);
+        if (f.n_seen != observed)
+                fail_msg("%s: %zu probes delivered, %zu endpoints observed", t->what, f.n_seen, observed);
+        if (t->stall_permille && cut == 0)
+                fail_msg("%s: no probe was cut by the deadline", t->what);
+        if (!t->stall_permille && !t->stall_name && observed != expected)
+                fail_msg("%s: %zu of %zu observed", t->what, observed, expected);
+        if (t->stall_name)
+                for (size_t i = 0; i < o->n_names; i++)
+                        if (strcmp(o->names[i].name, t->stall_name) == 0 &&
+                            (o->names[i].status != DNS_STATUS_NOT_RUN || !o->names[i].error ||
+                             !strstr(o->names[i].error, "deadline")))
+                                fail_msg("%s: the stalled name reads %s", t->what,
+                                         o->names[i].error ? o->names[i].error : "(no error)");
+        /* One legacy probe per address, one fetch per CRL URL at most. */
+        if (f.legacy > t->n_addresses)
+                fail_msg("%s: %u legacy probes for %zu addresses", t->what, f.legacy, t->n_addresses);
+        if (f.fetches > 1)
+                fail_msg("%s: %u fetches of one CRL URL", t->what, f.fetches);
+        if (t->with_leaf && !t->stall_permille && f.fetches != 1)
+                fail_msg("%s: the CRL was not fetched", t->what);
+        assert_int_equal(f.facts, 1);
+        print_message("%s: %zu endpoints, %zu observed, %zu cut, %u legacy, %u fetches\n", t->what, o->n_endpoints,
+                      observed, cut, f.legacy, f.fetches);
+
+        audit_free(a);
+        /* Nothing of the engine's may be left pending in the fake. */
+        assert_null(f.pending);
+        for (size_t i = 0; i < f.n_seen; i++)
+                free(f.seen[i].key);
+        free(f.seen);
+        sd_event_source_disable_unref(watchdog);
+        fake_event = sd_event_unref(fake_event);
+        config_free(c);
+}
+
+static void test_engine_cases(void **state) {
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++)
+                run_case(&cases[i]);
+}
+
+/* Freed in the middle of an audit, the engine leaves nothing behind. */
+static void test_engine_free_midway(void **state) {
+        static const struct engine_case t = { "freed midway", 7, 40, 8, 0, 300, NULL, "30s", true };
+        struct fake f = { .seed = t.seed, .n_addresses = t.n_addresses, .sync_permille = t.sync_permille,
+                          .leaf = &leaf_obs };
+        struct config *c = config_for(&t);
+        struct audit *a = NULL;
+        char *error = NULL;
+        bool done = false;
+
+        assert_int_equal(sd_event_new(&fake_event), 0);
+        assert_int_equal(audit_new(fake_event, c->platforms[0], &a, &error), 0);
+        audit_set_ops(a, &fake_ops, &f);
+        assert_int_equal(audit_start(a, on_done, &done), 0);
+        for (int i = 0; i < 20; i++)
+                assert_true(sd_event_run(fake_event, 1000) >= 0);
+        assert_false(done);
+        audit_free(a);
+        assert_null(f.pending);
+        for (size_t i = 0; i < f.n_seen; i++)
+                free(f.seen[i].key);
+        free(f.seen);
+        fake_event = sd_event_unref(fake_event);
+        config_free(c);
+}
+
+static int setup(void **state) {
+        char path[] = "/tmp/certvigil-test-engine-XXXXXX";
+        int fd;
+        char *error = NULL;
+
+        assert_int_equal(tls_global_init(), 0);
+        assert_int_equal(http_global_init(), 0);
+        assert_int_equal(ares_library_init(ARES_LIB_INIT_ALL), ARES_SUCCESS);
+        assert_int_equal(cert_make(3, "http://crl.fake.example.test/ca.crl", &leaf_der, &leaf_pem), 0);
+        assert_int_equal(x509_cert_parse(leaf_der.data, leaf_der.size, &leaf_obs, &error), 0);
+        fd = mkstemp(path);
+        assert_true(fd >= 0);
+        assert_int_equal(write(fd, leaf_pem.data, leaf_pem.size), (ssize_t)leaf_pem.size);
+        close(fd);
+        trust_path = xstrdup(path);
+        return 0;
+}
+
+static int teardown(void **state) {
+        unlink(trust_path);
+        free(trust_path);
+        cert_obs_done(&leaf_obs);
+        gnutls_free(leaf_der.data);
+        gnutls_free(leaf_pem.data);
+        ares_library_cleanup();
+        http_global_done();
+        tls_global_done();
+        return 0;
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_engine_cases),
+                cmocka_unit_test(test_engine_free_midway),
+        };
+        return cmocka_run_group_tests(tests, setup, teardown);
+}
