@@ -143,6 +143,10 @@ static void daemon_settle(struct daemon *d, const struct run *run) {
          * one audit's alerts once on restart, which beats losing them. */
         journal_check(d->journal);
         (void)run_settle(run, d->state, d->journal, now);
+        _cleanup_free_ const char **names = xcalloc(d->config->n_platforms + 1, sizeof(*names));
+        for (size_t i = 0; i < d->config->n_platforms; i++)
+                names[i] = d->config->platforms[i]->name;
+        state_prune_platforms(d->state, names, d->config->n_platforms, now);
         if (r >= 0) {
                 r = state_save(d->state, d->state_path);
                 if (r < 0)

@@ -72,6 +72,12 @@ static int oneshot_settle(struct oneshot *x, bool *ret_unlocked) {
                 if (w > worst)
                         worst = w;
         }
+        if (state) {
+                _cleanup_free_ const char **names = xcalloc(x->c->n_platforms + 1, sizeof(*names));
+                for (size_t i = 0; i < x->c->n_platforms; i++)
+                        names[i] = x->c->platforms[i]->name;
+                state_prune_platforms(state, names, x->c->n_platforms, now);
+        }
         /* --dry-run changes no state, the alerts' included. */
         if (state && !x->o->dry_run) {
                 int r = state_save(state, path);

@@ -55,19 +55,18 @@ struct renew_store {
 /* The "renewal" key's platforms in the file at s->path: 0 and *ret (NULL
  * when the file or the key is missing), or -EINVAL with *ret_warning. */
 static int store_read(struct renew_store *s, json_t **ret, char **ret_warning) {
-        json_error_t jerr;
-        json_t *root, *renewal, *platforms;
+        _cleanup_free_ char *error = NULL;
+        json_t *root = NULL, *renewal, *platforms;
+        int r;
 
         *ret = NULL;
-        root = json_load_file(s->path, JSON_REJECT_DUPLICATES, &jerr);
-        if (!root) {
-                if (access(s->path, F_OK) == 0 || errno != ENOENT) {
-                        *ret_warning = xasprintf("%s:%d:%d: cannot read the renewal state (%s); starting afresh, "
-                                                 "so the guardrails forget earlier triggers",
-                                                 s->path, jerr.line, jerr.column, jerr.text);
-                        return -EINVAL;
-                }
+        r = state_read_json(s->path, JSON_REJECT_DUPLICATES, &root, &error);
+        if (r == -ENOENT)
                 return 0;
+        if (r < 0) {
+                *ret_warning = xasprintf("%s; cannot read the renewal state, starting afresh, "
+                                         "so the guardrails forget earlier triggers", error);
+                return -EINVAL;
         }
         /* The guardrails live under one key of the alert state's file. */
         renewal = json_object_get(root, STATE_RENEWAL_KEY);
@@ -195,7 +194,9 @@ int renew_store_save(struct renew_store *s) {
                 json_object_set_new(platforms, s->entries[i]->name, renew_state_to_json(&s->entries[i]->st));
         /* Read, replace our key, write: the alert state in the same file is
          * kept as the daemon or the last audit left it. */
-        root = json_load_file(s->path, 0, NULL);
+        _cleanup_free_ char *ignored = NULL;
+        root = NULL;
+        (void)state_read_json(s->path, 0, &root, &ignored); /* unreadable: the alert state is rebuilt */
         if (!json_is_object(root)) {
                 json_decref(root);
                 root = json_pack("{s:i, s:[]}", "format", STATE_FORMAT, "platforms");

@@ -1,10 +1,13 @@
 /* state.json: load, save, and the small bookkeeping on it. The format is
  * versioned ("format": 1); a file we cannot read is reported and replaced,
  * never fatal: losing it costs at most one round of repeated alerts. */
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <stdint.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -97,6 +100,61 @@ const struct state_cert *state_platform_cert(const struct state_platform *sp, co
         return NULL;
 }
 
+static bool in_obs(const struct platform_obs *obs, const struct state_cert *c) {
+        for (size_t i = 0; i < obs->n_endpoints; i++)
+                if (streq_ptr(obs->endpoints[i].name, c->name) && streq_ptr(obs->endpoints[i].address, c->address))
+                        return true;
+        return false;
+}
+
+/* Keeps the endpoints of obs and a bounded history of the others: with
+ * addresses that change every audit, the file would otherwise grow by an
+ * entry per new address for ever. */
+static void prune_certs(struct state_platform *sp, const struct platform_obs *obs, time_t now) {
+        _cleanup_free_ bool *current = xcalloc(sp->n_certs + 1, sizeof(*current));
+        size_t n = 0, history = 0;
+
+        for (size_t i = 0; i < sp->n_certs; i++)
+                current[i] = in_obs(obs, &sp->certs[i]);
+        for (size_t i = 0; i < sp->n_certs; i++) {
+                struct state_cert *c = &sp->certs[i];
+                bool keep = current[i];
+                if (!keep && c->seen + STATE_CERT_KEEP_SEC >= now) {
+                        /* In the history when fewer than STATE_CERT_HISTORY
+                         * are newer (ties: the later entry is newer). */
+                        size_t newer = 0;
+                        for (size_t j = 0; j < sp->n_certs; j++)
+                                if (j != i && !current[j] && sp->certs[j].seen + STATE_CERT_KEEP_SEC >= now &&
+                                    (sp->certs[j].seen > c->seen || (sp->certs[j].seen == c->seen && j > i)))
+                                        newer++;
+                        keep = newer < STATE_CERT_HISTORY;
+                        history += keep;
+                }
+                if (keep)
+                        sp->certs[n++] = *c;
+                else
+                        state_cert_done(c);
+        }
+        assert(history <= STATE_CERT_HISTORY);
+        sp->n_certs = n;
+}
+
+void state_prune_platforms(struct state *s, const char *const *configured, size_t n, time_t now) {
+        size_t kept = 0;
+
+        for (size_t i = 0; i < s->n_platforms; i++) {
+                struct state_platform *sp = &s->platforms[i];
+                bool keep = sp->last_audit + STATE_PLATFORM_KEEP_SEC >= now;
+                for (size_t j = 0; j < n && !keep; j++)
+                        keep = strcmp(configured[j], sp->name) == 0;
+                if (keep)
+                        s->platforms[kept++] = *sp;
+                else
+                        state_platform_done(sp);
+        }
+        s->n_platforms = kept;
+}
+
 void state_platform_record_certs(struct state_platform *sp, const struct platform_obs *obs, time_t now) {
         for (size_t i = 0; i < obs->n_endpoints; i++) {
                 const struct endpoint_obs *e = &obs->endpoints[i];
@@ -119,6 +177,7 @@ void state_platform_record_certs(struct state_platform *sp, const struct platfor
                         .seen = now,
                 };
         }
+        prune_certs(sp, obs, now);
 }
 
 /* ---- the lock ---------------------------------------------------------- */
@@ -167,6 +226,48 @@ int state_unlock(int fd) {
         return -1;
 }
 
+/* ---- reading ----------------------------------------------------------- */
+
+int state_read_json(const char *path, size_t flags, json_t **ret, char **ret_error) {
+        json_error_t err;
+        struct stat st;
+        json_t *root;
+        int fd, r;
+
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0) {
+                r = -errno;
+                if (r != -ENOENT)
+                        *ret_error = xasprintf("%s: %s", path, strerror(-r));
+                return r;
+        }
+        if (fstat(fd, &st) < 0) {
+                r = -errno;
+                *ret_error = xasprintf("%s: %s", path, strerror(-r));
+                goto out;
+        }
+        /* Checked before a byte is parsed: time and memory stay bounded. */
+        if (!S_ISREG(st.st_mode) || (uint64_t)st.st_size > STATE_FILE_MAX_BYTES) {
+                *ret_error = S_ISREG(st.st_mode)
+                                     ? xasprintf("%s: %jd bytes, more than the %zu MiB a state file may hold", path,
+                                                 (intmax_t)st.st_size, STATE_FILE_MAX_BYTES >> 20)
+                                     : xasprintf("%s: not a regular file", path);
+                r = S_ISREG(st.st_mode) ? -EFBIG : -EINVAL;
+                goto out;
+        }
+        root = json_loadfd(fd, flags, &err);
+        if (!root) {
+                *ret_error = xasprintf("%s:%d:%d: %s", path, err.line, err.column, err.text);
+                r = -EINVAL;
+                goto out;
+        }
+        *ret = root;
+        r = 0;
+out:
+        close(fd);
+        return r;
+}
+
 /* ---- saving ------------------------------------------------------------ */
 
 static void set_opt(json_t *o, const char *key, const char *value) {
@@ -208,7 +309,9 @@ int state_save(const struct state *s, const char *path) {
         if (!root)
                 return -ENOMEM;
         /* Renewal's guardrails share the file: keep what is there. */
-        json_t *old = json_load_file(path, 0, NULL);
+        _cleanup_free_ char *ignored = NULL;
+        json_t *old = NULL;
+        (void)state_read_json(path, 0, &old, &ignored); /* none or unreadable: nothing to keep */
         json_t *renewal = json_object_get(old, STATE_RENEWAL_KEY);
         if (json_is_object(renewal))
                 json_object_set(root, STATE_RENEWAL_KEY, renewal);
@@ -334,20 +437,15 @@ static int load_platform(json_t *o, struct state *s, const char **ret_why) {
 }
 
 int state_load(const char *path, struct state **ret, char **ret_error) {
-        json_error_t err;
         json_t *root = NULL, *platforms, *v;
         struct state *s = NULL;
         const char *why = NULL;
         size_t i;
         int r;
 
-        root = json_load_file(path, JSON_REJECT_DUPLICATES, &err);
-        if (!root) {
-                if (err.position == 0 && access(path, F_OK) < 0 && errno == ENOENT)
-                        return -ENOENT;
-                *ret_error = xasprintf("%s:%d:%d: %s", path, err.line, err.column, err.text);
-                return -EINVAL;
-        }
+        r = state_read_json(path, JSON_REJECT_DUPLICATES, &root, ret_error);
+        if (r < 0)
+                return r;
         platforms = json_object_get(root, "platforms");
         if (!json_is_integer(json_object_get(root, "format")) ||
             json_integer_value(json_object_get(root, "format")) != STATE_FORMAT) {

@@ -9,6 +9,8 @@
 #include <stdint.h>
 #include <time.h>
 
+#include <jansson.h>
+
 #include "finding.h"
 #include "observe.h"
 
@@ -23,6 +25,18 @@
  * it cannot carry the lock. The sections are short (read, decide, write),
  * so a holder longer than STATE_LOCK_WAIT_USEC is stuck, not busy. */
 #define STATE_LOCK_FILE "state.lock"
+/* What state.json may grow to (README, "Reliability"). A larger file is
+ * not read: it is reported, naming it, and rebuilt. */
+#define STATE_FILE_MAX_BYTES ((size_t)16 << 20)
+/* Per platform, the certificates of endpoints the last audit did not see
+ * (addresses that churn behind a CDN or cloud load balancer) are kept for
+ * STATE_CERT_KEEP_SEC, at most STATE_CERT_HISTORY of them, the newest. */
+#define STATE_CERT_HISTORY 16
+#define STATE_CERT_KEEP_SEC ((time_t)30 * 86400)
+/* A platform no longer in the config is dropped once it has not been
+ * audited for this long (another config sharing the directory, or a
+ * oneshot with --platform, audits the others within it). */
+#define STATE_PLATFORM_KEEP_SEC ((time_t)7 * 86400)
 #define STATE_LOCK_WAIT_USEC (5 * 1000000ULL)
 
 struct state_finding {
@@ -65,10 +79,17 @@ struct state *state_new(void);
 struct state *state_free(struct state *s);   /* accepts NULL, returns NULL */
 
 /* Reads path. -ENOENT when it does not exist; -EINVAL (and *ret_error,
- * "PATH:LINE:COL: why") when it is truncated or corrupt; the caller then
+ * "PATH:LINE:COL: why") when it is truncated or corrupt, -EFBIG (and
+ * *ret_error) when larger than STATE_FILE_MAX_BYTES; the caller then
  * starts from state_new(). Findings whose id this build does not know are
  * dropped. */
 int state_load(const char *path, struct state **ret, char **ret_error);
+
+/* Reads a JSON file of the state directory with jansson's flags, refusing
+ * one larger than STATE_FILE_MAX_BYTES. -ENOENT when missing; -EFBIG,
+ * -EINVAL (syntax) or another negative errno with *ret_error ("PATH: why"
+ * or "PATH:LINE:COL: why"; caller frees). */
+int state_read_json(const char *path, size_t flags, json_t **ret, char **ret_error);
 
 /* Writes atomically (util.h write_file_atomic). 0 or a negative errno. */
 int state_save(const struct state *s, const char *path);
@@ -86,12 +107,18 @@ int state_unlock(int fd);
 /* The platform's entry, created empty when missing. */
 struct state_platform *state_platform(struct state *s, const char *name);
 
-/* Remembers the leaf of every endpoint that completed a handshake. */
+/* Remembers the leaf of every endpoint that completed a handshake, then
+ * forgets, beyond the endpoints of obs, all but the newest
+ * STATE_CERT_HISTORY certificates seen within STATE_CERT_KEEP_SEC. */
 void state_platform_record_certs(struct state_platform *sp, const struct platform_obs *obs, time_t now);
 const struct state_cert *state_platform_cert(const struct state_platform *sp, const char *name, const char *address);
 
 void state_finding_done(struct state_finding *f);
 void state_finding_copy(struct state_finding *dst, const struct state_finding *src);
+
+/* Drops the platforms not named in configured (n of them) that have not
+ * been audited within STATE_PLATFORM_KEEP_SEC before now. */
+void state_prune_platforms(struct state *s, const char *const *configured, size_t n, time_t now);
 
 /* The worst severity among open findings, or -1. */
 int state_platform_worst(const struct state_platform *sp);

@@ -245,7 +245,7 @@ printf '{"format": 1, "platforms": {' >"$state/state.json"
 cv_audit corrupt --dry-run --state-dir "$state"
 assert_exit 2
 assert_match "corrupt: a warning names the file" \
-	"^certvigil: $state/state.json:1:[0-9]+: cannot read the renewal state" "$(cat "$CV_STDERR")"
+	"^certvigil: $state/state.json:1:[0-9]+: .*; cannot read the renewal state" "$(cat "$CV_STDERR")"
 assert_findings "$critical
 $(cv_expect soon renew.triggered info - -)"
 

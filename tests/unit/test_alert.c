@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -314,6 +315,97 @@ static void test_state_unknown_id_dropped(void **state) {
         scratch_done(path);
 }
 
+/* ---- bounds -------------------------------------------------------------- */
+
+/* An audit of 4 endpoints of api.x at addresses that change every time
+ * (10.0.AUDIT.1-4), each serving a certificate. */
+static struct platform_obs *churn_obs(unsigned audit) {
+        struct platform_obs *o = xcalloc(1, sizeof(*o));
+        o->endpoints = xcalloc(4, sizeof(*o->endpoints));
+        for (unsigned i = 0; i < 4; i++) {
+                struct endpoint_obs *e = &o->endpoints[o->n_endpoints++];
+                *e = (struct endpoint_obs){ .name = xstrdup("api.x"), .address = xasprintf("10.0.%u.%u", audit, i + 1),
+                                            .port = 443, .status = ENDPOINT_OK, .n_chain = 1 };
+                e->chain = xcalloc(1, sizeof(struct cert_obs));
+                e->chain[0] = (struct cert_obs){ .sha256 = xstrdup("ab"), .issuer = xstrdup("CN=i"),
+                                                 .subject = xstrdup("CN=s"), .not_after = T0 + 90 * DAY };
+        }
+        return o;
+}
+
+static void test_state_cert_churn(void **state) {
+        struct state *s = state_new();
+        struct state_platform *sp = state_platform(s, "prod");
+        char *path = scratch(NULL);
+        struct platform_obs *obs;
+        struct stat st;
+
+        /* 30 hourly audits, 120 addresses seen in all: the 4 of the last
+         * audit and the 16 newest before them stay. */
+        for (unsigned a = 0; a < 30; a++) {
+                obs = churn_obs(a);
+                state_platform_record_certs(sp, obs, T0 + a * HOUR);
+                platform_obs_free(obs);
+        }
+        assert_int_equal(sp->n_certs, 4 + STATE_CERT_HISTORY);
+        for (unsigned i = 1; i <= 4; i++) {
+                _cleanup_free_ char *now = xasprintf("10.0.29.%u", i), *newest = xasprintf("10.0.25.%u", i),
+                                    *gone = xasprintf("10.0.24.%u", i);
+                assert_non_null(state_platform_cert(sp, "api.x", now));
+                assert_non_null(state_platform_cert(sp, "api.x", newest));
+                assert_null(state_platform_cert(sp, "api.x", gone));
+        }
+        assert_int_equal(state_save(s, path), 0);
+        assert_int_equal(stat(path, &st), 0);
+        assert_true(st.st_size < 8192);
+
+        /* An endpoint that could not be probed keeps its certificate; the
+         * history ends after STATE_CERT_KEEP_SEC. */
+        obs = churn_obs(29);
+        obs->endpoints[0].status = ENDPOINT_CONNECT_FAILED;
+        obs->endpoints[0].n_chain = 0;
+        state_platform_record_certs(sp, obs, T0 + 29 * HOUR + STATE_CERT_KEEP_SEC + 1);
+        platform_obs_free(obs);
+        assert_int_equal(sp->n_certs, 4);
+        assert_int_equal(state_platform_cert(sp, "api.x", "10.0.29.1")->seen, T0 + 29 * HOUR);
+        state_free(s);
+        scratch_done(path);
+}
+
+static void test_state_prune_platforms(void **state) {
+        static const char *const configured[] = { "prod", "lab" };
+        struct state *s = state_new();
+        time_t now = T0 + 30 * DAY;
+
+        state_platform(s, "prod")->last_audit = T0;                                     /* configured, old */
+        state_platform(s, "removed")->last_audit = now - STATE_PLATFORM_KEEP_SEC - 1;   /* gone */
+        state_platform(s, "elsewhere")->last_audit = now - STATE_PLATFORM_KEEP_SEC;     /* another config's */
+        state_platform(s, "lab")->last_audit = T0;
+        state_prune_platforms(s, configured, ELEMENTSOF(configured), now);
+        assert_int_equal(s->n_platforms, 3);
+        assert_string_equal(s->platforms[0].name, "prod");
+        assert_string_equal(s->platforms[1].name, "elsewhere");
+        assert_string_equal(s->platforms[2].name, "lab");
+        state_free(s);
+}
+
+static void test_state_too_large(void **state) {
+        char *path = scratch("{\"format\": 1, \"platforms\": []}");
+        struct state *s = NULL;
+        _cleanup_free_ char *error = NULL;
+
+        assert_int_equal(truncate(path, (off_t)STATE_FILE_MAX_BYTES), 0);
+        assert_int_equal(state_load(path, &s, &error), -EINVAL); /* NUL bytes after the object: read, refused */
+        error = mfree(error);
+        assert_int_equal(truncate(path, (off_t)STATE_FILE_MAX_BYTES + 1), 0);
+        assert_int_equal(state_load(path, &s, &error), -EFBIG);
+        assert_null(s);
+        assert_non_null(error);
+        assert_non_null(strstr(error, path));
+        assert_non_null(strstr(error, "more than the 16 MiB"));
+        scratch_done(path);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_lifecycle),
@@ -323,6 +415,9 @@ int main(void) {
                 cmocka_unit_test(test_state_roundtrip),
                 cmocka_unit_test(test_state_damaged),
                 cmocka_unit_test(test_state_unknown_id_dropped),
+                cmocka_unit_test(test_state_cert_churn),
+                cmocka_unit_test(test_state_prune_platforms),
+                cmocka_unit_test(test_state_too_large),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
