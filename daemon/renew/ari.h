@@ -10,7 +10,7 @@
 #include "audit.h"
 #include "config.h"
 #include "finding.h"
-#include "renewal.h"
+#include "renew-store.h"
 
 struct ari;
 

@@ -12,7 +12,7 @@
 #include "config.h"
 #include "finding.h"
 #include "observe.h"
-#include "renewal.h"
+#include "renew-store.h"
 
 struct rdap;
 
