@@ -88,8 +88,9 @@ enum legacy_status {
 enum crl_status {
         CRL_NOT_CHECKED,           /* no CRL distribution point, or no fetch */
         CRL_UNKNOWN,               /* fetched or not, no verdict (see crl_detail) */
-        CRL_GOOD,                  /* a verified CRL that does not list the serial */
+        CRL_GOOD,                  /* a verified, current CRL that does not list the serial */
         CRL_REVOKED,
+        CRL_STALE,                 /* verified, does not list it, but past its nextUpdate */
 };
 
 enum endpoint_status {

@@ -51,6 +51,11 @@ struct extra_job {
         unsigned char *body;
         size_t size;
         char *error;
+        /* A CRL is parsed once, when its fetch ends (within the audit and
+         * its deadline), whatever the number of endpoints naming it. */
+        bool is_crl;
+        struct x509_crl *crl;
+        char *crl_error;           /* why a fetched CRL could not be read */
 };
 
 
@@ -405,6 +410,8 @@ struct audit *audit_free(struct audit *a) {
                 free(x->url);
                 free(x->body);
                 free(x->error);
+                x509_crl_free(x->crl);
+                free(x->crl_error);
                 free(x);
         }
         free(a->extras);
@@ -498,7 +505,16 @@ static struct extra_job *fetch_find(struct audit *a, const char *url) {
         return NULL;
 }
 
-static void fetch_queue(struct audit *a, const char *url, size_t max_bytes) {
+/* A finished CRL fetch: parsed now, so that the work is bounded by the
+ * audit's deadline and done once. */
+static void fetch_parse_crl(struct extra_job *x) {
+        if (!x->is_crl || x->error || !x->body)
+                return;
+        if (x509_crl_parse(x->body, x->size, &x->crl, &x->crl_error) < 0 && !x->crl_error)
+                x->crl_error = xstrdup("the CRL could not be read (out of resources)");
+}
+
+static void fetch_queue(struct audit *a, const char *url, size_t max_bytes, bool is_crl) {
         struct extra_job *x;
         const unsigned char *cached;
         size_t size;
@@ -508,6 +524,7 @@ static void fetch_queue(struct audit *a, const char *url, size_t max_bytes) {
         x = extra_add(a, EXTRA_FETCH);
         x->url = xstrdup(url);
         x->max_bytes = max_bytes;
+        x->is_crl = is_crl;
         cached = http_cache_get(a->cache, url, (time_t)(now_realtime_usec() / USEC_PER_SEC), &size);
         if (cached) {
                 x->started = x->done = true;
@@ -515,6 +532,7 @@ static void fetch_queue(struct audit *a, const char *url, size_t max_bytes) {
                 x->body = xmalloc(size ? size : 1);
                 memcpy(x->body, cached, size);
                 x->size = size;
+                fetch_parse_crl(x);
         }
 }
 
@@ -533,11 +551,11 @@ static void audit_queue_followups(struct audit *a, size_t index) {
                 return;
         chain_walk(e, &w);
         if (w.leaf_issuer_missing && !e->verified && e->chain[0].aia_ca_issuers)
-                fetch_queue(a, e->chain[0].aia_ca_issuers, AIA_MAX_BYTES);
+                fetch_queue(a, e->chain[0].aia_ca_issuers, AIA_MAX_BYTES, false);
         /* A CRL tells something only about a chain that verifies; an
          * untrusted certificate's URLs are the server's to choose. */
         if (e->chain[0].crl_url && e->verified)
-                fetch_queue(a, e->chain[0].crl_url, CRL_MAX_BYTES);
+                fetch_queue(a, e->chain[0].crl_url, CRL_MAX_BYTES, true);
 }
 
 static void on_legacy(struct tls_probe *p, struct endpoint_obs *obs, void *userdata) {
@@ -574,6 +592,7 @@ static void on_fetch(struct http_fetch *f, struct http_result *res, void *userda
         x->body = TAKE_PTR(res->body);
         x->size = res->size;
         x->done = true;
+        fetch_parse_crl(x);
         job_ended(a);
         audit_pump(a);
         pool_kick(a->pool);
@@ -701,15 +720,20 @@ static void audit_resolve_followups(struct audit *a) {
                                 issuer = &e->chain[k];
                 if (!issuer && e->aia_cert && strcmp(e->aia_cert->subject, e->chain[0].issuer) == 0)
                         issuer = e->aia_cert;
-                time_t next_update = 0;
                 enum crl_status st;
                 char *detail = NULL;
-                if (x509_crl_check(a->trust, &e->chain[0], issuer, x->body, x->size, &st, &next_update, &detail) < 0)
+                if (!x->crl) {
+                        e->crl_detail = xstrdup(x->crl_error ? x->crl_error : "the CRL could not be read");
+                        continue;
+                }
+                if (x509_crl_judge(a->trust, x->crl, &e->chain[0], issuer, now, &st, &detail) < 0)
                         continue;
                 e->crl_status = st;
                 e->crl_detail = detail;
-                /* Only a CRL whose signature verified is worth keeping. */
-                if (st != CRL_UNKNOWN && next_update > now)
+                /* Only a current CRL whose signature verified is worth
+                 * keeping. */
+                time_t next_update = x509_crl_next_update(x->crl);
+                if ((st == CRL_GOOD || st == CRL_REVOKED) && next_update > now)
                         http_cache_put(a->cache, crl, x->body, x->size, next_update);
         }
 }

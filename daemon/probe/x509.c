@@ -511,33 +511,168 @@ int x509_cert_parse_any(const unsigned char *data, size_t len, struct cert_obs *
         return r;
 }
 
-int x509_crl_check(const struct x509_trust *t, const struct cert_obs *leaf, const struct cert_obs *issuer,
-                   const unsigned char *data, size_t len, enum crl_status *ret_status, time_t *ret_next_update,
-                   char **ret_detail) {
-        gnutls_x509_crl_t crl = NULL;
-        gnutls_x509_crt_t leaf_crt = NULL, issuer_crt = NULL;
-        gnutls_datum_t in = { .data = (unsigned char *)data, .size = (unsigned)len };
-        unsigned verify = 0;
-        int r, n;
+struct crl_verdict {
+        char *issuer_sha256;       /* NULL: the trust anchor of the leaf */
+        bool ok;
+        char *why;
+};
 
-        *ret_status = CRL_UNKNOWN;
-        *ret_next_update = 0;
-        if (len == 0 || len > UINT32_MAX) {
-                *ret_detail = xstrdup("the CRL is empty or too large");
-                return 0;
+struct x509_crl {
+        gnutls_datum_t der;
+        time_t this_update, next_update;
+        char **serials;            /* lower-case hex, sorted */
+        time_t *revoked_at;        /* parallel to serials */
+        size_t n;
+        struct crl_verdict *verdicts;
+        size_t n_verdicts;
+};
+
+struct crl_entry {
+        char *serial;
+        time_t when;
+};
+
+static int crl_entry_cmp(const void *a, const void *b) {
+        return strcmp(((const struct crl_entry *)a)->serial, ((const struct crl_entry *)b)->serial);
+}
+
+struct x509_crl *x509_crl_free(struct x509_crl *crl) {
+        if (!crl)
+                return NULL;
+        for (size_t i = 0; i < crl->n; i++)
+                free(crl->serials[i]);
+        free(crl->serials);
+        free(crl->revoked_at);
+        for (size_t i = 0; i < crl->n_verdicts; i++) {
+                free(crl->verdicts[i].issuer_sha256);
+                free(crl->verdicts[i].why);
         }
-        if (gnutls_x509_crl_init(&crl) < 0)
+        free(crl->verdicts);
+        gnutls_free(crl->der.data);
+        free(crl);
+        return NULL;
+}
+
+time_t x509_crl_next_update(const struct x509_crl *crl) {
+        return crl->next_update;
+}
+
+/* The entries through GnuTLS's iterator: asking for entry i by index walks
+ * the list from the start each time, quadratic on a large CRL. */
+static int crl_collect(gnutls_x509_crl_t g, struct x509_crl *crl, char **ret_error) {
+        gnutls_x509_crl_iter_t iter = NULL;
+        struct crl_entry *e = NULL;
+        size_t n = 0, allocated = 0;
+        int r;
+
+        for (;;) {
+                unsigned char serial[64];
+                size_t size = sizeof(serial);
+                time_t when = 0;
+                r = gnutls_x509_crl_iter_crt_serial(g, &iter, serial, &size, &when);
+                if (r == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE)
+                        break;
+                if (r < 0) {
+                        *ret_error = xasprintf("the CRL's entry %zu does not parse: %s", n, gnutls_strerror(r));
+                        goto fail;
+                }
+                if (n == X509_CRL_ENTRIES_MAX) {
+                        *ret_error = xasprintf("the CRL lists more than %d certificates: not judged",
+                                               X509_CRL_ENTRIES_MAX);
+                        goto fail;
+                }
+                if (n == allocated) {
+                        allocated = allocated ? allocated * 2 : 64;
+                        e = xrealloc(e, allocated * sizeof(*e));
+                }
+                e[n++] = (struct crl_entry){ .serial = hex_encode(serial, size, 0), .when = when };
+        }
+        gnutls_x509_crl_iter_deinit(iter);
+        if (n > 1)
+                qsort(e, n, sizeof(*e), crl_entry_cmp);
+        crl->serials = xcalloc(n + 1, sizeof(*crl->serials));
+        crl->revoked_at = xcalloc(n + 1, sizeof(*crl->revoked_at));
+        for (size_t i = 0; i < n; i++) {
+                crl->serials[i] = e[i].serial;
+                crl->revoked_at[i] = e[i].when;
+        }
+        crl->n = n;
+        free(e);
+        return 0;
+fail:
+        gnutls_x509_crl_iter_deinit(iter);
+        for (size_t i = 0; i < n; i++)
+                free(e[i].serial);
+        free(e);
+        return -EBADMSG;
+}
+
+int x509_crl_parse(const unsigned char *data, size_t len, struct x509_crl **ret, char **ret_error) {
+        gnutls_datum_t in = { .data = (unsigned char *)data, .size = (unsigned)len };
+        gnutls_x509_crl_t g = NULL;
+        struct x509_crl *crl;
+        int r;
+
+        if (len == 0 || len > UINT32_MAX) {
+                *ret_error = xstrdup("the CRL is empty or too large");
+                return -EBADMSG;
+        }
+        if (gnutls_x509_crl_init(&g) < 0)
                 return -ENOMEM;
-        r = gnutls_x509_crl_import(crl, &in, GNUTLS_X509_FMT_DER);
-        if (r < 0)
-                r = gnutls_x509_crl_import(crl, &in, GNUTLS_X509_FMT_PEM);
+        bool pem = false;       /* the input was PEM: its DER is decoded below */
+        r = gnutls_x509_crl_import(g, &in, GNUTLS_X509_FMT_DER);
         if (r < 0) {
-                *ret_detail = xasprintf("the CRL does not parse: %s", gnutls_strerror(r));
-                r = 0;
+                r = gnutls_x509_crl_import(g, &in, GNUTLS_X509_FMT_PEM);
+                pem = r >= 0;
+        }
+        if (r < 0) {
+                *ret_error = xasprintf("the CRL does not parse: %s", gnutls_strerror(r));
+                gnutls_x509_crl_deinit(g);
+                return -EBADMSG;
+        }
+        crl = xcalloc(1, sizeof(*crl));
+        crl->this_update = gnutls_x509_crl_get_this_update(g);
+        crl->next_update = gnutls_x509_crl_get_next_update(g);
+        if (crl->next_update == (time_t)-1)
+                crl->next_update = 0;
+        /* The signature is over the bytes as received: keep them, not a
+         * re-encoding (which may differ), and not the parsed tree (which is
+         * many times their size). */
+        if (pem)
+                r = gnutls_pem_base64_decode2("X509 CRL", &in, &crl->der);
+        else {
+                crl->der.data = gnutls_malloc(len);
+                r = crl->der.data ? 0 : GNUTLS_E_MEMORY_ERROR;
+                if (r == 0) {
+                        memcpy(crl->der.data, data, len);
+                        crl->der.size = (unsigned)len;
+                }
+        }
+        if (r >= 0)
+                r = crl_collect(g, crl, ret_error);
+        else
+                *ret_error = xasprintf("the CRL cannot be kept: %s", gnutls_strerror(r));
+        gnutls_x509_crl_deinit(g);
+        if (r < 0) {
+                x509_crl_free(crl);
+                return -EBADMSG;
+        }
+        *ret = crl;
+        return 0;
+}
+
+/* Verifies the CRL's signature with the issuer (or the leaf's anchor). */
+static void crl_verify(const struct x509_trust *t, const struct x509_crl *crl, const struct cert_obs *leaf,
+                       const struct cert_obs *issuer, struct crl_verdict *v) {
+        gnutls_x509_crl_t g = NULL;
+        gnutls_x509_crt_t leaf_crt = NULL, issuer_crt = NULL;
+        unsigned status = 0;
+        int r;
+
+        if (gnutls_x509_crl_init(&g) < 0 || gnutls_x509_crl_import(g, &crl->der, GNUTLS_X509_FMT_DER) < 0) {
+                v->why = xstrdup("the CRL does not parse");
                 goto out;
         }
-        *ret_next_update = gnutls_x509_crl_get_next_update(crl);
-
         /* The CRL must be signed by the leaf's issuer: the served one, the
          * one fetched from AIA, or a trust anchor. */
         if (issuer)
@@ -549,42 +684,94 @@ int x509_crl_check(const struct x509_trust *t, const struct cert_obs *leaf, cons
                         r = -ENOENT;
         }
         if (r < 0) {
-                *ret_detail = xstrdup("the leaf's issuer is not known, so the CRL's signature cannot be checked");
+                v->why = xstrdup("the leaf's issuer is not known, so the CRL's signature cannot be checked");
                 issuer_crt = NULL;
-                r = 0;
                 goto out;
         }
-        r = gnutls_x509_crl_verify(crl, &issuer_crt, 1, GNUTLS_VERIFY_DISABLE_TIME_CHECKS, &verify);
-        if (r < 0 || verify != 0) {
-                *ret_detail = xstrdup("the CRL's signature does not verify with the leaf's issuer");
-                r = 0;
+        r = gnutls_x509_crl_verify(g, &issuer_crt, 1, GNUTLS_VERIFY_DISABLE_TIME_CHECKS, &status);
+        /* GnuTLS flags a CRL past its nextUpdate (or not yet issued) even
+         * without time checks: its dates are judged by the caller, only
+         * the signature here. */
+        const unsigned dates = GNUTLS_CERT_REVOCATION_DATA_SUPERSEDED | GNUTLS_CERT_REVOCATION_DATA_ISSUED_IN_FUTURE;
+        if (status & dates) {
+                status &= ~dates;
+                status &= ~(unsigned)GNUTLS_CERT_INVALID; /* set along with any other bit */
+        }
+        if (r < 0 || status != 0) {
+                v->why = xstrdup("the CRL's signature does not verify with the leaf's issuer");
                 goto out;
         }
-
-        n = gnutls_x509_crl_get_crt_count(crl);
-        for (int i = 0; i < n; i++) {
-                unsigned char serial[64];
-                size_t size = sizeof(serial);
-                time_t when = 0;
-                if (gnutls_x509_crl_get_crt_serial(crl, (unsigned)i, serial, &size, &when) < 0)
-                        continue;
-                _cleanup_free_ char *hex = hex_encode(serial, size, 0);
-                if (strcasecmp(hex, leaf->serial) == 0) {
-                        char buf[RFC3339_MAX];
-                        *ret_status = CRL_REVOKED;
-                        *ret_detail = xasprintf("revoked on %s", format_rfc3339(when, buf));
-                        r = 0;
-                        goto out;
-                }
-        }
-        *ret_status = CRL_GOOD;
-        r = 0;
+        v->ok = true;
 out:
         if (issuer_crt)
                 gnutls_x509_crt_deinit(issuer_crt);
         if (leaf_crt)
                 gnutls_x509_crt_deinit(leaf_crt);
-        gnutls_x509_crl_deinit(crl);
+        if (g)
+                gnutls_x509_crl_deinit(g);
+}
+
+int x509_crl_judge(const struct x509_trust *t, struct x509_crl *crl, const struct cert_obs *leaf,
+                   const struct cert_obs *issuer, time_t now, enum crl_status *ret_status, char **ret_detail) {
+        const char *key = issuer ? issuer->sha256 : NULL;
+        struct crl_verdict *v = NULL;
+        size_t lo = 0, hi = crl->n;
+
+        *ret_status = CRL_UNKNOWN;
+        for (size_t i = 0; i < crl->n_verdicts && !v; i++)
+                if (streq_ptr(crl->verdicts[i].issuer_sha256, key))
+                        v = &crl->verdicts[i];
+        if (!v) {
+                crl->verdicts = xrealloc(crl->verdicts, (crl->n_verdicts + 1) * sizeof(*crl->verdicts));
+                v = &crl->verdicts[crl->n_verdicts++];
+                *v = (struct crl_verdict){ .issuer_sha256 = xstrdup(key) };
+                crl_verify(t, crl, leaf, issuer, v);
+        }
+        if (!v->ok) {
+                *ret_detail = xstrdup(v->why);
+                return 0;
+        }
+        while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+                int c = strcasecmp(crl->serials[mid], leaf->serial);
+                if (c == 0) {
+                        char buf[RFC3339_MAX];
+                        *ret_status = CRL_REVOKED;
+                        *ret_detail = xasprintf("revoked on %s", format_rfc3339(crl->revoked_at[mid], buf));
+                        return 0;
+                }
+                if (c < 0)
+                        lo = mid + 1;
+                else
+                        hi = mid;
+        }
+        if (crl->next_update > 0 && crl->next_update < now) {
+                char buf[RFC3339_MAX];
+                *ret_status = CRL_STALE;
+                *ret_detail = xasprintf("the CRL was due to be replaced on %s (nextUpdate) and was not",
+                                        format_rfc3339(crl->next_update, buf));
+                return 0;
+        }
+        *ret_status = CRL_GOOD;
+        return 0;
+}
+
+int x509_crl_check(const struct x509_trust *t, const struct cert_obs *leaf, const struct cert_obs *issuer,
+                   const unsigned char *data, size_t len, time_t now, enum crl_status *ret_status,
+                   time_t *ret_next_update, char **ret_detail) {
+        struct x509_crl *crl = NULL;
+        int r;
+
+        *ret_status = CRL_UNKNOWN;
+        *ret_next_update = 0;
+        r = x509_crl_parse(data, len, &crl, ret_detail);
+        if (r == -EBADMSG)
+                return 0;
+        if (r < 0)
+                return r;
+        *ret_next_update = crl->next_update;
+        r = x509_crl_judge(t, crl, leaf, issuer, now, ret_status, ret_detail);
+        x509_crl_free(crl);
         return r;
 }
 

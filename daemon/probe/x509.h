@@ -33,14 +33,33 @@ void x509_chain_annotate(const struct x509_trust *t, struct cert_obs *chain, siz
 /* Parses a certificate fetched from an AIA caIssuers URL: DER or PEM. */
 int x509_cert_parse_any(const unsigned char *data, size_t len, struct cert_obs *ret, char **ret_error);
 
-/* Judges the leaf against a fetched CRL (DER or PEM) whose signature must
- * verify with issuer (NULL: the trust anchor that issued the leaf). Writes
- * *ret_status (CRL_UNKNOWN with *ret_detail when no verdict), the CRL's
- * nextUpdate (0 when unknown) and, for CRL_REVOKED, the revocation date in
- * *ret_detail. Returns 0, or a negative errno when out of resources. */
+/* A fetched CRL, parsed once per audit whatever the number of endpoints
+ * that name it: its dates, its DER kept for checking the signature, and its
+ * revoked serials sorted for lookup. Bounded: at most X509_CRL_ENTRIES_MAX
+ * entries (a larger CRL is not judged). */
+#define X509_CRL_ENTRIES_MAX 200000
+struct x509_crl;
+/* DER or PEM. Fails with -EBADMSG and *ret_error when it does not parse or
+ * is over the bounds. */
+int x509_crl_parse(const unsigned char *data, size_t len, struct x509_crl **ret, char **ret_error);
+struct x509_crl *x509_crl_free(struct x509_crl *crl);
+time_t x509_crl_next_update(const struct x509_crl *crl);
+
+/* Judges the leaf against a parsed CRL whose signature must verify with
+ * issuer (NULL: the trust anchor that issued the leaf); the verdict for an
+ * issuer is remembered in the CRL, so each (CRL, issuer) is verified once.
+ * Writes *ret_status: CRL_UNKNOWN with *ret_detail when no verdict,
+ * CRL_REVOKED with the revocation date, CRL_STALE when the CRL does not
+ * list the serial but is past its nextUpdate at now. Returns 0, or a
+ * negative errno when out of resources. */
+int x509_crl_judge(const struct x509_trust *t, struct x509_crl *crl, const struct cert_obs *leaf,
+                   const struct cert_obs *issuer, time_t now, enum crl_status *ret_status, char **ret_detail);
+
+/* The two above in one call, for a single leaf (and the fuzz target);
+ * *ret_next_update is the CRL's (0 when unknown). */
 int x509_crl_check(const struct x509_trust *t, const struct cert_obs *leaf, const struct cert_obs *issuer,
-                   const unsigned char *data, size_t len, enum crl_status *ret_status, time_t *ret_next_update,
-                   char **ret_detail);
+                   const unsigned char *data, size_t len, time_t now, enum crl_status *ret_status,
+                   time_t *ret_next_update, char **ret_detail);
 
 /* Decodes base64 (kubeconfig's certificate-authority-data) with GnuTLS's
  * decoder. *ret is malloc'ed and NUL-terminated (size excludes it).

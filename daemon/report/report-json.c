@@ -80,6 +80,8 @@ static const char *crl_string(enum crl_status s) {
                 return "good";
         case CRL_REVOKED:
                 return "revoked";
+        case CRL_STALE:
+                return "stale";
         case CRL_UNKNOWN:
                 return "unknown";
         case CRL_NOT_CHECKED:

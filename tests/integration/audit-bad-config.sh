@@ -264,6 +264,7 @@ tls.chain.order warning
 tls.chain.oversized warning
 tls.chain.untrusted critical
 tls.connect.failed critical
+tls.crl.stale warning
 tls.ct.missing critical
 tls.expiry.critical critical
 tls.expiry.expired critical

@@ -3,7 +3,8 @@
 # tls-revoked.sh: tls.revoked from a CRL that the intermediate publishes
 # over HTTP on loopback (certtool makes it, nginx serves it).  A CRL that
 # cannot be fetched, or whose signature is not the issuer's, is an
-# observation in the JSON, not a finding.
+# observation in the JSON, not a finding.  A CRL past its nextUpdate is not
+# "good": tls.crl.stale.
 # Exit status follows automake: 0 pass, 1 fail, 77 skip.
 set -euo pipefail
 
@@ -29,6 +30,8 @@ leaf revoked "$base/inter.crl"
 leaf crlgood "$base/inter.crl"
 leaf crlgone "$base/missing.crl"
 leaf crlforged "$base/forged.crl"
+leaf crlstale "$base/stale.crl"
+leaf crlstaleforged "$base/stale-forged.crl"
 
 crl() { # crl OUT CA_NAME CERT...
 	local out=$1 ca=$2 c args=()
@@ -43,8 +46,17 @@ crl() { # crl OUT CA_NAME CERT...
 # is signed by another key (the self-signed sandbox certificate's).
 crl inter inter "$p/revoked.pem"
 crl forged self "$p/crlforged.pem"
+# Issued five days ago, due to be replaced three days ago.
+printf 'crl_this_update_date = "%s"\ncrl_next_update_date = "%s"\ncrl_number = 2\n' \
+	"$(date -u -d '5 days ago' '+%Y-%m-%d %H:%M:%S UTC')" "$(date -u -d '3 days ago' '+%Y-%m-%d %H:%M:%S UTC')" \
+	>"$p/stale.tmpl"
+certtool --generate-crl --load-ca-certificate "$p/inter.pem" --load-ca-privkey "$p/inter-key.pem" \
+	--template "$p/stale.tmpl" --outder --outfile "$SB_DIR/www/stale.crl" 2>>"$p/certtool.log"
+# The same dates, signed by another key: stale or not, not believed.
+certtool --generate-crl --load-ca-certificate "$p/self.pem" --load-ca-privkey "$p/self-key.pem" \
+	--template "$p/stale.tmpl" --outder --outfile "$SB_DIR/www/stale-forged.crl" 2>>"$p/certtool.log"
 
-for b in revoked crlgood crlgone crlforged; do
+for b in revoked crlgood crlgone crlforged crlstale crlstaleforged; do
 	sb_knot_set "*.$b.example.test" A 127.0.0.1
 	sbt_serve "$b" 127.0.0.1 "*.$b.example.test" "$p/$b-chain.pem" "$p/$b-key.pem"
 done
@@ -64,6 +76,12 @@ sbt_audit revoked <<EOF
   - name: crlforged
     global: { baseDomain: crlforged.example.test }
     tls: { mode: provided }
+  - name: crlstale
+    global: { baseDomain: crlstale.example.test }
+    tls: { mode: provided }
+  - name: crlstaleforged
+    global: { baseDomain: crlstaleforged.example.test }
+    tls: { mode: provided }
 EOF
 
 serial=$(certtool -i --infile "$p/revoked.pem" 2>/dev/null | sed -n 's/^[[:space:]]*Serial Number (hex): //p' | tr -d ':')
@@ -79,6 +97,15 @@ sbt_expect_json "crlgone: a 404 is an observation" \
 sbt_expect crlforged
 sbt_expect_json "crlforged: a CRL signed by someone else is not believed" \
 	'.platforms[] | select(.name == "crlforged") | .endpoints[0].crl | .status == "unknown" and (.detail | test("signature does not verify"))'
+
+sbt_expect crlstale "tls.crl.stale warning"
+sbt_expect_message crlstale tls.crl.stale "the CRL ${base//./\\.}/stale\\.crl of the certificate served by 127\\.0\\.0\\.1 \\(and 3 other endpoint\\(s\\)\\) is out of date: the CRL was due to be replaced on [0-9-]+T"
+sbt_expect_json "crlstale: the CRL's status is stale, not good" \
+	'[.platforms[] | select(.name == "crlstale") | .endpoints[].crl.status] | unique == ["stale"]'
+
+sbt_expect crlstaleforged
+sbt_expect_json "crlstaleforged: a stale CRL signed by someone else is not believed either" \
+	'.platforms[] | select(.name == "crlstaleforged") | .endpoints[0].crl | .status == "unknown" and (.detail | test("signature does not verify"))'
 
 # Each platform's four endpoints share one CRL URL: one fetch per audit.
 n=$(grep -c 'GET /inter.crl ' "$SB_DIR/www-access.log" || true)
