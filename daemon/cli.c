@@ -55,6 +55,9 @@ static void help_audit(FILE *f, const char *cmd) {
                 "     --trust FILE|system  trust anchors (PEM bundle) or the system store\n"
                 "     --timeout DURATION   per query and per connection + handshake (e.g. 10s)\n"
                 "     --deadline DURATION  the whole audit (e.g. 2m)\n"
+                "     --shard I/N          only the platforms shard I of N owns (also CERTVIGIL_SHARD)\n"
+                "     --listen ADDR:PORT   daemon: serve /metrics, /healthz and /report.json there\n"
+                "                          (127.0.0.1 when only a port is given; also CERTVIGIL_LISTEN)\n"
                 "\n"
                 "Output:\n"
                 "     --format FORMAT      text, json, junit, github or prometheus (default text)\n"
@@ -100,7 +103,18 @@ enum {
         ARG_NO_RENEW,
         ARG_DRY_RUN,
         ARG_LOG_TARGET,
+        ARG_SHARD,
+        ARG_LISTEN,
 };
+
+static int cli_parse_shard(const char *what, const char *s, struct shard *ret) {
+        if (shard_parse(s, ret) < 0) {
+                fprintf(stderr, "certvigil: %s: '%s' is not I/N (shard I of N, 1 <= I <= N <= %d)\n", what, s,
+                        SHARDS_MAX);
+                return -EINVAL;
+        }
+        return 0;
+}
 
 int cli_parse(int argc, char *argv[], const char *cmd, struct cli_options *o) {
         static const struct option longopts[] = {
@@ -123,6 +137,8 @@ int cli_parse(int argc, char *argv[], const char *cmd, struct cli_options *o) {
                 { "no-renew", no_argument, NULL, ARG_NO_RENEW },
                 { "dry-run", no_argument, NULL, ARG_DRY_RUN },
                 { "log-target", required_argument, NULL, ARG_LOG_TARGET },
+                { "shard", required_argument, NULL, ARG_SHARD },
+                { "listen", required_argument, NULL, ARG_LISTEN },
                 {},
         };
         long long v;
@@ -208,6 +224,17 @@ int cli_parse(int argc, char *argv[], const char *cmd, struct cli_options *o) {
                         }
                         o->log_target = r;
                         break;
+                case ARG_SHARD:
+                        if (cli_parse_shard("--shard", optarg, &o->ov.shard) < 0)
+                                return EXIT_UNUSABLE;
+                        break;
+                case ARG_LISTEN:
+                        if (strcmp(cmd, "daemon") != 0) {
+                                fprintf(stderr, "certvigil %s: --listen: only for the daemon\n", cmd);
+                                return EXIT_UNUSABLE;
+                        }
+                        o->ov.listen = optarg;
+                        break;
                 case ARG_STATE_DIR:
                         if (!*optarg) {
                                 fprintf(stderr, "certvigil: --state-dir: empty path\n");
@@ -231,6 +258,14 @@ int cli_parse(int argc, char *argv[], const char *cmd, struct cli_options *o) {
                         return EXIT_UNUSABLE;
                 }
         }
+        /* The environment sets what a StatefulSet's ordinal or a template
+         * unit's instance decides; an option given wins over it. */
+        const char *env = getenv("CERTVIGIL_SHARD");
+        if (!o->ov.shard.count && env && *env && cli_parse_shard("CERTVIGIL_SHARD", env, &o->ov.shard) < 0)
+                return EXIT_UNUSABLE;
+        env = getenv("CERTVIGIL_LISTEN");
+        if (!o->ov.listen && env && *env && strcmp(cmd, "daemon") == 0)
+                o->ov.listen = env;
         if (optind < argc) {
                 fprintf(stderr, "certvigil %s: unexpected argument '%s'\nTry 'certvigil %s --help'.\n", cmd,
                         argv[optind], cmd);

@@ -1133,6 +1133,8 @@ static const struct key platform_keys[] = {
 static const struct key top_keys[] = {
         { "defaults", parse_none, 0, NULL },
         { "platforms", parse_none, 0, NULL },
+        { "listen", parse_none, 0, NULL },   /* read by config_parse_fleet() */
+        { "shard", parse_none, 0, NULL },
         {},
 };
 
@@ -1467,12 +1469,47 @@ struct config *config_free(struct config *c) {
         free(c->platforms);
         strv_free(c->warnings);
         free(c->path);
+        free(c->listen_addr);
         free(c);
         return NULL;
 }
 
 static void config_freep(struct config **c) {
         config_free(*c);
+}
+
+/* The top-level `listen:` and `shard:` (fleet.h), which belong to the
+ * instance rather than to a platform. */
+static int config_parse_fleet(struct yfile *f, yaml_node_t *root, struct config *c) {
+        yaml_node_pair_t *pair;
+        const char *s = NULL;
+        int r;
+
+        pair = yfile_find_key(f, root, "listen");
+        if (pair) {
+                yaml_node_t *n = yfile_node(f, pair->value);
+                r = yfile_get_string(f, "listen", n, &s);
+                if (r < 0)
+                        return r;
+                if (r == 0 && listen_parse(s, &c->listen_addr, &c->listen_port) < 0) {
+                        _cleanup_free_ char *shown = ynode_shown(n);
+                        return yfile_fail(f, n->start_mark,
+                                          "invalid listen '%s' (expected ADDRESS:PORT, [IPv6]:PORT or PORT)", shown);
+                }
+        }
+        pair = yfile_find_key(f, root, "shard");
+        if (pair) {
+                yaml_node_t *n = yfile_node(f, pair->value);
+                r = yfile_get_string(f, "shard", n, &s);
+                if (r < 0)
+                        return r;
+                if (r == 0 && shard_parse(s, &c->shard) < 0) {
+                        _cleanup_free_ char *shown = ynode_shown(n);
+                        return yfile_fail(f, n->start_mark, "invalid shard '%s' (expected I/N, 1 <= I <= N <= %d)",
+                                          shown, SHARDS_MAX);
+                }
+        }
+        return 0;
 }
 
 /* The top level: its keys, the defaults checked once up front (so that their
@@ -1526,6 +1563,8 @@ static int config_parse(const char *text, size_t len, const char *filename, find
         root = yfile_root(&f);
         if (root && !ynode_is_null(root)) {
                 r = config_parse_top(&f, root, known_id, &defaults, &platforms);
+                if (r >= 0)
+                        r = config_parse_fleet(&f, root, c);
                 if (r < 0)
                         return r;
         }
@@ -1669,11 +1708,26 @@ int config_apply_overrides(struct config *c, const struct config_overrides *o, c
                         _cleanup_free_ char *shown = yfile_shown(o->only_platforms[i], strlen(o->only_platforms[i]));
                         return fail_plain(ret_error, -ENOENT, "unknown platform '%s'", shown);
                 }
+        _cleanup_free_ char *listen_addr = NULL;
+        uint16_t listen_port = 0;
+        if (o->listen && listen_parse(o->listen, &listen_addr, &listen_port) < 0) {
+                _cleanup_free_ char *shown = yfile_shown(o->listen, strlen(o->listen));
+                return fail_plain(ret_error, -EINVAL, "invalid listen '%s' (expected ADDRESS:PORT, [IPv6]:PORT or PORT)",
+                                  shown);
+        }
+        if (listen_addr) {
+                set_string(&c->listen_addr, TAKE_PTR(listen_addr));
+                c->listen_port = listen_port;
+        }
+        if (o->shard.count)
+                c->shard = o->shard;
 
         for (size_t i = 0; i < c->n_platforms; i++) {
                 struct platform *p = c->platforms[i];
 
-                if (o->only_platforms && !strv_contains(o->only_platforms, p->name)) {
+                /* Another instance audits what this shard does not own. */
+                if ((o->only_platforms && !strv_contains(o->only_platforms, p->name)) ||
+                    !shard_owns(&c->shard, p->name)) {
                         platform_free(p);
                         continue;
                 }

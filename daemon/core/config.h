@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "finding.h"
+#include "fleet.h"
 
 enum service {
         SERVICE_API,
@@ -173,6 +174,11 @@ struct config {
         /* "FILE:LINE:COL: warning: ..." lines for the caller to show: keys
          * of a values file that look like misspellings of ours. NULL: none. */
         char **warnings;
+        /* Top-level `listen:` (NULL: no HTTP endpoint) and `shard:` (count
+         * 0: every platform), fleet.h. */
+        char *listen_addr;
+        uint16_t listen_port;
+        struct shard shard;
 };
 
 /* Command-line settings that win over the config file, for every platform.
@@ -184,6 +190,8 @@ struct config_overrides {
         uint64_t timeout_usec;
         uint64_t deadline_usec;
         char **only_platforms;    /* --platform NAME, repeatable */
+        const char *listen;       /* --listen ADDR:PORT */
+        struct shard shard;       /* --shard I/N (count 0 = unset) */
 };
 
 /* Errors: these return -EINVAL (bad content), -ENOENT/-EACCES/... (unreadable
