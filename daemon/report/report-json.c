@@ -460,6 +460,52 @@ static int json_render(const struct report *r, bool color, char **ret, size_t *r
         return 0;
 }
 
+int report_json_platform(const struct report_platform *rp, time_t now, char **ret) {
+        json_t *o = json_platform(rp, now);
+        char *text;
+
+        if (!o)
+                return -ENOMEM;
+        text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        json_decref(o);
+        if (!text)
+                return -ENOMEM;
+        *ret = text;
+        return 0;
+}
+
+int report_json_join(char *const *platforms, size_t n, time_t started, uint64_t duration_usec,
+                     const size_t counts[3], char **ret, size_t *ret_len) {
+        json_t *list = json_array(), *root;
+        char *text;
+
+        if (!list)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++) {
+                json_t *o = json_loads(platforms[i], 0, NULL);
+                if (!o || json_array_append_new(list, o) < 0) {
+                        json_decref(list);
+                        return -EINVAL;
+                }
+        }
+        root = json_pack("{s:i, s:s, s:o, s:i, s:s, s:{s:i, s:i, s:i}, s:o}", "format", 1, "version", PACKAGE_VERSION,
+                         "started", json_time(started), "duration_ms", (json_int_t)(duration_usec / USEC_PER_MSEC),
+                         "status",
+                         counts[SEVERITY_CRITICAL] ? "critical" : counts[SEVERITY_WARNING] ? "warning" : "ok",
+                         "summary", "critical", (json_int_t)counts[SEVERITY_CRITICAL], "warning",
+                         (json_int_t)counts[SEVERITY_WARNING], "info", (json_int_t)counts[SEVERITY_INFO],
+                         "platforms", list);
+        if (!root)
+                return -ENOMEM;
+        text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+        json_decref(root);
+        if (!text)
+                return -ENOMEM;
+        *ret = text;
+        *ret_len = strlen(text);
+        return 0;
+}
+
 const struct report_writer report_writer_json = {
         .name = "json",
         .render = json_render,

@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <time.h>
 
 #include "config.h"
@@ -66,6 +67,14 @@ extern const struct report_writer report_writer_prometheus; /* node_exporter tex
 
 /* Renders with the writer of format f. */
 int report_render(const struct report *r, enum report_format f, bool color, char **ret, size_t *ret_len);
+
+/* The daemon's /report.json is put together from snapshots, since each
+ * platform's next audit drops its results: one platform's JSON object as
+ * compact text (caller frees), then a report (format 1) around such
+ * objects, counts[3] being their findings by severity. */
+int report_json_platform(const struct report_platform *rp, time_t now, char **ret);
+int report_json_join(char *const *platforms, size_t n, time_t started, uint64_t duration_usec,
+                     const size_t counts[3], char **ret, size_t *ret_len);
 
 /* The Markdown job summary for $GITHUB_STEP_SUMMARY. */
 int report_github_summary(const struct report *r, char **ret, size_t *ret_len);
