@@ -16,11 +16,13 @@
 #include <systemd/sd-event.h>
 
 #include "daemon.h"
+#include "httpd.h"
 #include "journal.h"
 #include "log.h"
 #include "renewal.h"
 #include "run.h"
 #include "state.h"
+#include "telemetry.h"
 #include "util.h"
 
 struct slot {
@@ -68,6 +70,8 @@ struct daemon {
         uint64_t rng;
         unsigned long audits;              /* completed, since start */
         struct retired *retired;           /* list, each owned here */
+        struct telemetry *telemetry;       /* what /metrics and the others serve */
+        struct httpd *httpd;               /* NULL without listen */
 };
 
 /* xorshift64*: jitter needs spread, not secrecy. */
@@ -155,6 +159,7 @@ static void daemon_settle(struct daemon *d, const struct run *run) {
         }
         state_unlock(lock);
         d->audits++;
+        telemetry_record(d->telemetry, run, now_monotonic_usec());
 }
 
 /* The run is over: settle it, schedule the next. */
@@ -186,6 +191,7 @@ static void slot_start(struct slot *s) {
                 error = xasprintf("cannot start the audit: %s", strerror(-r));
         }
         log_msg(LOG_ERR, "platform '%s': %s; next try in one interval", s->platform->name, error ? error : strerror(-r));
+        telemetry_failure(s->daemon->telemetry, s->platform->name);
         slot_schedule(s, s->started_usec + s->platform->interval_usec);
 }
 
@@ -387,6 +393,7 @@ static int on_reload(sd_event_source *src, const struct signalfd_siginfo *si, vo
         free(old);
         if (!gen)
                 config_free(old_config);
+        telemetry_prune(d->telemetry, d->config);
         log_msg(LOG_INFO, "reloaded %s: %zu platform%s", d->config->path ? d->config->path : d->opts.values_path,
                 d->n_slots, d->n_slots == 1 ? "" : "s");
         daemon_notify_status(d, "READY=1\n");
@@ -401,6 +408,30 @@ static int on_stop(sd_event_source *src, const struct signalfd_siginfo *si, void
         daemon_drop_slots(d);
         daemon_drop_retired(d);
         return sd_event_exit(d->event, 0);
+}
+
+static void on_http(const char *path, struct httpd_response *ret, void *userdata) {
+        struct daemon *d = userdata;
+        telemetry_serve(d->telemetry, d->config, d->state, path, ret);
+}
+
+/* The listener is set up once: a reload that changes `listen:` needs a
+ * restart, and says so. */
+static int daemon_listen(struct daemon *d) {
+        _cleanup_free_ char *error = NULL;
+        const char *a = d->config->listen_addr;
+        int r;
+
+        if (!a)
+                return 0;
+        r = httpd_new(d->event, a, d->config->listen_port, on_http, d, &d->httpd, &error);
+        if (r < 0) {
+                log_msg(LOG_ERR, "%s", error ? error : strerror(-r));
+                return r;
+        }
+        log_msg(LOG_INFO, "listening on http://%s%s%s:%u/ (/metrics, /healthz, /report.json)", strchr(a, ':') ? "[" : "",
+                a, strchr(a, ':') ? "]" : "", httpd_port(d->httpd));
+        return 0;
 }
 
 int daemon_new(const struct daemon_options *o, struct config *config, struct daemon **ret) {
@@ -440,6 +471,10 @@ int daemon_new(const struct daemon_options *o, struct config *config, struct dae
                 log_msg(LOG_WARNING, "%s", warning ? warning : "cannot open the renewal state; renewal is off");
         (void)audit_pool_new(d->event, daemon_cap(config), &d->pool);
         d->journal = journal_new_target((enum journal_target)o->log_target);
+        d->telemetry = telemetry_new(now_monotonic_usec());
+        r = daemon_listen(d);
+        if (r < 0)
+                goto fail;
         *ret = d;
         return 0;
 fail:
@@ -453,6 +488,8 @@ struct daemon *daemon_free(struct daemon *d) {
                 return NULL;
         daemon_drop_slots(d);
         daemon_drop_retired(d);
+        d->httpd = httpd_free(d->httpd);
+        telemetry_free(d->telemetry);
         sd_event_source_disable_unref(d->sig_hup);
         sd_event_source_disable_unref(d->sig_term);
         sd_event_source_disable_unref(d->sig_int);

@@ -1,0 +1,219 @@
+/* The daemon's counters and snapshots, and its three endpoints
+ * (telemetry.h). Entries are found by platform name every time: nothing
+ * keeps a pointer into the list, which grows. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "metrics.h"
+#include "report.h"
+#include "telemetry.h"
+#include "util.h"
+
+struct snapshot {
+        char *name;
+        unsigned long audits, failures;
+        unsigned long renewals[_METRICS_RENEW_MAX];
+        /* The last finished run; lines and json empty before the first. */
+        bool audited;
+        struct metrics_lines lines;
+        char *json;                /* the platform's JSON object */
+        size_t counts[3];          /* its findings by severity */
+        time_t started;
+        uint64_t duration_usec;
+        uint64_t done_usec;        /* CLOCK_MONOTONIC */
+};
+
+struct telemetry {
+        struct snapshot **items;   /* each owned here */
+        size_t n;
+        uint64_t start_usec;
+};
+
+struct telemetry *telemetry_new(uint64_t now_usec) {
+        struct telemetry *t = xcalloc(1, sizeof(*t));
+        t->start_usec = now_usec;
+        return t;
+}
+
+static void snapshot_free(struct snapshot *s) {
+        if (!s)
+                return;
+        metrics_lines_done(&s->lines);
+        free(s->json);
+        free(s->name);
+        free(s);
+}
+
+struct telemetry *telemetry_free(struct telemetry *t) {
+        if (!t)
+                return NULL;
+        for (size_t i = 0; i < t->n; i++)
+                snapshot_free(t->items[i]);
+        free(t->items);
+        free(t);
+        return NULL;
+}
+
+static struct snapshot *telemetry_find(const struct telemetry *t, const char *name) {
+        for (size_t i = 0; i < t->n; i++)
+                if (strcmp(t->items[i]->name, name) == 0)
+                        return t->items[i];
+        return NULL;
+}
+
+static struct snapshot *telemetry_get(struct telemetry *t, const char *name) {
+        struct snapshot *s = telemetry_find(t, name);
+
+        if (s)
+                return s;
+        s = xcalloc(1, sizeof(*s));
+        s->name = xstrdup(name);
+        t->items = xrealloc(t->items, (t->n + 1) * sizeof(*t->items));
+        t->items[t->n++] = s;
+        return s;
+}
+
+void telemetry_record(struct telemetry *t, const struct run *run, uint64_t now_usec) {
+        struct snapshot *s = telemetry_get(t, run_platform(run)->name);
+        const struct finding_list *fl = run_findings(run);
+        struct report_platform rp;
+        struct metrics_lines lines;
+        char *json = NULL;
+
+        s->audits++;
+        s->done_usec = now_usec;
+        for (size_t i = 0; i < fl->n; i++) {
+                int k = metrics_renew_result(fl->items[i].def->id);
+                if (k >= 0)
+                        s->renewals[k]++;
+        }
+        run_report_platform(run, &rp);
+        /* Without memory the previous snapshot stays: stale beats none. */
+        if (metrics_capture(&rp, &lines) < 0)
+                return;
+        if (report_json_platform(&rp, (time_t)(now_realtime_usec() / USEC_PER_SEC), &json) < 0) {
+                metrics_lines_done(&lines);
+                return;
+        }
+        metrics_lines_done(&s->lines);
+        s->lines = lines;
+        free(s->json);
+        s->json = json;
+        (void)finding_list_count(fl, s->counts);
+        s->started = rp.obs->started;
+        s->duration_usec = rp.obs->duration_usec;
+        s->audited = true;
+}
+
+void telemetry_failure(struct telemetry *t, const char *platform) {
+        telemetry_get(t, platform)->failures++;
+}
+
+void telemetry_prune(struct telemetry *t, const struct config *c) {
+        size_t kept = 0;
+
+        for (size_t i = 0; i < t->n; i++) {
+                bool keep = false;
+                for (size_t j = 0; j < c->n_platforms && !keep; j++)
+                        keep = strcmp(c->platforms[j]->name, t->items[i]->name) == 0;
+                if (keep)
+                        t->items[kept++] = t->items[i];
+                else
+                        snapshot_free(t->items[i]);
+        }
+        t->n = kept;
+}
+
+static int telemetry_metrics(struct telemetry *t, const struct config *c, struct state *state, char **ret,
+                             size_t *ret_len) {
+        _cleanup_free_ struct metrics_platform *mp = xcalloc(c->n_platforms + 1, sizeof(*mp));
+
+        for (size_t i = 0; i < c->n_platforms; i++) {
+                const char *name = c->platforms[i]->name;
+                const struct snapshot *s = telemetry_find(t, name);
+
+                mp[i] = (struct metrics_platform){ .name = name, .state = state ? state_platform(state, name) : NULL };
+                if (s) {
+                        mp[i].lines = s->audited ? &s->lines : NULL;
+                        mp[i].audits = s->audits;
+                        mp[i].failures = s->failures;
+                        memcpy(mp[i].renewals, s->renewals, sizeof(s->renewals));
+                }
+        }
+        return metrics_render(&c->shard, mp, c->n_platforms, ret, ret_len);
+}
+
+static int telemetry_report(struct telemetry *t, const struct config *c, char **ret, size_t *ret_len) {
+        _cleanup_free_ char **docs = xcalloc(c->n_platforms + 1, sizeof(*docs));
+        size_t n = 0, counts[3] = { 0 };
+        time_t started = 0;
+        uint64_t duration = 0;
+
+        for (size_t i = 0; i < c->n_platforms; i++) {
+                const struct snapshot *s = telemetry_find(t, c->platforms[i]->name);
+                if (!s || !s->audited)
+                        continue;
+                docs[n++] = s->json;
+                for (int k = 0; k < 3; k++)
+                        counts[k] += s->counts[k];
+                if (!started || s->started < started)
+                        started = s->started;
+                if (s->duration_usec > duration)
+                        duration = s->duration_usec;
+        }
+        return report_json_join(docs, n, started, duration, counts, ret, ret_len);
+}
+
+/* Healthy while every platform finished an audit within twice its
+ * interval (counted from the start before its first). */
+static char *telemetry_unhealthy(struct telemetry *t, const struct config *c) {
+        uint64_t now = now_monotonic_usec();
+
+        for (size_t i = 0; i < c->n_platforms; i++) {
+                const struct platform *p = c->platforms[i];
+                const struct snapshot *s = telemetry_find(t, p->name);
+                uint64_t since = s && s->audited ? s->done_usec : t->start_usec;
+
+                if (now > since && now - since > 2 * p->interval_usec)
+                        return xasprintf("platform '%s': %s for %" PRIu64 "s, over twice its interval (%" PRIu64
+                                         "s)\n",
+                                         p->name, s && s->audited ? "no audit finished" : "no audit yet",
+                                         (uint64_t)((now - since) / USEC_PER_SEC), (uint64_t)(p->interval_usec / USEC_PER_SEC));
+        }
+        return NULL;
+}
+
+void telemetry_serve(struct telemetry *t, const struct config *c, struct state *state, const char *path,
+                     struct httpd_response *ret) {
+        int r = 0;
+
+        *ret = (struct httpd_response){ .status = 200 };
+        if (strcmp(path, "/metrics") == 0) {
+                ret->content_type = "text/plain; version=0.0.4; charset=utf-8";
+                r = telemetry_metrics(t, c, state, &ret->body, &ret->len);
+        } else if (strcmp(path, "/report.json") == 0) {
+                ret->content_type = "application/json";
+                r = telemetry_report(t, c, &ret->body, &ret->len);
+        } else if (strcmp(path, "/healthz") == 0) {
+                ret->content_type = "text/plain; charset=utf-8";
+                ret->body = telemetry_unhealthy(t, c);
+                if (ret->body)
+                        ret->status = 503;
+                else
+                        ret->body = xasprintf("ok: %zu platform%s audited in time\n", c->n_platforms,
+                                              c->n_platforms == 1 ? "" : "s");
+                ret->len = strlen(ret->body);
+        } else {
+                ret->status = 404;
+                ret->content_type = "text/plain; charset=utf-8";
+                ret->body = xstrdup("not found: try /metrics, /healthz or /report.json\n");
+                ret->len = strlen(ret->body);
+        }
+        if (r < 0) {
+                *ret = (struct httpd_response){ .status = 500, .content_type = "text/plain; charset=utf-8" };
+                ret->body = xasprintf("cannot render: %s\n", strerror(-r));
+                ret->len = strlen(ret->body);
+        }
+}

@@ -1,0 +1,29 @@
+/* What the daemon tells its HTTP endpoint: per platform, counters since
+ * start and a snapshot of the last finished run (its metric samples and
+ * its JSON object), kept because the next audit drops the run's results.
+ * Serves /metrics, /healthz and /report.json from them. */
+#pragma once
+
+#include <stdint.h>
+
+#include "config.h"
+#include "httpd.h"
+#include "run.h"
+#include "state.h"
+
+struct telemetry;
+
+/* now_usec: CLOCK_MONOTONIC at start, for the platforms not audited yet. */
+struct telemetry *telemetry_new(uint64_t now_usec);
+struct telemetry *telemetry_free(struct telemetry *t);   /* accepts NULL, returns NULL */
+
+/* A finished run (after run_settle()): counts it, snapshots it. */
+void telemetry_record(struct telemetry *t, const struct run *run, uint64_t now_usec);
+/* An audit of the platform that could not be started. */
+void telemetry_failure(struct telemetry *t, const char *platform);
+/* Forgets platforms c no longer has (after a reload). */
+void telemetry_prune(struct telemetry *t, const struct config *c);
+
+/* Answers GET path for the platforms of c; state: the alert state. */
+void telemetry_serve(struct telemetry *t, const struct config *c, struct state *state, const char *path,
+                     struct httpd_response *ret);
