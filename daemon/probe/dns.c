@@ -20,6 +20,10 @@
 /* Channels nobody holds are kept for reuse (the next audit of the same
  * resolvers), up to this many; each holds a few sockets and ~74 KB. */
 #define HUB_IDLE_MAX 8
+/* Queries one channel has out at once; the rest wait their turn. A burst
+ * of hundreds of names would otherwise overflow the server's socket (a
+ * resolver drops what it cannot queue) and end in timeouts. */
+#define CHANNEL_INFLIGHT_MAX 64
 
 struct dns_socket {
         int fd;
@@ -28,6 +32,8 @@ struct dns_socket {
 
 /* One c-ares channel: its sockets and retry timer on the loop. Shared by
  * every resolver handle with the same servers, timeout and flags. */
+struct dns_send;
+
 struct dns_channel {
         struct dns_hub *hub;
         sd_event *event;
@@ -39,6 +45,9 @@ struct dns_channel {
         struct dns_socket *sockets;
         size_t n_sockets;
         sd_event_source *timer;
+        unsigned in_flight;        /* sent to c-ares, not answered yet */
+        struct dns_send *queue, *queue_tail; /* waiting to be sent, oldest first */
+        bool destroying;
 };
 
 struct dns_hub {
@@ -173,10 +182,88 @@ static unsigned channel_count_servers(ares_channel channel) {
         return n;
 }
 
+/* One question for c-ares, sent now or queued; its answer goes to cb. */
+struct dns_send {
+        struct dns_channel *ch;
+        struct dns_send *next;
+        const struct dns_pending *owner; /* NULL once it must not be sent */
+        char *name;
+        int type;
+        ares_callback cb;
+        void *arg;
+};
+
+static void channel_pump(struct dns_channel *ch);
+
+static void on_sent_answer(void *arg, int status, int timeouts, unsigned char *abuf, int alen) {
+        struct dns_send *q = arg;
+        struct dns_channel *ch = q->ch;
+
+        assert(ch->in_flight > 0);
+        ch->in_flight--;
+        q->cb(q->arg, status, timeouts, abuf, alen);
+        free(q->name);
+        free(q);
+        channel_pump(ch);
+}
+
+static void channel_send_now(struct dns_channel *ch, struct dns_send *q) {
+        ch->in_flight++;
+        /* May answer synchronously (a bad name): on_sent_answer runs. */
+        ares_query(ch->channel, q->name, ns_c_in, q->type, on_sent_answer, q);
+}
+
+/* Sends waiting questions while there is room. A question whose asker has
+ * cancelled is answered "cancelled" without being sent. Not re-entered:
+ * an answer that arrives synchronously pumps from the loop below. */
+static void channel_pump(struct dns_channel *ch) {
+        static const int cancelled = ARES_ECANCELLED;
+
+        if (ch->destroying)
+                return;
+        while (ch->queue && ch->in_flight < CHANNEL_INFLIGHT_MAX) {
+                struct dns_send *q = ch->queue;
+                ch->queue = q->next;
+                if (!ch->queue)
+                        ch->queue_tail = NULL;
+                if (q->owner && !((const struct dns_pending *)q->owner)->owner) {
+                        q->cb(q->arg, cancelled, 0, NULL, 0);
+                        free(q->name);
+                        free(q);
+                        continue;
+                }
+                channel_send_now(ch, q);
+        }
+}
+
+static void channel_send(struct dns_channel *ch, const struct dns_pending *owner, const char *name, int type,
+                         ares_callback cb, void *arg) {
+        struct dns_send *q = xcalloc(1, sizeof(*q));
+
+        *q = (struct dns_send){ .ch = ch, .owner = owner, .name = xstrdup(name), .type = type, .cb = cb, .arg = arg };
+        if (ch->in_flight < CHANNEL_INFLIGHT_MAX && !ch->queue) {
+                channel_send_now(ch, q);
+                return;
+        }
+        if (ch->queue_tail)
+                ch->queue_tail->next = q;
+        else
+                ch->queue = q;
+        ch->queue_tail = q;
+}
+
 static struct dns_channel *channel_destroy(struct dns_channel *ch) {
         if (!ch)
                 return NULL;
         assert(ch->n_refs == 0 && ch->busy == 0);
+        ch->destroying = true;
+        while (ch->queue) {
+                struct dns_send *q = ch->queue;
+                ch->queue = q->next;
+                q->cb(q->arg, ARES_EDESTRUCTION, 0, NULL, 0);
+                free(q->name);
+                free(q);
+        }
         if (ch->channel_ready)
                 ares_destroy(ch->channel); /* pending queries are all orphans: they free themselves */
         for (size_t i = 0; i < ch->n_sockets; i++)
@@ -538,8 +625,8 @@ int dns_resolve_addresses(struct dns_resolver *r, const char *name, dns_addresse
         /* ares_query may complete synchronously (bad name, cancellation):
          * pending is set before either call so the query is freed only
          * once both have answered. */
-        ares_query(r->ch->channel, name, ns_c_in, ns_t_a, on_a, q);
-        ares_query(r->ch->channel, name, ns_c_in, ns_t_aaaa, on_aaaa, q);
+        channel_send(r->ch, &q->base, name, ns_t_a, on_a, q);
+        channel_send(r->ch, &q->base, name, ns_t_aaaa, on_aaaa, q);
         channel_rearm(r->ch);
         return 0;
 }
@@ -593,7 +680,7 @@ void dns_query(struct dns_resolver *r, const char *name, int type, dns_reply_cb 
         q->cb = cb;
         q->userdata = userdata;
         pending_link(r, &q->base, raw_query_cancel);
-        ares_query(r->ch->channel, name, ns_c_in, type, on_raw, q);
+        channel_send(r->ch, &q->base, name, type, on_raw, q);
         channel_rearm(r->ch);
 }
 

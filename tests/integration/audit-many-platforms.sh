@@ -12,6 +12,10 @@
 #   2. the same with a deadline too short for 480 handshakes at 3 at a time is
 #      cut cleanly: the run ends near the deadline with every endpoint
 #      accounted for
+#   4. 120 platforms at the default concurrency start 480 name lookups and
+#      their DNS facts at once against the sandbox's knotd (one UDP worker):
+#      every name resolves (a channel keeps at most 64 queries out; the
+#      burst used to overflow the server's socket and end in timeouts)
 #   3. 300 platforms (2,400 endpoints) under `ulimit -n 256`, soft and hard,
 #      with the default concurrency: every endpoint is verified, nothing
 #      fails with "Too many open files" (the DNS channels and the HTTP client
@@ -72,5 +76,17 @@ assert_jq "fds: 2400 endpoints under ulimit -n 256, every one handshaken and ver
 	'[.platforms[].endpoints[] | [.status, .certificate.verified]] | [length, (map(select(. == ["ok", true])) | length)]' \
 	'[2400,2400]'
 assert_no_match "fds: no descriptor ran out" 'Too many open files' "$(cat "$CV_STDERR")"
+
+burst() {
+	local i
+	for i in $(seq -w 1 120); do
+		printf '  - name: ok%s\n    global: { baseDomain: ok.example.test }\n    tls: { mode: provided }\n' "$i"
+	done
+}
+SB_CFG_TIMEOUT=5s cv_config burst < <(burst)
+cv_audit burst
+assert_exit 0
+assert_jq "burst: all 480 names resolve" '[.platforms[].names[].status] | group_by(.) | map({(.[0]): length}) | add' \
+	'{"ok":480}'
 
 cv_finish
