@@ -25,17 +25,19 @@ fail() {
 
 dir=$(mktemp -d "${TMPDIR:-/tmp}/certvigil-units.XXXXXX")
 trap 'rm -rf -- "$dir"' EXIT
-for u in certvigil.service certvigil-audit.service; do
+for u in certvigil.service certvigil@.service certvigil-audit.service; do
 	sed -e "s|@bindir@|$top_builddir|g" -e 's|@sysconfdir@|/etc|g' -e 's|@localstatedir@|/var|g' \
 		"$top_srcdir/contrib/$u.in" >"$dir/$u"
 done
 cp "$top_srcdir/contrib/certvigil-audit.timer" "$top_srcdir/contrib/certvigil-alert@.service" "$dir/"
 # A template is verified through an instance.
 cp "$dir/certvigil-alert@.service" "$dir/certvigil-alert@certvigil-audit.service.service"
+# The shard template as an instance: shard 2 of 3.
+cp "$dir/certvigil@.service" "$dir/certvigil@2-3.service"
 
 cd "$dir"
 for u in certvigil.service certvigil-audit.service certvigil-audit.timer \
-	certvigil-alert@certvigil-audit.service.service; do
+	certvigil-alert@certvigil-audit.service.service certvigil@2-3.service; do
 	if out=$(systemd-analyze verify --man=no "./$u" 2>&1) && [[ -z $out ]]; then
 		pass "systemd-analyze verify $u"
 	else
@@ -47,6 +49,9 @@ grep -qx 'Type=notify' certvigil.service && grep -q '^ExecReload=' certvigil.ser
 	grep -qx 'StateDirectory=certvigil' certvigil.service &&
 	pass "certvigil.service: Type=notify, ExecReload, WatchdogSec, DynamicUser, StateDirectory" ||
 	fail "certvigil.service lacks one of Type=notify, ExecReload, WatchdogSec, DynamicUser, StateDirectory"
+grep -q -- '--shard %I ' certvigil@2-3.service && grep -qx 'StateDirectory=certvigil/%i' certvigil@2-3.service &&
+	pass "certvigil@.service: the instance is the shard, each with its own state" ||
+	fail "certvigil@.service lacks --shard %I or StateDirectory=certvigil/%i"
 grep -qx 'RestartPreventExitStatus=3' certvigil.service &&
 	pass "certvigil.service: a configuration it cannot use (exit 3) is not restarted in a loop" ||
 	fail "certvigil.service lacks RestartPreventExitStatus=3"
@@ -70,7 +75,7 @@ grep -qx 'Persistent=true' certvigil-audit.timer && grep -q '^RandomizedDelaySec
 	pass "certvigil-audit.timer: daily, RandomizedDelaySec, Persistent" ||
 	fail "certvigil-audit.timer lacks OnCalendar=daily, RandomizedDelaySec or Persistent=true"
 
-for u in certvigil.service certvigil-audit.service; do
+for u in certvigil.service certvigil-audit.service certvigil@2-3.service; do
 	out=$(systemd-analyze security --offline=yes --no-pager "./$u" 2>&1) || true
 	score=$(sed -nE 's/.*Overall exposure level for [^:]*: ([0-9]+\.[0-9]+).*/\1/p' <<<"$out")
 	if [[ -z $score ]]; then
