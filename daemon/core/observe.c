@@ -124,9 +124,10 @@ void endpoint_obs_done(struct endpoint_obs *e) {
         }
         fetch_obs_done(&e->crl);
         free(e->crl_detail);
-        for (size_t i = 0; i < e->n_chain; i++)
+        for (size_t i = 0; !e->chain_borrowed && i < e->n_chain; i++)
                 cert_obs_done(&e->chain[i]);
-        free(e->chain);
+        if (!e->chain_borrowed)
+                free(e->chain);
         free(e->verify_error);
         *e = (struct endpoint_obs){ 0 };
 }

@@ -133,6 +133,10 @@ struct endpoint_obs {
         bool ocsp_stapled;         /* the server stapled an OCSP response */
         struct cert_obs *chain;    /* as served, leaf first, at most CHAIN_KEEP of them */
         size_t n_chain;
+        /* chain belongs to the audit's certificate memo (tls.h), shared by
+         * every endpoint that served the same chain and freed with the
+         * audit; endpoint_obs_done() leaves it alone. */
+        bool chain_borrowed;
         size_t n_served;           /* certificates the server sent (may exceed n_chain) */
         size_t served_bytes;       /* their total DER size */
         bool verified;             /* chain verifies to the trust anchors (times not considered) */

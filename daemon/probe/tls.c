@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <gnutls/crypto.h>
 #include <gnutls/gnutls.h>
 
 #include "tls.h"
@@ -42,21 +43,37 @@ static const gnutls_datum_t alpn_offer[] = {
         { .data = (unsigned char *)"http/1.1", .size = 8 },
 };
 
-/* Entries kept per audit; past this, chains are parsed each time. */
-#define MEMO_MAX 64
+/* What one audit keeps: each distinct certificate parsed once, keyed by
+ * the SHA-256 of its DER, and each distinct chain (its certificates'
+ * hashes in order) parsed, annotated and verified once, its cert_obs array
+ * lent to every endpoint that served it (endpoint_obs.chain_borrowed).
+ * Past these bounds chains are parsed per endpoint, into the endpoint's own
+ * array: a hostile platform costs time, never unbounded memory. */
+#define MEMO_CHAINS_MAX 64
+#define MEMO_CERTS_MAX 256
+#define HASH_LEN 32
 
-struct memo_entry {
-        unsigned char *key;       /* the served certificates' DER, each preceded by its length */
-        size_t key_len;
-        struct cert_obs *chain;
+struct memo_cert {
+        unsigned char hash[HASH_LEN];
+        struct cert_obs cert;     /* when parsed */
+        char *error;              /* why it did not parse, else NULL */
+};
+
+struct memo_chain {
+        unsigned char *key;       /* n_certs hashes */
+        size_t n_certs;
+        struct cert_obs *chain;   /* owned here, lent to endpoints */
         size_t n_chain;
         bool verified;
         char *verify_error;
 };
 
 struct tls_chain_memo {
-        struct memo_entry items[MEMO_MAX];
-        size_t n;
+        struct memo_chain chains[MEMO_CHAINS_MAX];
+        size_t n_chains;
+        struct memo_cert certs[MEMO_CERTS_MAX];
+        size_t n_certs;
+        unsigned parses;          /* x509_cert_parse() calls, for tests */
 };
 
 struct tls_chain_memo *tls_chain_memo_new(void) {
@@ -66,32 +83,106 @@ struct tls_chain_memo *tls_chain_memo_new(void) {
 struct tls_chain_memo *tls_chain_memo_free(struct tls_chain_memo *m) {
         if (!m)
                 return NULL;
-        for (size_t i = 0; i < m->n; i++) {
-                for (size_t j = 0; j < m->items[i].n_chain; j++)
-                        cert_obs_done(&m->items[i].chain[j]);
-                free(m->items[i].chain);
-                free(m->items[i].key);
-                free(m->items[i].verify_error);
+        for (size_t i = 0; i < m->n_chains; i++) {
+                for (size_t j = 0; j < m->chains[i].n_chain; j++)
+                        cert_obs_done(&m->chains[i].chain[j]);
+                free(m->chains[i].chain);
+                free(m->chains[i].key);
+                free(m->chains[i].verify_error);
+        }
+        for (size_t i = 0; i < m->n_certs; i++) {
+                cert_obs_done(&m->certs[i].cert);
+                free(m->certs[i].error);
         }
         free(m);
         return NULL;
 }
 
-static unsigned char *memo_key(const gnutls_datum_t *certs, unsigned n, size_t *ret_len) {
-        size_t len = 0, off = 0;
-        unsigned char *k;
+unsigned tls_chain_memo_parses(const struct tls_chain_memo *m) {
+        return m ? m->parses : 0;
+}
 
-        for (unsigned i = 0; i < n; i++)
-                len += 4 + certs[i].size;
-        k = xmalloc(len ? len : 1);
-        for (unsigned i = 0; i < n; i++) {
-                uint32_t sz = certs[i].size;
-                memcpy(k + off, &sz, 4);
-                memcpy(k + off + 4, certs[i].data, certs[i].size);
-                off += 4 + certs[i].size;
+/* Parses der into *ret (its own copy), through the memo's certificates
+ * when there is one. */
+static int memo_parse(struct tls_chain_memo *m, const unsigned char *hash, const unsigned char *der, size_t len,
+                      struct cert_obs *ret, char **ret_error) {
+        struct memo_cert *c = NULL;
+        int r;
+
+        for (size_t i = 0; m && i < m->n_certs && !c; i++)
+                if (memcmp(m->certs[i].hash, hash, HASH_LEN) == 0)
+                        c = &m->certs[i];
+        if (!c && m && m->n_certs < MEMO_CERTS_MAX) {
+                c = &m->certs[m->n_certs++];
+                memcpy(c->hash, hash, HASH_LEN);
+                m->parses++;
+                if (x509_cert_parse(der, len, &c->cert, &c->error) < 0)
+                        cert_obs_done(&c->cert);
         }
-        *ret_len = len;
-        return k;
+        if (!c) {
+                if (m)
+                        m->parses++;
+                r = x509_cert_parse(der, len, ret, ret_error);
+                if (r < 0)
+                        cert_obs_done(ret);
+                return r;
+        }
+        if (c->error) {
+                *ret_error = xstrdup(c->error);
+                return -EBADMSG;
+        }
+        cert_obs_copy(ret, &c->cert);
+        return 0;
+}
+
+void tls_chain_memo_fill(struct tls_chain_memo *m, const struct x509_trust *trust, const unsigned char *const *der,
+                         const size_t *len, size_t n, struct endpoint_obs *obs) {
+        _cleanup_free_ unsigned char *key = xmalloc(n ? n * HASH_LEN : 1);
+
+        for (size_t i = 0; i < n; i++)
+                if (gnutls_hash_fast(GNUTLS_DIG_SHA256, der[i], len[i], key + i * HASH_LEN) < 0)
+                        memset(key + i * HASH_LEN, 0, HASH_LEN); /* cannot happen with SHA-256; then unshared */
+        for (size_t i = 0; m && i < m->n_chains; i++) {
+                const struct memo_chain *c = &m->chains[i];
+                if (c->n_certs != n || memcmp(c->key, key, n * HASH_LEN) != 0)
+                        continue;
+                obs->chain = c->chain;
+                obs->n_chain = c->n_chain;
+                obs->chain_borrowed = true;
+                obs->verified = c->verified;
+                obs->verify_error = c->verify_error ? xstrdup(c->verify_error) : NULL;
+                return;
+        }
+
+        obs->chain = xcalloc(n ? n : 1, sizeof(struct cert_obs));
+        for (size_t i = 0; i < n; i++) {
+                _cleanup_free_ char *err = NULL;
+                if (memo_parse(m, key + i * HASH_LEN, der[i], len[i], &obs->chain[obs->n_chain], &err) < 0) {
+                        /* An unparsable certificate is a fact about the
+                         * endpoint: keep what parsed and say why. */
+                        if (!obs->verify_error)
+                                obs->verify_error = xasprintf("certificate %zu of the served chain: %s", i, err);
+                        continue;
+                }
+                obs->n_chain++;
+        }
+        x509_chain_annotate(trust, obs->chain, obs->n_chain);
+        if (!obs->verify_error &&
+            x509_chain_verify(trust, obs->chain, obs->n_chain, &obs->verified, &obs->verify_error) < 0)
+                obs->verify_error = xstrdup("the served chain could not be verified");
+
+        if (m && m->n_chains < MEMO_CHAINS_MAX) {
+                /* The array moves to the memo; the endpoint borrows it. */
+                m->chains[m->n_chains++] = (struct memo_chain){
+                        .key = TAKE_PTR(key),
+                        .n_certs = n,
+                        .chain = obs->chain,
+                        .n_chain = obs->n_chain,
+                        .verified = obs->verified,
+                        .verify_error = obs->verify_error ? xstrdup(obs->verify_error) : NULL,
+                };
+                obs->chain_borrowed = true;
+        }
 }
 
 struct tls_probe {
@@ -290,54 +381,13 @@ static void probe_collect(struct tls_probe *p) {
         if (n > CHAIN_MAX)
                 n = CHAIN_MAX;
 
-        _cleanup_free_ unsigned char *key = NULL;
-        size_t key_len = 0;
-        if (p->memo) {
-                key = memo_key(certs, n, &key_len);
-                for (size_t i = 0; i < p->memo->n; i++) {
-                        const struct memo_entry *m = &p->memo->items[i];
-                        if (m->key_len != key_len || memcmp(m->key, key, key_len) != 0)
-                                continue;
-                        p->obs.chain = xcalloc(m->n_chain ? m->n_chain : 1, sizeof(struct cert_obs));
-                        for (size_t j = 0; j < m->n_chain; j++)
-                                cert_obs_copy(&p->obs.chain[j], &m->chain[j]);
-                        p->obs.n_chain = m->n_chain;
-                        p->obs.verified = m->verified;
-                        p->obs.verify_error = m->verify_error ? xstrdup(m->verify_error) : NULL;
-                        return;
-                }
-        }
-        p->obs.chain = xcalloc(n ? n : 1, sizeof(struct cert_obs));
+        const unsigned char *der[CHAIN_MAX];
+        size_t len[CHAIN_MAX];
         for (unsigned i = 0; i < n; i++) {
-                _cleanup_free_ char *err = NULL;
-                if (x509_cert_parse(certs[i].data, certs[i].size, &p->obs.chain[p->obs.n_chain], &err) < 0) {
-                        /* An unparsable certificate is a fact about the
-                         * endpoint: keep what parsed and say why. */
-                        if (!p->obs.verify_error)
-                                p->obs.verify_error = xasprintf("certificate %u of the served chain: %s", i, err);
-                        cert_obs_done(&p->obs.chain[p->obs.n_chain]);
-                        continue;
-                }
-                p->obs.n_chain++;
+                der[i] = certs[i].data;
+                len[i] = certs[i].size;
         }
-        x509_chain_annotate(p->trust, p->obs.chain, p->obs.n_chain);
-        if (!p->obs.verify_error &&
-            x509_chain_verify(p->trust, p->obs.chain, p->obs.n_chain, &p->obs.verified, &p->obs.verify_error) < 0)
-                p->obs.verify_error = xstrdup("the served chain could not be verified");
-
-        if (p->memo && p->memo->n < MEMO_MAX) {
-                struct memo_entry *m = &p->memo->items[p->memo->n++];
-                *m = (struct memo_entry){
-                        .key = TAKE_PTR(key),
-                        .key_len = key_len,
-                        .chain = xcalloc(p->obs.n_chain ? p->obs.n_chain : 1, sizeof(struct cert_obs)),
-                        .n_chain = p->obs.n_chain,
-                        .verified = p->obs.verified,
-                        .verify_error = p->obs.verify_error ? xstrdup(p->obs.verify_error) : NULL,
-                };
-                for (size_t j = 0; j < p->obs.n_chain; j++)
-                        cert_obs_copy(&m->chain[j], &p->obs.chain[j]);
-        }
+        tls_chain_memo_fill(p->memo, p->trust, der, len, n, &p->obs);
 }
 
 /* A look at the server's first bytes as they arrive, so that a plain-HTTP

@@ -18,6 +18,17 @@ struct tls_chain_memo;
 struct tls_chain_memo *tls_chain_memo_new(void);
 struct tls_chain_memo *tls_chain_memo_free(struct tls_chain_memo *m);
 
+/* Sets obs->chain, n_chain, verified and verify_error from the served
+ * certificates (DER, leaf first, n of them). Each distinct certificate is
+ * parsed once per memo and each distinct chain verified once; while the
+ * memo has room, the chain is the memo's, lent to obs (chain_borrowed), so
+ * the endpoints that serve one chain share one parsed copy, freed with the
+ * memo. m may be NULL: obs then owns a chain of its own. */
+void tls_chain_memo_fill(struct tls_chain_memo *m, const struct x509_trust *trust, const unsigned char *const *der,
+                         const size_t *len, size_t n, struct endpoint_obs *obs);
+/* How many certificates the memo has parsed (for tests and the benchmark). */
+unsigned tls_chain_memo_parses(const struct tls_chain_memo *m);
+
 /* Called once when the probe ends, with its socket already closed. obs is
  * the probe's, filled in: the callee takes it by struct copy and then zeroes
  * *obs. The callee may free the probe (tls_probe_free) inside the callback. */
