@@ -436,6 +436,7 @@ static int daemon_listen(struct daemon *d) {
 
 int daemon_new(const struct daemon_options *o, struct config *config, struct daemon **ret) {
         struct daemon *d = xcalloc(1, sizeof(*d));
+        _cleanup_free_ char *warning = NULL;
         sigset_t mask;
         int r;
 
@@ -464,7 +465,6 @@ int daemon_new(const struct daemon_options *o, struct config *config, struct dae
         if (r < 0)
                 goto fail;
         d->state = run_state_open(o->state_dir, &d->state_path);
-        _cleanup_free_ char *warning = NULL;
         /* Renewal's guardrails live beside the alert state; without them
          * the daemon still monitors, and says why it will not renew. */
         if (renew_store_open(o->state_dir, false, &d->store, &warning) < 0 || warning)
