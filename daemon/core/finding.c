@@ -17,6 +17,9 @@ const char *severity_to_string(enum severity s) {
 }
 
 static void finding_vemit(struct finding_list *l, const struct finding_def *def, enum severity sev,
+                          const char *name, const char *address, const char *fmt, va_list ap)
+        __attribute__((format(printf, 6, 0)));
+static void finding_vemit(struct finding_list *l, const struct finding_def *def, enum severity sev,
                           const char *name, const char *address, const char *fmt, va_list ap) {
         if (l->n == l->allocated) {
                 l->allocated = l->allocated ? l->allocated * 2 : 16;
