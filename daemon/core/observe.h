@@ -93,6 +93,14 @@ enum crl_status {
         CRL_STALE,                 /* verified, does not list it, but past its nextUpdate */
 };
 
+/* How far the TLS handshake went. The first handshake with an address and
+ * certificate completes; later ones that receive the same certificate stop
+ * once it is in (tls.c), since the server proved it holds the key already. */
+enum handshake_kind {
+        HANDSHAKE_FULL,
+        HANDSHAKE_CERTIFICATE_ONLY,
+};
+
 enum endpoint_status {
         ENDPOINT_OK,               /* handshake completed, certificates in */
         ENDPOINT_CONNECT_FAILED,   /* TCP never came up */
@@ -122,6 +130,7 @@ struct endpoint_obs {
         uint64_t duration_usec;    /* connect + handshake */
         char *connected_to;        /* connect_to's address when set (address is then the resolved one) */
         uint16_t connected_port;
+        enum handshake_kind handshake; /* with status ENDPOINT_OK */
         char *tls_version;         /* "TLS1.3" */
         char *cipher_suite;        /* "TLS_AES_256_GCM_SHA384" */
         char *kx_group;            /* "SECP256R1", "X25519", "FFDHE2048", "DH-CUSTOM" (a server's own

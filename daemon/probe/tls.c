@@ -68,7 +68,17 @@ struct memo_chain {
         char *verify_error;
 };
 
+/* An address (and port) that completed a full handshake with a leaf: the
+ * server proved there that it holds the leaf's key. */
+#define MEMO_FULL_MAX 4096
+struct memo_full {
+        char *peer;               /* "ADDRESS PORT" as connected to */
+        unsigned char hash[HASH_LEN];
+};
+
 struct tls_chain_memo {
+        struct memo_full *full;   /* grows; only indexes are kept */
+        size_t n_full;
         struct memo_chain chains[MEMO_CHAINS_MAX];
         size_t n_chains;
         struct memo_cert certs[MEMO_CERTS_MAX];
@@ -94,12 +104,37 @@ struct tls_chain_memo *tls_chain_memo_free(struct tls_chain_memo *m) {
                 cert_obs_done(&m->certs[i].cert);
                 free(m->certs[i].error);
         }
+        for (size_t i = 0; i < m->n_full; i++)
+                free(m->full[i].peer);
+        free(m->full);
         free(m);
         return NULL;
 }
 
 unsigned tls_chain_memo_parses(const struct tls_chain_memo *m) {
         return m ? m->parses : 0;
+}
+
+static bool memo_full_has(const struct tls_chain_memo *m, const char *peer, const unsigned char *hash) {
+        for (size_t i = 0; m && i < m->n_full; i++)
+                if (memcmp(m->full[i].hash, hash, HASH_LEN) == 0 && strcmp(m->full[i].peer, peer) == 0)
+                        return true;
+        return false;
+}
+
+static void memo_full_add(struct tls_chain_memo *m, const char *peer, const unsigned char *hash) {
+        if (!m || m->n_full >= MEMO_FULL_MAX || memo_full_has(m, peer, hash))
+                return;
+        m->full = xrealloc(m->full, (m->n_full + 1) * sizeof(*m->full));
+        m->full[m->n_full].peer = xstrdup(peer);
+        memcpy(m->full[m->n_full].hash, hash, HASH_LEN);
+        m->n_full++;
+}
+
+static bool leaf_hash(gnutls_session_t session, unsigned char hash[static HASH_LEN]) {
+        unsigned n = 0;
+        const gnutls_datum_t *certs = gnutls_certificate_get_peers(session, &n);
+        return n > 0 && gnutls_hash_fast(GNUTLS_DIG_SHA256, certs[0].data, certs[0].size, hash) >= 0;
 }
 
 /* Parses der into *ret (its own copy), through the memo's certificates
@@ -205,6 +240,8 @@ struct tls_probe {
         char *first_failure;      /* how the first handshake ended, when the wide one follows */
         uint16_t connect_port;
         char *not_tls;            /* why the first bytes are not TLS, once seen */
+        char *peer;               /* "ADDRESS PORT" connected to, the memo's key for full handshakes */
+        bool cert_only;           /* stopped once the certificates were in (see on_certificate_verify) */
         int last_errno;           /* of the last failed recv/send */
         uint64_t bytes_in;
         struct endpoint_obs obs;
@@ -274,6 +311,7 @@ struct tls_probe *tls_probe_free(struct tls_probe *p) {
                 close(p->fd);
         endpoint_obs_done(&p->obs);
         free(p->not_tls);
+        free(p->peer);
         free(p->connect_address);
         free(p->first_failure);
         sd_event_unref(p->event);
@@ -539,6 +577,14 @@ static int handshake_step(struct tls_probe *p) {
                 sd_event_source_set_io_events(p->io, events);
                 return 0;
         }
+        if (p->cert_only) {
+                /* Our own stop: the certificates are in, and this
+                 * address has proved it holds their key before. */
+                probe_collect(p);
+                p->obs.handshake = HANDSHAKE_CERTIFICATE_ONLY;
+                probe_finish(p, ENDPOINT_OK, NULL);
+                return 0;
+        }
         if (p->wide) {
                 probe_finish_wide(p, r);
                 return 0;
@@ -581,6 +627,11 @@ static int handshake_step(struct tls_probe *p) {
                 return 0;
         }
         probe_collect(p);
+        if (!p->legacy) {
+                unsigned char hash[HASH_LEN];
+                if (leaf_hash(p->session, hash))
+                        memo_full_add(p->memo, p->peer, hash);
+        }
         probe_finish(p, ENDPOINT_OK, NULL);
         return 0;
 }
@@ -658,6 +709,24 @@ static int sockaddr_parse(const char *address, uint16_t port, struct sockaddr_st
         return -EINVAL;
 }
 
+/* Before the server's CertificateVerify (TLS 1.3) is checked: when this
+ * address has already completed a full handshake with the same leaf (same
+ * DER), this one cannot learn anything new, so it stops here and saves the
+ * signature check, the largest CPU cost of a probe. The first handshake per
+ * address and certificate always completes, so a server that does not hold
+ * the key is still found. TLS 1.2 servers sign in ServerKeyExchange, which
+ * comes before any hook we could use: they always get full handshakes. */
+static int on_certificate_verify(gnutls_session_t session, unsigned htype, unsigned when, unsigned incoming,
+                                 const gnutls_datum_t *msg) {
+        struct tls_probe *p = gnutls_session_get_ptr(session);
+        unsigned char hash[HASH_LEN];
+
+        if (!incoming || !p || !leaf_hash(session, hash) || !memo_full_has(p->memo, p->peer, hash))
+                return 0;
+        p->cert_only = true;
+        return GNUTLS_E_APPLICATION_ERROR_MIN;
+}
+
 /* Sets up socket and session; on failure returns a reason and leaves the
  * probe to report a connect failure from the loop. */
 static char *probe_setup(struct tls_probe *p) {
@@ -691,6 +760,11 @@ static char *probe_setup(struct tls_probe *p) {
         if (r < 0)
                 return xasprintf("TLS setup: %s", gnutls_strerror(r));
         gnutls_transport_set_ptr(p->session, p);
+        if (p->memo && !p->legacy && !p->wide) {
+                gnutls_session_set_ptr(p->session, p);
+                gnutls_handshake_set_hook_function(p->session, GNUTLS_HANDSHAKE_CERTIFICATE_VERIFY, GNUTLS_HOOK_PRE,
+                                                   on_certificate_verify);
+        }
         gnutls_transport_set_pull_function(p->session, transport_pull);
         gnutls_transport_set_push_function(p->session, transport_push);
         gnutls_transport_set_pull_timeout_function(p->session, transport_pull_timeout);
@@ -724,6 +798,7 @@ int tls_probe_start(sd_event *event, const struct tls_probe_params *params,
         p->obs.port = params->port;
         p->connect_address = xstrdup(params->connect_address ? params->connect_address : params->address);
         p->connect_port = params->connect_address ? params->connect_port : params->port;
+        p->peer = xasprintf("%s %u", p->connect_address, p->connect_port);
 
         r = sd_event_add_time_relative(event, &p->timer, CLOCK_MONOTONIC, params->timeout_usec, 1000,
                                        on_timeout, p);

@@ -12,6 +12,10 @@
 #include "report.h"
 #include "util.h"
 
+/* The report's "format": 2 added endpoints[].handshake ("full" or
+ * "certificate-only"). */
+#define JSON_FORMAT 2
+
 static json_t *json_time(time_t t) {
         char buf[RFC3339_MAX];
         return json_string(format_rfc3339(t, buf));
@@ -122,6 +126,8 @@ static json_t *json_endpoint(const struct endpoint_obs *e, time_t now) {
         }
         if (e->status == ENDPOINT_OK) {
                 json_t *chain = json_array();
+                json_object_set_new(o, "handshake", json_string(e->handshake == HANDSHAKE_CERTIFICATE_ONLY
+                                                                        ? "certificate-only" : "full"));
                 json_object_set_new(o, "tls_version", json_string(e->tls_version ? e->tls_version : ""));
                 json_object_set_new(o, "cipher_suite", json_string(e->cipher_suite ? e->cipher_suite : ""));
                 json_object_set_new(o, "key_exchange", e->kx ? json_string(e->kx) : json_null());
@@ -411,7 +417,7 @@ static int json_write(const struct report *r, FILE *f) {
         size_t n;
 
         report_count(r, counts);
-        json_t *root = json_pack("{s:i, s:s, s:o, s:i, s:s, s:{s:i, s:i, s:i}}", "format", 1, "version",
+        json_t *root = json_pack("{s:i, s:s, s:o, s:i, s:s, s:{s:i, s:i, s:i}}", "format", JSON_FORMAT, "version",
                                  PACKAGE_VERSION, "started", json_time(r->started), "duration_ms",
                                  (json_int_t)(r->duration_usec / USEC_PER_MSEC), "status", report_status_string(r),
                                  "summary", "critical", (json_int_t)counts[SEVERITY_CRITICAL], "warning",
@@ -488,7 +494,7 @@ int report_json_join(char *const *platforms, size_t n, time_t started, uint64_t 
                         return -EINVAL;
                 }
         }
-        root = json_pack("{s:i, s:s, s:o, s:i, s:s, s:{s:i, s:i, s:i}, s:o}", "format", 1, "version", PACKAGE_VERSION,
+        root = json_pack("{s:i, s:s, s:o, s:i, s:s, s:{s:i, s:i, s:i}, s:o}", "format", JSON_FORMAT, "version", PACKAGE_VERSION,
                          "started", json_time(started), "duration_ms", (json_int_t)(duration_usec / USEC_PER_MSEC),
                          "status",
                          counts[SEVERITY_CRITICAL] ? "critical" : counts[SEVERITY_WARNING] ? "warning" : "ok",

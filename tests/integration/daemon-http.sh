@@ -83,7 +83,7 @@ expect "finding_open's value is state.json's first_seen" jq -e --argjson t "${fi
 
 # --- 2. /report.json and /healthz ----------------------------------------------
 curl -fsS "$url/report.json" >"$SB_DIR/report.json"
-expect "/report.json is the JSON report of the platform" jq -e '.format == 1 and .status == "critical"
+expect "/report.json is the JSON report of the platform" jq -e '.format == 2 and .status == "critical"
 	and (.platforms | length == 1) and .platforms[0].name == "mixed"
 	and ([.platforms[0].findings[].id] | index("tls.expiry.critical") != null)
 	and .summary.critical == ([.platforms[0].findings[] | select(.severity == "critical")] | length)' "$SB_DIR/report.json"
