@@ -363,6 +363,7 @@ static void test_state_cert_churn(void **state) {
          * history ends after STATE_CERT_KEEP_SEC. */
         obs = churn_obs(29);
         obs->endpoints[0].status = ENDPOINT_CONNECT_FAILED;
+        cert_obs_done(&obs->endpoints[0].chain[0]); /* n_chain 0: no longer freed with the endpoint */
         obs->endpoints[0].n_chain = 0;
         state_platform_record_certs(sp, obs, T0 + 29 * HOUR + STATE_CERT_KEEP_SEC + 1);
         platform_obs_free(obs);
