@@ -2,8 +2,9 @@
 #
 # daemon-growth.sh: the daemon audits a sandbox platform (8 endpoints, 4
 # critical findings) at a 20 ms interval for 1,000 cycles (200 under the
-# sanitizers); its RSS after the last cycle is within 1 MiB of cycle 20 and
-# its open descriptors are as many as at cycle 20, and it leaks nothing:
+# sanitizers); its RSS after the last cycle is within 1 MiB of cycle 20 (50
+# under the sanitizers) and its open descriptors are as many then, give or
+# take what one audit has in flight, and it leaks nothing:
 #  - in a sanitizer build (configure --enable-sanitizers) the 200 cycles run
 #    under LeakSanitizer, which fails the exit status on any leak at exit;
 #  - in a plain build, the 1,000 cycles run natively for the RSS check, then
@@ -38,8 +39,10 @@ if [[ $(ldd "$SB_CERTVIGIL" 2>/dev/null) == *libasan* ]]; then
 	# would read as growth; leaks are what LSan is here for.
 	export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=0:detect_leaks=1
 fi
-# A sanitized cycle costs several times a plain one.
+# A sanitized cycle costs several times a plain one; its allocator also
+# takes longer to settle, so its baseline is taken later.
 CYCLES=${CYCLES:-$((sanitized ? 200 : 1000))}
+WARM=${WARM:-$((sanitized ? 50 : 20))}
 if ((!sanitized)) && ! command -v valgrind >/dev/null; then
 	echo "SKIP: a plain build needs valgrind for the leak check (apt-get install valgrind)"
 	exit 77
@@ -84,7 +87,7 @@ run_cycles() {
 		"$SB_CERTVIGIL" daemon --config "$cfg" --state-dir "$SB_DIR/state"
 	pid=$(sb_pid daemon)
 	rss20= rssN= fd20= fdN=
-	if wait_audits 20 "$ms"; then rss20=$(rss_kb "$pid") fd20=$(fds "$pid"); fi
+	if wait_audits "$WARM" "$ms"; then rss20=$(rss_kb "$pid") fd20=$(fds "$pid"); fi
 	if wait_audits "$n" "$ms"; then rssN=$(rss_kb "$pid") fdN=$(fds "$pid"); fi
 	kill -TERM "$pid" 2>/dev/null || true
 	rc=0
@@ -98,19 +101,21 @@ t=$(($(sb__ms) - t0))
 if [[ -n $rss20 && -n $rssN ]]; then
 	pass "$CYCLES audit cycles in $t ms"
 	if ((rssN - rss20 <= 1024)); then
-		pass "RSS after cycle $CYCLES (${rssN} kB) within 1 MiB of cycle 20 (${rss20} kB)"
+		pass "RSS after cycle $CYCLES (${rssN} kB) within 1 MiB of cycle $WARM (${rss20} kB)"
 	else
-		fail "RSS after cycle $CYCLES (${rssN} kB) grew by $((rssN - rss20)) kB since cycle 20 (${rss20} kB)"
+		fail "RSS after cycle $CYCLES (${rssN} kB) grew by $((rssN - rss20)) kB since cycle $WARM (${rss20} kB)"
 	fi
-	# Between audits the DNS channels stay open for reuse: the count may
-	# differ by what a cycle has in flight at the moment, never grow.
-	if ((fdN <= fd20 + 2)); then
-		pass "open descriptors after cycle $CYCLES ($fdN) as at cycle 20 ($fd20)"
+	# The DNS channels stay open for reuse, and a sample may fall in the
+	# middle of an audit (8 handshakes, DNS, fetches in flight): the count
+	# differs by what is in flight at that moment, but does not grow with
+	# the cycles (a descriptor leaked per cycle would be hundreds).
+	if ((fdN <= fd20 + 12)); then
+		pass "open descriptors after cycle $CYCLES ($fdN) as at cycle $WARM ($fd20)"
 	else
-		fail "open descriptors grew from $fd20 at cycle 20 to $fdN after cycle $CYCLES"
+		fail "open descriptors grew from $fd20 at cycle $WARM to $fdN after cycle $CYCLES"
 	fi
 else
-	fail "the daemon did not reach $CYCLES audits (20 at ${rss20:-never}); last: $(grep STATUS "$log" | tail -1)"
+	fail "the daemon did not reach $CYCLES audits ($WARM at ${rss20:-never}); last: $(grep STATUS "$log" | tail -1)"
 fi
 if ((sanitized)); then
 	if [[ $rc == 0 ]] && ! grep -q 'LeakSanitizer' "$SB_DIR/daemon.err"; then

@@ -27,7 +27,11 @@ tls_www_server
 signing_key
 crl_dist_points = "$base/big.crl"
 EOF
-"$MKCRL" "$p/inter.pem" "$p/inter-key.pem" 150000 "$SB_DIR/www/big.crl"
+# A sanitizer build parses several times slower: a smaller CRL keeps the
+# test about the same thing (once per audit, within the deadline) there.
+entries=150000
+if [[ $(ldd "$SB_CERTVIGIL" 2>/dev/null) == *libasan* ]]; then entries=40000; fi
+"$MKCRL" "$p/inter.pem" "$p/inter-key.pem" "$entries" "$SB_DIR/www/big.crl"
 size=$(stat -c %s "$SB_DIR/www/big.crl")
 sb_knot_set "*.crlbig.example.test" A 127.0.0.1
 sb_knot_set "*.crlbig.example.test" A 127.0.0.2
