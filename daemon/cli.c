@@ -61,7 +61,7 @@ static void help_audit(FILE *f, const char *cmd) {
                 "\n"
                 "Output:\n"
                 "     --format FORMAT      text, json, junit, github or prometheus (default text)\n"
-                "  -o --output FILE        write the report to FILE, atomically\n"
+                "  -o --output FILE        write the report to FILE (atomically; '-' is stdout)\n"
                 "     --color / --no-color force colour on or off (default: on a terminal)\n"
                 "     --journal            also write findings to the systemd journal\n"
                 "     --state-dir DIR      remember open findings in DIR/state.json: the journal then\n"
@@ -298,17 +298,21 @@ int cli_load_config(const struct cli_options *o, struct config **ret) {
 }
 
 /* Sends the rendered report to -o FILE (atomically) or stdout. */
-int cli_emit(const struct cli_options *o, const char *text, size_t len) {
-        if (o->output) {
-                int r = write_file_atomic(o->output, text, len);
-                if (r < 0) {
-                        fprintf(stderr, "certvigil: cannot write %s: %s\n", o->output, strerror(-r));
-                        return EXIT_UNUSABLE;
-                }
-                return 0;
+int cli_output_open(const struct cli_options *o, struct output **ret) {
+        _cleanup_free_ char *error = NULL;
+
+        if (output_open(o->output, ret, &error) < 0) {
+                fprintf(stderr, "certvigil: %s\n", error);
+                return EXIT_UNUSABLE;
         }
-        if (fwrite(text, 1, len, stdout) != len || fflush(stdout) != 0) {
-                fprintf(stderr, "certvigil: cannot write the report: %s\n", strerror(errno));
+        return 0;
+}
+
+int cli_emit(struct output *out, const char *text, size_t len) {
+        _cleanup_free_ char *error = NULL;
+
+        if (output_write(out, text, len, &error) < 0) {
+                fprintf(stderr, "certvigil: %s\n", error);
                 return EXIT_UNUSABLE;
         }
         return 0;
@@ -317,5 +321,6 @@ int cli_emit(const struct cli_options *o, const char *text, size_t len) {
 bool cli_want_color(const struct cli_options *o) {
         if (o->color >= 0)
                 return o->color;
-        return !o->output && o->format == REPORT_TEXT && isatty(STDOUT_FILENO) && !getenv("NO_COLOR");
+        return (!o->output || strcmp(o->output, "-") == 0) && o->format == REPORT_TEXT && isatty(STDOUT_FILENO) &&
+               !getenv("NO_COLOR");
 }

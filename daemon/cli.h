@@ -8,6 +8,7 @@
 #include <stdio.h>
 
 #include "config.h"
+#include "output.h"
 #include "report.h"
 
 #define DEFAULT_CONFIG SYSCONFDIR "/certvigil/certvigil.yaml"
@@ -51,9 +52,12 @@ int cli_parse(int argc, char *argv[], const char *cmd, struct cli_options *o);
  * or EXIT_UNUSABLE after printing "FILE:LINE:COL: message". */
 int cli_load_config(const struct cli_options *o, struct config **ret);
 
-/* Writes a rendered report to -o FILE (atomically) or stdout. Returns 0,
- * or EXIT_UNUSABLE after saying why. */
-int cli_emit(const struct cli_options *o, const char *text, size_t len);
+/* Checks where -o says the report goes (output.h), before anything is
+ * sent: 0 and *ret, or EXIT_UNUSABLE after saying why, naming the path. */
+int cli_output_open(const struct cli_options *o, struct output **ret);
+/* Writes a rendered report there. Returns 0, or EXIT_UNUSABLE after
+ * saying why. */
+int cli_emit(struct output *out, const char *text, size_t len);
 
 /* Colour for the text report: --color/--no-color, else a terminal on
  * stdout without NO_COLOR. */

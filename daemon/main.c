@@ -44,6 +44,7 @@ static int cmd_plan(int argc, char *argv[]) {
         struct cli_options o = { 0 };
         struct config *c = NULL;
         struct report_plan *rp = NULL;
+        struct output *out = NULL;
         struct plan **plans = NULL;        /* owned here; rp borrows them */
         _cleanup_free_ char *text = NULL;
         size_t len;
@@ -60,6 +61,9 @@ static int cmd_plan(int argc, char *argv[]) {
                 ret = EXIT_UNUSABLE;
                 goto out;
         }
+        ret = cli_output_open(&o, &out);
+        if (ret != 0)
+                goto out;
         ret = cli_load_config(&o, &c);
         if (ret != 0)
                 goto out;
@@ -81,8 +85,9 @@ static int cmd_plan(int argc, char *argv[]) {
                 ret = EXIT_UNUSABLE;
                 goto out;
         }
-        ret = cli_emit(&o, text, len);
+        ret = cli_emit(out, text, len);
 out:
+        output_free(out);
         for (size_t i = 0; plans && i < c->n_platforms; i++)
                 plan_free(plans[i]);
         free(plans);

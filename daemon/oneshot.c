@@ -23,6 +23,7 @@ struct oneshot {
         struct http_cache *cache;
         struct renew_store *store;
         struct journal *journal;     /* with --journal: renewal output during the run, then the audit */
+        struct output *out;          /* where -o says, checked before anything is sent */
         struct run **runs;           /* one per platform, in config order */
         size_t pending;
 };
@@ -203,7 +204,7 @@ static int oneshot_report(struct oneshot *x, time_t started_wall, uint64_t start
                 fprintf(stderr, "certvigil: cannot render the report: %s\n", strerror(-r));
                 return EXIT_UNUSABLE;
         }
-        r = cli_emit(x->o, text, len);
+        r = cli_emit(x->out, text, len);
         if (r != 0)
                 return r;
         if (x->o->format == REPORT_GITHUB)
@@ -224,6 +225,7 @@ static void oneshot_done(struct oneshot *x) {
                 run_free(x->runs[i]);
         free(x->runs);
         renew_store_free(x->store);
+        output_free(x->out);
         journal_free(x->journal);
         http_cache_free(x->cache);
         audit_pool_free(x->pool);
@@ -234,6 +236,11 @@ int oneshot_audit(const struct cli_options *o, const struct config *c) {
         struct oneshot x = { .o = o, .c = c, .pending = c->n_platforms };
         int r, ret;
 
+        /* A report that could not be written makes the run worthless:
+         * find out now, not after the audit. */
+        ret = cli_output_open(o, &x.out);
+        if (ret != 0)
+                goto out;
         ret = open_store(o, c, &x.store);
         if (ret != 0)
                 goto out;

@@ -1,0 +1,26 @@
+/* Where a rendered report goes (-o): stdout ("-" or no -o); an existing
+ * file that is not a regular one (a device such as /dev/null, a FIFO, a
+ * socket, or a symbolic link to one) is written through, never renamed
+ * over; a regular file, or a new one, is replaced atomically by a
+ * temporary file in the same directory and a rename (a symbolic link to a
+ * regular file replaces the file it points to, the link stays).
+ *
+ * output_open() only looks, before any network traffic, so a target that
+ * cannot be written stops the run at once; output_write() writes at the
+ * end. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct output;
+
+/* path: NULL or "-" for stdout. 0 and *ret, or a negative errno with
+ * *ret_error ("cannot write the report to PATH: why"; caller frees). */
+int output_open(const char *path, struct output **ret, char **ret_error);
+struct output *output_free(struct output *o);   /* accepts NULL, returns NULL */
+
+bool output_is_stdout(const struct output *o);
+
+/* Writes text whole. 0, or a negative errno with *ret_error as above. */
+int output_write(struct output *o, const char *text, size_t len, char **ret_error);
