@@ -56,6 +56,11 @@ struct extra_job {
         bool is_crl;
         struct x509_crl *crl;
         char *crl_error;           /* why a fetched CRL could not be read */
+        bool cached;               /* the body is in the process's cache already */
+        /* An AIA caIssuers body, parsed once likewise; each endpoint that
+         * needs it gets its own copy (a CA certificate: small). */
+        struct cert_obs *aia_cert;
+        char *aia_error;
 };
 
 
@@ -138,6 +143,7 @@ struct audit {
 };
 
 static void audit_pump(struct audit *a);
+static void fetch_apply(struct audit *a, const struct extra_job *x);
 
 /* The real probes behind the seam. */
 static int real_probe_start(void *ctx, sd_event *event, const struct tls_probe_params *params, tls_probe_done_cb cb,
@@ -412,6 +418,11 @@ struct audit *audit_free(struct audit *a) {
                 free(x->error);
                 x509_crl_free(x->crl);
                 free(x->crl_error);
+                if (x->aia_cert) {
+                        cert_obs_done(x->aia_cert);
+                        free(x->aia_cert);
+                }
+                free(x->aia_error);
                 free(x);
         }
         free(a->extras);
@@ -508,8 +519,17 @@ static struct extra_job *fetch_find(struct audit *a, const char *url) {
 /* A finished CRL fetch: parsed now, so that the work is bounded by the
  * audit's deadline and done once. */
 static void fetch_parse_crl(struct extra_job *x) {
-        if (!x->is_crl || x->error || !x->body)
+        if (x->error || !x->body)
                 return;
+        if (!x->is_crl) {
+                struct cert_obs *c = xcalloc(1, sizeof(*c));
+                if (x509_cert_parse_any(x->body, x->size, c, &x->aia_error) < 0) {
+                        cert_obs_done(c);
+                        free(c);
+                } else
+                        x->aia_cert = c;
+                return;
+        }
         if (x509_crl_parse(x->body, x->size, &x->crl, &x->crl_error) < 0 && !x->crl_error)
                 x->crl_error = xstrdup("the CRL could not be read (out of resources)");
 }
@@ -532,6 +552,7 @@ static void fetch_queue(struct audit *a, const char *url, size_t max_bytes, bool
                 x->body = xmalloc(size ? size : 1);
                 memcpy(x->body, cached, size);
                 x->size = size;
+                x->cached = true;
                 fetch_parse_crl(x);
         }
 }
@@ -593,6 +614,7 @@ static void on_fetch(struct http_fetch *f, struct http_result *res, void *userda
         x->size = res->size;
         x->done = true;
         fetch_parse_crl(x);
+        fetch_apply(a, x);
         job_ended(a);
         audit_pump(a);
         pool_kick(a->pool);
@@ -636,11 +658,96 @@ static void extra_start(struct audit *a, struct extra_job *x) {
         job_started(a);
 }
 
-/* Turns finished follow-up fetches into observations: the AIA certificate,
- * the CRL verdict. Runs once, before the checks. */
-static void audit_resolve_followups(struct audit *a) {
+/* Puts what the endpoint's fetches found on it, each once: the AIA
+ * certificate, the CRL verdict. Runs when the endpoint finishes and when
+ * each of its fetches does, so a CRL is judged on the loop within the
+ * deadline, not copied back at the end; at the end (final) a fetch still
+ * missing is recorded as cut by the deadline. The fetch job owns the body,
+ * the parsed CRL and the AIA certificate; the endpoint owns its copies. */
+static void endpoint_apply_fetches(struct audit *a, size_t i, bool final) {
+        struct endpoint_obs *e = &a->obs->endpoints[i];
         time_t now = (time_t)(now_realtime_usec() / USEC_PER_SEC);
+        struct chain_walk w;
+        struct extra_job *x;
 
+        if (e->status != ENDPOINT_OK || e->n_chain == 0)
+                return;
+        chain_walk(e, &w);
+        const char *aia = w.leaf_issuer_missing && !e->verified ? e->chain[0].aia_ca_issuers : NULL;
+        if (aia && !e->aia.url && (x = fetch_find(a, aia)) && (x->done || final)) {
+                e->aia.url = xstrdup(aia);
+                e->aia.http_status = x->http_status;
+                e->aia.size = x->size;
+                if (!x->done)
+                        e->aia.error = xstrdup("not fetched: the audit deadline was reached first");
+                else if (x->error)
+                        e->aia.error = xstrdup(x->error);
+                else if (!x->aia_cert)
+                        e->aia.error = xstrdup(x->aia_error ? x->aia_error : "the certificate could not be read");
+                else {
+                        e->aia_cert = xcalloc(1, sizeof(*e->aia_cert));
+                        cert_obs_copy(e->aia_cert, x->aia_cert);
+                }
+        }
+
+        const char *crl = e->chain[0].crl_url;
+        if (!crl || !e->verified || e->crl.url || !(x = fetch_find(a, crl)) || !(x->done || final))
+                return;
+        e->crl.url = xstrdup(crl);
+        e->crl.http_status = x->http_status;
+        e->crl.size = x->size;
+        e->crl_status = CRL_UNKNOWN;
+        if (!x->done) {
+                e->crl.error = xstrdup("not fetched: the audit deadline was reached first");
+                e->crl_detail = xstrdup(e->crl.error);
+                return;
+        }
+        if (x->error) {
+                e->crl.error = xstrdup(x->error);
+                e->crl_detail = xasprintf("the CRL could not be fetched: %s", x->error);
+                return;
+        }
+        if (!x->crl) {
+                e->crl_detail = xstrdup(x->crl_error ? x->crl_error : "the CRL could not be read");
+                return;
+        }
+        /* The CRL's signer is the leaf's issuer: served or a trust anchor
+         * (NULL). The verdict per issuer is kept in the CRL, so each
+         * (CRL, issuer) is verified once; each leaf is then a lookup. */
+        const struct cert_obs *issuer = NULL;
+        for (size_t k = 1; k < e->n_chain && !issuer; k++)
+                if (strcmp(e->chain[k].subject, e->chain[0].issuer) == 0)
+                        issuer = &e->chain[k];
+        enum crl_status st;
+        char *detail = NULL;
+        if (x509_crl_judge(a->trust, x->crl, &e->chain[0], issuer, now, &st, &detail) < 0)
+                return;
+        e->crl_status = st;
+        e->crl_detail = detail;
+        /* Only a current CRL whose signature verified is worth keeping,
+         * once per fetch. */
+        time_t next_update = x509_crl_next_update(x->crl);
+        if (!x->cached && (st == CRL_GOOD || st == CRL_REVOKED) && next_update > now) {
+                http_cache_put(a->cache, crl, x->body, x->size, next_update);
+                x->cached = true;
+        }
+}
+
+/* A fetch ended: the endpoints already probed that named its URL take
+ * its result now. */
+static void fetch_apply(struct audit *a, const struct extra_job *x) {
+        for (size_t i = 0; i < a->obs->n_endpoints; i++) {
+                const struct endpoint_obs *e = &a->obs->endpoints[i];
+                if (e->status == ENDPOINT_OK && e->n_chain > 0 &&
+                    (streq_ptr(e->chain[0].crl_url, x->url) || streq_ptr(e->chain[0].aia_ca_issuers, x->url)))
+                        endpoint_apply_fetches(a, i, false);
+        }
+}
+
+/* Runs once, before the checks: puts each address's TLS 1.0/1.1 result
+ * on its first endpoint in plan order (known only once every endpoint is),
+ * and records the fetches the deadline cut short. */
+static void audit_resolve_followups(struct audit *a) {
         for (size_t k = 0; k < a->n_extras; k++) {
                 const struct extra_job *x = a->extras[k];
                 const struct endpoint_obs *probed;
@@ -666,76 +773,8 @@ static void audit_resolve_followups(struct audit *a) {
                 e->legacy_detail = x->error ? xstrdup(x->error) : NULL;
         }
 
-        for (size_t i = 0; i < a->obs->n_endpoints; i++) {
-                struct endpoint_obs *e = &a->obs->endpoints[i];
-                struct chain_walk w;
-                struct extra_job *x;
-
-                if (e->status != ENDPOINT_OK || e->n_chain == 0)
-                        continue;
-                chain_walk(e, &w);
-                const char *aia = w.leaf_issuer_missing && !e->verified ? e->chain[0].aia_ca_issuers : NULL;
-                if (aia && (x = fetch_find(a, aia))) {
-                        e->aia.url = xstrdup(aia);
-                        e->aia.http_status = x->http_status;
-                        e->aia.size = x->size;
-                        if (!x->done)
-                                e->aia.error = xstrdup("not fetched: the audit deadline was reached first");
-                        else if (x->error)
-                                e->aia.error = xstrdup(x->error);
-                        else {
-                                _cleanup_free_ char *err = NULL;
-                                struct cert_obs *c = xcalloc(1, sizeof(*c));
-                                if (x509_cert_parse_any(x->body, x->size, c, &err) < 0) {
-                                        e->aia.error = TAKE_PTR(err);
-                                        cert_obs_done(c);
-                                        free(c);
-                                } else
-                                        e->aia_cert = c;
-                        }
-                }
-
-                const char *crl = e->chain[0].crl_url;
-                if (!crl || !e->verified || !(x = fetch_find(a, crl)))
-                        continue;
-                e->crl.url = xstrdup(crl);
-                e->crl.http_status = x->http_status;
-                e->crl.size = x->size;
-                e->crl_status = CRL_UNKNOWN;
-                if (!x->done) {
-                        e->crl.error = xstrdup("not fetched: the audit deadline was reached first");
-                        e->crl_detail = xstrdup(e->crl.error);
-                        continue;
-                }
-                if (x->error) {
-                        e->crl.error = xstrdup(x->error);
-                        e->crl_detail = xasprintf("the CRL could not be fetched: %s", x->error);
-                        continue;
-                }
-                /* The CRL's signer is the leaf's issuer: served, from AIA,
-                 * or a trust anchor (NULL). */
-                const struct cert_obs *issuer = NULL;
-                for (size_t k = 1; k < e->n_chain && !issuer; k++)
-                        if (strcmp(e->chain[k].subject, e->chain[0].issuer) == 0)
-                                issuer = &e->chain[k];
-                if (!issuer && e->aia_cert && strcmp(e->aia_cert->subject, e->chain[0].issuer) == 0)
-                        issuer = e->aia_cert;
-                enum crl_status st;
-                char *detail = NULL;
-                if (!x->crl) {
-                        e->crl_detail = xstrdup(x->crl_error ? x->crl_error : "the CRL could not be read");
-                        continue;
-                }
-                if (x509_crl_judge(a->trust, x->crl, &e->chain[0], issuer, now, &st, &detail) < 0)
-                        continue;
-                e->crl_status = st;
-                e->crl_detail = detail;
-                /* Only a current CRL whose signature verified is worth
-                 * keeping. */
-                time_t next_update = x509_crl_next_update(x->crl);
-                if ((st == CRL_GOOD || st == CRL_REVOKED) && next_update > now)
-                        http_cache_put(a->cache, crl, x->body, x->size, next_update);
-        }
+        for (size_t i = 0; i < a->obs->n_endpoints; i++)
+                endpoint_apply_fetches(a, i, true);
 }
 
 static void on_probe(struct tls_probe *p, struct endpoint_obs *obs, void *userdata) {
@@ -753,8 +792,11 @@ static void on_probe(struct tls_probe *p, struct endpoint_obs *obs, void *userda
         dst->connected_port = connected_port;
         job->probe = a->ops->probe_free(a->ops_ctx, p);
         job_ended(a);
-        if (dst->status == ENDPOINT_OK && !a->cancelled)
+        if (dst->status == ENDPOINT_OK && !a->cancelled) {
                 audit_queue_followups(a, job->index);
+                /* Fetches already done (by another endpoint, or cached). */
+                endpoint_apply_fetches(a, job->index, false);
+        }
         audit_pump(a);
         pool_kick(a->pool);
 }

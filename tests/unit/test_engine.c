@@ -30,10 +30,14 @@
  * A certificate made here: self-signed, ECDSA P-256, n_san dNSName SANs
  * (the first *.fake.example.test) and a CRL distribution point. */
 
-static int cert_make(size_t n_san, const char *crl_url, gnutls_datum_t *ret_der, gnutls_datum_t *ret_pem) {
+/* With ret_crl, also a CRL signed by the certificate's key that lists the
+ * certificate's own serial (so a leaf judged against it reads revoked). */
+static int cert_make(size_t n_san, const char *crl_url, gnutls_datum_t *ret_der, gnutls_datum_t *ret_pem,
+                     gnutls_datum_t *ret_crl) {
         gnutls_x509_privkey_t key = NULL;
         gnutls_x509_crt_t crt = NULL;
         gnutls_subject_alt_names_t sans = NULL;
+        gnutls_x509_crl_t crl = NULL;
         gnutls_datum_t ext = { 0 };
         unsigned char serial[] = { 0x01, 0x42 };
         time_t now = time(NULL);
@@ -67,14 +71,31 @@ static int cert_make(size_t n_san, const char *crl_url, gnutls_datum_t *ret_der,
                 goto out;
         if (crl_url)
                 gnutls_x509_crt_set_crl_dist_points(crt, GNUTLS_SAN_URI, crl_url, 0);
+        /* Its own CRL signer, as a trust anchor that issued itself. */
+        gnutls_x509_crt_set_basic_constraints(crt, 1, -1);
+        gnutls_x509_crt_set_key_usage(crt, GNUTLS_KEY_DIGITAL_SIGNATURE | GNUTLS_KEY_KEY_CERT_SIGN |
+                                                   GNUTLS_KEY_CRL_SIGN);
         if ((r = gnutls_x509_crt_sign2(crt, crt, key, GNUTLS_DIG_SHA256, 0)) < 0 ||
             (r = gnutls_x509_crt_export2(crt, GNUTLS_X509_FMT_DER, ret_der)) < 0 ||
             (r = gnutls_x509_crt_export2(crt, GNUTLS_X509_FMT_PEM, ret_pem)) < 0)
                 goto out;
+        if (ret_crl) {
+                if ((r = gnutls_x509_crl_init(&crl)) < 0)
+                        goto out;
+                gnutls_x509_crl_set_version(crl, 2);
+                gnutls_x509_crl_set_this_update(crl, now - 3600);
+                gnutls_x509_crl_set_next_update(crl, now + 7 * 86400);
+                if ((r = gnutls_x509_crl_set_crt_serial(crl, serial, sizeof(serial), now - 1800)) < 0 ||
+                    (r = gnutls_x509_crl_sign2(crl, crt, key, GNUTLS_DIG_SHA256, 0)) < 0 ||
+                    (r = gnutls_x509_crl_export2(crl, GNUTLS_X509_FMT_DER, ret_crl)) < 0)
+                        goto out;
+        }
 out:
         if (sans)
                 gnutls_subject_alt_names_deinit(sans);
         gnutls_free(ext.data);
+        if (crl)
+                gnutls_x509_crl_deinit(crl);
         gnutls_x509_crt_deinit(crt);
         gnutls_x509_privkey_deinit(key);
         return r;
@@ -122,6 +143,9 @@ struct fake {
         unsigned sync_permille;      /* lookups answered inside the call */
         const char *stall_name;      /* a name whose lookup never answers, or NULL */
         const struct cert_obs *leaf; /* served by every probe, or NULL */
+        const gnutls_datum_t *crl;   /* what its CRL URL serves */
+        struct audit *audit;
+        unsigned crl_judged_late;    /* endpoints probed but not judged when the CRL came */
         struct op *pending;
         struct seen *seen;
         size_t n_seen;
@@ -211,7 +235,19 @@ static void op_complete(struct op *o, const char *aborted) {
                 struct http_result res = { .status = 404, .body = xcalloc(1, 1) };
                 if (aborted)
                         fail_msg("a fetch is cancelled, never aborted");
+                if (f->crl) {
+                        res.status = 200;
+                        res.body = xrealloc(res.body, f->crl->size + 1);
+                        memcpy(res.body, f->crl->data, f->crl->size);
+                        res.size = f->crl->size;
+                }
                 o->fetch_cb((struct http_fetch *)o, &res, o->userdata);
+                /* Judged where the fetch completes (issue 10): every
+                 * endpoint probed so far has its verdict now. */
+                const struct platform_obs *po = audit_observations(f->audit);
+                for (size_t i = 0; f->crl && i < po->n_endpoints; i++)
+                        if (po->endpoints[i].status == ENDPOINT_OK && po->endpoints[i].crl_status != CRL_REVOKED)
+                                f->crl_judged_late++;
                 free(res.body);
                 free(res.error);
                 op_free(o);
@@ -391,7 +427,7 @@ static const struct engine_case cases[] = {
 };
 
 static char *trust_path;
-static gnutls_datum_t leaf_der, leaf_pem;
+static gnutls_datum_t leaf_der, leaf_pem, leaf_crl;
 static struct cert_obs leaf_obs;
 
 static void on_done(struct audit *a, void *userdata) {
@@ -432,6 +468,7 @@ static void run_case(const struct engine_case *t) {
                 .sync_permille = t->sync_permille,
                 .stall_name = t->stall_name,
                 .leaf = t->with_leaf ? &leaf_obs : NULL,
+                .crl = t->with_leaf ? &leaf_crl : NULL,
         };
         struct config *c = config_for(t);
         struct audit *a = NULL;
@@ -444,6 +481,7 @@ static void run_case(const struct engine_case *t) {
         assert_int_equal(sd_event_new(&fake_event), 0);
         assert_int_equal(audit_new(fake_event, c->platforms[0], &a, &error), 0);
         audit_set_ops(a, &fake_ops, &f);
+        f.audit = a;
         assert_true(sd_event_add_time_relative(fake_event, &watchdog, CLOCK_MONOTONIC, 20 * USEC_PER_SEC, 0,
                                                on_watchdog, NULL) >= 0);
         assert_int_equal(audit_start(a, on_done, &done), 0);
@@ -500,6 +538,14 @@ static void run_case(const struct engine_case *t) {
                 fail_msg("%s: %u fetches of one CRL URL", t->what, f.fetches);
         if (t->with_leaf && !t->stall_permille && f.fetches != 1)
                 fail_msg("%s: the CRL was not fetched", t->what);
+        if (f.crl_judged_late)
+                fail_msg("%s: %u endpoints were not judged when their CRL arrived", t->what, f.crl_judged_late);
+        /* Every endpoint probed is judged against the CRL, which lists it. */
+        for (size_t i = 0; t->with_leaf && i < o->n_endpoints; i++)
+                if (o->endpoints[i].status == ENDPOINT_OK && o->endpoints[i].crl_status != CRL_REVOKED)
+                        fail_msg("%s: %s/%s: CRL status %d (%s)", t->what, o->endpoints[i].name,
+                                 o->endpoints[i].address, o->endpoints[i].crl_status,
+                                 o->endpoints[i].crl_detail ? o->endpoints[i].crl_detail : "");
         assert_int_equal(f.facts, 1);
         print_message("%s: %zu endpoints, %zu observed, %zu cut, %u legacy, %u fetches\n", t->what, o->n_endpoints,
                       observed, cut, f.legacy, f.fetches);
@@ -524,7 +570,7 @@ static void test_engine_cases(void **state) {
 static void test_engine_free_midway(void **state) {
         static const struct engine_case t = { "freed midway", 7, 40, 8, 0, 300, NULL, "30s", true };
         struct fake f = { .seed = t.seed, .n_addresses = t.n_addresses, .sync_permille = t.sync_permille,
-                          .leaf = &leaf_obs };
+                          .leaf = &leaf_obs, .crl = &leaf_crl };
         struct config *c = config_for(&t);
         struct audit *a = NULL;
         char *error = NULL;
@@ -533,6 +579,7 @@ static void test_engine_free_midway(void **state) {
         assert_int_equal(sd_event_new(&fake_event), 0);
         assert_int_equal(audit_new(fake_event, c->platforms[0], &a, &error), 0);
         audit_set_ops(a, &fake_ops, &f);
+        f.audit = a;
         assert_int_equal(audit_start(a, on_done, &done), 0);
         for (int i = 0; i < 20; i++)
                 assert_true(sd_event_run(fake_event, 1000) >= 0);
@@ -566,7 +613,7 @@ static void test_memo_shares_certificates(void **state) {
         char *error = NULL;
         double t0, first_ms, shared_ms, copy_ms;
 
-        assert_int_equal(cert_make(SANS, NULL, &big, &big_pem), 0);
+        assert_int_equal(cert_make(SANS, NULL, &big, &big_pem, NULL), 0);
         assert_int_equal(x509_trust_load(trust_path, &trust, &error), 0);
         const unsigned char *der[2] = { big.data, leaf_der.data };
         size_t len[2] = { big.size, leaf_der.size };
@@ -636,7 +683,7 @@ static int setup(void **state) {
         assert_int_equal(tls_global_init(), 0);
         assert_int_equal(http_global_init(), 0);
         assert_int_equal(ares_library_init(ARES_LIB_INIT_ALL), ARES_SUCCESS);
-        assert_int_equal(cert_make(3, "http://crl.fake.example.test/ca.crl", &leaf_der, &leaf_pem), 0);
+        assert_int_equal(cert_make(3, "http://crl.fake.example.test/ca.crl", &leaf_der, &leaf_pem, &leaf_crl), 0);
         assert_int_equal(x509_cert_parse(leaf_der.data, leaf_der.size, &leaf_obs, &error), 0);
         fd = mkstemp(path);
         assert_true(fd >= 0);
@@ -652,6 +699,7 @@ static int teardown(void **state) {
         cert_obs_done(&leaf_obs);
         gnutls_free(leaf_der.data);
         gnutls_free(leaf_pem.data);
+        gnutls_free(leaf_crl.data);
         ares_library_cleanup();
         http_global_done();
         tls_global_done();
