@@ -6,6 +6,7 @@
 
 #include "checks.h"
 #include "dnsname.h"
+#include "group.h"
 #include "util.h"
 
 static const struct finding_def engine_findings[] = {
@@ -33,6 +34,7 @@ static const struct check *const catalog_only[] = {
         &check_domain_expiry,
         &check_ct_watch,
         &check_silence,
+        &check_group,
         &check_engine,
 };
 

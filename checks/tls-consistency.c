@@ -5,10 +5,10 @@
 #include <string.h>
 
 #include "checks.h"
+#include "group.h"
 #include "util.h"
 
 #define GROUPS_SHOWN 8
-#define ADDRESSES_SHOWN 6
 
 static const struct finding_def findings[] = {
 #define CERT_INCONSISTENT (&findings[0])
@@ -52,22 +52,24 @@ static int run(const struct check_ctx *ctx, struct finding_list *out) {
                 size_t i = order[oi];
                 const char *sha;
                 char when[RFC3339_MAX];
-                size_t listed = 0, total = endpoints_with_leaf(o, i);
+                _cleanup_strv_free_ char **addresses = NULL, **names = NULL;
 
                 if (!endpoint_is_first_with_leaf(o, i))
                         continue;
                 sha = o->endpoints[i].chain[0].sha256;
-                append(&list, "%s%s (notAfter %s) served by ", shown ? "; " : "", sha,
-                       format_rfc3339(o->endpoints[i].chain[0].not_after, when));
-                for (size_t oj = 0; oj < o->n_endpoints && listed < ADDRESSES_SHOWN; oj++) {
+                for (size_t oj = 0; oj < o->n_endpoints; oj++) {
                         const struct endpoint_obs *e = &o->endpoints[order[oj]];
                         if (e->status != ENDPOINT_OK || e->n_chain == 0 || strcmp(e->chain[0].sha256, sha) != 0)
                                 continue;
-                        append(&list, "%s%s for %s", listed ? ", " : "", e->address, e->name);
-                        listed++;
+                        if (!strv_contains(addresses, e->address))
+                                strv_push(&addresses, xstrdup(e->address));
+                        if (!strv_contains(names, e->name))
+                                strv_push(&names, xstrdup(e->name));
                 }
-                if (total > listed)
-                        append(&list, " and %zu more", total - listed);
+                _cleanup_free_ char *al = group_list_text(addresses, strv_length(addresses));
+                _cleanup_free_ char *nl = group_list_text(names, strv_length(names));
+                append(&list, "%s%s (notAfter %s) served by %s for %s", shown ? "; " : "", sha,
+                       format_rfc3339(o->endpoints[i].chain[0].not_after, when), al, nl);
                 shown++;
         }
         finding_emit(out, CERT_INCONSISTENT, NULL, NULL,

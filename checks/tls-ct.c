@@ -47,10 +47,10 @@ static int run(const struct check_ctx *ctx, struct finding_list *out) {
                 if (logs >= CT_MIN_LOGS)
                         continue;
                 finding_emit(out, CT_MISSING, e->name, e->address,
-                             "the certificate served by %s (and %zu other endpoint(s)), serial %s, carries %s "
+                             "the certificate served by %s for %s, serial %s, carries %s "
                              "(%zu SCT(s) from %zu distinct log(s)); Chrome and Safari require SCTs from at least "
                              "two logs and reject it: reissue from a CA that logs its certificates",
-                             e->address, endpoints_with_leaf(ctx->obs, i) - 1, leaf->serial,
+                             e->address, e->name, leaf->serial,
                              leaf->scts_error ? leaf->scts_error
                              : leaf->has_scts ? "too few embedded SCTs" : "no embedded SCT list",
                              leaf->n_scts, logs);

@@ -55,21 +55,20 @@ static int run(const struct check_ctx *ctx, struct finding_list *out) {
                 if (!endpoint_is_first_with_leaf(ctx->obs, i))
                         continue;
                 const char *issuer = e->chain[0].issuer;
-                size_t others = endpoints_with_leaf(ctx->obs, i) - 1;
 
                 if (is_staging(issuer) && !values_select_staging(p)) {
                         finding_emit(out, ISSUER_STAGING, e->name, e->address,
-                                     "the certificate served by %s (and %zu other endpoint(s)) was issued by '%s', "
+                                     "the certificate served by %s for %s was issued by '%s', "
                                      "Let's Encrypt's staging hierarchy, while tls.letsencrypt.issuer is %s: delete "
                                      "the Secret so cert-manager reissues it from production",
-                                     e->address, others, issuer, p->le_issuer ? p->le_issuer : "unset");
+                                     e->address, e->name, issuer, p->le_issuer ? p->le_issuer : "unset");
                         continue;
                 }
                 if (p->expect_issuer && !strstr(issuer, p->expect_issuer)) {
                         finding_emit(out, ISSUER_MODE_MISMATCH, e->name, e->address,
-                                     "the certificate served by %s (and %zu other endpoint(s)) was issued by '%s', "
+                                     "the certificate served by %s for %s was issued by '%s', "
                                      "which does not contain expect_issuer '%s'",
-                                     e->address, others, issuer, p->expect_issuer);
+                                     e->address, e->name, issuer, p->expect_issuer);
                         continue;
                 }
                 switch (p->tls_mode) {
@@ -79,11 +78,11 @@ static int run(const struct check_ctx *ctx, struct finding_list *out) {
                          * private `trust` bundle. */
                         if (!p->expect_issuer && trust_is_system(p) && !is_letsencrypt(issuer))
                                 finding_emit(out, ISSUER_MODE_MISMATCH, e->name, e->address,
-                                             "tls.mode is letsencrypt but the certificate served by %s (and %zu "
-                                             "other endpoint(s)) was issued by '%s', not by Let's Encrypt: "
+                                             "tls.mode is letsencrypt but the certificate served by %s for %s was issued "
+                                             "by '%s', not by Let's Encrypt: "
                                              "cert-manager's certificate is not the one served (or set "
                                              "expect_issuer for another ACME CA)",
-                                             e->address, others, issuer);
+                                             e->address, e->name, issuer);
                         break;
                 case TLS_MODE_SELFSIGNED: {
                         struct chain_walk w;
@@ -91,10 +90,10 @@ static int run(const struct check_ctx *ctx, struct finding_list *out) {
                         /* An incomplete chain is tls.chain.incomplete's. */
                         if (!e->verified && !w.leaf_issuer_missing)
                                 finding_emit(out, ISSUER_MODE_MISMATCH, e->name, e->address,
-                                             "tls.mode is selfsigned but the certificate served by %s (and %zu "
-                                             "other endpoint(s)), issued by '%s', does not chain to the configured "
+                                             "tls.mode is selfsigned but the certificate served by %s for %s, issued by "
+                                             "'%s', does not chain to the configured "
                                              "trust (%s)",
-                                             e->address, others, issuer, p->trust ? p->trust : "system");
+                                             e->address, e->name, issuer, p->trust ? p->trust : "system");
                         break;
                 }
                 case TLS_MODE_PROVIDED:

@@ -36,19 +36,18 @@ static int run(const struct check_ctx *ctx, struct finding_list *out) {
                 const struct endpoint_obs *e = &ctx->obs->endpoints[i];
                 if (!endpoint_is_first_with_leaf(ctx->obs, i))
                         continue;
-                size_t others = endpoints_with_leaf(ctx->obs, i) - 1;
                 for (size_t k = 0; k < e->n_chain; k++) {
                         const struct cert_obs *c = &e->chain[k];
                         if (key_is_weak(c))
                                 finding_emit(out, KEY_WEAK, e->name, e->address,
-                                             "certificate %zu of the chain served by %s (and %zu other endpoint(s)), "
+                                             "certificate %zu of the chain served by %s for %s, "
                                              "'%s', has a %s key; use RSA 2048+ or ECDSA P-256+",
-                                             k, e->address, others, c->subject, c->key);
+                                             k, e->address, e->name, c->subject, c->key);
                         if (!c->self_issued && hash_is_weak(c->sig_hash))
                                 finding_emit(out, SIGNATURE_WEAK, e->name, e->address,
-                                             "certificate %zu of the chain served by %s (and %zu other endpoint(s)), "
+                                             "certificate %zu of the chain served by %s for %s, "
                                              "'%s', is signed with %s; clients reject it: reissue with SHA-256",
-                                             k, e->address, others, c->subject, c->sig_algo);
+                                             k, e->address, e->name, c->subject, c->sig_algo);
                 }
         }
         return 0;

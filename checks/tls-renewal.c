@@ -38,10 +38,10 @@ static int run(const struct check_ctx *ctx, struct finding_list *out) {
                 if (elapsed <= due)
                         continue;
                 finding_emit(out, RENEWAL_OVERDUE, e->name, e->address,
-                             "%.0f%% of the %.1f-day lifetime of the certificate served by %s (and %zu other "
-                             "endpoint(s)) has passed; renewal was due at %.0f%% (%s) and it expires %s: renewal "
+                             "%.0f%% of the %.1f-day lifetime of the certificate served by %s for %s has passed; "
+                             "renewal was due at %.0f%% (%s) and it expires %s: renewal "
                              "is failing, check the issuer (cert-manager's Certificate and Order status)",
-                             elapsed * 100 / lifetime, lifetime / 86400, e->address, endpoints_with_leaf(ctx->obs, i) - 1,
+                             elapsed * 100 / lifetime, lifetime / 86400, e->address, e->name,
                              ctx->platform->renew_at * 100,
                              format_rfc3339(leaf->not_before + (time_t)(lifetime * ctx->platform->renew_at), due_s),
                              format_rfc3339(leaf->not_after, exp_s));

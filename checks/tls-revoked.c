@@ -31,9 +31,9 @@ static int run(const struct check_ctx *ctx, struct finding_list *out) {
                 if (e->crl_status != CRL_REVOKED)
                         continue;
                 finding_emit(out, REVOKED, e->name, e->address,
-                             "the certificate served by %s (and %zu other endpoint(s)), serial %s, is listed in its "
+                             "the certificate served by %s for %s, serial %s, is listed in its "
                              "CRL %s (%s): clients that check revocation refuse it; deploy a new certificate",
-                             e->address, endpoints_with_leaf(ctx->obs, i) - 1, e->chain[0].serial,
+                             e->address, e->name, e->chain[0].serial,
                              e->crl.url ? e->crl.url : "", e->crl_detail ? e->crl_detail : "revoked");
         }
         return 0;

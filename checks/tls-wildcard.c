@@ -64,20 +64,20 @@ static int run(const struct check_ctx *ctx, struct finding_list *out) {
                 }
                 if (!covers_all && sans_contain(leaf->san, other))
                         finding_emit_severity(out, WILDCARD_SHAPE, SEVERITY_CRITICAL, e->name, e->address,
-                                              "the certificate served by %s (and %zu other endpoint(s)) is %s, the "
+                                              "the certificate served by %s for %s is %s, the "
                                               "wildcard separator \"%c\" would need; with separator \"%c\" the "
                                               "names need %s: reissue the certificate for %s, or set "
                                               "subdomainSeparator if it was meant to be \"%c\"",
-                                              e->address, endpoints_with_leaf(ctx->obs, i) - 1, other,
+                                              e->address, e->name, other,
                                               ctx->platform->separator == '.' ? '-' : '.', ctx->platform->separator,
                                               ctx->plan->wildcard, ctx->plan->wildcard,
                                               ctx->platform->separator == '.' ? '-' : '.');
                 else if (covers_all)
                         finding_emit(out, WILDCARD_SHAPE, e->name, e->address,
-                                     "the certificate served by %s (and %zu other endpoint(s)) covers today's names "
+                                     "the certificate served by %s for %s covers today's names "
                                      "but is not %s, the wildcard separator \"%c\" needs: enabling mcp or renaming a "
                                      "label will break; reissue it for %s",
-                                     e->address, endpoints_with_leaf(ctx->obs, i) - 1, ctx->plan->wildcard,
+                                     e->address, e->name, ctx->plan->wildcard,
                                      ctx->platform->separator, ctx->plan->wildcard);
         }
         return 0;

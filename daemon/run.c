@@ -13,6 +13,7 @@
 #include "ari.h"
 #include "checks.h"
 #include "ctwatch.h"
+#include "group.h"
 #include "log.h"
 #include "rdap.h"
 #include "run.h"
@@ -100,6 +101,9 @@ static void run_complete(struct run *r) {
         /* Silences change what counts, not what renewal (which saw the
          * findings before) may do. */
         silence_apply(r->p, (time_t)(now_realtime_usec() / USEC_PER_SEC), &r->findings);
+        /* One finding per root cause, for every reporter, the alerts and
+         * the exit status alike. */
+        group_findings(r->p, run_observations(r), &r->findings);
         r->running = false;
         if (r->cb)
                 r->cb(r, r->userdata);

@@ -34,6 +34,14 @@ static void finding_vemit(struct finding_list *l, const struct finding_def *def,
         };
 }
 
+void finding_list_push(struct finding_list *l, const struct finding *f) {
+        if (l->n == l->allocated) {
+                l->allocated = l->allocated ? l->allocated * 2 : 16;
+                l->items = xrealloc(l->items, l->allocated * sizeof(*l->items));
+        }
+        finding_copy(&l->items[l->n++], f);
+}
+
 void finding_emit(struct finding_list *l, const struct finding_def *def,
                   const char *name, const char *address, const char *fmt, ...) {
         va_list ap;
@@ -50,11 +58,45 @@ void finding_emit_severity(struct finding_list *l, const struct finding_def *def
         va_end(ap);
 }
 
+bool finding_counts(const struct finding *f) {
+        return !f->silenced && !f->caused_by;
+}
+
+void finding_done(struct finding *f) {
+        free(f->name);
+        free(f->address);
+        free(f->message);
+        free(f->silenced);
+        free(f->subject);
+        for (size_t i = 0; i < f->n_affected; i++) {
+                free(f->affected[i].name);
+                free(f->affected[i].address);
+        }
+        free(f->affected);
+        *f = (struct finding){ 0 };
+}
+
+void finding_copy(struct finding *dst, const struct finding *src) {
+        *dst = *src;
+        dst->name = xstrdup(src->name);
+        dst->address = xstrdup(src->address);
+        dst->message = xstrdup(src->message);
+        dst->silenced = xstrdup(src->silenced);
+        dst->subject = xstrdup(src->subject);
+        dst->affected = src->n_affected ? xcalloc(src->n_affected, sizeof(*dst->affected)) : NULL;
+        for (size_t i = 0; i < src->n_affected; i++)
+                dst->affected[i] = (struct finding_target){
+                        .name = xstrdup(src->affected[i].name),
+                        .address = xstrdup(src->affected[i].address),
+                        .port = src->affected[i].port,
+                };
+}
+
 int finding_list_count(const struct finding_list *l, size_t counts[3]) {
         int worst = -1;
         counts[0] = counts[1] = counts[2] = 0;
         for (size_t i = 0; i < l->n; i++) {
-                if (l->items[i].silenced)
+                if (!finding_counts(&l->items[i]))
                         continue;
                 counts[l->items[i].severity]++;
                 if ((int)l->items[i].severity > worst)
@@ -64,21 +106,13 @@ int finding_list_count(const struct finding_list *l, size_t counts[3]) {
 }
 
 void finding_list_clear(struct finding_list *l) {
-        for (size_t i = 0; i < l->n; i++) {
-                free(l->items[i].name);
-                free(l->items[i].address);
-                free(l->items[i].message);
-                free(l->items[i].silenced);
-        }
+        for (size_t i = 0; i < l->n; i++)
+                finding_done(&l->items[i]);
         free(l->items);
         *l = (struct finding_list){ 0 };
 }
 
 void finding_list_append_all(struct finding_list *dst, const struct finding_list *src) {
-        for (size_t i = 0; i < src->n; i++) {
-                const struct finding *f = &src->items[i];
-                finding_emit_severity(dst, f->def, f->severity, f->name, f->address, "%s", f->message);
-                dst->items[dst->n - 1].silenced = xstrdup(f->silenced);
-                dst->items[dst->n - 1].silenced_until = f->silenced_until;
-        }
+        for (size_t i = 0; i < src->n; i++)
+                finding_list_push(dst, &src->items[i]);
 }

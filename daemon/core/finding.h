@@ -5,10 +5,12 @@
  * change meaning once released. */
 #pragma once
 
+#include <stdbool.h>
 #include <time.h>
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 
 enum severity {
         SEVERITY_INFO,
@@ -27,6 +29,13 @@ struct finding_def {
 /* Looks an id up in the finding catalog (checks_find_def); NULL if unknown. */
 typedef const struct finding_def *(*finding_lookup_fn)(const char *id);
 
+/* One endpoint (or name) a finding is about. */
+struct finding_target {
+        char *name;
+        char *address;             /* NULL for a name that was not probed */
+        uint16_t port;             /* 0 when not known */
+};
+
 struct finding {
         const struct finding_def *def;
         enum severity severity;
@@ -36,6 +45,16 @@ struct finding {
         /* Set by an `ignore:` silence: still reported, counted nowhere. */
         char *silenced;            /* the silence's reason; NULL when not silenced */
         time_t silenced_until;
+        /* Set by the grouping pass (checks/group.h); empty before it. */
+        struct finding_target *affected;   /* the endpoints or names it is about, first = name/address */
+        size_t n_affected;
+        /* What the problem is about, stable across audits while it stays
+         * the same problem: "cert SHA256", "address A port P", "name N";
+         * NULL for the platform as a whole. The alert identity with the id. */
+        char *subject;
+        /* Folded under another finding, its cause: still reported, counted
+         * nowhere (like a silenced one). NULL for a root cause. */
+        const struct finding_def *caused_by;
 };
 
 /* A growable list; owns its findings and their strings. */
@@ -55,9 +74,17 @@ void finding_emit_severity(struct finding_list *l, const struct finding_def *def
         __attribute__((format(printf, 6, 7)));
 
 /* Counts per severity into counts[3] (indexed by enum severity). Returns the
- * worst severity present, or -1 for an empty list. Silenced findings are
- * not counted. */
+ * worst severity present, or -1 for an empty list. Silenced and folded
+ * (caused_by) findings are not counted. */
 int finding_list_count(const struct finding_list *l, size_t counts[3]);
 void finding_list_clear(struct finding_list *l);
+/* Counts: neither silenced nor folded under a cause. */
+bool finding_counts(const struct finding *f);
+/* Frees what f owns and zeroes it. */
+void finding_done(struct finding *f);
+/* A deep copy into *dst (overwritten). */
+void finding_copy(struct finding *dst, const struct finding *src);
+/* Appends a deep copy of f. */
+void finding_list_push(struct finding_list *l, const struct finding *f);
 /* Appends copies of every finding of src. */
 void finding_list_append_all(struct finding_list *dst, const struct finding_list *src);

@@ -122,6 +122,7 @@ struct endpoint_obs {
         uint16_t port;
         enum endpoint_status status;
         char *error;               /* human detail, NULL when OK */
+        bool cut_short;            /* the audit deadline stopped its probe or came before it */
         /* The handshake failed for want of a common cipher suite: what the
          * server picked from a far wider offer (legacy ciphers included),
          * "TLS1.2 TLS_RSA_CAMELLIA_128_CBC_SHA1", or NULL when not known. */
@@ -308,6 +309,7 @@ void dns_obs_done(struct dns_obs *d);
 struct platform_obs {
         time_t started;            /* wall clock at the start of the audit */
         uint64_t duration_usec;
+        bool deadline_reached;     /* the audit deadline cut probes short */
         struct name_obs *names;
         size_t n_names;
         struct endpoint_obs *endpoints;

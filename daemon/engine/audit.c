@@ -930,10 +930,14 @@ void audit_cancel(struct audit *a) {
         }
         /* Probes in flight report how far they got (connected or not), so
          * a stalled handshake still reads as one. */
+        a->obs->deadline_reached = true;
         for (size_t i = 0; i < a->obs->n_endpoints; i++) {
                 struct endpoint_obs *e = &a->obs->endpoints[i];
+                bool cut = a->endpoint_jobs[i]->probe || e->status == ENDPOINT_NOT_RUN;
                 if (a->endpoint_jobs[i]->probe)
                         a->ops->probe_abort(a->ops_ctx, a->endpoint_jobs[i]->probe, why);
+                /* After the abort: its callback replaces the observation. */
+                e->cut_short = cut;
                 if (e->status == ENDPOINT_NOT_RUN && !e->error)
                         e->error = xstrdup(why);
         }

@@ -287,7 +287,7 @@ size_t journal_send_audit(struct journal *j, const char *platform, const struct 
                 for (size_t i = 0; i < findings->n; i++) {
                         const struct finding *f = &findings->items[i];
                         struct journal_cert cert;
-                        if (f->silenced)
+                        if (!finding_counts(f))
                                 continue;
                         bool have = journal_cert_from_obs(obs, f->name, f->address, &cert);
                         if (journal_send_finding(j, platform, f, have ? &cert : NULL, now) >= 0)

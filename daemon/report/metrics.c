@@ -34,9 +34,12 @@ static const struct {
         [METRICS_NOT_AFTER] = { "certvigil_certificate_not_after_seconds",
                                 "The notAfter of the leaf certificate each endpoint served, as a Unix time." },
         [METRICS_FINDING] = { "certvigil_finding",
-                              "Findings of the last audit, by id, severity and name (the value counts addresses)." },
+                              "Findings of the last audit, one per root cause, by id, severity and first name "
+                              "(the value counts the endpoints affected)." },
         [METRICS_SILENCED] = { "certvigil_finding_silenced_until_seconds",
                                "Findings silenced by ignore:, with the time the silence ends.", true },
+        [METRICS_FOLDED] = { "certvigil_finding_folded",
+                             "Findings explained by another (caused_by), not counted; the value is 1.", true },
         [METRICS_DURATION] = { "certvigil_audit_duration_seconds", "How long the last audit of each platform took." },
         [METRICS_LAST_AUDIT] = { "certvigil_last_audit_timestamp_seconds",
                                  "When the last audit of each platform started, as a Unix time." },
@@ -55,8 +58,9 @@ static void capture_not_after(FILE *f, const struct report_platform *rp) {
         }
 }
 
-/* One sample per id, severity and name: several addresses count in one.
- * Alert rules fire on this family; silenced findings have their own. */
+/* One sample per id, severity and first name: a finding is one problem,
+ * its value the endpoints it affects. Alert rules fire on this family;
+ * silenced and folded findings have their own. */
 static void capture_findings(FILE *f, const struct report_platform *rp) {
         const struct finding_list *fl = rp->findings;
 
@@ -65,16 +69,16 @@ static void capture_findings(FILE *f, const struct report_platform *rp) {
                 size_t count = 0;
                 bool seen = false;
 
-                if (fd->silenced)
+                if (!finding_counts(fd))
                         continue;
                 for (size_t k = 0; k < fl->n && !seen; k++) {
                         const struct finding *o = &fl->items[k];
                         bool same = o->def == fd->def && o->severity == fd->severity && streq_ptr(o->name, fd->name) &&
-                                    !o->silenced;
+                                    finding_counts(o);
                         if (same && k < j)
                                 seen = true;   /* counted at its first */
                         else if (same)
-                                count++;
+                                count += o->n_affected > 0 ? o->n_affected : 1;
                 }
                 if (seen)
                         continue;
@@ -108,6 +112,28 @@ static void capture_silenced(FILE *f, const struct report_platform *rp) {
         }
 }
 
+static void capture_folded(FILE *f, const struct report_platform *rp) {
+        const struct finding_list *fl = rp->findings;
+
+        for (size_t j = 0; j < fl->n; j++) {
+                const struct finding *fd = &fl->items[j];
+                bool seen = false;
+                if (!fd->caused_by || fd->silenced)
+                        continue;
+                for (size_t k = 0; k < j && !seen; k++)
+                        seen = fl->items[k].caused_by == fd->caused_by && !fl->items[k].silenced &&
+                               fl->items[k].def == fd->def && streq_ptr(fl->items[k].name, fd->name);
+                if (seen)
+                        continue;
+                fputs("certvigil_finding_folded{", f);
+                label(f, "platform", rp->platform->name, false);
+                label(f, "id", fd->def->id, false);
+                label(f, "caused_by", fd->caused_by->id, false);
+                label(f, "name", fd->name, true);
+                fputs(" 1\n", f);
+        }
+}
+
 int metrics_capture(const struct report_platform *rp, struct metrics_lines *ret) {
         struct metrics_lines m = { 0 };
 
@@ -129,6 +155,9 @@ int metrics_capture(const struct report_platform *rp, struct metrics_lines *ret)
                         break;
                 case METRICS_SILENCED:
                         capture_silenced(f, rp);
+                        break;
+                case METRICS_FOLDED:
+                        capture_folded(f, rp);
                         break;
                 case METRICS_DURATION:
                         fputs("certvigil_audit_duration_seconds{", f);

@@ -15,6 +15,7 @@ enum metrics_family {
         METRICS_NOT_AFTER,
         METRICS_FINDING,
         METRICS_SILENCED,
+        METRICS_FOLDED,            /* caused_by: explained by another finding */
         METRICS_DURATION,
         METRICS_LAST_AUDIT,
         _METRICS_FAMILY_MAX,

@@ -50,12 +50,19 @@ static int github_render(const struct report *r, bool color, char **ret, size_t 
                 for (size_t j = 0; j < rp->findings->n; j++) {
                         const struct finding *fd = &rp->findings->items[j];
                         _cleanup_free_ char *title = NULL;
-                        const char *cmd = fd->silenced                       ? "notice"
+                        /* Silenced and folded ones are told, not failed. */
+                        const char *cmd = !finding_counts(fd)                  ? "notice"
                                           : fd->severity == SEVERITY_CRITICAL  ? "error"
                                           : fd->severity == SEVERITY_WARNING ? "warning"
                                                                              : "notice";
-                        title = xasprintf("certvigil %s %s%s%s%s", rp->platform->name, fd->def->id, fd->name ? " " : "",
-                                          fd->name ? fd->name : "", fd->silenced ? " (silenced)" : "");
+                        _cleanup_free_ char *cause = fd->caused_by ? xasprintf(" (caused by %s)", fd->caused_by->id)
+                                                                   : NULL;
+                        _cleanup_free_ char *more = fd->n_affected > 1
+                                                            ? xasprintf(" and %zu more", fd->n_affected - 1)
+                                                            : NULL;
+                        title = xasprintf("certvigil %s %s%s%s%s%s", rp->platform->name, fd->def->id,
+                                          fd->name ? " " : "", fd->name ? fd->name : "", more ? more : "",
+                                          fd->silenced ? " (silenced)" : cause ? cause : "");
                         fprintf(f, "::%s title=", cmd);
                         gh_escaped(f, title, true);
                         fputs("::", f);
@@ -98,7 +105,7 @@ int report_github_summary(const struct report *r, char **ret, size_t *ret_len) {
                         const struct report_platform *rp = &r->platforms[i];
                         for (size_t j = 0; j < rp->findings->n; j++) {
                                 const struct finding *fd = &rp->findings->items[j];
-                                fprintf(f, "| %s | ", icon[fd->silenced ? SEVERITY_INFO : fd->severity]);
+                                fprintf(f, "| %s | ", icon[finding_counts(fd) ? fd->severity : SEVERITY_INFO]);
                                 md_cell(f, rp->platform->name);
                                 fputs(" | `", f);
                                 fputs(fd->def->id, f);
@@ -107,6 +114,11 @@ int report_github_summary(const struct report *r, char **ret, size_t *ret_len) {
                                 fputs(" | ", f);
                                 md_cell(f, fd->address ? fd->address : "");
                                 fputs(" | ", f);
+                                if (fd->caused_by) {
+                                        fputs("(caused by `", f);
+                                        fputs(fd->caused_by->id, f);
+                                        fputs("`) ", f);
+                                }
                                 md_cell(f, fd->message);
                                 fputs(" |\n", f);
                         }

@@ -13,8 +13,9 @@
 #include "util.h"
 
 /* The report's "format": 2 added endpoints[].handshake ("full" or
- * "certificate-only"). */
-#define JSON_FORMAT 2
+ * "certificate-only"); 3 made a finding one problem (one per root cause,
+ * with affected and caused_by) instead of one per endpoint. */
+#define JSON_FORMAT 3
 
 static json_t *json_time(time_t t) {
         char buf[RFC3339_MAX];
@@ -179,6 +180,18 @@ static json_t *json_finding(const struct finding *f) {
         if (f->silenced)
                 json_object_set_new(o, "silenced", json_pack("{s:s, s:o}", "reason", f->silenced, "until",
                                                              json_time(f->silenced_until)));
+        /* Format 3: one finding per root cause, and the endpoints it affects. */
+        json_t *affected = json_array();
+        for (size_t i = 0; i < f->n_affected; i++) {
+                const struct finding_target *t = &f->affected[i];
+                json_t *a = json_pack("{s:s}", "name", t->name ? t->name : "");
+                json_object_set_new(a, "address", t->address ? json_string(t->address) : json_null());
+                json_object_set_new(a, "port", t->port ? json_integer(t->port) : json_null());
+                json_array_append_new(affected, a);
+        }
+        json_object_set_new(o, "affected", affected);
+        if (f->caused_by)
+                json_object_set_new(o, "caused_by", json_string(f->caused_by->id));
         return o;
 }
 
@@ -417,8 +430,8 @@ static int json_write(const struct report *r, FILE *f) {
         size_t n;
 
         report_count(r, counts);
-        json_t *root = json_pack("{s:i, s:s, s:o, s:i, s:s, s:{s:i, s:i, s:i}}", "format", JSON_FORMAT, "version",
-                                 PACKAGE_VERSION, "started", json_time(r->started), "duration_ms",
+        json_t *root = json_pack("{s:i, s:s, s:o, s:i, s:s, s:{s:i, s:i, s:i}}", "format", JSON_FORMAT,
+                                 "version", PACKAGE_VERSION, "started", json_time(r->started), "duration_ms",
                                  (json_int_t)(r->duration_usec / USEC_PER_MSEC), "status", report_status_string(r),
                                  "summary", "critical", (json_int_t)counts[SEVERITY_CRITICAL], "warning",
                                  (json_int_t)counts[SEVERITY_WARNING], "info", (json_int_t)counts[SEVERITY_INFO]);
@@ -494,8 +507,8 @@ int report_json_join(char *const *platforms, size_t n, time_t started, uint64_t 
                         return -EINVAL;
                 }
         }
-        root = json_pack("{s:i, s:s, s:o, s:i, s:s, s:{s:i, s:i, s:i}, s:o}", "format", JSON_FORMAT, "version", PACKAGE_VERSION,
-                         "started", json_time(started), "duration_ms", (json_int_t)(duration_usec / USEC_PER_MSEC),
+        root = json_pack("{s:i, s:s, s:o, s:i, s:s, s:{s:i, s:i, s:i}, s:o}", "format", JSON_FORMAT,
+                         "version", PACKAGE_VERSION, "started", json_time(started), "duration_ms", (json_int_t)(duration_usec / USEC_PER_MSEC),
                          "status",
                          counts[SEVERITY_CRITICAL] ? "critical" : counts[SEVERITY_WARNING] ? "warning" : "ok",
                          "summary", "critical", (json_int_t)counts[SEVERITY_CRITICAL], "warning",

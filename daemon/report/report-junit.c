@@ -58,17 +58,29 @@ static size_t target_of(const struct finding *fd, const struct target *t, size_t
         return by_name < n ? by_name : n - 1;
 }
 
+/* A grouped finding is told once, in the case of its first endpoint; the
+ * other endpoints it affects point there. */
+static bool affects(const struct finding *fd, const struct target *t) {
+        for (size_t i = 0; t->name && i < fd->n_affected; i++)
+                if (streq_ptr(fd->affected[i].name, t->name) && streq_ptr(fd->affected[i].address, t->address))
+                        return true;
+        return false;
+}
+
 static void testcase(FILE *f, const char *platform, const char *check, const struct target *t,
-                     const struct finding_list *fl, const bool *mine) {
+                     const struct finding_list *fl, const bool *mine, const bool *also) {
         size_t failures = 0, infos = 0;
         int worst = -1;
         const struct finding *first = NULL;
 
         for (size_t i = 0; i < fl->n; i++) {
+                if (also[i] && finding_counts(&fl->items[i]))
+                        infos++;
                 if (!mine[i])
                         continue;
-                /* Silenced findings do not fail the case; they are told. */
-                if (fl->items[i].severity == SEVERITY_INFO || fl->items[i].silenced) {
+                /* Silenced and folded findings do not fail the case; they
+                 * are told. */
+                if (fl->items[i].severity == SEVERITY_INFO || !finding_counts(&fl->items[i])) {
                         infos++;
                         continue;
                 }
@@ -102,7 +114,7 @@ static void testcase(FILE *f, const char *platform, const char *check, const str
                 xml_escaped(f, first->message);
                 fputs("\">", f);
                 for (size_t i = 0; i < fl->n; i++)
-                        if (mine[i] && fl->items[i].severity != SEVERITY_INFO && !fl->items[i].silenced) {
+                        if (mine[i] && fl->items[i].severity != SEVERITY_INFO && finding_counts(&fl->items[i])) {
                                 fprintf(f, "%s %s: ", severity_to_string(fl->items[i].severity), fl->items[i].def->id);
                                 xml_escaped(f, fl->items[i].message);
                                 fputc('\n', f);
@@ -119,6 +131,18 @@ static void testcase(FILE *f, const char *platform, const char *check, const str
                                 fprintf(f, "): %s %s: ", severity_to_string(fl->items[i].severity),
                                         fl->items[i].def->id);
                                 xml_escaped(f, fl->items[i].message);
+                                fputc('\n', f);
+                        } else if (mine[i] && fl->items[i].caused_by) {
+                                fprintf(f, "caused by %s: %s %s: ", fl->items[i].caused_by->id,
+                                        severity_to_string(fl->items[i].severity), fl->items[i].def->id);
+                                xml_escaped(f, fl->items[i].message);
+                                fputc('\n', f);
+                        } else if (also[i] && finding_counts(&fl->items[i])) {
+                                fprintf(f, "%s %s: reported once, on ", severity_to_string(fl->items[i].severity),
+                                        fl->items[i].def->id);
+                                xml_escaped(f, fl->items[i].name);
+                                fputc(' ', f);
+                                xml_escaped(f, fl->items[i].address ? fl->items[i].address : "(not resolved)");
                                 fputc('\n', f);
                         } else if (mine[i] && fl->items[i].severity == SEVERITY_INFO) {
                                 fprintf(f, "info %s: ", fl->items[i].def->id);
@@ -175,7 +199,7 @@ static void testsuite(FILE *f, const struct report_platform *rp, time_t started)
         const struct check *const *checks = checks_all(&n_checks);
         struct target *t = targets_new(o, &n);
         size_t *where = xcalloc(fl->n + 1, sizeof(*where));
-        bool *mine = xcalloc(fl->n + 1, sizeof(*mine));
+        bool *mine = xcalloc(fl->n + 1, sizeof(*mine)), *also = xcalloc(fl->n + 1, sizeof(*also));
         char when[RFC3339_MAX];
 
         for (size_t i = 0; i < fl->n; i++)
@@ -190,7 +214,7 @@ static void testsuite(FILE *f, const struct report_platform *rp, time_t started)
                                 if (where[i] != k || owner != (c < n_checks ? checks[c] : NULL))
                                         continue;
                                 any = true;
-                                failed |= fl->items[i].severity != SEVERITY_INFO && !fl->items[i].silenced;
+                                failed |= fl->items[i].severity != SEVERITY_INFO && finding_counts(&fl->items[i]);
                         }
                         /* The platform-wide case and the engine's own only
                          * exist when they have something to say. */
@@ -211,15 +235,18 @@ static void testsuite(FILE *f, const struct report_platform *rp, time_t started)
                         bool any = false;
                         for (size_t i = 0; i < fl->n; i++) {
                                 mine[i] = where[i] == k && report_check_of(&fl->items[i]) == ch;
+                                also[i] = !mine[i] && report_check_of(&fl->items[i]) == ch &&
+                                          affects(&fl->items[i], &t[k]);
                                 any |= mine[i];
                         }
                         if ((c < n_checks && k + 1 < n) || any)
-                                testcase(f, rp->platform->name, ch ? ch->name : "certvigil", &t[k], fl, mine);
+                                testcase(f, rp->platform->name, ch ? ch->name : "certvigil", &t[k], fl, mine, also);
                 }
         fputs("  </testsuite>\n", f);
         free(t);
         free(where);
         free(mine);
+        free(also);
 }
 
 static int junit_render(const struct report *r, bool color, char **ret, size_t *ret_len) {

@@ -164,14 +164,23 @@ static void result_word(const struct finding *fd, const struct endpoint_obs *e, 
                         *c = ' ';
 }
 
+/* The finding is about this endpoint (one of those it affects). */
+static bool finding_affects(const struct finding *fd, const char *name, const char *address) {
+        if (fd->n_affected == 0)
+                return streq_ptr(fd->name, name) && streq_ptr(fd->address, address);
+        for (size_t i = 0; i < fd->n_affected; i++)
+                if (streq_ptr(fd->affected[i].name, name) && streq_ptr(fd->affected[i].address, address))
+                        return true;
+        return false;
+}
+
 /* The worst finding about this endpoint (first of equals), or NULL. */
 static const struct finding *endpoint_worst(const struct finding_list *l, const char *name, const char *address) {
         const struct finding *worst = NULL;
 
         for (size_t i = 0; i < l->n; i++) {
                 const struct finding *fd = &l->items[i];
-                if (fd->silenced || !fd->name || !fd->address || strcmp(fd->name, name) != 0 ||
-                    strcmp(fd->address, address) != 0)
+                if (!finding_counts(fd) || !finding_affects(fd, name, address))
                         continue;
                 if (!worst || fd->severity > worst->severity)
                         worst = fd;
@@ -257,7 +266,10 @@ static void text_finding(FILE *f, const struct finding *fd, const char *label, c
         char when[RFC3339_MAX];
 
         fprintf(f, "  %s%-8s%s ", color ? color_on : "", label, color ? RESET : "");
-        if (fd->silenced)
+        if (fd->caused_by)
+                line = xasprintf("%s (%s, caused by %s): %s", fd->def->id, severity_to_string(fd->severity),
+                                 fd->caused_by->id, fd->message);
+        else if (fd->silenced)
                 line = xasprintf("%s (%s, silenced until %s: %s): %s", fd->def->id, severity_to_string(fd->severity),
                                  format_rfc3339(fd->silenced_until, when), fd->silenced, fd->message);
         else
@@ -265,23 +277,27 @@ static void text_finding(FILE *f, const struct finding *fd, const char *label, c
         text_wrapped(f, line, 11, 11);
 }
 
-/* Worst first; in emission order among equals; the silenced last. */
+/* Worst first; in emission order among equals; then those folded under
+ * a cause, then the silenced. */
 static void text_findings(FILE *f, const struct finding_list *l, bool color) {
         for (int sev = SEVERITY_CRITICAL; sev >= SEVERITY_INFO; sev--)
                 for (size_t i = 0; i < l->n; i++) {
                         const struct finding *fd = &l->items[i];
                         char label[16];
-                        if ((int)fd->severity != sev || fd->silenced)
+                        if ((int)fd->severity != sev || !finding_counts(fd))
                                 continue;
                         upper(label, severity_to_string(fd->severity), sizeof(label));
                         text_finding(f, fd, label, severity_color(fd->severity), color);
                 }
         for (size_t i = 0; i < l->n; i++)
+                if (l->items[i].caused_by && !l->items[i].silenced)
+                        text_finding(f, &l->items[i], "FOLDED", DIM, color);
+        for (size_t i = 0; i < l->n; i++)
                 if (l->items[i].silenced)
                         text_finding(f, &l->items[i], "SILENCED", DIM, color);
 }
 
-/* Silenced findings count nowhere (finding_list_count). */
+/* Silenced and folded findings count nowhere (finding_list_count). */
 static int platform_worst(const struct finding_list *l, size_t counts[3]) {
         return finding_list_count(l, counts);
 }

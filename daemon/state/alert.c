@@ -33,8 +33,27 @@ static void alert_push(struct alert_list *l, enum alert_kind kind, const struct 
         l->n++;
 }
 
-static bool same_target(const char *id, const char *name, const char *address, const struct finding *f) {
-        return strcmp(id, f->def->id) == 0 && streq_ptr(name, f->name) && streq_ptr(address, f->address);
+/* The finding is about this endpoint (or name): one of those it affects. */
+static bool finding_affects(const struct finding *f, const char *name, const char *address) {
+        if (f->n_affected == 0)
+                return streq_ptr(name, f->name) && streq_ptr(address, f->address);
+        for (size_t i = 0; i < f->n_affected; i++)
+                if (streq_ptr(name, f->affected[i].name) && streq_ptr(address, f->affected[i].address))
+                        return true;
+        return false;
+}
+
+/* The same problem: the same id about the same subject (certificate,
+ * address, name). A finding kept from a format 1 state has no subject but
+ * the endpoint it was about: it is the grouped finding that affects that
+ * endpoint, so upgrading does not alert every open problem again. */
+static bool same_problem(const struct state_finding *old, const struct finding *f) {
+        if (strcmp(old->id, f->def->id) != 0)
+                return false;
+        if (old->subject || f->subject)
+                return old->subject && f->subject ? strcmp(old->subject, f->subject) == 0
+                                                  : !old->subject && old->name && finding_affects(f, old->name, old->address);
+        return streq_ptr(old->name, f->name) && streq_ptr(old->address, f->address);
 }
 
 /* "tls.expiry.warning" and "tls.expiry.critical" share "tls.expiry". */
@@ -46,8 +65,9 @@ static bool same_family(const char *a, const char *b) {
 static bool superseded(const struct state_finding *old, const struct finding_list *findings) {
         for (size_t i = 0; i < findings->n; i++) {
                 const struct finding *f = &findings->items[i];
-                if (streq_ptr(old->name, f->name) && streq_ptr(old->address, f->address) &&
-                    same_family(old->id, f->def->id))
+                bool same = old->subject && f->subject ? strcmp(old->subject, f->subject) == 0
+                                                        : finding_affects(f, old->name, old->address);
+                if (same && same_family(old->id, f->def->id))
                         return true;
         }
         return false;
@@ -93,23 +113,27 @@ void alert_compute(struct state_platform *sp, const struct finding_list *finding
                 struct state_finding *old = NULL;
                 bool dup = false;
 
-                /* Silenced (ignore:): no alert, and not open in the state;
-                 * an earlier alert about it is not "resolved" either. Once
-                 * the silence ends it is new again. */
-                if (f->silenced) {
+                /* Silenced (ignore:) or folded under its cause: no alert,
+                 * and not open in the state; an earlier alert about it is
+                 * not "resolved" either. Once the silence ends, or the
+                 * cause is gone, it is new again. */
+                if (!finding_counts(f)) {
                         for (size_t j = 0; j < sp->n_findings; j++)
-                                if (same_target(sp->findings[j].id, sp->findings[j].name, sp->findings[j].address, f))
+                                if (same_problem(&sp->findings[j], f))
                                         kept[j] = true;
                         continue;
                 }
-                /* The same finding twice in one audit is one finding. */
+                /* The same problem twice in one audit is one finding. */
                 for (size_t j = 0; j < n && !dup; j++)
-                        dup = same_target(next[j].id, next[j].name, next[j].address, f);
+                        dup = same_problem(&next[j], f);
                 if (dup)
                         continue;
-                for (size_t j = 0; j < sp->n_findings && !old; j++)
-                        if (same_target(sp->findings[j].id, sp->findings[j].name, sp->findings[j].address, f)) {
-                                old = &sp->findings[j];
+                /* Every open entry it matches is this problem (a format 1
+                 * state had one per endpoint); the first keeps its times. */
+                for (size_t j = 0; j < sp->n_findings; j++)
+                        if (!kept[j] && same_problem(&sp->findings[j], f)) {
+                                if (!old)
+                                        old = &sp->findings[j];
                                 kept[j] = true;
                         }
 
@@ -119,6 +143,7 @@ void alert_compute(struct state_platform *sp, const struct finding_list *finding
                         .severity = f->severity,
                         .name = xstrdup(f->name),
                         .address = xstrdup(f->address),
+                        .subject = xstrdup(f->subject),
                         .message = xstrdup(f->message),
                         .first_seen = old ? old->first_seen : now,
                         .last_alerted = old ? old->last_alerted : now,

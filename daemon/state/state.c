@@ -1,5 +1,5 @@
 /* state.json: load, save, and the small bookkeeping on it. The format is
- * versioned ("format": 1); a file we cannot read is reported and replaced,
+ * versioned ("format": 2, and 1 is still read); a file we cannot read is reported and replaced,
  * never fatal: losing it costs at most one round of repeated alerts. */
 #include <assert.h>
 #include <errno.h>
@@ -26,6 +26,7 @@ void state_finding_done(struct state_finding *f) {
         free(f->id);
         free(f->name);
         free(f->address);
+        free(f->subject);
         free(f->message);
         *f = (struct state_finding){ 0 };
 }
@@ -35,6 +36,7 @@ void state_finding_copy(struct state_finding *dst, const struct state_finding *s
         dst->id = xstrdup(src->id);
         dst->name = xstrdup(src->name);
         dst->address = xstrdup(src->address);
+        dst->subject = xstrdup(src->subject);
         dst->message = xstrdup(src->message);
 }
 
@@ -285,6 +287,7 @@ int state_save(const struct state *s, const char *path) {
                         json_t *o = json_pack("{s:s, s:s}", "id", f->id, "severity", severity_to_string(f->severity));
                         set_opt(o, "name", f->name);
                         set_opt(o, "address", f->address);
+                        set_opt(o, "subject", f->subject);
                         set_opt(o, "message", f->message);
                         json_object_set_new(o, "first_seen", json_integer((json_int_t)f->first_seen));
                         json_object_set_new(o, "last_alerted", json_integer((json_int_t)f->last_alerted));
@@ -360,6 +363,7 @@ static int load_finding(json_t *o, struct state_finding *f) {
                 return -EINVAL;
         if ((r = get_str(o, "id", true, &f->id)) < 0 || (r = get_str(o, "severity", true, &sev)) < 0 ||
             (r = get_str(o, "name", false, &f->name)) < 0 || (r = get_str(o, "address", false, &f->address)) < 0 ||
+            (r = get_str(o, "subject", false, &f->subject)) < 0 ||
             (r = get_str(o, "message", false, &f->message)) < 0 || (r = get_time(o, "first_seen", &f->first_seen)) < 0 ||
             (r = get_time(o, "last_alerted", &f->last_alerted)) < 0)
                 return r;
@@ -447,9 +451,12 @@ int state_load(const char *path, struct state **ret, char **ret_error) {
         if (r < 0)
                 return r;
         platforms = json_object_get(root, "platforms");
+        /* Format 1 differs only in having no subjects: its findings are
+         * matched by endpoint once (alert.c), then saved as format 2. */
         if (!json_is_integer(json_object_get(root, "format")) ||
-            json_integer_value(json_object_get(root, "format")) != STATE_FORMAT) {
-                why = "not a certvigil state file of format 1";
+            json_integer_value(json_object_get(root, "format")) < 1 ||
+            json_integer_value(json_object_get(root, "format")) > STATE_FORMAT) {
+                why = "not a certvigil state file of format 1 or 2";
                 r = -EINVAL;
                 goto out;
         }

@@ -15,7 +15,9 @@
 #include "observe.h"
 
 #define STATE_FILE "state.json"
-#define STATE_FORMAT 1
+/* 2: findings keyed by subject (one per root cause); 1 (one finding per
+ * endpoint) is still read, and its findings are matched by endpoint. */
+#define STATE_FORMAT 2
 /* The key under which renewal keeps its guardrails in the same file
  * (daemon/renewal.c); state_save() carries it over untouched. */
 #define STATE_RENEWAL_KEY "renewal"
@@ -44,6 +46,10 @@ struct state_finding {
         enum severity severity;
         char *name;                /* NULL when not about one name */
         char *address;             /* NULL when not about one endpoint */
+        /* The finding's subject (finding.h); with the id, the alert
+         * identity. NULL for a platform-wide finding, and for every finding
+         * read from a format 1 file (then name and address identify it). */
+        char *subject;
         char *message;             /* the latest message */
         time_t first_seen;
         time_t last_alerted;

@@ -227,7 +227,8 @@ assert_file_empty "audit --help: nothing on stderr" "$CV_STDERR"
 cv_run list-findings "$C" list-findings
 assert_exit 0
 assert_eq "list-findings: every id with its severity" \
-	"caa.forbids-issuer critical
+	"audit.deadline.reached critical
+caa.forbids-issuer critical
 check.error warning
 ct.rate-limit.near warning
 ct.unexpected warning

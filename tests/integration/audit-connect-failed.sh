@@ -23,8 +23,10 @@ cv_config refused <<EOF
 EOF
 cv_audit refused
 assert_exit 2
-assert_findings "$(cv_expect refused tls.connect.failed critical "$(cv_names refused.example.test)" "$SB_ADDR_REFUSED")"
-assert_summary critical 4 0 0
+# One address refusing is one problem, whatever the names it serves (issue 12).
+assert_findings "refused tls.connect.failed critical api.refused.example.test $SB_ADDR_REFUSED"
+assert_summary critical 1 0 0
+assert_affected refused tls.connect.failed "$(cv_pairs "$(cv_names refused.example.test)" "$SB_ADDR_REFUSED")"
 assert_messages tls.connect.failed \
 	"^cannot connect to @ADDR@ port $SB_TLS_PORT for @NAME@: .*[Cc]onnection refused"
 assert_jq "refused: 4 endpoints, status connect-failed, no certificate" \

@@ -5,12 +5,13 @@
 # or not probed").  audit-tarpit.sh covers the deadline cutting handshakes
 # short; this covers the rest:
 #   1. the deadline reached while DNS queries are pending (a resolver that
-#      never answers, timeout 5s, deadline 1s): every name is reported
+#      never answers, timeout 5s, deadline 1s): one audit.deadline.reached
+#      says which names were not resolved (issue 12), and each name's
 #      dns.resolve.failed, "was not resolved: the audit deadline (1s) was
-#      reached first"; the run ends after ~1 s; another
+#      reached first", is folded under it; the run ends after ~1 s; another
 #      platform of the same run is unaffected
 #   2. a deadline that is not a whole number of seconds (1500ms): the
-#      message states the configured deadline, not a rounded one
+#      messages state the configured deadline, not a rounded one
 
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=common.sh
@@ -36,8 +37,11 @@ SB_CFG_TIMEOUT=5s cv_config dns <<EOF
 EOF
 cv_audit dns --deadline 1s
 assert_exit 2
-assert_findings "$(cv_expect silent dns.resolve.failed critical "$(cv_names ok.example.test)" -)"
-assert_summary critical 4 0 0
+assert_findings "silent audit.deadline.reached critical api.ok.example.test -
+$(cv_expect silent dns.resolve.failed critical "$(cv_names ok.example.test)" - | sed 's/$/ <-audit.deadline.reached/')"
+assert_summary critical 1 0 0
+assert_affected silent audit.deadline.reached "$(cv_pairs "$(cv_names ok.example.test)" -)"
+assert_messages audit.deadline.reached "^the audit deadline \\(1s\\) was reached before 4 of 4 name\\(s\\) were resolved \\(api\\.ok\\.example\\.test, console\\.ok\\.example\\.test and 2 more\\): they were not judged; raise deadline"
 assert_messages dns.resolve.failed "^@NAME@ \\((api|console|grafana|auth)\\) was not resolved: the audit deadline \\(1s\\) was reached first$"
 assert_jq "dns: every name of the silent platform is 'not run', nothing probed" \
 	'.platforms[0] | [([.names[].status] | unique), .endpoints]' '[["not run"],[]]'
@@ -55,7 +59,10 @@ cv_config tarpit <<EOF
 EOF
 cv_audit tarpit --timeout 5s --deadline 1500ms
 assert_exit 2
-assert_findings "$(cv_expect tarpit tls.handshake.failed critical "$(cv_names tarpit.example.test)" "$SB_ADDR_TARPIT")"
+assert_findings "tarpit audit.deadline.reached critical api.tarpit.example.test $SB_ADDR_TARPIT
+tarpit tls.handshake.failed critical api.tarpit.example.test $SB_ADDR_TARPIT <-audit.deadline.reached"
+assert_affected tarpit tls.handshake.failed "$(cv_pairs "$(cv_names tarpit.example.test)" "$SB_ADDR_TARPIT")"
+assert_messages audit.deadline.reached "^the audit deadline \\(1\\.5s\\) was reached before 4 of 4 endpoint\\(s\\) were probed "
 assert_faster "tarpit: the run ends within ~1 s of the 1.5 s deadline" "$CV_MS" 2500
 assert_messages tls.handshake.failed \
 	"^TLS handshake with @ADDR@ port $SB_TLS_PORT for @NAME@ failed: handshake did not complete: the audit deadline \\(1\\.5s\\) was reached first \\(the server had not answered\\)$"

@@ -6,12 +6,14 @@
 # gateway addresses) and a cap of 3, every endpoint is still handshaken and
 # judged, the run neither stalls nor starves a platform, and the findings of
 # the one broken platform among them stay its own:
-#   1. 59 healthy `ok` platforms + 1 `mixed`: exactly 4 tls.expiry.critical,
-#      all on mixed's 127.0.0.2 (with mixed's tls.cert.inconsistent and
-#      tls.renewal.overdue); all 480 endpoints handshaken and verified
+#   1. 59 healthy `ok` platforms + 1 `mixed`: exactly one tls.expiry.critical,
+#      affecting mixed's 4 names on 127.0.0.2 (with mixed's
+#      tls.cert.inconsistent and tls.renewal.overdue folded under the
+#      expiry); all 480 endpoints handshaken and verified
 #   2. the same with a deadline too short for 480 handshakes at 3 at a time is
 #      cut cleanly: the run ends near the deadline with every endpoint
-#      accounted for
+#      accounted for, each one cut short listed by its platform's one
+#      audit.deadline.reached (issue 12)
 #   4. 120 platforms at the default concurrency start 480 name lookups and
 #      their DNS facts at once against the sandbox's knotd (one UDP worker):
 #      every name resolves (a channel keeps at most 64 queries out; the
@@ -40,9 +42,10 @@ platforms() {
 cv_config many < <(platforms 3)
 cv_audit many
 assert_exit 2
-assert_findings "$(cv_expect mixed tls.expiry.critical critical "$(cv_names mixed.example.test)" 127.0.0.2)
-mixed tls.cert.inconsistent warning - -
-mixed tls.renewal.overdue warning api.mixed.example.test 127.0.0.2"
+assert_findings "mixed tls.expiry.critical critical api.mixed.example.test 127.0.0.2
+mixed tls.cert.inconsistent warning - - <-tls.expiry.critical
+mixed tls.renewal.overdue warning api.mixed.example.test 127.0.0.2 <-tls.expiry.critical"
+assert_affected mixed tls.expiry.critical "$(cv_pairs "$(cv_names mixed.example.test)" 127.0.0.2)"
 assert_jq "many: 60 platforms reported" '.platforms | length' 60
 assert_jq "many: 480 endpoints, every one handshaken and verified" \
 	'[.platforms[].endpoints[] | [.status, .certificate.verified]] | [length, (map(select(. == ["ok", true])) | length)]' \
@@ -58,7 +61,12 @@ assert_jq "short: every endpoint is accounted for, each ok or cut by the deadlin
 assert_jq "short: every name that was not resolved says why" \
 	'[.platforms[].names[] | select(.status != "ok") | .error | test("deadline \\(300ms\\)")] | all' true
 assert_true "short: the deadline cut something (else this case tests nothing)" \
-	'[.platforms[].findings[]] | length > 4'
+	'[.platforms[].findings[] | select(.id == "audit.deadline.reached")] | length > 0'
+assert_true "short: every endpoint not probed is listed by its platform's audit.deadline.reached" \
+	'[.platforms[] | [.findings[] | select(.id == "audit.deadline.reached") | .affected[] | "\(.name) \(.address)"] as $cut
+	  | .endpoints[] | select(.status != "ok") | "\(.name) \(.address)" | IN($cut[])] | all'
+assert_true "short: no critical counted but the deadline's (and mixed's expiry)" \
+	'[.platforms[].findings[] | select(.severity == "critical" and (.caused_by | not)) | .id] - ["audit.deadline.reached", "tls.expiry.critical"] | length == 0'
 
 healthy() {
 	local i

@@ -1,8 +1,9 @@
 #!/bin/bash
 #
-# audit-san-mismatch.sh: tls.san.mismatch, one critical finding per endpoint
-# whose certificate's SAN dNSNames do not cover the name; the message names
-# the SANs served and the wildcard the platform needs.  The chains verify, so
+# audit-san-mismatch.sh: tls.san.mismatch, one critical finding per
+# certificate whose SAN dNSNames do not cover the names it is served for
+# (JSON format 3: `affected` lists them; issue 12); the message names the
+# SANs served and the wildcard the platform needs.  The chains verify, so
 # nothing else is reported.
 #   1. wrong.example.test serves *.other.example.test
 #   2. a wildcard covers one label only: baseDomain gw.ok.example.test with
@@ -29,8 +30,9 @@ cv_config wrong <<EOF
 EOF
 cv_audit wrong
 assert_exit 2
-assert_findings "$(cv_expect wrong tls.san.mismatch critical "$(cv_names wrong.example.test)" 127.0.0.1)"
-assert_summary critical 4 0 0
+assert_findings "wrong tls.san.mismatch critical api.wrong.example.test 127.0.0.1"
+assert_summary critical 1 0 0
+assert_affected wrong tls.san.mismatch "$(cv_pairs "$(cv_names wrong.example.test)" 127.0.0.1)"
 assert_messages tls.san.mismatch \
 	'^the certificate served by @ADDR@ does not cover @NAME@: its SAN dNSNames are \[\*\.other\.example\.test\]; the platform needs \*\.wrong\.example\.test$'
 assert_jq "wrong: the chains verify" '[.platforms[0].endpoints[].certificate | [.verified, .san]] | unique' \
@@ -46,9 +48,11 @@ cv_config depth <<EOF
 EOF
 cv_audit depth
 assert_exit 2
-assert_findings "$(cv_expect dot tls.san.mismatch critical "$(cv_names gw.ok.example.test)" "127.0.0.1 127.0.0.2")
+assert_findings "dot tls.san.mismatch critical api.gw.ok.example.test 127.0.0.1
 dot tls.wildcard.shape critical api.gw.ok.example.test 127.0.0.1"
-assert_summary critical 9 0 0
+assert_summary critical 2 0 0
+assert_affected dot tls.san.mismatch "$(cv_pairs "$(cv_names gw.ok.example.test)" "127.0.0.1 127.0.0.2")"
+assert_affected dot tls.wildcard.shape "$(cv_pairs "$(cv_names gw.ok.example.test)" "127.0.0.1 127.0.0.2")"
 assert_messages tls.san.mismatch \
 	'^the certificate served by @ADDR@ does not cover @NAME@: its SAN dNSNames are \[\*\.ok\.example\.test\]; the platform needs \*\.gw\.ok\.example\.test$'
 assert_jq "depth: the dash platform needs *.ok.example.test and gets it" \

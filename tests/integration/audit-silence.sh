@@ -1,13 +1,15 @@
 #!/bin/bash
 #
 # audit-silence.sh: `ignore:` silences known findings until a date. The warn
-# platform (a certificate with 15 days left: tls.expiry.warning on its 4
-# names and tls.renewal.overdue) with silences:
+# platform (a certificate with 15 days left: one tls.expiry.warning affecting
+# its 4 names, and tls.renewal.overdue folded under it; issue 12) with
+# silences:
 #   1. both ids silenced until next year: exit 0, summary 0/0/0, the findings
 #      still reported with their reason and end (JSON, text SILENCED lines,
 #      JUnit without failures, Prometheus in their own family), and with
 #      --state-dir nothing is open in the state
 #   2. a name glob that matches only api.*: the other three names still warn
+#      (silenced and not silenced endpoints are grouped apart)
 #   3. a silence that ended yesterday: it silences nothing and adds
 #      finding.silence.expired (warning)
 #   4. bad silences stop the audit with exit 3 and FILE:LINE:COL: no until,
@@ -39,13 +41,15 @@ assert_summary ok 0 0 0
 assert_jq "all: the 5 findings are still reported, each silenced with its reason and end" \
 	'[.platforms[0].findings[] | [.id, .silenced.reason, .silenced.until]] | unique' \
 	"[[\"tls.expiry.warning\",\"new certificate ordered (ticket 42)\",\"${next_year}T00:00:00Z\"],[\"tls.renewal.overdue\",\"renewal runs by hand\",\"${next_year}T12:00:00Z\"]]"
-assert_jq "all: 4 + 1 findings" '.platforms[0].findings | length' 5
+assert_jq "all: 1 + 1 findings (one per problem)" '.platforms[0].findings | length' 2
+assert_jq "all: the expiry affects the 4 names" \
+	'[.platforms[0].findings[] | select(.id == "tls.expiry.warning") | .affected | length]' '[4]'
 assert_jq "all: the platform is in the state with nothing open" \
 	'[.platforms[] | select(.name == "warn") | .findings | length]' '[0]' "$SB_DIR/state/state.json"
 
 cv_run all-text "$SB_CERTVIGIL" audit --config "$CV_CFG"
 assert_exit 0
-assert_eq "all (text): 5 SILENCED lines, no WARNING line" "5 0" \
+assert_eq "all (text): 2 SILENCED lines, no WARNING line" "2 0" \
 	"$(grep -c '^  SILENCED tls\.' "$CV_STDOUT") $(grep -c '^  WARNING ' "$CV_STDOUT" || true)"
 assert_match "all (text): the verdict is ok" '^Status: ok \(0 critical, 0 warning, 0 info\)' "$(sed -n 2p "$CV_STDOUT")"
 
@@ -57,7 +61,7 @@ assert_match "all (junit): no failure, the silences in system-out" \
 
 cv_run all-prom "$SB_CERTVIGIL" audit --config "$CV_CFG" --format prometheus
 assert_exit 0
-assert_eq "all (prometheus): no certvigil_finding sample, 5 silenced label sets (id x name)" "0 5" \
+assert_eq "all (prometheus): no certvigil_finding sample, 2 silenced label sets (id x name)" "0 2" \
 	"$(grep -c '^certvigil_finding{' "$CV_STDOUT" || true) $(grep -c '^certvigil_finding_silenced_until_seconds{' "$CV_STDOUT")"
 if command -v promtool >/dev/null; then
 	if promtool check metrics <"$CV_STDOUT" >"$SB_DIR/promtool.out" 2>&1; then
@@ -79,8 +83,12 @@ cv_audit glob
 assert_exit 1
 assert_jq "glob: only api's expiry warning is silenced (case-insensitive glob)" \
 	'[.platforms[0].findings[] | select(.id == "tls.expiry.warning") | [.name, (.silenced != null)]] | sort' \
-	'[["api.warn.example.test",true],["auth.warn.example.test",false],["console.warn.example.test",false],["grafana.warn.example.test",false]]'
-assert_summary warning 0 4 0
+	'[["api.warn.example.test",true],["console.warn.example.test",false]]'
+assert_affected warn tls.expiry.warning "$(cv_pairs "$(cv_names warn.example.test)" 127.0.0.1)"
+assert_jq "glob: the warning that counts affects the three other names" \
+	'[.platforms[0].findings[] | select(.id == "tls.expiry.warning" and .silenced == null) | .affected[].name]' \
+	'["console.warn.example.test","grafana.warn.example.test","auth.warn.example.test"]'
+assert_summary warning 0 1 0
 
 # --- 3. an expired silence -----------------------------------------------------------------
 
@@ -92,8 +100,9 @@ cv_config expired <<EOF
 EOF
 cv_audit expired --state-dir "$SB_DIR/state"
 assert_exit 1
-assert_jq "expired: what the silence no longer covers is open in the state again (5 + the expiry)" \
-	'[.platforms[] | select(.name == "warn") | .findings | length]' '[6]' "$SB_DIR/state/state.json"
+assert_jq "expired: what the silence no longer covers is open in the state again (the expiry warning, the overdue renewal folded under it, and the silence's end)" \
+	'[.platforms[] | select(.name == "warn") | .findings[].id] | sort' \
+	'["finding.silence.expired","tls.expiry.warning"]' "$SB_DIR/state/state.json"
 assert_jq "expired: nothing silenced" '[.platforms[0].findings[] | select(.silenced)] | length' 0
 assert_jq "expired: finding.silence.expired says which silence ended" \
 	'[.platforms[0].findings[] | select(.id == "finding.silence.expired") | [.severity, (.message | test("tls\\.renewal\\.overdue.*renewal runs by hand.*ended on '"$yesterday"'"))]]' \

@@ -34,9 +34,11 @@ cv_config untrusted <<EOF
 EOF
 cv_audit untrusted
 assert_exit 2
-assert_findings "$(cv_expect self tls.chain.untrusted critical "$(cv_names self.example.test)" 127.0.0.1)
-$(cv_expect noint tls.chain.incomplete critical "$(cv_names noint.example.test)" 127.0.0.1)"
-assert_summary critical 8 0 0
+assert_findings "self tls.chain.untrusted critical api.self.example.test 127.0.0.1
+noint tls.chain.incomplete critical api.noint.example.test 127.0.0.1"
+assert_summary critical 2 0 0
+assert_affected self tls.chain.untrusted "$(cv_pairs "$(cv_names self.example.test)" 127.0.0.1)"
+assert_affected noint tls.chain.incomplete "$(cv_pairs "$(cv_names noint.example.test)" 127.0.0.1)"
 assert_messages tls.chain.untrusted \
 	"^the chain served by @ADDR@ for @NAME@ does not verify to the trust anchors \\(${root//./\\.}\\): .*issuer is unknown.*; 1 certificate\\(s\\) served, leaf issued by '$issuer_self'$"
 assert_messages tls.chain.incomplete \
@@ -68,8 +70,9 @@ cv_config system <<EOF
 EOF
 cv_audit system --trust system
 assert_exit 2
-assert_findings "$(cv_expect ok tls.chain.untrusted critical "$(cv_names ok.example.test)" "127.0.0.1 127.0.0.2")
+assert_findings "ok tls.chain.untrusted critical api.ok.example.test 127.0.0.1
 ok tls.issuer.mode-mismatch critical api.ok.example.test 127.0.0.1"
+assert_affected ok tls.chain.untrusted "$(cv_pairs "$(cv_names ok.example.test)" "127.0.0.1 127.0.0.2")"
 assert_messages tls.chain.untrusted \
 	"^the chain served by @ADDR@ for @NAME@ does not verify to the trust anchors \\(system\\): .*2 certificate\\(s\\) served, leaf issued by '$issuer_inter'$"
 

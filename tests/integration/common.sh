@@ -141,10 +141,23 @@ cv_expect() {
 	done
 }
 
-# The actual finding lines of a report.
+# cv_pairs "NAMES" "ADDRS": "name address" for every pair, as assert_affected
+# expects them.
+cv_pairs() {
+	local n a
+	for n in $1; do
+		for a in $2; do
+			printf '%s %s\n' "$n" "$a"
+		done
+	done
+}
+
+# The actual finding lines of a report: one per finding (one per root cause,
+# named after its first endpoint), " <-CAUSE" after one folded under another.
 cv_findings() {
 	jq -r '.platforms[] | .name as $p | .findings[] |
-		"\($p) \(.id) \(.severity) \(.name // "-") \(.address // "-")"' "${1:-$CV_JSON}" | sort
+		"\($p) \(.id) \(.severity) \(.name // "-") \(.address // "-")" +
+		(if .caused_by then " <-\(.caused_by)" else "" end)' "${1:-$CV_JSON}" | sort
 }
 
 # --- a silent listener ----------------------------------------------------------
@@ -286,6 +299,23 @@ assert_findings() {
 	fi
 }
 
+# assert_affected PLATFORM ID EXPECTED [JSON]: the endpoints ("name address",
+# "-" for no address) the finding ID of PLATFORM affects, every one of them if
+# it is there more than once.
+assert_affected() {
+	local exp got
+	exp=$(printf '%s\n' "$3" | sed '/^[[:space:]]*$/d' | sort)
+	got=$(jq -r --arg p "$1" --arg id "$2" '.platforms[] | select(.name == $p) | .findings[] |
+		select(.id == $id) | .affected[] | "\(.name) \(.address // "-")"' "${4:-$CV_JSON}" 2>&1 | sort)
+	if [[ $exp == "$got" ]]; then
+		cv_pass "$1 $2 affects $(printf '%s\n' "$exp" | sed '/^$/d' | wc -l) endpoint(s) as expected"
+	else
+		cv_fail "$1 $2: the endpoints affected differ"
+		cv__show expected "$exp"
+		cv__show got "$got"
+	fi
+}
+
 # assert_summary STATUS CRITICAL WARNING INFO [JSON]
 assert_summary() {
 	local json=${5:-$CV_JSON}
@@ -314,8 +344,9 @@ assert_true() {
 }
 
 # assert_messages ID ERE [JSON]: there are findings with ID, and every one's
-# message matches ERE (in which @NAME@ and @ADDR@ stand for the finding's own
-# name and address, regex-escaped).
+# message matches ERE (in which @NAME@ and @ADDR@ stand for the names and the
+# addresses the finding affects, listed as certvigil lists them in a message:
+# "a", "a and b", "a, b and c", "a, b and 3 more"; regex-escaped).
 assert_messages() {
 	local id=$1 re=$2 json=${3:-$CV_JSON} n=0 bad=() name addr msg r qname qaddr
 	while IFS=$'\t' read -r name addr msg; do
@@ -324,8 +355,15 @@ assert_messages() {
 		r=${re//@NAME@/$qname}
 		r=${r//@ADDR@/$qaddr}
 		[[ $msg =~ $r ]] || bad+=("$msg")
-	done < <(jq -r --arg id "$id" '.platforms[].findings[] | select(.id == $id) |
-		[.name // "-", .address // "-", .message] | @tsv' "$json")
+	done < <(jq -r --arg id "$id" '
+		def distinct: reduce .[] as $x ([]; if index([$x]) then . else . + [$x] end);
+		def listed: if length == 0 then "-" elif length == 1 then .[0]
+			elif length == 2 then "\(.[0]) and \(.[1])"
+			elif length == 3 then "\(.[0]), \(.[1]) and \(.[2])"
+			else "\(.[0]), \(.[1]) and \(length - 2) more" end;
+		.platforms[].findings[] | select(.id == $id) |
+		[([.affected[].name] | distinct | listed),
+		 ([.affected[].address // empty] | distinct | listed), .message] | @tsv' "$json")
 	if ((n > 0 && ${#bad[@]} == 0)); then
 		cv_pass "all $n $id messages match /$re/"
 	else

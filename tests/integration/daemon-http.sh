@@ -71,7 +71,7 @@ for re in '^# TYPE certvigil_audits_total counter$' '^certvigil_audit_failures_t
 	'^certvigil_renewals_total\{platform="mixed",result="failed"\} 0$' \
 	'^certvigil_shard_info\{shard="1",shards="1"\} 1$' '^certvigil_build_info\{version="[^"]+"\} 1$' \
 	'^certvigil_certificate_not_after_seconds\{platform="mixed",name="api.mixed.example.test",address="127.0.0.2"\} [0-9]+$' \
-	'^certvigil_finding\{platform="mixed",id="tls.expiry.critical",severity="critical",name="api.mixed.example.test"\} 1$' \
+	'^certvigil_finding\{platform="mixed",id="tls.expiry.critical",severity="critical",name="api.mixed.example.test"\} 4$' \
 	'^certvigil_last_audit_timestamp_seconds\{platform="mixed"\} [0-9]+$'; do
 	expect "/metrics has $re" grep -qE "$re" "$SB_DIR/metrics.txt"
 done
@@ -83,10 +83,10 @@ expect "finding_open's value is state.json's first_seen" jq -e --argjson t "${fi
 
 # --- 2. /report.json and /healthz ----------------------------------------------
 curl -fsS "$url/report.json" >"$SB_DIR/report.json"
-expect "/report.json is the JSON report of the platform" jq -e '.format == 2 and .status == "critical"
+expect "/report.json is the JSON report of the platform" jq -e '.format == 3 and .status == "critical"
 	and (.platforms | length == 1) and .platforms[0].name == "mixed"
 	and ([.platforms[0].findings[].id] | index("tls.expiry.critical") != null)
-	and .summary.critical == ([.platforms[0].findings[] | select(.severity == "critical")] | length)' "$SB_DIR/report.json"
+	and .summary.critical == ([.platforms[0].findings[] | select(.severity == "critical" and .caused_by == null)] | length)' "$SB_DIR/report.json"
 expect "/report.json is application/json" test "$(curl -s -o /dev/null -w '%{content_type}' "$url/report.json")" = \
 	application/json
 expect "/healthz is 200 with ok" test "$(curl -s -w ' %{http_code}' "$url/healthz")" = "ok: 1 platform audited in time

@@ -8,8 +8,10 @@
 #   dn_up                      sbd_up, or fail the test
 #   dn_config <<EOF            the platform list (YAML) for $SB_DIR/dns.yaml
 #   dn_audit PLATFORM [ARG...] audit that platform alone; sets DN_RC, DN_MS, DN_JSON
-#   dn_expect_findings "ID SEVERITY NAME ADDRESS" ...
-#                              the platform's findings, exactly ("-" for none)
+#   dn_expect_findings "ID SEVERITY NAME ADDRESS[ <-CAUSE]" ...
+#                              the platform's findings, exactly ("-" for none;
+#                              one per problem, named after its first
+#                              endpoint; <-CAUSE when folded under another)
 #   dn_expect_rc N             certvigil's exit status
 #   dn_expect_jq WHAT FILTER   jq -e FILTER holds on the platform's JSON object
 #   dn_expect_message ID TEXT  the finding ID's message contains TEXT
@@ -76,7 +78,8 @@ dn__platform() {
 dn_expect_findings() {
 	local want got
 	want=$(printf '%s\n' "$@" | grep -v '^$' | sort || true)
-	got=$(dn__platform | jq -r '.findings[] | "\(.id) \(.severity) \(.name // "-") \(.address // "-")"' | sort)
+	got=$(dn__platform | jq -r '.findings[] | "\(.id) \(.severity) \(.name // "-") \(.address // "-")" +
+		(if .caused_by then " <-\(.caused_by)" else "" end)' | sort)
 	if [[ $want == "$got" ]]; then
 		dn_pass "$DN_PLATFORM: findings are exactly: ${*:-none}"
 	else

@@ -98,7 +98,8 @@ platforms:
       verify_every: 1s
       verify_timeout: 30s
 EOF
-critical=$(cv_expect gw tls.expiry.critical critical "$(cv_names "gw.$SB_ACME_ZONE")" 127.0.0.1)
+# One problem: the expiring certificate, whatever the names (issue 12).
+critical="gw tls.expiry.critical critical api.gw.$SB_ACME_ZONE 127.0.0.1"
 ts='[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z'
 at() { date -u -d "@$1" +%Y-%m-%dT%H:%M:%SZ; }
 wait_until() {

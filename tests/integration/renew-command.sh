@@ -88,8 +88,10 @@ EOF
 
 # The soon certificate is 10 days into its 15: tls.renewal.overdue (once per
 # platform) comes with the expiry finding, and both make renewal due.
-critical="$(cv_expect soon tls.expiry.critical critical "$(cv_names soon.example.test)" 127.0.0.1)
-soon tls.renewal.overdue warning api.soon.example.test 127.0.0.1"
+# One problem, the expiring certificate of every name (issue 12); its overdue
+# renewal is why, folded under it, and still a reason to renew.
+critical="soon tls.expiry.critical critical api.soon.example.test 127.0.0.1
+soon tls.renewal.overdue warning api.soon.example.test 127.0.0.1 <-tls.expiry.critical"
 renew_lines() {
 	local id
 	for id in "$@"; do

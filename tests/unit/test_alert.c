@@ -182,6 +182,140 @@ static void test_superseded_and_info(void **state) {
         run_table(rows, ELEMENTSOF(rows));
 }
 
+/* ---- grouped findings (one per root cause) ------------------------------ */
+
+static char *scratch(const char *content);
+static void scratch_done(char *path);
+
+/* A grouped finding as checks/group.c makes it: targets "name@address ...",
+ * the first being its name and address. */
+static void emit_grouped(struct finding_list *l, const char *id, enum severity sev, const char *subject,
+                         const char *targets, const char *caused_by) {
+        struct finding *f;
+
+        finding_emit_severity(l, checks_find_def(id), sev, NULL, NULL, "%s about %s", id, subject);
+        f = &l->items[l->n - 1];
+        f->subject = xstrdup(subject);
+        f->caused_by = caused_by ? checks_find_def(caused_by) : NULL;
+        for (const char *p = targets; *p;) {
+                size_t len = strcspn(p, " ");
+                _cleanup_free_ char *t = xstrndup(p, len);
+                char *at = strchr(t, '@');
+                *at = 0;
+                f->affected = xrealloc(f->affected, (f->n_affected + 1) * sizeof(*f->affected));
+                f->affected[f->n_affected++] = (struct finding_target){ xstrdup(t), xstrdup(at + 1), 443 };
+                p += len + strspn(p + len, " ");
+        }
+        f->name = xstrdup(f->affected[0].name);
+        f->address = xstrdup(f->affected[0].address);
+}
+
+static void state_open(struct state_platform *sp, const char *id, enum severity sev, const char *name,
+                       const char *address, time_t first) {
+        sp->findings = xrealloc(sp->findings, (sp->n_findings + 1) * sizeof(*sp->findings));
+        sp->findings[sp->n_findings++] = (struct state_finding){
+                .id = xstrdup(id), .severity = sev, .name = xstrdup(name), .address = xstrdup(address),
+                .message = xstrdup("old"), .first_seen = first, .last_alerted = first,
+        };
+}
+
+static void test_grouped_identity(void **state) {
+        struct state *st = state_new();
+        struct state_platform *sp = state_platform(st, "p");
+        struct finding_list fl = { 0 };
+        struct alert_list al = { 0 };
+        _cleanup_free_ char *got = NULL;
+
+        /* A format 1 state: one entry per endpoint, and an overdue renewal. */
+        state_open(sp, "tls.expiry.critical", SEVERITY_CRITICAL, "api.x", "192.0.2.2", T0);
+        state_open(sp, "tls.expiry.critical", SEVERITY_CRITICAL, "console.x", "192.0.2.2", T0);
+        state_open(sp, "tls.expiry.critical", SEVERITY_CRITICAL, "grafana.x", "192.0.2.2", T0);
+        state_open(sp, "tls.renewal.overdue", SEVERITY_WARNING, "api.x", "192.0.2.2", T0);
+
+        /* Upgraded: the same problems grouped, the renewal folded under the
+         * expiry. No storm: nothing new, nothing resolved. */
+        emit_grouped(&fl, "tls.expiry.critical", SEVERITY_CRITICAL, "cert aa",
+                     "api.x@192.0.2.2 console.x@192.0.2.2 grafana.x@192.0.2.2", NULL);
+        emit_grouped(&fl, "tls.renewal.overdue", SEVERITY_WARNING, "cert aa",
+                     "api.x@192.0.2.2 console.x@192.0.2.2 grafana.x@192.0.2.2", "tls.expiry.critical");
+        alert_compute(sp, &fl, NULL, T0 + HOUR, REMIND, &al);
+        got = describe(&al);
+        assert_string_equal(got, "");
+        assert_int_equal(sp->n_findings, 1);
+        assert_string_equal(sp->findings[0].subject, "cert aa");
+        assert_int_equal(sp->findings[0].first_seen, T0);
+        alert_list_clear(&al);
+        finding_list_clear(&fl);
+
+        /* The same certificate, its first endpoint gone: the same problem. */
+        emit_grouped(&fl, "tls.expiry.critical", SEVERITY_CRITICAL, "cert aa",
+                     "console.x@192.0.2.2 grafana.x@192.0.2.2", NULL);
+        alert_compute(sp, &fl, NULL, T0 + 2 * HOUR, REMIND, &al);
+        free(got);
+        got = describe(&al);
+        assert_string_equal(got, "");
+        assert_int_equal(sp->n_findings, 1);
+        alert_list_clear(&al);
+        finding_list_clear(&fl);
+
+        /* Reminded once a day, once for the whole group. */
+        emit_grouped(&fl, "tls.expiry.critical", SEVERITY_CRITICAL, "cert aa",
+                     "console.x@192.0.2.2 grafana.x@192.0.2.2", NULL);
+        alert_compute(sp, &fl, NULL, T0 + DAY, REMIND, &al);
+        free(got);
+        got = describe(&al);
+        assert_string_equal(got, "reminder tls.expiry.critical critical console.x 192.0.2.2;");
+        alert_list_clear(&al);
+        finding_list_clear(&fl);
+
+        /* Another certificate with the same trouble: a new problem, the old
+         * one resolved. */
+        emit_grouped(&fl, "tls.expiry.critical", SEVERITY_CRITICAL, "cert bb", "api.x@192.0.2.3", NULL);
+        alert_compute(sp, &fl, NULL, T0 + DAY + HOUR, REMIND, &al);
+        free(got);
+        got = describe(&al);
+        assert_string_equal(got, "new tls.expiry.critical critical api.x 192.0.2.3;"
+                                 "resolved tls.expiry.critical critical console.x 192.0.2.2;");
+        alert_list_clear(&al);
+        finding_list_clear(&fl);
+
+        /* A folded finding is never an alert, and its cause gone makes it
+         * one. */
+        emit_grouped(&fl, "tls.expiry.critical", SEVERITY_CRITICAL, "cert bb", "api.x@192.0.2.3", NULL);
+        emit_grouped(&fl, "tls.renewal.overdue", SEVERITY_WARNING, "cert bb", "api.x@192.0.2.3", "tls.expiry.critical");
+        alert_compute(sp, &fl, NULL, T0 + DAY + 2 * HOUR, REMIND, &al);
+        free(got);
+        got = describe(&al);
+        assert_string_equal(got, "");
+        alert_list_clear(&al);
+        finding_list_clear(&fl);
+        emit_grouped(&fl, "tls.renewal.overdue", SEVERITY_WARNING, "cert bb", "api.x@192.0.2.3", NULL);
+        alert_compute(sp, &fl, NULL, T0 + DAY + 3 * HOUR, REMIND, &al);
+        free(got);
+        got = describe(&al);
+        assert_string_equal(got, "new tls.renewal.overdue warning api.x 192.0.2.3;"
+                                 "resolved tls.expiry.critical critical api.x 192.0.2.3;");
+        alert_list_clear(&al);
+        finding_list_clear(&fl);
+        state_free(st);
+}
+
+static void test_state_subject_roundtrip(void **state) {
+        struct state *s = state_new(), *back = NULL;
+        struct state_platform *sp = state_platform(s, "p");
+        _cleanup_free_ char *error = NULL;
+        char *path = scratch(NULL);
+
+        state_open(sp, "tls.expiry.critical", SEVERITY_CRITICAL, "api.x", "192.0.2.2", T0);
+        sp->findings[0].subject = xstrdup("cert aa");
+        assert_int_equal(state_save(s, path), 0);
+        assert_int_equal(state_load(path, &back, &error), 0);
+        assert_string_equal(state_platform(back, "p")->findings[0].subject, "cert aa");
+        state_free(s);
+        state_free(back);
+        scratch_done(path);
+}
+
 /* ---- state.json ---------------------------------------------------------- */
 
 static char *scratch(const char *content) {
@@ -267,8 +401,9 @@ static void test_state_damaged(void **state) {
                 { "", -EINVAL, ":1:0: '[' or '{' expected near end of file" },
                 { "{\"format\": 1, \"platforms\": [", -EINVAL, ":1:" },
                 { "\x01\xff", -EINVAL, ":1:" },
-                { "[]", -EINVAL, ": not a certvigil state file of format 1" },
-                { "{\"format\": 2, \"platforms\": []}", -EINVAL, ": not a certvigil state file of format 1" },
+                { "[]", -EINVAL, ": not a certvigil state file of format 1 or 2" },
+                { "{\"format\": 3, \"platforms\": []}", -EINVAL, ": not a certvigil state file of format 1 or 2" },
+                { "{\"format\": 0, \"platforms\": []}", -EINVAL, ": not a certvigil state file of format 1 or 2" },
                 { "{\"format\": 1}", -EINVAL, ": no platforms list" },
                 { "{\"format\": 1, \"platforms\": [{\"name\": \"p\", \"findings\": 3, \"certificates\": []}]}", -EINVAL,
                   ": a platform without its findings or certificates list" },
@@ -419,6 +554,8 @@ int main(void) {
                 cmocka_unit_test(test_state_cert_churn),
                 cmocka_unit_test(test_state_prune_platforms),
                 cmocka_unit_test(test_state_too_large),
+                cmocka_unit_test(test_grouped_identity),
+                cmocka_unit_test(test_state_subject_roundtrip),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,436 @@
+/* The grouping pass: merging a run's per-endpoint findings into one per
+ * root cause, and folding derived findings under their cause. See
+ * group.h. */
+#include <ctype.h>
+#include <string.h>
+
+#include "checks.h"
+#include "group.h"
+#include "util.h"
+
+static const struct finding_def findings[] = {
+#define DEADLINE_REACHED (&findings[0])
+        { "audit.deadline.reached", SEVERITY_CRITICAL, "dfdab5be46a449a0aa0335f5c8cd8271",
+          "the audit deadline came before every name was resolved and every endpoint probed: those were not judged" },
+};
+
+const struct check check_group = {
+        .name = "audit.deadline",
+        .findings = findings,
+        .n_findings = ELEMENTSOF(findings),
+        .run = NULL,
+};
+
+/* About the server at an address, not the certificate it serves. */
+static const char *const by_address[] = {
+        "tls.connect.failed", "tls.handshake.failed", "tls.protocol.legacy", "tls.kx.weak",
+};
+
+/* Emitted once per certificate (endpoint_is_first_with_leaf): every
+ * endpoint serving it is affected. */
+static const char *const per_certificate[] = {
+        "tls.renewal.overdue", "tls.wildcard.shape", "tls.issuer.staging", "tls.issuer.mode-mismatch",
+        "tls.ct.missing", "tls.key.weak", "tls.signature.weak", "tls.revoked",
+};
+
+/* What an ingress placeholder certificate explains about itself. */
+static const char *const placeholder_explains[] = {
+        "tls.chain.untrusted", "tls.chain.incomplete", "tls.chain.order", "tls.san.mismatch",
+        "tls.wildcard.shape", "tls.issuer.staging", "tls.issuer.mode-mismatch", "tls.expiry.expired",
+        "tls.expiry.critical", "tls.expiry.warning", "tls.cert.not-yet-valid", "tls.renewal.overdue",
+        "tls.ct.missing", "tls.secret.mismatch",
+};
+
+static const char *const expiry_ids[] = { "tls.expiry.expired", "tls.expiry.critical", "tls.expiry.warning" };
+
+static bool id_in(const char *id, const char *const *set, size_t n) {
+        for (size_t i = 0; i < n; i++)
+                if (strcmp(set[i], id) == 0)
+                        return true;
+        return false;
+}
+#define ID_IN(id, set) id_in(id, set, ELEMENTSOF(set))
+
+char *group_list_text(char *const *items, size_t n) {
+        if (n == 0)
+                return xstrdup("");
+        if (n == 1)
+                return xstrdup(items[0]);
+        if (n == 2)
+                return xasprintf("%s and %s", items[0], items[1]);
+        if (n == 3)
+                return xasprintf("%s, %s and %s", items[0], items[1], items[2]);
+        return xasprintf("%s, %s and %zu more", items[0], items[1], n - 2);
+}
+
+/* ---- names and addresses inside messages ------------------------------- */
+
+static bool word_char(char c) {
+        return isalnum((unsigned char)c) || c == '-' || c == '_' || c == '*' || c == ':';
+}
+
+/* The next occurrence of tok in s as a whole name or address: not part of
+ * a longer name ("api.x" in "api.x.y"), address ("127.0.0.1" in
+ * "127.0.0.10") or label. */
+static const char *token_find(const char *s, const char *tok) {
+        size_t n = strlen(tok);
+        for (const char *p = strstr(s, tok); n > 0 && p; p = strstr(p + 1, tok)) {
+                char before = p > s ? p[-1] : ' ', after = p[n];
+                if (word_char(before) || before == '.')
+                        continue;
+                /* "api.x: ..." and "api.x." end a sentence; "api.x.y" and
+                 * "::1:5" go on. */
+                if ((after == ':' || after == '.') ? word_char(p[n + 1]) : word_char(after))
+                        continue;
+                return p;
+        }
+        return NULL;
+}
+
+/* s with every whole occurrence of tok replaced by with. Caller frees. */
+static char *token_replace(const char *s, const char *tok, const char *with) {
+        char *out = xstrdup(""), *next;
+        const char *p;
+
+        while ((p = tok && *tok ? token_find(s, tok) : NULL)) {
+                next = xasprintf("%s%.*s%s", out, (int)(p - s), s, with);
+                free(out);
+                out = next;
+                s = p + strlen(tok);
+        }
+        next = xasprintf("%s%s", out, s);
+        free(out);
+        return next;
+}
+
+/* ---- the endpoints behind findings ------------------------------------- */
+
+static size_t endpoint_find(const struct platform_obs *obs, const char *name, const char *address) {
+        for (size_t i = 0; obs && name && address && i < obs->n_endpoints; i++)
+                if (strcmp(obs->endpoints[i].name, name) == 0 && strcmp(obs->endpoints[i].address, address) == 0)
+                        return i;
+        return SIZE_MAX;
+}
+
+static const char *leaf_of(const struct endpoint_obs *e) {
+        return e->status == ENDPOINT_OK && e->n_chain > 0 ? e->chain[0].sha256 : NULL;
+}
+
+static char *subject_of(const struct platform_obs *obs, const struct finding *f, uint16_t *ret_port) {
+        size_t i = endpoint_find(obs, f->name, f->address);
+
+        *ret_port = 0;
+        if (!f->name)
+                return NULL;
+        if (!f->address)
+                return xasprintf("name %s", f->name);
+        if (i == SIZE_MAX)
+                return xasprintf("address %s", f->address);
+        *ret_port = obs->endpoints[i].port;
+        /* A DNS finding about an endpoint is about its address record. */
+        if (leaf_of(&obs->endpoints[i]) && strncmp(f->def->id, "tls.", 4) == 0 && !ID_IN(f->def->id, by_address))
+                return xasprintf("cert %s", leaf_of(&obs->endpoints[i]));
+        return xasprintf("address %s port %u", f->address, obs->endpoints[i].port);
+}
+
+static void target_add(struct finding *f, const char *name, const char *address, uint16_t port) {
+        for (size_t i = 0; i < f->n_affected; i++)
+                if (streq_ptr(f->affected[i].name, name) && streq_ptr(f->affected[i].address, address))
+                        return;
+        f->affected = xrealloc(f->affected, (f->n_affected + 1) * sizeof(*f->affected));
+        f->affected[f->n_affected++] = (struct finding_target){
+                .name = xstrdup(name),
+                .address = xstrdup(address),
+                .port = port,
+        };
+}
+
+/* Same finding up to the endpoint it names: the merge key. */
+static char *merge_key(const struct finding *f, const char *subject) {
+        _cleanup_free_ char *a = token_replace(f->message, f->address, "\002");
+        _cleanup_free_ char *m = token_replace(a, f->name, "\001");
+        return xasprintf("%s\n%d\n%s\n%s\n%s", f->def->id, (int)f->severity, subject ? subject : "",
+                         f->silenced ? f->silenced : "", m);
+}
+
+/* Where a name comes in the plan (names not planned last). */
+static size_t name_rank(const struct platform_obs *obs, const char *name) {
+        for (size_t k = 0; obs && name && k < obs->n_names; k++)
+                if (strcmp(obs->names[k].name, name) == 0)
+                        return k;
+        return SIZE_MAX;
+}
+
+/* In the plan's order: by name as planned, then address (as
+ * endpoint_before() orders endpoints). Ranks are looked up once per
+ * target: a finding may affect every endpoint of a large platform. */
+static void affected_sort(const struct platform_obs *obs, struct finding *f) {
+        _cleanup_free_ size_t *rank = xcalloc(f->n_affected + 1, sizeof(*rank));
+
+        for (size_t i = 0; i < f->n_affected; i++)
+                rank[i] = name_rank(obs, f->affected[i].name);
+        for (size_t i = 1; i < f->n_affected; i++) {
+                struct finding_target t = f->affected[i];
+                size_t r = rank[i], k = i;
+                for (; k > 0; k--) {
+                        const struct finding_target *p = &f->affected[k - 1];
+                        if (rank[k - 1] < r || (rank[k - 1] == r && strcmp(p->address ? p->address : "",
+                                                                         t.address ? t.address : "") <= 0))
+                                break;
+                        f->affected[k] = f->affected[k - 1];
+                        rank[k] = rank[k - 1];
+                }
+                f->affected[k] = t;
+                rank[k] = r;
+        }
+}
+
+static void strv_add_unique(char ***v, size_t *n, const char *s) {
+        for (size_t i = 0; s && i < *n; i++)
+                if (strcmp((*v)[i], s) == 0)
+                        return;
+        if (!s)
+                return;
+        *v = xrealloc(*v, (*n + 2) * sizeof(**v));
+        (*v)[(*n)++] = xstrdup(s);
+        (*v)[*n] = NULL;
+}
+
+/* The message names every affected name and address; the finding's own
+ * name and address become the first affected. */
+static void merged_rewrite(struct finding *f) {
+        _cleanup_strv_free_ char **names = NULL, **addresses = NULL;
+        size_t n_names = 0, n_addresses = 0;
+
+        for (size_t i = 0; i < f->n_affected; i++) {
+                strv_add_unique(&names, &n_names, f->affected[i].name);
+                strv_add_unique(&addresses, &n_addresses, f->affected[i].address);
+        }
+        if (n_addresses > 1 && f->address) {
+                _cleanup_free_ char *list = group_list_text(addresses, n_addresses);
+                char *m = token_replace(f->message, f->address, list);
+                free(f->message);
+                f->message = m;
+        }
+        if (n_names > 1 && f->name) {
+                _cleanup_free_ char *list = group_list_text(names, n_names);
+                char *m = token_replace(f->message, f->name, list);
+                free(f->message);
+                f->message = m;
+        }
+        if (f->n_affected > 0) {
+                free(f->name);
+                free(f->address);
+                f->name = xstrdup(f->affected[0].name);
+                f->address = xstrdup(f->affected[0].address);
+        }
+}
+
+/* Every endpoint serving the certificate of a once-per-certificate finding. */
+static void per_certificate_expand(const struct platform_obs *obs, struct finding *f) {
+        const char *sha = f->subject && strncmp(f->subject, "cert ", 5) == 0 ? f->subject + 5 : NULL;
+
+        if (!sha || !ID_IN(f->def->id, per_certificate))
+                return;
+        for (size_t i = 0; i < obs->n_endpoints; i++)
+                if (streq_ptr(leaf_of(&obs->endpoints[i]), sha))
+                        target_add(f, obs->endpoints[i].name, obs->endpoints[i].address, obs->endpoints[i].port);
+}
+
+static void merge(const struct platform_obs *obs, const struct finding_list *in, struct finding_list *out) {
+        char **keys = xcalloc(in->n + 1, sizeof(*keys));
+
+        for (size_t i = 0; i < in->n; i++) {
+                const struct finding *f = &in->items[i];
+                uint16_t port;
+                _cleanup_free_ char *subject = subject_of(obs, f, &port);
+                char *key = merge_key(f, subject);
+                size_t j = 0;
+
+                while (j < out->n && strcmp(keys[j], key) != 0)
+                        j++;
+                if (j == out->n) {
+                        finding_list_push(out, f);
+                        free(out->items[j].subject);
+                        out->items[j].subject = TAKE_PTR(subject);
+                        keys[j] = key;
+                } else
+                        free(key);
+                if (f->name)
+                        target_add(&out->items[j], f->name, f->address, port);
+        }
+        strv_free(keys);
+        for (size_t j = 0; j < out->n; j++) {
+                struct finding *f = &out->items[j];
+                if (obs)
+                        per_certificate_expand(obs, f);
+                affected_sort(obs, f);
+                merged_rewrite(f);
+        }
+}
+
+/* ---- folding under a cause --------------------------------------------- */
+
+static void fold(struct finding_list *l, const struct finding *cause, const char *id, const char *subject) {
+        for (size_t i = 0; i < l->n; i++) {
+                struct finding *f = &l->items[i];
+                if (f != cause && !f->caused_by && strcmp(f->def->id, id) == 0 && streq_ptr(f->subject, subject))
+                        f->caused_by = cause->def;
+        }
+}
+
+/* tls.cert.inconsistent when the certificates the cause is about are the
+ * odd ones out: without them, every endpoint serves one certificate. */
+static bool leaf_explained(const struct finding_list *l, const struct finding *cause, const char *sha) {
+        if (strcmp(cause->def->id, "tls.cert.ingress-default") != 0)
+                return cause->subject && strncmp(cause->subject, "cert ", 5) == 0 &&
+                       strcmp(cause->subject + 5, sha) == 0;
+        /* Every placeholder served, not only this one's. */
+        for (size_t i = 0; i < l->n; i++)
+                if (strcmp(l->items[i].def->id, "tls.cert.ingress-default") == 0 && l->items[i].subject &&
+                    strncmp(l->items[i].subject, "cert ", 5) == 0 && strcmp(l->items[i].subject + 5, sha) == 0)
+                        return true;
+        return false;
+}
+
+static void fold_inconsistent(const struct platform_obs *obs, struct finding_list *l, const struct finding *cause) {
+        const char *other = NULL;
+
+        for (size_t i = 0; obs && i < obs->n_endpoints; i++) {
+                const char *sha = leaf_of(&obs->endpoints[i]);
+                if (!sha || leaf_explained(l, cause, sha))
+                        continue;
+                if (other && strcmp(other, sha) != 0)
+                        return;
+                other = sha;
+        }
+        if (other)
+                fold(l, cause, "tls.cert.inconsistent", NULL);
+}
+
+/* A name under a missing wildcard record that does not exist: the missing
+ * record is the one problem to fix (dns.wildcard.missing is critical once
+ * names fail). A SERVFAIL or a timeout is a problem of its own. */
+static void fold_under_wildcard(const struct platform_obs *obs, struct finding_list *l, const struct finding *c) {
+        for (size_t i = 0; obs && c->name && i < l->n; i++) {
+                struct finding *f = &l->items[i];
+                if (f->caused_by || strcmp(f->def->id, "dns.resolve.failed") != 0 || !f->name ||
+                    !san_pattern_matches(c->name, f->name))
+                        continue;
+                for (size_t k = 0; k < obs->n_names; k++)
+                        if (strcmp(obs->names[k].name, f->name) == 0 &&
+                            (obs->names[k].status == DNS_STATUS_NXDOMAIN || obs->names[k].status == DNS_STATUS_NODATA))
+                                f->caused_by = c->def;
+        }
+}
+
+static void fold_all(const struct platform_obs *obs, struct finding_list *l) {
+        for (size_t i = 0; i < l->n; i++) {
+                const struct finding *c = &l->items[i];
+                if (strcmp(c->def->id, "tls.cert.ingress-default") != 0 || !c->subject)
+                        continue;
+                for (size_t k = 0; k < ELEMENTSOF(placeholder_explains); k++)
+                        fold(l, c, placeholder_explains[k], c->subject);
+                fold_inconsistent(obs, l, c);
+        }
+        for (size_t i = 0; i < l->n; i++) {
+                const struct finding *c = &l->items[i];
+                /* The old certificate still served somewhere: its expiry
+                 * is the problem, the inconsistency and the overdue renewal
+                 * are why and how it shows. */
+                if (ID_IN(c->def->id, expiry_ids) && c->subject && !c->caused_by) {
+                        fold(l, c, "tls.renewal.overdue", c->subject);
+                        fold_inconsistent(obs, l, c);
+                }
+                else if (strcmp(c->def->id, "dns.wildcard.missing") == 0 && c->severity == SEVERITY_CRITICAL)
+                        fold_under_wildcard(obs, l, c);
+        }
+        /* After the wildcard: a name folded under it still explains the
+         * resolvers' disagreement about itself. */
+        for (size_t i = 0; i < l->n; i++) {
+                const struct finding *c = &l->items[i];
+                if (strcmp(c->def->id, "dns.resolve.failed") == 0 && c->subject)
+                        fold(l, c, "dns.resolvers.disagree", c->subject);
+        }
+}
+
+/* ---- the deadline ------------------------------------------------------ */
+
+static bool name_not_run(const struct platform_obs *obs, const char *name) {
+        for (size_t i = 0; name && i < obs->n_names; i++)
+                if (strcmp(obs->names[i].name, name) == 0)
+                        return obs->names[i].status == DNS_STATUS_NOT_RUN;
+        return false;
+}
+
+static bool cut_short(const struct platform_obs *obs, const struct finding *f) {
+        if (strcmp(f->def->id, "dns.resolve.failed") == 0)
+                return f->n_affected > 0 && name_not_run(obs, f->affected[0].name);
+        if (!ID_IN(f->def->id, by_address) || f->n_affected == 0)
+                return false;
+        for (size_t i = 0; i < f->n_affected; i++) {
+                size_t e = endpoint_find(obs, f->affected[i].name, f->affected[i].address);
+                if (e == SIZE_MAX || !obs->endpoints[e].cut_short)
+                        return false;
+        }
+        return true;
+}
+
+static void deadline_add(const struct platform *p, const struct platform_obs *obs, struct finding_list *l) {
+        _cleanup_strv_free_ char **what = NULL;
+        _cleanup_free_ char *list = NULL, *names = NULL, *endpoints = NULL;
+        struct finding *d;
+        size_t n_what = 0, n_names = 0, n_endpoints = 0;
+        char dl[DURATION_MAX];
+
+        for (size_t i = 0; i < obs->n_names; i++)
+                if (obs->names[i].status == DNS_STATUS_NOT_RUN) {
+                        strv_push(&what, xstrdup(obs->names[i].name));
+                        n_what++;
+                        n_names++;
+                }
+        for (size_t i = 0; i < obs->n_endpoints; i++)
+                if (obs->endpoints[i].cut_short) {
+                        strv_push(&what, xasprintf("%s for %s", obs->endpoints[i].address, obs->endpoints[i].name));
+                        n_what++;
+                        n_endpoints++;
+                }
+        if (n_what == 0)
+                return;
+        list = group_list_text(what, n_what);
+        names = n_names ? xasprintf("%zu of %zu name(s) were resolved", n_names, obs->n_names) : NULL;
+        endpoints = n_endpoints ? xasprintf("%zu of %zu endpoint(s) were probed", n_endpoints, obs->n_endpoints)
+                                : NULL;
+        finding_emit(l, DEADLINE_REACHED, NULL, NULL,
+                     "the audit deadline (%s) was reached before %s%s%s (%s): they were not judged; raise deadline "
+                     "(or concurrency), or find out why they are slow",
+                     format_duration(p->deadline_usec, dl), names ? names : "", names && endpoints ? " and " : "",
+                     endpoints ? endpoints : "", list);
+        d = &l->items[l->n - 1];
+        for (size_t i = 0; i < obs->n_names; i++)
+                if (obs->names[i].status == DNS_STATUS_NOT_RUN)
+                        target_add(d, obs->names[i].name, NULL, 0);
+        for (size_t i = 0; i < obs->n_endpoints; i++)
+                if (obs->endpoints[i].cut_short)
+                        target_add(d, obs->endpoints[i].name, obs->endpoints[i].address, obs->endpoints[i].port);
+        /* One problem however many probes it cut: its alert stays one. */
+        d->subject = xstrdup("audit deadline");
+        free(d->name);
+        free(d->address);
+        d->name = xstrdup(d->affected[0].name);
+        d->address = xstrdup(d->affected[0].address);
+        for (size_t i = 0; i + 1 < l->n; i++)
+                if (!l->items[i].caused_by && cut_short(obs, &l->items[i]))
+                        l->items[i].caused_by = DEADLINE_REACHED;
+}
+
+void group_findings(const struct platform *p, const struct platform_obs *obs, struct finding_list *l) {
+        struct finding_list out = { 0 };
+
+        merge(obs, l, &out);
+        finding_list_clear(l);
+        *l = out;
+        fold_all(obs, l);
+        if (obs && obs->deadline_reached)
+                deadline_add(p, obs, l);
+}
