@@ -52,6 +52,7 @@ static void help_audit(FILE *f, const char *cmd) {
                 "     --platform NAME      only this platform (repeatable)\n"
                 "     --resolver ADDR[:PORT]  DNS resolver to ask (repeatable; 'system' for resolv.conf)\n"
                 "     --port N             TLS port of the platform's endpoints\n"
+                "     --dns-port N         port of the zones' authoritative servers, asked directly\n"
                 "     --trust FILE|system  trust anchors (PEM bundle) or the system store\n"
                 "     --timeout DURATION   per query and per connection + handshake (e.g. 10s)\n"
                 "     --deadline DURATION  the whole audit (e.g. 2m)\n"
@@ -91,6 +92,7 @@ enum {
         ARG_PLATFORM,
         ARG_RESOLVER,
         ARG_PORT,
+        ARG_DNS_PORT,
         ARG_TRUST,
         ARG_TIMEOUT,
         ARG_DEADLINE,
@@ -124,6 +126,7 @@ int cli_parse(int argc, char *argv[], const char *cmd, struct cli_options *o) {
                 { "platform", required_argument, NULL, ARG_PLATFORM },
                 { "resolver", required_argument, NULL, ARG_RESOLVER },
                 { "port", required_argument, NULL, ARG_PORT },
+                { "dns-port", required_argument, NULL, ARG_DNS_PORT },
                 { "trust", required_argument, NULL, ARG_TRUST },
                 { "timeout", required_argument, NULL, ARG_TIMEOUT },
                 { "deadline", required_argument, NULL, ARG_DEADLINE },
@@ -175,6 +178,13 @@ int cli_parse(int argc, char *argv[], const char *cmd, struct cli_options *o) {
                                 return EXIT_UNUSABLE;
                         }
                         o->ov.port = (int)v;
+                        break;
+                case ARG_DNS_PORT:
+                        if (parse_int(optarg, 1, 65535, &v) < 0) {
+                                fprintf(stderr, "certvigil: --dns-port: '%s' is not a port number (1-65535)\n", optarg);
+                                return EXIT_UNUSABLE;
+                        }
+                        o->ov.dns_port = (int)v;
                         break;
                 case ARG_TRUST:
                         o->ov.trust = optarg;

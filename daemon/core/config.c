@@ -1703,6 +1703,8 @@ int config_apply_overrides(struct config *c, const struct config_overrides *o, c
                 return r;
         if (o->port < 0 || o->port > 65535)
                 return fail_plain(ret_error, -EINVAL, "'port' must be between 1 and 65535");
+        if (o->dns_port < 0 || o->dns_port > 65535)
+                return fail_plain(ret_error, -EINVAL, "'dns_port' must be between 1 and 65535");
         for (size_t i = 0; o->only_platforms && o->only_platforms[i]; i++)
                 if (!config_find(c, o->only_platforms[i])) {
                         _cleanup_free_ char *shown = yfile_shown(o->only_platforms[i], strlen(o->only_platforms[i]));
@@ -1737,6 +1739,8 @@ int config_apply_overrides(struct config *c, const struct config_overrides *o, c
                 }
                 if (o->port > 0)
                         p->port = (uint16_t)o->port;
+                if (o->dns_port > 0)
+                        p->dns_port = (uint16_t)o->dns_port;
                 if (o->trust) {
                         set_string(&p->trust, xstrdup(o->trust));
                         set_string(&p->trust_origin, xstrdup("--trust"));

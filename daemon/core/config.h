@@ -186,6 +186,7 @@ struct config {
 struct config_overrides {
         char **resolvers;
         int port;                 /* 0 = unset */
+        int dns_port;             /* --dns-port: the zones' authoritative servers; 0 = unset */
         const char *trust;
         uint64_t timeout_usec;
         uint64_t deadline_usec;

@@ -179,6 +179,8 @@ usage unknown-option "unrecognized option '--bogus'"$'\n'"Try 'certvigil audit -
 usage format "^certvigil: --format: unknown format 'xml' \\(text, json, junit, github or prometheus\\)$" audit --config good.yaml --format xml
 usage port-0 "^certvigil: --port: '0' is not a port number \\(1-65535\\)$" audit --config good.yaml --port 0
 usage port-text "^certvigil: --port: 'https' is not a port number \\(1-65535\\)$" audit --config good.yaml --port https
+usage dns-port-0 "^certvigil: --dns-port: '0' is not a port number \\(1-65535\\)$" audit --config good.yaml --dns-port 0
+usage dns-port-big "^certvigil: --dns-port: '65536' is not a port number \\(1-65535\\)$" audit --config good.yaml --dns-port 65536
 usage config-and-values '^certvigil audit: --config and --values exclude each other$' \
 	audit --config good.yaml --values values-bad.yaml
 usage timeout-0 "^certvigil: --timeout: '0' is not a duration" audit --config good.yaml --timeout 0

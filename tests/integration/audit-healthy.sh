@@ -6,7 +6,9 @@
 #   1. ok.example.test (127.0.0.1 and 127.0.0.2), tls.mode provided
 #   2. the "-" separator: gw.dash.example.test with mcp enabled
 #   3. --values FILE (a chart values file full of unrelated keys) with
-#      --resolver, --port and --trust on the command line, report on stdout
+#      --resolver, --port, --dns-port and --trust on the command line, report
+#      on stdout; without --dns-port the zone's server is asked on port 53,
+#      where nothing answers
 
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=common.sh
@@ -124,10 +126,18 @@ postgresql:
 resources:
   limits: { cpu: "2", memory: 4Gi }
 EOF
-cv_run values "$SB_CERTVIGIL" audit --values "$SB_DIR/values.yaml" \
+cv_run values-53 "$SB_CERTVIGIL" audit --values "$SB_DIR/values.yaml" \
 	--resolver "127.0.0.1:$SB_DNS_PORT" --port "$SB_TLS_PORT" --trust "$SB_DIR/pki/root.pem" \
 	--timeout 2s --format json
+assert_jq "values without --dns-port: the zone's server, asked on port 53, does not answer" \
+	'[.platforms[0].dns.names_zone.servers[] | .status == "ok"] | [length > 0, any]' '[true,false]' "$CV_STDOUT"
+cv_run values "$SB_CERTVIGIL" audit --values "$SB_DIR/values.yaml" \
+	--resolver "127.0.0.1:$SB_DNS_PORT" --port "$SB_TLS_PORT" --dns-port "$SB_DNS_PORT" \
+	--trust "$SB_DIR/pki/root.pem" --timeout 2s --format json
 assert_exit 0
+assert_jq "values with --dns-port: the zone's server answers there, with its serial" \
+	'[.platforms[0].dns.names_zone.servers[] | [.status, .authoritative, (.serial | type)]] | unique' \
+	'[["ok",true,"number"]]' "$CV_STDOUT"
 assert_file_empty "values: nothing on stderr" "$CV_STDERR"
 if jq -e . "$CV_STDOUT" >/dev/null 2>&1; then
 	cv_pass "values: stdout is one JSON document"

@@ -1091,6 +1091,14 @@ static void test_overrides(void **state) {
         assert_string_equal(error3, "'port' must be between 1 and 65535");
         assert_int_equal(c->n_platforms, 3);
         assert_int_equal(c->platforms[1]->port, 8443);
+        _cleanup_free_ char *error4 = NULL;
+        assert_int_equal(config_apply_overrides(c, &(struct config_overrides){ .dns_port = 70000 }, &error4), -EINVAL);
+        assert_string_equal(error4, "'dns_port' must be between 1 and 65535");
+        assert_int_equal(c->platforms[1]->dns_port, 53);
+        /* --dns-port: every platform asks the zones' servers there. */
+        assert_int_equal(config_apply_overrides(c, &(struct config_overrides){ .dns_port = 5353 }, NULL), 0);
+        for (size_t i = 0; i < c->n_platforms; i++)
+                assert_int_equal(c->platforms[i]->dns_port, 5353);
 
         /* Command-line values beat the config for every platform, and
          * --platform keeps config order. */
