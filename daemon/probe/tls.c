@@ -396,18 +396,35 @@ static void probe_collect_kx(struct tls_probe *p, gnutls_group_t group) {
                 p->obs.kx_group = xstrdup("DH-CUSTOM");
 }
 
+/* The negotiated suite's name. GnuTLS names it only once the handshake
+ * has completed; a handshake stopped after the certificates (TLS 1.3, see
+ * on_certificate_verify) has its cipher and hash already, which name the
+ * TLS 1.3 suite (RFC 8446 B.4: TLS_<cipher>_<hash>). */
+static char *suite_name(gnutls_session_t session) {
+        const char *suite = gnutls_ciphersuite_get(session);
+        const char *name;
+
+        if (suite)
+                return xstrdup(suite);
+        if (gnutls_protocol_get_version(session) != GNUTLS_TLS1_3)
+                return xstrdup("unknown");
+        name = gnutls_cipher_suite_get_name(GNUTLS_KX_UNKNOWN, gnutls_cipher_get(session), GNUTLS_MAC_AEAD);
+        if (!name)
+                return xstrdup("unknown");
+        return strncmp(name, "TLS_", 4) == 0 ? xstrdup(name) : xasprintf("TLS_%s", name);
+}
+
 static void probe_collect(struct tls_probe *p) {
         unsigned n = 0;
         const gnutls_datum_t *certs = gnutls_certificate_get_peers(p->session, &n);
         const char *version = gnutls_protocol_get_name(gnutls_protocol_get_version(p->session));
-        const char *suite = gnutls_ciphersuite_get(p->session);
         gnutls_group_t group = gnutls_group_get(p->session);
         gnutls_datum_t alpn = { 0 };
 
         p->obs.tls_version = xstrdup(version ? version : "unknown");
         if (p->legacy)
                 return;
-        p->obs.cipher_suite = xstrdup(suite ? suite : "unknown");
+        p->obs.cipher_suite = suite_name(p->session);
         probe_collect_kx(p, group);
         if (gnutls_alpn_get_selected_protocol(p->session, &alpn) >= 0 && alpn.size > 0)
                 p->obs.alpn = str_escape((const char *)alpn.data, alpn.size);

@@ -40,6 +40,8 @@ assert_jq "reuse: the others stop once the certificate is in" \
 assert_jq "reuse: every endpoint verified, with version, suite and certificate" \
 	'[.platforms[0].endpoints[] | select(.verified and .tls_version == "TLS1.3" and (.cipher_suite | length > 0)
 		and (.certificate.sha256 | length == 64))] | length' 10
+assert_jq "reuse: one cipher suite, TLS 1.3's, named alike whether the handshake completed or not" \
+	'[.platforms[0].endpoints[].cipher_suite] | unique' '["TLS_AES_256_GCM_SHA384"]'
 assert_jq "reuse: console's certificate differs from the others'" \
 	'[.platforms[0].endpoints[] | [(.name | startswith("console")), .certificate.sha256]] | unique | length' 2
 assert_findings "reuse tls.cert.inconsistent warning - -"
