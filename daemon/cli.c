@@ -38,53 +38,91 @@ void cli_help(FILE *f) {
                 "See certvigil(8) and certvigil.yaml(5).\n");
 }
 
-static void help_audit(FILE *f, const char *cmd) {
-        fprintf(f,
-                "Usage: certvigil %s [OPTIONS]\n"
-                "\n"
-                "%s\n"
-                "\n"
-                "Source of the platforms (one of):\n"
-                "  -c --config FILE        certvigil's config (default " DEFAULT_CONFIG ")\n"
-                "     --values FILE        a platform's Helm values file alone, no config needed\n"
-                "\n"
-                "Overrides for every platform:\n"
-                "     --platform NAME      only this platform (repeatable)\n"
-                "     --resolver ADDR[:PORT]  DNS resolver to ask (repeatable; 'system' for resolv.conf)\n"
-                "     --port N             TLS port of the platform's endpoints\n"
-                "     --dns-port N         port of the zones' authoritative servers, asked directly\n"
-                "     --trust FILE|system  trust anchors (PEM bundle) or the system store\n"
-                "     --timeout DURATION   per query and per connection + handshake (e.g. 10s)\n"
-                "     --deadline DURATION  the whole audit (e.g. 2m)\n"
-                "     --shard I/N          only the platforms shard I of N owns (also CERTVIGIL_SHARD)\n"
-                "     --listen ADDR:PORT   daemon: serve /metrics, /healthz and /report.json there\n"
-                "                          (127.0.0.1 when only a port is given; also CERTVIGIL_LISTEN)\n"
-                "\n"
-                "Output:\n"
-                "     --format FORMAT      text, json, junit, github or prometheus (default text)\n"
-                "  -o --output FILE        write the report to FILE (atomically; '-' is stdout)\n"
-                "     --color / --no-color force colour on or off (default: on a terminal)\n"
-                "     --journal            also write findings to the systemd journal\n"
-                "     --state-dir DIR      remember open findings in DIR/state.json: the journal then\n"
-                "                          gets alerts only (new, changed, resolved, reminders)\n"
-                "     --fail-on warning|critical|never  which severities make the exit status\n"
-                "                          non-zero (default warning)\n"
-                "  -h --help               show this help\n"
-                "\n"
-                "Renewal (platforms with renew.enabled; the guardrails are kept in --state-dir):\n"
-                "     --no-renew           never trigger a renewal (CI)\n"
-                "     --dry-run            say what would be triggered and why; run nothing\n"
-                "\n"
-                "Exit status: 0 ok, 1 warning, 2 critical, 3 could not audit; with --state-dir, of\n"
-                "the worst finding still open.\n",
-                cmd,
-                strcmp(cmd, "plan") == 0     ? "Prints the names, wildcard and DNS-01 challenge each platform's settings need."
-                : strcmp(cmd, "daemon") == 0 ? "Audits each platform every `interval` and writes alerts to the journal; the\n"
-                                               "state lives in --state-dir (default $STATE_DIRECTORY or " DEFAULT_STATE_DIR ").\n"
-                                               "SIGHUP reloads the config, SIGTERM stops. --format and -o do not apply.\n"
-                                               "--log-target auto|journal|stderr: where alerts and audit summaries go\n"
-                                               "(auto, the default: the journal when its socket exists, else stderr)."
-                                             : "Audits every platform once and exits with its worst finding.");
+/* Which commands an option is for: each command's --help lists its own. */
+enum {
+        FOR_AUDIT = 1 << 0,
+        FOR_PLAN = 1 << 1,
+        FOR_DAEMON = 1 << 2,
+        FOR_ALL = FOR_AUDIT | FOR_PLAN | FOR_DAEMON,
+};
+
+/* A section title (text NULL) or one option's lines, in the order shown. */
+static const struct help_line {
+        unsigned cmds;
+        const char *title;
+        const char *text;
+} help_lines[] = {
+        { FOR_ALL, "Source of the platforms (one of):", NULL },
+        { FOR_ALL, NULL, "  -c --config FILE        certvigil's config (default " DEFAULT_CONFIG ")\n" },
+        { FOR_ALL, NULL, "     --values FILE        a platform's Helm values file alone, no config needed\n" },
+        { FOR_ALL, "Overrides for every platform:", NULL },
+        { FOR_ALL, NULL, "     --platform NAME      only this platform (repeatable)\n" },
+        { FOR_AUDIT | FOR_DAEMON, NULL,
+          "     --resolver ADDR[:PORT]  DNS resolver to ask (repeatable; 'system' for resolv.conf)\n" },
+        { FOR_ALL, NULL, "     --port N             TLS port of the platform's endpoints\n" },
+        { FOR_AUDIT | FOR_DAEMON, NULL,
+          "     --dns-port N         port of the zones' authoritative servers, asked directly\n" },
+        { FOR_AUDIT | FOR_DAEMON, NULL, "     --trust FILE|system  trust anchors (PEM bundle) or the system store\n" },
+        { FOR_AUDIT | FOR_DAEMON, NULL,
+          "     --timeout DURATION   per query and per connection + handshake (e.g. 10s)\n" },
+        { FOR_AUDIT | FOR_DAEMON, NULL, "     --deadline DURATION  the whole audit (e.g. 2m)\n" },
+        { FOR_ALL, NULL, "     --shard I/N          only the platforms shard I of N owns (also CERTVIGIL_SHARD)\n" },
+        { FOR_AUDIT | FOR_PLAN, "Output:", NULL },
+        { FOR_DAEMON, "Alerts and state:", NULL },
+        { FOR_AUDIT, NULL, "     --format FORMAT      text, json, junit, github or prometheus (default text)\n" },
+        { FOR_PLAN, NULL, "     --format FORMAT      text or json (default text)\n" },
+        { FOR_AUDIT | FOR_PLAN, NULL,
+          "  -o --output FILE        write the report to FILE (atomically; '-' is stdout)\n" },
+        { FOR_AUDIT, NULL, "     --color / --no-color force colour on or off (default: on a terminal)\n" },
+        { FOR_AUDIT, NULL, "     --journal            also write findings to the systemd journal\n" },
+        { FOR_AUDIT, NULL,
+          "     --state-dir DIR      remember open findings in DIR/state.json: the journal then\n"
+          "                          gets alerts only (new, changed, resolved, reminders)\n" },
+        { FOR_DAEMON, NULL,
+          "     --state-dir DIR      the open findings and renewal guardrails (default\n"
+          "                          $STATE_DIRECTORY or " DEFAULT_STATE_DIR ")\n" },
+        { FOR_DAEMON, NULL,
+          "     --log-target auto|journal|stderr  where alerts and audit summaries go (auto, the\n"
+          "                          default: the journal when its socket exists, else stderr)\n" },
+        { FOR_DAEMON, NULL,
+          "     --listen ADDR:PORT   serve /metrics, /healthz and /report.json there\n"
+          "                          (127.0.0.1 when only a port is given; also CERTVIGIL_LISTEN)\n" },
+        { FOR_AUDIT, NULL,
+          "     --fail-on warning|critical|never  which severities make the exit status\n"
+          "                          non-zero (default warning)\n" },
+        { FOR_ALL, NULL, "  -h --help               show this help\n" },
+        { FOR_AUDIT | FOR_DAEMON, "Renewal (platforms with renew.enabled; the guardrails are kept in --state-dir):", NULL },
+        { FOR_AUDIT | FOR_DAEMON, NULL, "     --no-renew           never trigger a renewal (CI)\n" },
+        { FOR_AUDIT, NULL, "     --dry-run            say what would be triggered and why; run nothing\n" },
+};
+
+static unsigned help_command(const char *cmd) {
+        return strcmp(cmd, "plan") == 0 ? FOR_PLAN : strcmp(cmd, "daemon") == 0 ? FOR_DAEMON : FOR_AUDIT;
+}
+
+static void help_command_print(FILE *f, const char *cmd) {
+        unsigned me = help_command(cmd);
+
+        fprintf(f, "Usage: certvigil %s [OPTIONS]\n\n%s\n", cmd,
+                me == FOR_PLAN     ? "Prints the names, wildcard and DNS-01 challenge each platform's settings need,\n"
+                                     "and the records and certificate to create."
+                : me == FOR_DAEMON ? "Audits each platform every `interval` and sends alerts to the journal (or\n"
+                                     "stderr); SIGHUP reloads the config, SIGTERM stops."
+                                   : "Audits every platform once and exits with its worst finding.");
+        for (size_t i = 0; i < ELEMENTSOF(help_lines); i++) {
+                const struct help_line *h = &help_lines[i];
+                if (!(h->cmds & me))
+                        continue;
+                if (h->title)
+                        fprintf(f, "\n%s\n", h->title);
+                else
+                        fputs(h->text, f);
+        }
+        if (me == FOR_AUDIT)
+                fputs("\nExit status: 0 ok, 1 warning, 2 critical, 3 could not audit; with --state-dir, of\n"
+                      "the worst finding still open.\n", f);
+        else if (me == FOR_PLAN)
+                fputs("\nExit status: 0, or 3 when the settings are invalid.\n", f);
 }
 
 enum {
@@ -157,7 +195,7 @@ int cli_parse(int argc, char *argv[], const char *cmd, struct cli_options *o) {
         while ((c = getopt_long(argc, argv, "hc:o:", longopts, NULL)) >= 0) {
                 switch (c) {
                 case 'h':
-                        help_audit(stdout, cmd);
+                        help_command_print(stdout, cmd);
                         return 1;
                 case 'c':
                         o->config = optarg;

@@ -61,6 +61,15 @@ static int cmd_plan(int argc, char *argv[]) {
                 ret = EXIT_UNUSABLE;
                 goto out;
         }
+        /* What plan --help does not list changes nothing it prints: say so
+         * rather than ignore it. */
+        if (o.ov.resolvers || o.ov.dns_port || o.ov.trust || o.ov.timeout_usec || o.ov.deadline_usec ||
+            o.no_renew || o.dry_run || o.color >= 0) {
+                fprintf(stderr, "certvigil plan: --resolver, --dns-port, --trust, --timeout, --deadline, --no-renew, "
+                                "--dry-run and --color are for audit (see certvigil plan --help)\n");
+                ret = EXIT_UNUSABLE;
+                goto out;
+        }
         ret = cli_output_open(&o, &out);
         if (ret != 0)
                 goto out;

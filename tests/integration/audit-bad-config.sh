@@ -179,6 +179,8 @@ usage unknown-option "unrecognized option '--bogus'"$'\n'"Try 'certvigil audit -
 usage format "^certvigil: --format: unknown format 'xml' \\(text, json, junit, github or prometheus\\)$" audit --config good.yaml --format xml
 usage port-0 "^certvigil: --port: '0' is not a port number \\(1-65535\\)$" audit --config good.yaml --port 0
 usage port-text "^certvigil: --port: 'https' is not a port number \\(1-65535\\)$" audit --config good.yaml --port https
+usage plan-trust "^certvigil plan: --resolver, --dns-port, --trust, --timeout, --deadline, --no-renew, --dry-run and --color are for audit" \
+	plan --config good.yaml --trust /nonexistent.pem
 usage dns-port-0 "^certvigil: --dns-port: '0' is not a port number \\(1-65535\\)$" audit --config good.yaml --dns-port 0
 usage dns-port-big "^certvigil: --dns-port: '65536' is not a port number \\(1-65535\\)$" audit --config good.yaml --dns-port 65536
 usage config-and-values '^certvigil audit: --config and --values exclude each other$' \
@@ -225,6 +227,24 @@ assert_match "audit --help shows the audit options" \
 	'^Usage: certvigil audit .*--config FILE.*--values FILE.*--resolver.*--deadline.*--format FORMAT +text, json, junit, github or prometheus.*--output FILE.*--journal.*--state-dir DIR.*--fail-on' \
 	"$(tr '\n' ' ' <"$CV_STDOUT")"
 assert_file_empty "audit --help: nothing on stderr" "$CV_STDERR"
+assert_no_match "audit --help lists no daemon option" '--listen|--log-target' "$(cat "$CV_STDOUT")"
+
+# Each command's --help lists its own options only (issue 12).
+cv_run plan-help "$C" plan --help
+assert_exit 0
+assert_match "plan --help shows the plan options" \
+	'^Usage: certvigil plan .*--config FILE.*--values FILE.*--platform.*--port N.*--format FORMAT +text or json .*--output FILE' \
+	"$(tr '\n' ' ' <"$CV_STDOUT")"
+assert_no_match "plan --help lists no audit or daemon option" \
+	'--resolver|--dns-port|--trust|--timeout|--deadline|--journal|--state-dir|--fail-on|--no-renew|--dry-run|--color|--listen|--log-target' \
+	"$(cat "$CV_STDOUT")"
+cv_run daemon-help "$C" daemon --help
+assert_exit 0
+assert_match "daemon --help shows the daemon options" \
+	'^Usage: certvigil daemon .*--config FILE.*--resolver.*--deadline.*--state-dir DIR.*--log-target.*--listen ADDR:PORT.*--no-renew' \
+	"$(tr '\n' ' ' <"$CV_STDOUT")"
+assert_no_match "daemon --help lists no report option" '--format|--output|--journal|--fail-on|--dry-run|--color' \
+	"$(cat "$CV_STDOUT")"
 
 cv_run list-findings "$C" list-findings
 assert_exit 0
