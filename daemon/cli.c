@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "checks.h"
 #include "cli.h"
 #include "journal.h"
 #include "run.h"
@@ -55,6 +56,12 @@ static const struct help_line {
         { FOR_ALL, "Source of the platforms (one of):", NULL },
         { FOR_ALL, NULL, "  -c --config FILE        certvigil's config (default " DEFAULT_CONFIG ")\n" },
         { FOR_ALL, NULL, "     --values FILE        a platform's Helm values file alone, no config needed\n" },
+        { FOR_AUDIT | FOR_PLAN, NULL,
+          "     --base-domain NAME   one platform from flags alone: its global.baseDomain, with\n"
+          "       --separator .|-    its global.subdomainSeparator (default .),\n"
+          "       --mode MODE        its tls.mode: letsencrypt, provided or selfsigned (default\n"
+          "                          letsencrypt),\n"
+          "       --dns-zone ZONE    its tls.letsencrypt.dns01.dnsZone\n" },
         { FOR_ALL, "Overrides for every platform:", NULL },
         { FOR_ALL, NULL, "     --platform NAME      only this platform (repeatable)\n" },
         { FOR_AUDIT | FOR_DAEMON, NULL,
@@ -127,6 +134,10 @@ static void help_command_print(FILE *f, const char *cmd) {
 
 enum {
         ARG_VALUES = 0x100,
+        ARG_BASE_DOMAIN,
+        ARG_SEPARATOR,
+        ARG_MODE,
+        ARG_DNS_ZONE,
         ARG_PLATFORM,
         ARG_RESOLVER,
         ARG_PORT,
@@ -161,6 +172,10 @@ int cli_parse(int argc, char *argv[], const char *cmd, struct cli_options *o) {
                 { "help", no_argument, NULL, 'h' },
                 { "config", required_argument, NULL, 'c' },
                 { "values", required_argument, NULL, ARG_VALUES },
+                { "base-domain", required_argument, NULL, ARG_BASE_DOMAIN },
+                { "separator", required_argument, NULL, ARG_SEPARATOR },
+                { "mode", required_argument, NULL, ARG_MODE },
+                { "dns-zone", required_argument, NULL, ARG_DNS_ZONE },
                 { "platform", required_argument, NULL, ARG_PLATFORM },
                 { "resolver", required_argument, NULL, ARG_RESOLVER },
                 { "port", required_argument, NULL, ARG_PORT },
@@ -202,6 +217,20 @@ int cli_parse(int argc, char *argv[], const char *cmd, struct cli_options *o) {
                         break;
                 case ARG_VALUES:
                         o->values = optarg;
+                        break;
+                case ARG_BASE_DOMAIN:
+                case ARG_SEPARATOR:
+                case ARG_MODE:
+                case ARG_DNS_ZONE:
+                        if (strcmp(cmd, "daemon") == 0) {
+                                fprintf(stderr, "certvigil daemon: --base-domain and its options are for audit and "
+                                                "plan; the daemon reads a config\n");
+                                return EXIT_UNUSABLE;
+                        }
+                        *(c == ARG_BASE_DOMAIN ? &o->base_domain
+                          : c == ARG_SEPARATOR ? &o->separator
+                          : c == ARG_MODE      ? &o->mode
+                                               : &o->dns_zone) = optarg;
                         break;
                 case ARG_PLATFORM:
                         strv_push(&o->ov.only_platforms, xstrdup(optarg));
@@ -323,10 +352,48 @@ int cli_parse(int argc, char *argv[], const char *cmd, struct cli_options *o) {
                 fprintf(stderr, "certvigil %s: --no-renew and --dry-run exclude each other\n", cmd);
                 return EXIT_UNUSABLE;
         }
-        if (o->config && o->values) {
-                fprintf(stderr, "certvigil %s: --config and --values exclude each other\n", cmd);
+        if (!!o->config + !!o->values + !!o->base_domain > 1) {
+                fprintf(stderr, "certvigil %s: --config, --values and --base-domain exclude each other\n", cmd);
                 return EXIT_UNUSABLE;
         }
+        if (!o->base_domain && (o->separator || o->mode || o->dns_zone)) {
+                fprintf(stderr, "certvigil %s: --separator, --mode and --dns-zone describe a --base-domain platform\n",
+                        cmd);
+                return EXIT_UNUSABLE;
+        }
+        return 0;
+}
+
+/* The one platform --base-domain describes, as a config document: every
+ * value is checked first (a DNS name, one of a few words), so none can
+ * change the document's structure. */
+static int cli_flags_config(const struct cli_options *o, char **ret) {
+        const char *sep = o->separator ? o->separator : ".", *mode = o->mode ? o->mode : "letsencrypt";
+
+        if (!dns_name_is_valid(o->base_domain)) {
+                fprintf(stderr, "certvigil: --base-domain: '%.80s' is not a DNS name\n", o->base_domain);
+                return EXIT_UNUSABLE;
+        }
+        if (strcmp(sep, ".") != 0 && strcmp(sep, "-") != 0) {
+                fprintf(stderr, "certvigil: --separator: '%.80s' is not . or -\n", sep);
+                return EXIT_UNUSABLE;
+        }
+        if (strcmp(mode, "letsencrypt") != 0 && strcmp(mode, "provided") != 0 && strcmp(mode, "selfsigned") != 0) {
+                fprintf(stderr, "certvigil: --mode: unknown tls.mode '%.80s' (expected letsencrypt, provided or "
+                                "selfsigned)\n", mode);
+                return EXIT_UNUSABLE;
+        }
+        if (o->dns_zone && !dns_name_is_valid(o->dns_zone)) {
+                fprintf(stderr, "certvigil: --dns-zone: '%.80s' is not a DNS name\n", o->dns_zone);
+                return EXIT_UNUSABLE;
+        }
+        *ret = xasprintf("platforms:\n"
+                         "  - name: \"%s\"\n"
+                         "    global: { baseDomain: \"%s\", subdomainSeparator: \"%s\" }\n"
+                         "    tls: { mode: %s%s%s%s }\n",
+                         o->base_domain, o->base_domain, sep, mode,
+                         o->dns_zone ? ", letsencrypt: { dns01: { dnsZone: \"" : "", o->dns_zone ? o->dns_zone : "",
+                         o->dns_zone ? "\" } }" : "");
         return 0;
 }
 
@@ -335,6 +402,22 @@ int cli_load_config(const struct cli_options *o, struct config **ret) {
         struct config *c = NULL;
         int r;
 
+        if (o->base_domain) {
+                _cleanup_free_ char *text = NULL;
+                r = cli_flags_config(o, &text);
+                if (r != 0)
+                        return r;
+                r = config_load_string(text, "--base-domain", checks_find_def, &c, &error);
+                if (r >= 0)
+                        r = config_apply_overrides(c, &o->ov, &error);
+                if (r < 0) {
+                        fprintf(stderr, "certvigil: %s\n", error ? error : strerror(-r));
+                        config_free(c);
+                        return EXIT_UNUSABLE;
+                }
+                *ret = c;
+                return 0;
+        }
         /* Errors come as "FILE:LINE:COL: message" or "certvigil: message". */
         r = run_load_config(o->config ? o->config : DEFAULT_CONFIG, o->values, &o->ov, &c, &error);
         if (r < 0) {

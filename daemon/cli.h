@@ -25,6 +25,12 @@ enum {
 struct cli_options {
         const char *config;
         const char *values;
+        /* One platform from flags alone (audit, plan): --base-domain and
+         * what goes with it; NULL when not given. */
+        const char *base_domain;
+        const char *separator;     /* "." or "-" */
+        const char *mode;          /* tls.mode */
+        const char *dns_zone;      /* tls.letsencrypt.dns01.dnsZone */
         const char *output;
         enum report_format format;
         int color;                 /* -1 auto */
@@ -48,8 +54,9 @@ void cli_help(FILE *f);
  * after saying why on stderr. */
 int cli_parse(int argc, char *argv[], const char *cmd, struct cli_options *o);
 
-/* The config -c or --values names, with the overrides applied. Returns 0,
- * or EXIT_UNUSABLE after printing "FILE:LINE:COL: message". */
+/* The config -c or --values names (or the one platform --base-domain
+ * describes), with the overrides applied. Returns 0, or EXIT_UNUSABLE after
+ * printing "FILE:LINE:COL: message". */
 int cli_load_config(const struct cli_options *o, struct config **ret);
 
 /* Checks where -o says the report goes (output.h), before anything is

@@ -181,9 +181,19 @@ usage port-0 "^certvigil: --port: '0' is not a port number \\(1-65535\\)$" audit
 usage port-text "^certvigil: --port: 'https' is not a port number \\(1-65535\\)$" audit --config good.yaml --port https
 usage plan-trust "^certvigil plan: --resolver, --dns-port, --trust, --timeout, --deadline, --no-renew, --dry-run and --color are for audit" \
 	plan --config good.yaml --trust /nonexistent.pem
+usage base-domain-bad "^certvigil: --base-domain: 'not a name' is not a DNS name$" audit --base-domain "not a name"
+usage separator-bad "^certvigil: --separator: '_' is not \\. or -$" audit --base-domain ai.example.com --separator _
+usage mode-bad "^certvigil: --mode: unknown tls.mode 'acme' \\(expected letsencrypt, provided or selfsigned\\)$" \
+	audit --base-domain ai.example.com --mode acme
+usage dns-zone-bad "^certvigil: --dns-zone: 'a b' is not a DNS name$" audit --base-domain ai.example.com --dns-zone "a b"
+usage base-and-config "^certvigil audit: --config, --values and --base-domain exclude each other$" \
+	audit --config good.yaml --base-domain ai.example.com
+usage separator-alone "^certvigil audit: --separator, --mode and --dns-zone describe a --base-domain platform$" \
+	audit --config good.yaml --separator -
+usage daemon-base "^certvigil daemon: --base-domain and its options are for audit and plan" daemon --base-domain ai.example.com
 usage dns-port-0 "^certvigil: --dns-port: '0' is not a port number \\(1-65535\\)$" audit --config good.yaml --dns-port 0
 usage dns-port-big "^certvigil: --dns-port: '65536' is not a port number \\(1-65535\\)$" audit --config good.yaml --dns-port 65536
-usage config-and-values '^certvigil audit: --config and --values exclude each other$' \
+usage config-and-values '^certvigil audit: --config, --values and --base-domain exclude each other$' \
 	audit --config good.yaml --values values-bad.yaml
 usage timeout-0 "^certvigil: --timeout: '0' is not a duration" audit --config good.yaml --timeout 0
 usage deadline-text "^certvigil: --deadline: 'soon' is not a duration" audit --config good.yaml --deadline soon

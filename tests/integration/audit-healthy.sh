@@ -9,6 +9,7 @@
 #      --resolver, --port, --dns-port and --trust on the command line, report
 #      on stdout; without --dns-port the zone's server is asked on port 53,
 #      where nothing answers
+#   4. --base-domain (and --mode) instead of any file: the same platform
 
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=common.sh
@@ -153,5 +154,20 @@ else
 	cv_fail "values: stdout is one JSON document"
 	cv__show stdout "$(head -c 2000 "$CV_STDOUT")"
 fi
+
+# --- 4. one platform from flags alone ------------------------------------------------
+cv_run flags "$SB_CERTVIGIL" audit --base-domain ok.example.test --mode provided \
+	--resolver "127.0.0.1:$SB_DNS_PORT" --port "$SB_TLS_PORT" --dns-port "$SB_DNS_PORT" \
+	--trust "$SB_DIR/pki/root.pem" --timeout 2s --format json
+assert_exit 0
+assert_file_empty "flags: nothing on stderr" "$CV_STDERR"
+assert_findings "" "$CV_STDOUT"
+assert_jq "flags: the platform is named after its base domain, in the mode given" \
+	'.platforms[0] | [.name, .base_domain, .separator, .tls_mode, .wildcard, ([.endpoints[] | .certificate.verified] | length)]' \
+	'["ok.example.test","ok.example.test",".","provided","*.ok.example.test",8]' "$CV_STDOUT"
+cv_run flags-dash "$SB_CERTVIGIL" plan --base-domain gw.dash.example.test --separator - --format json
+assert_exit 0
+assert_jq "flags: --separator - makes the dash names and the parent wildcard" \
+	'.platforms[0] | [.separator, .wildcard, .tls_mode]' '["-","*.dash.example.test","letsencrypt"]' "$CV_STDOUT"
 
 cv_finish
