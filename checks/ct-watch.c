@@ -32,17 +32,6 @@ static int cmp_str(const void *a, const void *b) {
         return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static char *serial_normalize(const char *s) {
-        char *r;
-        while (*s == '0' && s[1])
-                s++;
-        r = xstrdup(s);
-        for (char *c = r; *c; c++)
-                if (*c >= 'A' && *c <= 'F')
-                        *c = (char)(*c - 'A' + 'a');
-        return r;
-}
-
 /* crt.sh gives "2026-11-26T14:22:07" (UTC, no zone). */
 static int ct_time(const char *s, time_t *ret) {
         _cleanup_free_ char *z = NULL;
@@ -145,7 +134,7 @@ static bool served(const struct check_ctx *ctx, const char *serial) {
                 if (ep->status != ENDPOINT_OK || ep->n_chain == 0 || !ep->chain[0].serial)
                         continue;
                 _cleanup_free_ char *s = serial_normalize(ep->chain[0].serial);
-                if (strcmp(s, serial) == 0)
+                if (strcasecmp(s, serial) == 0)
                         return true;
         }
         return false;

@@ -170,7 +170,7 @@ void renew_state_triggered(struct renew_state *st, const struct renew_settings *
                 const struct cert_obs *leaf;
                 if (!leaf_of(&obs->endpoints[i], &leaf))
                         continue;
-                if (!strv_contains(st->old_serials, leaf->serial))
+                if (!serial_in(st->old_serials, leaf->serial))
                         strv_push(&st->old_serials, xstrdup(leaf->serial));
                 if (leaf->not_after > st->old_not_after)
                         st->old_not_after = leaf->not_after;
@@ -202,7 +202,7 @@ enum renew_proof renew_verify(const struct renew_state *st, const struct platfor
 
         for (size_t i = 0; all && i < obs->n_endpoints; i++) {
                 const struct cert_obs *leaf;
-                if (!leaf_of(&obs->endpoints[i], &leaf) || strv_contains(st->old_serials, leaf->serial) ||
+                if (!leaf_of(&obs->endpoints[i], &leaf) || serial_in(st->old_serials, leaf->serial) ||
                     leaf->not_after <= st->old_not_after) {
                         all = false;
                         break;
@@ -329,6 +329,11 @@ static int get_str(const json_t *o, const char *key, char **ret) {
         return 0;
 }
 
+static char *serial_from_json(const json_t *v) {
+        _cleanup_free_ char *e = str_escape(json_string_value(v), json_string_length(v));
+        return serial_normalize(e);
+}
+
 int renew_state_from_json(const json_t *o, struct renew_state *ret) {
         struct renew_state st = { 0 };
         const json_t *t, *v, *item;
@@ -367,12 +372,16 @@ int renew_state_from_json(const json_t *o, struct renew_state *ret) {
                     get_str(v, "reason", &st.reason) < 0 || get_time(v, "old_not_after", &st.old_not_after) < 0 ||
                     !json_is_array(s) || (os && !json_is_null(os) && !json_is_string(os)))
                         goto fail;
+                /* Serials written before they were printed as openssl does
+                 * (lower case, with DER's 00) are brought to today's form,
+                 * so a verification spanning an upgrade still recognises
+                 * the old certificate. */
                 if (json_is_string(os))
-                        st.old_serial = str_escape(json_string_value(os), json_string_length(os));
+                        st.old_serial = serial_from_json(os);
                 json_array_foreach(s, i, item) {
                         if (!json_is_string(item))
                                 goto fail;
-                        strv_push(&st.old_serials, str_escape(json_string_value(item), json_string_length(item)));
+                        strv_push(&st.old_serials, serial_from_json(item));
                 }
         }
         v = json_object_get(o, "ari");

@@ -48,7 +48,7 @@ struct sct_obs {
 struct cert_obs {
         char *subject;             /* RFC 4514 DN */
         char *issuer;
-        char *serial;              /* lower-case hex */
+        char *serial;              /* serial_format(): as openssl x509 -serial */
         time_t not_before;
         time_t not_after;
         char *sha256;              /* of the DER, lower-case hex */

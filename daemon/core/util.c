@@ -2,6 +2,7 @@
 #include "util.h"
 
 #include <ctype.h>
+#include <strings.h>
 #include <stdint.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
@@ -216,6 +217,54 @@ char *hex_encode(const unsigned char *data, size_t n, char sep) {
         }
         *p = 0;
         return s;
+}
+
+char *serial_format(const unsigned char *data, size_t n) {
+        static const char digits[] = "0123456789ABCDEF";
+        char *s, *p;
+
+        /* DER's sign padding (and any other leading zero byte) is not part
+         * of the value; a serial of zero keeps one byte. */
+        while (n > 1 && data[0] == 0) {
+                data++;
+                n--;
+        }
+        s = p = xmalloc(n * 2 + 1);
+        for (size_t i = 0; i < n; i++) {
+                *p++ = digits[data[i] >> 4];
+                *p++ = digits[data[i] & 15];
+        }
+        *p = 0;
+        return s;
+}
+
+char *serial_normalize(const char *s) {
+        size_t n = 0;
+        char *r = xmalloc(strlen(s) + 2), *p = r + 1;
+
+        for (; *s; s++)
+                if (*s != ':')
+                        p[n++] = (char)toupper((unsigned char)*s);
+        p[n] = 0;
+        /* Whole bytes, as openssl prints them: an odd count of digits
+         * (crt.sh drops leading zeros) gets its leading 0 back. */
+        if (n & 1) {
+                *--p = '0';
+                n++;
+        }
+        while (n > 2 && p[0] == '0' && p[1] == '0') {
+                p += 2;
+                n -= 2;
+        }
+        memmove(r, p, n + 1);
+        return r;
+}
+
+bool serial_in(char *const *v, const char *serial) {
+        for (size_t i = 0; v && v[i]; i++)
+                if (strcasecmp(v[i], serial) == 0)
+                        return true;
+        return false;
 }
 
 char *str_escape(const char *s, size_t len) {

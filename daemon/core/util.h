@@ -77,6 +77,16 @@ char *format_duration(uint64_t usec, char buf[static DURATION_MAX]);
 /* Lower-case hex of n bytes; caller frees. */
 char *hex_encode(const unsigned char *data, size_t n, char sep);
 
+/* A certificate serial as `openssl x509 -serial` prints it: upper-case hex,
+ * no colons, without the 00 byte DER puts in front of a serial whose top
+ * bit is set (an empty serial gives ""). serial_normalize() brings a
+ * stored serial (lower case or with that 00 pair, as certvigil wrote
+ * before, or with colons) to the same form; serial_in() compares without
+ * regard to case. */
+char *serial_format(const unsigned char *data, size_t n);
+char *serial_normalize(const char *s);
+bool serial_in(char *const *v, const char *serial);
+
 /* Escapes bytes that must not reach a terminal or the journal verbatim
  * (control characters, NUL, DEL, invalid bytes) as \xHH. Network data goes
  * through this before it is shown. Caller frees. */

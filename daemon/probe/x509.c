@@ -318,7 +318,7 @@ int x509_cert_parse(const unsigned char *der, size_t len, struct cert_obs *c, ch
                 c->issuer = xstrdup("");
 
         size = sizeof(buf);
-        c->serial = gnutls_x509_crt_get_serial(crt, buf, &size) >= 0 ? hex_encode(buf, size, 0) : xstrdup("");
+        c->serial = gnutls_x509_crt_get_serial(crt, buf, &size) >= 0 ? serial_format(buf, size) : xstrdup("");
 
         c->not_before = gnutls_x509_crt_get_activation_time(crt);
         c->not_after = gnutls_x509_crt_get_expiration_time(crt);
@@ -520,7 +520,7 @@ struct crl_verdict {
 struct x509_crl {
         gnutls_datum_t der;
         time_t this_update, next_update;
-        char **serials;            /* lower-case hex, sorted */
+        char **serials;            /* serial_format(), sorted */
         time_t *revoked_at;        /* parallel to serials */
         size_t n;
         struct crl_verdict *verdicts;
@@ -585,7 +585,7 @@ static int crl_collect(gnutls_x509_crl_t g, struct x509_crl *crl, char **ret_err
                         allocated = allocated ? allocated * 2 : 64;
                         e = xrealloc(e, allocated * sizeof(*e));
                 }
-                e[n++] = (struct crl_entry){ .serial = hex_encode(serial, size, 0), .when = when };
+                e[n++] = (struct crl_entry){ .serial = serial_format(serial, size), .when = when };
         }
         gnutls_x509_crl_iter_deinit(iter);
         if (n > 1)

@@ -113,7 +113,7 @@ assert_eq "CT and renewal findings" "ok ct.rate-limit.near warning
 ok ct.unexpected warning
 soon ct.rate-limit.near critical
 soon renew.suppressed info" "$(ct_findings)"
-assert_messages ct.unexpected "issued .* by 'C=US, O=Other CA, CN=Other' for \\*\\.ok\\.example\\.test \\(serial b01\\) that no endpoint serves and that tls\\.mode letsencrypt does not expect"
+assert_messages ct.unexpected "issued .* by 'C=US, O=Other CA, CN=Other' for \\*\\.ok\\.example\\.test \\(serial 0B01\\) that no endpoint serves and that tls\\.mode letsencrypt does not expect"
 assert_true "ok: 4 for the same names, limit 5" \
 	'.platforms[] | select(.name == "ok") | .findings[] | select(.id == "ct.rate-limit.near") | .message | test("^4 certificates for exactly \\{\\*\\.ok\\.example\\.test\\} in the last 7 days")'
 assert_true "soon: the renewal is held back for the CT limit" \

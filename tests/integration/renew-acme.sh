@@ -35,7 +35,7 @@ a=$SB_DIR/acme
 wildcard="*.gw.$SB_ACME_ZONE"
 crt=$a/lego/certificates/_.gw.$SB_ACME_ZONE.crt
 key=$a/lego/certificates/_.gw.$SB_ACME_ZONE.key
-serial_of() { certtool -i --infile "$1" 2>/dev/null | awk '/Serial Number/ { print $NF; exit }'; }
+serial_of() { sb_cert_serial "$1"; }
 
 cv_run issue sb_lego -d "$wildcard" run
 if [[ $CV_RC != 0 || ! -s $crt ]]; then
@@ -120,7 +120,7 @@ assert_exit 2
 assert_findings "$critical
 $(cv_expect gw renew.succeeded info - -)
 $(cv_expect gw renew.triggered info - -)"
-assert_match "renew: lego issued a new certificate" "^[0-9a-f]+\$" "$new_serial"
+assert_match "renew: lego issued a new certificate" "^[0-9A-F]+\$" "$new_serial"
 assert_no_match "renew: the new serial differs from the old one" "^$old_serial\$" "$new_serial"
 assert_messages renew.triggered \
 	"^renewal triggered by command because of tls.expiry.critical: command exited with status 0\$"

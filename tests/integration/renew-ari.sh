@@ -52,8 +52,9 @@ certtool --generate-certificate --no-text --load-privkey "$d/server-key.pem" --l
 b64url() { xxd -r -p | base64 -w0 | tr '+/' '-_' | tr -d '='; }
 info=$(certtool -i --infile "$SB_DIR/pki/ok.pem")
 aki=$(awk '/Authority Key Identifier/ { getline; gsub(/[ \t]/, ""); print; exit }' <<<"$info")
-serial=$(awk '/Serial Number/ { print $NF; exit }' <<<"$info")
-cert_id=$(b64url <<<"$aki").$(b64url <<<"$serial")
+# The ARI id holds the DER bytes of the serial; messages print it as openssl does.
+cert_id=$(b64url <<<"$aki").$(b64url <<<"$(sb_cert_serial_der "$SB_DIR/pki/ok.pem")")
+serial=$(sb_cert_serial "$SB_DIR/pki/ok.pem")
 
 port=$(sb__pick_port "$SB_TLS_PORT")
 printf '{"newNonce": "https://127.0.0.1:%s/nonce", "renewalInfo": "https://127.0.0.1:%s/ari/"}\n' "$port" "$port" \

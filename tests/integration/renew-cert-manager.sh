@@ -125,7 +125,7 @@ EOF
 critical="soon tls.expiry.critical critical api.soon.example.test 127.0.0.1
 soon tls.renewal.overdue warning api.soon.example.test 127.0.0.1 <-tls.expiry.critical"
 ts='[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z'
-serial_of() { certtool -i --infile "$1" 2>/dev/null | awk '/Serial Number/ { print $NF; exit }'; }
+serial_of() { sb_cert_serial "$1"; }
 old_serial=$(serial_of "$p/soon.pem")
 
 # --- 1. trigger through the API, then "cert-manager" issues ----------------------------------

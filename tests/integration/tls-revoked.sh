@@ -84,7 +84,7 @@ sbt_audit revoked <<EOF
     tls: { mode: provided }
 EOF
 
-serial=$(certtool -i --infile "$p/revoked.pem" 2>/dev/null | sed -n 's/^[[:space:]]*Serial Number (hex): //p' | tr -d ':')
+serial=$(sb_cert_serial "$p/revoked.pem")
 sbt_expect_rc "a revoked certificate" 2
 sbt_expect revoked "tls.revoked critical"
 sbt_expect_message revoked tls.revoked "serial $serial, is listed in its CRL $base/inter.crl \\(revoked on [0-9-]+T"

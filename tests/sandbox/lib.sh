@@ -306,6 +306,20 @@ sb__date() {
 	TZ=UTC0 printf '%(%Y-%m-%d %H:%M:%S UTC)T' "$(($(sb__ms) / 1000 + $1 * 86400))"
 }
 
+# The serial of a PEM certificate as `openssl x509 -serial` prints it
+# (upper-case hex, no DER sign padding), which is how certvigil prints it;
+# sb_cert_serial_der gives the DER bytes in certtool's lower-case hex.
+sb_cert_serial_der() {
+	certtool -i --infile "$1" 2>/dev/null | sed -n 's/^[[:space:]]*Serial Number (hex): //p' | head -n 1 | tr -d ':'
+}
+sb_cert_serial() {
+	local s
+	s=$(sb_cert_serial_der "$1")
+	s=${s^^}
+	while ((${#s} > 2)) && [[ $s == 00* ]]; do s=${s#00}; done
+	printf '%s\n' "$s"
+}
+
 sb__certtool() {
 	certtool "$@" >/dev/null 2>>"$SB_DIR/pki/certtool.log" || {
 		sb__log "certtool $* failed"

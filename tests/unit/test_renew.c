@@ -237,11 +237,47 @@ static void test_verify(void **state) {
         }
 }
 
+/* A verification that started before serials were printed as openssl does
+ * (lower case, DER's 00 in front) and ends after the upgrade: the old
+ * certificate, served again, is not taken for a new one. */
+static void test_verify_upgrade(void **state) {
+        static const char *const old_state =
+                "{\"triggers\":[1795702927],\"failures\":0,\"last_failure\":0,\"verifying\":{\"deadline\":"
+                "1795704727,\"method\":\"command\",\"reason\":\"tls.expiry.critical\",\"old_serials\":"
+                "[\"00c4a1ff\",\"0b:0c\"],\"old_serial\":\"00c4a1ff\",\"old_not_after\":1796134927}}";
+        struct cert_obs leaves[2] = { { .serial = (char *)"C4A1FF", .not_after = NOW + 90 * DAY },
+                                      { .serial = (char *)"0B0C", .not_after = NOW + 90 * DAY } };
+        struct endpoint_obs eps[2] = { { .status = ENDPOINT_OK, .chain = &leaves[0], .n_chain = 1 },
+                                       { .status = ENDPOINT_OK, .chain = &leaves[1], .n_chain = 1 } };
+        struct name_obs n = { .status = DNS_STATUS_OK };
+        struct platform_obs obs = { .endpoints = eps, .n_endpoints = 1, .names = &n, .n_names = 1 };
+        struct renew_state st = { 0 };
+        const struct cert_obs *found = NULL;
+        json_t *j = json_loads(old_state, 0, NULL);
+
+        assert_non_null(j);
+        assert_int_equal(renew_state_from_json(j, &st), 0);
+        assert_string_equal(st.old_serial, "C4A1FF");
+        assert_string_equal(st.old_serials[0], "C4A1FF");
+        assert_string_equal(st.old_serials[1], "0B0C");
+        assert_int_equal(renew_verify(&st, &obs, NOW + 60, &found), RENEW_PROOF_PENDING);
+        obs.endpoints = &eps[1];
+        assert_int_equal(renew_verify(&st, &obs, NOW + 60, &found), RENEW_PROOF_PENDING);
+        /* The positive control: a serial never served proves the renewal. */
+        leaves[1].serial = (char *)"0B0D";
+        assert_int_equal(renew_verify(&st, &obs, NOW + 60, &found), RENEW_PROOF_SUCCEEDED);
+        /* Compared without regard to case, whoever wrote the state. */
+        leaves[1].serial = (char *)"0b0c";
+        assert_int_equal(renew_verify(&st, &obs, NOW + 60, &found), RENEW_PROOF_PENDING);
+        json_decref(j);
+        renew_state_done(&st);
+}
+
 /* ------------------------------------------------------------------------ */
 
 static void test_json(void **state) {
         struct renew_settings rs = settings(6 * H, 5);
-        struct cert_obs leaf = { .serial = (char *)"0a1b", .not_after = NOW + 5 * DAY };
+        struct cert_obs leaf = { .serial = (char *)"0A1B", .not_after = NOW + 5 * DAY };
         struct endpoint_obs ep = { .status = ENDPOINT_OK, .chain = &leaf, .n_chain = 1 };
         struct platform_obs obs = { .endpoints = &ep, .n_endpoints = 1 };
         struct renew_state st = { 0 }, back = { 0 };
@@ -254,7 +290,7 @@ static void test_json(void **state) {
         char *text = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
         assert_string_equal(text, "{\"failures\":1,\"last_failure\":1795616527,\"triggers\":[1795616527,1795702927],"
                                   "\"verifying\":{\"deadline\":1795704727,\"method\":\"command\",\"old_not_after\":"
-                                  "1796134927,\"old_serial\":\"0a1b\",\"old_serials\":[\"0a1b\"],\"reason\":"
+                                  "1796134927,\"old_serial\":\"0A1B\",\"old_serials\":[\"0A1B\"],\"reason\":"
                                   "\"tls.expiry.critical,tls.ari.renew-now\"}}");
         assert_int_equal(renew_state_from_json(j, &back), 0);
         json_t *j2 = renew_state_to_json(&back);
@@ -264,11 +300,11 @@ static void test_json(void **state) {
         json_decref(j2);
 
         /* The messages name what a reader needs. */
-        struct cert_obs newer = { .serial = (char *)"0c0d", .not_after = NOW + 90 * DAY };
+        struct cert_obs newer = { .serial = (char *)"0C0D", .not_after = NOW + 90 * DAY };
         renew_emit_succeeded(&l, &back, &newer);
         assert_string_equal(l.items[0].def->id, "renew.succeeded");
-        assert_string_equal(l.items[0].message, "new certificate served on every address: serial 0c0d (notAfter "
-                                                "2027-02-24T14:22:07Z) replaces 0a1b (notAfter 2026-12-01T14:22:07Z)");
+        assert_string_equal(l.items[0].message, "new certificate served on every address: serial 0C0D (notAfter "
+                                                "2027-02-24T14:22:07Z) replaces 0A1B (notAfter 2026-12-01T14:22:07Z)");
         renew_emit_suppressed(&l, RENEW_HOLD_CAP, NOW + DAY, "tls.expiry.critical");
         assert_string_equal(l.items[1].def->id, "renew.suppressed");
         assert_string_equal(l.items[1].message, "renewal due because of tls.expiry.critical held back: "
@@ -308,6 +344,7 @@ int main(void) {
                 cmocka_unit_test(test_decide),
                 cmocka_unit_test(test_sequence),
                 cmocka_unit_test(test_verify),
+                cmocka_unit_test(test_verify_upgrade),
                 cmocka_unit_test(test_json),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);

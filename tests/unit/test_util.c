@@ -164,6 +164,43 @@ static void test_strv_copy_linear(void **state) {
         assert_null(strv_copy(NULL));
 }
 
+/* Serials as `openssl x509 -serial` prints them. */
+static void test_serial(void **state) {
+        static const struct {
+                unsigned char der[5];
+                size_t n;
+                const char *want;
+        } raw[] = {
+                { { 0x00, 0xc4, 0xa1 }, 3, "C4A1" },         /* DER's sign padding dropped */
+                { { 0x0a, 0x1b }, 2, "0A1B" },               /* whole bytes, upper case */
+                { { 0x00 }, 1, "00" },                       /* zero keeps its byte */
+                { { 0x7f, 0x00, 0x01 }, 3, "7F0001" },
+                { { 0 }, 0, "" },
+        };
+        static const struct {
+                const char *in, *want;
+        } stored[] = {
+                { "00c4a1", "C4A1" }, { "c4:a1", "C4A1" }, { "0a1b", "0A1B" }, { "a1b", "0A1B" },
+                { "00", "00" },       { "0000ff", "FF" },  { "C4A1", "C4A1" }, { "", "" },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(raw); i++) {
+                char *s = serial_format(raw[i].der, raw[i].n);
+                if (strcmp(s, raw[i].want) != 0)
+                        fail_msg("serial_format row %zu: %s, want %s", i, s, raw[i].want);
+                free(s);
+        }
+        for (size_t i = 0; i < ELEMENTSOF(stored); i++) {
+                char *s = serial_normalize(stored[i].in);
+                if (strcmp(s, stored[i].want) != 0)
+                        fail_msg("serial_normalize '%s': %s, want %s", stored[i].in, s, stored[i].want);
+                free(s);
+        }
+        char *v[] = { (char *)"C4A1", NULL };
+        assert_true(serial_in(v, "c4a1"));
+        assert_false(serial_in(v, "C4A2"));
+        assert_false(serial_in(NULL, "C4A1"));
+}
+
 static void test_address_internal_kind(void **state) {
         static const struct {
                 const char *addr, *kind;
@@ -204,7 +241,7 @@ static void test_address_internal_kind(void **state) {
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_duration), cmocka_unit_test(test_int),         cmocka_unit_test(test_escape),
-                cmocka_unit_test(test_rfc3339),  cmocka_unit_test(test_format_duration),  cmocka_unit_test(test_atomic_write), cmocka_unit_test(test_strv), cmocka_unit_test(test_strv_copy_linear), cmocka_unit_test(test_address_internal_kind),
+                cmocka_unit_test(test_rfc3339),  cmocka_unit_test(test_format_duration),  cmocka_unit_test(test_atomic_write), cmocka_unit_test(test_strv), cmocka_unit_test(test_strv_copy_linear), cmocka_unit_test(test_address_internal_kind), cmocka_unit_test(test_serial),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
