@@ -420,21 +420,19 @@ static json_t *json_platform(const struct report_platform *rp, time_t now) {
         return o;
 }
 
-/* Writes the report one platform at a time: each platform's tree is built,
- * written and freed before the next, so memory holds one platform's
- * report, never the whole (at 1,000 names the whole tree and its dump
- * were most of the heap). */
-static int json_write(const struct report *r, FILE *f) {
-        size_t counts[3];
+/* The report is written in parts (report.h): the head, each platform's
+ * object as it finishes, then the tail; memory holds one platform's tree,
+ * never the whole report (at 1,000 names the whole tree and its dump were
+ * most of the heap). */
+static int json_head(FILE *f, const struct report_totals *t, bool color) {
         _cleanup_free_ char *head = NULL;
         size_t n;
 
-        report_count(r, counts);
         json_t *root = json_pack("{s:i, s:s, s:o, s:i, s:s, s:{s:i, s:i, s:i}}", "format", JSON_FORMAT,
-                                 "version", PACKAGE_VERSION, "started", json_time(r->started), "duration_ms",
-                                 (json_int_t)(r->duration_usec / USEC_PER_MSEC), "status", report_status_string(r),
-                                 "summary", "critical", (json_int_t)counts[SEVERITY_CRITICAL], "warning",
-                                 (json_int_t)counts[SEVERITY_WARNING], "info", (json_int_t)counts[SEVERITY_INFO]);
+                                 "version", PACKAGE_VERSION, "started", json_time(t->started), "duration_ms",
+                                 (json_int_t)(t->duration_usec / USEC_PER_MSEC), "status", report_totals_status(t),
+                                 "summary", "critical", (json_int_t)t->counts[SEVERITY_CRITICAL], "warning",
+                                 (json_int_t)t->counts[SEVERITY_WARNING], "info", (json_int_t)t->counts[SEVERITY_INFO]);
         if (!root)
                 return -ENOMEM;
         head = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
@@ -446,37 +444,26 @@ static int json_write(const struct report *r, FILE *f) {
         assert(n >= 2 && head[n - 2] == '\n' && head[n - 1] == '}');
         head[n - 2] = 0;
         fputs(head, f);
-        fputs(r->n_platforms ? ",\n  \"platforms\": [\n" : ",\n  \"platforms\": []\n}\n", f);
-        for (size_t i = 0; i < r->n_platforms; i++) {
-                json_t *o = json_platform(&r->platforms[i], r->now);
-                if (!o || json_dumpf(o, f, JSON_INDENT(2) | JSON_PRESERVE_ORDER) < 0) {
-                        json_decref(o);
-                        return -ENOMEM;
-                }
-                json_decref(o);
-                fputs(i + 1 < r->n_platforms ? ",\n" : "\n  ]\n}\n", f);
-        }
+        fputs(t->n_platforms ? ",\n  \"platforms\": [\n" : ",\n  \"platforms\": []\n}\n", f);
         return ferror(f) ? -EIO : 0;
 }
 
-static int json_render(const struct report *r, bool color, char **ret, size_t *ret_len) {
-        char *buf = NULL;
-        size_t len = 0;
-        FILE *f = open_memstream(&buf, &len);
-        int k;
+static int json_part(FILE *f, void **state, const struct report_platform *rp, const struct report_part *part) {
+        json_t *o = json_platform(rp, part->now);
+        int k = 0;
 
-        if (!f)
-                return -errno;
-        k = json_write(r, f);
-        if (fclose(f) != 0 && k >= 0)
+        if (part->index > 0)
+                fputs(",\n", f);
+        if (!o || json_dumpf(o, f, JSON_INDENT(2) | JSON_PRESERVE_ORDER) < 0)
                 k = -ENOMEM;
-        if (k < 0) {
-                free(buf);
-                return k;
-        }
-        *ret = buf;
-        *ret_len = len;
-        return 0;
+        json_decref(o);
+        return k < 0 ? k : ferror(f) ? -EIO : 0;
+}
+
+static int json_tail(FILE *f, void **state, const struct report_totals *t, bool color) {
+        if (t->n_platforms)
+                fputs("\n  ]\n}\n", f);
+        return ferror(f) ? -EIO : 0;
 }
 
 int report_json_platform(const struct report_platform *rp, time_t now, char **ret) {
@@ -527,5 +514,7 @@ int report_json_join(char *const *platforms, size_t n, time_t started, uint64_t 
 
 const struct report_writer report_writer_json = {
         .name = "json",
-        .render = json_render,
+        .head = json_head,
+        .platform = json_part,
+        .tail = json_tail,
 };

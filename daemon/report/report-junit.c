@@ -249,28 +249,25 @@ static void testsuite(FILE *f, const struct report_platform *rp, time_t started)
         free(also);
 }
 
-static int junit_render(const struct report *r, bool color, char **ret, size_t *ret_len) {
-        char *buf = NULL;
-        size_t len = 0;
-        FILE *f = open_memstream(&buf, &len);
-
-        if (!f)
-                return -errno;
+static int junit_head(FILE *f, const struct report_totals *t, bool color) {
         fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"certvigil\" time=\"%.3f\">\n",
-                (double)r->duration_usec / USEC_PER_SEC);
-        for (size_t i = 0; i < r->n_platforms; i++)
-                testsuite(f, &r->platforms[i], r->started);
+                (double)t->duration_usec / USEC_PER_SEC);
+        return ferror(f) ? -EIO : 0;
+}
+
+static int junit_part(FILE *f, void **state, const struct report_platform *rp, const struct report_part *part) {
+        testsuite(f, rp, part->started);
+        return ferror(f) ? -EIO : 0;
+}
+
+static int junit_tail(FILE *f, void **state, const struct report_totals *t, bool color) {
         fputs("</testsuites>\n", f);
-        if (fclose(f) != 0) {
-                free(buf);
-                return -ENOMEM;
-        }
-        *ret = buf;
-        *ret_len = len;
-        return 0;
+        return ferror(f) ? -EIO : 0;
 }
 
 const struct report_writer report_writer_junit = {
         .name = "junit",
-        .render = junit_render,
+        .head = junit_head,
+        .platform = junit_part,
+        .tail = junit_tail,
 };

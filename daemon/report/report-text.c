@@ -336,45 +336,38 @@ static void text_platform(FILE *f, const struct report_platform *rp, time_t now,
         fputc('\n', f);
 }
 
-static void text_status(FILE *f, const struct report *r, bool color) {
-        size_t counts[3], bad = 0;
-        int worst = report_count(r, counts);
-
-        for (size_t i = 0; i < r->n_platforms; i++) {
-                size_t c[3];
-                bad += platform_worst(r->platforms[i].findings, c) > SEVERITY_INFO;
-        }
+static int text_status(FILE *f, const struct report_totals *t, bool color) {
         fprintf(f, "Status: %s%s%s (%zu critical, %zu warning, %zu info) in %llu ms; %zu of %zu platform%s %s\n",
-                color ? (worst > SEVERITY_INFO ? severity_color((enum severity)worst) : GREEN) : "",
-                report_status_string(r), color ? RESET : "", counts[SEVERITY_CRITICAL], counts[SEVERITY_WARNING],
-                counts[SEVERITY_INFO], (unsigned long long)(r->duration_usec / USEC_PER_MSEC), bad, r->n_platforms,
-                r->n_platforms == 1 ? "" : "s", bad == 1 ? "needs attention" : "need attention");
+                color ? (t->worst > SEVERITY_INFO ? severity_color((enum severity)t->worst) : GREEN) : "",
+                report_totals_status(t), color ? RESET : "", t->counts[SEVERITY_CRITICAL],
+                t->counts[SEVERITY_WARNING], t->counts[SEVERITY_INFO],
+                (unsigned long long)(t->duration_usec / USEC_PER_MSEC), t->attention, t->n_platforms,
+                t->n_platforms == 1 ? "" : "s", t->attention == 1 ? "needs attention" : "need attention");
+        return ferror(f) ? -EIO : 0;
 }
 
-static int text_render(const struct report *r, bool color, char **ret, size_t *ret_len) {
-        char *buf = NULL, when[RFC3339_MAX];
-        size_t len = 0;
-        FILE *f = open_memstream(&buf, &len);
+static int text_head(FILE *f, const struct report_totals *t, bool color) {
+        char when[RFC3339_MAX];
 
-        if (!f)
-                return -errno;
-        fprintf(f, "certvigil %s audit, %s\n", PACKAGE_VERSION, format_rfc3339(r->started, when));
-        text_status(f, r, color);
+        fprintf(f, "certvigil %s audit, %s\n", PACKAGE_VERSION, format_rfc3339(t->started, when));
+        text_status(f, t, color);
         fputc('\n', f);
-        for (size_t i = 0; i < r->n_platforms; i++)
-                text_platform(f, &r->platforms[i], r->now, color);
-        /* Again at the end, where a long report's reader arrives. */
-        text_status(f, r, color);
-        if (fclose(f) != 0) {
-                free(buf);
-                return -ENOMEM;
-        }
-        *ret = buf;
-        *ret_len = len;
-        return 0;
+        return ferror(f) ? -EIO : 0;
+}
+
+static int text_part(FILE *f, void **state, const struct report_platform *rp, const struct report_part *part) {
+        text_platform(f, rp, part->now, part->color);
+        return ferror(f) ? -EIO : 0;
+}
+
+/* Again at the end, where a long report's reader arrives. */
+static int text_tail(FILE *f, void **state, const struct report_totals *t, bool color) {
+        return text_status(f, t, color);
 }
 
 const struct report_writer report_writer_text = {
         .name = "text",
-        .render = text_render,
+        .head = text_head,
+        .platform = text_part,
+        .tail = text_tail,
 };

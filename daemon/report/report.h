@@ -1,11 +1,12 @@
 /* Reporters: they only format what the audit observed and the checks
- * found. Every format renders into memory, so the caller can write it to
- * stdout or atomically to a file. */
+ * found. Every format renders into memory or, all but GitHub's, in parts
+ * that report-stream.c writes platform by platform as each finishes. */
 #pragma once
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <time.h>
 
 #include "config.h"
@@ -50,13 +51,43 @@ int report_count(const struct report *r, size_t counts[3]);
 /* "ok", "warning" or "critical". */
 const char *report_status_string(const struct report *r);
 
+/* What a report's head and tail say about all its platforms. A streamed
+ * report adds each platform as it is written (report_totals_add()). */
+struct report_totals {
+        time_t started;
+        uint64_t duration_usec;
+        size_t n_platforms;
+        size_t counts[3];           /* findings by severity, silenced ones not counted */
+        int worst;                  /* -1 when no finding */
+        size_t attention;           /* platforms whose worst is above info */
+};
+void report_totals_add(struct report_totals *t, const struct finding_list *findings);
+/* "ok", "warning" or "critical" for t->worst. */
+const char *report_totals_status(const struct report_totals *t);
+
+/* Where one platform's part goes. */
+struct report_part {
+        size_t index;               /* 0 for the first platform */
+        time_t started;             /* the report's */
+        time_t now;                 /* for days_left */
+        bool color;
+};
+
 /* One output format, as checks are one descriptor each: its --format name
- * and its writer, which renders into a malloc'ed buffer (*ret, *ret_len)
- * and returns 0 or a negative errno; color only matters to text. Each
- * report-*.c exports one; report.c's table registers them. */
+ * and its writer. Each report-*.c exports one; report.c's table registers
+ * them. A format is written either whole (render: into a malloc'ed buffer)
+ * or, so a large audit need not hold every platform, in parts: head (which
+ * needs the totals, so a streamed report writes it last, before the body
+ * it spooled), each platform's part as it finishes, in config order, then
+ * tail. state is the writer's own between the parts (NULL at first), freed
+ * by state_free. All return 0 or a negative errno. */
 struct report_writer {
         const char *name;
         int (*render)(const struct report *r, bool color, char **ret, size_t *ret_len);
+        int (*head)(FILE *f, const struct report_totals *t, bool color);
+        int (*platform)(FILE *f, void **state, const struct report_platform *rp, const struct report_part *part);
+        int (*tail)(FILE *f, void **state, const struct report_totals *t, bool color);
+        void (*state_free)(void *state);
 };
 
 extern const struct report_writer report_writer_text;
@@ -65,7 +96,9 @@ extern const struct report_writer report_writer_junit;     /* one testsuite per 
 extern const struct report_writer report_writer_github;    /* workflow commands (::error ...) */
 extern const struct report_writer report_writer_prometheus; /* node_exporter textfile format */
 
-/* Renders with the writer of format f. */
+/* The writer of format f, NULL when unknown. */
+const struct report_writer *report_writer_of(enum report_format f);
+/* Renders with the writer of format f, whole, into memory. */
 int report_render(const struct report *r, enum report_format f, bool color, char **ret, size_t *ret_len);
 
 /* The daemon's /report.json is put together from snapshots, since each

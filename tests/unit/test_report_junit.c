@@ -67,7 +67,7 @@ static void check_case(size_t index, const struct junit_case *t, size_t n_checks
                 endpoints[o.n_endpoints].name = a;
                 endpoints[o.n_endpoints].address = (char *)space + 1;
         }
-        assert_int_equal(report_writer_junit.render(&r, false, &out, &len), 0);
+        assert_int_equal(report_render(&r, REPORT_JUNIT, false, &out, &len), 0);
         for (size_t i = 0; i < ELEMENTSOF(t->targets) && t->targets[i]; i++, n_targets++) {
                 _cleanup_free_ char *needle = xasprintf("name=\"%s\"", t->targets[i]);
                 size_t n = count(out, needle);
