@@ -12,6 +12,7 @@
 #include "http.h"
 #include "oneshot.h"
 #include "renewal.h"
+#include "report-stream.h"
 #include "run.h"
 #include "util.h"
 
@@ -25,7 +26,15 @@ struct oneshot {
         struct journal *journal;     /* with --journal: renewal output during the run, then the audit */
         struct output *out;          /* where -o says, checked before anything is sent */
         struct run **runs;           /* one per platform, in config order */
+        bool *done;                  /* runs[i] finished */
         size_t pending;
+        /* The report, written as platforms finish (all formats but
+         * GitHub's, which is rendered whole at the end): runs before
+         * `written` are reported and released; a finished run waits only
+         * for the ones before it. */
+        struct report_stream *stream;
+        size_t written;
+        time_t started_wall;
 };
 
 /* Exit status of the worst severity under --fail-on. */
@@ -133,8 +142,30 @@ static int open_store(const struct cli_options *o, const struct config *c, struc
         return 0;
 }
 
+/* Writes every finished platform not yet written whose predecessors are,
+ * and frees its observations. A write that fails is reported at the end
+ * (report_stream_finish()); the audit goes on and is settled. */
+static void oneshot_flush(struct oneshot *x) {
+        for (; x->written < x->c->n_platforms && x->done[x->written]; x->written++) {
+                struct run *r = x->runs[x->written];
+                struct report_platform rp;
+
+                run_report_platform(r, &rp);
+                (void)report_stream_platform(x->stream, &rp, (time_t)(now_realtime_usec() / USEC_PER_SEC));
+                run_release(r);
+        }
+}
+
 static void on_run_done(struct run *r, void *userdata) {
         struct oneshot *x = userdata;
+
+        for (size_t i = x->written; i < x->c->n_platforms; i++)
+                if (x->runs[i] == r) {
+                        x->done[i] = true;
+                        break;
+                }
+        if (x->stream)
+                oneshot_flush(x);
         if (--x->pending == 0)
                 sd_event_exit(x->event, 0);
 }
@@ -166,6 +197,7 @@ static int oneshot_prepare(struct oneshot *x) {
                 .renewal = { .dry_run = x->o->dry_run, .on_line = on_renew_line, .userdata = x },
         };
         x->runs = xcalloc(c->n_platforms, sizeof(*x->runs));
+        x->done = xcalloc(c->n_platforms + 1, sizeof(*x->done));
         for (size_t i = 0; i < c->n_platforms; i++) {
                 _cleanup_free_ char *error = NULL;
                 r = run_new(&env, c->platforms[i], &x->runs[i]);
@@ -182,19 +214,18 @@ static int oneshot_prepare(struct oneshot *x) {
         return 0;
 }
 
-/* Renders, writes and settles what the runs found; returns the exit status. */
-static int oneshot_report(struct oneshot *x, time_t started_wall, uint64_t started) {
-        _cleanup_free_ struct report_platform *rps = xcalloc(x->c->n_platforms, sizeof(*rps));
+/* The whole report at once: GitHub's format, whose job summary needs it. */
+static int oneshot_render(struct oneshot *x, uint64_t duration_usec, int *ret_worst) {
+        _cleanup_free_ struct report_platform *rps = xcalloc(x->c->n_platforms + 1, sizeof(*rps));
         _cleanup_free_ char *text = NULL;
         size_t len, counts[3];
-        bool unlocked = false;
-        int r, worst;
+        int r;
 
         for (size_t i = 0; i < x->c->n_platforms; i++)
                 run_report_platform(x->runs[i], &rps[i]);
         struct report rep = {
-                .started = started_wall,
-                .duration_usec = now_monotonic_usec() - started,
+                .started = x->started_wall,
+                .duration_usec = duration_usec,
                 .now = (time_t)(now_realtime_usec() / USEC_PER_SEC),
                 .platforms = rps,
                 .n_platforms = x->c->n_platforms,
@@ -209,7 +240,66 @@ static int oneshot_report(struct oneshot *x, time_t started_wall, uint64_t start
                 return r;
         if (x->o->format == REPORT_GITHUB)
                 github_summary(&rep);
-        worst = report_count(&rep, counts);
+        *ret_worst = report_count(&rep, counts);
+        return 0;
+}
+
+/* The streamed report's head, parts and tail, to -o (atomically) or stdout. */
+static int oneshot_finish_stream(struct oneshot *x, uint64_t duration_usec, int *ret_worst) {
+        const char *what = x->o->output ? x->o->output : "the report";
+        char *tmp = NULL;
+        FILE *out = stdout;
+        int r;
+
+        if (x->o->output) {
+                r = file_atomic_open(x->o->output, &out, &tmp);
+                if (r < 0) {
+                        fprintf(stderr, "certvigil: cannot write %s: %s\n", x->o->output, strerror(-r));
+                        return EXIT_UNUSABLE;
+                }
+        }
+        r = report_stream_finish(x->stream, duration_usec, out);
+        if (x->o->output) {
+                int k = file_atomic_close(out, tmp, x->o->output, r >= 0);
+                if (r >= 0)
+                        r = k;
+        }
+        if (r < 0) {
+                fprintf(stderr, "certvigil: cannot write %s: %s\n", what, strerror(-r));
+                return EXIT_UNUSABLE;
+        }
+        *ret_worst = report_stream_totals(x->stream)->worst;
+        return 0;
+}
+
+/* A streamed report when the format allows; its parts wait beside -o's
+ * file (a /tmp on tmpfs would hold them in memory). */
+static int oneshot_stream_new(struct oneshot *x) {
+        _cleanup_free_ char *dir = NULL;
+        int r;
+
+        if (x->o->output) {
+                const char *slash = strrchr(x->o->output, '/');
+                dir = slash ? xstrndup(x->o->output, slash == x->o->output ? 1 : (size_t)(slash - x->o->output))
+                            : xstrdup(".");
+        }
+        r = report_stream_new(x->o->format, cli_want_color(x->o), x->started_wall, dir, &x->stream);
+        if (r == -EOPNOTSUPP)
+                return 0;
+        if (r < 0)
+                fprintf(stderr, "certvigil: cannot set up the report: %s\n", strerror(-r));
+        return r;
+}
+
+/* Writes and settles what the runs found; returns the exit status. */
+static int oneshot_report(struct oneshot *x, uint64_t started) {
+        uint64_t duration_usec = now_monotonic_usec() - started;
+        bool unlocked = false;
+        int r, worst = -1;
+
+        r = x->stream ? oneshot_finish_stream(x, duration_usec, &worst) : oneshot_render(x, duration_usec, &worst);
+        if (r != 0)
+                return r;
         if (x->o->state_dir || x->o->journal)
                 worst = oneshot_settle(x, &unlocked);
         /* A change to the state that waited for another run's lock in vain
@@ -224,6 +314,8 @@ static void oneshot_done(struct oneshot *x) {
         for (size_t i = 0; x->runs && i < x->c->n_platforms; i++)
                 run_free(x->runs[i]);
         free(x->runs);
+        free(x->done);
+        report_stream_free(x->stream);
         renew_store_free(x->store);
         output_free(x->out);
         journal_free(x->journal);
@@ -253,7 +345,10 @@ int oneshot_audit(const struct cli_options *o, const struct config *c) {
         if (oneshot_prepare(&x) < 0)
                 goto out;
         uint64_t started = now_monotonic_usec();
-        time_t started_wall = (time_t)(now_realtime_usec() / USEC_PER_SEC);
+        x.started_wall = (time_t)(now_realtime_usec() / USEC_PER_SEC);
+        r = oneshot_stream_new(&x);
+        if (r < 0)
+                goto out;
         for (size_t i = 0; i < c->n_platforms; i++) {
                 r = run_start(x.runs[i], on_run_done, &x);
                 if (r < 0) {
@@ -267,7 +362,7 @@ int oneshot_audit(const struct cli_options *o, const struct config *c) {
                 fprintf(stderr, "certvigil: event loop failed: %s\n", strerror(-r));
                 goto out;
         }
-        ret = oneshot_report(&x, started_wall, started);
+        ret = oneshot_report(&x, started);
 out:
         oneshot_done(&x);
         return ret;

@@ -25,6 +25,7 @@ struct run {
         struct run_env env;
         const struct platform *p;
         struct audit *audit;               /* the running or last finished audit */
+        struct platform_obs *summary;      /* after run_release(): what settling reads */
         /* What follows each audit; renewal is NULL when it is off. */
         struct ari *ari;
         struct secret_check *secret;
@@ -73,6 +74,7 @@ struct run *run_free(struct run *r) {
         rdap_free(r->rdap);
         ari_free(r->ari);
         audit_free(r->audit);
+        platform_obs_free(r->summary);
         finding_list_clear(&r->findings);
         free(r);
         return NULL;
@@ -153,6 +155,7 @@ int run_prepare(struct run *r, char **ret_error) {
 
         assert(!r->running);
         r->audit = audit_free(r->audit);
+        r->summary = platform_obs_free(r->summary);
         finding_list_clear(&r->findings);
         e = audit_new_pooled(r->env.pool, r->p, &r->audit, ret_error);
         if (e < 0)
@@ -199,11 +202,26 @@ const struct finding_list *run_findings(const struct run *r) {
 }
 
 const struct platform_obs *run_observations(const struct run *r) {
+        if (r->summary)
+                return r->summary;
         return audit_observations(run_newest_audit(r));
+}
+
+void run_release(struct run *r) {
+        assert(!r->running && r->audit);
+        /* Renewal keeps its re-audits and judges by them: a renewing
+         * platform keeps everything (few do). The Secret, ARI, RDAP and CT
+         * only read the audit while they run. */
+        if (r->renewal || r->summary)
+                return;
+        r->summary = platform_obs_summary(audit_observations(r->audit));
+        r->audit = audit_free(r->audit);
 }
 
 void run_report_platform(const struct run *r, struct report_platform *ret) {
         const struct audit *a = run_newest_audit(r);
+
+        assert(a);
 
         *ret = (struct report_platform){
                 .platform = r->p,

@@ -60,10 +60,16 @@ const struct platform *run_platform(const struct run *r);
 /* Every finding of the last finished run: the newest audit's (a renewal's
  * last re-audit when one ran), ARI's, the Secret's and renewal's. */
 const struct finding_list *run_findings(const struct run *r);
-/* The newest finished audit's observations. */
+/* The newest finished audit's observations (after run_release(), only
+ * their summary: see platform_obs_summary()). */
 const struct platform_obs *run_observations(const struct run *r);
-/* The run as one platform of a report; borrows from the run. */
+/* The run as one platform of a report; borrows from the run. Not after
+ * run_release(). */
 void run_report_platform(const struct run *r, struct report_platform *ret);
+/* Once a finished run is reported: frees its audit, keeping the summary
+ * run_settle() needs, so a large oneshot holds one platform's observations
+ * at a time rather than all. A no-op while renewal holds re-audits. */
+void run_release(struct run *r);
 
 /* Records the finished run in state (alerts computed, certificates and the
  * audit time remembered; state may be NULL) and sends it to the journal

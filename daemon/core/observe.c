@@ -230,6 +230,40 @@ struct platform_obs *platform_obs_free(struct platform_obs *o) {
         return NULL;
 }
 
+/* What state and journal read (alert.c judged(), record_certs,
+ * journal_cert_from_obs) and nothing more: chains, DNS answers and HTTP
+ * fetches are most of an audit's memory and are done with once reported. */
+struct platform_obs *platform_obs_summary(const struct platform_obs *o) {
+        struct platform_obs *s = xcalloc(1, sizeof(*s));
+
+        s->started = o->started;
+        s->duration_usec = o->duration_usec;
+        s->n_names = o->n_names;
+        s->names = xcalloc(o->n_names + 1, sizeof(*s->names));
+        for (size_t i = 0; i < o->n_names; i++)
+                s->names[i] = (struct name_obs){ .service = o->names[i].service,
+                                                 .name = xstrdup(o->names[i].name),
+                                                 .status = o->names[i].status };
+        s->n_endpoints = o->n_endpoints;
+        s->endpoints = xcalloc(o->n_endpoints + 1, sizeof(*s->endpoints));
+        for (size_t i = 0; i < o->n_endpoints; i++) {
+                const struct endpoint_obs *e = &o->endpoints[i];
+                struct endpoint_obs *d = &s->endpoints[i];
+                *d = (struct endpoint_obs){ .name = xstrdup(e->name), .service = e->service,
+                                            .address = xstrdup(e->address), .port = e->port,
+                                            .status = e->status, .verified = e->verified };
+                if (e->n_chain == 0)
+                        continue;
+                d->chain = xcalloc(1, sizeof(*d->chain));
+                d->n_chain = 1;
+                d->chain[0] = (struct cert_obs){ .subject = dup_or_null(e->chain[0].subject),
+                                                 .issuer = dup_or_null(e->chain[0].issuer),
+                                                 .sha256 = dup_or_null(e->chain[0].sha256),
+                                                 .not_after = e->chain[0].not_after };
+        }
+        return s;
+}
+
 void chain_walk(const struct endpoint_obs *e, struct chain_walk *w) {
         bool used[16] = { false };
         size_t n = e->n_chain < ELEMENTSOF(used) ? e->n_chain : ELEMENTSOF(used), cur = 0;

@@ -388,3 +388,7 @@ void fetch_obs_done(struct fetch_obs *f);
 void name_obs_done(struct name_obs *n);
 void endpoint_obs_done(struct endpoint_obs *e);
 struct platform_obs *platform_obs_free(struct platform_obs *o);
+/* A new copy holding only what settling an audit reads after its report
+ * is written: names with their status, endpoints with their address,
+ * status and leaf (subject, issuer, sha256, not_after). Caller frees. */
+struct platform_obs *platform_obs_summary(const struct platform_obs *o);

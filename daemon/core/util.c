@@ -341,6 +341,61 @@ fail:
         return r;
 }
 
+int file_atomic_open(const char *path, FILE **ret, char **ret_tmp) {
+        struct stat st;
+        char *tmp;
+        FILE *f;
+        int fd;
+
+        /* A FIFO, a terminal, /dev/stdout: there is nothing to replace, and
+         * no directory of ours to put a temporary file in. */
+        if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+                fd = open(path, O_WRONLY | O_CLOEXEC | O_NOCTTY);
+                tmp = NULL;
+        } else {
+                tmp = xasprintf("%s.tmpXXXXXX", path);
+                fd = mkostemp(tmp, O_CLOEXEC);
+                if (fd >= 0)
+                        (void)fchmod(fd, 0644); /* as a plain create would, less the umask's say, ignoring */
+        }
+        if (fd < 0) {
+                int e = -errno;
+                free(tmp);
+                return e;
+        }
+        f = fdopen(fd, "w");
+        if (!f) {
+                int e = -errno;
+                close(fd);
+                if (tmp)
+                        unlink(tmp);
+                free(tmp);
+                return e;
+        }
+        *ret = f;
+        *ret_tmp = tmp;
+        return 0;
+}
+
+int file_atomic_close(FILE *f, char *tmp, const char *path, bool commit) {
+        int r = 0;
+
+        if (fflush(f) != 0 || ferror(f))
+                r = -(errno ? errno : EIO);
+        if (r == 0 && commit && tmp && fsync(fileno(f)) < 0)
+                r = -errno;
+        if (fclose(f) != 0 && r == 0)
+                r = -errno;
+        if (tmp && r == 0 && commit && rename(tmp, path) < 0)
+                r = -errno;
+        if (tmp && (r < 0 || !commit))
+                unlink(tmp);
+        else if (tmp)
+                (void)fsync_dir_of(path); /* the data is safe; a failed dir sync only risks the rename, ignoring */
+        free(tmp);
+        return r;
+}
+
 uint64_t now_monotonic_usec(void) {
         struct timespec ts;
         clock_gettime(CLOCK_MONOTONIC, &ts);

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
 
@@ -96,6 +97,14 @@ char *str_escape(const char *s, size_t len);
  * rename, then fsyncs the directory, so readers see the old or the new file,
  * never a torn one. Returns 0 or a negative errno. */
 int write_file_atomic(const char *path, const char *data, size_t len);
+/* The same for a file written piece by piece: file_atomic_open() gives a
+ * stream on a temporary file beside path (*ret_tmp, or NULL when path is a
+ * special file such as a FIFO or /dev/stdout, which is written through);
+ * file_atomic_close() closes it and, when commit and every write
+ * succeeded, renames it over path, else removes it. It frees tmp and
+ * returns 0 or a negative errno. */
+int file_atomic_open(const char *path, FILE **ret, char **ret_tmp);
+int file_atomic_close(FILE *f, char *tmp, const char *path, bool commit);
 
 /* Where a data file (contrib/data) is: $CERTVIGIL_DATA_DIR/file when that is
  * set, else the installed PKGDATADIR/file when readable, else the source

@@ -16,6 +16,8 @@
 #      endpoint as the RESULT word; no ANSI escapes when stdout is not a terminal, nor with -o or
 #      --no-color; --color forces them; on a terminal (script(1)) they are
 #      on, unless NO_COLOR is set
+#   5. -o onto a FIFO: written through (its reader gets the whole report),
+#      not renamed over; the FIFO is still one afterwards
 
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=common.sh
@@ -162,5 +164,21 @@ if command -v script >/dev/null 2>&1; then
 else
 	cv_log "script(1) is missing: the terminal cases are not run"
 fi
+
+# --- 5. a special file ------------------------------------------------------------------------
+
+fifo=$SB_DIR/reports/fifo
+mkfifo "$fifo"
+# The reader ends by itself if no writer ever opens the FIFO (the report
+# renamed over it): the wait below cannot hang.
+sb__spawn fifo-reader "$SB_DIR/fifo.json" timeout 60 cat "$fifo"
+cv_run fifo "$SB_CERTVIGIL" audit --config "$CV_CFG" --format json -o "$fifo"
+assert_exit 2
+reader_rc=0
+wait "$(sb_pid fifo-reader)" || reader_rc=$?
+assert_eq "-o FIFO: its reader got the report and ended" 0 "$reader_rc"
+assert_eq "-o FIFO: the report read from it is the one stdout gets (timing fields aside)" \
+	"$(normalize "$SB_DIR/stdout.json")" "$(normalize "$SB_DIR/fifo.json" 2>&1)"
+assert_eq "-o FIFO: still a FIFO" fifo "$(stat -c %F "$fifo")"
 
 cv_finish
