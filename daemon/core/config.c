@@ -1135,6 +1135,7 @@ static const struct key top_keys[] = {
         { "platforms", parse_none, 0, NULL },
         { "listen", parse_none, 0, NULL },   /* read by config_parse_fleet() */
         { "shard", parse_none, 0, NULL },
+        { "max_inflight", parse_none, 0, NULL },
         {},
 };
 
@@ -1478,8 +1479,8 @@ static void config_freep(struct config **c) {
         config_free(*c);
 }
 
-/* The top-level `listen:` and `shard:` (fleet.h), which belong to the
- * instance rather than to a platform. */
+/* The top-level `listen:`, `shard:` (fleet.h) and `max_inflight:`, which
+ * belong to the instance rather than to a platform. */
 static int config_parse_fleet(struct yfile *f, yaml_node_t *root, struct config *c) {
         yaml_node_pair_t *pair;
         const char *s = NULL;
@@ -1508,6 +1509,14 @@ static int config_parse_fleet(struct yfile *f, yaml_node_t *root, struct config 
                         return yfile_fail(f, n->start_mark, "invalid shard '%s' (expected I/N, 1 <= I <= N <= %d)",
                                           shown, SHARDS_MAX);
                 }
+        }
+        pair = yfile_find_key(f, root, "max_inflight");
+        if (pair) {
+                long long v = 0;
+                r = yfile_get_int(f, "max_inflight", yfile_node(f, pair->value), 1, MAX_INFLIGHT_MAX, &v);
+                if (r < 0)
+                        return r;
+                c->max_inflight = (unsigned)v;
         }
         return 0;
 }

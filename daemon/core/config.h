@@ -167,6 +167,9 @@ uint64_t platform_jitter_usec(const struct platform *p);
  * tls.letsencrypt.issuer. Borrowed. */
 const char *platform_acme_directory(const struct platform *p);
 
+/* A bound for max_inflight far above any descriptor limit in use. */
+#define MAX_INFLIGHT_MAX 1048576
+
 struct config {
         char *path;               /* the file it was read from, NULL for --values */
         struct platform **platforms;
@@ -179,6 +182,10 @@ struct config {
         char *listen_addr;
         uint16_t listen_port;
         struct shard shard;
+        /* Top-level `max_inflight:`: probes and fetches in flight at once
+         * across all platforms; 0 when unset (then derived from the
+         * descriptor limit, audit_pool_cap()). */
+        unsigned max_inflight;
 };
 
 /* Command-line settings that win over the config file, for every platform.

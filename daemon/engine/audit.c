@@ -246,9 +246,13 @@ unsigned audit_pool_cap(const struct config *c, unsigned long nofile) {
         unsigned cap = 1;
         unsigned long budget;
 
-        for (size_t i = 0; i < c->n_platforms; i++)
+        /* max_inflight when set, else the largest concurrency any platform
+         * asks for. */
+        for (size_t i = 0; !c->max_inflight && i < c->n_platforms; i++)
                 if (c->platforms[i]->concurrency > cap)
                         cap = c->platforms[i]->concurrency;
+        if (c->max_inflight)
+                cap = c->max_inflight;
         /* A TLS probe holds one socket; a fetch may hold two (the
          * connection and libcurl's resolver): count two per job. The
          * reserve covers the loop, signals, timers, the journal, state and

@@ -26,8 +26,8 @@ struct audit_pool;
 
 int audit_pool_new(sd_event *event, unsigned max_in_flight, struct audit_pool **ret);
 
-/* The cap for a pool running these platforms: the largest concurrency any
- * of them asks for, within what nofile descriptors allow once the ones
+/* The cap for a pool running these platforms: the config's max_inflight,
+ * else the largest concurrency any of them asks for, within what nofile descriptors allow once the ones
  * the process needs besides probes are set aside (AUDIT_FD_RESERVE). Jobs
  * beyond it wait in the queue instead of failing with EMFILE. */
 #define AUDIT_FD_RESERVE 128u

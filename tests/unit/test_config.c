@@ -1417,6 +1417,35 @@ static void test_rdap_keys(void **state) {
                 check_bad(i, &bad[i]);
 }
 
+/* The top-level max_inflight: unset is 0 (derived from the fd limit). */
+static void test_max_inflight(void **state) {
+        static const struct {
+                const char *yaml;
+                unsigned expect;
+                const char *error;        /* NULL when it loads */
+        } rows[] = {
+                { PB, 0, NULL },
+                { "max_inflight: 200\n" PB, 200, NULL },
+                { "max_inflight: 1\n" PB, 1, NULL },
+                { "max_inflight: 1048576\n" PB, 1048576, NULL },
+                { "max_inflight: 0\n" PB, 0, "t.yaml:1:15: 'max_inflight' must be between 1 and 1048576" },
+                { "max_inflight: many\n" PB, 0, "t.yaml:1:15: 'max_inflight' must be an integer" },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(rows); i++) {
+                _cleanup_free_ char *error = NULL;
+                struct config *c = NULL;
+                int r = config_load_string(rows[i].yaml, "t.yaml", checks_find_def, &c, &error);
+
+                if (!rows[i].error) {
+                        if (r < 0)
+                                fail_msg("row %zu: %s", i, error);
+                        assert_int_equal(c->max_inflight, rows[i].expect);
+                } else if (r >= 0 || !error || strcmp(error, rows[i].error) != 0)
+                        fail_msg("row %zu:\n  expected %s\n  got      %s", i, rows[i].error, error ? error : "(loaded)");
+                config_free(c);
+        }
+}
+
 static void test_enum_strings(void **state) {
         static const char *const services[] = { "api", "console", "grafana", "auth", "mcp" };
         static const char *const modes[] = { "letsencrypt", "provided", "selfsigned" };
@@ -1447,6 +1476,7 @@ int main(void) {
                 cmocka_unit_test(test_renew),
                 cmocka_unit_test(test_dnssec_keys),
                 cmocka_unit_test(test_rdap_keys),
+                cmocka_unit_test(test_max_inflight),
         };
         int r;
 

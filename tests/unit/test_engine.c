@@ -693,6 +693,36 @@ static int setup(void **state) {
         return 0;
 }
 
+/* The pool's cap: max_inflight or the largest concurrency, within what
+ * the descriptor limit allows once AUDIT_FD_RESERVE is set aside (two
+ * descriptors per job). */
+static void test_pool_cap(void **state) {
+        static const struct {
+                unsigned concurrency[2], max_inflight;
+                unsigned long nofile;
+                unsigned expect;
+        } rows[] = {
+                { { 256, 16 }, 0, 1024, 256 },
+                { { 16, 8 }, 0, 1024, 16 },
+                { { 256, 16 }, 0, 512, 192 },
+                { { 256, 16 }, 50, 1024, 50 },
+                { { 4, 4 }, 300, 1024, 300 },
+                { { 256, 16 }, 1000, 1024, 448 },
+                { { 256, 16 }, 0, 200, 64 },
+                { { 256, 16 }, 0, 1048576, 256 },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(rows); i++) {
+                struct platform a = { .concurrency = rows[i].concurrency[0] };
+                struct platform b = { .concurrency = rows[i].concurrency[1] };
+                struct platform *ps[] = { &a, &b };
+                struct config c = { .platforms = ps, .n_platforms = 2, .max_inflight = rows[i].max_inflight };
+                unsigned got = audit_pool_cap(&c, rows[i].nofile);
+
+                if (got != rows[i].expect)
+                        fail_msg("row %zu: expected %u, got %u", i, rows[i].expect, got);
+        }
+}
+
 static int teardown(void **state) {
         unlink(trust_path);
         free(trust_path);
@@ -711,6 +741,7 @@ int main(void) {
                 cmocka_unit_test(test_engine_cases),
                 cmocka_unit_test(test_engine_free_midway),
                 cmocka_unit_test(test_memo_shares_certificates),
+                cmocka_unit_test(test_pool_cap),
         };
         return cmocka_run_group_tests(tests, setup, teardown);
 }
