@@ -12,7 +12,8 @@
 #      (a tarpit holds it past twice its interval)
 #   5. --shard I/N and CERTVIGIL_SHARD: each platform owned by exactly one
 #      shard (plan and the daemon's metrics); bad values exit 3; a port alone
-#      listens on 127.0.0.1, never a wildcard
+#      listens on 127.0.0.1, never a wildcard; a reload keeps the listener
+#      and drops the platforms it no longer has from the metrics
 
 # shellcheck source-path=SCRIPTDIR source=checks.sh
 . "$(dirname "${BASH_SOURCE[0]}")/checks.sh"
@@ -173,6 +174,19 @@ expect "a port alone listens on 127.0.0.1" test "$url" = "http://127.0.0.1:$lpor
 expect "shard 3/3 says so" wait_for "$url/metrics" '^certvigil_shard_info\{shard="3",shards="3"\} 1$'
 expect "shard 3/3's metrics hold exactly its platforms" test "$(curl -fsS "$url/metrics" |
 	sed -nE 's/^certvigil_audits_total\{platform="([^"]+)"\}.*/\1/p' | sort | paste -sd,)" = "$mine"
+# A reload that drops one of its platforms: the listener stays, the
+# platform leaves the metrics, the others keep their counts.
+gone=${mine%%,*}
+rest=${mine#*,}
+sed -i "/name: $gone,/d" "$SB_DIR/sharded.yaml"
+kill -HUP "$(sb_pid d3)"
+audited() { curl -fsS "$url/metrics" | sed -nE 's/^certvigil_audits_total\{platform="([^"]+)"\}.*/\1/p' | sort | paste -sd,; }
+reloaded() { [[ $(audited) == "$rest" ]]; }
+deadline=$(($(sb__ms) + 5000))
+until reloaded || (($(sb__ms) > deadline)); do sb__sleep 0.02; done
+expect "after a reload without $gone, the metrics hold $rest" reloaded
+expect "... and the counts of the others were kept" test "$(curl -fsS "$url/metrics" |
+	grep -c '^certvigil_audits_total{.*} [1-9]')" = "$(tr , '\n' <<<"$rest" | wc -l)"
 sb_stop d3
 
 trap - ERR
