@@ -7,7 +7,8 @@
 #   2. /report.json is the last audit's JSON report; /healthz is 200
 #   3. anything else: 404, other methods 405 with Allow, HEAD works; a
 #      request with 64 KiB of headers, a flood of idle connections and a
-#      half-sent request leave the daemon serving
+#      half-sent request leave the daemon serving; a silent connection is
+#      closed after the idle timeout
 #   4. /healthz is 503 with the reason while a platform's audit is overdue
 #      (a tarpit holds it past twice its interval)
 #   5. --shard I/N and CERTVIGIL_SHARD: each platform owned by exactly one
@@ -171,6 +172,14 @@ sed -n 's/^  - { name: \(p[0-9]*\), .*/  - { name: \1, global: { baseDomain: mix
 printf 'shard: 3/3\n' >>"$SB_DIR/sharded.yaml"
 start_daemon d3 --config "$SB_DIR/sharded.yaml" --listen "$lport"
 expect "a port alone listens on 127.0.0.1" test "$url" = "http://127.0.0.1:$lport"
+# A client that connects and says nothing is closed after the idle
+# timeout (10 s): timed in the background while the rest runs.
+idle_start=$(sb__ms)
+(
+	exec 3<>"/dev/tcp/127.0.0.1/$lport" && timeout 20 cat <&3 >/dev/null
+	echo $(($(sb__ms) - idle_start)) >"$SB_DIR/idle.ms"
+) &
+idle_pid=$!
 expect "shard 3/3 says so" wait_for "$url/metrics" '^certvigil_shard_info\{shard="3",shards="3"\} 1$'
 expect "shard 3/3's metrics hold exactly its platforms" test "$(curl -fsS "$url/metrics" |
 	sed -nE 's/^certvigil_audits_total\{platform="([^"]+)"\}.*/\1/p' | sort | paste -sd,)" = "$mine"
@@ -187,6 +196,11 @@ until reloaded || (($(sb__ms) > deadline)); do sb__sleep 0.02; done
 expect "after a reload without $gone, the metrics hold $rest" reloaded
 expect "... and the counts of the others were kept" test "$(curl -fsS "$url/metrics" |
 	grep -c '^certvigil_audits_total{.*} [1-9]')" = "$(tr , '\n' <<<"$rest" | wc -l)"
+idle_rc=0
+wait "$idle_pid" || idle_rc=$?
+idle=$(cat "$SB_DIR/idle.ms" 2>/dev/null || echo none)
+expect "a silent connection is closed after the 10 s idle timeout ($idle ms)" test "$idle_rc" = 0 -a "$idle" != none -a \
+	"${idle/none/0}" -ge 9000 -a "${idle/none/0}" -le 15000
 sb_stop d3
 
 trap - ERR
