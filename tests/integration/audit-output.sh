@@ -55,12 +55,12 @@ dir_list() {
 }
 
 # The report without what changes from run to run (times, the random label
-# of the wildcard probe, which endpoint of an address got the full handshake
-# and so the cipher suite), in a stable order.
+# of the wildcard probe, which endpoint of an address got the full
+# handshake), in a stable order.
 normalize() {
 	jq -S 'del(.started, .duration_ms) | .platforms |= map(
 		del(.duration_ms, .dns.wildcard_probe.name)
-		| .endpoints |= (map(del(.duration_ms, .handshake, .cipher_suite)) | sort_by(.name, .address))
+		| .endpoints |= (map(del(.duration_ms, .handshake)) | sort_by(.name, .address))
 		| .findings |= sort_by(.id, .name, .address))' "$1"
 }
 
