@@ -16,7 +16,6 @@
 #      separators with mcp off and on, exactly, with no network traffic
 # No sandbox servers are needed: only its scratch directory.
 
-set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=common.sh
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 

@@ -7,13 +7,11 @@
 #   2. one name of an otherwise healthy platform resolving to a good address
 #      and a refusing one: exactly one finding, for that name and address
 
-set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=common.sh
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 # shellcheck disable=SC2119 # no argument needed
-cv_require
-cv_up
+cv_start sandbox
 
 # --- 1. every address refuses ----------------------------------------------------
 

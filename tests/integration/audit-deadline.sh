@@ -13,12 +13,10 @@
 #   2. a deadline that is not a whole number of seconds (1500ms): the
 #      messages state the configured deadline, not a rounded one
 
-set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=common.sh
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
-cv_require perl
-cv_up
+cv_start sandbox perl
 
 # shellcheck disable=SC2119 # no argument needed
 if ! cv_listener_start; then

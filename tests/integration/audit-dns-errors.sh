@@ -11,12 +11,10 @@
 #   3. nothing listens at the resolver's address: fails at once, asked
 #      address named, and no claim of a timeout
 
-set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=common.sh
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
-cv_require perl
-cv_up
+cv_start sandbox perl
 
 # --- 1. REFUSED ----------------------------------------------------------------
 

@@ -10,13 +10,11 @@
 #      while the platform's other names are audited and healthy
 # (Resolver errors and timeouts: audit-dns-errors.sh.)
 
-set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=common.sh
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 # shellcheck disable=SC2119 # no argument needed
-cv_require
-cv_up
+cv_start sandbox
 
 # --- 1. NXDOMAIN ---------------------------------------------------------------
 

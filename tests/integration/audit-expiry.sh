@@ -18,12 +18,10 @@
 # is one finding (JSON format 3) whose `affected` lists every endpoint of the
 # certificate: one certificate per platform here (issue 12).
 
-set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=common.sh
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
-cv_require faketime
-cv_up
+cv_start sandbox faketime
 
 # --- 1. expired, not yet valid, critical ------------------------------------------------
 

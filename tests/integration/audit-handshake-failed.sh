@@ -9,12 +9,10 @@
 #   2. a plain HTTP server (perl, on loopback): it answers "HTTP/1.1 400"
 #      at once, and the failure must be immediate
 
-set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=common.sh
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
-cv_require perl
-cv_up
+cv_start sandbox perl
 
 soon_names=$(cv_names soon.example.test)
 SB_CFG_TIMEOUT=5s cv_config soon <<EOF

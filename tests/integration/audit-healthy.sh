@@ -11,13 +11,11 @@
 #      where nothing answers
 #   4. --base-domain (and --mode) instead of any file: the same platform
 
-set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=common.sh
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 # shellcheck disable=SC2119 # no argument needed
-cv_require
-cv_up
+cv_start sandbox
 
 # Field values of a sandbox certificate, as certtool sees them.
 cert_field() {

@@ -8,7 +8,6 @@
 # and verified once, with no crash (this crashed with a use-after-free
 # before, SIGSEGV in a plain build, heap-use-after-free under ASan).
 
-set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=common.sh
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 

@@ -23,13 +23,11 @@
 #      fails with "Too many open files" (the DNS channels and the HTTP client
 #      are shared, and the cap on jobs in flight is sized by the limit)
 
-set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=common.sh
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 # shellcheck disable=SC2119 # no argument needed
-cv_require
-cv_up
+cv_start sandbox
 
 platforms() {
 	local i

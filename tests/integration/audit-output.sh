@@ -19,13 +19,11 @@
 #   5. -o onto a FIFO: written through (its reader gets the whole report),
 #      not renamed over; the FIFO is still one afterwards
 
-set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=common.sh
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 # shellcheck disable=SC2119 # no argument needed
-cv_require
-cv_up
+cv_start sandbox
 
 cv_config three <<EOF
   - name: ok

@@ -14,13 +14,11 @@
 #      needs, so for the "." platform it is also tls.wildcard.shape, critical
 #      ("the separator was changed"; issue 4), once per certificate
 
-set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=common.sh
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 # shellcheck disable=SC2119 # no argument needed
-cv_require
-cv_up
+cv_start sandbox
 
 # --- 1. another domain's certificate ---------------------------------------------
 

@@ -15,13 +15,11 @@
 #   4. bad silences stop the audit with exit 3 and FILE:LINE:COL: no until,
 #      no reason, an unknown id, a date that is not one, an unknown key
 
-set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=common.sh
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 # shellcheck disable=SC2119 # no argument needed
-cv_require
-cv_up
+cv_start sandbox
 
 next_year=$(($(date -u +%Y) + 1))-01-31
 yesterday=$(date -u -d yesterday +%Y-%m-%d)

@@ -12,13 +12,11 @@
 #      first", folded under one audit.deadline.reached that says what was
 #      cut short (issue 12); ok.example.test is still healthy
 
-set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=common.sh
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 # shellcheck disable=SC2119 # no argument needed
-cv_require
-cv_up
+cv_start sandbox
 
 tarpit_names=$(cv_names tarpit.example.test)
 

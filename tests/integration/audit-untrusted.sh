@@ -12,13 +12,11 @@
 #      store, so every endpoint is untrusted; and in letsencrypt mode under
 #      the system store, a non-Let's Encrypt issuer is tls.issuer.mode-mismatch
 
-set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=common.sh
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 # shellcheck disable=SC2119 # no argument needed
-cv_require
-cv_up
+cv_start sandbox
 
 root=$SB_DIR/pki/root.pem
 issuer_self='CN=certvigil sandbox self,O=certvigil test'

@@ -11,24 +11,12 @@
 #   4. SIGHUP while a renewal command runs: the command runs to its end, its
 #      outcome is recorded, and the reloaded daemon does not run it again
 
-# shellcheck source-path=SCRIPTDIR source=checks.sh
-. "$(dirname "${BASH_SOURCE[0]}")/checks.sh"
+# shellcheck source-path=SCRIPTDIR source=common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
-sb_require_tools jq || exit 77
-notify_require
-sb_up
-notify_start
+cv_start sandbox
+cv_notify_start
 
-# wait_until MS CMD...: polls CMD every 10 ms; fails when MS pass first.
-wait_until() {
-	local ms=$1 deadline
-	shift
-	deadline=$(($(sb__ms) + ms))
-	until "$@" >/dev/null 2>&1; do
-		(($(sb__ms) < deadline)) || return 1
-		sb__sleep 0.01
-	done
-}
 # stop_daemon NAME: SIGTERM; it must exit 0.
 stop_daemon() {
 	local pid rc=0
@@ -36,7 +24,7 @@ stop_daemon() {
 	kill -TERM "$pid"
 	wait "$pid" || rc=$?
 	unset "SB_PIDS[$1]"
-	expect "$1: SIGTERM ends it with status 0 (was $rc)" test "$rc" = 0
+	assert_ok "$1: SIGTERM ends it with status 0 (was $rc)" test "$rc" = 0
 }
 # audits_after LINE: the daemon's last "N audits done" in the notify log
 # after its line LINE (0 when none).
@@ -59,10 +47,10 @@ sb_write_config "$cfg" <<EOF
 EOF
 STATE_DIRECTORY=$sd/first:$sd/second sb__spawn daemon-sd "$SB_DIR/daemon-sd.err" \
 	"$SB_CERTVIGIL" daemon --config "$cfg"
-expect "daemon: state.json goes to the first of STATE_DIRECTORY's directories" \
-	wait_until 5000 test -s "$sd/first/state.json"
+assert_ok "daemon: state.json goes to the first of STATE_DIRECTORY's directories" \
+	cv_wait_until 5000 test -s "$sd/first/state.json"
 stop_daemon daemon-sd
-expect "daemon: nothing in the second" test ! -e "$sd/second/state.json"
+assert_ok "daemon: nothing in the second" test ! -e "$sd/second/state.json"
 
 rcfg=$SB_DIR/renew-ok.yaml
 sb_write_config "$rcfg" <<EOF
@@ -73,9 +61,9 @@ EOF
 rc=0
 STATE_DIRECTORY=$sd/one:$sd/two "$SB_CERTVIGIL" audit --config "$rcfg" >"$SB_DIR/oneshot-sd.out" \
 	2>"$SB_DIR/oneshot-sd.err" || rc=$?
-expect "oneshot: a healthy platform with renewal on exits 0 (was $rc)" test "$rc" = 0
-expect "oneshot: renewal's state directory is the first of STATE_DIRECTORY's" test -d "$sd/one"
-expect "oneshot: no directory named after the whole list" test ! -e "$sd/one:$sd/two"
+assert_ok "oneshot: a healthy platform with renewal on exits 0 (was $rc)" test "$rc" = 0
+assert_ok "oneshot: renewal's state directory is the first of STATE_DIRECTORY's" test -d "$sd/one"
+assert_ok "oneshot: no directory named after the whole list" test ! -e "$sd/one:$sd/two"
 
 # --- 2. STATUS= while an audit runs -----------------------------------------------
 # "slow" waits on the tarpit for its 1 s timeout; "ok" ends audits meanwhile.
@@ -92,11 +80,11 @@ sb_write_config "$scfg" <<EOF
 EOF
 NOTIFY_SOCKET=$notify sb__spawn daemon-status "$SB_DIR/daemon-status.err" \
 	"$SB_CERTVIGIL" daemon --config "$scfg" --state-dir "$SB_DIR/status-state"
-expect "STATUS: an audit in flight is reported" \
-	wait_until 5000 grep -qE 'STATUS=2 platforms, .* [1-9][0-9]* audits? done, auditing now' "$log"
-expect "STATUS: 'auditing now' ends the line" bash -c "! grep -E 'auditing now.' '$log'"
-expect "STATUS: with nothing in flight, the next audit's time" \
-	wait_until 5000 grep -qE 'STATUS=2 platforms, .* audits? done, next audit in [0-9]+(ms|s|m|h)$' "$log"
+assert_ok "STATUS: an audit in flight is reported" \
+	cv_wait_until 5000 grep -qE 'STATUS=2 platforms, .* [1-9][0-9]* audits? done, auditing now' "$log"
+assert_ok "STATUS: 'auditing now' ends the line" bash -c "! grep -E 'auditing now.' '$log'"
+assert_ok "STATUS: with nothing in flight, the next audit's time" \
+	cv_wait_until 5000 grep -qE 'STATUS=2 platforms, .* audits? done, next audit in [0-9]+(ms|s|m|h)$' "$log"
 stop_daemon daemon-status
 
 # --- 3. trust files that cannot be used ---------------------------------------------
@@ -110,17 +98,17 @@ tline=$(grep -n '^  trust: ' "$tcfg" | cut -d: -f1)
 rc=0
 "$SB_CERTVIGIL" audit --config "$tcfg" >"$SB_DIR/trust.out" 2>"$SB_DIR/trust.err" || rc=$?
 sed 's/^/    stderr: /' "$SB_DIR/trust.err"
-expect "trust: a missing file is exit status 3 (was $rc)" test "$rc" = 3
-expect "trust: errno's reason" grep -q "missing-ca.pem: .*No such file or directory" "$SB_DIR/trust.err"
-expect "trust: where the path was set" grep -qF "(trust: at $tcfg:$tline:10)" "$SB_DIR/trust.err"
+assert_ok "trust: a missing file is exit status 3 (was $rc)" test "$rc" = 3
+assert_ok "trust: errno's reason" grep -q "missing-ca.pem: .*No such file or directory" "$SB_DIR/trust.err"
+assert_ok "trust: where the path was set" grep -qF "(trust: at $tcfg:$tline:10)" "$SB_DIR/trust.err"
 rc=0
 "$SB_CERTVIGIL" audit --config "$cfg" --trust "$SB_DIR/pki" >"$SB_DIR/trust2.out" 2>"$SB_DIR/trust2.err" || rc=$?
 sed 's/^/    stderr: /' "$SB_DIR/trust2.err"
-expect "--trust DIR: exit status 3 (was $rc)" test "$rc" = 3
-expect "--trust DIR: errno's reason and the option" grep -qE "pki: .*Is a directory.*\(--trust\)" "$SB_DIR/trust2.err"
+assert_ok "--trust DIR: exit status 3 (was $rc)" test "$rc" = 3
+assert_ok "--trust DIR: errno's reason and the option" grep -qE "pki: .*Is a directory.*\(--trust\)" "$SB_DIR/trust2.err"
 sb__spawn daemon-trust "$SB_DIR/daemon-trust.err" "$SB_CERTVIGIL" daemon --config "$tcfg" \
 	--state-dir "$SB_DIR/trust-state"
-expect "daemon: the trust error with its reason and origin" wait_until 5000 \
+assert_ok "daemon: the trust error with its reason and origin" cv_wait_until 5000 \
 	grep -qF "No such file or directory (trust: at $tcfg:$tline:10)" "$SB_DIR/daemon-trust.err"
 stop_daemon daemon-trust
 
@@ -149,22 +137,19 @@ EOF
 start=$(wc -l <"$log")
 NOTIFY_SOCKET=$notify sb__spawn daemon-renew "$SB_DIR/daemon-renew.err" \
 	"$SB_CERTVIGIL" daemon --config "$hcfg" --state-dir "$SB_DIR/renew-state"
-expect "renewal: the hook started" wait_until 10000 grep -q started "$SB_DIR/hook-runs"
+assert_ok "renewal: the hook started" cv_wait_until 10000 grep -q started "$SB_DIR/hook-runs"
 kill -HUP "$(sb_pid daemon-renew)"
-expect "SIGHUP: the config is reloaded" wait_until 5000 grep -q "reloaded $hcfg" "$SB_DIR/daemon-renew.err"
+assert_ok "SIGHUP: the config is reloaded" cv_wait_until 5000 grep -q "reloaded $hcfg" "$SB_DIR/daemon-renew.err"
 touch "$SB_DIR/release"
-expect "SIGHUP: the hook in flight ran to its end" wait_until 5000 grep -q finished "$SB_DIR/hook-runs"
-expect "SIGHUP: the hook's failure is recorded" wait_until 5000 \
+assert_ok "SIGHUP: the hook in flight ran to its end" cv_wait_until 5000 grep -q finished "$SB_DIR/hook-runs"
+assert_ok "SIGHUP: the hook's failure is recorded" cv_wait_until 5000 \
 	jq -e '.renewal.platforms.soon.failures == 1 and (.renewal.platforms.soon.triggers | length) == 1' \
 	"$SB_DIR/renew-state/state.json"
 # Three audits after the release: the reloaded daemon judged the platform
 # again (renewal due, held back by min_interval) without running the hook.
 done_then=$(audits_after "$start")
-expect "SIGHUP: the reloaded daemon goes on auditing" wait_until 10000 audits_reach "$start" $((done_then + 3))
-expect "SIGHUP: the hook ran once" test "$(grep -c started "$SB_DIR/hook-runs")" = 1
+assert_ok "SIGHUP: the reloaded daemon goes on auditing" cv_wait_until 10000 audits_reach "$start" $((done_then + 3))
+assert_ok "SIGHUP: the hook ran once" test "$(grep -c started "$SB_DIR/hook-runs")" = 1
 stop_daemon daemon-renew
 
-if ((failures > 0)); then
-	echo "$failures check(s) failed"
-	exit 1
-fi
+cv_finish

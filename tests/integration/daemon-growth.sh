@@ -12,24 +12,12 @@
 #    (valgrind makes a cycle ~0.7 s here; 200 would take minutes).
 # The sub-second interval is the ordinary `interval` key: durations accept ms.
 
-set -Eeuo pipefail
-# set -e ends the test on an unexpected failure: say where.
-trap 'echo "ERROR: unexpected failure at ${BASH_SOURCE[0]##*/}:$LINENO: $BASH_COMMAND" >&2' ERR
-# shellcheck source-path=SCRIPTDIR source=../sandbox/lib.sh
-. "$(dirname "${BASH_SOURCE[0]}")/../sandbox/lib.sh"
+# shellcheck source-path=SCRIPTDIR source=common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
-NOTIFY_LISTEN=$SB_BUILDDIR/tests/tools/notify-listen
 CYCLES=${CYCLES:-}
 VALGRIND_CYCLES=${VALGRIND_CYCLES:-15}
-sb_require_tools || exit 77
-[[ -x $NOTIFY_LISTEN ]] || { echo "SKIP: $NOTIFY_LISTEN not built"; exit 77; }
-
-failures=0
-pass() { printf 'PASS: %s\n' "$*"; }
-fail() {
-	printf 'FAIL: %s\n' "$*"
-	failures=$((failures + 1))
-}
+cv_require
 
 sanitized=0
 # (Not `ldd | grep -q`: grep's early exit fails the pipeline under pipefail.)
@@ -48,7 +36,7 @@ if ((!sanitized)) && ! command -v valgrind >/dev/null; then
 	exit 77
 fi
 
-sb_up
+cv_up
 cfg=$SB_DIR/certvigil.yaml
 sb_write_config "$cfg" <<EOF
   - name: mixed
@@ -56,20 +44,7 @@ sb_write_config "$cfg" <<EOF
     interval: 20ms
     jitter: 0s
 EOF
-notify=$SB_DIR/notify.sock
-log=$SB_DIR/notify.log
-sb__spawn notify "$log" "$NOTIFY_LISTEN" "$notify"
-sb__wait_ready notify 2000 "$log" test -S "$notify"
-
-wait_audits() {
-	local n=$1 ms=$2 deadline
-	deadline=$(($(sb__ms) + ms))
-	until grep -qE "STATUS=.* $n audits? done" "$log"; do
-		(($(sb__ms) < deadline)) || return 1
-		sb__is_running "$(sb_pid daemon)" || return 1
-		sb__sleep 0.005
-	done
-}
+cv_notify_start
 rss_kb() {
 	awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"
 }
@@ -82,14 +57,15 @@ fds() {
 run_cycles() {
 	local n=$1 ms=$2 pid
 	shift 2
-	: >"$log"
-	NOTIFY_SOCKET=$notify sb__spawn daemon "$SB_DIR/daemon.err" "$@" \
+	: >"$CV_NOTIFY_LOG"
+	NOTIFY_SOCKET=$CV_NOTIFY sb__spawn daemon "$SB_DIR/daemon.err" "$@" \
 		"$SB_CERTVIGIL" daemon --config "$cfg" --state-dir "$SB_DIR/state"
 	pid=$(sb_pid daemon)
 	rss20= rssN= fd20= fdN=
-	if wait_audits "$WARM" "$ms"; then rss20=$(rss_kb "$pid") fd20=$(fds "$pid"); fi
-	if wait_audits "$n" "$ms"; then rssN=$(rss_kb "$pid") fdN=$(fds "$pid"); fi
-	kill -TERM "$pid" 2>/dev/null || true
+	if cv_wait_audits "$WARM" "$ms"; then rss20=$(rss_kb "$pid") fd20=$(fds "$pid"); fi
+	if cv_wait_audits "$n" "$ms"; then rssN=$(rss_kb "$pid") fdN=$(fds "$pid"); fi
+	# (It may be gone already: rc says how it ended.)
+	kill -TERM "$pid" 2>/dev/null || :
 	rc=0
 	wait "$pid" || rc=$?
 	unset 'SB_PIDS[daemon]'
@@ -99,48 +75,42 @@ t0=$(sb__ms)
 run_cycles "$CYCLES" 120000
 t=$(($(sb__ms) - t0))
 if [[ -n $rss20 && -n $rssN ]]; then
-	pass "$CYCLES audit cycles in $t ms"
+	cv_pass "$CYCLES audit cycles in $t ms"
 	if ((rssN - rss20 <= 1024)); then
-		pass "RSS after cycle $CYCLES (${rssN} kB) within 1 MiB of cycle $WARM (${rss20} kB)"
+		cv_pass "RSS after cycle $CYCLES (${rssN} kB) within 1 MiB of cycle $WARM (${rss20} kB)"
 	else
-		fail "RSS after cycle $CYCLES (${rssN} kB) grew by $((rssN - rss20)) kB since cycle $WARM (${rss20} kB)"
+		cv_fail "RSS after cycle $CYCLES (${rssN} kB) grew by $((rssN - rss20)) kB since cycle $WARM (${rss20} kB)"
 	fi
 	# The DNS channels stay open for reuse, and a sample may fall in the
 	# middle of an audit (8 handshakes, DNS, fetches in flight): the count
 	# differs by what is in flight at that moment, but does not grow with
 	# the cycles (a descriptor leaked per cycle would be hundreds).
 	if ((fdN <= fd20 + 12)); then
-		pass "open descriptors after cycle $CYCLES ($fdN) as at cycle $WARM ($fd20)"
+		cv_pass "open descriptors after cycle $CYCLES ($fdN) as at cycle $WARM ($fd20)"
 	else
-		fail "open descriptors grew from $fd20 at cycle $WARM to $fdN after cycle $CYCLES"
+		cv_fail "open descriptors grew from $fd20 at cycle $WARM to $fdN after cycle $CYCLES"
 	fi
 else
-	fail "the daemon did not reach $CYCLES audits ($WARM at ${rss20:-never}); last: $(grep STATUS "$log" | tail -1)"
+	cv_fail "the daemon did not reach $CYCLES audits ($WARM at ${rss20:-never}); last: $(grep STATUS "$CV_NOTIFY_LOG" | tail -1)"
 fi
 if ((sanitized)); then
 	if [[ $rc == 0 ]] && ! grep -q 'LeakSanitizer' "$SB_DIR/daemon.err"; then
-		pass "LeakSanitizer: no leak after $CYCLES cycles, exit 0"
+		cv_pass "LeakSanitizer: no leak after $CYCLES cycles, exit 0"
 	else
-		fail "exit status $rc under ASan/LSan"
+		cv_fail "exit status $rc under ASan/LSan"
 		grep -A30 -m1 'ERROR: ' "$SB_DIR/daemon.err" || tail -20 "$SB_DIR/daemon.err"
 	fi
 else
-	[[ $rc == 0 ]] && pass "SIGTERM: exit 0" || fail "exit status $rc"
+	[[ $rc == 0 ]] && cv_pass "SIGTERM: exit 0" || cv_fail "exit status $rc"
 	: >"$SB_DIR/daemon.err"
 	run_cycles "$VALGRIND_CYCLES" 120000 valgrind -q --leak-check=full --show-leak-kinds=definite,indirect \
 		--errors-for-leak-kinds=definite,indirect --error-exitcode=99
 	if [[ $rc == 0 && -n $rssN ]]; then
-		pass "valgrind: no leak and no memory error in $VALGRIND_CYCLES cycles"
+		cv_pass "valgrind: no leak and no memory error in $VALGRIND_CYCLES cycles"
 	else
-		fail "valgrind: exit status $rc after ${VALGRIND_CYCLES} cycles (reached: ${rssN:+yes})"
+		cv_fail "valgrind: exit status $rc after ${VALGRIND_CYCLES} cycles (reached: ${rssN:+yes})"
 		grep '^==' "$SB_DIR/daemon.err" | head -60
 	fi
 fi
 
-# (The EXIT trap may end non-zero on purpose: not an unexpected failure.)
-trap - ERR
-sb_cleanup
-if ((failures)); then
-	echo "$failures check(s) failed"
-	exit 1
-fi
+cv_finish

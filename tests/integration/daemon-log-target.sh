@@ -12,28 +12,15 @@
 #      are lost, and no alert lines (as before this option)
 #   3. a bad --log-target, and --log-target on audit: exit 3
 
-# shellcheck source-path=SCRIPTDIR source=checks.sh
-. "$(dirname "${BASH_SOURCE[0]}")/checks.sh"
+# shellcheck source-path=SCRIPTDIR source=common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
-sb_require_tools jq || exit 77
-notify_require
 if [[ -S /run/systemd/journal/socket ]]; then
 	echo "SKIP: this machine has a journal socket; auto would use it"
 	exit 77
 fi
-sb_up
-notify_start
-
-# wait_audits N: until the daemon reports N audits done (5 s at most).
-wait_audits() {
-	local n=$1 deadline
-	deadline=$(($(sb__ms) + 5000))
-	until grep -qE "STATUS=.* $n audits? done" "$log"; do
-		(($(sb__ms) < deadline)) || return 1
-		sb__is_running "$(sb_pid daemon)" || return 1
-		sb__sleep 0.01
-	done
-}
+cv_start sandbox
+cv_notify_start
 
 cfg=$SB_DIR/certvigil.yaml
 sb_write_config "$cfg" <<EOF
@@ -46,47 +33,42 @@ EOF
 # run_daemon NAME [ARG...]: the daemon until its first audit is done, then
 # SIGTERM; its stderr in $SB_DIR/NAME.err.
 run_daemon() {
-	local name=$1 pid
+	local name=$1 pid rc=0
 	shift
 	: >"$log"
 	rm -rf "$SB_DIR/state-$name"
 	NOTIFY_SOCKET=$notify sb__spawn daemon "$SB_DIR/$name.err" \
 		"$SB_CERTVIGIL" daemon --config "$cfg" --state-dir "$SB_DIR/state-$name" "$@"
 	pid=$(sb_pid daemon)
-	expect "$name: the first audit is done" wait_audits 1
-	kill -TERM "$pid" 2>/dev/null || true
-	wait "$pid" || true
+	assert_ok "$name: the first audit is done" cv_wait_audits 1 5000
+	kill -TERM "$pid"
+	wait "$pid" || rc=$?
 	unset 'SB_PIDS[daemon]'
+	assert_eq "$name: SIGTERM ends the daemon with status 0" 0 "$rc"
 }
 
 for mode in stderr auto; do
 	if [[ $mode == auto ]]; then run_daemon auto; else run_daemon stderr --log-target stderr; fi
 	err=$SB_DIR/$mode.err
-	expect "$mode: 1 new tls.expiry.critical alert for the 4 names, one line" \
+	assert_ok "$mode: 1 new tls.expiry.critical alert for the 4 names, one line" \
 		test "$(grep -cE '^certvigil: critical: mixed: tls\.expiry\.critical: the certificate served by 127\.0\.0\.2 for api\.mixed\.example\.test, console\.mixed\.example\.test and 2 more expires' "$err")" = 1
-	expect "$mode: one summary line for the audit" \
+	assert_ok "$mode: one summary line for the audit" \
 		test "$(grep -cE '^certvigil: info: mixed: audit critical: 1 critical, [0-9]+ warning, [0-9]+ info open' "$err")" = 1
-	expect "$mode: no line about a missing journal" test "$(grep -c 'journal entries are not written' "$err" || true)" = 0
+	assert_ok "$mode: no line about a missing journal" test "$(grep -c 'journal entries are not written' "$err" || true)" = 0
 done
 
 run_daemon journal --log-target journal
 err=$SB_DIR/journal.err
-expect "journal (no socket): says once that entries are lost" \
+assert_ok "journal (no socket): says once that entries are lost" \
 	test "$(grep -c 'no journal socket at /run/systemd/journal/socket' "$err")" = 1
-expect "journal (no socket): no alert line on stderr" test "$(grep -c 'tls\.expiry\.critical' "$err" || true)" = 0
+assert_ok "journal (no socket): no alert line on stderr" test "$(grep -c 'tls\.expiry\.critical' "$err" || true)" = 0
 
 rc=0
 "$SB_CERTVIGIL" daemon --config "$cfg" --log-target syslog 2>"$SB_DIR/bad.err" || rc=$?
-expect "--log-target syslog: exit 3" test "$rc" = 3
-expect "--log-target syslog: names the targets" grep -q 'expected auto, journal or stderr' "$SB_DIR/bad.err"
+assert_ok "--log-target syslog: exit 3" test "$rc" = 3
+assert_ok "--log-target syslog: names the targets" grep -q 'expected auto, journal or stderr' "$SB_DIR/bad.err"
 rc=0
 "$SB_CERTVIGIL" audit --config "$cfg" --log-target stderr 2>"$SB_DIR/bad2.err" || rc=$?
-expect "audit --log-target: exit 3, only for the daemon" test "$rc" = 3
+assert_ok "audit --log-target: exit 3, only for the daemon" test "$rc" = 3
 
-trap - ERR
-sb_cleanup
-if ((failures)); then
-	echo "$failures check(s) failed"
-	exit 1
-fi
-exit 0
+cv_finish

@@ -9,20 +9,12 @@
 # is never audited twice at once; SIGTERM with audits in flight exits 0 in
 # under a second.
 
-# shellcheck source-path=SCRIPTDIR source=checks.sh
-. "$(dirname "${BASH_SOURCE[0]}")/checks.sh"
-# shellcheck source-path=SCRIPTDIR source=../sandbox/journald.sh
-. "$(dirname "${BASH_SOURCE[0]}")/../sandbox/journald.sh"
+# shellcheck source-path=SCRIPTDIR source=common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
-sb_require_tools jq || exit 77
-notify_require
-jd_enter "$@"
-
-
-jd_nosocket
-sb_up
+cv_start journald
 jd_start
-notify_start
+cv_notify_start
 
 # wait_for REGEX [N] [MS]: until the notify log has N lines matching.
 wait_for() {
@@ -32,9 +24,6 @@ wait_for() {
 		(($(sb__ms) < deadline)) || return 1
 		sb__sleep 0.01
 	done
-}
-audits_done() {
-	grep -oE 'STATUS=.* ([0-9]+) audits? done' "$log" | tail -1 | grep -oE '[0-9]+ audits? done' | grep -oE '^[0-9]+' || echo 0
 }
 
 cfg=$SB_DIR/certvigil.yaml
@@ -50,13 +39,13 @@ EOF
 
 NOTIFY_SOCKET=$notify WATCHDOG_USEC=300000 sb__spawn daemon "$SB_DIR/daemon.err" \
 	"$SB_CERTVIGIL" daemon --config "$cfg" --state-dir "$SB_DIR/state"
-expect "READY=1 after start" wait_for '^[0-9]+ READY=1$' 1 5000
-expect "STATUS= after audits (3 done)" wait_for 'STATUS=1 platform, 0 critical, 0 warning, [3-9][0-9]* audits done' 1 5000
-expect "the first READY=1 comes before the first STATUS with an audit done" \
+assert_ok "READY=1 after start" wait_for '^[0-9]+ READY=1$' 1 5000
+assert_ok "STATUS= after audits (3 done)" wait_for 'STATUS=1 platform, 0 critical, 0 warning, [3-9][0-9]* audits done' 1 5000
+assert_ok "the first READY=1 comes before the first STATUS with an audit done" \
 	test "$(grep -nE 'READY=1|audits? done' "$log" | grep -v '0 audits done' | head -1 | grep -c READY)" = 1
-expect "STATUS names platforms, severities and the next audit" \
+assert_ok "STATUS names platforms, severities and the next audit" \
 	grep -qE 'STATUS=1 platform, 0 critical, 0 warning, [0-9]+ audits? done, (next audit in [0-9]+(ms|s|m|h)|auditing now)$' "$log"
-expect "WATCHDOG=1 pings at WATCHDOG_USEC/2 (at least 3)" wait_for '^[0-9]+ WATCHDOG=1$' 3 3000
+assert_ok "WATCHDOG=1 pings at WATCHDOG_USEC/2 (at least 3)" wait_for '^[0-9]+ WATCHDOG=1$' 3 3000
 
 # --- reload: a good config -------------------------------------------------------
 # It adds "slow", the tarpit: every handshake waits for its 1 s timeout, so
@@ -75,34 +64,33 @@ write_cfg <<EOF
     interval: 150ms
 EOF
 kill -HUP "$(sb_pid daemon)"
-expect "SIGHUP: RELOADING=1" wait_for 'RELOADING=1' 1 3000
-expect "SIGHUP: READY=1 again after RELOADING=1" wait_for '^[0-9]+ READY=1$' 2 3000
-expect "SIGHUP: RELOADING=1 carries MONOTONIC_USEC" grep -qE '^[0-9]+ MONOTONIC_USEC=[0-9]+$' "$log"
-expect "the reloaded config is in force (3 platforms, warnings found)" \
+assert_ok "SIGHUP: RELOADING=1" wait_for 'RELOADING=1' 1 3000
+assert_ok "SIGHUP: READY=1 again after RELOADING=1" wait_for '^[0-9]+ READY=1$' 2 3000
+assert_ok "SIGHUP: RELOADING=1 carries MONOTONIC_USEC" grep -qE '^[0-9]+ MONOTONIC_USEC=[0-9]+$' "$log"
+assert_ok "the reloaded config is in force (3 platforms, warnings found)" \
 	wait_for 'STATUS=3 platforms, [0-9]+ critical, [1-9][0-9]* warning' 1 5000
-expect "the reload is logged" grep -q "reloaded $cfg: 3 platforms" "$SB_DIR/daemon.err"
+assert_ok "the reload is logged" grep -q "reloaded $cfg: 3 platforms" "$SB_DIR/daemon.err"
 
 # --- reload: a broken config -----------------------------------------------------
 cp "$cfg" "$SB_DIR/good.yaml"
 printf '  - name: broken\n    global: { baseDomain: b.example.test }\n    bogus: 1\n' >>"$cfg"
 line=$(($(wc -l <"$cfg")))
 kill -HUP "$(sb_pid daemon)"
-expect "broken config: RELOADING=1 then READY=1" wait_for '^[0-9]+ READY=1$' 3 3000
-expect "broken config: logged with FILE:LINE:COL, old config kept" \
+assert_ok "broken config: RELOADING=1 then READY=1" wait_for '^[0-9]+ READY=1$' 3 3000
+assert_ok "broken config: logged with FILE:LINE:COL, old config kept" \
 	grep -q "reload failed, keeping the running config: $cfg:$line:5: unknown key 'bogus'" "$SB_DIR/daemon.err"
-before=$(audits_done)
-expect "broken config: audits go on with the old config" \
+before=$(cv_audits_done)
+assert_ok "broken config: audits go on with the old config" \
 	wait_for "STATUS=3 platforms, [0-9]+ critical, [1-9][0-9]* warning, $((before + 3)) audits done" 1 5000
 
 # --- an audit that outlives its interval -----------------------------------------
-jd_wait_count 3 CERTVIGIL_PLATFORM=slow MESSAGE_ID=33c69ec63b3645e7ab40f64eaf7764f7 || true
+assert_ok "the slow platform was audited 3 times" \
+	jd_wait_count 3 CERTVIGIL_PLATFORM=slow MESSAGE_ID=33c69ec63b3645e7ab40f64eaf7764f7
 jd_entries CERTVIGIL_PLATFORM=slow MESSAGE_ID=33c69ec63b3645e7ab40f64eaf7764f7 >"$SB_DIR/slow.json"
-n=$(wc -l <"$SB_DIR/slow.json")
-expect "the slow platform was audited 3 times ($n)" test "$n" -ge 3
-expect "every slow audit took its 1 s timeout" \
+assert_ok "every slow audit took its 1 s timeout" \
 	jq -se 'all(.[]; (.CERTVIGIL_DURATION_MS | tonumber) >= 900)' "$SB_DIR/slow.json"
 # Two overlapping audits would end within milliseconds of each other.
-expect "slow audits never overlap (ends at least 0.9 s apart)" jq -se '
+assert_ok "slow audits never overlap (ends at least 0.9 s apart)" jq -se '
 	[.[] | .__MONOTONIC_TIMESTAMP | tonumber] | sort as $t
 	| [range(1; $t | length) | $t[.] - $t[. - 1]] | all(. >= 900000)' "$SB_DIR/slow.json"
 
@@ -114,15 +102,9 @@ rc=0
 wait "$pid" || rc=$?
 elapsed=$(($(sb__ms) - t0))
 unset 'SB_PIDS[daemon]'
-expect "SIGTERM: exit status 0 (was $rc)" test "$rc" = 0
-expect "SIGTERM: gone in under 1 s (${elapsed} ms) with the slow audit in flight" test "$elapsed" -lt 1000
-expect "SIGTERM: STOPPING=1 sent" wait_for 'STOPPING=1' 1 1000
-expect "the daemon wrote nothing alarming on stderr" bash -c "! grep -vE 'no state in|reloaded|reload failed' '$SB_DIR/daemon.err'"
+assert_ok "SIGTERM: exit status 0 (was $rc)" test "$rc" = 0
+assert_ok "SIGTERM: gone in under 1 s (${elapsed} ms) with the slow audit in flight" test "$elapsed" -lt 1000
+assert_ok "SIGTERM: STOPPING=1 sent" wait_for 'STOPPING=1' 1 1000
+assert_ok "the daemon wrote nothing alarming on stderr" bash -c "! grep -vE 'no state in|reloaded|reload failed' '$SB_DIR/daemon.err'"
 
-# (The EXIT trap may end non-zero on purpose: not an unexpected failure.)
-trap - ERR
-sb_cleanup
-if ((failures)); then
-	echo "$failures check(s) failed"
-	exit 1
-fi
+cv_finish

@@ -13,14 +13,11 @@
 #   3. with --no-renew the daemon monitors only: the hook never runs
 #   4. SIGTERM ends the daemon with status 0
 
-set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=common.sh
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
-# shellcheck source-path=SCRIPTDIR source=../sandbox/acme.sh
-. "$(dirname "${BASH_SOURCE[0]}")/../sandbox/acme.sh"
 
-cv_require certtool
-cv_up
+cv_start sandbox certtool gnutls-cli
+cv_notify_start
 
 if ! sb_serve_soon nginx-renew; then
 	cv_fail "the reloadable nginx starts"
@@ -53,23 +50,18 @@ cv_config renew <<EOF
       verify_timeout: 15s
 EOF
 
-# Waits up to $2 seconds for the jq expression $1 to hold on state.json.
-wait_state() {
-	local i
-	for ((i = 0; i < $2 * 10; i++)); do
-		if [ -s "$state/state.json" ] && [ "$(jq -r "$1" "$state/state.json" 2>/dev/null)" = true ]; then
-			return 0
-		fi
-		sleep 0.1
-	done
-	return 1
+# state_holds FILTER: the jq filter yields true on state.json.
+state_holds() {
+	[[ -s $state/state.json && $(jq -r "$1" "$state/state.json" 2>/dev/null) == true ]]
 }
 
 # --- 1 and 2: renewal from the daemon ---------------------------------------------------------
 state=$SB_DIR/state
-"$SB_CERTVIGIL" daemon --config "$CV_CFG" --state-dir "$state" >"$SB_DIR/daemon.out" 2>&1 &
-daemon_pid=$!
-if wait_state '.renewal.platforms.soon | ((.triggers // []) | length) == 1 and .failures == 0 and (has("verifying") | not)' 20; then
+NOTIFY_SOCKET=$CV_NOTIFY sb__spawn daemon "$SB_DIR/daemon.out" \
+	"$SB_CERTVIGIL" daemon --config "$CV_CFG" --state-dir "$state"
+daemon_pid=$(sb_pid daemon)
+if cv_wait_until 20000 state_holds \
+	'.renewal.platforms.soon | ((.triggers // []) | length) == 1 and .failures == 0 and (has("verifying") | not)'; then
 	cv_pass "the daemon's renewal succeeded and is recorded"
 else
 	cv_fail "the daemon's renewal succeeded and is recorded"
@@ -78,7 +70,7 @@ else
 fi
 assert_eq "the hook ran once" 1 "$(wc -l <"$SB_DIR/hook-runs" 2>/dev/null || echo 0)"
 # Three more audits of the renewed platform: healthy, and no new trigger.
-sleep 3.5
+assert_ok "the daemon reports three more audits" cv_wait_more_audits 3 10000
 assert_eq "later audits do not run the hook again" 1 "$(wc -l <"$SB_DIR/hook-runs")"
 assert_jq "state.json holds the alert state and, under \"renewal\", the one trigger" \
 	'[(.platforms | type), (.renewal.platforms.soon.triggers | length)]' '["array",1]' "$state/state.json"
@@ -87,19 +79,24 @@ assert_jq "state.json: nothing open once the new certificate is served" \
 kill -TERM "$daemon_pid"
 rc=0
 wait "$daemon_pid" || rc=$?
+unset 'SB_PIDS[daemon]'
 assert_eq "SIGTERM: the daemon exits 0" 0 "$rc"
 
 # --- 3: --no-renew -------------------------------------------------------------------------
 sb_serve_soon_again nginx-renew
 rm -f "$SB_DIR/hook-runs"
-"$SB_CERTVIGIL" daemon --config "$CV_CFG" --state-dir "$SB_DIR/state2" --no-renew >"$SB_DIR/daemon2.out" 2>&1 &
-daemon_pid=$!
-sleep 2.5
+: >"$CV_NOTIFY_LOG"
+NOTIFY_SOCKET=$CV_NOTIFY sb__spawn daemon "$SB_DIR/daemon2.out" \
+	"$SB_CERTVIGIL" daemon --config "$CV_CFG" --state-dir "$SB_DIR/state2" --no-renew
+daemon_pid=$(sb_pid daemon)
+# Part 1 ran the hook at the first audit; here three audits run none.
+assert_ok "--no-renew: the daemon reports three audits" cv_wait_audits 3 10000
 kill -TERM "$daemon_pid"
 rc=0
 wait "$daemon_pid" || rc=$?
+unset 'SB_PIDS[daemon]'
 assert_eq "--no-renew: the daemon exits 0" 0 "$rc"
-assert_eq "--no-renew: the hook never ran" "" "$(cat "$SB_DIR/hook-runs" 2>/dev/null || true)"
+assert_ok "--no-renew: the hook never ran" test ! -e "$SB_DIR/hook-runs"
 assert_jq "--no-renew: the expiry is still an open finding" \
 	'[.platforms[] | select(.name == "soon") | .findings[] | select(.id == "tls.expiry.critical")] | length > 0' true \
 	"$SB_DIR/state2/state.json"

@@ -4,12 +4,10 @@
 # ".", separator "-", Cloudflare Tunnel, a challenge delegated by CNAME into
 # dnsZone, two resolvers that agree, and a provided-mode platform whose CAA
 # policy is only shown in the JSON.  Exit status: automake's.
-set -euo pipefail
-# shellcheck source-path=SCRIPTDIR source=dns-common.sh
-. "$(dirname "${BASH_SOURCE[0]}")/dns-common.sh"
+# shellcheck source-path=SCRIPTDIR source=common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
-dn_require
-dn_up
+cv_start dns
 dn_config <<YAML
   - name: dot
     global: { baseDomain: ai.gw.test }
@@ -83,4 +81,4 @@ dn_expect_findings
 dn_expect_jq "each name was asked of both resolvers and both servers" \
 	'[.dns.names[] | .answers | length] == [4, 4, 4, 4]'
 
-dn_finish
+cv_finish

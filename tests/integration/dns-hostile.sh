@@ -3,13 +3,12 @@
 # dns-hostile.sh: broken DNS answers (tests/tools/dnshostile on 127.0.0.5)
 # never crash or hang the audit; each ends in a finding or an observation
 # that says what went wrong.  Exit status: automake's.
-set -euo pipefail
-# shellcheck source-path=SCRIPTDIR source=dns-common.sh
-. "$(dirname "${BASH_SOURCE[0]}")/dns-common.sh"
+# shellcheck source-path=SCRIPTDIR source=common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 HOSTILE=$SB_BUILDDIR/tests/tools/dnshostile
 HADDR=127.0.0.5
-dn_require
+cv_require
 [[ -x $HOSTILE ]] || {
 	printf '%s is not built\n' "$HOSTILE"
 	exit 1
@@ -129,4 +128,4 @@ dn_expect_message dns.resolve.failed "the audit deadline (1s) was reached first"
 dn_expect_jq "the DNS facts say they were cut short" '.dns.error == "cut short by the audit deadline"'
 ((DN_MS < 4000)) && dn_pass "deadline: done in $DN_MS ms" || dn_fail "deadline: took $DN_MS ms"
 
-dn_finish
+cv_finish

@@ -3,15 +3,14 @@
 # dns-names.sh: the dns.wildcard.*, dns.address.* and dns.resolvers.*
 # findings, each from a platform whose records are wrong in that one way.
 # Exit status: automake's.
-set -euo pipefail
-# shellcheck source-path=SCRIPTDIR source=dns-common.sh
-. "$(dirname "${BASH_SOURCE[0]}")/dns-common.sh"
+# shellcheck source-path=SCRIPTDIR source=common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
-dn_require
+cv_require
 # The second server's gw.test says the same serial but another address for
 # one name: a split view that only asking each source shows.
 SBD_GW_EXTRA_B='api.lag A 127.0.0.2'
-dn_up
+cv_start dns
 dn_config <<YAML
   - name: nowild
     global: { baseDomain: nowild.gw.test }
@@ -95,4 +94,4 @@ dn_expect_message dns.resolvers.disagree "resolver 127.0.0.1:$SB_DNS_PORT says 1
 dn_expect_message dns.resolvers.disagree "resolver 127.0.0.2:$SB_DNS_PORT says 127.0.0.2"
 dn_expect_message dns.resolvers.disagree "authoritative bob.ns.cloudflare.com (127.0.0.2) says 127.0.0.2"
 
-dn_finish
+cv_finish

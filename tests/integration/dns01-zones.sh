@@ -3,12 +3,10 @@
 # dns01-zones.sh: the dns01.* and caa.* findings, each from a Let's
 # Encrypt platform whose DNS is wrong in that one way, on the sandbox's
 # DNS world (tests/sandbox/dns.sh).  Exit status: automake's.
-set -euo pipefail
-# shellcheck source-path=SCRIPTDIR source=dns-common.sh
-. "$(dirname "${BASH_SOURCE[0]}")/dns-common.sh"
+# shellcheck source-path=SCRIPTDIR source=common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
-dn_require
-dn_up
+cv_start dns
 le() {
 	# le PROVIDER ZONE: a tls: block for letsencrypt mode
 	printf '{ mode: letsencrypt, letsencrypt: { dns01: { provider: %s, dnsZone: %s } } }' "$1" "$2"
@@ -141,4 +139,4 @@ dn_expect_findings "caa.forbids-issuer critical caa.gw.test -"
 dn_expect_message caa.forbids-issuer "no issuewild property names letsencrypt.org"
 dn_expect_message caa.forbids-issuer 'caa.gw.test. CAA 0 issuewild "letsencrypt.org"'
 
-dn_finish
+cv_finish

@@ -9,17 +9,12 @@
 # contrib/certvigil.catalog; and, with no journal socket, one line on stderr
 # and an unchanged report and exit status.
 
-# shellcheck source-path=SCRIPTDIR source=checks.sh
-. "$(dirname "${BASH_SOURCE[0]}")/checks.sh"
-# shellcheck source-path=SCRIPTDIR source=../sandbox/journald.sh
-. "$(dirname "${BASH_SOURCE[0]}")/../sandbox/journald.sh"
+# shellcheck source-path=SCRIPTDIR source=common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
-sb_require_tools jq || exit 77
-jd_enter "$@"
+cv_start journald
 
 
-jd_nosocket
-sb_up
 cfg=$SB_DIR/certvigil.yaml
 sb_write_config "$cfg" <<EOF
   - name: mixed
@@ -40,31 +35,31 @@ ids_json=$("$SB_CERTVIGIL" list-findings | jq -Rn '[inputs | split(" ") | map(se
 # --- no journal socket ---------------------------------------------------------
 rc=0
 "$SB_CERTVIGIL" audit --config "$cfg" --journal --format json >"$SB_DIR/nosock.json" 2>"$SB_DIR/nosock.err" || rc=$?
-expect "without a journal socket the exit status is still 2 (critical)" test "$rc" = 2
-expect "without a journal socket the report is still complete JSON" \
+assert_ok "without a journal socket the exit status is still 2 (critical)" test "$rc" = 2
+assert_ok "without a journal socket the report is still complete JSON" \
 	jq -e '.platforms | length == 5' "$SB_DIR/nosock.json"
 n=$(grep -c 'no journal socket at /run/systemd/journal/socket' "$SB_DIR/nosock.err" || true)
-expect "without a journal socket certvigil says so exactly once on stderr (said $n times)" test "$n" = 1
+assert_ok "without a journal socket certvigil says so exactly once on stderr (said $n times)" test "$n" = 1
 
 # --- with journald -------------------------------------------------------------
 jd_start
 rc=0
 "$SB_CERTVIGIL" audit --config "$cfg" --journal --format json -o "$SB_DIR/report.json" 2>"$SB_DIR/audit.err" || rc=$?
-expect "audit --journal exits 2 (critical)" test "$rc" = 2
-expect "audit --journal writes nothing on stderr with a journal" test ! -s "$SB_DIR/audit.err"
+assert_ok "audit --journal exits 2 (critical)" test "$rc" = 2
+assert_ok "audit --journal writes nothing on stderr with a journal" test ! -s "$SB_DIR/audit.err"
 
 nfindings=$(jq '[.platforms[].findings[] | select(.caused_by == null and .silenced == null)] | length' \
 	"$SB_DIR/report.json")
-jd_wait_count "$((nfindings + 5))" || true
+assert_ok "the journal has an entry per finding and 5 audit summaries" jd_wait_count "$((nfindings + 5))"
 jd_entries >"$SB_DIR/entries.json"
 nentries=$(jq -s --arg s "$summary_id" '[.[] | select(.MESSAGE_ID != $s)] | length' "$SB_DIR/entries.json")
-expect "one journal entry per finding ($nfindings findings, $nentries entries)" test "$nfindings" = "$nentries"
-expect "the sandbox produced findings of 5 kinds" \
+assert_ok "one journal entry per finding ($nfindings findings, $nentries entries)" test "$nfindings" = "$nentries"
+assert_ok "the sandbox produced findings of 5 kinds" \
 	test "$(jq '[.platforms[].findings[].id] | unique | length' "$SB_DIR/report.json")" -ge 5
 # Folded findings are in the report, not in the journal.
 nfolded=$(jq '[.platforms[].findings[] | select(.caused_by)] | length' "$SB_DIR/report.json")
-expect "the sandbox produced folded findings ($nfolded)" test "$nfolded" -ge 2
-expect "no journal entry for a folded finding" jq -se --slurpfile r "$SB_DIR/report.json" '
+assert_ok "the sandbox produced folded findings ($nfolded)" test "$nfolded" -ge 2
+assert_ok "no journal entry for a folded finding" jq -se --slurpfile r "$SB_DIR/report.json" '
 	[$r[0].platforms[] | .name as $p | .findings[] | select(.caused_by) | {p: $p, id}] as $folded
 	| [.[] | {p: .CERTVIGIL_PLATFORM, id: .CERTVIGIL_FINDING}] as $sent
 	| [$folded[] | select(. as $f | $sent | index([$f]))] | length == 0' "$SB_DIR/entries.json"
@@ -90,9 +85,9 @@ while IFS= read -r f; do
 				.CERTVIGIL_NOT_AFTER == null and .CERTVIGIL_SHA256 == null and .CERTVIGIL_ISSUER == null
 				and (if $f.address then .CERTVIGIL_PORT == ($f.port | tostring) else .CERTVIGIL_PORT == null end)
 			end)))' "$SB_DIR/entries.json" >/dev/null; then
-		pass "journal entry for $desc"
+		cv_pass "journal entry for $desc"
 	else
-		fail "journal entry for $desc"
+		cv_fail "journal entry for $desc"
 		jq -c --argjson f "$f" 'select(.CERTVIGIL_FINDING == $f.id and .CERTVIGIL_NAME == $f.name)
 			| with_entries(select(.key | test("^(MESSAGE|PRIORITY|CERTVIGIL_.*)$")))' "$SB_DIR/entries.json" |
 			sed 's/^/    got: /'
@@ -106,7 +101,7 @@ done < <(jq -c '.platforms[] as $p | $p.findings[] | select(.caused_by == null) 
 # One summary per platform audit, with the report's counts.
 while IFS= read -r p; do
 	name=$(jq -r .name <<<"$p")
-	expect "summary entry for platform $name with its counts" jq -se --argjson p "$p" --arg s "$summary_id" '
+	assert_ok "summary entry for platform $name with its counts" jq -se --argjson p "$p" --arg s "$summary_id" '
 		[.[] | select(.MESSAGE_ID == $s and .CERTVIGIL_PLATFORM == $p.name)] as $m
 		| ($m | length) == 1 and ($m[0] | .PRIORITY == "6"
 			and .CERTVIGIL_CRITICAL == ($p.c | tostring) and .CERTVIGIL_WARNING == ($p.w | tostring)
@@ -122,10 +117,10 @@ done < <(jq -c '.platforms[] | [.findings[] | select(.caused_by == null)] as $f 
 for want in "mixed tls.expiry.critical" "warn tls.expiry.warning" "gone dns.wildcard.missing" \
 	"wrong tls.san.mismatch" "refused tls.connect.failed"; do
 	read -r p id <<<"$want"
-	expect "an entry $id for platform $p" jq -se --arg p "$p" --arg id "$id" \
+	assert_ok "an entry $id for platform $p" jq -se --arg p "$p" --arg id "$id" \
 		'any(.[]; .CERTVIGIL_PLATFORM == $p and .CERTVIGIL_FINDING == $id)' "$SB_DIR/entries.json"
 done
-expect "journalctl -p warning lists the warnings and criticals, not the summaries" \
+assert_ok "journalctl -p warning lists the warnings and criticals, not the summaries" \
 	test "$(journalctl -D "$JD_DIR" -o json -p warning SYSLOG_IDENTIFIER=certvigil | wc -l)" = "$nfindings"
 
 # journalctl -x explains an entry from the catalog, with its fields filled
@@ -137,9 +132,9 @@ cp "$SB_SRCDIR/contrib/certvigil.catalog" /usr/lib/systemd/catalog/
 journalctl --update-catalog
 explained=$(journalctl -D "$JD_DIR" -x --no-pager -o short CERTVIGIL_PLATFORM=mixed \
 	CERTVIGIL_FINDING=tls.expiry.critical CERTVIGIL_NAME=api.mixed.example.test 2>&1)
-expect "journalctl -x shows the catalog's Subject with the entry's fields" grep -qF \
+assert_ok "journalctl -x shows the catalog's Subject with the entry's fields" grep -qF \
 	"Subject: certvigil: the certificate for api.mixed.example.test expires in 5.0 days" <<<"$explained"
-expect "journalctl -x shows what to do" grep -qF "What to do: renew now" <<<"$explained"
+assert_ok "journalctl -x shows what to do" grep -qF "What to do: renew now" <<<"$explained"
 
 # A renewal command's output, line by line, as entries of their own (the
 # hook fails, so nothing needs to be served anew).
@@ -154,22 +149,17 @@ EOF
 rc=0
 "$SB_CERTVIGIL" audit --config "$SB_DIR/renew.yaml" --journal --state-dir "$SB_DIR/renew-state" --format json \
 	>"$SB_DIR/renew.json" 2>"$SB_DIR/renew.err" || rc=$?
-expect "renewal: a failed hook is critical (exit 2)" test "$rc" = 2
-jd_wait_count 2 CERTVIGIL_RENEW_STREAM=stdout CERTVIGIL_PLATFORM=soon + CERTVIGIL_RENEW_STREAM=stderr \
-	CERTVIGIL_PLATFORM=soon || true
+assert_ok "renewal: a failed hook is critical (exit 2)" test "$rc" = 2
+assert_ok "renewal: the hook's two output lines reached the journal" \
+	jd_wait_count 2 CERTVIGIL_RENEW_STREAM=stdout CERTVIGIL_PLATFORM=soon + CERTVIGIL_RENEW_STREAM=stderr \
+	CERTVIGIL_PLATFORM=soon
 jd_entries CERTVIGIL_PLATFORM=soon CERTVIGIL_RENEW_STREAM=stdout >"$SB_DIR/out-lines.json"
 jd_entries CERTVIGIL_PLATFORM=soon CERTVIGIL_RENEW_STREAM=stderr >"$SB_DIR/err-lines.json"
-expect "renewal: the hook's stdout line is an entry of its own (priority 6)" jq -se \
+assert_ok "renewal: the hook's stdout line is an entry of its own (priority 6)" jq -se \
 	'length == 1 and .[0].MESSAGE == "soon: renew.command stdout: hook-out: renewing *.soon.example.test" and .[0].PRIORITY == "6"' \
 	"$SB_DIR/out-lines.json"
-expect "renewal: the hook's stderr line is an entry of its own (priority 5)" jq -se \
+assert_ok "renewal: the hook's stderr line is an entry of its own (priority 5)" jq -se \
 	'length == 1 and .[0].MESSAGE == "soon: renew.command stderr: hook-err: the CA said no" and .[0].PRIORITY == "5"' \
 	"$SB_DIR/err-lines.json"
 
-# (The EXIT trap may end non-zero on purpose: not an unexpected failure.)
-trap - ERR
-sb_cleanup
-if ((failures)); then
-	echo "$failures check(s) failed"
-	exit 1
-fi
+cv_finish

@@ -12,14 +12,13 @@
 #     CV_UPDATE_GOLDEN=1 make check TESTS=tests/integration/output-golden.sh
 # and review the diff.
 
-# shellcheck source-path=SCRIPTDIR source=checks.sh
-. "$(dirname "${BASH_SOURCE[0]}")/checks.sh"
+# shellcheck source-path=SCRIPTDIR source=common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
-sb_require_tools || exit 77
 golden=$SB_SRCDIR/tests/golden
 
 
-sb_up
+cv_start sandbox
 cfg=$SB_DIR/certvigil.yaml
 sb_write_config "$cfg" <<EOF
   - name: ok
@@ -53,9 +52,9 @@ check_golden() {
 		echo "updated $golden/$name"
 	fi
 	if diff -u "$golden/$name" "$SB_DIR/$name"; then
-		pass "$name matches the golden file"
+		cv_pass "$name matches the golden file"
 	else
-		fail "$name differs from the golden file (see the diff above)"
+		cv_fail "$name differs from the golden file (see the diff above)"
 	fi
 }
 
@@ -68,10 +67,10 @@ run() {
 # --- junit -------------------------------------------------------------------------
 rc=0
 run --format junit >"$SB_DIR/out.xml" || rc=$?
-expect "junit: exit status 2" test "$rc" = 2
+assert_ok "junit: exit status 2" test "$rc" = 2
 check_golden audit.junit.xml "$SB_DIR/out.xml"
 # The totals of each testsuite are the testcases and failures inside it.
-expect "junit: tests= and failures= add up" awk '
+assert_ok "junit: tests= and failures= add up" awk '
 	/<testsuite / { match($0, /tests="[0-9]+"/); t = substr($0, RSTART + 7, RLENGTH - 8) + 0
 		match($0, /failures="[0-9]+"/); f = substr($0, RSTART + 10, RLENGTH - 11) + 0; nt = nf = 0 }
 	/<testcase / { nt++ }
@@ -79,20 +78,20 @@ expect "junit: tests= and failures= add up" awk '
 	/<\/testsuite>/ { if (nt != t || nf != f) bad = 1; suites++ }
 	END { exit bad || suites != 5 }' "$SB_DIR/out.xml"
 if command -v python3 >/dev/null; then
-	expect "junit: well-formed XML" python3 -c 'import sys, xml.etree.ElementTree as E; E.parse(sys.argv[1])' "$SB_DIR/out.xml"
+	assert_ok "junit: well-formed XML" python3 -c 'import sys, xml.etree.ElementTree as E; E.parse(sys.argv[1])' "$SB_DIR/out.xml"
 fi
 
 # --- github --------------------------------------------------------------------------
 printf '# an earlier step\n\n' >"$SB_DIR/summary.md"
 rc=0
 GITHUB_STEP_SUMMARY=$SB_DIR/summary.md run --format github >"$SB_DIR/out.gh" || rc=$?
-expect "github: exit status 2" test "$rc" = 2
+assert_ok "github: exit status 2" test "$rc" = 2
 check_golden audit.github.txt "$SB_DIR/out.gh"
 check_golden audit.github-summary.md "$SB_DIR/summary.md"
 GITHUB_STEP_SUMMARY=$SB_DIR/summary.md run --format github >/dev/null || true
-expect "github: the job summary is appended, earlier steps' text kept" \
+assert_ok "github: the job summary is appended, earlier steps' text kept" \
 	test "$(grep -c '^## certvigil audit: critical$' "$SB_DIR/summary.md"):$(head -1 "$SB_DIR/summary.md")" = "2:# an earlier step"
-expect "github: no job summary without GITHUB_STEP_SUMMARY (and no failure)" bash -c \
+assert_ok "github: no job summary without GITHUB_STEP_SUMMARY (and no failure)" bash -c \
 	"env -u GITHUB_STEP_SUMMARY '$SB_CERTVIGIL' audit --config '$cfg' --format github >/dev/null; test \$? = 2"
 
 # --- prometheus ----------------------------------------------------------------------
@@ -102,11 +101,11 @@ echo "stale" >"$prom"
 ino=$(stat -c %i "$prom")
 rc=0
 run --format prometheus -o "$prom" || rc=$?
-expect "prometheus: exit status 2" test "$rc" = 2
+assert_ok "prometheus: exit status 2" test "$rc" = 2
 check_golden audit.prom "$prom"
-expect "prometheus -o: the file was replaced by rename (new inode), not rewritten in place" \
+assert_ok "prometheus -o: the file was replaced by rename (new inode), not rewritten in place" \
 	test "$(stat -c %i "$prom")" != "$ino"
-expect "prometheus -o: no temporary file left in the textfile directory" \
+assert_ok "prometheus -o: no temporary file left in the textfile directory" \
 	test "$(find "$SB_DIR/textfile" -mindepth 1 | wc -l)" = 1
 
 # --- --fail-on -----------------------------------------------------------------------
@@ -121,16 +120,10 @@ for row in "warn.yaml - 1" "warn.yaml warning 1" "warn.yaml critical 0" "warn.ya
 	[[ $on == - ]] || args+=(--fail-on "$on")
 	rc=0
 	"$SB_CERTVIGIL" audit "${args[@]}" >/dev/null || rc=$?
-	expect "--fail-on ${on/-/(default)} with $file: exit $want (got $rc)" test "$rc" = "$want"
+	assert_ok "--fail-on ${on/-/(default)} with $file: exit $want (got $rc)" test "$rc" = "$want"
 done
 rc=0
 "$SB_CERTVIGIL" audit --config "$cfg" --fail-on sometimes >/dev/null 2>&1 || rc=$?
-expect "--fail-on sometimes: usage error, exit 3" test "$rc" = 3
+assert_ok "--fail-on sometimes: usage error, exit 3" test "$rc" = 3
 
-# (The EXIT trap may end non-zero on purpose: not an unexpected failure.)
-trap - ERR
-sb_cleanup
-if ((failures)); then
-	echo "$failures check(s) failed"
-	exit 1
-fi
+cv_finish

@@ -18,14 +18,10 @@
 #   3. the daemon (interval 1s) renews through lego the same way, once, and
 #      holds back afterwards (min_interval)
 
-set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=common.sh
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
-# shellcheck source-path=SCRIPTDIR source=../sandbox/acme.sh
-. "$(dirname "${BASH_SOURCE[0]}")/../sandbox/acme.sh"
 
-cv_require certtool pebble lego curl
-cv_up
+cv_start sandbox certtool pebble lego curl
 if ! sb_acme_knot_start || ! sb_pebble_start; then
 	cv_fail "knotd with TSIG updates and pebble start"
 	cv_finish
@@ -102,18 +98,13 @@ EOF
 critical="gw tls.expiry.critical critical api.gw.$SB_ACME_ZONE 127.0.0.1"
 ts='[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z'
 at() { date -u -d "@$1" +%Y-%m-%dT%H:%M:%SZ; }
-wait_until() {
-	while (($(date -u +%s) <= $1)); do
-		sleep 0.2
-	done
-}
 
 # --- 1. renewal through lego, proven by the served serial ----------------------------------
 
 # With a threshold of the whole lifetime, the certificate is critical from
 # its second second on: pebble's notBefore is the issuance time.
 nb=$(date -u -d "$(certtool -i --infile "$a/served.crt" | awk '/Not Before:/ { sub(/.*Not Before: /, ""); print; exit }')" +%s)
-wait_until $((nb + 1))
+cv_wait_clock $((nb + 1))
 cv_audit renew --state-dir "$SB_DIR/state"
 new_serial=$(serial_of "$a/served.crt")
 assert_exit 2
@@ -136,7 +127,7 @@ t0=$(jq '.renewal.platforms.gw.triggers[0]' "$SB_DIR/state/state.json")
 # --- 2. a failing hook, backoff, weekly cap -------------------------------------------------
 
 echo fail >"$a/hook-mode"
-wait_until "$t0"
+cv_wait_clock "$t0"
 cv_audit fail1 --state-dir "$SB_DIR/state"
 assert_exit 2
 assert_findings "$critical
@@ -152,7 +143,7 @@ $(cv_expect gw renew.suppressed info - -)"
 assert_messages renew.suppressed \
 	"^renewal due because of tls.expiry.critical held back: backing off after failed renewals \\(next attempt $(at $((t1 + 2))))\$"
 
-wait_until $((t1 + 1))
+cv_wait_clock $((t1 + 1))
 cv_audit fail2 --state-dir "$SB_DIR/state"
 assert_findings "$critical
 $(cv_expect gw renew.failed critical - -)
@@ -173,28 +164,29 @@ echo ok >"$a/hook-mode"
 before=$(serial_of "$a/served.crt")
 sed -e 's/^      min_interval: 1s$/      min_interval: 1h/' -e 's/^    port: /    interval: 1s\n    jitter: 0s\n    port: /' \
 	"$CV_CFG" >"$SB_DIR/gw-daemon.yaml"
-"$SB_CERTVIGIL" daemon --config "$SB_DIR/gw-daemon.yaml" --state-dir "$SB_DIR/state3" \
-	>"$SB_DIR/daemon.out" 2>&1 &
-daemon_pid=$!
-renewed=false
-for ((i = 0; i < 400; i++)); do
-	if [[ -s $SB_DIR/state3/state.json ]] &&
+cv_notify_start
+NOTIFY_SOCKET=$CV_NOTIFY sb__spawn daemon "$SB_DIR/daemon.out" \
+	"$SB_CERTVIGIL" daemon --config "$SB_DIR/gw-daemon.yaml" --state-dir "$SB_DIR/state3"
+daemon_pid=$(sb_pid daemon)
+renewed_once() {
+	[[ -s $SB_DIR/state3/state.json ]] &&
 		[[ $(jq -r '.renewal.platforms.gw | ((.triggers // []) | length) == 1 and .failures == 0 and
-			(has("verifying") | not)' "$SB_DIR/state3/state.json" 2>/dev/null) == true ]]; then
-		renewed=true
-		break
-	fi
-	sleep 0.1
-done
+			(has("verifying") | not)' "$SB_DIR/state3/state.json" 2>/dev/null) == true ]]
+}
+renewed=false
+cv_wait_until 40000 renewed_once && renewed=true
 assert_eq "daemon: one renewal through lego, proven" true "$renewed"
 after=$(serial_of "$a/served.crt")
 assert_no_match "daemon: lego issued another certificate" "^$before\$" "$after"
-sleep 3
+# The renewed certificate is "near expiry" again: three more audits find it
+# so and hold back (min_interval).
+assert_ok "daemon: three more audits after the renewal" cv_wait_more_audits 3 10000
 assert_eq "daemon: later audits hold back (min_interval), no second trigger" 1 \
 	"$(jq '.renewal.platforms.gw.triggers | length' "$SB_DIR/state3/state.json")"
 kill -TERM "$daemon_pid"
 rc=0
 wait "$daemon_pid" || rc=$?
+unset 'SB_PIDS[daemon]'
 assert_eq "daemon: SIGTERM exits 0" 0 "$rc"
 [[ $renewed == true ]] || sed 's/^/    /' "$SB_DIR/daemon.out" | tail -n 20
 

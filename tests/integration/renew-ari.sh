@@ -15,7 +15,6 @@
 #   7. with renew.enabled and the default renew.on, tls.ari.renew-now
 #      triggers the command method
 
-set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=common.sh
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 

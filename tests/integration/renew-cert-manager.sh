@@ -23,14 +23,11 @@
 #      tls.secret.key-mismatch
 #   6. the token appears in no output, report, state file or request log
 
-set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=common.sh
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
-# shellcheck source-path=SCRIPTDIR source=../sandbox/acme.sh
-. "$(dirname "${BASH_SOURCE[0]}")/../sandbox/acme.sh"
 
 STANDIN=$SB_BUILDDIR/tests/tools/https-standin
-cv_require certtool base64
+cv_require certtool base64 gnutls-cli
 if [[ ! -x $STANDIN ]]; then
 	cv_log "$STANDIN is not built"
 	exit 1
@@ -135,10 +132,7 @@ CV_JSON=$SB_DIR/trigger.json
 "$SB_CERTVIGIL" audit --config "$CV_CFG" --format json -o "$CV_JSON" --state-dir "$SB_DIR/state" \
 	>"$SB_DIR/trigger.out" 2>"$SB_DIR/trigger.err" &
 cv_pid=$!
-for _ in $(seq 100); do
-	grep -q '^=== PUT' "$k/requests.log" 2>/dev/null && break
-	sleep 0.1
-done
+assert_ok "trigger: the PUT reached the API" cv_wait_until 10000 grep -q '^=== PUT' "$k/requests.log"
 cat >"$k/new.tmpl" <<EOF
 cn = "issued by cert-manager"
 dns_name = "*.soon.example.test"

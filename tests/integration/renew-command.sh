@@ -28,14 +28,10 @@
 #   8. a corrupt state file: a warning, and the audit goes on; a state
 #      directory that cannot be written: exit 3 unless --no-renew
 
-set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=common.sh
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
-# shellcheck source-path=SCRIPTDIR source=../sandbox/acme.sh
-. "$(dirname "${BASH_SOURCE[0]}")/../sandbox/acme.sh"
 
-cv_require certtool
-cv_up
+cv_start sandbox certtool gnutls-cli
 
 # The platform is served by an nginx that can reload, on a port of its own.
 state=$SB_DIR/state
@@ -154,16 +150,9 @@ assert_jq "ok: state: one trigger, no failure, nothing in flight" \
 
 # --- 4. failures, backoff, weekly cap ---------------------------------------------------------
 
-# wait_until EPOCH: sleep until the wall clock has passed EPOCH.
-wait_until() {
-	while (($(date -u +%s) <= $1)); do
-		sleep 0.2
-	done
-}
-
 sb_serve_soon_again nginx-renew
 echo fail >"$SB_DIR/hook-mode"
-wait_until "$t0"
+cv_wait_clock "$t0"
 cv_audit fail1 --state-dir "$state"
 assert_exit 2
 assert_findings "$critical
@@ -181,7 +170,7 @@ $(cv_expect soon renew.suppressed info - -)"
 assert_messages renew.suppressed \
 	"^renewal due because of tls.expiry.critical,tls.renewal.overdue held back: backing off after failed renewals \\(next attempt $(at $((t1 + 2))))\$"
 
-wait_until $((t1 + 1))
+cv_wait_clock $((t1 + 1))
 cv_audit fail2 --state-dir "$state"
 assert_findings "$critical
 $(cv_expect soon renew.failed critical - -)
@@ -217,7 +206,7 @@ t3=$(jq '.renewal.platforms.soon.triggers[0]' "$state/state.json")
 # --- 6. exit 0 but nothing new is served ---------------------------------------------------------
 
 echo noop >"$SB_DIR/hook-mode"
-wait_until $((t3 + 2))
+cv_wait_clock $((t3 + 2))
 cv_audit noop --state-dir "$state"
 assert_exit 2
 assert_messages renew.triggered "^renewal triggered by command because of tls.expiry.critical,tls.renewal.overdue: command exited with status 0\$"

@@ -5,26 +5,12 @@
 # test of certvigil fails, the world it ran against is known to be right.
 # Exit status follows automake: 0 pass, 1 fail, 77 skip.
 
-# The checks are functions run through check(), which shellcheck cannot see.
+# The checks are functions run through assert_ok, which shellcheck cannot see.
 # shellcheck disable=SC2317
-set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
-# shellcheck source-path=SCRIPTDIR source=../sandbox/lib.sh
-. "$(dirname "${BASH_SOURCE[0]}")/../sandbox/lib.sh"
-
-sb_require_tools gnutls-cli || exit 77
-
-failures=0
-pass() { printf 'PASS: %s\n' "$*"; }
-fail() {
-	printf 'FAIL: %s\n' "$*"
-	failures=$((failures + 1))
-}
-check() {
-	local what=$1
-	shift
-	if "$@"; then pass "$what"; else fail "$what"; fi
-}
+cv_require gnutls-cli
 
 t0=$(sb__ms)
 sb_up
@@ -42,23 +28,23 @@ a_records() {
 	dig_ +short "$1" A | sort | tr '\n' ' '
 }
 
-check "api.ok.example.test resolves to 127.0.0.1 and 127.0.0.2" \
+assert_ok "api.ok.example.test resolves to 127.0.0.1 and 127.0.0.2" \
 	test "$(a_records api.ok.example.test)" = "127.0.0.1 127.0.0.2 "
-check "grafana.mixed.example.test resolves to 127.0.0.1 and 127.0.0.2" \
+assert_ok "grafana.mixed.example.test resolves to 127.0.0.1 and 127.0.0.2" \
 	test "$(a_records grafana.mixed.example.test)" = "127.0.0.1 127.0.0.2 "
-check "api-gw.dash.example.test resolves to 127.0.0.1" \
+assert_ok "api-gw.dash.example.test resolves to 127.0.0.1" \
 	test "$(a_records api-gw.dash.example.test)" = "127.0.0.1 "
-check "api.tarpit.example.test resolves to 127.0.0.4" \
+assert_ok "api.tarpit.example.test resolves to 127.0.0.4" \
 	test "$(a_records api.tarpit.example.test)" = "127.0.0.4 "
 
 nxdomain() {
 	dig_ "$1" A | grep -q 'status: NXDOMAIN'
 }
-check "api.gone.example.test is NXDOMAIN" nxdomain api.gone.example.test
-check "gone.example.test is NXDOMAIN" nxdomain gone.example.test
+assert_ok "api.gone.example.test is NXDOMAIN" nxdomain api.gone.example.test
+assert_ok "gone.example.test is NXDOMAIN" nxdomain gone.example.test
 
-check "sb_knot_set adds a record" sb_knot_set extra.example.test A 127.0.0.9
-check "the added record resolves" test "$(a_records extra.example.test)" = "127.0.0.9 "
+assert_ok "sb_knot_set adds a record" sb_knot_set extra.example.test A 127.0.0.9
+assert_ok "the added record resolves" test "$(a_records extra.example.test)" = "127.0.0.9 "
 
 # --- TLS ---------------------------------------------------------------------
 
@@ -92,20 +78,20 @@ fails_with() {
 	}
 }
 
-check "api.ok.example.test verifies on 127.0.0.1" verifies 127.0.0.1 api.ok.example.test
-check "api.ok.example.test verifies on 127.0.0.2" verifies 127.0.0.2 api.ok.example.test
-check "api-gw.dash.example.test verifies on 127.0.0.1" verifies 127.0.0.1 api-gw.dash.example.test
-check "api.expired.example.test fails verification (expired)" \
+assert_ok "api.ok.example.test verifies on 127.0.0.1" verifies 127.0.0.1 api.ok.example.test
+assert_ok "api.ok.example.test verifies on 127.0.0.2" verifies 127.0.0.2 api.ok.example.test
+assert_ok "api-gw.dash.example.test verifies on 127.0.0.1" verifies 127.0.0.1 api-gw.dash.example.test
+assert_ok "api.expired.example.test fails verification (expired)" \
 	fails_with 127.0.0.1 api.expired.example.test 'expired'
-check "api.noint.example.test fails verification (no intermediate)" \
+assert_ok "api.noint.example.test fails verification (no intermediate)" \
 	fails_with 127.0.0.1 api.noint.example.test 'issuer is unknown'
-check "api.wrong.example.test fails verification (name mismatch)" \
+assert_ok "api.wrong.example.test fails verification (name mismatch)" \
 	fails_with 127.0.0.1 api.wrong.example.test 'does not match'
-check "api.self.example.test fails verification against root.pem" \
+assert_ok "api.self.example.test fails verification against root.pem" \
 	fails_with 127.0.0.1 api.self.example.test 'issuer is unknown'
-check "api.self.example.test verifies against other-root.pem" \
+assert_ok "api.self.example.test verifies against other-root.pem" \
 	verifies 127.0.0.1 api.self.example.test "$SB_DIR/pki/other-root.pem"
-check "an unknown name gets the untrusted default certificate" \
+assert_ok "an unknown name gets the untrusted default certificate" \
 	fails_with 127.0.0.2 api.unknown.example.test 'issuer is unknown'
 
 # The served leaf comes first in --print-cert's output.
@@ -122,9 +108,9 @@ expires_within_days() {
 		return 1
 	}
 }
-check "127.0.0.2 serves mixed with 5 days left" \
+assert_ok "127.0.0.2 serves mixed with 5 days left" \
 	expires_within_days 127.0.0.2 api.mixed.example.test 5
-check "127.0.0.1 serves mixed with 80 days left" \
+assert_ok "127.0.0.1 serves mixed with 80 days left" \
 	expires_within_days 127.0.0.1 api.mixed.example.test 80
 
 # Only the sandbox's own addresses: a wildcard listener would answer on
@@ -136,7 +122,7 @@ listeners() {
 		/proc/net/tcp /proc/net/tcp6 | sort | tr '\n' ' '
 }
 # 0100007F is 127.0.0.1 in /proc's byte order.
-check "the TLS port listens on 127.0.0.1, .2 and .4 only" \
+assert_ok "the TLS port listens on 127.0.0.1, .2 and .4 only" \
 	test "$(listeners)" = "0100007F:$(printf %04X "$SB_TLS_PORT") 0200007F:$(printf %04X "$SB_TLS_PORT") 0400007F:$(printf %04X "$SB_TLS_PORT") "
 
 # --- tarpit and refusal --------------------------------------------------------
@@ -154,7 +140,7 @@ tarpit_silent() {
 		return 1
 	}
 }
-check "the tarpit accepts TCP on $SB_ADDR_TARPIT and sends nothing for 1 s" tarpit_silent
+assert_ok "the tarpit accepts TCP on $SB_ADDR_TARPIT and sends nothing for 1 s" tarpit_silent
 
 refuses() {
 	local err start took
@@ -169,13 +155,13 @@ refuses() {
 		return 1
 	fi
 }
-check "$SB_ADDR_REFUSED refuses TCP at once" refuses
+assert_ok "$SB_ADDR_REFUSED refuses TCP at once" refuses
 
 # --- shutdown ----------------------------------------------------------------
 
 declare -A started=()
 for name in "${!SB_PIDS[@]}"; do started[$name]=${SB_PIDS[$name]}; done
-check "knotd, nginx and tarpit were running" test "${#started[@]}" -eq 3
+assert_ok "knotd, nginx and tarpit were running" test "${#started[@]}" -eq 3
 
 t0=$(sb__ms)
 sb_stop
@@ -202,12 +188,7 @@ gone() {
 	done
 	return "$left"
 }
-check "no knotd, nginx or tarpit of this sandbox is left" gone
-check "sb_stop can be called again" sb_stop
+assert_ok "no knotd, nginx or tarpit of this sandbox is left" gone
+assert_ok "sb_stop can be called again" sb_stop
 
-if ((failures)); then
-	printf '%d check(s) failed; rerun with SB_KEEP=1 to keep %s\n' "$failures" "$SB_DIR"
-	exit 1
-fi
-printf 'all checks passed\n'
-exit 0
+cv_finish

@@ -5,14 +5,9 @@
 # a stray certificate), tls.chain.oversized (a valid 12-certificate chain),
 # tls.chain.untrusted (a complete path to an unknown root), and the JSON
 # chain observations.  Exit status follows automake: 0 pass, 1 fail, 77 skip.
-set -euo pipefail
-
-# shellcheck source-path=SCRIPTDIR source=../sandbox/tls.sh
-. "$(dirname "${BASH_SOURCE[0]}")/../sandbox/tls.sh"
-
-sbt_require_tools || exit 77
-sb_up
-sbt_init
+# shellcheck source-path=SCRIPTDIR source=common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+cv_start tls
 p=$SB_DIR/pki
 aia_url="http://127.0.0.1:$SBT_HTTP_PORT/inter.der"
 
@@ -117,4 +112,4 @@ sbt_expect_json "self: GnuTLS's reason for the failed verification" \
 	'.platforms[] | select(.name == "self") | .endpoints[0] | .verified == false and (.verify_error | test("issuer"))'
 
 sb_stop
-sbt_done
+cv_finish

@@ -7,14 +7,9 @@
 # sandbox's trust is private, so the check runs only with ct.required
 # (the same leaf without it is the control). Exit status follows automake:
 # 0 pass, 1 fail, 77 skip.
-set -euo pipefail
-
-# shellcheck source-path=SCRIPTDIR source=../sandbox/tls.sh
-. "$(dirname "${BASH_SOURCE[0]}")/../sandbox/tls.sh"
-
-sbt_require_tools || exit 77
-sb_up
-sbt_init
+# shellcheck source-path=SCRIPTDIR source=common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+cv_start tls
 p=$SB_DIR/pki
 
 # sct LOGBYTE TIMESTAMP: one v1 SCT (hex) from the log whose 32-byte id is
@@ -88,4 +83,4 @@ sbt_expect_json "none: no SCT list is null" \
 	'[.platforms[] | select(.name == "none") | .endpoints[].certificate.scts] | unique == [null]'
 
 sb_stop
-sbt_done
+cv_finish

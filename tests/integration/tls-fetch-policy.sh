@@ -15,14 +15,9 @@
 #      CRL URL under trust: system (unverified) makes no request, under the
 #      sandbox root (verified) it does
 # Exit status follows automake: 0 pass, 1 fail, 77 skip.
-set -euo pipefail
-
-# shellcheck source-path=SCRIPTDIR source=../sandbox/tls.sh
-. "$(dirname "${BASH_SOURCE[0]}")/../sandbox/tls.sh"
-
-sbt_require_tools || exit 77
-sb_up
-sbt_init
+# shellcheck source-path=SCRIPTDIR source=common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+cv_start tls
 p=$SB_DIR/pki
 base=http://127.0.0.1:$SBT_HTTP_PORT
 access=$SB_DIR/www-access.log
@@ -126,4 +121,4 @@ sbt_expect_rc "crl-verified" 0
 c2=$(requests /inter.crl)
 if ((c2 > c1)); then sbt_pass "verified chain: its CRL is fetched (positive control)"; else sbt_fail "verified chain: no CRL request"; fi
 
-sbt_done
+cv_finish

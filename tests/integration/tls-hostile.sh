@@ -4,14 +4,9 @@
 # in tls.handshake.failed with a specific reason within `timeout`, in the
 # same run as a healthy platform that they must not delay, with bounded
 # memory.  Exit status follows automake: 0 pass, 1 fail, 77 skip.
-set -euo pipefail
-
-# shellcheck source-path=SCRIPTDIR source=../sandbox/tls.sh
-. "$(dirname "${BASH_SOURCE[0]}")/../sandbox/tls.sh"
-
-sbt_require_tools || exit 77
-sb_up
-sbt_init
+# shellcheck source-path=SCRIPTDIR source=common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+cv_start tls
 
 # One misbehaviour per address; the names of two platforms point at them.
 declare -A modes=(
@@ -86,4 +81,4 @@ maxrss=$(tail -n 1 "$SB_DIR/maxrss")
 if ((maxrss < 200000)); then sbt_pass "max RSS $maxrss KiB"; else sbt_fail "max RSS $maxrss KiB"; fi
 
 sb_stop
-sbt_done
+cv_finish

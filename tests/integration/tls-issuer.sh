@@ -8,14 +8,9 @@
 # not chaining to `trust`), and tls.cert.ingress-default (ingress-nginx's
 # and Traefik's placeholder certificates, from contrib/data).
 # Exit status follows automake: 0 pass, 1 fail, 77 skip.
-set -euo pipefail
-
-# shellcheck source-path=SCRIPTDIR source=../sandbox/tls.sh
-. "$(dirname "${BASH_SOURCE[0]}")/../sandbox/tls.sh"
-
-sbt_require_tools || exit 77
-sb_up
-sbt_init
+# shellcheck source-path=SCRIPTDIR source=common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+cv_start tls
 p=$SB_DIR/pki
 
 ca() { # ca NAME ISSUER CN O
@@ -130,4 +125,4 @@ sbt_expect_rc "info only" 0
 sbt_expect staging-selected "tls.issuer.staging-configured info"
 
 sb_stop
-sbt_done
+cv_finish

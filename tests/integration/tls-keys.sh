@@ -5,14 +5,9 @@
 # tls.protocol.legacy (an endpoint that still completes a TLS 1.0/1.1
 # handshake), each served by our GnuTLS test server (nginx's OpenSSL refuses
 # to load the weak ones).  Exit status follows automake: 0 pass, 1 fail, 77 skip.
-set -euo pipefail
-
-# shellcheck source-path=SCRIPTDIR source=../sandbox/tls.sh
-. "$(dirname "${BASH_SOURCE[0]}")/../sandbox/tls.sh"
-
-sbt_require_tools || exit 77
-sb_up
-sbt_init
+# shellcheck source-path=SCRIPTDIR source=common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+cv_start tls
 p=$SB_DIR/pki
 
 leaf() { # leaf NAME SAN [KEYTYPE [HASH]]
@@ -72,4 +67,4 @@ EOF
 sbt_expect_rc "legacy alone" 1
 
 sb_stop
-sbt_done
+cv_finish

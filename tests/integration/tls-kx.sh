@@ -7,14 +7,9 @@
 # Each nginx server block has an address of its own, so its protocols and
 # ciphers are the ones the address negotiates.  Exit status follows
 # automake: 0 pass, 1 fail, 77 skip.
-set -euo pipefail
-
-# shellcheck source-path=SCRIPTDIR source=../sandbox/tls.sh
-. "$(dirname "${BASH_SOURCE[0]}")/../sandbox/tls.sh"
-
-sbt_require_tools || exit 77
-sb_up
-sbt_init
+# shellcheck source-path=SCRIPTDIR source=common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+cv_start tls
 p=$SB_DIR/pki
 
 sb__certtool --generate-dh-params --bits 1024 --no-text --outfile "$p/dh1024.pem"
@@ -79,4 +74,4 @@ sbt_expect_json "nocommon: the server's choice in the JSON" \
 	'[.platforms[] | select(.name == "nocommon") | .endpoints[] | [.no_shared_cipher, .server_suite]] | unique == [[true, "TLS1.2 TLS_RSA_WITH_CAMELLIA_128_CBC_SHA"]]'
 
 sb_stop
-sbt_done
+cv_finish

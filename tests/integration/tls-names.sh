@@ -7,14 +7,9 @@
 # an IDN base domain in A-label form, a SAN with an embedded NUL byte, a
 # certificate with 5,000 SANs, and an IPv6 endpoint ([::1]).
 # Exit status follows automake: 0 pass, 1 fail, 77 skip.
-set -euo pipefail
-
-# shellcheck source-path=SCRIPTDIR source=../sandbox/tls.sh
-. "$(dirname "${BASH_SOURCE[0]}")/../sandbox/tls.sh"
-
-sbt_require_tools || exit 77
-sb_up
-sbt_init
+# shellcheck source-path=SCRIPTDIR source=common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+cv_start tls
 p=$SB_DIR/pki
 
 leaf() { # leaf NAME SAN...
@@ -142,4 +137,4 @@ sbt_expect_json "origin-v6: connected to ::1" \
 	'[.platforms[] | select(.name == "origin-v6") | .endpoints[] | .connected_to == "::1" and .status == "ok"] | all and length == 4'
 
 sb_stop
-sbt_done
+cv_finish

@@ -5,14 +5,9 @@
 # a 90-day and a 6-day certificate's lifetime.  Renewal is due at 67% plus a
 # margin (2% of the lifetime, at least an hour).
 # Exit status follows automake: 0 pass, 1 fail, 77 skip.
-set -euo pipefail
-
-# shellcheck source-path=SCRIPTDIR source=../sandbox/tls.sh
-. "$(dirname "${BASH_SOURCE[0]}")/../sandbox/tls.sh"
-
-sbt_require_tools faketime || exit 77
-sb_up
-sbt_init
+# shellcheck source-path=SCRIPTDIR source=common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+cv_start tls faketime
 p=$SB_DIR/pki
 
 # Both start now (a minute ago), so an offset of N% of the lifetime puts
@@ -82,4 +77,4 @@ sbt_expect_rc "r90 at 70% with renew_at 75%" 0
 sbt_expect r90
 
 sb_stop
-sbt_done
+cv_finish

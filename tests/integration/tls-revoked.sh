@@ -6,14 +6,9 @@
 # observation in the JSON, not a finding.  A CRL past its nextUpdate is not
 # "good": tls.crl.stale.
 # Exit status follows automake: 0 pass, 1 fail, 77 skip.
-set -euo pipefail
-
-# shellcheck source-path=SCRIPTDIR source=../sandbox/tls.sh
-. "$(dirname "${BASH_SOURCE[0]}")/../sandbox/tls.sh"
-
-sbt_require_tools || exit 77
-sb_up
-sbt_init
+# shellcheck source-path=SCRIPTDIR source=common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+cv_start tls
 p=$SB_DIR/pki
 base=http://127.0.0.1:$SBT_HTTP_PORT
 
@@ -113,4 +108,4 @@ if [[ $n == 2 ]]; then sbt_pass "inter.crl fetched twice (once per platform usin
 	sbt_fail "inter.crl fetched $n times, expected 2"; fi
 
 sb_stop
-sbt_done
+cv_finish

@@ -10,18 +10,13 @@
 # command needs one.  What does not work offline: `verify --root=DIR`
 # (it then wants the whole unit tree, sysinit.target and all, inside DIR).
 
-set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 top_builddir=${top_builddir:-$top_srcdir}
 MAX_EXPOSURE=2.0
 
-command -v systemd-analyze >/dev/null || { echo "SKIP: no systemd-analyze"; exit 77; }
-failures=0
-pass() { printf 'PASS: %s\n' "$*"; }
-fail() {
-	printf 'FAIL: %s\n' "$*"
-	failures=$((failures + 1))
-}
+cv_start none systemd-analyze
 
 dir=$(mktemp -d "${TMPDIR:-/tmp}/certvigil-units.XXXXXX")
 trap 'rm -rf -- "$dir"' EXIT
@@ -39,25 +34,25 @@ cd "$dir"
 for u in certvigil.service certvigil-audit.service certvigil-audit.timer \
 	certvigil-alert@certvigil-audit.service.service certvigil@2-3.service; do
 	if out=$(systemd-analyze verify --man=no "./$u" 2>&1) && [[ -z $out ]]; then
-		pass "systemd-analyze verify $u"
+		cv_pass "systemd-analyze verify $u"
 	else
-		fail "systemd-analyze verify $u: $out"
+		cv_fail "systemd-analyze verify $u: $out"
 	fi
 done
 grep -qx 'Type=notify' certvigil.service && grep -q '^ExecReload=' certvigil.service &&
 	grep -q '^WatchdogSec=' certvigil.service && grep -qx 'DynamicUser=yes' certvigil.service &&
 	grep -qx 'StateDirectory=certvigil' certvigil.service &&
-	pass "certvigil.service: Type=notify, ExecReload, WatchdogSec, DynamicUser, StateDirectory" ||
-	fail "certvigil.service lacks one of Type=notify, ExecReload, WatchdogSec, DynamicUser, StateDirectory"
+	cv_pass "certvigil.service: Type=notify, ExecReload, WatchdogSec, DynamicUser, StateDirectory" ||
+	cv_fail "certvigil.service lacks one of Type=notify, ExecReload, WatchdogSec, DynamicUser, StateDirectory"
 grep -q -- '--shard %I ' certvigil@2-3.service && grep -qx 'StateDirectory=certvigil/%i' certvigil@2-3.service &&
-	pass "certvigil@.service: the instance is the shard, each with its own state" ||
-	fail "certvigil@.service lacks --shard %I or StateDirectory=certvigil/%i"
+	cv_pass "certvigil@.service: the instance is the shard, each with its own state" ||
+	cv_fail "certvigil@.service lacks --shard %I or StateDirectory=certvigil/%i"
 grep -qx 'RestartPreventExitStatus=3' certvigil.service &&
-	pass "certvigil.service: a configuration it cannot use (exit 3) is not restarted in a loop" ||
-	fail "certvigil.service lacks RestartPreventExitStatus=3"
+	cv_pass "certvigil.service: a configuration it cannot use (exit 3) is not restarted in a loop" ||
+	cv_fail "certvigil.service lacks RestartPreventExitStatus=3"
 for u in certvigil.service certvigil-audit.service; do
-	grep -qE '^LimitNOFILE=[0-9]{4,}$' "$u" && pass "$u: LimitNOFILE set (setrlimit is filtered by @resources)" ||
-		fail "$u lacks LimitNOFILE="
+	grep -qE '^LimitNOFILE=[0-9]{4,}$' "$u" && cv_pass "$u: LimitNOFILE set (setrlimit is filtered by @resources)" ||
+		cv_fail "$u lacks LimitNOFILE="
 done
 # The installed example config: the daemon refuses it with exit 3 (which the
 # unit does not restart) and names what is missing.
@@ -65,25 +60,25 @@ if [[ -x $top_builddir/certvigil ]]; then
 	rc=0
 	err=$("$top_builddir/certvigil" daemon --config "$top_srcdir/contrib/certvigil.yaml" 2>&1 >/dev/null) || rc=$?
 	if ((rc == 3)) && [[ $err == *certvigil.yaml:*:*values.yaml* ]]; then
-		pass "the example config stops the daemon with exit 3 and a FILE:LINE:COL message"
+		cv_pass "the example config stops the daemon with exit 3 and a FILE:LINE:COL message"
 	else
-		fail "the example config: exit $rc, message: $err"
+		cv_fail "the example config: exit $rc, message: $err"
 	fi
 fi
 grep -qx 'Persistent=true' certvigil-audit.timer && grep -q '^RandomizedDelaySec=' certvigil-audit.timer &&
 	grep -qx 'OnCalendar=daily' certvigil-audit.timer &&
-	pass "certvigil-audit.timer: daily, RandomizedDelaySec, Persistent" ||
-	fail "certvigil-audit.timer lacks OnCalendar=daily, RandomizedDelaySec or Persistent=true"
+	cv_pass "certvigil-audit.timer: daily, RandomizedDelaySec, Persistent" ||
+	cv_fail "certvigil-audit.timer lacks OnCalendar=daily, RandomizedDelaySec or Persistent=true"
 
 for u in certvigil.service certvigil-audit.service certvigil@2-3.service; do
 	out=$(systemd-analyze security --offline=yes --no-pager "./$u" 2>&1) || true
 	score=$(sed -nE 's/.*Overall exposure level for [^:]*: ([0-9]+\.[0-9]+).*/\1/p' <<<"$out")
 	if [[ -z $score ]]; then
-		fail "systemd-analyze security $u printed no score: $(tail -3 <<<"$out")"
+		cv_fail "systemd-analyze security $u printed no score: $(tail -3 <<<"$out")"
 	elif awk -v s="$score" -v m="$MAX_EXPOSURE" 'BEGIN { exit !(s <= m) }'; then
-		pass "systemd-analyze security $u: $score <= $MAX_EXPOSURE"
+		cv_pass "systemd-analyze security $u: $score <= $MAX_EXPOSURE"
 	else
-		fail "systemd-analyze security $u: $score > $MAX_EXPOSURE"
+		cv_fail "systemd-analyze security $u: $score > $MAX_EXPOSURE"
 		grep '✗' <<<"$out" | head -20
 	fi
 done
@@ -92,10 +87,7 @@ printf '[Service]\nExecStart=%s/certvigil daemon\n' "$top_builddir" >bare.servic
 bare=$(systemd-analyze security --offline=yes --no-pager ./bare.service 2>&1 |
 	sed -nE 's/.*Overall exposure level for [^:]*: ([0-9]+\.[0-9]+).*/\1/p')
 awk -v s="${bare:-0}" -v m="$MAX_EXPOSURE" 'BEGIN { exit !(s > m) }' &&
-	pass "an unhardened unit scores $bare, above the threshold" ||
-	fail "an unhardened unit scores '${bare}', the score parsing is wrong"
+	cv_pass "an unhardened unit scores $bare, above the threshold" ||
+	cv_fail "an unhardened unit scores '${bare}', the score parsing is wrong"
 
-if ((failures)); then
-	echo "$failures check(s) failed"
-	exit 1
-fi
+cv_finish

@@ -274,6 +274,18 @@ sb_serve_soon_again() {
 	cp "$SB_DIR/pki/soon-chain.pem" "$SB_DIR/served-chain.pem" &&
 		cp "$SB_DIR/pki/soon-key.pem" "$SB_DIR/served-key.pem" || return 1
 	kill -HUP "$(sb_pid "$1")" || return 1
-	# nginx swaps its certificate on reload within a second.
-	sleep 1.1
+	# The reload is done when a new connection gets the soon certificate.
+	sb__wait_ready "$1" 5000 "$(sb__acme_dir)/$1/error.log" \
+		sb__serves "$SB_SERVE_PORT" api.soon.example.test "$SB_DIR/pki/soon.pem"
+}
+
+# sb__serves PORT NAME PEM: 127.0.0.1:PORT serves PEM (its first
+# certificate) as the leaf for NAME (gnutls-cli, from gnutls-bin).
+sb__serves() {
+	local got want
+	got=$(gnutls-cli --no-ca-verification --print-cert --sni-hostname "$2" -p "$1" 127.0.0.1 \
+		</dev/null 2>/dev/null | sed -n '/-----BEGIN CERTIFICATE-----/,/-----END CERTIFICATE-----/p' |
+		sed -n '1,/-----END CERTIFICATE-----/p')
+	want=$(sed -n '1,/-----END CERTIFICATE-----/p' "$3")
+	[[ -n $got && $got == "$want" ]]
 }

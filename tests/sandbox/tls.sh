@@ -4,16 +4,21 @@
 # the tests/integration/tls-*.sh scenarios: extra certificates made with
 # certtool at test time, extra nginx server blocks (TLS by SNI, and a plain
 # HTTP one on 127.0.0.1 for CRLs and AIA certificates), our hostile server
-# (tests/tools/hostile), and assertions on certvigil's JSON report.
+# (tests/tools/hostile).
 #
-# Source it after lib.sh, call sb_up, then sbt_init.
+# The test kit (tests/integration/common.sh) sources it; cv_start tls
+# calls sb_up, then sbt_init.
+
+if [[ -n ${SBT__LOADED:-} ]]; then
+	return 0
+fi
+SBT__LOADED=1
 
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 SB_HOSTILE=${SB_HOSTILE:-$SB_BUILDDIR/tests/tools/hostile}
 SBT_HTTP_PORT=
-SBT_FAILURES=0
 
 # The data files (ingress placeholder list) of this source tree.
 export CERTVIGIL_DATA_DIR=${CERTVIGIL_DATA_DIR:-$SB_SRCDIR/contrib/data}
@@ -133,89 +138,10 @@ sbt__hostile_ready() {
 	fi
 }
 
-# sbt_audit NAME [CERTVIGIL OPTIONS...] < platforms: writes the config
-# (sb_write_config), runs `certvigil audit --format json` (under
-# $SBT_WRAP, e.g. "faketime -f +63d"), keeps the report in
-# $SB_DIR/NAME.json and the exit status in SBT_RC, the wall time in SBT_MS.
-sbt_audit() {
-	local name=$1 t0
-	shift
-	sb_write_config "$SB_DIR/$name.yaml"
-	t0=$(sb__ms)
-	SBT_RC=0
-	# shellcheck disable=SC2086 # SBT_WRAP is a command prefix
-	${SBT_WRAP:-} "$SB_CERTVIGIL" audit --config "$SB_DIR/$name.yaml" --format json "$@" \
-		>"$SB_DIR/$name.json" 2>"$SB_DIR/$name.err" || SBT_RC=$?
-	SBT_MS=$(($(sb__ms) - t0))
-	SBT_JSON=$SB_DIR/$name.json
-}
-
-sbt_pass() { printf 'PASS: %s\n' "$*"; }
-sbt_fail() {
-	printf 'FAIL: %s\n' "$*"
-	SBT_FAILURES=$((SBT_FAILURES + 1))
-}
-
-# sbt_expect_rc WHAT RC
-sbt_expect_rc() {
-	if [[ $SBT_RC == "$2" ]]; then
-		sbt_pass "$1: exit status $2"
-	else
-		sbt_fail "$1: exit status $SBT_RC, expected $2"
-		sed 's/^/    /' "$SB_DIR"/*.err 2>/dev/null | tail -5
-	fi
-}
-
-# sbt_findings PLATFORM: "id severity" lines, sorted, duplicates removed.
-sbt_findings() {
-	jq -r --arg p "$1" '.platforms[] | select(.name == $p) | .findings[] | "\(.id) \(.severity)"' \
-		"$SBT_JSON" | sort -u
-}
-
-# sbt_expect PLATFORM "id severity"...: the platform's findings are exactly
-# these (as a set; none given means no finding at all).
-sbt_expect() {
-	local p=$1 want got
-	shift
-	want=$(printf '%s\n' "$@" | sed '/^$/d' | sort -u)
-	got=$(sbt_findings "$p")
-	if [[ $got == "$want" ]]; then
-		sbt_pass "$p: findings {${want//$'\n'/, }}"
-	else
-		sbt_fail "$p: findings {${got//$'\n'/, }}, expected {${want//$'\n'/, }}"
-		jq -r --arg p "$p" '.platforms[] | select(.name == $p) | .findings[] | "    \(.id) \(.address // "-"): \(.message)"' \
-			"$SBT_JSON" | head -12
-	fi
-}
-
-# sbt_expect_message PLATFORM ID REGEX: some finding ID of the platform has
-# a message matching REGEX (grep -E).
-sbt_expect_message() {
-	local msgs
-	msgs=$(jq -r --arg p "$1" --arg id "$2" \
-		'.platforms[] | select(.name == $p) | .findings[] | select(.id == $id) | .message' "$SBT_JSON")
-	if grep -qE -- "$3" <<<"$msgs"; then
-		sbt_pass "$1: $2 says /$3/"
-	else
-		sbt_fail "$1: no $2 message matches /$3/"
-		printf '    %s\n' "${msgs:0:600}"
-	fi
-}
-
-# sbt_expect_json WHAT JQ-EXPRESSION: the expression is true on the report.
-sbt_expect_json() {
-	if jq -e "$2" "$SBT_JSON" >/dev/null 2>&1; then
-		sbt_pass "$1"
-	else
-		sbt_fail "$1 ($2)"
-	fi
-}
-
-sbt_done() {
-	if ((SBT_FAILURES)); then
-		printf '%d check(s) failed; rerun with SB_KEEP=1 to keep %s\n' "$SBT_FAILURES" "$SB_DIR"
-		exit 1
-	fi
-	printf 'all checks passed\n'
-	exit 0
-}
+# The report assertions (sbt_audit, sbt_expect ...) are in the test kit,
+# tests/integration/common.sh, which sources this file.  A test that
+# sources this file alone, as tests once did, gets the kit too.
+if ! declare -F cv_finish >/dev/null; then
+	# shellcheck source-path=SCRIPTDIR source=../integration/common.sh
+	. "$(dirname "${BASH_SOURCE[0]}")/../integration/common.sh"
+fi
