@@ -12,7 +12,6 @@
 #      (--dry-run, the control)
 #   4. a search that fails: noted, no finding
 # Exit status follows automake: 0 pass, 1 fail, 77 skip.
-set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=common.sh
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 

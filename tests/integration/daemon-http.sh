@@ -16,12 +16,10 @@
 #      listens on 127.0.0.1, never a wildcard; a reload keeps the listener
 #      and drops the platforms it no longer has from the metrics
 
-# shellcheck source-path=SCRIPTDIR source=checks.sh
-. "$(dirname "${BASH_SOURCE[0]}")/checks.sh"
+# shellcheck source-path=SCRIPTDIR source=common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
-sb_require_tools jq curl || exit 77
-command -v promtool >/dev/null || { echo "SKIP: promtool (Debian's prometheus) is not installed"; exit 77; }
-sb_up
+cv_start sandbox curl promtool
 
 cfg=$SB_DIR/certvigil.yaml
 sb_write_config "$cfg" <<CFG
@@ -64,10 +62,10 @@ status_of() { # METHOD PATH: the HTTP status
 
 # --- 1. /metrics ---------------------------------------------------------------
 start_daemon d1 --config "$cfg" --listen 127.0.0.1:0
-expect "listens on loopback" grep -q 'listening on http://127.0.0.1:' "$SB_DIR/d1.err"
-expect "the first audit is counted" wait_for "$url/metrics" '^certvigil_audits_total\{platform="mixed"\} 1$'
+assert_ok "listens on loopback" grep -q 'listening on http://127.0.0.1:' "$SB_DIR/d1.err"
+assert_ok "the first audit is counted" wait_for "$url/metrics" '^certvigil_audits_total\{platform="mixed"\} 1$'
 curl -fsS "$url/metrics" >"$SB_DIR/metrics.txt"
-expect "promtool check metrics accepts /metrics" promtool check metrics <"$SB_DIR/metrics.txt"
+assert_ok "promtool check metrics accepts /metrics" promtool check metrics <"$SB_DIR/metrics.txt"
 for re in '^# TYPE certvigil_audits_total counter$' '^certvigil_audit_failures_total\{platform="mixed"\} 0$' \
 	'^certvigil_finding_open\{platform="mixed",id="tls.expiry.critical",severity="critical",name="api.mixed.example.test"\} [0-9]{10}$' \
 	'^certvigil_renewals_total\{platform="mixed",result="failed"\} 0$' \
@@ -75,37 +73,37 @@ for re in '^# TYPE certvigil_audits_total counter$' '^certvigil_audit_failures_t
 	'^certvigil_certificate_not_after_seconds\{platform="mixed",name="api.mixed.example.test",address="127.0.0.2"\} [0-9]+$' \
 	'^certvigil_finding\{platform="mixed",id="tls.expiry.critical",severity="critical",name="api.mixed.example.test"\} 4$' \
 	'^certvigil_last_audit_timestamp_seconds\{platform="mixed"\} [0-9]+$'; do
-	expect "/metrics has $re" grep -qE "$re" "$SB_DIR/metrics.txt"
+	assert_ok "/metrics has $re" grep -qE "$re" "$SB_DIR/metrics.txt"
 done
 first=$(sed -nE 's/^certvigil_finding_open\{.*id="tls.expiry.critical".*name="api.mixed.example.test"\} ([0-9]+)$/\1/p' \
 	"$SB_DIR/metrics.txt")
-expect "finding_open's value is state.json's first_seen" jq -e --argjson t "${first:-0}" \
+assert_ok "finding_open's value is state.json's first_seen" jq -e --argjson t "${first:-0}" \
 	'[.platforms[0].findings[] | select(.id == "tls.expiry.critical") | .first_seen] | min == $t' \
 	"$SB_DIR/state-d1/state.json"
 
 # --- 2. /report.json and /healthz ----------------------------------------------
 curl -fsS "$url/report.json" >"$SB_DIR/report.json"
-expect "/report.json is the JSON report of the platform" jq -e '.format == 3 and .status == "critical"
+assert_ok "/report.json is the JSON report of the platform" jq -e '.format == 3 and .status == "critical"
 	and (.platforms | length == 1) and .platforms[0].name == "mixed"
 	and ([.platforms[0].findings[].id] | index("tls.expiry.critical") != null)
 	and .summary.critical == ([.platforms[0].findings[] | select(.severity == "critical" and .caused_by == null)] | length)' "$SB_DIR/report.json"
-expect "/report.json is application/json" test "$(curl -s -o /dev/null -w '%{content_type}' "$url/report.json")" = \
+assert_ok "/report.json is application/json" test "$(curl -s -o /dev/null -w '%{content_type}' "$url/report.json")" = \
 	application/json
-expect "/healthz is 200 with ok" test "$(curl -s -w ' %{http_code}' "$url/healthz")" = "ok: 1 platform audited in time
+assert_ok "/healthz is 200 with ok" test "$(curl -s -w ' %{http_code}' "$url/healthz")" = "ok: 1 platform audited in time
  200"
 
 # --- 3. other requests, and hostile ones -----------------------------------------
-expect "GET /nope is 404" test "$(status_of GET /nope)" = 404
-expect "GET / is 404" test "$(status_of GET /)" = 404
-expect "POST /metrics is 405" test "$(status_of POST /metrics)" = 405
-expect "DELETE /healthz is 405" test "$(status_of DELETE /healthz)" = 405
-expect "405 says Allow: GET, HEAD" bash -c "curl -si -X PUT --data x '$url/metrics' | grep -qi '^Allow: GET, HEAD'"
-expect "HEAD /metrics is 200 without a body" test "$(curl -s -I -o /dev/null -w '%{http_code} %{size_download}' \
+assert_ok "GET /nope is 404" test "$(status_of GET /nope)" = 404
+assert_ok "GET / is 404" test "$(status_of GET /)" = 404
+assert_ok "POST /metrics is 405" test "$(status_of POST /metrics)" = 405
+assert_ok "DELETE /healthz is 405" test "$(status_of DELETE /healthz)" = 405
+assert_ok "405 says Allow: GET, HEAD" bash -c "curl -si -X PUT --data x '$url/metrics' | grep -qi '^Allow: GET, HEAD'"
+assert_ok "HEAD /metrics is 200 without a body" test "$(curl -s -I -o /dev/null -w '%{http_code} %{size_download}' \
 	"$url/metrics")" = "200 0"
-expect "GET /metrics?x=1 is /metrics" test "$(status_of GET '/metrics?x=1')" = 200
+assert_ok "GET /metrics?x=1 is /metrics" test "$(status_of GET '/metrics?x=1')" = 200
 big=$(head -c 65536 /dev/zero | tr '\0' a)
 code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 -H "X-Big: $big" "$url/metrics" || true)
-expect "64 KiB of headers are refused ($code)" test "$code" != 200
+assert_ok "64 KiB of headers are refused ($code)" test "$code" != 200
 port=${url##*:}
 # 40 idle connections and one that never finishes its request line, all
 # from this shell: more than the daemon serves at once.
@@ -113,11 +111,11 @@ fds=()
 for _ in $(seq 40); do
 	if exec {fd}<>"/dev/tcp/127.0.0.1/$port"; then fds+=("$fd"); fi 2>/dev/null
 done
-expect "the flood got connections" test "${#fds[@]}" -gt 0
+assert_ok "the flood got connections" test "${#fds[@]}" -gt 0
 printf 'GET /metr' >&"${fds[0]}"
 for fd in "${fds[@]}"; do exec {fd}>&-; done
-expect "after the flood, /healthz answers 200" wait_for "$url/healthz" '^ok' 5000
-expect "the daemon is still running" sb__is_running "$(sb_pid d1)"
+assert_ok "after the flood, /healthz answers 200" wait_for "$url/healthz" '^ok' 5000
+assert_ok "the daemon is still running" sb__is_running "$(sb_pid d1)"
 sb_stop d1
 
 # --- 4. an overdue audit: /healthz 503 ------------------------------------------
@@ -129,12 +127,11 @@ SB_CFG_TIMEOUT=3s SB_CFG_DEADLINE=4s sb_write_config "$slow" <<CFG
     jitter: 0s
 CFG
 start_daemon d2 --config "$slow" --listen 127.0.0.1:0
-deadline=$(($(sb__ms) + 5000))
-until [[ $(curl -s -o "$SB_DIR/health.txt" -w '%{http_code}' "$url/healthz") == 503 ]]; do
-	(($(sb__ms) < deadline)) || break
-	sb__sleep 0.02
-done
-expect "/healthz is 503 while the tarpit holds the audit" grep -q "platform 'slow': no audit yet for" "$SB_DIR/health.txt"
+healthz_503() {
+	[[ $(curl -s -o "$SB_DIR/health.txt" -w '%{http_code}' "$url/healthz") == 503 ]]
+}
+assert_ok "/healthz turns 503 while the tarpit holds the audit" cv_wait_until 5000 healthz_503
+assert_ok "/healthz is 503 while the tarpit holds the audit" grep -q "platform 'slow': no audit yet for" "$SB_DIR/health.txt"
 sb_stop d2
 
 # --- 5. shards -------------------------------------------------------------------
@@ -147,23 +144,23 @@ many=$SB_DIR/many.yaml
 for i in 1 2 3; do
 	"$SB_CERTVIGIL" plan -c "$many" --shard "$i/3" --format json | jq -r '.platforms[].name' >>"$SB_DIR/owned.txt"
 done
-expect "plan --shard I/3: each of 12 platforms exactly once" test "$(sort "$SB_DIR/owned.txt" | uniq -u | wc -l)" = 12
-expect "plan --shard: the three shards list 12 in all" test "$(wc -l <"$SB_DIR/owned.txt")" = 12
-expect "CERTVIGIL_SHARD is --shard" test "$(CERTVIGIL_SHARD=2/3 "$SB_CERTVIGIL" plan -c "$many" --format json |
+assert_ok "plan --shard I/3: each of 12 platforms exactly once" test "$(sort "$SB_DIR/owned.txt" | uniq -u | wc -l)" = 12
+assert_ok "plan --shard: the three shards list 12 in all" test "$(wc -l <"$SB_DIR/owned.txt")" = 12
+assert_ok "CERTVIGIL_SHARD is --shard" test "$(CERTVIGIL_SHARD=2/3 "$SB_CERTVIGIL" plan -c "$many" --format json |
 	jq -c '[.platforms[].name]')" = "$("$SB_CERTVIGIL" plan -c "$many" --shard 2/3 --format json | jq -c '[.platforms[].name]')"
-expect "--shard wins over CERTVIGIL_SHARD" test "$(CERTVIGIL_SHARD=2/3 "$SB_CERTVIGIL" plan -c "$many" --shard 1/1 \
+assert_ok "--shard wins over CERTVIGIL_SHARD" test "$(CERTVIGIL_SHARD=2/3 "$SB_CERTVIGIL" plan -c "$many" --shard 1/1 \
 	--format json | jq '.platforms | length')" = 12
 rc=0
 "$SB_CERTVIGIL" plan -c "$many" --shard 0/3 >/dev/null 2>"$SB_DIR/bad.err" || rc=$?
-expect "--shard 0/3 exits 3" test "$rc" = 3
-expect "... saying why" grep -q "is not I/N" "$SB_DIR/bad.err"
+assert_ok "--shard 0/3 exits 3" test "$rc" = 3
+assert_ok "... saying why" grep -q "is not I/N" "$SB_DIR/bad.err"
 rc=0
 CERTVIGIL_SHARD=x "$SB_CERTVIGIL" plan -c "$many" >/dev/null 2>&1 || rc=$?
-expect "CERTVIGIL_SHARD=x exits 3" test "$rc" = 3
+assert_ok "CERTVIGIL_SHARD=x exits 3" test "$rc" = 3
 rc=0
 "$SB_CERTVIGIL" daemon -c "$many" --listen localhost:80 2>"$SB_DIR/bad.err" || rc=$?
-expect "--listen with a host name exits 3" test "$rc" = 3
-expect "... saying why" grep -q "invalid listen 'localhost:80'" "$SB_DIR/bad.err"
+assert_ok "--listen with a host name exits 3" test "$rc" = 3
+assert_ok "... saying why" grep -q "invalid listen 'localhost:80'" "$SB_DIR/bad.err"
 # The daemon's metrics hold only what its shard owns.
 mine=$("$SB_CERTVIGIL" plan -c "$many" --shard 3/3 --format json | jq -r '[.platforms[].name] | sort | join(",")')
 lport=$(sb__pick_port)
@@ -171,7 +168,7 @@ sed -n 's/^  - { name: \(p[0-9]*\), .*/  - { name: \1, global: { baseDomain: mix
 	"$many" | sb_write_config "$SB_DIR/sharded.yaml"
 printf 'shard: 3/3\n' >>"$SB_DIR/sharded.yaml"
 start_daemon d3 --config "$SB_DIR/sharded.yaml" --listen "$lport"
-expect "a port alone listens on 127.0.0.1" test "$url" = "http://127.0.0.1:$lport"
+assert_ok "a port alone listens on 127.0.0.1" test "$url" = "http://127.0.0.1:$lport"
 # A client that connects and says nothing is closed after the idle
 # timeout (10 s): timed in the background while the rest runs.
 idle_start=$(sb__ms)
@@ -180,8 +177,8 @@ idle_start=$(sb__ms)
 	echo $(($(sb__ms) - idle_start)) >"$SB_DIR/idle.ms"
 ) &
 idle_pid=$!
-expect "shard 3/3 says so" wait_for "$url/metrics" '^certvigil_shard_info\{shard="3",shards="3"\} 1$'
-expect "shard 3/3's metrics hold exactly its platforms" test "$(curl -fsS "$url/metrics" |
+assert_ok "shard 3/3 says so" wait_for "$url/metrics" '^certvigil_shard_info\{shard="3",shards="3"\} 1$'
+assert_ok "shard 3/3's metrics hold exactly its platforms" test "$(curl -fsS "$url/metrics" |
 	sed -nE 's/^certvigil_audits_total\{platform="([^"]+)"\}.*/\1/p' | sort | paste -sd,)" = "$mine"
 # A reload that drops one of its platforms: the listener stays, the
 # platform leaves the metrics, the others keep their counts.
@@ -191,22 +188,14 @@ sed -i "/name: $gone,/d" "$SB_DIR/sharded.yaml"
 kill -HUP "$(sb_pid d3)"
 audited() { curl -fsS "$url/metrics" | sed -nE 's/^certvigil_audits_total\{platform="([^"]+)"\}.*/\1/p' | sort | paste -sd,; }
 reloaded() { [[ $(audited) == "$rest" ]]; }
-deadline=$(($(sb__ms) + 5000))
-until reloaded || (($(sb__ms) > deadline)); do sb__sleep 0.02; done
-expect "after a reload without $gone, the metrics hold $rest" reloaded
-expect "... and the counts of the others were kept" test "$(curl -fsS "$url/metrics" |
+assert_ok "after a reload without $gone, the metrics hold $rest" cv_wait_until 5000 reloaded
+assert_ok "... and the counts of the others were kept" test "$(curl -fsS "$url/metrics" |
 	grep -c '^certvigil_audits_total{.*} [1-9]')" = "$(tr , '\n' <<<"$rest" | wc -l)"
 idle_rc=0
 wait "$idle_pid" || idle_rc=$?
 idle=$(cat "$SB_DIR/idle.ms" 2>/dev/null || echo none)
-expect "a silent connection is closed after the 10 s idle timeout ($idle ms)" test "$idle_rc" = 0 -a "$idle" != none -a \
+assert_ok "a silent connection is closed after the 10 s idle timeout ($idle ms)" test "$idle_rc" = 0 -a "$idle" != none -a \
 	"${idle/none/0}" -ge 9000 -a "${idle/none/0}" -le 15000
 sb_stop d3
 
-trap - ERR
-sb_cleanup
-if ((failures)); then
-	echo "$failures check(s) failed"
-	exit 1
-fi
-exit 0
+cv_finish

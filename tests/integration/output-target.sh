@@ -15,12 +15,10 @@
 #      of this test, which hears nothing (and, as a positive control, hears
 #      the queries of the same audit with a good -o)
 
-set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=common.sh
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
-cv_require mkfifo
-cv_up
+cv_start sandbox mkfifo
 
 cv_config out <<EOF
   - name: ok

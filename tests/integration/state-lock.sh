@@ -15,12 +15,10 @@
 #   3. the lock held by someone else past certvigil's wait (5 s): exit 3,
 #      a message naming the lock file, the hook never ran, state untouched
 
-set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=common.sh
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
-cv_require flock
-cv_up
+cv_start sandbox flock
 
 state=$SB_DIR/state
 mkdir -p "$state"

@@ -7,16 +7,11 @@
 # endpoint, walking its entries by index (quadratic), after the deadline's
 # timer was off: seconds per endpoint.
 # Exit status follows automake: 0 pass, 1 fail, 77 skip.
-set -euo pipefail
-
-# shellcheck source-path=SCRIPTDIR source=../sandbox/tls.sh
-. "$(dirname "${BASH_SOURCE[0]}")/../sandbox/tls.sh"
-
-sbt_require_tools || exit 77
+# shellcheck source-path=SCRIPTDIR source=common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 MKCRL=$SB_BUILDDIR/tests/tools/mkcrl
 [[ -x $MKCRL ]] || { echo "SKIP: $MKCRL not built"; exit 77; }
-sb_up
-sbt_init
+cv_start tls
 p=$SB_DIR/pki
 base=http://127.0.0.1:$SBT_HTTP_PORT
 
@@ -54,4 +49,4 @@ if ((SBT_MS < 7000)); then sbt_pass "big CRL: the audit took $SBT_MS ms (deadlin
 n=$(grep -c 'GET /big.crl ' "$SB_DIR/www-access.log" || true)
 if [[ $n == 1 ]]; then sbt_pass "big CRL: fetched once"; else sbt_fail "big CRL: fetched $n times"; fi
 
-sbt_done
+cv_finish

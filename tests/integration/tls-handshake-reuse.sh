@@ -13,13 +13,11 @@
 # console (another certificate on the same addresses) is the positive
 # control: a new certificate on a known address gets a full handshake.
 
-set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=common.sh
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 # shellcheck disable=SC2119 # no argument needed
-cv_require
-cv_up
+cv_start sandbox
 sb_nginx_add_server reuse "127.0.0.1 127.0.0.2" "console.ok.$SB_ZONE" ok2 || cv_fail "nginx: console serves ok2"
 
 cv_config reuse <<EOF
