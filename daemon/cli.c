@@ -83,6 +83,9 @@ static const struct help_line {
         { FOR_AUDIT, NULL, "     --color / --no-color force colour on or off (default: on a terminal)\n" },
         { FOR_AUDIT, NULL, "     --journal            also write findings to the systemd journal\n" },
         { FOR_AUDIT, NULL,
+          "  -q --quiet              no progress line on stderr (shown on a terminal after 1s)\n" },
+        { FOR_AUDIT, NULL, "  -v --verbose            one line on stderr per probe as it ends\n" },
+        { FOR_AUDIT, NULL,
           "     --state-dir DIR      remember open findings in DIR/state.json: the journal then\n"
           "                          gets alerts only (new, changed, resolved, reminders)\n" },
         { FOR_DAEMON, NULL,
@@ -195,6 +198,8 @@ int cli_parse(int argc, char *argv[], const char *cmd, struct cli_options *o) {
                 { "log-target", required_argument, NULL, ARG_LOG_TARGET },
                 { "shard", required_argument, NULL, ARG_SHARD },
                 { "listen", required_argument, NULL, ARG_LISTEN },
+                { "quiet", no_argument, NULL, 'q' },
+                { "verbose", no_argument, NULL, 'v' },
                 {},
         };
         long long v;
@@ -207,7 +212,7 @@ int cli_parse(int argc, char *argv[], const char *cmd, struct cli_options *o) {
         o->color = -1;
         o->fail_on = SEVERITY_WARNING;
         optind = 1;
-        while ((c = getopt_long(argc, argv, "hc:o:", longopts, NULL)) >= 0) {
+        while ((c = getopt_long(argc, argv, "hc:o:qv", longopts, NULL)) >= 0) {
                 switch (c) {
                 case 'h':
                         help_command_print(stdout, cmd);
@@ -285,6 +290,14 @@ int cli_parse(int argc, char *argv[], const char *cmd, struct cli_options *o) {
                         break;
                 case ARG_NO_RENEW:
                         o->no_renew = true;
+                        break;
+                case 'q':
+                case 'v':
+                        if (strcmp(cmd, "audit") != 0) {
+                                fprintf(stderr, "certvigil %s: -%c: only for audit\n", cmd, c);
+                                return EXIT_UNUSABLE;
+                        }
+                        o->verbosity = c == 'q' ? -1 : 1;
                         break;
                 case ARG_DRY_RUN:
                         o->dry_run = true;

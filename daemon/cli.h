@@ -40,6 +40,7 @@ struct cli_options {
         int fail_on;               /* the least severity that fails; -1 never */
         bool no_renew;             /* CI: never trigger a renewal */
         bool dry_run;              /* say what would be triggered, do nothing */
+        int verbosity;             /* audit's progress on stderr: -1 -q, 0, 1 -v */
         struct config_overrides ov;
 };
 

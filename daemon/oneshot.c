@@ -11,6 +11,7 @@
 
 #include "http.h"
 #include "oneshot.h"
+#include "progress.h"
 #include "renewal.h"
 #include "report-stream.h"
 #include "run.h"
@@ -27,6 +28,7 @@ struct oneshot {
         struct output *out;          /* where -o says, checked before anything is sent */
         struct run **runs;           /* one per platform, in config order */
         bool *done;                  /* runs[i] finished */
+        struct progress *progress;   /* on stderr, NULL when not shown */
         size_t pending;
         /* The report, written as platforms finish (all formats but
          * GitHub's, which is rendered whole at the end): runs before
@@ -164,6 +166,7 @@ static void on_run_done(struct run *r, void *userdata) {
                         x->done[i] = true;
                         break;
                 }
+        progress_note(x->progress); /* before the run's audit is released */
         if (x->stream)
                 oneshot_flush(x);
         if (--x->pending == 0)
@@ -311,6 +314,7 @@ static int oneshot_report(struct oneshot *x, uint64_t started) {
 
 static void oneshot_done(struct oneshot *x) {
         /* Runs borrow the pool, the cache and the store: they go first. */
+        x->progress = progress_free(x->progress); /* reads the runs */
         for (size_t i = 0; x->runs && i < x->c->n_platforms; i++)
                 run_free(x->runs[i]);
         free(x->runs);
@@ -357,7 +361,13 @@ int oneshot_audit(const struct cli_options *o, const struct config *c) {
                         goto out;
                 }
         }
+        /* The line only where a person watches stderr; -v wherever. */
+        r = progress_new(x.event, x.runs, c->n_platforms, o->verbosity >= 0 && isatty(STDERR_FILENO),
+                         o->verbosity > 0, stderr, &x.progress);
+        if (r < 0)
+                fprintf(stderr, "certvigil: no progress display: %s, ignoring\n", strerror(-r));
         r = sd_event_loop(x.event);
+        progress_finish(x.progress);
         if (r < 0) {
                 fprintf(stderr, "certvigil: event loop failed: %s\n", strerror(-r));
                 goto out;

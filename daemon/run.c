@@ -201,6 +201,10 @@ const struct finding_list *run_findings(const struct run *r) {
         return &r->findings;
 }
 
+const struct audit *run_audit(const struct run *r) {
+        return r->audit;
+}
+
 const struct platform_obs *run_observations(const struct run *r) {
         if (r->summary)
                 return r->summary;

@@ -60,6 +60,9 @@ const struct platform *run_platform(const struct run *r);
 /* Every finding of the last finished run: the newest audit's (a renewal's
  * last re-audit when one ran), ARI's, the Secret's and renewal's. */
 const struct finding_list *run_findings(const struct run *r);
+/* The audit this run started (renewal's re-audits aside), for a progress
+ * display; NULL before run_start() and after run_release(). */
+const struct audit *run_audit(const struct run *r);
 /* The newest finished audit's observations (after run_release(), only
  * their summary: see platform_obs_summary()). */
 const struct platform_obs *run_observations(const struct run *r);

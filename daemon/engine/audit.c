@@ -68,6 +68,7 @@ struct endpoint_job {
         struct audit *audit;
         size_t index;              /* into obs->endpoints */
         struct tls_probe *probe;
+        uint64_t started_usec;     /* monotonic, when the probe started */
 };
 
 struct name_job {
@@ -888,6 +889,7 @@ static void audit_pump(struct audit *a) {
                                 .connect_port = e->connected_port,
                         };
                         struct endpoint_job *job = a->endpoint_jobs[i];
+                        job->started_usec = now_monotonic_usec();
                         if (a->ops->probe_start(a->ops_ctx, a->event, &params, on_probe, job, &job->probe) < 0) {
                                 free(e->error);
                                 e->error = xstrdup("could not start the probe (out of resources)");
@@ -1025,6 +1027,21 @@ const struct platform_obs *audit_observations(const struct audit *a) {
 const struct finding_list *audit_findings(const struct audit *a) {
         return &a->findings;
 }
+bool audit_slowest_in_flight(const struct audit *a, size_t *ret_index, uint64_t *ret_started_usec) {
+        const struct endpoint_job *slowest = NULL;
+
+        for (size_t i = 0; a->obs && i < a->obs->n_endpoints; i++) {
+                const struct endpoint_job *job = a->endpoint_jobs[i];
+                if (job->probe && (!slowest || job->started_usec < slowest->started_usec))
+                        slowest = job;
+        }
+        if (!slowest)
+                return false;
+        *ret_index = slowest->index;
+        *ret_started_usec = slowest->started_usec;
+        return true;
+}
+
 bool audit_is_done(const struct audit *a) {
         return a->done;
 }

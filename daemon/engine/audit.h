@@ -90,3 +90,7 @@ const struct plan *audit_plan(const struct audit *a);
 const struct platform_obs *audit_observations(const struct audit *a);
 const struct finding_list *audit_findings(const struct audit *a);
 bool audit_is_done(const struct audit *a);
+/* For a progress display, read only: the endpoint (an index into
+ * audit_observations()' endpoints) whose probe has been in flight longest,
+ * and when it started (monotonic); false when no probe is in flight. */
+bool audit_slowest_in_flight(const struct audit *a, size_t *ret_index, uint64_t *ret_started_usec);
