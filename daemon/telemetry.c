@@ -126,6 +126,16 @@ void telemetry_prune(struct telemetry *t, const struct config *c) {
         t->n = kept;
 }
 
+/* The platform's entry in the alert state, or NULL: a GET changes
+ * nothing (state_platform() would add an entry, and growing the array
+ * would move the entries already handed out). */
+static const struct state_platform *telemetry_state(const struct state *state, const char *name) {
+        for (size_t i = 0; state && i < state->n_platforms; i++)
+                if (strcmp(state->platforms[i].name, name) == 0)
+                        return &state->platforms[i];
+        return NULL;
+}
+
 static int telemetry_metrics(struct telemetry *t, const struct config *c, struct state *state, char **ret,
                              size_t *ret_len) {
         _cleanup_free_ struct metrics_platform *mp = xcalloc(c->n_platforms + 1, sizeof(*mp));
@@ -134,7 +144,7 @@ static int telemetry_metrics(struct telemetry *t, const struct config *c, struct
                 const char *name = c->platforms[i]->name;
                 const struct snapshot *s = telemetry_find(t, name);
 
-                mp[i] = (struct metrics_platform){ .name = name, .state = state ? state_platform(state, name) : NULL };
+                mp[i] = (struct metrics_platform){ .name = name, .state = telemetry_state(state, name) };
                 if (s) {
                         mp[i].lines = s->audited ? &s->lines : NULL;
                         mp[i].audits = s->audits;
