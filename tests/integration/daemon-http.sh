@@ -125,6 +125,10 @@ SB_CFG_TIMEOUT=3s SB_CFG_DEADLINE=4s sb_write_config "$slow" <<CFG
     global: { baseDomain: tarpit.example.test }
     interval: 200ms
     jitter: 0s
+  - name: slow2
+    global: { baseDomain: tarpit.example.test }
+    interval: 200ms
+    jitter: 0s
 CFG
 start_daemon d2 --config "$slow" --listen 127.0.0.1:0
 healthz_503() {
@@ -132,6 +136,10 @@ healthz_503() {
 }
 assert_ok "/healthz turns 503 while the tarpit holds the audit" cv_wait_until 5000 healthz_503
 assert_ok "/healthz is 503 while the tarpit holds the audit" grep -q "platform 'slow': no audit yet for" "$SB_DIR/health.txt"
+# Before any audit finished: every platform, with nothing counted yet.
+assert_ok "/metrics answers before the first audit, both platforms at 0" test "$(curl -fsS "$url/metrics" |
+	grep -cE '^certvigil_audits_total\{platform="slow2?"\} 0$')" = 2
+assert_ok "... and the daemon lives on" sb__is_running "$(sb_pid d2)"
 sb_stop d2
 
 # --- 5. shards -------------------------------------------------------------------
@@ -182,6 +190,9 @@ assert_ok "shard 3/3's metrics hold exactly its platforms" test "$(curl -fsS "$u
 	sed -nE 's/^certvigil_audits_total\{platform="([^"]+)"\}.*/\1/p' | sort | paste -sd,)" = "$mine"
 # A reload that drops one of its platforms: the listener stays, the
 # platform leaves the metrics, the others keep their counts.
+n_mine=$(tr , '\n' <<<"$mine" | wc -l)
+all_audited() { [[ $(curl -fsS "$url/metrics" | grep -cE '^certvigil_audits_total\{.*\} [1-9]') == "$n_mine" ]]; }
+assert_ok "shard 3/3 audited its $n_mine platforms" cv_wait_until 20000 all_audited
 gone=${mine%%,*}
 rest=${mine#*,}
 sed -i "/name: $gone,/d" "$SB_DIR/sharded.yaml"
@@ -190,7 +201,7 @@ audited() { curl -fsS "$url/metrics" | sed -nE 's/^certvigil_audits_total\{platf
 reloaded() { [[ $(audited) == "$rest" ]]; }
 assert_ok "after a reload without $gone, the metrics hold $rest" cv_wait_until 5000 reloaded
 assert_ok "... and the counts of the others were kept" test "$(curl -fsS "$url/metrics" |
-	grep -c '^certvigil_audits_total{.*} [1-9]')" = "$(tr , '\n' <<<"$rest" | wc -l)"
+	grep -cE '^certvigil_audits_total\{.*\} [1-9]' || true)" = "$(tr , '\n' <<<"$rest" | wc -l)"
 idle_rc=0
 wait "$idle_pid" || idle_rc=$?
 idle=$(cat "$SB_DIR/idle.ms" 2>/dev/null || echo none)
