@@ -56,11 +56,46 @@ static void emit_incomplete(const struct check_ctx *ctx, const struct endpoint_o
                      ctx->platform->trust ? ctx->platform->trust : "system", advice);
 }
 
+/* Every certificate as served, in that order: "1. 'CN=a' (CA), 2. 'CN=b'". */
+static char *served_list(const struct endpoint_obs *e) {
+        char *s = xstrdup("");
+        for (size_t k = 0; k < e->n_chain; k++) {
+                char *t = xasprintf("%s%s%zu. '%s'%s", s, k ? ", " : "", k + 1, e->chain[k].subject,
+                                    e->chain[k].is_ca ? " (CA)" : "");
+                free(s);
+                s = t;
+        }
+        return s;
+}
+
+static void emit_order(const struct endpoint_obs *e, const struct chain_walk *w, struct finding_list *out) {
+        _cleanup_free_ char *stray = w->n_unused > 0 ? xasprintf("%zu certificate(s) on no path", w->n_unused) : NULL;
+        _cleanup_free_ char *served = served_list(e);
+
+        finding_emit(out, CHAIN_ORDER, e->name, e->address,
+                     "the chain served by %s for %s is %s%s%s: serve the leaf first, then each issuer in turn, and "
+                     "nothing else (served: %s)",
+                     e->address, e->name, w->in_order ? "in order but carries " : "out of order",
+                     !w->in_order && stray ? " and carries " : "", stray ? stray : "", served);
+}
+
 static int run(const struct check_ctx *ctx, struct finding_list *out) {
         for (size_t i = 0; i < ctx->obs->n_endpoints; i++) {
                 const struct endpoint_obs *e = &ctx->obs->endpoints[i];
                 struct chain_walk w;
 
+                /* A handshake that failed because a CA certificate came
+                 * first (tls.c keeps what was received): the order is the
+                 * cause, say so. */
+                if (e->status == ENDPOINT_HANDSHAKE_FAILED && e->n_chain > 0 && e->chain[0].is_ca) {
+                        chain_walk(e, &w);
+                        /* Walked from the CA certificate, the real leaf
+                         * looks stray; it is only misplaced. */
+                        w.in_order = false;
+                        w.n_unused = 0;
+                        emit_order(e, &w, out);
+                        continue;
+                }
                 if (e->status != ENDPOINT_OK)
                         continue;
                 if (e->n_served > CHAIN_SANE_CERTS || e->served_bytes > CHAIN_SANE_BYTES)
@@ -86,16 +121,8 @@ static int run(const struct check_ctx *ctx, struct finding_list *out) {
                                      e->address, e->name, ctx->platform->trust ? ctx->platform->trust : "system",
                                      e->verify_error ? e->verify_error : "not verified", e->n_chain,
                                      e->chain[0].issuer);
-                if (!w.in_order || w.n_unused > 0) {
-                        _cleanup_free_ char *stray = w.n_unused > 0 ? xasprintf("%zu certificate(s) on no path",
-                                                                                 w.n_unused)
-                                                                    : NULL;
-                        finding_emit(out, CHAIN_ORDER, e->name, e->address,
-                                     "the chain served by %s for %s is %s%s%s: serve the leaf first, then each "
-                                     "issuer in turn, and nothing else",
-                                     e->address, e->name, w.in_order ? "in order but carries " : "out of order",
-                                     !w.in_order && stray ? " and carries " : "", stray ? stray : "");
-                }
+                if (!w.in_order || w.n_unused > 0)
+                        emit_order(e, &w, out);
         }
         return 0;
 }

@@ -608,6 +608,22 @@ static int handshake_step(struct tls_probe *p) {
         }
         if (r < 0 && !p->legacy && global_wide_priority && handshake_no_common_suite(p, r))
                 return probe_restart_wide(p, r);
+        unsigned n_peers = 0;
+        if (r == GNUTLS_E_KEY_USAGE_VIOLATION && !p->legacy && gnutls_certificate_get_peers(p->session, &n_peers) &&
+            n_peers > 0) {
+                /* The first certificate served may not sign (a CA's, the
+                 * chain out of order): the certificates received are kept,
+                 * so the chain checks can say what was served in which
+                 * order (tls.chain.order) beside the failed handshake. */
+                probe_collect(p);
+                probe_finish(p, ENDPOINT_HANDSHAKE_FAILED,
+                             xasprintf("%s: the first certificate served%s%s%s may not sign the handshake; is the "
+                                       "chain out of order?",
+                                       gnutls_strerror(r), p->obs.n_chain > 0 ? " ('" : "",
+                                       p->obs.n_chain > 0 ? p->obs.chain[0].subject : "",
+                                       p->obs.n_chain > 0 ? "')" : ""));
+                return 0;
+        }
         if (r < 0) {
                 char *why;
                 if (p->not_tls)

@@ -29,6 +29,11 @@ signing_key
 EOF
 # leaf, root, intermediate: the intermediate comes after the root.
 cat "$p/order.pem" "$p/root.pem" "$p/inter.pem" >"$p/order-shuffled.pem"
+# The intermediate first (with its key, as nginx wants the first certificate
+# to match it), then the leaf: GnuTLS ends the handshake with "Key usage
+# violation" (a CA certificate may not sign it); the certificates received
+# are kept and named in tls.chain.order.
+cat "$p/inter.pem" "$p/order.pem" >"$p/order-cafirst.pem"
 # leaf, intermediate, and a self-signed certificate that belongs to no path.
 cat "$p/order.pem" "$p/inter.pem" "$p/self.pem" >"$p/order-stray.pem"
 
@@ -50,12 +55,13 @@ tls_www_server
 signing_key
 EOF
 
-for b in aia order stray deep; do
+for b in aia order stray deep cafirst; do
 	sb_knot_set "*.$b.example.test" A 127.0.0.1
 done
 sbt_serve aia 127.0.0.1 '*.aia.example.test' "$p/aia.pem" "$p/aia-key.pem"
 sbt_serve order 127.0.0.1 '*.order.example.test' "$p/order-shuffled.pem" "$p/order-key.pem"
 sbt_serve stray 127.0.0.1 '*.stray.example.test' "$p/order-stray.pem" "$p/order-key.pem"
+sbt_serve cafirst 127.0.0.1 '*.cafirst.example.test' "$p/order-cafirst.pem" "$p/inter-key.pem"
 sbt_serve deep 127.0.0.1 '*.deep.example.test' "$p/deep-chain.pem" "$p/deep-key.pem"
 sbt_serve_http
 sbt_nginx_restart
@@ -82,6 +88,9 @@ sbt_audit chain <<EOF
   - name: self
     global: { baseDomain: self.example.test }
     tls: { mode: provided }
+  - name: cafirst
+    global: { baseDomain: cafirst.example.test }
+    tls: { mode: provided }
 EOF
 
 sbt_expect_rc "chain faults" 2
@@ -98,6 +107,11 @@ sbt_expect order "tls.chain.order warning"
 sbt_expect_message order tls.chain.order "is out of order: serve the leaf first"
 sbt_expect stray "tls.chain.order warning"
 sbt_expect_message stray tls.chain.order "in order but carries 1 certificate"
+sbt_expect_message order tls.chain.order "\\(served: 1\\. 'CN=certvigil sandbox order', 2\\. 'CN=certvigil sandbox root,O=certvigil test' \\(CA\\), 3\\. 'CN=certvigil sandbox intermediate,O=certvigil test' \\(CA\\)\\)\$"
+# A CA certificate first: the handshake fails, and the order is named as its cause.
+sbt_expect cafirst "tls.chain.order warning" "tls.handshake.failed critical"
+sbt_expect_message cafirst tls.chain.order "is out of order: serve the leaf first.*\\(served: 1\\. 'CN=certvigil sandbox intermediate,O=certvigil test' \\(CA\\), 2\\. 'CN=certvigil sandbox order'\\)\$"
+sbt_expect_message cafirst tls.handshake.failed "Key usage violation.*the first certificate served \\('CN=certvigil sandbox intermediate,O=certvigil test'\\) may not sign"
 sbt_expect deep "tls.chain.oversized warning"
 sbt_expect_message deep tls.chain.oversized "serves 12 certificates"
 sbt_expect self "tls.chain.untrusted critical"
