@@ -235,7 +235,7 @@ static void write_daemon_families(FILE *f, const struct shard *shard, const stru
                       "Audits of each platform that could not be started or set up since the daemon started.", p, n,
                       offsetof(struct metrics_platform, failures));
         header(f, "certvigil_finding_open", "gauge",
-               "Warning and critical findings open in the alert state, with the time each was first seen.");
+               "Findings open in the alert state, by id, severity and name; the value is when each was first seen.");
         for (size_t i = 0; i < n; i++) {
                 const struct state_platform *sp = p[i].state;
                 for (size_t j = 0; sp && j < sp->n_findings; j++) {
