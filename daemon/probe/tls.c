@@ -79,10 +79,15 @@ struct memo_full {
 struct tls_chain_memo {
         struct memo_full *full;   /* grows; only indexes are kept */
         size_t n_full;
-        struct memo_chain chains[MEMO_CHAINS_MAX];
-        size_t n_chains;
-        struct memo_cert certs[MEMO_CERTS_MAX];
-        size_t n_certs;
+        /* Grown as needed, up to the MAXes: an audit sees few distinct
+         * chains, and inline arrays were ~54 KB per platform allocated up
+         * front, most of a large audit's memory. Only indexes into them
+         * outlive a lookup (the endpoints borrow memo_chain.chain, a
+         * separate allocation). */
+        struct memo_chain *chains;
+        size_t n_chains, m_chains;
+        struct memo_cert *certs;
+        size_t n_certs, m_certs;
         unsigned parses;          /* x509_cert_parse() calls, for tests */
 };
 
@@ -104,6 +109,8 @@ struct tls_chain_memo *tls_chain_memo_free(struct tls_chain_memo *m) {
                 cert_obs_done(&m->certs[i].cert);
                 free(m->certs[i].error);
         }
+        free(m->chains);
+        free(m->certs);
         for (size_t i = 0; i < m->n_full; i++)
                 free(m->full[i].peer);
         free(m->full);
@@ -148,7 +155,12 @@ static int memo_parse(struct tls_chain_memo *m, const unsigned char *hash, const
                 if (memcmp(m->certs[i].hash, hash, HASH_LEN) == 0)
                         c = &m->certs[i];
         if (!c && m && m->n_certs < MEMO_CERTS_MAX) {
+                if (m->n_certs == m->m_certs) {
+                        m->m_certs = m->m_certs ? 2 * m->m_certs : 4;
+                        m->certs = xrealloc(m->certs, m->m_certs * sizeof(*m->certs));
+                }
                 c = &m->certs[m->n_certs++];
+                *c = (struct memo_cert){ 0 };
                 memcpy(c->hash, hash, HASH_LEN);
                 m->parses++;
                 if (x509_cert_parse(der, len, &c->cert, &c->error) < 0)
@@ -207,6 +219,10 @@ void tls_chain_memo_fill(struct tls_chain_memo *m, const struct x509_trust *trus
                 obs->verify_error = xstrdup("the served chain could not be verified");
 
         if (m && m->n_chains < MEMO_CHAINS_MAX) {
+                if (m->n_chains == m->m_chains) {
+                        m->m_chains = m->m_chains ? 2 * m->m_chains : 4;
+                        m->chains = xrealloc(m->chains, m->m_chains * sizeof(*m->chains));
+                }
                 /* The array moves to the memo; the endpoint borrows it. */
                 m->chains[m->n_chains++] = (struct memo_chain){
                         .key = TAKE_PTR(key),
