@@ -11,6 +11,7 @@
 
 #include "http.h"
 #include "oneshot.h"
+#include "output.h"
 #include "progress.h"
 #include "renewal.h"
 #include "report-stream.h"
@@ -247,28 +248,23 @@ static int oneshot_render(struct oneshot *x, uint64_t duration_usec, int *ret_wo
         return 0;
 }
 
-/* The streamed report's head, parts and tail, to -o (atomically) or stdout. */
+/* The streamed report's head, parts and tail, where -o says. */
 static int oneshot_finish_stream(struct oneshot *x, uint64_t duration_usec, int *ret_worst) {
-        const char *what = x->o->output ? x->o->output : "the report";
-        char *tmp = NULL;
-        FILE *out = stdout;
-        int r;
+        _cleanup_free_ char *error = NULL;
+        FILE *f = NULL;
+        int r, k;
 
-        if (x->o->output) {
-                r = file_atomic_open(x->o->output, &out, &tmp);
-                if (r < 0) {
-                        fprintf(stderr, "certvigil: cannot write %s: %s\n", x->o->output, strerror(-r));
-                        return EXIT_UNUSABLE;
-                }
-        }
-        r = report_stream_finish(x->stream, duration_usec, out);
-        if (x->o->output) {
-                int k = file_atomic_close(out, tmp, x->o->output, r >= 0);
+        r = output_begin(x->out, &f, &error);
+        if (r >= 0) {
+                r = report_stream_finish(x->stream, duration_usec, f);
+                k = output_end(x->out, f, r >= 0, &error);
                 if (r >= 0)
                         r = k;
+                else if (!error)
+                        error = xasprintf("cannot write the report: %s", strerror(-r));
         }
         if (r < 0) {
-                fprintf(stderr, "certvigil: cannot write %s: %s\n", what, strerror(-r));
+                fprintf(stderr, "certvigil: %s\n", error ? error : strerror(-r));
                 return EXIT_UNUSABLE;
         }
         *ret_worst = report_stream_totals(x->stream)->worst;
@@ -278,13 +274,13 @@ static int oneshot_finish_stream(struct oneshot *x, uint64_t duration_usec, int 
 /* A streamed report when the format allows; its parts wait beside -o's
  * file (a /tmp on tmpfs would hold them in memory). */
 static int oneshot_stream_new(struct oneshot *x) {
+        const char *target = output_directory_hint(x->out);
         _cleanup_free_ char *dir = NULL;
         int r;
 
-        if (x->o->output) {
-                const char *slash = strrchr(x->o->output, '/');
-                dir = slash ? xstrndup(x->o->output, slash == x->o->output ? 1 : (size_t)(slash - x->o->output))
-                            : xstrdup(".");
+        if (target) {
+                const char *slash = strrchr(target, '/');
+                dir = slash ? xstrndup(target, slash == target ? 1 : (size_t)(slash - target)) : xstrdup(".");
         }
         r = report_stream_new(x->o->format, cli_want_color(x->o), x->started_wall, dir, &x->stream);
         if (r == -EOPNOTSUPP)

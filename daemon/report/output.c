@@ -1,5 +1,6 @@
 /* The report's destination: stdout, written through, or replaced
  * atomically; see output.h. */
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -22,6 +23,7 @@ struct output {
         enum output_kind kind;
         char *path;                /* as given, for messages */
         char *target;              /* what is opened or renamed over */
+        char *tmp;                 /* between output_begin() and output_end() when replacing */
 };
 
 struct output *output_free(struct output *o) {
@@ -29,6 +31,9 @@ struct output *output_free(struct output *o) {
                 return NULL;
         free(o->path);
         free(o->target);
+        if (o->tmp)
+                unlink(o->tmp);
+        free(o->tmp);
         free(o);
         return NULL;
 }
@@ -151,4 +156,57 @@ int output_write(struct output *o, const char *text, size_t len, char **ret_erro
                 return r < 0 ? fail(o->path, -r, ret_error, NULL) : 0;
         }
         return -EINVAL;
+}
+
+int output_begin(struct output *o, FILE **ret, char **ret_error) {
+        FILE *f;
+        int fd, r;
+
+        switch (o ? o->kind : OUTPUT_STDOUT) {
+        case OUTPUT_STDOUT:
+                *ret = stdout;
+                return 0;
+        case OUTPUT_THROUGH:
+                fd = open(o->target, O_WRONLY | O_CLOEXEC | O_NOCTTY);
+                if (fd < 0)
+                        return fail(o->path, errno, ret_error, NULL);
+                f = fdopen(fd, "w");
+                if (!f) {
+                        r = errno;
+                        close(fd);
+                        return fail(o->path, r, ret_error, NULL);
+                }
+                *ret = f;
+                return 0;
+        case OUTPUT_REPLACE:
+                assert(!o->tmp);
+                r = file_atomic_open(o->target, ret, &o->tmp);
+                return r < 0 ? fail(o->path, -r, ret_error, NULL) : 0;
+        }
+        return -EINVAL;
+}
+
+int output_end(struct output *o, FILE *f, bool ok, char **ret_error) {
+        int r = 0;
+
+        switch (o ? o->kind : OUTPUT_STDOUT) {
+        case OUTPUT_STDOUT:
+                if (fflush(stdout) != 0 || ferror(stdout))
+                        r = -(errno ? errno : EIO);
+                return r < 0 && ok ? fail("standard output", -r, ret_error, NULL) : r;
+        case OUTPUT_THROUGH:
+                if (fflush(f) != 0 || ferror(f))
+                        r = -(errno ? errno : EIO);
+                if (fclose(f) != 0 && r == 0 && errno != EINTR)
+                        r = -errno;
+                return r < 0 && ok ? fail(o->path, -r, ret_error, NULL) : r;
+        case OUTPUT_REPLACE:
+                r = file_atomic_close(f, TAKE_PTR(o->tmp), o->target, ok);
+                return r < 0 && ok ? fail(o->path, -r, ret_error, NULL) : r;
+        }
+        return -EINVAL;
+}
+
+const char *output_directory_hint(const struct output *o) {
+        return o && o->kind == OUTPUT_REPLACE ? o->target : NULL;
 }

@@ -12,6 +12,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 struct output;
 
@@ -24,3 +25,14 @@ bool output_is_stdout(const struct output *o);
 
 /* Writes text whole. 0, or a negative errno with *ret_error as above. */
 int output_write(struct output *o, const char *text, size_t len, char **ret_error);
+
+/* The same for a report written piece by piece: output_begin() gives the
+ * stream (stdout, the device or FIFO, or a temporary file beside the
+ * target), output_end() closes it and, when ok and every write went
+ * through, renames it over the target (else removes it). 0, or a negative
+ * errno with *ret_error as above (output_end() sets it only when ok). */
+int output_begin(struct output *o, FILE **ret, char **ret_error);
+int output_end(struct output *o, FILE *f, bool ok, char **ret_error);
+/* The file a replaced report becomes (its directory suits a spool), or
+ * NULL for stdout and special files. */
+const char *output_directory_hint(const struct output *o);

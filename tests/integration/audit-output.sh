@@ -17,7 +17,8 @@
 #      --no-color; --color forces them; on a terminal (script(1)) they are
 #      on, unless NO_COLOR is set
 #   5. -o onto a FIFO: written through (its reader gets the whole report),
-#      not renamed over; the FIFO is still one afterwards
+#      not renamed over; the FIFO is still one afterwards; the same for
+#      GitHub's format, which is not streamed
 
 # shellcheck source-path=SCRIPTDIR source=common.sh
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
@@ -178,5 +179,15 @@ assert_eq "-o FIFO: its reader got the report and ended" 0 "$reader_rc"
 assert_eq "-o FIFO: the report read from it is the one stdout gets (timing fields aside)" \
 	"$(normalize "$SB_DIR/stdout.json")" "$(normalize "$SB_DIR/fifo.json" 2>&1)"
 assert_eq "-o FIFO: still a FIFO" fifo "$(stat -c %F "$fifo")"
+
+# GitHub's format is rendered whole, not streamed: the same -o.
+sb__spawn fifo-reader-gh "$SB_DIR/fifo.gh" timeout 60 cat "$fifo"
+cv_run fifo-gh "$SB_CERTVIGIL" audit --config "$CV_CFG" --format github -o "$fifo"
+assert_exit 2
+reader_rc=0
+wait "$(sb_pid fifo-reader-gh)" || reader_rc=$?
+assert_eq "-o FIFO, --format github: its reader got the report and ended" 0 "$reader_rc"
+assert_match "-o FIFO, --format github: the report came through" '::error' "$(cat "$SB_DIR/fifo.gh")"
+assert_eq "-o FIFO, --format github: still a FIFO" fifo "$(stat -c %F "$fifo")"
 
 cv_finish
