@@ -295,7 +295,7 @@ int state_save(const struct state *s, const char *path) {
                 }
                 for (size_t j = 0; j < sp->n_certs; j++) {
                         const struct state_cert *c = &sp->certs[j];
-                        json_t *o = json_pack("{s:s, s:s, s:i}", "name", c->name, "address", c->address, "port",
+                        json_t *o = json_pack("{s:s, s:s, s:I}", "name", c->name, "address", c->address, "port",
                                               (json_int_t)c->port);
                         set_opt(o, "sha256", c->sha256);
                         set_opt(o, "subject", c->subject);
