@@ -31,7 +31,7 @@ C=$SB_CERTVIGIL
 
 # Relative file names keep the expected messages short and exact.
 mkdir -p "$SB_DIR/bad"
-cd "$SB_DIR/bad"
+cd "$SB_DIR/bad" || exit 1
 
 # bad NAME 'EXPECTED FIRST LINE OF STDERR' ARGS...: audit with ARGS must fail
 # with exit 3, nothing on stdout, and that message.

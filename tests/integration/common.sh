@@ -654,6 +654,7 @@ dn_expect_findings() {
 		cv_pass "$DN_PLATFORM: findings are exactly: ${*:-none}"
 	else
 		cv_fail "$DN_PLATFORM: findings"
+		# shellcheck disable=SC2001 # indents every line, not one string
 		printf '    expected:\n%s\n    got:\n%s\n' "$(sed 's/^/      /' <<<"${want:-(none)}")" \
 			"$(sed 's/^/      /' <<<"${got:-(none)}")"
 		dn__platform | jq -r '.findings[] | "      \(.id): \(.message)"'

@@ -61,7 +61,7 @@ run_cycles() {
 	NOTIFY_SOCKET=$CV_NOTIFY sb__spawn daemon "$SB_DIR/daemon.err" "$@" \
 		"$SB_CERTVIGIL" daemon --config "$cfg" --state-dir "$SB_DIR/state"
 	pid=$(sb_pid daemon)
-	rss20= rssN= fd20= fdN=
+	rss20='' rssN='' fd20='' fdN=''
 	if cv_wait_audits "$WARM" "$ms"; then rss20=$(rss_kb "$pid") fd20=$(fds "$pid"); fi
 	if cv_wait_audits "$n" "$ms"; then rssN=$(rss_kb "$pid") fdN=$(fds "$pid"); fi
 	# (It may be gone already: rc says how it ended.)

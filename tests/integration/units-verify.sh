@@ -30,7 +30,7 @@ cp "$dir/certvigil-alert@.service" "$dir/certvigil-alert@certvigil-audit.service
 # The shard template as an instance: shard 2 of 3.
 cp "$dir/certvigil@.service" "$dir/certvigil@2-3.service"
 
-cd "$dir"
+cd "$dir" || exit 1
 for u in certvigil.service certvigil-audit.service certvigil-audit.timer \
 	certvigil-alert@certvigil-audit.service.service certvigil@2-3.service; do
 	if out=$(systemd-analyze verify --man=no "./$u" 2>&1) && [[ -z $out ]]; then
