@@ -625,22 +625,28 @@ static void on_fetch(struct http_fetch *f, struct http_result *res, void *userda
         pool_kick(a->pool);
 }
 
+/* A probe of endpoint e: the full one, or the restricted TLS 1.0/1.1
+ * follow-up (legacy). The strings are e's, which outlive the probe. */
+static struct tls_probe_params probe_params(const struct audit *a, const struct endpoint_obs *e, bool legacy) {
+        return (struct tls_probe_params){
+                .name = e->name,
+                .service = e->service,
+                .address = e->address,
+                .port = e->port,
+                .timeout_usec = a->platform->timeout_usec,
+                .trust = a->trust,
+                .memo = a->memo,
+                .connect_address = e->connected_to,
+                .connect_port = e->connected_port,
+                .legacy = legacy,
+        };
+}
+
 static void extra_start(struct audit *a, struct extra_job *x) {
         x->started = true;
         if (x->kind == EXTRA_LEGACY) {
                 const struct endpoint_obs *e = &a->obs->endpoints[x->endpoint];
-                struct tls_probe_params params = {
-                        .name = e->name,
-                        .service = e->service,
-                        .address = e->address,
-                        .port = e->port,
-                        .timeout_usec = a->platform->timeout_usec,
-                        .trust = a->trust,
-                        .memo = a->memo,
-                        .connect_address = e->connected_to,
-                        .connect_port = e->connected_port,
-                        .legacy = true,
-                };
+                struct tls_probe_params params = probe_params(a, e, true);
                 if (a->ops->probe_start(a->ops_ctx, a->event, &params, on_legacy, x, &x->probe) < 0) {
                         x->done = true;
                         return;
@@ -877,17 +883,7 @@ static void audit_pump(struct audit *a) {
                          * discovered keeps memory flat on large platforms. */
                         size_t i = a->next_endpoint++;
                         struct endpoint_obs *e = &o->endpoints[i];
-                        struct tls_probe_params params = {
-                                .name = e->name,
-                                .service = e->service,
-                                .address = e->address,
-                                .port = e->port,
-                                .timeout_usec = a->platform->timeout_usec,
-                                .trust = a->trust,
-                                .memo = a->memo,
-                                .connect_address = e->connected_to,
-                                .connect_port = e->connected_port,
-                        };
+                        struct tls_probe_params params = probe_params(a, e, false);
                         struct endpoint_job *job = a->endpoint_jobs[i];
                         job->started_usec = now_monotonic_usec();
                         if (a->ops->probe_start(a->ops_ctx, a->event, &params, on_probe, job, &job->probe) < 0) {
