@@ -22,15 +22,7 @@ fi
 cv_up
 
 d=$SB_DIR/rdap
-mkdir -p "$d"
-printf 'cn = "stand-in CA"\nca\ncert_signing_key\nexpiration_days = 30\n' >"$d/ca.tmpl"
-printf 'cn = "rdap"\nip_address = "127.0.0.1"\ntls_www_server\nsigning_key\nexpiration_days = 30\n' >"$d/server.tmpl"
-sb__certtool --generate-privkey --key-type ecdsa --outfile "$d/ca-key.pem"
-sb__certtool --generate-self-signed --no-text --load-privkey "$d/ca-key.pem" --template "$d/ca.tmpl" \
-	--outfile "$d/ca.pem"
-sb__certtool --generate-privkey --key-type ecdsa --outfile "$d/server-key.pem"
-sb__certtool --generate-certificate --no-text --load-privkey "$d/server-key.pem" --load-ca-certificate "$d/ca.pem" \
-	--load-ca-privkey "$d/ca-key.pem" --template "$d/server.tmpl" --outfile "$d/server.pem"
+sb_standin_pki "$d" rdap
 
 port=$(sb__pick_port "$SB_TLS_PORT")
 iso() { date -u -d "@$(($(date -u +%s) + $1))" +%Y-%m-%dT%H:%M:%SZ; }

@@ -556,6 +556,24 @@ sb__knot_txn() {
 	}
 }
 
+# sb_standin_pki DIR CN: a CA of its own and a server certificate for
+# 127.0.0.1 (CN) in DIR (ca.pem, server.pem, server-key.pem), for the HTTPS
+# stand-ins (tests/tools/https-standin) that play an RDAP or CT server.
+sb_standin_pki() {
+	local d=$1 cn=$2
+	mkdir -p "$d" || return 1
+	printf 'cn = "stand-in CA"\nca\ncert_signing_key\nexpiration_days = 30\n' >"$d/ca.tmpl"
+	printf 'cn = "%s"\nip_address = "127.0.0.1"\ntls_www_server\nsigning_key\nexpiration_days = 30\n' "$cn" \
+		>"$d/server.tmpl"
+	sb__certtool --generate-privkey --key-type ecdsa --outfile "$d/ca-key.pem" &&
+		sb__certtool --generate-self-signed --no-text --load-privkey "$d/ca-key.pem" --template "$d/ca.tmpl" \
+			--outfile "$d/ca.pem" &&
+		sb__certtool --generate-privkey --key-type ecdsa --outfile "$d/server-key.pem" &&
+		sb__certtool --generate-certificate --no-text --load-privkey "$d/server-key.pem" \
+			--load-ca-certificate "$d/ca.pem" --load-ca-privkey "$d/ca-key.pem" --template "$d/server.tmpl" \
+			--outfile "$d/server.pem"
+}
+
 # --- TLS -------------------------------------------------------------------
 
 sb__nginx_server() {
