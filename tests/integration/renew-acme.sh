@@ -59,10 +59,16 @@ mapfile -t lego_argv < <(sb_lego_argv)
 	printf 'export'
 	printf ' %q' "${lego_env[@]}"
 	printf '\n'
-	printf 'if [[ $(cat %q) == fail ]]; then export RFC2136_TSIG_SECRET=%q; fi\n' "$a/hook-mode" \
-		"$(head -c 32 /dev/urandom | base64)"
+	# Failing: a wrong TSIG secret, and a new ACME account, so that pebble
+	# has no valid authorization to hand back (it sometimes does, despite
+	# PEBBLE_AUTHZREUSE=0, and then no DNS update is needed at all).
+	# (lego renews only for a registered account: the new one runs a new
+	# order, which fails at the DNS update just as a renewal would.)
+	printf 'extra=() cmd=(renew --days 3650 --no-random-sleep)\n'
+	printf 'if [[ $(cat %q) == fail ]]; then export RFC2136_TSIG_SECRET=%q; extra=(--email "fail-$RANDOM$RANDOM@example.test"); cmd=(run); fi\n' \
+		"$a/hook-mode" "$(head -c 32 /dev/urandom | base64)"
 	printf '%q ' "${lego_argv[@]}"
-	printf -- '-d "$CERTVIGIL_WILDCARD" renew --days 3650 --no-random-sleep\n'
+	printf -- '"${extra[@]}" -d "$CERTVIGIL_WILDCARD" "${cmd[@]}"\n'
 	printf 'cp %q %q\ncp %q %q\n' "$crt" "$a/served.crt" "$key" "$a/served.key"
 	printf 'kill -HUP %s\n' "$(sb_pid nginx-gw)"
 	printf 'echo "installed the new certificate for $CERTVIGIL_WILDCARD, nginx reloads"\n'
