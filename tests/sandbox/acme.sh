@@ -274,9 +274,19 @@ sb_serve_soon_again() {
 	cp "$SB_DIR/pki/soon-chain.pem" "$SB_DIR/served-chain.pem" &&
 		cp "$SB_DIR/pki/soon-key.pem" "$SB_DIR/served-key.pem" || return 1
 	kill -HUP "$(sb_pid "$1")" || return 1
-	# The reload is done when a new connection gets the soon certificate.
+	# The reload is done when new connections get the soon certificate:
+	# several in a row, since the workers of an earlier reload may still
+	# take one while they wind down.
 	sb__wait_ready "$1" 5000 "$(sb__acme_dir)/$1/error.log" \
-		sb__serves "$SB_SERVE_PORT" api.soon.example.test "$SB_DIR/pki/soon.pem"
+		sb__serves_steadily "$SB_SERVE_PORT" api.soon.example.test "$SB_DIR/pki/soon.pem"
+}
+
+# sb__serves_steadily PORT NAME PEM: sb__serves five times in a row.
+sb__serves_steadily() {
+	local i
+	for i in 1 2 3 4 5; do
+		sb__serves "$@" || return 1
+	done
 }
 
 # sb__serves PORT NAME PEM: 127.0.0.1:PORT serves PEM (its first
