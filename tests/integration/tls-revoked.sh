@@ -102,10 +102,12 @@ sbt_expect crlstaleforged
 sbt_expect_json "crlstaleforged: a stale CRL signed by someone else is not believed either" \
 	'.platforms[] | select(.name == "crlstaleforged") | .endpoints[0].crl | .status == "unknown" and (.detail | test("signature does not verify"))'
 
-# Each platform's four endpoints share one CRL URL: one fetch per audit.
+# Each platform's four endpoints share one CRL URL: one fetch per audit at
+# most, and none when the other platform's verified copy is already in the
+# run's cache (which of the two happens depends on which fetch ends first).
 n=$(grep -c 'GET /inter.crl ' "$SB_DIR/www-access.log" || true)
-if [[ $n == 2 ]]; then sbt_pass "inter.crl fetched twice (once per platform using it)"; else
-	sbt_fail "inter.crl fetched $n times, expected 2"; fi
+if [[ $n == 1 || $n == 2 ]]; then sbt_pass "inter.crl fetched $n time(s) for two platforms, eight endpoints"; else
+	sbt_fail "inter.crl fetched $n times, expected once or twice"; fi
 
 sb_stop
 cv_finish
