@@ -109,6 +109,17 @@ static const char *endpoint_status_string(enum endpoint_status s) {
         return "unknown";
 }
 
+/* The certificates as served, leaf (or whatever came first) first. */
+static void json_endpoint_chain(json_t *o, const struct endpoint_obs *e) {
+        json_t *chain = json_array();
+
+        for (size_t i = 0; i < e->n_chain; i++)
+                json_array_append_new(chain, json_chain_cert(&e->chain[i]));
+        json_object_set_new(o, "chain", chain);
+        json_object_set_new(o, "chain_served", json_pack("{s:i, s:i}", "certificates", (json_int_t)e->n_served, "bytes",
+                                                         (json_int_t)e->served_bytes));
+}
+
 static json_t *json_endpoint(const struct endpoint_obs *e, time_t now) {
         json_t *o = json_pack("{s:s, s:s, s:i, s:s, s:i}", "name", e->name, "address", e->address, "port",
                               (json_int_t)e->port, "status", endpoint_status_string(e->status), "duration_ms",
@@ -125,8 +136,11 @@ static json_t *json_endpoint(const struct endpoint_obs *e, time_t now) {
                 json_object_set_new(o, "no_shared_cipher", json_true());
                 json_object_set_new(o, "server_suite", e->server_suite ? json_string(e->server_suite) : json_null());
         }
+        /* A failed handshake may still have received certificates (a CA
+         * certificate served first): they are what explains it. */
+        if (e->status == ENDPOINT_HANDSHAKE_FAILED && e->n_chain > 0)
+                json_endpoint_chain(o, e);
         if (e->status == ENDPOINT_OK) {
-                json_t *chain = json_array();
                 json_object_set_new(o, "handshake", json_string(e->handshake == HANDSHAKE_CERTIFICATE_ONLY
                                                                         ? "certificate-only" : "full"));
                 json_object_set_new(o, "tls_version", json_string(e->tls_version ? e->tls_version : ""));
@@ -139,11 +153,7 @@ static json_t *json_endpoint(const struct endpoint_obs *e, time_t now) {
                 json_object_set_new(o, "ocsp_stapled", json_boolean(e->ocsp_stapled));
                 if (e->n_chain > 0)
                         json_object_set_new(o, "certificate", json_certificate(e, now));
-                for (size_t i = 0; i < e->n_chain; i++)
-                        json_array_append_new(chain, json_chain_cert(&e->chain[i]));
-                json_object_set_new(o, "chain", chain);
-                json_object_set_new(o, "chain_served", json_pack("{s:i, s:i}", "certificates", (json_int_t)e->n_served,
-                                                                 "bytes", (json_int_t)e->served_bytes));
+                json_endpoint_chain(o, e);
                 json_object_set_new(o, "verified", json_boolean(e->verified));
                 if (e->verify_error)
                         json_object_set_new(o, "verify_error", json_string(e->verify_error));

@@ -112,6 +112,8 @@ sbt_expect_message order tls.chain.order "\\(served: 1\\. 'CN=certvigil sandbox 
 sbt_expect cafirst "tls.chain.order warning" "tls.handshake.failed critical"
 sbt_expect_message cafirst tls.chain.order "is out of order: serve the leaf first.*\\(served: 1\\. 'CN=certvigil sandbox intermediate,O=certvigil test' \\(CA\\), 2\\. 'CN=certvigil sandbox order'\\)\$"
 sbt_expect_message cafirst tls.handshake.failed "Key usage violation.*the first certificate served \\('CN=certvigil sandbox intermediate,O=certvigil test'\\) may not sign"
+sbt_expect_json "cafirst: the failed endpoint's JSON carries the chain as served" \
+	'.platforms[] | select(.name == "cafirst") | .endpoints[0] | .status == "handshake-failed" and ([.chain[].subject] == ["CN=certvigil sandbox intermediate,O=certvigil test", "CN=certvigil sandbox order"]) and .chain_served.certificates == 2'
 sbt_expect deep "tls.chain.oversized warning"
 sbt_expect_message deep tls.chain.oversized "serves 12 certificates"
 sbt_expect self "tls.chain.untrusted critical"
