@@ -307,7 +307,10 @@ cv_listener_start() {
 		while (1) {
 			for my $s ($sel->can_read) {
 				if ($s == $u) {
-					my $b; $u->recv($b, 65535); print $l "udp ", length($b), "\n";
+					my $b; $u->recv($b, 65535);
+					# cv_listener_sync: everything sent before it is logged.
+					if ($b =~ /^cv-listener-mark (\d+)$/) { print $l "mark $1\n"; next; }
+					print $l "udp ", length($b), "\n";
 				} elsif ($s == $t) {
 					my $c = $t->accept or next; print $l "tcp\n"; $sel->add($c);
 				} else {
@@ -336,6 +339,23 @@ cv_listener_start() {
 	# shellcheck disable=SC2034 # for the tests
 	CV_LISTEN_PORT=$(<"$portfile")
 	trap 'cv__on_exit' EXIT
+}
+
+# cv_listener_sync: sends a marker datagram to the listener and waits until
+# it has logged it.  A datagram or connection certvigil sent before is then
+# logged too (queued on the same sockets earlier, read first), so "nothing
+# reached the listener" can be asserted without a sleep.  Marker lines read
+# "mark N"; cv_listener_heard leaves them out.
+CV_LISTEN_MARK=0
+cv_listener_sync() {
+	CV_LISTEN_MARK=$((CV_LISTEN_MARK + 1))
+	printf 'cv-listener-mark %d' "$CV_LISTEN_MARK" >"/dev/udp/127.0.0.1/$CV_LISTEN_PORT" || return 1
+	cv_wait_until 5000 grep -qx "mark $CV_LISTEN_MARK" "$CV_LISTEN_LOG"
+}
+
+# cv_listener_heard: what the listener logged besides the markers.
+cv_listener_heard() {
+	grep -v '^mark [0-9]*$' "$CV_LISTEN_LOG" || true
 }
 
 cv_listener_stop() {

@@ -115,9 +115,11 @@ assert_exit 3
 assert_match "nodir: the message names the path" "cannot write the report to $SB_DIR/missing/report.json: directory $SB_DIR/missing: No such file or directory" "$(cat "$CV_STDERR")"
 assert_eq "nodir: nothing on stdout" "" "$(cat "$CV_STDOUT")"
 assert_faster "nodir: at once" "$CV_MS" 500
-assert_eq "nodir: no DNS query sent" "" "$(cat "$CV_LISTEN_LOG")"
+cv_listener_sync || cv_fail "the listener did not log its marker"
+assert_eq "nodir: no DNS query sent" "" "$(cv_listener_heard)"
 # Positive control: the same audit with a good -o asks the listener.
 run control -o "$SB_DIR/control.json"
-assert_match "control: the listener heard the audit's queries" "^udp " "$(head -n 1 "$CV_LISTEN_LOG")"
+cv_listener_sync || cv_fail "the listener did not log its marker"
+assert_match "control: the listener heard the audit's queries" "^udp " "$(cv_listener_heard | head -n 1)"
 
 cv_finish
