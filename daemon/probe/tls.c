@@ -393,7 +393,10 @@ static void probe_collect_kx(struct tls_probe *p, gnutls_group_t group) {
         /* TLS 1.3 names no key exchange, only the group: FFDHE or EC. */
         if (p->obs.kx_kind == KX_OTHER && group_name)
                 p->obs.kx_kind = strncmp(group_name, "FFDHE", 5) == 0 ? KX_DHE : KX_ECDHE;
-        if (kx_name && kx != GNUTLS_KX_UNKNOWN)
+        /* TLS 1.3 negotiates no key exchange method, only the group;
+         * GnuTLS still answers with a TLS 1.2 name (ECDHE-RSA, even beside
+         * an ECDSA certificate), which would mislead. */
+        if (kx_name && kx != GNUTLS_KX_UNKNOWN && gnutls_protocol_get_version(p->session) != GNUTLS_TLS1_3)
                 p->obs.kx = xstrdup(kx_name);
         if (p->obs.kx_kind == KX_DHE) {
                 int bits = gnutls_dh_get_prime_bits(p->session);

@@ -67,7 +67,7 @@ sbt_expect_message rsakx tls.kx.weak "negotiates TLS_RSA_WITH_AES_128_GCM_SHA256
 sbt_expect_json "rsakx: RSA key transport in the JSON" \
 	'[.platforms[] | select(.name == "rsakx") | .endpoints[] | [.key_exchange, .key_exchange_group]] | unique == [["RSA", null]]'
 sbt_expect_json "ok: TLS 1.3 with X25519" \
-	'[.platforms[] | select(.name == "ok") | .endpoints[] | [.tls_version, .key_exchange_group, .key_exchange_bits]] | unique == [["TLS1.3", "X25519", 256]]'
+	'[.platforms[] | select(.name == "ok") | .endpoints[] | [.tls_version, .key_exchange, .key_exchange_group, .key_exchange_bits]] | unique == [["TLS1.3", null, "X25519", 256]]'
 sbt_expect nocommon "tls.handshake.failed critical"
 sbt_expect_message nocommon tls.handshake.failed "no cipher suite in common: .*Handshake failed.*it picks TLS1\\.2 TLS_RSA_WITH_CAMELLIA_128_CBC_SHA"
 sbt_expect_json "nocommon: the server's choice in the JSON" \
