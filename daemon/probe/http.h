@@ -65,7 +65,8 @@ void http_global_done(void);
 struct http_cache;
 struct http_cache *http_cache_new(void);
 struct http_cache *http_cache_free(struct http_cache *c);
-/* Returns a borrowed body, or NULL when the URL is not cached or expired at now. */
+/* Returns a borrowed body, valid until the next http_cache_put() or
+ * http_cache_free(), or NULL when the URL is not cached or expired at now. */
 const unsigned char *http_cache_get(struct http_cache *c, const char *url, time_t now, size_t *ret_size);
 /* Copies the body; kept until expires. */
 void http_cache_put(struct http_cache *c, const char *url, const unsigned char *body, size_t size, time_t expires);
