@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
+#include <assert.h>
 #include <errno.h>
 #include <sys/resource.h>
 #include <fcntl.h>
@@ -302,98 +303,56 @@ static int fsync_dir_of(const char *path) {
         return r;
 }
 
-int write_file_atomic(const char *path, const char *data, size_t len) {
+int file_atomic_open(const char *path, FILE **ret, char **ret_tmp) {
         _cleanup_free_ char *tmp = xasprintf("%s.tmpXXXXXX", path);
-        int r, fd = mkostemp(tmp, O_CLOEXEC);
+        int fd = mkostemp(tmp, O_CLOEXEC);
+        FILE *f;
+
         if (fd < 0)
                 return -errno;
-        (void)fchmod(fd, 0644);
-        for (size_t off = 0; off < len;) {
-                ssize_t n = write(fd, data + off, len - off);
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        r = -errno;
-                        goto fail;
-                }
-                off += (size_t)n;
-        }
-        if (fsync(fd) < 0) {
-                r = -errno;
-                goto fail;
-        }
-        if (close(fd) < 0) {
-                fd = -1;
-                r = -errno;
-                goto fail;
-        }
-        fd = -1;
-        if (rename(tmp, path) < 0) {
-                r = -errno;
-                goto fail;
-        }
-        (void)fsync_dir_of(path); /* the data is safe; a failed dir sync only risks the rename, ignoring */
-        return 0;
-fail:
-        if (fd >= 0)
-                close(fd);
-        unlink(tmp);
-        return r;
-}
-
-int file_atomic_open(const char *path, FILE **ret, char **ret_tmp) {
-        struct stat st;
-        char *tmp;
-        FILE *f;
-        int fd;
-
-        /* A FIFO, a terminal, /dev/stdout: there is nothing to replace, and
-         * no directory of ours to put a temporary file in. */
-        if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
-                fd = open(path, O_WRONLY | O_CLOEXEC | O_NOCTTY);
-                tmp = NULL;
-        } else {
-                tmp = xasprintf("%s.tmpXXXXXX", path);
-                fd = mkostemp(tmp, O_CLOEXEC);
-                if (fd >= 0)
-                        (void)fchmod(fd, 0644); /* as a plain create would, less the umask's say, ignoring */
-        }
-        if (fd < 0) {
-                int e = -errno;
-                free(tmp);
-                return e;
-        }
+        (void)fchmod(fd, 0644); /* as a plain create would, less the umask's say, ignoring */
         f = fdopen(fd, "w");
         if (!f) {
                 int e = -errno;
                 close(fd);
-                if (tmp)
-                        unlink(tmp);
-                free(tmp);
+                unlink(tmp);
                 return e;
         }
         *ret = f;
-        *ret_tmp = tmp;
+        *ret_tmp = TAKE_PTR(tmp);
         return 0;
 }
 
 int file_atomic_close(FILE *f, char *tmp, const char *path, bool commit) {
         int r = 0;
 
+        assert(tmp);
         if (fflush(f) != 0 || ferror(f))
                 r = -(errno ? errno : EIO);
-        if (r == 0 && commit && tmp && fsync(fileno(f)) < 0)
+        if (r == 0 && commit && fsync(fileno(f)) < 0)
                 r = -errno;
         if (fclose(f) != 0 && r == 0)
                 r = -errno;
-        if (tmp && r == 0 && commit && rename(tmp, path) < 0)
+        if (r == 0 && commit && rename(tmp, path) < 0)
                 r = -errno;
-        if (tmp && (r < 0 || !commit))
+        if (r < 0 || !commit)
                 unlink(tmp);
-        else if (tmp)
+        else
                 (void)fsync_dir_of(path); /* the data is safe; a failed dir sync only risks the rename, ignoring */
         free(tmp);
         return r;
+}
+
+int write_file_atomic(const char *path, const char *data, size_t len) {
+        char *tmp;
+        FILE *f;
+        int r = file_atomic_open(path, &f, &tmp);
+
+        if (r < 0)
+                return r;
+        /* A short write leaves ferror() set, which file_atomic_close() reports. */
+        (void)fwrite(data, 1, len, f);
+        return file_atomic_close(f, tmp, path, true);
 }
 
 uint64_t now_monotonic_usec(void) {

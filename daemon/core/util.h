@@ -98,8 +98,8 @@ char *str_escape(const char *s, size_t len);
  * never a torn one. Returns 0 or a negative errno. */
 int write_file_atomic(const char *path, const char *data, size_t len);
 /* The same for a file written piece by piece: file_atomic_open() gives a
- * stream on a temporary file beside path (*ret_tmp, or NULL when path is a
- * special file such as a FIFO or /dev/stdout, which is written through);
+ * stream on a temporary file beside path (*ret_tmp, its name; a special
+ * file such as a FIFO is the caller's business, see output.c);
  * file_atomic_close() closes it and, when commit and every write
  * succeeded, renames it over path, else removes it. It frees tmp and
  * returns 0 or a negative errno. */
