@@ -8,6 +8,7 @@
 
 #include <arpa/inet.h>
 #include <assert.h>
+#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -69,6 +70,8 @@ static const char *const tls_mode_names[_TLS_MODE_MAX] = {
 };
 
 const char *service_to_string(enum service s) {
+        if (s == SERVICE_HOST)
+                return "host";
         return (unsigned)s < _SERVICE_MAX ? service_names[s] : NULL;
 }
 
@@ -224,6 +227,7 @@ static struct platform *platform_free(struct platform *p) {
         free(p->name);
         free(p->values_path);
         free(p->base_domain);
+        free(p->host_wildcard);
         for (size_t i = 0; i < _SERVICE_MAX; i++)
                 free(p->labels[i]);
         free(p->le_issuer);
@@ -1657,6 +1661,107 @@ int config_from_values(const char *values_path, struct config **ret, char **ret_
         p->values_path = xstrdup(values_path);
         c->platforms = xcalloc(1, sizeof(struct platform *));
         c->platforms[0] = TAKE_PTR(p);
+        c->n_platforms = 1;
+        *ret = TAKE_PTR(c);
+        return 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* One host (certvigil check) */
+
+/* Splits HOST[:PORT], [IPv6][:PORT] or a bare IPv6 address into the host,
+ * lower-cased without a trailing dot, and the port (0 when not given). */
+static int host_target_split(const char *target, char **ret_host, long long *ret_port, char **ret_error) {
+        _cleanup_free_ char *shown = yfile_shown(target, strlen(target));
+        const char *end, *port = NULL;
+        char *host;
+
+        if (!*target)
+                return fail_plain(ret_error, -EINVAL, "HOST is empty (expected NAME[:PORT] or an address)");
+        if (target[0] == '[') {
+                end = strchr(target, ']');
+                if (!end || (end[1] && end[1] != ':'))
+                        return fail_plain(ret_error, -EINVAL, "HOST '%s': expected [IPv6] or [IPv6]:PORT", shown);
+                host = xstrndup(target + 1, (size_t)(end - target - 1));
+                port = end[1] ? end + 2 : NULL;
+                if (!strchr(host, ':') || !address_is_literal(host)) {
+                        free(host);
+                        return fail_plain(ret_error, -EINVAL, "HOST '%s': not an IPv6 address in brackets", shown);
+                }
+        } else if ((end = strchr(target, ':')) && strchr(end + 1, ':')) {
+                host = xstrdup(target); /* a bare IPv6 address: no port */
+        } else {
+                host = end ? xstrndup(target, (size_t)(end - target)) : xstrdup(target);
+                port = end ? end + 1 : NULL;
+        }
+        *ret_port = 0;
+        if (port && (!*port || strspn(port, "0123456789") != strlen(port) || parse_int(port, 1, 65535, ret_port) < 0)) {
+                free(host);
+                return fail_plain(ret_error, -EINVAL, "HOST '%s': the port is not a number from 1 to 65535", shown);
+        }
+        for (char *c = host; *c; c++)
+                *c = (char)tolower((unsigned char)*c);
+        size_t n = strlen(host);
+        if (n > 1 && host[n - 1] == '.' && !address_is_literal(host))
+                host[n - 1] = 0;
+        *ret_host = host;
+        return 0;
+}
+
+int config_for_host(const char *target, const char *wildcard, struct config **ret, char **ret_error) {
+        _cleanup_(config_freep) struct config *c = NULL;
+        _cleanup_free_ char *host = NULL, *shown = NULL, *wildcard_lower = NULL;
+        long long port;
+        int r;
+
+        assert(target);
+        r = host_target_split(target, &host, &port, ret_error);
+        if (r < 0)
+                return r;
+        shown = yfile_shown(host, strlen(host));
+        if (!address_is_literal(host)) {
+                if (strlen(host) > 253)
+                        return fail_plain(ret_error, -EINVAL, "HOST '%.40s...': longer than 253 characters", shown);
+                if (!dns_name_is_valid(host))
+                        return fail_plain(ret_error, -EINVAL,
+                                          "HOST '%s': not a DNS name (labels of a-z, 0-9 and '-', at least two) "
+                                          "nor an IP address", shown);
+        } else if (wildcard)
+                return fail_plain(ret_error, -EINVAL, "--wildcard needs a host name; '%s' is an address", shown);
+        else {
+                /* One spelling per address: ::0001 is ::1. */
+                char *canonical;
+                if (address_normalize(host, &canonical) < 0)
+                        return fail_plain(ret_error, -EINVAL, "HOST '%s': not an IP address", shown);
+                free(host);
+                host = canonical;
+        }
+        if (wildcard) {
+                _cleanup_free_ char *wshown = yfile_shown(wildcard, strlen(wildcard));
+                _cleanup_free_ char *lower = xstrdup(wildcard);
+                for (char *ch = lower; *ch; ch++)
+                        *ch = (char)tolower((unsigned char)*ch);
+                if (strncmp(lower, "*.", 2) != 0 || !dns_name_is_valid(lower + 2))
+                        return fail_plain(ret_error, -EINVAL,
+                                          "--wildcard '%s': expected *.NAME with NAME a DNS name of at least two labels",
+                                          wshown);
+                wildcard_lower = TAKE_PTR(lower);
+        }
+
+        struct platform *p = platform_new();
+        p->kind = PLATFORM_HOST;
+        p->name = xstrdup(host);
+        p->base_domain = TAKE_PTR(host);
+        p->host_wildcard = TAKE_PTR(wildcard_lower);
+        /* provided: the issuer is judged only by expect_issuer and the
+         * staging hierarchy, and nothing after the audit (ARI) applies. */
+        p->tls_mode = TLS_MODE_PROVIDED;
+        p->dnssec_enabled = false;
+        if (port)
+                p->port = (uint16_t)port;
+        c = config_new(NULL);
+        c->platforms = xcalloc(1, sizeof(struct platform *));
+        c->platforms[0] = p;
         c->n_platforms = 1;
         *ret = TAKE_PTR(c);
         return 0;

@@ -18,8 +18,11 @@ enum service {
         SERVICE_AUTH,
         SERVICE_MCP,
         _SERVICE_MAX,
+        /* Not one of the chart's services: the one name `certvigil check`
+         * probes (PLATFORM_HOST). No label, no entry in labels[]. */
+        SERVICE_HOST,
 };
-const char *service_to_string(enum service s);     /* "api", "console", ... */
+const char *service_to_string(enum service s);     /* "api", "console", ..., "host" */
 
 enum tls_mode {
         TLS_MODE_LETSENCRYPT,
@@ -59,9 +62,22 @@ struct silence {
         char *reason;
 };
 
+/* What a platform describes. The config, a values file and --base-domain
+ * describe the gateway; only `certvigil check` makes a host. */
+enum platform_kind {
+        PLATFORM_GATEWAY,         /* the chart's services under base_domain */
+        /* One name (or address literal) in base_domain, probed with the
+         * checks that apply to a single name: no DNS facts, no DNS-01, no
+         * renewal, ARI, Secret, RDAP or CT watch (their settings stay at
+         * their defaults, which are off for tls.mode provided). */
+        PLATFORM_HOST,
+};
+
 struct platform {
         char *name;
         char *values_path;        /* absolute or as given; NULL when inline only */
+        enum platform_kind kind;
+        char *host_wildcard;      /* PLATFORM_HOST: the wildcard the certificate must carry, or NULL */
 
         /* The Helm chart's keys. */
         char *base_domain;        /* lower-case, no trailing dot */
@@ -217,6 +233,14 @@ int config_load_string(const char *text, const char *filename, finding_lookup_fn
 /* Builds a one-platform config from a Helm values file alone (the CI case);
  * the platform is named after its baseDomain. */
 int config_from_values(const char *values_path, struct config **ret, char **ret_error);
+
+/* Builds a one-platform config of kind PLATFORM_HOST for `certvigil
+ * check`: target is HOST[:PORT], [IPv6][:PORT] or a bare IPv6 address
+ * (default port 443; HOST a DNS name of at least two labels, or an IPv4 or
+ * IPv6 address); wildcard (may be NULL) is "*.NAME", which then becomes the
+ * plan's wildcard and must cover HOST. -EINVAL with *ret_error ("HOST
+ * 'x': why") for malformed input. The platform is named after HOST. */
+int config_for_host(const char *target, const char *wildcard, struct config **ret, char **ret_error);
 
 /* Applies overrides; fails with -ENOENT and a message if --platform names an
  * unknown platform. */

@@ -37,6 +37,27 @@ static size_t count_labels(const char *name) {
         return n;
 }
 
+/* One host: its name alone, and the wildcard only when one was asked for.
+ * No DNS-01 challenge: nothing here is issued by the platform's chart. */
+static int plan_derive_host(const struct platform *p, struct plan **ret, char **ret_error) {
+        _cleanup_(plan_freep) struct plan *plan = xcalloc(1, sizeof(*plan));
+
+        if (strlen(p->base_domain) > NAME_MAX_LEN)
+                return plan_fail(ret_error, "name '%s' is longer than %d characters", p->base_domain, NAME_MAX_LEN);
+        plan->names = xcalloc(1, sizeof(struct plan_name));
+        plan->names[0] = (struct plan_name){ .service = SERVICE_HOST, .name = xstrdup(p->base_domain) };
+        plan->n_names = 1;
+        if (p->host_wildcard) {
+                if (strncmp(p->host_wildcard, "*.", 2) != 0 || strlen(p->host_wildcard) > NAME_MAX_LEN)
+                        return plan_fail(ret_error, "wildcard '%s' is not *.NAME within %d characters",
+                                         p->host_wildcard, NAME_MAX_LEN);
+                plan->wildcard = xstrdup(p->host_wildcard);
+                plan->wildcard_base = xstrdup(p->host_wildcard + 2);
+        }
+        *ret = TAKE_PTR(plan);
+        return 0;
+}
+
 int plan_derive(const struct platform *p, struct plan **ret, char **ret_error) {
         _cleanup_(plan_freep) struct plan *plan = NULL;
         size_t first_label;
@@ -44,6 +65,8 @@ int plan_derive(const struct platform *p, struct plan **ret, char **ret_error) {
 
         if (!p || !p->base_domain || !*p->base_domain)
                 return plan_fail(ret_error, "platform has no base domain");
+        if (p->kind == PLATFORM_HOST)
+                return plan_derive_host(p, ret, ret_error);
         if (p->separator != '.' && p->separator != '-')
                 return plan_fail(ret_error, "global.subdomainSeparator must be \".\" or \"-\"");
         base = p->base_domain;

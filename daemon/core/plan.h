@@ -11,6 +11,9 @@ struct plan_name {
         char *name;               /* e.g. api.ai-gateway.example.com */
 };
 
+/* For a PLATFORM_HOST: one name (SERVICE_HOST); wildcard and
+ * wildcard_base only with --wildcard, else NULL; challenge_name and
+ * dns01_zone NULL. */
 struct plan {
         struct plan_name *names;
         size_t n_names;

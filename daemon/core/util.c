@@ -456,3 +456,9 @@ const char *address_internal_kind(const struct sockaddr *sa) {
                 return "multicast";
         return NULL;
 }
+
+bool address_is_literal(const char *s) {
+        unsigned char bin[sizeof(struct in6_addr)];
+
+        return s && (inet_pton(AF_INET, s, bin) == 1 || inet_pton(AF_INET6, s, bin) == 1);
+}

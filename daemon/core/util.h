@@ -127,3 +127,7 @@ struct sockaddr;
  * or "reserved"; NULL for a public address. IPv4-mapped IPv6 addresses are
  * judged as the IPv4 address they carry. */
 const char *address_internal_kind(const struct sockaddr *sa);
+
+/* Whether s is an IPv4 or IPv6 address literal as inet_pton(3) reads it
+ * (no brackets, no port, no zone). */
+bool address_is_literal(const char *s);

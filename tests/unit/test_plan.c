@@ -220,11 +220,116 @@ static void test_from_config(void **state) {
         config_free(c);
 }
 
+
+/* certvigil check HOST[:PORT] [--wildcard *.NAME]: the one-host platform
+ * config_for_host() builds, and its plan of exactly one name. */
+struct host_case {
+        const char *target, *wildcard;
+        /* Expected: the name and port, the plan's wildcard, or the error. */
+        const char *name;
+        unsigned port;
+        const char *plan_wildcard, *plan_wildcard_base;
+        const char *error;
+};
+
+#define NOT_A_NAME "not a DNS name (labels of a-z, 0-9 and '-', at least two) nor an IP address"
+#define BAD_PORT "the port is not a number from 1 to 65535"
+#define BAD_WILDCARD "expected *.NAME with NAME a DNS name of at least two labels"
+
+static const struct host_case host_cases[] = {
+        { "api.example.com", NULL, .name = "api.example.com", .port = 443 },
+        { "API.Example.COM.:8443", NULL, .name = "api.example.com", .port = 8443 },
+        { "api.example.com:443", "*.example.com", .name = "api.example.com", .port = 443,
+          .plan_wildcard = "*.example.com", .plan_wildcard_base = "example.com" },
+        /* The apex with the wildcard beside it: the SAN check wants both. */
+        { "example.com", "*.Example.COM", .name = "example.com", .port = 443, .plan_wildcard = "*.example.com",
+          .plan_wildcard_base = "example.com" },
+        { "127.0.0.1:8443", NULL, .name = "127.0.0.1", .port = 8443 },
+        { "[::1]:8443", NULL, .name = "::1", .port = 8443 },
+        { "[0:0::0001]", NULL, .name = "::1", .port = 443 },
+        { "::1", NULL, .name = "::1", .port = 443 },
+        { "", NULL, .error = "HOST is empty (expected NAME[:PORT] or an address)" },
+        { "api.example.com:", NULL, .error = "HOST 'api.example.com:': " BAD_PORT },
+        { "api.example.com:0", NULL, .error = "HOST 'api.example.com:0': " BAD_PORT },
+        { "api.example.com:65536", NULL, .error = "HOST 'api.example.com:65536': " BAD_PORT },
+        { "api.example.com:+443", NULL, .error = "HOST 'api.example.com:+443': " BAD_PORT },
+        { "api example.com", NULL, .error = "HOST 'api example.com': " NOT_A_NAME },
+        { "localhost", NULL, .error = "HOST 'localhost': " NOT_A_NAME },
+        { "-api.example.com", NULL, .error = "HOST '-api.example.com': " NOT_A_NAME },
+        { "api.example.com\n", NULL, .error = "HOST 'api.example.com\\x0a': " NOT_A_NAME },
+        { "[::1", NULL, .error = "HOST '[::1': expected [IPv6] or [IPv6]:PORT" },
+        { "[127.0.0.1]:443", NULL, .error = "HOST '[127.0.0.1]:443': not an IPv6 address in brackets" },
+        { "127.0.0.1", "*.example.com", .error = "--wildcard needs a host name; '127.0.0.1' is an address" },
+        { "api.example.com", "example.com", .error = "--wildcard 'example.com': " BAD_WILDCARD },
+        { "api.example.com", "*.com", .error = "--wildcard '*.com': " BAD_WILDCARD },
+};
+
+static void test_host(void **state) {
+        for (size_t i = 0; i < ELEMENTSOF(host_cases); i++) {
+                const struct host_case *t = &host_cases[i];
+                _cleanup_free_ char *error = NULL;
+                struct config *c = NULL;
+                struct plan *plan = NULL;
+                int r = config_for_host(t->target, t->wildcard, &c, &error);
+
+                if (t->error) {
+                        if (r != -EINVAL || !error || strcmp(error, t->error) != 0)
+                                fail_msg("case %zu: expected error '%s', got %d '%s'", i, t->error, r,
+                                         error ? error : "(null)");
+                        continue;
+                }
+                if (r < 0)
+                        fail_msg("case %zu: %s", i, error);
+                assert_int_equal(c->n_platforms, 1);
+                const struct platform *p = c->platforms[0];
+                assert_int_equal(p->kind, PLATFORM_HOST);
+                assert_string_equal(p->name, t->name);
+                assert_int_equal(p->port, t->port);
+                /* Nothing after the audit may act: no renewal, ARI (not
+                 * letsencrypt), Secret, RDAP or CT watch. */
+                assert_int_equal(p->tls_mode, TLS_MODE_PROVIDED);
+                assert_false(p->renew.enabled);
+                assert_false(p->rdap_enabled);
+                assert_null(p->ct_url);
+                assert_null(p->acme_directory);
+                assert_null(p->kube_namespace);
+                assert_int_equal(plan_derive(p, &plan, &error), 0);
+                assert_int_equal(plan->n_names, 1);
+                assert_string_equal(plan->names[0].name, t->name);
+                assert_int_equal(plan->names[0].service, SERVICE_HOST);
+                assert_string_equal(service_to_string(SERVICE_HOST), "host");
+                if (t->plan_wildcard) {
+                        assert_string_equal(plan->wildcard, t->plan_wildcard);
+                        assert_string_equal(plan->wildcard_base, t->plan_wildcard_base);
+                } else {
+                        assert_null(plan->wildcard);
+                        assert_null(plan->wildcard_base);
+                }
+                assert_null(plan->challenge_name);
+                assert_null(plan->dns01_zone);
+                plan_free(plan);
+                config_free(c);
+        }
+}
+
+/* 253 characters is a name; 254 is not, and says so. */
+static void test_host_length(void **state) {
+        _cleanup_free_ char *ok = make_base(20, 253), *bad = make_base(20, 254), *error = NULL;
+        struct config *c = NULL;
+
+        assert_int_equal(config_for_host(ok, NULL, &c, &error), 0);
+        config_free(c);
+        assert_int_equal(config_for_host(bad, NULL, &c, &error), -EINVAL);
+        assert_non_null(strstr(error, "longer than 253 characters"));
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_cases),
                 cmocka_unit_test(test_lengths),
                 cmocka_unit_test(test_from_config),
+                cmocka_unit_test(test_host),
+                cmocka_unit_test(test_host_length),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
