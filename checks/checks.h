@@ -37,6 +37,10 @@ struct check {
         /* Returns 0 (findings, if any, appended to out) or a negative errno
          * when the check could not run; the engine reports that. */
         int (*run)(const struct check_ctx *ctx, struct finding_list *out);
+        /* Judges one name's addresses alone, so it also runs for a
+         * PLATFORM_HOST (certvigil check); the others judge the platform's
+         * DNS facts, DNS-01 or renewal policy and are skipped there. */
+        bool single_name;
 };
 
 extern const struct check check_dns_resolve;
@@ -77,7 +81,8 @@ extern const struct check check_silence;
 /* The registration table, in the order checks run. */
 const struct check *const *checks_all(size_t *ret_n);
 
-/* Runs every check; a check that fails to run becomes a check.error finding. */
+/* Runs every check (for a PLATFORM_HOST, those with single_name); a check
+ * that fails to run becomes a check.error finding. */
 void checks_run(const struct check_ctx *ctx, struct finding_list *out);
 
 /* The catalog: every finding id, looked up by id; NULL when unknown. Calls

@@ -66,4 +66,5 @@ const struct check check_dns_address = {
         .findings = findings,
         .n_findings = ELEMENTSOF(findings),
         .run = run,
+        .single_name = true,
 };

@@ -32,4 +32,5 @@ const struct check check_dns_resolve = {
         .findings = findings,
         .n_findings = ELEMENTSOF(findings),
         .run = run,
+        .single_name = true,
 };

@@ -132,4 +132,5 @@ const struct check check_tls_chain = {
         .findings = findings,
         .n_findings = ELEMENTSOF(findings),
         .run = run,
+        .single_name = true,
 };

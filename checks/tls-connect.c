@@ -42,4 +42,5 @@ const struct check check_tls_connect = {
         .findings = findings,
         .n_findings = ELEMENTSOF(findings),
         .run = run,
+        .single_name = true,
 };

@@ -73,9 +73,10 @@ static int run(const struct check_ctx *ctx, struct finding_list *out) {
                 shown++;
         }
         finding_emit(out, CERT_INCONSISTENT, NULL, NULL,
-                     "platform %s serves %zu different certificates: %s%s; one address or pod still serves an old "
+                     "%s %s serves %zu different certificates: %s%s; one address or pod still serves an old "
                      "certificate: reload or replace it",
-                     ctx->platform->name, groups, list, groups > shown ? "; ..." : "");
+                     ctx->platform->kind == PLATFORM_HOST ? "host" : "platform", ctx->platform->name, groups, list,
+                     groups > shown ? "; ..." : "");
         return 0;
 }
 
@@ -84,4 +85,5 @@ const struct check check_tls_consistency = {
         .findings = findings,
         .n_findings = ELEMENTSOF(findings),
         .run = run,
+        .single_name = true,
 };

@@ -63,4 +63,5 @@ const struct check check_tls_ct = {
         .findings = findings,
         .n_findings = ELEMENTSOF(findings),
         .run = run,
+        .single_name = true,
 };

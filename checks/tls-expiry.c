@@ -75,4 +75,5 @@ const struct check check_tls_expiry = {
         .findings = findings,
         .n_findings = ELEMENTSOF(findings),
         .run = run,
+        .single_name = true,
 };

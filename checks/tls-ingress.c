@@ -39,4 +39,5 @@ const struct check check_tls_ingress = {
         .findings = findings,
         .n_findings = ELEMENTSOF(findings),
         .run = run,
+        .single_name = true,
 };

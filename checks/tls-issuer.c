@@ -109,4 +109,5 @@ const struct check check_tls_issuer = {
         .findings = findings,
         .n_findings = ELEMENTSOF(findings),
         .run = run,
+        .single_name = true,
 };

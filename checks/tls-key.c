@@ -58,4 +58,5 @@ const struct check check_tls_key = {
         .findings = findings,
         .n_findings = ELEMENTSOF(findings),
         .run = run,
+        .single_name = true,
 };

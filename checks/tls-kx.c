@@ -40,4 +40,5 @@ const struct check check_tls_kx = {
         .findings = findings,
         .n_findings = ELEMENTSOF(findings),
         .run = run,
+        .single_name = true,
 };

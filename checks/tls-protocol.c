@@ -30,4 +30,5 @@ const struct check check_tls_protocol = {
         .findings = findings,
         .n_findings = ELEMENTSOF(findings),
         .run = run,
+        .single_name = true,
 };

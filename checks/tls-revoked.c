@@ -44,4 +44,5 @@ const struct check check_tls_revoked = {
         .findings = findings,
         .n_findings = ELEMENTSOF(findings),
         .run = run,
+        .single_name = true,
 };

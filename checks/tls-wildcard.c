@@ -44,7 +44,13 @@ static char *other_wildcard(const struct platform *p) {
 }
 
 static int run(const struct check_ctx *ctx, struct finding_list *out) {
-        _cleanup_free_ char *other = other_wildcard(ctx->platform);
+        bool host = ctx->platform->kind == PLATFORM_HOST;
+
+        /* A host is held to a wildcard only when --wildcard names one, and
+         * has no separator that another wildcard would suit. */
+        if (!ctx->plan->wildcard)
+                return 0;
+        _cleanup_free_ char *other = host ? NULL : other_wildcard(ctx->platform);
 
         for (size_t i = 0; i < ctx->obs->n_endpoints; i++) {
                 const struct endpoint_obs *e = &ctx->obs->endpoints[i];
@@ -61,6 +67,14 @@ static int run(const struct check_ctx *ctx, struct finding_list *out) {
                         for (size_t j = 0; leaf->san && leaf->san[j] && !c; j++)
                                 c = san_pattern_matches(leaf->san[j], ctx->plan->names[k].name);
                         covers_all = c;
+                }
+                if (host) {
+                        if (covers_all)
+                                finding_emit(out, WILDCARD_SHAPE, e->name, e->address,
+                                             "the certificate served by %s for %s covers it but is not %s "
+                                             "(--wildcard): reissue it for %s",
+                                             e->address, e->name, ctx->plan->wildcard, ctx->plan->wildcard);
+                        continue;
                 }
                 if (!covers_all && sans_contain(leaf->san, other))
                         finding_emit_severity(out, WILDCARD_SHAPE, SEVERITY_CRITICAL, e->name, e->address,
@@ -88,4 +102,5 @@ const struct check check_tls_wildcard = {
         .findings = findings,
         .n_findings = ELEMENTSOF(findings),
         .run = run,
+        .single_name = true,
 };

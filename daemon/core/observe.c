@@ -53,6 +53,7 @@ void cert_obs_done(struct cert_obs *c) {
         free(c->serial);
         free(c->sha256);
         strv_free(c->san);
+        strv_free(c->ip_san);
         free(c->key);
         free(c->sig_algo);
         free(c->sig_hash);
@@ -77,6 +78,7 @@ void cert_obs_copy(struct cert_obs *dst, const struct cert_obs *src) {
         dst->serial = dup_or_null(src->serial);
         dst->sha256 = dup_or_null(src->sha256);
         dst->san = strv_copy(src->san);
+        dst->ip_san = strv_copy(src->ip_san);
         dst->key = dup_or_null(src->key);
         dst->sig_algo = dup_or_null(src->sig_algo);
         dst->sig_hash = dup_or_null(src->sig_hash);

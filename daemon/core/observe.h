@@ -53,6 +53,7 @@ struct cert_obs {
         time_t not_after;
         char *sha256;              /* of the DER, lower-case hex */
         char **san;                /* dNSName entries, A-label form as served */
+        char **ip_san;             /* iPAddress entries as text (inet_ntop); for an address literal */
         char *key;                 /* "ECDSA P-256", "RSA 2048" */
         enum cert_key_kind key_kind;
         unsigned key_bits;         /* RSA modulus or EC field size; 0 when unknown */

@@ -1,6 +1,7 @@
 /* The X.509 helper: trust anchors, parsing a served certificate into a
  * cert_obs, and chain verification. GnuTLS stays inside this file and the
  * TLS probe. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
@@ -19,6 +20,7 @@
  * send thousands of SANs or absurdly long names. */
 #define SAN_MAX 10000
 #define SAN_LEN_MAX 1024
+#define IP_SAN_MAX 64             /* iPAddress entries kept per certificate */
 
 /* Verified chains, keyed by the fingerprints of their certificates: the
  * same chain is served by every name and address of a platform, and
@@ -149,6 +151,18 @@ static char *key_describe(gnutls_x509_crt_t crt, struct cert_obs *c) {
         return xstrdup(name ? name : "unknown");
 }
 
+/* An iPAddress entry (RFC 5280 4.2.1.6: 4 or 16 octets) as inet_ntop
+ * writes it, so it compares equal to a canonical address literal. Only a
+ * few are kept: they matter only when the name probed is an address. */
+static void ip_san_add(struct cert_obs *c, const gnutls_datum_t *san) {
+        char text[INET6_ADDRSTRLEN];
+
+        if ((san->size != 4 && san->size != 16) || strv_length(c->ip_san) >= IP_SAN_MAX ||
+            !inet_ntop(san->size == 4 ? AF_INET : AF_INET6, san->data, text, sizeof(text)))
+                return;
+        strv_push(&c->ip_san, xstrdup(text));
+}
+
 /* The extension is decoded once: gnutls_x509_crt_get_subject_alt_name()
  * decodes it again on every call, so a certificate with thousands of SANs
  * would cost quadratic time on the loop. */
@@ -170,6 +184,10 @@ static void san_collect(gnutls_x509_crt_t crt, struct cert_obs *c) {
                 int r = gnutls_subject_alt_names_get(sans, seq, &type, &san, NULL);
                 if (r < 0)
                         break;
+                if (type == GNUTLS_SAN_IPADDRESS) {
+                        ip_san_add(c, &san);
+                        continue;
+                }
                 if (type != GNUTLS_SAN_DNSNAME || san.size > SAN_LEN_MAX)
                         continue; /* longer than any valid name: cannot match, skip */
                 /* size counts the bytes as encoded: an embedded NUL stays

@@ -621,6 +621,111 @@ static void test_silences(void **state) {
         }
 }
 
+
+/* certvigil check: a PLATFORM_HOST runs only the single-name checks. */
+static char *run_all(const struct platform *p, const struct plan *pl, struct platform_obs *obs) {
+        struct check_ctx ctx = { .platform = p, .plan = pl, .obs = obs, .now = NOW };
+        struct finding_list out = { 0 };
+        char *s = xstrdup("");
+
+        checks_run(&ctx, &out);
+        for (size_t i = 0; i < out.n; i++) {
+                char *n = xasprintf("%s%s %s\n", s, out.items[i].def->id, severity_to_string(out.items[i].severity));
+                free(s);
+                s = n;
+        }
+        finding_list_clear(&out);
+        return s;
+}
+
+static void test_host(void **state) {
+        static char *sans_a[] = { (char *)"a.example.test", NULL };
+        static char *sans_b[] = { (char *)"b.example.test", NULL };
+        static char *sans_wild[] = { (char *)"*.example.test", NULL };
+        static char *text_ip[] = { (char *)"127.0.0.1", NULL };
+        static char *ip_1[] = { (char *)"127.0.0.1", NULL };
+        static char *ip_2[] = { (char *)"127.0.0.2", NULL };
+        struct platform host = platform;
+        struct plan_name names[] = { { SERVICE_HOST, (char *)"a.example.test" } };
+        struct plan pl = { .names = names, .n_names = 1 };
+        /* 80% of a 100-day lifetime gone, 20 days left: an expiry warning
+         * for both kinds, renewal overdue for the gateway alone. */
+        struct cert_obs leaf = mk("CN=a", "CN=inter");
+        struct endpoint_obs ep = { .name = (char *)"a.example.test", .address = (char *)"127.0.0.1",
+                                   .port = 443, .status = ENDPOINT_OK, .chain = &leaf, .n_chain = 1,
+                                   .verified = true, .legacy = LEGACY_REFUSED };
+        struct name_obs n = { .service = SERVICE_HOST, .name = (char *)"a.example.test", .status = DNS_STATUS_OK,
+                              .addresses = addrs };
+        struct platform_obs obs = { .names = &n, .n_names = 1, .endpoints = &ep, .n_endpoints = 1 };
+        char *got;
+
+        host.kind = PLATFORM_HOST;
+        host.trust = (char *)"/ca.pem";
+        leaf.san = sans_a;
+        leaf.not_before = NOW - 80 * 86400;
+        leaf.not_after = NOW + 20 * 86400;
+        got = run_all(&host, &pl, &obs);
+        assert_string_equal(got, "tls.expiry.warning warning\n");
+        free(got);
+        /* The positive control: the same observations as a gateway. */
+        host.kind = PLATFORM_GATEWAY;
+        got = run_all(&host, &pl, &obs);
+        assert_non_null(strstr(got, "tls.renewal.overdue warning\n"));
+        free(got);
+        host.kind = PLATFORM_HOST;
+
+        /* Without --wildcard the certificate must cover the host alone. */
+        leaf.not_after = NOW + 80 * 86400;
+        leaf.san = sans_b;
+        got = run_all(&host, &pl, &obs);
+        assert_string_equal(got, "tls.san.mismatch critical\n");
+        free(got);
+        /* With it, the certificate must also carry the wildcard. */
+        pl.wildcard = (char *)"*.example.test";
+        pl.wildcard_base = (char *)"example.test";
+        leaf.san = sans_a;
+        got = run_all(&host, &pl, &obs);
+        assert_string_equal(got, "tls.wildcard.shape warning\n");
+        free(got);
+        leaf.san = sans_wild;
+        got = run_all(&host, &pl, &obs);
+        assert_string_equal(got, "");
+        free(got);
+
+        /* An address literal is covered by an iPAddress entry only; a
+         * dNSName spelling the address does not count. */
+        pl.wildcard = pl.wildcard_base = NULL;
+        names[0].name = n.name = ep.name = (char *)"127.0.0.1";
+        leaf.san = text_ip;
+        leaf.ip_san = ip_2;
+        got = run_all(&host, &pl, &obs);
+        assert_string_equal(got, "tls.san.mismatch critical\n");
+        free(got);
+        leaf.ip_san = ip_1;
+        got = run_all(&host, &pl, &obs);
+        assert_string_equal(got, "");
+        free(got);
+}
+
+/* Which checks a host gets, so adding a check means deciding. */
+static void test_single_name_checks(void **state) {
+        static const char *const expected =
+                "dns.resolve tls.connect tls.chain tls.san tls.expiry tls.wildcard tls.cert.inconsistent "
+                "tls.issuer tls.cert.ingress-default tls.key tls.protocol tls.kx tls.ct tls.revoked dns.address ";
+        size_t n;
+        const struct check *const *all = checks_all(&n);
+        _cleanup_free_ char *got = xstrdup("");
+
+        for (size_t i = 0; i < n; i++) {
+                if (!all[i]->single_name)
+                        continue;
+                char *s = xasprintf("%s%s ", got, all[i]->name);
+                free(got);
+                got = s;
+        }
+        assert_string_equal(got, expected);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_silences),
@@ -639,6 +744,8 @@ int main(void) {
                 cmocka_unit_test(test_plan_order),
                 cmocka_unit_test(test_catalog),
                 cmocka_unit_test(test_secret),
+                cmocka_unit_test(test_host),
+                cmocka_unit_test(test_single_name_checks),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
