@@ -369,9 +369,14 @@ int audit_new_pooled(struct audit_pool *pool, const struct platform *p, struct a
         a->ingress_subjects = pool->ingress_subjects;
         a->memo = tls_chain_memo_new();
         a->obs = xcalloc(1, sizeof(*a->obs));
-        r = dnsaudit_new(a->event, pool->dns, p, a->plan, &a->obs->dns, &a->dnsaudit, ret_error);
-        if (r < 0)
-                goto fail;
+        /* A host has no platform DNS to gather facts about: the gatherer
+         * counts as done before it starts, and dns.gathered stays false. */
+        a->dns_facts_started = a->dns_facts_done = p->kind == PLATFORM_HOST;
+        if (p->kind != PLATFORM_HOST) {
+                r = dnsaudit_new(a->event, pool->dns, p, a->plan, &a->obs->dns, &a->dnsaudit, ret_error);
+                if (r < 0)
+                        goto fail;
+        }
         if (p->tls_mode == TLS_MODE_LETSENCRYPT && p->dns01_provider) {
                 _cleanup_free_ char *path = providers_default_path();
                 /* Without the table the provider check reports that it
@@ -503,6 +508,21 @@ static void on_name(void *userdata, enum dns_status status, char **error, char *
         if (!a->cancelled)
                 audit_pump(a);
         pool_kick(a->pool);
+}
+
+/* An address literal (certvigil check 192.0.2.1) is its own answer and
+ * sends no query; a name goes to the resolver. Either may answer before
+ * this returns. */
+static void audit_resolve(struct audit *a, size_t i) {
+        const char *name = a->obs->names[i].name;
+
+        if (address_is_literal(name)) {
+                char *error = NULL, **addresses = NULL;
+                strv_push(&addresses, xstrdup(name));
+                on_name(&a->name_jobs[i], DNS_STATUS_OK, &error, &addresses);
+                return;
+        }
+        (void)a->ops->resolve(a->ops_ctx, a->dns, name, on_name, &a->name_jobs[i]);
 }
 
 static struct extra_job *extra_add(struct audit *a, enum extra_kind kind) {
@@ -897,7 +917,7 @@ static void audit_pump(struct audit *a) {
                         size_t i = a->next_name++;
                         job_started(a);
                         /* May answer synchronously (and re-enter the pump). */
-                        (void)a->ops->resolve(a->ops_ctx, a->dns, o->names[i].name, on_name, &a->name_jobs[i]);
+                        audit_resolve(a, i);
                 } else if (a->next_extra < a->n_extras) {
                         struct extra_job *x = a->extras[a->next_extra++];
                         if (!x->started)
@@ -922,7 +942,8 @@ void audit_cancel(struct audit *a) {
         a->cancelled = true;
         why = xasprintf("the audit deadline (%s) was reached first", format_duration(a->platform->deadline_usec, dl));
         a->ops->resolve_cancel(a->ops_ctx, a->dns); /* callbacks run now, and only record */
-        a->ops->facts_cancel(a->ops_ctx, a->dnsaudit);
+        if (a->dnsaudit)
+                a->ops->facts_cancel(a->ops_ctx, a->dnsaudit);
         for (size_t i = 0; i < a->obs->n_names; i++) {
                 struct name_obs *n = &a->obs->names[i];
                 if (n->status != DNS_STATUS_NOT_RUN)

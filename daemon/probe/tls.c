@@ -807,7 +807,9 @@ static char *probe_setup(struct tls_probe *p) {
                 r = gnutls_ocsp_status_request_enable_client(p->session, NULL, 0, NULL);
         if (r >= 0)
                 r = gnutls_credentials_set(p->session, GNUTLS_CRD_CERTIFICATE, global_creds);
-        if (r >= 0)
+        /* RFC 6066 3: no SNI for an address literal (certvigil check
+         * 192.0.2.1), so the server answers with its default certificate. */
+        if (r >= 0 && !address_is_literal(p->obs.name))
                 r = gnutls_server_name_set(p->session, GNUTLS_NAME_DNS, p->obs.name, strlen(p->obs.name));
         if (r < 0)
                 return xasprintf("TLS setup: %s", gnutls_strerror(r));

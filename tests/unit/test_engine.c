@@ -593,6 +593,65 @@ static void test_engine_free_midway(void **state) {
         config_free(c);
 }
 
+
+/* certvigil check: a host's audit starts no DNS facts gatherer, sends no
+ * lookup for an address literal, and ends (also by its deadline) as any. */
+static void test_engine_host(void **state) {
+        static const struct {
+                const char *target;
+                unsigned stall_permille;
+                const char *deadline;
+                unsigned resolves;
+                size_t endpoints;
+        } rows[] = {
+                { "host.fake.example.test", 0, "30s", 1, 3 },
+                { "127.0.0.1:8443", 0, "30s", 0, 1 },
+                { "[::1]:8443", 1000, "200ms", 0, 1 },
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(rows); i++) {
+                struct fake f = { .seed = 9, .n_addresses = 3, .sync_permille = 500,
+                                  .stall_permille = rows[i].stall_permille };
+                struct config *c = NULL;
+                struct audit *a = NULL;
+                char *error = NULL;
+                bool done = false;
+
+                assert_int_equal(config_for_host(rows[i].target, NULL, &c, &error), 0);
+                struct platform *p = c->platforms[0];
+                free(p->trust);
+                p->trust = xstrdup(trust_path);
+                strv_push(&p->resolvers, xstrdup("127.0.0.1:9"));
+                assert_int_equal(parse_duration(rows[i].deadline, &p->deadline_usec), 0);
+                assert_int_equal(sd_event_new(&fake_event), 0);
+                assert_int_equal(audit_new(fake_event, p, &a, &error), 0);
+                audit_set_ops(a, &fake_ops, &f);
+                f.audit = a;
+                assert_int_equal(audit_start(a, on_done, &done), 0);
+                assert_int_equal(sd_event_loop(fake_event), 0);
+                assert_true(done);
+
+                const struct platform_obs *o = audit_observations(a);
+                assert_int_equal(f.facts, 0);
+                assert_int_equal(f.resolves, rows[i].resolves);
+                assert_false(o->dns.gathered);
+                assert_int_equal(o->n_names, 1);
+                assert_int_equal(o->names[0].status, DNS_STATUS_OK);
+                assert_int_equal(o->n_endpoints, rows[i].endpoints);
+                assert_int_equal(o->endpoints[0].port, p->port);
+                if (rows[i].resolves == 0)
+                        assert_string_equal(o->endpoints[0].address, p->name);
+                assert_int_equal(o->deadline_reached, rows[i].stall_permille > 0);
+                audit_free(a);
+                assert_null(f.pending);
+                for (size_t k = 0; k < f.n_seen; k++)
+                        free(f.seen[k].key);
+                free(f.seen);
+                fake_event = sd_event_unref(fake_event);
+                config_free(c);
+        }
+}
+
 /* ------------------------------------------------------------------------
  * The certificate memo (tls.h): 200 endpoints serving one certificate with
  * 10,000 SANs share one parsed copy; the certificate is parsed once, also
@@ -740,6 +799,7 @@ int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_engine_cases),
                 cmocka_unit_test(test_engine_free_midway),
+                cmocka_unit_test(test_engine_host),
                 cmocka_unit_test(test_memo_shares_certificates),
                 cmocka_unit_test(test_pool_cap),
         };
