@@ -14,8 +14,10 @@
 
 /* The report's "format": 2 added endpoints[].handshake ("full" or
  * "certificate-only"); 3 made a finding one problem (one per root cause,
- * with affected and caused_by) instead of one per endpoint. */
-#define JSON_FORMAT 3
+ * with affected and caused_by) instead of one per endpoint; 4 added
+ * platforms[].kind ("platform", or "host" from certvigil check, whose
+ * wildcard and challenge_name may be null and which has no "dns"). */
+#define JSON_FORMAT 4
 
 static json_t *json_time(time_t t) {
         char buf[RFC3339_MAX];
@@ -398,7 +400,8 @@ static json_t *json_platform(const struct report_platform *rp, time_t now) {
         for (size_t i = 0; i < rp->findings->n; i++)
                 json_array_append_new(findings, json_finding(&rp->findings->items[i]));
 
-        json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "name", p->name, "base_domain", p->base_domain,
+        json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s?, s:s?}", "name", p->name, "kind",
+                              p->kind == PLATFORM_HOST ? "host" : "platform", "base_domain", p->base_domain,
                               "separator", sep, "tls_mode", tls_mode_to_string(p->tls_mode), "wildcard",
                               plan->wildcard, "challenge_name", plan->challenge_name);
         if (plan->dns01_zone)
@@ -406,7 +409,9 @@ static json_t *json_platform(const struct report_platform *rp, time_t now) {
         json_object_set_new(o, "duration_ms", json_integer((json_int_t)(rp->obs->duration_usec / USEC_PER_MSEC)));
         json_object_set_new(o, "names", names);
         json_object_set_new(o, "endpoints", endpoints);
-        json_object_set_new(o, "dns", json_dns(rp));
+        /* A host (certvigil check) has no DNS facts: "dns" is absent. */
+        if (p->kind != PLATFORM_HOST)
+                json_object_set_new(o, "dns", json_dns(rp));
         json_t *renewal = json_renewal(rp);
         if (renewal)
                 json_object_set_new(o, "renewal", renewal);

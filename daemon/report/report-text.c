@@ -302,18 +302,10 @@ static int platform_worst(const struct finding_list *l, size_t counts[3]) {
         return finding_list_count(l, counts);
 }
 
-static void text_platform(FILE *f, const struct report_platform *rp, time_t now, bool color) {
+/* The gateway's settings and what they need, on the line under the verdict. */
+static void text_platform_plan(FILE *f, const struct report_platform *rp) {
         const struct platform *p = rp->platform;
-        size_t counts[3];
-        int worst = platform_worst(rp->findings, counts);
-        char verdict[16];
 
-        /* The verdict first, then why, then the detail. */
-        upper(verdict, worst > SEVERITY_INFO ? severity_to_string((enum severity)worst) : "ok", sizeof(verdict));
-        fprintf(f, "%sPlatform %s%s: %s%s%s (%zu critical, %zu warning, %zu info)\n", color ? "\033[1m" : "",
-                p->name, color ? RESET : "",
-                color ? (worst > SEVERITY_INFO ? severity_color((enum severity)worst) : GREEN) : "", verdict,
-                color ? RESET : "", counts[SEVERITY_CRITICAL], counts[SEVERITY_WARNING], counts[SEVERITY_INFO]);
         fprintf(f, "  %s (separator \"%c\", tls.mode %s%s); ", p->base_domain, p->separator,
                 tls_mode_to_string(p->tls_mode), p->tunnel_enabled ? ", Cloudflare Tunnel" : "");
         if (p->tls_mode == TLS_MODE_LETSENCRYPT) {
@@ -324,6 +316,25 @@ static void text_platform(FILE *f, const struct report_platform *rp, time_t now,
                 text_wrapped(f, rest, 2 + strlen(p->base_domain) + 40, 2);
         } else
                 fprintf(f, "certificate must carry %s\n", rp->plan->wildcard);
+}
+
+static void text_platform(FILE *f, const struct report_platform *rp, time_t now, bool color) {
+        const struct platform *p = rp->platform;
+        size_t counts[3];
+        int worst = platform_worst(rp->findings, counts);
+        char verdict[16];
+
+        /* The verdict first, then why, then the detail. */
+        upper(verdict, worst > SEVERITY_INFO ? severity_to_string((enum severity)worst) : "ok", sizeof(verdict));
+        fprintf(f, "%s%s %s%s: %s%s%s (%zu critical, %zu warning, %zu info)\n", color ? "\033[1m" : "",
+                p->kind == PLATFORM_HOST ? "Host" : "Platform", p->name, color ? RESET : "",
+                color ? (worst > SEVERITY_INFO ? severity_color((enum severity)worst) : GREEN) : "", verdict,
+                color ? RESET : "", counts[SEVERITY_CRITICAL], counts[SEVERITY_WARNING], counts[SEVERITY_INFO]);
+        if (p->kind == PLATFORM_HOST)
+                fprintf(f, "  %s port %u; certificate must cover it%s%s\n", p->base_domain, (unsigned)p->port,
+                        rp->plan->wildcard ? " and carry " : "", rp->plan->wildcard ? rp->plan->wildcard : "");
+        else
+                text_platform_plan(f, rp);
 
         if (rp->findings->n == 0)
                 fprintf(f, "\n  %sNo findings.%s\n", color ? GREEN : "", color ? RESET : "");
@@ -332,7 +343,9 @@ static void text_platform(FILE *f, const struct report_platform *rp, time_t now,
                 text_findings(f, rp->findings, color);
         }
         text_table(f, rp, now);
-        text_dns(f, rp);
+        /* A host has no DNS facts: only its own name was resolved. */
+        if (p->kind != PLATFORM_HOST)
+                text_dns(f, rp);
         fputc('\n', f);
 }
 

@@ -40,7 +40,7 @@ assert_file_empty "nothing on stdout with -o" "$CV_STDOUT"
 assert_file_empty "nothing on stderr" "$CV_STDERR"
 
 version=$("$SB_CERTVIGIL" --version)
-assert_jq "format and version" '[.format, .version]' "[3,\"${version#certvigil }\"]"
+assert_jq "format, version and kind" '[.format, .version, .platforms[0].kind]' "[4,\"${version#certvigil }\",\"platform\"]"
 assert_true "started is RFC 3339 UTC" \
 	'.started | test("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$")'
 now=$(date -u +%s)

@@ -83,7 +83,7 @@ assert_ok "finding_open's value is state.json's first_seen" jq -e --argjson t "$
 
 # --- 2. /report.json and /healthz ----------------------------------------------
 curl -fsS "$url/report.json" >"$SB_DIR/report.json"
-assert_ok "/report.json is the JSON report of the platform" jq -e '.format == 3 and .status == "critical"
+assert_ok "/report.json is the JSON report of the platform" jq -e '.format == 4 and .status == "critical"
 	and (.platforms | length == 1) and .platforms[0].name == "mixed"
 	and ([.platforms[0].findings[].id] | index("tls.expiry.critical") != null)
 	and .summary.critical == ([.platforms[0].findings[] | select(.severity == "critical" and .caused_by == null)] | length)' "$SB_DIR/report.json"
