@@ -340,10 +340,11 @@ static int on_nothing_asked(sd_event_source *s, void *userdata) {
 static void ask_validator(struct dnssec_probe *d) {
         struct dnssec_obs *o = d->obs;
 
-        /* The worker process is forked at the first question: what stdio
-         * holds now must not be written twice. */
-        fflush(stdout);
-        fflush(stderr);
+        /* The worker process is forked at the first question and exit()s
+         * in the end, flushing its copy of every stdio buffer: what any
+         * stream holds now (stdout, a report being written) would be
+         * written twice. */
+        fflush(NULL);
         for (size_t i = 0; i < o->n_answers; i++) {
                 struct query *q = &d->queries[i];
                 int r;
