@@ -1,7 +1,9 @@
 /* The command line: options, help texts, the config they name and where
  * the report goes. */
+#include <assert.h>
 #include <errno.h>
 #include <getopt.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,363 +20,479 @@ void cli_options_done(struct cli_options *o) {
         strv_free(o->ov.only_platforms);
 }
 
+/* ------------------------------------------------------------------------ */
+/* The commands whose options are parsed here. */
+
+/* A command's bit in an option row's cmds. */
+enum {
+        CLI_AUDIT = 1 << 0,
+        CLI_PLAN = 1 << 1,
+        CLI_DAEMON = 1 << 2,
+        CLI_ALL = CLI_AUDIT | CLI_PLAN | CLI_DAEMON,
+};
+
+static const struct cli_command {
+        const char *name;
+        unsigned bit;             /* 0: its options are parsed elsewhere (list-findings) */
+        const char *summary;      /* its line in certvigil --help */
+        const char *about;        /* the paragraph under its usage line in COMMAND --help */
+        const char *exit_status;  /* the last paragraph of COMMAND --help; NULL: none */
+} cli_commands[] = {
+        { "audit", CLI_AUDIT, "Resolve every expected name, handshake every address, report findings",
+          "Audits every platform once and exits with its worst finding.",
+          "Exit status: 0 ok, 1 warning, 2 critical, 3 could not audit; with --state-dir, of\n"
+          "the worst finding still open.\n" },
+        { "daemon", CLI_DAEMON, "Audit every platform every interval and alert through the journal",
+          "Audits each platform every `interval` and sends alerts to the journal (or\n"
+          "stderr); SIGHUP reloads the config, SIGTERM stops.",
+          NULL },
+        { "plan", CLI_PLAN, "Show the names, wildcard and DNS-01 records the settings imply",
+          "Prints the names, wildcard and DNS-01 challenge each platform's settings need,\n"
+          "and the records and certificate to create.",
+          "Exit status: 0, or 3 when the settings are invalid.\n" },
+        { "list-findings", 0, "List every finding id with its severity and meaning", NULL, NULL },
+};
+
+static const struct cli_command *cli_command_find(const char *name) {
+        for (size_t i = 0; i < ELEMENTSOF(cli_commands); i++)
+                if (strcmp(cli_commands[i].name, name) == 0)
+                        return &cli_commands[i];
+        return NULL;
+}
+
 void cli_help(FILE *f) {
-        fprintf(f,
-                "Usage: certvigil COMMAND [OPTIONS]\n"
-                "\n"
-                "Audits the wildcard certificate and DNS of self-hosted AI gateway platforms.\n"
-                "\n"
-                "Commands:\n"
-                "  audit          Resolve every expected name, handshake every address, report findings\n"
-                "  daemon         Audit every platform every interval and alert through the journal\n"
-                "  plan           Show the names, wildcard and DNS-01 records the settings imply\n"
-                "  list-findings  List every finding id with its severity and meaning\n"
-                "\n"
-                "Options:\n"
-                "  -h --help      Show this help (certvigil COMMAND --help for a command)\n"
-                "     --version   Show the version\n"
-                "\n"
-                "Exit status: 0 no warning or critical finding, 1 warning, 2 critical,\n"
-                "3 could not audit (usage, configuration).\n"
-                "See certvigil(8) and certvigil.yaml(5).\n");
+        fputs("Usage: certvigil COMMAND [OPTIONS]\n"
+              "\n"
+              "Audits the wildcard certificate and DNS of self-hosted AI gateway platforms.\n"
+              "\n"
+              "Commands:\n", f);
+        for (size_t i = 0; i < ELEMENTSOF(cli_commands); i++)
+                fprintf(f, "  %-13s  %s\n", cli_commands[i].name, cli_commands[i].summary);
+        fputs("\n"
+              "Options:\n"
+              "  -h --help      Show this help (certvigil COMMAND --help for a command)\n"
+              "     --version   Show the version\n"
+              "\n"
+              "Exit status: 0 no warning or critical finding, 1 warning, 2 critical,\n"
+              "3 could not audit (usage, configuration).\n"
+              "See certvigil(8) and certvigil.yaml(5).\n", f);
 }
 
-/* Which commands an option is for: each command's --help lists its own. */
-enum {
-        FOR_AUDIT = 1 << 0,
-        FOR_PLAN = 1 << 1,
-        FOR_DAEMON = 1 << 2,
-        FOR_ALL = FOR_AUDIT | FOR_PLAN | FOR_DAEMON,
+/* ------------------------------------------------------------------------ */
+/* Row parsers: each reads one option's argument into one field of struct
+ * cli_options. They return 0, or EXIT_UNUSABLE after saying why on stderr
+ * (the help row: 1 once the help is shown). */
+
+struct cli_option;
+
+typedef int (*cli_parse_fn)(const struct cli_option *opt, const struct cli_command *cmd, const char *arg,
+                            void *field);
+
+struct cli_option {
+        const char *name;         /* --name; NULL: the row is a section title of --help */
+        char letter;              /* -l as well, or 0 */
+        const char *arg;          /* its argument as --help names it; NULL: it takes none */
+        unsigned cmds;            /* the commands that accept it (CLI_*) */
+        cli_parse_fn parse;
+        size_t offset;            /* of the field parse fills, in struct cli_options */
+        int value;                /* parse_set_int: what to store */
+        bool sub;                 /* --help: indented under the row above, as one of its options */
+        const char *help;         /* its text in --help ('\n' between lines), or the title; NULL: none */
 };
 
-/* A section title (text NULL) or one option's lines, in the order shown. */
-static const struct help_line {
-        unsigned cmds;
-        const char *title;
-        const char *text;
-} help_lines[] = {
-        { FOR_ALL, "Source of the platforms (one of):", NULL },
-        { FOR_ALL, NULL, "  -c --config FILE        certvigil's config (default " DEFAULT_CONFIG ")\n" },
-        { FOR_ALL, NULL, "     --values FILE        a platform's Helm values file alone, no config needed\n" },
-        { FOR_AUDIT | FOR_PLAN, NULL,
-          "     --base-domain NAME   one platform from flags alone: its global.baseDomain, with\n"
-          "       --separator .|-    its global.subdomainSeparator (default .),\n"
-          "       --mode MODE        its tls.mode: letsencrypt, provided or selfsigned (default\n"
-          "                          letsencrypt),\n"
-          "       --dns-zone ZONE    its tls.letsencrypt.dns01.dnsZone\n" },
-        { FOR_ALL, "Overrides for every platform:", NULL },
-        { FOR_ALL, NULL, "     --platform NAME      only this platform (repeatable)\n" },
-        { FOR_AUDIT | FOR_DAEMON, NULL,
-          "     --resolver ADDR[:PORT]  DNS resolver to ask (repeatable; 'system' for resolv.conf)\n" },
-        { FOR_ALL, NULL, "     --port N             TLS port of the platform's endpoints\n" },
-        { FOR_AUDIT | FOR_DAEMON, NULL,
-          "     --dns-port N         port of the zones' authoritative servers, asked directly\n" },
-        { FOR_AUDIT | FOR_DAEMON, NULL, "     --trust FILE|system  trust anchors (PEM bundle) or the system store\n" },
-        { FOR_AUDIT | FOR_DAEMON, NULL,
-          "     --timeout DURATION   per query and per connection + handshake (e.g. 10s)\n" },
-        { FOR_AUDIT | FOR_DAEMON, NULL, "     --deadline DURATION  the whole audit (e.g. 2m)\n" },
-        { FOR_ALL, NULL, "     --shard I/N          only the platforms shard I of N owns (also CERTVIGIL_SHARD)\n" },
-        { FOR_AUDIT | FOR_PLAN, "Output:", NULL },
-        { FOR_DAEMON, "Alerts and state:", NULL },
-        { FOR_AUDIT, NULL, "     --format FORMAT      text, json, junit, github or prometheus (default text)\n" },
-        { FOR_PLAN, NULL, "     --format FORMAT      text or json (default text)\n" },
-        { FOR_AUDIT | FOR_PLAN, NULL,
-          "  -o --output FILE        write the report to FILE (atomically; '-' is stdout)\n" },
-        { FOR_AUDIT, NULL, "     --color / --no-color force colour on or off (default: on a terminal)\n" },
-        { FOR_AUDIT, NULL, "     --journal            also write findings to the systemd journal\n" },
-        { FOR_AUDIT, NULL,
-          "  -q --quiet              no progress line on stderr (shown on a terminal after 1s)\n" },
-        { FOR_AUDIT, NULL, "  -v --verbose            one line on stderr per probe as it ends\n" },
-        { FOR_AUDIT, NULL,
-          "     --state-dir DIR      remember open findings in DIR/state.json: the journal then\n"
-          "                          gets alerts only (new, changed, resolved, reminders)\n" },
-        { FOR_DAEMON, NULL,
-          "     --state-dir DIR      the open findings and renewal guardrails (default\n"
-          "                          $STATE_DIRECTORY or " DEFAULT_STATE_DIR ")\n" },
-        { FOR_DAEMON, NULL,
-          "     --log-target auto|journal|stderr  where alerts and audit summaries go (auto, the\n"
-          "                          default: the journal when its socket exists, else stderr)\n" },
-        { FOR_DAEMON, NULL,
-          "     --listen ADDR:PORT   serve /metrics, /healthz and /report.json there\n"
-          "                          (127.0.0.1 when only a port is given; also CERTVIGIL_LISTEN)\n" },
-        { FOR_AUDIT, NULL,
-          "     --fail-on warning|critical|never  which severities make the exit status\n"
-          "                          non-zero (default warning)\n" },
-        { FOR_ALL, NULL, "  -h --help               show this help\n" },
-        { FOR_AUDIT | FOR_DAEMON, "Renewal (platforms with renew.enabled; the guardrails are kept in --state-dir):", NULL },
-        { FOR_AUDIT | FOR_DAEMON, NULL, "     --no-renew           never trigger a renewal (CI)\n" },
-        { FOR_AUDIT, NULL, "     --dry-run            say what would be triggered and why; run nothing\n" },
-};
+static int parse_help(const struct cli_option *opt, const struct cli_command *cmd, const char *arg, void *field);
 
-static unsigned help_command(const char *cmd) {
-        return strcmp(cmd, "plan") == 0 ? FOR_PLAN : strcmp(cmd, "daemon") == 0 ? FOR_DAEMON : FOR_AUDIT;
+static int parse_string(const struct cli_option *opt, const struct cli_command *cmd, const char *arg,
+                        void *field) {
+        *(const char **)field = arg;
+        return 0;
 }
 
-static void help_command_print(FILE *f, const char *cmd) {
-        unsigned me = help_command(cmd);
-
-        fprintf(f, "Usage: certvigil %s [OPTIONS]\n\n%s\n", cmd,
-                me == FOR_PLAN     ? "Prints the names, wildcard and DNS-01 challenge each platform's settings need,\n"
-                                     "and the records and certificate to create."
-                : me == FOR_DAEMON ? "Audits each platform every `interval` and sends alerts to the journal (or\n"
-                                     "stderr); SIGHUP reloads the config, SIGTERM stops."
-                                   : "Audits every platform once and exits with its worst finding.");
-        for (size_t i = 0; i < ELEMENTSOF(help_lines); i++) {
-                const struct help_line *h = &help_lines[i];
-                if (!(h->cmds & me))
-                        continue;
-                if (h->title)
-                        fprintf(f, "\n%s\n", h->title);
-                else
-                        fputs(h->text, f);
+static int parse_path(const struct cli_option *opt, const struct cli_command *cmd, const char *arg, void *field) {
+        if (!*arg) {
+                fprintf(stderr, "certvigil: --%s: empty path\n", opt->name);
+                return EXIT_UNUSABLE;
         }
-        if (me == FOR_AUDIT)
-                fputs("\nExit status: 0 ok, 1 warning, 2 critical, 3 could not audit; with --state-dir, of\n"
-                      "the worst finding still open.\n", f);
-        else if (me == FOR_PLAN)
-                fputs("\nExit status: 0, or 3 when the settings are invalid.\n", f);
+        *(const char **)field = arg;
+        return 0;
 }
 
-enum {
-        ARG_VALUES = 0x100,
-        ARG_BASE_DOMAIN,
-        ARG_SEPARATOR,
-        ARG_MODE,
-        ARG_DNS_ZONE,
-        ARG_PLATFORM,
-        ARG_RESOLVER,
-        ARG_PORT,
-        ARG_DNS_PORT,
-        ARG_TRUST,
-        ARG_TIMEOUT,
-        ARG_DEADLINE,
-        ARG_FORMAT,
-        ARG_COLOR,
-        ARG_NO_COLOR,
-        ARG_JOURNAL,
-        ARG_STATE_DIR,
-        ARG_FAIL_ON,
-        ARG_NO_RENEW,
-        ARG_DRY_RUN,
-        ARG_LOG_TARGET,
-        ARG_SHARD,
-        ARG_LISTEN,
-};
+static int parse_strv(const struct cli_option *opt, const struct cli_command *cmd, const char *arg, void *field) {
+        strv_push(field, xstrdup(arg));
+        return 0;
+}
 
-static int cli_parse_shard(const char *what, const char *s, struct shard *ret) {
-        if (shard_parse(s, ret) < 0) {
-                fprintf(stderr, "certvigil: %s: '%s' is not I/N (shard I of N, 1 <= I <= N <= %d)\n", what, s,
-                        SHARDS_MAX);
-                return -EINVAL;
+/* 'system' is what no --resolver at all means: resolv.conf. */
+static int parse_resolver(const struct cli_option *opt, const struct cli_command *cmd, const char *arg,
+                          void *field) {
+        if (strcmp(arg, "system") != 0)
+                strv_push(field, xstrdup(arg));
+        return 0;
+}
+
+static int parse_port(const struct cli_option *opt, const struct cli_command *cmd, const char *arg, void *field) {
+        long long v;
+
+        if (parse_int(arg, 1, 65535, &v) < 0) {
+                fprintf(stderr, "certvigil: --%s: '%s' is not a port number (1-65535)\n", opt->name, arg);
+                return EXIT_UNUSABLE;
+        }
+        *(int *)field = (int)v;
+        return 0;
+}
+
+/* A duration of 0 would time out everything at once: refused. */
+static int parse_duration_set(const struct cli_option *opt, const struct cli_command *cmd, const char *arg,
+                              void *field) {
+        uint64_t usec;
+
+        if (parse_duration(arg, &usec) < 0 || usec == 0) {
+                fprintf(stderr, "certvigil: --%s: '%s' is not a duration such as 10s, 2m or 1h\n", opt->name, arg);
+                return EXIT_UNUSABLE;
+        }
+        *(uint64_t *)field = usec;
+        return 0;
+}
+
+static int parse_set_int(const struct cli_option *opt, const struct cli_command *cmd, const char *arg,
+                         void *field) {
+        *(int *)field = opt->value;
+        return 0;
+}
+
+static int parse_set_true(const struct cli_option *opt, const struct cli_command *cmd, const char *arg,
+                          void *field) {
+        *(bool *)field = true;
+        return 0;
+}
+
+static int parse_format(const struct cli_option *opt, const struct cli_command *cmd, const char *arg,
+                        void *field) {
+        int r = report_format_from_string(arg);
+
+        if (r < 0) {
+                fprintf(stderr, "certvigil: --format: unknown format '%s' (text, json, junit, github or prometheus)\n",
+                        arg);
+                return EXIT_UNUSABLE;
+        }
+        *(enum report_format *)field = (enum report_format)r;
+        return 0;
+}
+
+/* A plan has a text and a JSON rendering only. */
+static int parse_plan_format(const struct cli_option *opt, const struct cli_command *cmd, const char *arg,
+                             void *field) {
+        if (strcmp(arg, "text") != 0 && strcmp(arg, "json") != 0) {
+                fprintf(stderr, "certvigil %s: --format: '%s' is not text or json\n", cmd->name, arg);
+                return EXIT_UNUSABLE;
+        }
+        return parse_format(opt, cmd, arg, field);
+}
+
+static int parse_fail_on(const struct cli_option *opt, const struct cli_command *cmd, const char *arg,
+                         void *field) {
+        if (strcmp(arg, "never") == 0)
+                *(int *)field = -1;
+        else if (strcmp(arg, "warning") == 0 || strcmp(arg, "critical") == 0)
+                *(int *)field = severity_from_string(arg);
+        else {
+                fprintf(stderr, "certvigil: --fail-on: '%s' is not warning, critical or never\n", arg);
+                return EXIT_UNUSABLE;
         }
         return 0;
 }
 
-int cli_parse(int argc, char *argv[], const char *cmd, struct cli_options *o) {
-        static const struct option longopts[] = {
-                { "help", no_argument, NULL, 'h' },
-                { "config", required_argument, NULL, 'c' },
-                { "values", required_argument, NULL, ARG_VALUES },
-                { "base-domain", required_argument, NULL, ARG_BASE_DOMAIN },
-                { "separator", required_argument, NULL, ARG_SEPARATOR },
-                { "mode", required_argument, NULL, ARG_MODE },
-                { "dns-zone", required_argument, NULL, ARG_DNS_ZONE },
-                { "platform", required_argument, NULL, ARG_PLATFORM },
-                { "resolver", required_argument, NULL, ARG_RESOLVER },
-                { "port", required_argument, NULL, ARG_PORT },
-                { "dns-port", required_argument, NULL, ARG_DNS_PORT },
-                { "trust", required_argument, NULL, ARG_TRUST },
-                { "timeout", required_argument, NULL, ARG_TIMEOUT },
-                { "deadline", required_argument, NULL, ARG_DEADLINE },
-                { "format", required_argument, NULL, ARG_FORMAT },
-                { "output", required_argument, NULL, 'o' },
-                { "color", no_argument, NULL, ARG_COLOR },
-                { "no-color", no_argument, NULL, ARG_NO_COLOR },
-                { "journal", no_argument, NULL, ARG_JOURNAL },
-                { "state-dir", required_argument, NULL, ARG_STATE_DIR },
-                { "fail-on", required_argument, NULL, ARG_FAIL_ON },
-                { "no-renew", no_argument, NULL, ARG_NO_RENEW },
-                { "dry-run", no_argument, NULL, ARG_DRY_RUN },
-                { "log-target", required_argument, NULL, ARG_LOG_TARGET },
-                { "shard", required_argument, NULL, ARG_SHARD },
-                { "listen", required_argument, NULL, ARG_LISTEN },
-                { "quiet", no_argument, NULL, 'q' },
-                { "verbose", no_argument, NULL, 'v' },
-                {},
-        };
-        long long v;
-        int c, r;
+static int parse_log_target(const struct cli_option *opt, const struct cli_command *cmd, const char *arg,
+                            void *field) {
+        int r = journal_target_from_string(arg);
 
-        /* getopt names argv[0] in its messages: make that the command. */
-        char prog[64];
-        snprintf(prog, sizeof(prog), "certvigil %s", cmd);
-        argv[0] = prog;
-        o->color = -1;
-        o->fail_on = SEVERITY_WARNING;
-        optind = 1;
-        while ((c = getopt_long(argc, argv, "hc:o:qv", longopts, NULL)) >= 0) {
-                switch (c) {
-                case 'h':
-                        help_command_print(stdout, cmd);
-                        return 1;
-                case 'c':
-                        o->config = optarg;
-                        break;
-                case ARG_VALUES:
-                        o->values = optarg;
-                        break;
-                case ARG_BASE_DOMAIN:
-                case ARG_SEPARATOR:
-                case ARG_MODE:
-                case ARG_DNS_ZONE:
-                        if (strcmp(cmd, "daemon") == 0) {
-                                fprintf(stderr, "certvigil daemon: --base-domain and its options are for audit and "
-                                                "plan; the daemon reads a config\n");
-                                return EXIT_UNUSABLE;
-                        }
-                        *(c == ARG_BASE_DOMAIN ? &o->base_domain
-                          : c == ARG_SEPARATOR ? &o->separator
-                          : c == ARG_MODE      ? &o->mode
-                                               : &o->dns_zone) = optarg;
-                        break;
-                case ARG_PLATFORM:
-                        strv_push(&o->ov.only_platforms, xstrdup(optarg));
-                        break;
-                case ARG_RESOLVER:
-                        if (strcmp(optarg, "system") != 0)
-                                strv_push(&o->ov.resolvers, xstrdup(optarg));
-                        break;
-                case ARG_PORT:
-                        if (parse_int(optarg, 1, 65535, &v) < 0) {
-                                fprintf(stderr, "certvigil: --port: '%s' is not a port number (1-65535)\n", optarg);
-                                return EXIT_UNUSABLE;
-                        }
-                        o->ov.port = (int)v;
-                        break;
-                case ARG_DNS_PORT:
-                        if (parse_int(optarg, 1, 65535, &v) < 0) {
-                                fprintf(stderr, "certvigil: --dns-port: '%s' is not a port number (1-65535)\n", optarg);
-                                return EXIT_UNUSABLE;
-                        }
-                        o->ov.dns_port = (int)v;
-                        break;
-                case ARG_TRUST:
-                        o->ov.trust = optarg;
-                        break;
-                case ARG_TIMEOUT:
-                case ARG_DEADLINE:
-                        r = parse_duration(optarg, c == ARG_TIMEOUT ? &o->ov.timeout_usec : &o->ov.deadline_usec);
-                        if (r < 0 || (c == ARG_TIMEOUT ? o->ov.timeout_usec : o->ov.deadline_usec) == 0) {
-                                fprintf(stderr, "certvigil: --%s: '%s' is not a duration such as 10s, 2m or 1h\n",
-                                        c == ARG_TIMEOUT ? "timeout" : "deadline", optarg);
-                                return EXIT_UNUSABLE;
-                        }
-                        break;
-                case ARG_FORMAT:
-                        r = report_format_from_string(optarg);
-                        if (r < 0) {
-                                fprintf(stderr, "certvigil: --format: unknown format '%s' (text, json, junit, github or prometheus)\n",
-                                optarg);
-                                return EXIT_UNUSABLE;
-                        }
-                        o->format = (enum report_format)r;
-                        break;
-                case 'o':
-                        o->output = optarg;
-                        break;
-                case ARG_COLOR:
-                        o->color = 1;
-                        break;
-                case ARG_NO_COLOR:
-                        o->color = 0;
-                        break;
-                case ARG_NO_RENEW:
-                        o->no_renew = true;
-                        break;
-                case 'q':
-                case 'v':
-                        if (strcmp(cmd, "audit") != 0) {
-                                fprintf(stderr, "certvigil %s: -%c: only for audit\n", cmd, c);
-                                return EXIT_UNUSABLE;
-                        }
-                        o->verbosity = c == 'q' ? -1 : 1;
-                        break;
-                case ARG_DRY_RUN:
-                        o->dry_run = true;
-                        break;
-                case ARG_JOURNAL:
-                        o->journal = true;
-                        break;
-                case ARG_LOG_TARGET:
-                        r = journal_target_from_string(optarg);
-                        if (r < 0 || strcmp(cmd, "daemon") != 0) {
-                                fprintf(stderr, "certvigil %s: --log-target: %s\n", cmd,
-                                        r < 0 ? "expected auto, journal or stderr" : "only for the daemon");
-                                return EXIT_UNUSABLE;
-                        }
-                        o->log_target = r;
-                        break;
-                case ARG_SHARD:
-                        if (cli_parse_shard("--shard", optarg, &o->ov.shard) < 0)
-                                return EXIT_UNUSABLE;
-                        break;
-                case ARG_LISTEN:
-                        if (strcmp(cmd, "daemon") != 0) {
-                                fprintf(stderr, "certvigil %s: --listen: only for the daemon\n", cmd);
-                                return EXIT_UNUSABLE;
-                        }
-                        o->ov.listen = optarg;
-                        break;
-                case ARG_STATE_DIR:
-                        if (!*optarg) {
-                                fprintf(stderr, "certvigil: --state-dir: empty path\n");
-                                return EXIT_UNUSABLE;
-                        }
-                        o->state_dir = optarg;
-                        break;
-                case ARG_FAIL_ON:
-                        if (strcmp(optarg, "never") == 0)
-                                o->fail_on = -1;
-                        else if (strcmp(optarg, "warning") == 0 || strcmp(optarg, "critical") == 0)
-                                o->fail_on = severity_from_string(optarg);
-                        else {
-                                fprintf(stderr, "certvigil: --fail-on: '%s' is not warning, critical or never\n",
-                                        optarg);
-                                return EXIT_UNUSABLE;
-                        }
-                        break;
-                default:
-                        fprintf(stderr, "Try 'certvigil %s --help'.\n", cmd);
-                        return EXIT_UNUSABLE;
+        if (r < 0) {
+                fprintf(stderr, "certvigil %s: --log-target: expected auto, journal or stderr\n", cmd->name);
+                return EXIT_UNUSABLE;
+        }
+        *(int *)field = r;
+        return 0;
+}
+
+static int shard_set(const char *what, const char *s, struct shard *ret) {
+        if (shard_parse(s, ret) < 0) {
+                fprintf(stderr, "certvigil: %s: '%s' is not I/N (shard I of N, 1 <= I <= N <= %d)\n", what, s,
+                        SHARDS_MAX);
+                return EXIT_UNUSABLE;
+        }
+        return 0;
+}
+
+static int parse_shard(const struct cli_option *opt, const struct cli_command *cmd, const char *arg, void *field) {
+        return shard_set("--shard", arg, field);
+}
+
+/* ------------------------------------------------------------------------ */
+/* The options. One row per option and command set, in the order of --help;
+ * rows without a name are section titles there. A command accepts exactly
+ * the rows whose cmds carry its bit: getopt_long's tables are built from
+ * them for each parse, so an option of another command is refused (and
+ * named as such) rather than ignored.
+ *
+ * A new command: add its bit to the enum and a row to cli_commands (and
+ * its function to main.c's dispatch table); then give it options by adding
+ * its bit to the cmds of the rows it shares and new rows for its own, each
+ * with a parser above that fills a field of struct cli_options (add the
+ * field to cli.h). The same long name may have one row per set of
+ * commands (--format, --state-dir), never two rows for one command. */
+
+#define FIELD(f) offsetof(struct cli_options, f)
+
+static const struct cli_option cli_option_table[] = {
+        { NULL, 0, NULL, CLI_ALL, NULL, 0, 0, false, "Source of the platforms (one of):" },
+        { "config", 'c', "FILE", CLI_ALL, parse_string, FIELD(config), 0, false,
+          "certvigil's config (default " DEFAULT_CONFIG ")" },
+        { "values", 0, "FILE", CLI_ALL, parse_string, FIELD(values), 0, false,
+          "a platform's Helm values file alone, no config needed" },
+        { "base-domain", 0, "NAME", CLI_AUDIT | CLI_PLAN, parse_string, FIELD(base_domain), 0, false,
+          "one platform from flags alone: its global.baseDomain, with" },
+        { "separator", 0, ".|-", CLI_AUDIT | CLI_PLAN, parse_string, FIELD(separator), 0, true,
+          "its global.subdomainSeparator (default .)," },
+        { "mode", 0, "MODE", CLI_AUDIT | CLI_PLAN, parse_string, FIELD(mode), 0, true,
+          "its tls.mode: letsencrypt, provided or selfsigned (default\nletsencrypt)," },
+        { "dns-zone", 0, "ZONE", CLI_AUDIT | CLI_PLAN, parse_string, FIELD(dns_zone), 0, true,
+          "its tls.letsencrypt.dns01.dnsZone" },
+
+        { NULL, 0, NULL, CLI_ALL, NULL, 0, 0, false, "Overrides for every platform:" },
+        { "platform", 0, "NAME", CLI_ALL, parse_strv, FIELD(ov.only_platforms), 0, false,
+          "only this platform (repeatable)" },
+        { "resolver", 0, "ADDR[:PORT]", CLI_AUDIT | CLI_DAEMON, parse_resolver, FIELD(ov.resolvers), 0, false,
+          "DNS resolver to ask (repeatable; 'system' for resolv.conf)" },
+        { "port", 0, "N", CLI_ALL, parse_port, FIELD(ov.port), 0, false, "TLS port of the platform's endpoints" },
+        { "dns-port", 0, "N", CLI_AUDIT | CLI_DAEMON, parse_port, FIELD(ov.dns_port), 0, false,
+          "port of the zones' authoritative servers, asked directly" },
+        { "trust", 0, "FILE|system", CLI_AUDIT | CLI_DAEMON, parse_string, FIELD(ov.trust), 0, false,
+          "trust anchors (PEM bundle) or the system store" },
+        { "timeout", 0, "DURATION", CLI_AUDIT | CLI_DAEMON, parse_duration_set, FIELD(ov.timeout_usec), 0, false,
+          "per query and per connection + handshake (e.g. 10s)" },
+        { "deadline", 0, "DURATION", CLI_AUDIT | CLI_DAEMON, parse_duration_set, FIELD(ov.deadline_usec), 0, false,
+          "the whole audit (e.g. 2m)" },
+        { "shard", 0, "I/N", CLI_ALL, parse_shard, FIELD(ov.shard), 0, false,
+          "only the platforms shard I of N owns (also CERTVIGIL_SHARD)" },
+
+        { NULL, 0, NULL, CLI_AUDIT | CLI_PLAN, NULL, 0, 0, false, "Output:" },
+        { NULL, 0, NULL, CLI_DAEMON, NULL, 0, 0, false, "Alerts and state:" },
+        { "format", 0, "FORMAT", CLI_AUDIT, parse_format, FIELD(format), 0, false,
+          "text, json, junit, github or prometheus (default text)" },
+        { "format", 0, "FORMAT", CLI_PLAN, parse_plan_format, FIELD(format), 0, false, "text or json (default text)" },
+        { "output", 'o', "FILE", CLI_AUDIT | CLI_PLAN, parse_string, FIELD(output), 0, false,
+          "write the report to FILE (atomically; '-' is stdout)" },
+        { "color", 0, NULL, CLI_AUDIT, parse_set_int, FIELD(color), 1, false,
+          "force colour on (default: on a terminal without NO_COLOR)" },
+        { "no-color", 0, NULL, CLI_AUDIT, parse_set_int, FIELD(color), 0, false, "force colour off" },
+        { "journal", 0, NULL, CLI_AUDIT, parse_set_true, FIELD(journal), 0, false,
+          "also write findings to the systemd journal" },
+        { "quiet", 'q', NULL, CLI_AUDIT, parse_set_int, FIELD(verbosity), -1, false,
+          "no progress line on stderr (shown on a terminal after 1s)" },
+        { "verbose", 'v', NULL, CLI_AUDIT, parse_set_int, FIELD(verbosity), 1, false,
+          "one line on stderr per probe as it ends" },
+        { "state-dir", 0, "DIR", CLI_AUDIT, parse_path, FIELD(state_dir), 0, false,
+          "remember open findings in DIR/state.json: the journal then\n"
+          "gets alerts only (new, changed, resolved, reminders)" },
+        { "state-dir", 0, "DIR", CLI_DAEMON, parse_path, FIELD(state_dir), 0, false,
+          "the open findings and renewal guardrails (default\n$STATE_DIRECTORY or " DEFAULT_STATE_DIR ")" },
+        { "log-target", 0, "auto|journal|stderr", CLI_DAEMON, parse_log_target, FIELD(log_target), 0, false,
+          "where alerts and audit summaries go (auto, the\n"
+          "default: the journal when its socket exists, else stderr)" },
+        { "listen", 0, "ADDR:PORT", CLI_DAEMON, parse_string, FIELD(ov.listen), 0, false,
+          "serve /metrics, /healthz and /report.json there\n"
+          "(127.0.0.1 when only a port is given; also CERTVIGIL_LISTEN)" },
+        { "fail-on", 0, "warning|critical|never", CLI_AUDIT, parse_fail_on, FIELD(fail_on), 0, false,
+          "which severities make the exit status\nnon-zero (default warning)" },
+        { "help", 'h', NULL, CLI_ALL, parse_help, 0, 0, false, "show this help" },
+
+        { NULL, 0, NULL, CLI_AUDIT | CLI_DAEMON, NULL, 0, 0, false,
+          "Renewal (platforms with renew.enabled; the guardrails are kept in --state-dir):" },
+        { "no-renew", 0, NULL, CLI_AUDIT | CLI_DAEMON, parse_set_true, FIELD(no_renew), 0, false,
+          "never trigger a renewal (CI)" },
+        { "dry-run", 0, NULL, CLI_AUDIT, parse_set_true, FIELD(dry_run), 0, false,
+          "say what would be triggered and why; run nothing" },
+};
+
+/* getopt_long's val for a row without a letter: past every char. */
+#define ROW_VAL(i) (0x100 + (int)(i))
+
+/* ------------------------------------------------------------------------ */
+/* COMMAND --help, derived from the table. */
+
+/* The column where an option's text starts. */
+#define HELP_COLUMN 26
+
+static void help_option_print(FILE *f, const struct cli_option *opt) {
+        int n;
+
+        if (opt->letter)
+                n = fprintf(f, "  -%c --%s", opt->letter, opt->name);
+        else
+                n = fprintf(f, "%s--%s", opt->sub ? "       " : "     ", opt->name);
+        if (opt->arg)
+                n += fprintf(f, " %s", opt->arg);
+        /* At least two spaces between an option and its text. */
+        fprintf(f, "%*s", n <= HELP_COLUMN - 2 ? HELP_COLUMN - n : 2, "");
+        for (const char *s = opt->help; *s; s++) {
+                fputc(*s, f);
+                if (*s == '\n')
+                        fprintf(f, "%*s", HELP_COLUMN, "");
+        }
+        fputc('\n', f);
+}
+
+static void help_command_print(FILE *f, const struct cli_command *cmd) {
+        fprintf(f, "Usage: certvigil %s [OPTIONS]\n\n%s\n", cmd->name, cmd->about);
+        for (size_t i = 0; i < ELEMENTSOF(cli_option_table); i++) {
+                const struct cli_option *opt = &cli_option_table[i];
+                if (!(opt->cmds & cmd->bit) || !opt->help)
+                        continue;
+                if (opt->name)
+                        help_option_print(f, opt);
+                else
+                        fprintf(f, "\n%s\n", opt->help);
+        }
+        if (cmd->exit_status)
+                fprintf(f, "\n%s", cmd->exit_status);
+}
+
+static int parse_help(const struct cli_option *opt, const struct cli_command *cmd, const char *arg, void *field) {
+        help_command_print(stdout, cmd);
+        return 1;
+}
+
+/* ------------------------------------------------------------------------ */
+/* The parse */
+
+/* getopt_long's tables for one command: its rows only. */
+struct cli_getopt {
+        struct option longopts[ELEMENTSOF(cli_option_table) + 1];
+        char shortopts[2 * ELEMENTSOF(cli_option_table) + 2];
+};
+
+static void cli_getopt_build(const struct cli_command *cmd, struct cli_getopt *g) {
+        size_t n = 0, s = 0;
+
+        /* "+" is not given: options and arguments may mix, as before. */
+        for (size_t i = 0; i < ELEMENTSOF(cli_option_table); i++) {
+                const struct cli_option *opt = &cli_option_table[i];
+                if (!opt->name || !(opt->cmds & cmd->bit))
+                        continue;
+                /* One row per option and command: the table's invariant. */
+                for (size_t j = 0; j < n; j++)
+                        assert(strcmp(g->longopts[j].name, opt->name) != 0 &&
+                               (!opt->letter || g->longopts[j].val != opt->letter));
+                g->longopts[n++] = (struct option){ opt->name, opt->arg ? required_argument : no_argument, NULL,
+                                                    opt->letter ? opt->letter : ROW_VAL(i) };
+                if (opt->letter) {
+                        g->shortopts[s++] = opt->letter;
+                        if (opt->arg)
+                                g->shortopts[s++] = ':';
                 }
         }
+        g->longopts[n] = (struct option){};
+        g->shortopts[s] = '\0';
+}
+
+/* The row getopt_long's val c stands for, in this command. */
+static const struct cli_option *cli_option_of(const struct cli_command *cmd, int c) {
+        if (c >= ROW_VAL(0) && c < ROW_VAL(ELEMENTSOF(cli_option_table)))
+                return &cli_option_table[c - ROW_VAL(0)];
+        for (size_t i = 0; i < ELEMENTSOF(cli_option_table); i++)
+                if (cli_option_table[i].letter == c && (cli_option_table[i].cmds & cmd->bit))
+                        return &cli_option_table[i];
+        return NULL;
+}
+
+/* After getopt_long refused an option: when another command takes it, say
+ * which (getopt_long said "unrecognized"). optopt is the letter of a short
+ * option; for a long one it is 0 and argv[optind - 1] is the option. */
+static void cli_misplaced_hint(const struct cli_command *cmd, char *argv[]) {
+        const char *arg = optopt == 0 && optind > 0 ? argv[optind - 1] : NULL;
+        size_t len = arg && strncmp(arg, "--", 2) == 0 ? strcspn(arg + 2, "=") : 0;
+        unsigned cmds = 0;
+        size_t total = 0, n = 0;
+
+        if (optopt >= ROW_VAL(0) || (!optopt && !len))
+                return;          /* one of ours missing its argument, or not an option */
+        for (size_t i = 0; i < ELEMENTSOF(cli_option_table); i++) {
+                const struct cli_option *opt = &cli_option_table[i];
+                if (opt->name && (optopt ? opt->letter == optopt
+                                         : strlen(opt->name) == len && strncmp(opt->name, arg + 2, len) == 0))
+                        cmds |= opt->cmds;
+        }
+        if (!cmds || (cmds & cmd->bit))
+                return;
+        if (optopt)
+                fprintf(stderr, "certvigil %s: -%c is for ", cmd->name, optopt);
+        else
+                fprintf(stderr, "certvigil %s: --%.*s is for ", cmd->name, (int)len, arg + 2);
+        for (size_t i = 0; i < ELEMENTSOF(cli_commands); i++)
+                total += !!(cmds & cli_commands[i].bit);
+        for (size_t i = 0; i < ELEMENTSOF(cli_commands); i++)
+                if (cmds & cli_commands[i].bit)
+                        fprintf(stderr, "%s%s", n++ == 0 ? "" : n == total ? " and " : ", ", cli_commands[i].name);
+        fprintf(stderr, ", not %s\n", cmd->name);
+}
+
+/* What no single option decides: the environment and the combinations. */
+static int cli_parse_finish(int argc, char *argv[], const struct cli_command *cmd, struct cli_options *o) {
         /* The environment sets what a StatefulSet's ordinal or a template
          * unit's instance decides; an option given wins over it. */
         const char *env = getenv("CERTVIGIL_SHARD");
-        if (!o->ov.shard.count && env && *env && cli_parse_shard("CERTVIGIL_SHARD", env, &o->ov.shard) < 0)
+        if (!o->ov.shard.count && env && *env && shard_set("CERTVIGIL_SHARD", env, &o->ov.shard) != 0)
                 return EXIT_UNUSABLE;
         env = getenv("CERTVIGIL_LISTEN");
-        if (!o->ov.listen && env && *env && strcmp(cmd, "daemon") == 0)
+        if (!o->ov.listen && env && *env && cmd->bit == CLI_DAEMON)
                 o->ov.listen = env;
         if (optind < argc) {
-                fprintf(stderr, "certvigil %s: unexpected argument '%s'\nTry 'certvigil %s --help'.\n", cmd,
-                        argv[optind], cmd);
+                fprintf(stderr, "certvigil %s: unexpected argument '%s'\nTry 'certvigil %s --help'.\n", cmd->name,
+                        argv[optind], cmd->name);
                 return EXIT_UNUSABLE;
         }
         if (o->no_renew && o->dry_run) {
-                fprintf(stderr, "certvigil %s: --no-renew and --dry-run exclude each other\n", cmd);
+                fprintf(stderr, "certvigil %s: --no-renew and --dry-run exclude each other\n", cmd->name);
                 return EXIT_UNUSABLE;
         }
         if (!!o->config + !!o->values + !!o->base_domain > 1) {
-                fprintf(stderr, "certvigil %s: --config, --values and --base-domain exclude each other\n", cmd);
+                fprintf(stderr, "certvigil %s: --config, --values and --base-domain exclude each other\n", cmd->name);
                 return EXIT_UNUSABLE;
         }
         if (!o->base_domain && (o->separator || o->mode || o->dns_zone)) {
                 fprintf(stderr, "certvigil %s: --separator, --mode and --dns-zone describe a --base-domain platform\n",
-                        cmd);
+                        cmd->name);
                 return EXIT_UNUSABLE;
         }
         return 0;
+}
+
+int cli_parse(int argc, char *argv[], const char *name, struct cli_options *o) {
+        const struct cli_command *cmd = cli_command_find(name);
+        struct cli_getopt g;
+        char prog[64];
+        int c, r;
+
+        assert(cmd && cmd->bit);
+        /* getopt names argv[0] in its messages: make that the command. */
+        snprintf(prog, sizeof(prog), "certvigil %s", cmd->name);
+        argv[0] = prog;
+        o->color = -1;
+        o->fail_on = SEVERITY_WARNING;
+        cli_getopt_build(cmd, &g);
+        optind = 0;
+        while ((c = getopt_long(argc, argv, g.shortopts, g.longopts, NULL)) >= 0) {
+                const struct cli_option *opt = c == '?' ? NULL : cli_option_of(cmd, c);
+                if (!opt) {
+                        cli_misplaced_hint(cmd, argv);
+                        fprintf(stderr, "Try 'certvigil %s --help'.\n", cmd->name);
+                        return EXIT_UNUSABLE;
+                }
+                r = opt->parse(opt, cmd, optarg, (char *)o + opt->offset);
+                if (r != 0)
+                        return r;
+        }
+        return cli_parse_finish(argc, argv, cmd, o);
 }
 
 /* The one platform --base-domain describes, as a config document: every

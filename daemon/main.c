@@ -55,21 +55,6 @@ static int cmd_plan(int argc, char *argv[]) {
                 ret = ret == 1 ? EXIT_OK : ret;
                 goto out;
         }
-        if ((o.format != REPORT_TEXT && o.format != REPORT_JSON) || o.journal || o.state_dir ||
-            o.fail_on != SEVERITY_WARNING) {
-                fprintf(stderr, "certvigil plan: only --format text|json; --journal, --state-dir and --fail-on are for audit\n");
-                ret = EXIT_UNUSABLE;
-                goto out;
-        }
-        /* What plan --help does not list changes nothing it prints: say so
-         * rather than ignore it. */
-        if (o.ov.resolvers || o.ov.dns_port || o.ov.trust || o.ov.timeout_usec || o.ov.deadline_usec ||
-            o.no_renew || o.dry_run || o.color >= 0) {
-                fprintf(stderr, "certvigil plan: --resolver, --dns-port, --trust, --timeout, --deadline, --no-renew, "
-                                "--dry-run and --color are for audit (see certvigil plan --help)\n");
-                ret = EXIT_UNUSABLE;
-                goto out;
-        }
         ret = cli_output_open(&o, &out);
         if (ret != 0)
                 goto out;
@@ -116,12 +101,6 @@ static int cmd_daemon(int argc, char *argv[]) {
         ret = cli_parse(argc, argv, "daemon", &o);
         if (ret != 0) {
                 ret = ret == 1 ? EXIT_OK : ret;
-                goto out;
-        }
-        if (o.output || o.format != REPORT_TEXT || o.journal || o.fail_on != SEVERITY_WARNING || o.dry_run) {
-                fprintf(stderr, "certvigil daemon: alerts always go to the journal; --format, --output, --journal, "
-                                "--fail-on and --dry-run are for audit\n");
-                ret = EXIT_UNUSABLE;
                 goto out;
         }
         ret = cli_load_config(&o, &c);

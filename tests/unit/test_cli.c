@@ -1,0 +1,120 @@
+/* cli: the option table. Each command accepts its own rows only, each row's
+ * parser fills its field, and what no single option decides is refused. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "cli.h"
+#include "journal.h"
+#include "util.h"
+
+#define ARGS_MAX 8
+
+/* argv as cli_parse gets it: the command first. */
+static int parse(const char *cmd, const char *const *args, struct cli_options *o) {
+        char *argv[ARGS_MAX + 2] = { (char *)cmd };
+        int argc = 1;
+
+        for (; args[argc - 1]; argc++)
+                argv[argc] = (char *)args[argc - 1];
+        *o = (struct cli_options){ 0 };
+        return cli_parse(argc, argv, cmd, o);
+}
+
+static void test_accepted(void **state) {
+        static const struct {
+                const char *cmd;
+                const char *args[ARGS_MAX];
+                int ret;
+        } rows[] = {
+                { "audit", { "-c", "x.yaml", "--trust", "system", "--format", "json", "-q" }, 0 },
+                { "audit", { "--base-domain", "a.example", "--separator", "-", "--mode", "provided" }, 0 },
+                { "audit", { "--dry-run", "--fail-on", "never", "--color", "-o", "-" }, 0 },
+                { "audit", { "--listen", "9731" }, EXIT_UNUSABLE },
+                { "audit", { "--log-target", "stderr" }, EXIT_UNUSABLE },
+                { "audit", { "--format", "xml" }, EXIT_UNUSABLE },
+                { "audit", { "--no-renew", "--dry-run" }, EXIT_UNUSABLE },
+                { "audit", { "--separator", "-" }, EXIT_UNUSABLE },
+                { "audit", { "-c", "x", "--values", "y" }, EXIT_UNUSABLE },
+                { "audit", { "--timeout", "0" }, EXIT_UNUSABLE },
+                { "audit", { "--port", "65536" }, EXIT_UNUSABLE },
+                { "audit", { "--state-dir", "" }, EXIT_UNUSABLE },
+                { "audit", { "extra" }, EXIT_UNUSABLE },
+                { "audit", { "--help" }, 1 },
+                { "plan", { "--values", "v.yaml", "--format", "json", "--port", "8443", "--shard", "1/2" }, 0 },
+                { "plan", { "--format", "junit" }, EXIT_UNUSABLE },
+                { "plan", { "--trust", "system" }, EXIT_UNUSABLE },
+                { "plan", { "--state-dir", "/s" }, EXIT_UNUSABLE },
+                { "plan", { "-v" }, EXIT_UNUSABLE },
+                { "plan", { "-h" }, 1 },
+                { "daemon", { "--listen", "127.0.0.1:9731", "--log-target", "stderr", "--no-renew" }, 0 },
+                { "daemon", { "--state-dir", "/s", "--resolver", "system", "--dns-port", "5353" }, 0 },
+                { "daemon", { "--base-domain", "a.example" }, EXIT_UNUSABLE },
+                { "daemon", { "--dry-run" }, EXIT_UNUSABLE },
+                { "daemon", { "--journal" }, EXIT_UNUSABLE },
+                { "daemon", { "-q" }, EXIT_UNUSABLE },
+                { "daemon", { "--log-target", "syslog" }, EXIT_UNUSABLE },
+                { "daemon", { "--help" }, 1 },
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(rows); i++) {
+                struct cli_options o;
+                int r = parse(rows[i].cmd, rows[i].args, &o);
+                if (r != rows[i].ret)
+                        fail_msg("row %zu (%s %s ...): expected %d, got %d", i, rows[i].cmd, rows[i].args[0],
+                                 rows[i].ret, r);
+                cli_options_done(&o);
+        }
+}
+
+/* Each row's parser fills its own field. */
+static void test_fields(void **state) {
+        struct cli_options o;
+
+        assert_int_equal(parse("audit",
+                               (const char *const[]){ "-c", "x.yaml", "--resolver", "system", "--resolver",
+                                                      "127.0.0.1:53", "--timeout", "2s", "--no-color", "-v", NULL },
+                               &o),
+                         0);
+        assert_string_equal(o.config, "x.yaml");
+        assert_non_null(o.ov.resolvers);
+        assert_string_equal(o.ov.resolvers[0], "127.0.0.1:53");
+        assert_null(o.ov.resolvers[1]);
+        assert_int_equal(o.ov.timeout_usec, 2 * USEC_PER_SEC);
+        assert_int_equal(o.color, 0);
+        assert_int_equal(o.verbosity, 1);
+        assert_int_equal(o.fail_on, SEVERITY_WARNING);
+        cli_options_done(&o);
+
+        assert_int_equal(parse("plan",
+                               (const char *const[]){ "--platform", "a", "--platform", "b", "--format", "json",
+                                                      "--dns-zone", "z.example", "--base-domain", "a.example", NULL },
+                               &o),
+                         0);
+        assert_string_equal(o.ov.only_platforms[1], "b");
+        assert_int_equal(o.format, REPORT_JSON);
+        assert_string_equal(o.dns_zone, "z.example");
+        assert_int_equal(o.color, -1);
+        cli_options_done(&o);
+
+        assert_int_equal(parse("daemon", (const char *const[]){ "--state-dir", "/s", "--log-target", "stderr", NULL },
+                               &o),
+                         0);
+        assert_string_equal(o.state_dir, "/s");
+        assert_int_equal(o.log_target, JOURNAL_TARGET_STDERR);
+        cli_options_done(&o);
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_accepted),
+                cmocka_unit_test(test_fields),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
