@@ -21,7 +21,7 @@ struct check_ctx {
         const struct platform_obs *obs;
         time_t now;
         /* Subjects of ingress controllers' placeholder certificates, from
-         * the data file (audit.c loads it); may be NULL. */
+         * the data file (audit-pool.c loads it); may be NULL. */
         char *const *ingress_subjects;
         const struct providers *providers;  /* the DNS-01 provider table; NULL when not loaded */
         /* Why a data file a check reads could not be loaded ("PATH: cannot

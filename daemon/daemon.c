@@ -15,6 +15,7 @@
 #include <systemd/sd-daemon.h>
 #include <systemd/sd-event.h>
 
+#include "audit-pool.h"
 #include "daemon.h"
 #include "httpd.h"
 #include "journal.h"

@@ -9,6 +9,7 @@
 
 #include <systemd/sd-event.h>
 
+#include "audit-pool.h"
 #include "http.h"
 #include "oneshot.h"
 #include "output.h"

@@ -5,7 +5,7 @@
  * first; each answer queues its endpoints; each finished endpoint queues its
  * follow-ups. A single pump starts queued jobs (endpoints, then names, then
  * follow-ups) while fewer than `concurrency` are in flight for the platform
- * and the pool has a free slot, so memory, descriptors and per-job timers
+ * and the pool (audit-pool.c) has a free slot, so memory, descriptors and per-job timers
  * stay bounded however many names and platforms a config has, and the
  * `deadline` bounds them all. */
 #include <assert.h>
@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "audit-pool.h"
 #include "audit.h"
 #include "checks.h"
 #include "dns.h"
@@ -27,10 +28,6 @@
  * the largest public CRLs are a few MiB. */
 #define AIA_MAX_BYTES (64u * 1024u)
 #define CRL_MAX_BYTES (8u * 1024u * 1024u)
-/* The ingress placeholder list is ours; these bound a damaged file. */
-#define DATA_LINES_MAX 1000
-#define DATA_LINE_MAX 1024
-#define INGRESS_FILE "ingress-default-certs.txt"
 
 enum extra_kind {
         EXTRA_LEGACY,              /* restricted handshake for one endpoint's address */
@@ -76,32 +73,11 @@ struct name_job {
         size_t index;              /* into obs->names */
 };
 
-struct pool_trust {
-        char *spec;
-        struct x509_trust *trust;
-};
-
-struct audit_pool {
-        sd_event *event;
-        struct dns_hub *dns;                  /* the DNS channels every audit shares */
-        struct http_client *http;             /* likewise the fetches (one multi handle) */
-        char **ingress_subjects;              /* the data file, read once */
-        bool ingress_loaded;
-        unsigned limit;
-        unsigned in_flight;
-        /* Audits with queued jobs that found the pool full, oldest first. */
-        struct audit **waiting;
-        size_t n_waiting;
-        bool kicking;
-        struct pool_trust *trusts;
-        size_t n_trusts;
-};
-
 struct audit {
         sd_event *event;
         struct audit_pool *pool;
         struct audit_pool *own_pool;          /* set when not shared */
-        bool waiting;                         /* in pool->waiting */
+        bool waiting;                         /* in the pool's queue for a slot */
         const struct platform *platform;
         struct plan *plan;
         const struct x509_trust *trust;       /* the pool's */
@@ -193,159 +169,45 @@ const struct audit_ops audit_ops_default = {
         .fetch_cancel = real_fetch_cancel,
 };
 
-/* One entry per line; '#' starts a comment line; blank lines skipped;
- * surrounding blanks trimmed. */
-static int data_read_lines(const char *path, char ***ret, char **ret_error) {
-        _cleanup_strv_free_ char **lines = NULL;
-        char buf[DATA_LINE_MAX + 2];
-        size_t n = 0, lineno = 0;
-        FILE *f = fopen(path, "re");
-
-        if (!f) {
-                int r = -errno;
-                *ret_error = xasprintf("%s: cannot read: %s (set CERTVIGIL_DATA_DIR to the directory holding %s)",
-                                       path, strerror(errno), INGRESS_FILE);
-                return r;
-        }
-        while (fgets(buf, sizeof(buf), f)) {
-                size_t len = strlen(buf);
-                char *s = buf;
-                lineno++;
-                if (len > DATA_LINE_MAX || ++n > DATA_LINES_MAX) {
-                        *ret_error = xasprintf("%s:%zu: line too long or too many lines", path, lineno);
-                        fclose(f);
-                        return -EINVAL;
-                }
-                while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == ' ' || buf[len - 1] == '\t' ||
-                                   buf[len - 1] == '\r'))
-                        buf[--len] = 0;
-                while (*s == ' ' || *s == '\t')
-                        s++;
-                if (*s == 0 || *s == '#')
-                        continue;
-                strv_push(&lines, xstrdup(s));
-        }
-        fclose(f);
-        *ret = TAKE_PTR(lines);
-        return 0;
-}
-
-int audit_pool_new(sd_event *event, unsigned max_in_flight, struct audit_pool **ret) {
-        struct audit_pool *pool = xcalloc(1, sizeof(*pool));
-        pool->event = sd_event_ref(event);
-        pool->limit = max_in_flight ? max_in_flight : 1;
-        (void)dns_hub_new(event, &pool->dns);
-        if (http_client_new(event, &pool->http) < 0) {
-                audit_pool_free(pool);
-                return -ENOMEM;
-        }
-        *ret = pool;
-        return 0;
-}
-
-unsigned audit_pool_cap(const struct config *c, unsigned long nofile) {
-        unsigned cap = 1;
-        unsigned long budget;
-
-        /* max_inflight when set, else the largest concurrency any platform
-         * asks for. */
-        for (size_t i = 0; !c->max_inflight && i < c->n_platforms; i++)
-                if (c->platforms[i]->concurrency > cap)
-                        cap = c->platforms[i]->concurrency;
-        if (c->max_inflight)
-                cap = c->max_inflight;
-        /* A TLS probe holds one socket; a fetch may hold two (the
-         * connection and libcurl's resolver): count two per job. The
-         * reserve covers the loop, signals, timers, the journal, state and
-         * report files and the shared DNS channels' sockets. */
-        budget = nofile > 2 * AUDIT_FD_RESERVE ? (nofile - AUDIT_FD_RESERVE) / 2 : AUDIT_FD_RESERVE / 2;
-        if (cap > budget)
-                cap = (unsigned)budget;
-        return cap;
-}
-
-struct audit_pool *audit_pool_free(struct audit_pool *pool) {
-        if (!pool)
-                return NULL;
-        for (size_t i = 0; i < pool->n_trusts; i++) {
-                free(pool->trusts[i].spec);
-                x509_trust_free(pool->trusts[i].trust);
-        }
-        free(pool->trusts);
-        free(pool->waiting);
-        strv_free(pool->ingress_subjects);
-        http_client_free(pool->http);
-        dns_hub_free(pool->dns);
-        sd_event_unref(pool->event);
-        free(pool);
-        return NULL;
-}
-
-static int pool_trust(struct audit_pool *pool, const char *spec, const struct x509_trust **ret, char **ret_error) {
-        struct x509_trust *t;
-        int r;
-
-        for (size_t i = 0; i < pool->n_trusts; i++)
-                if (strcmp(pool->trusts[i].spec, spec) == 0) {
-                        *ret = pool->trusts[i].trust;
-                        return 0;
-                }
-        r = x509_trust_load(spec, &t, ret_error);
-        if (r < 0)
-                return r;
-        pool->trusts = xrealloc(pool->trusts, (pool->n_trusts + 1) * sizeof(*pool->trusts));
-        pool->trusts[pool->n_trusts++] = (struct pool_trust){ .spec = xstrdup(spec), .trust = t };
-        *ret = t;
-        return 0;
-}
-
-static void pool_unwait(struct audit_pool *pool, struct audit *a) {
-        for (size_t i = 0; i < pool->n_waiting; i++)
-                if (pool->waiting[i] == a) {
-                        memmove(&pool->waiting[i], &pool->waiting[i + 1],
-                                (pool->n_waiting - i - 1) * sizeof(*pool->waiting));
-                        pool->n_waiting--;
-                        break;
-                }
-        a->waiting = false;
-}
-
-/* Hands free slots to waiting audits, oldest first. Not re-entered: a pump
- * that frees a slot synchronously is picked up by the loop below. */
-static void pool_kick(struct audit_pool *pool) {
-        if (pool->kicking)
-                return;
-        pool->kicking = true;
-        while (pool->in_flight < pool->limit && pool->n_waiting > 0) {
-                struct audit *a = pool->waiting[0];
-                pool_unwait(pool, a);
-                audit_pump(a);
-        }
-        pool->kicking = false;
-}
-
 static void job_started(struct audit *a) {
         a->in_flight++;
-        a->pool->in_flight++;
+        audit_pool_job_started(a->pool);
 }
 
 static void job_ended(struct audit *a) {
         a->in_flight--;
-        a->pool->in_flight--;
+        audit_pool_jobs_ended(a->pool, 1);
+}
+
+/* All of the audit's jobs are over: their slots are free for the others. */
+static void jobs_drop(struct audit *a) {
+        if (a->waiting) {
+                audit_pool_unwait(a->pool, a);
+                a->waiting = false;
+        }
+        audit_pool_jobs_ended(a->pool, a->in_flight);
+        a->in_flight = 0;
+}
+
+/* The pool has a slot for this audit, which waited for one. */
+static void on_pool_slot(void *userdata) {
+        struct audit *a = userdata;
+        a->waiting = false;
+        audit_pump(a);
 }
 
 int audit_new_pooled(struct audit_pool *pool, const struct platform *p, struct audit **ret, char **ret_error) {
         struct audit *a = xcalloc(1, sizeof(*a));
         int r;
 
-        a->event = sd_event_ref(pool->event);
+        a->event = sd_event_ref(audit_pool_event(pool));
         a->pool = pool;
         a->ops = &audit_ops_default;
         a->platform = p;
         r = plan_derive(p, &a->plan, ret_error);
         if (r < 0)
                 goto fail;
-        r = pool_trust(pool, p->trust ? p->trust : "system", &a->trust, ret_error);
+        r = audit_pool_trust(pool, p->trust ? p->trust : "system", &a->trust, ret_error);
         if (r < 0) {
                 /* Say where the path came from: the config's line or --trust. */
                 if (p->trust_origin && *ret_error) {
@@ -355,25 +217,20 @@ int audit_new_pooled(struct audit_pool *pool, const struct platform *p, struct a
                 }
                 goto fail;
         }
-        r = dns_resolver_new(pool->dns, p->resolvers, p->timeout_usec, &a->dns, ret_error);
+        r = dns_resolver_new(audit_pool_dns(pool), p->resolvers, p->timeout_usec, &a->dns, ret_error);
         if (r < 0)
                 goto fail;
-        a->http = pool->http;
-        if (!pool->ingress_loaded) {
-                _cleanup_free_ char *path = data_path(INGRESS_FILE);
-                r = data_read_lines(path, &pool->ingress_subjects, ret_error);
-                if (r < 0)
-                        goto fail;
-                pool->ingress_loaded = true;
-        }
-        a->ingress_subjects = pool->ingress_subjects;
+        a->http = audit_pool_http(pool);
+        r = audit_pool_ingress(pool, &a->ingress_subjects, ret_error);
+        if (r < 0)
+                goto fail;
         a->memo = tls_chain_memo_new();
         a->obs = xcalloc(1, sizeof(*a->obs));
         /* A host has no platform DNS to gather facts about: the gatherer
          * counts as done before it starts, and dns.gathered stays false. */
         a->dns_facts_started = a->dns_facts_done = p->kind == PLATFORM_HOST;
         if (p->kind != PLATFORM_HOST) {
-                r = dnsaudit_new(a->event, pool->dns, p, a->plan, &a->obs->dns, &a->dnsaudit, ret_error);
+                r = dnsaudit_new(a->event, audit_pool_dns(pool), p, a->plan, &a->obs->dns, &a->dnsaudit, ret_error);
                 if (r < 0)
                         goto fail;
         }
@@ -448,13 +305,10 @@ struct audit *audit_free(struct audit *a) {
         if (a->dnsaudit && a->dns_facts_started && !a->dns_facts_done)
                 a->ops->facts_drop(a->ops_ctx, a->dnsaudit);
         a->dnsaudit = dnsaudit_free(a->dnsaudit);
-        if (a->waiting)
-                pool_unwait(a->pool, a);
         /* Jobs this audit held are free for the others now. */
-        a->pool->in_flight -= a->in_flight;
-        a->in_flight = 0;
+        jobs_drop(a);
         if (!a->own_pool)
-                pool_kick(a->pool);
+                audit_pool_kick(a->pool);
         sd_event_source_disable_unref(a->deadline);
         sd_event_source_disable_unref(a->finish);
         free(a->name_jobs);
@@ -507,7 +361,7 @@ static void on_name(void *userdata, enum dns_status status, char **error, char *
                 audit_add_endpoint(a, n, n->addresses[i]);
         if (!a->cancelled)
                 audit_pump(a);
-        pool_kick(a->pool);
+        audit_pool_kick(a->pool);
 }
 
 /* An address literal (certvigil check 192.0.2.1) is its own answer and
@@ -623,7 +477,7 @@ static void on_legacy(struct tls_probe *p, struct endpoint_obs *obs, void *userd
         x->done = true;
         job_ended(a);
         audit_pump(a);
-        pool_kick(a->pool);
+        audit_pool_kick(a->pool);
 }
 
 static void on_fetch(struct http_fetch *f, struct http_result *res, void *userdata) {
@@ -642,7 +496,7 @@ static void on_fetch(struct http_fetch *f, struct http_result *res, void *userda
         fetch_apply(a, x);
         job_ended(a);
         audit_pump(a);
-        pool_kick(a->pool);
+        audit_pool_kick(a->pool);
 }
 
 /* A probe of endpoint e: the full one, or the restricted TLS 1.0/1.1
@@ -829,7 +683,7 @@ static void on_probe(struct tls_probe *p, struct endpoint_obs *obs, void *userda
                 endpoint_apply_fetches(a, job->index, false);
         }
         audit_pump(a);
-        pool_kick(a->pool);
+        audit_pool_kick(a->pool);
 }
 
 static void on_dns_facts(void *userdata) {
@@ -841,7 +695,7 @@ static void on_dns_facts(void *userdata) {
         a->dns_facts_done = true;
         if (!a->cancelled)
                 audit_pump(a);
-        pool_kick(a->pool);
+        audit_pool_kick(a->pool);
 }
 
 static void audit_finish(struct audit *a) {
@@ -880,12 +734,10 @@ static void audit_pump(struct audit *a) {
         while (!a->cancelled && a->in_flight < limit) {
                 bool queued = !a->dns_facts_started || a->next_endpoint < o->n_endpoints ||
                               a->next_name < o->n_names || a->next_extra < a->n_extras;
-                if (queued && a->pool->in_flight >= a->pool->limit) {
+                if (queued && audit_pool_full(a->pool)) {
                         /* The pool is full: wait for a slot, in turn. */
                         if (!a->waiting) {
-                                a->pool->waiting = xrealloc(a->pool->waiting,
-                                                            (a->pool->n_waiting + 1) * sizeof(*a->pool->waiting));
-                                a->pool->waiting[a->pool->n_waiting++] = a;
+                                audit_pool_wait(a->pool, on_pool_slot, a);
                                 a->waiting = true;
                         }
                         break;
@@ -980,12 +832,9 @@ void audit_cancel(struct audit *a) {
         a->next_extra = a->n_extras;
         a->next_name = a->obs->n_names;
         a->next_endpoint = a->obs->n_endpoints;
-        if (a->waiting)
-                pool_unwait(a->pool, a);
-        a->pool->in_flight -= a->in_flight;
-        a->in_flight = 0;
+        jobs_drop(a);
         audit_finish(a);
-        pool_kick(a->pool);
+        audit_pool_kick(a->pool);
 }
 
 static int on_deadline(sd_event_source *s, uint64_t usec, void *userdata) {

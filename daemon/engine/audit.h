@@ -16,24 +16,7 @@
 #include "tls.h"
 
 struct audit;
-
-/* What audits running together share: one cap on jobs in flight across all
- * of them (the largest `concurrency` of its platforms), so a config with
- * many platforms does not start thousands of handshakes at once and time
- * them out in its own queue; and the trust anchors per `trust` setting,
- * loaded once, with their cache of verified chains. */
-struct audit_pool;
-
-int audit_pool_new(sd_event *event, unsigned max_in_flight, struct audit_pool **ret);
-
-/* The cap for a pool running these platforms: the config's max_inflight,
- * else the largest concurrency any of them asks for, within what nofile descriptors allow once the ones
- * the process needs besides probes are set aside (AUDIT_FD_RESERVE). Jobs
- * beyond it wait in the queue instead of failing with EMFILE. */
-#define AUDIT_FD_RESERVE 128u
-unsigned audit_pool_cap(const struct config *c, unsigned long nofile);
-/* Every audit of the pool must have been freed first. */
-struct audit_pool *audit_pool_free(struct audit_pool *pool);
+struct audit_pool; /* audit-pool.h */
 
 typedef void (*audit_done_cb)(struct audit *a, void *userdata);
 

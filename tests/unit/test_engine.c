@@ -20,6 +20,7 @@
 #include <gnutls/x509.h>
 #include <gnutls/x509-ext.h>
 
+#include "audit-pool.h"
 #include "audit.h"
 #include "checks.h"
 #include "config.h"

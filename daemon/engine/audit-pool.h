@@ -1,0 +1,57 @@
+/* What audits running together share: one cap on jobs in flight across all
+ * of them (the largest `concurrency` of its platforms), so a config with
+ * many platforms does not start thousands of handshakes at once and time
+ * them out in its own queue; the trust anchors per `trust` setting, loaded
+ * once, with their cache of verified chains; the DNS channels and the HTTP
+ * client; and the engine's data file, read once per pool. */
+#pragma once
+
+#include <stdbool.h>
+
+#include <systemd/sd-event.h>
+
+#include "config.h"
+#include "dns.h"
+#include "http.h"
+#include "x509.h"
+
+struct audit_pool;
+
+int audit_pool_new(sd_event *event, unsigned max_in_flight, struct audit_pool **ret);
+
+/* The cap for a pool running these platforms: the config's max_inflight,
+ * else the largest concurrency any of them asks for, within what nofile descriptors allow once the ones
+ * the process needs besides probes are set aside (AUDIT_FD_RESERVE). Jobs
+ * beyond it wait in the queue instead of failing with EMFILE. */
+#define AUDIT_FD_RESERVE 128u
+unsigned audit_pool_cap(const struct config *c, unsigned long nofile);
+/* Every audit of the pool must have been freed first. */
+struct audit_pool *audit_pool_free(struct audit_pool *pool);
+
+/* For the engine (audit.c). The pool keeps these; callers borrow them. */
+sd_event *audit_pool_event(const struct audit_pool *pool);
+struct dns_hub *audit_pool_dns(const struct audit_pool *pool);
+struct http_client *audit_pool_http(const struct audit_pool *pool);
+
+/* The trust anchors for a `trust` setting, loaded on first use. */
+int audit_pool_trust(struct audit_pool *pool, const char *spec, const struct x509_trust **ret, char **ret_error);
+
+/* The ingress controllers' default certificate subjects (the data file),
+ * read on first use; NULL-terminated, the pool's. */
+int audit_pool_ingress(struct audit_pool *pool, char ***ret, char **ret_error);
+
+/* Jobs in flight across the pool's audits: a job takes a slot when it
+ * starts and gives it back when it ends. */
+bool audit_pool_full(const struct audit_pool *pool);
+void audit_pool_job_started(struct audit_pool *pool);
+void audit_pool_jobs_ended(struct audit_pool *pool, size_t n);
+
+/* An audit with queued jobs that found the pool full waits for a slot, in
+ * turn: resume(userdata) runs from audit_pool_kick() when one is free,
+ * after the waiter was taken off the queue. audit_pool_unwait() takes it
+ * off before then (an audit cancelled or freed). */
+typedef void (*audit_pool_resume_cb)(void *userdata);
+void audit_pool_wait(struct audit_pool *pool, audit_pool_resume_cb resume, void *userdata);
+void audit_pool_unwait(struct audit_pool *pool, void *userdata);
+/* Hands free slots to waiting audits, oldest first. */
+void audit_pool_kick(struct audit_pool *pool);
