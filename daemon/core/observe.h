@@ -154,11 +154,11 @@ struct endpoint_obs {
         char *verify_error;        /* why not, NULL when verified */
 
         /* The restricted TLS 1.0/1.1 handshake, run once per address (see
-         * audit.c); only the first endpoint of each address carries it. */
+         * followups.c); only the first endpoint of each address carries it. */
         enum legacy_status legacy;
         char *legacy_detail;       /* the version accepted, or why the probe ended */
 
-        /* HTTP follow-ups (audit.c): the leaf's missing issuer fetched from
+        /* HTTP follow-ups (followups.c): the leaf's missing issuer fetched from
          * AIA caIssuers, and its CRL. */
         struct fetch_obs aia;      /* url NULL when not fetched */
         struct cert_obs *aia_cert; /* what the URL served, when it parsed */

@@ -1,11 +1,11 @@
-/* The audit engine for one platform. Jobs are DNS lookups (one per name),
- * TLS probes (one per address of each name) and follow-ups: a restricted
- * TLS 1.0/1.1 handshake per address, and HTTP fetches (AIA caIssuers for
- * an incomplete chain, the leaf's CRL), each URL once. Names are queued
- * first; each answer queues its endpoints; each finished endpoint queues its
- * follow-ups. A single pump starts queued jobs (endpoints, then names, then
- * follow-ups) while fewer than `concurrency` are in flight for the platform
- * and the pool (audit-pool.c) has a free slot, so memory, descriptors and per-job timers
+/* The audit engine for one platform: its lifecycle (new, start, cancel,
+ * finish, free) and its queue. Jobs are DNS lookups (one per name), TLS
+ * probes (one per address of each name), the DNS facts gatherer and the
+ * follow-ups (followups.c). Names are queued first; each answer queues its
+ * endpoints; each finished endpoint queues its follow-ups. A single pump
+ * starts queued jobs (endpoints, then names, then follow-ups) while fewer
+ * than `concurrency` are in flight for the platform and the pool
+ * (audit-pool.c) has a free slot, so memory, descriptors and per-job timers
  * stay bounded however many names and platforms a config has, and the
  * `deadline` bounds them all. */
 #include <assert.h>
@@ -20,46 +20,11 @@
 #include "dns.h"
 #include "http.h"
 #include "dnsaudit.h"
+#include "followups.h"
 #include "providers.h"
 #include "tls.h"
 #include "util.h"
 #include "x509.h"
-/* Response bounds for the follow-up fetches: a CA certificate is a few KiB;
- * the largest public CRLs are a few MiB. */
-#define AIA_MAX_BYTES (64u * 1024u)
-#define CRL_MAX_BYTES (8u * 1024u * 1024u)
-
-enum extra_kind {
-        EXTRA_LEGACY,              /* restricted handshake for one endpoint's address */
-        EXTRA_FETCH,               /* one URL */
-};
-
-struct extra_job {
-        struct audit *audit;
-        enum extra_kind kind;
-        size_t endpoint;           /* EXTRA_LEGACY */
-        char *url;                 /* EXTRA_FETCH */
-        size_t max_bytes;
-        bool started, done;
-        struct tls_probe *probe;
-        struct http_fetch *fetch;
-        long http_status;          /* EXTRA_FETCH */
-        enum legacy_status legacy; /* EXTRA_LEGACY */
-        unsigned char *body;
-        size_t size;
-        char *error;
-        /* A CRL is parsed once, when its fetch ends (within the audit and
-         * its deadline), whatever the number of endpoints naming it. */
-        bool is_crl;
-        struct x509_crl *crl;
-        char *crl_error;           /* why a fetched CRL could not be read */
-        bool cached;               /* the body is in the process's cache already */
-        /* An AIA caIssuers body, parsed once likewise; each endpoint that
-         * needs it gets its own copy (a CA certificate: small). */
-        struct cert_obs *aia_cert;
-        char *aia_error;
-};
-
 
 struct endpoint_job {
         struct audit *audit;
@@ -102,10 +67,7 @@ struct audit {
         size_t endpoints_allocated;
         size_t next_name;                     /* first name not started */
         size_t next_endpoint;                 /* first endpoint not started */
-        struct extra_job **extras;
-        size_t n_extras;
-        size_t next_extra;                    /* first follow-up not started */
-        char **legacy_addresses;              /* addresses with a legacy probe queued */
+        struct followups *followups;          /* created by audit_start() */
         size_t in_flight;
         bool dns_facts_started;               /* the gatherer holds a job slot */
         bool dns_facts_done;
@@ -120,7 +82,6 @@ struct audit {
 };
 
 static void audit_pump(struct audit *a);
-static void fetch_apply(struct audit *a, const struct extra_job *x);
 
 /* The real probes behind the seam. */
 static int real_probe_start(void *ctx, sd_event *event, const struct tls_probe_params *params, tls_probe_done_cb cb,
@@ -272,28 +233,8 @@ struct audit *audit_free(struct audit *a) {
                         a->endpoint_jobs[i]->probe = a->ops->probe_free(a->ops_ctx, a->endpoint_jobs[i]->probe);
                         job_ended(a);
                 }
-        for (size_t i = 0; i < a->n_extras; i++) {
-                struct extra_job *x = a->extras[i];
-                if (x->probe || x->fetch)
-                        job_ended(a);
-                if (x->probe)
-                        a->ops->probe_free(a->ops_ctx, x->probe);
-                if (x->fetch)
-                        a->ops->fetch_cancel(a->ops_ctx, x->fetch);
-                free(x->url);
-                free(x->body);
-                free(x->error);
-                x509_crl_free(x->crl);
-                free(x->crl_error);
-                if (x->aia_cert) {
-                        cert_obs_done(x->aia_cert);
-                        free(x->aia_cert);
-                }
-                free(x->aia_error);
-                free(x);
-        }
-        free(a->extras);
-        strv_free(a->legacy_addresses);
+        /* The slots its jobs held are given back below. */
+        a->followups = followups_free(a->followups);
         a->http = NULL; /* the pool's; this audit's fetches were cancelled above */
         /* Destroying the channel runs pending DNS callbacks: mark the audit
          * as cancelled so they only record, never queue. */
@@ -379,129 +320,10 @@ static void audit_resolve(struct audit *a, size_t i) {
         (void)a->ops->resolve(a->ops_ctx, a->dns, name, on_name, &a->name_jobs[i]);
 }
 
-static struct extra_job *extra_add(struct audit *a, enum extra_kind kind) {
-        struct extra_job *x = xcalloc(1, sizeof(*x));
-        x->audit = a;
-        x->kind = kind;
-        a->extras = xrealloc(a->extras, (a->n_extras + 1) * sizeof(*a->extras));
-        a->extras[a->n_extras++] = x;
-        return x;
-}
-
-static struct extra_job *fetch_find(struct audit *a, const char *url) {
-        for (size_t i = 0; i < a->n_extras; i++)
-                if (a->extras[i]->kind == EXTRA_FETCH && strcmp(a->extras[i]->url, url) == 0)
-                        return a->extras[i];
-        return NULL;
-}
-
-/* A finished CRL fetch: parsed now, so that the work is bounded by the
- * audit's deadline and done once. */
-static void fetch_parse_crl(struct extra_job *x) {
-        if (x->error || !x->body)
-                return;
-        if (!x->is_crl) {
-                struct cert_obs *c = xcalloc(1, sizeof(*c));
-                if (x509_cert_parse_any(x->body, x->size, c, &x->aia_error) < 0) {
-                        cert_obs_done(c);
-                        free(c);
-                } else
-                        x->aia_cert = c;
-                return;
-        }
-        if (x509_crl_parse(x->body, x->size, &x->crl, &x->crl_error) < 0 && !x->crl_error)
-                x->crl_error = xstrdup("the CRL could not be read (out of resources)");
-}
-
-static void fetch_queue(struct audit *a, const char *url, size_t max_bytes, bool is_crl) {
-        struct extra_job *x;
-        const unsigned char *cached;
-        size_t size;
-
-        if (fetch_find(a, url))
-                return;
-        x = extra_add(a, EXTRA_FETCH);
-        x->url = xstrdup(url);
-        x->max_bytes = max_bytes;
-        x->is_crl = is_crl;
-        cached = http_cache_get(a->cache, url, (time_t)(now_realtime_usec() / USEC_PER_SEC), &size);
-        if (cached) {
-                x->started = x->done = true;
-                x->http_status = 200;
-                x->body = xmalloc(size ? size : 1);
-                memcpy(x->body, cached, size);
-                x->size = size;
-                x->cached = true;
-                fetch_parse_crl(x);
-        }
-}
-
-/* What a finished endpoint needs next: the legacy probe for its address
- * (once per address), its missing issuer from AIA, its CRL. */
-static void audit_queue_followups(struct audit *a, size_t index) {
-        const struct endpoint_obs *e = &a->obs->endpoints[index];
-        const char *addr = e->connected_to ? e->connected_to : e->address;
-        struct chain_walk w;
-
-        if (!strv_contains(a->legacy_addresses, addr)) {
-                strv_push(&a->legacy_addresses, xstrdup(addr));
-                extra_add(a, EXTRA_LEGACY)->endpoint = index;
-        }
-        if (e->n_chain == 0)
-                return;
-        chain_walk(e, &w);
-        if (w.leaf_issuer_missing && !e->verified && e->chain[0].aia_ca_issuers)
-                fetch_queue(a, e->chain[0].aia_ca_issuers, AIA_MAX_BYTES, false);
-        /* A CRL tells something only about a chain that verifies; an
-         * untrusted certificate's URLs are the server's to choose. */
-        if (e->chain[0].crl_url && e->verified)
-                fetch_queue(a, e->chain[0].crl_url, CRL_MAX_BYTES, true);
-}
-
-static void on_legacy(struct tls_probe *p, struct endpoint_obs *obs, void *userdata) {
-        struct extra_job *x = userdata;
-        struct audit *a = x->audit;
-
-        /* Kept on the job: audit_resolve_followups() puts it on the
-         * address's first endpoint in plan order, whichever probe of that
-         * address happened to finish first. */
-        if (obs->status == ENDPOINT_OK) {
-                x->legacy = LEGACY_ACCEPTED;
-                x->error = TAKE_PTR(obs->tls_version);
-        } else {
-                x->legacy = LEGACY_REFUSED;
-                x->error = TAKE_PTR(obs->error);
-        }
-        endpoint_obs_done(obs);
-        x->probe = a->ops->probe_free(a->ops_ctx, p);
-        x->done = true;
-        job_ended(a);
-        audit_pump(a);
-        audit_pool_kick(a->pool);
-}
-
-static void on_fetch(struct http_fetch *f, struct http_result *res, void *userdata) {
-        struct extra_job *x = userdata;
-        struct audit *a = x->audit;
-
-        x->fetch = NULL; /* the client frees it */
-        x->http_status = res->status;
-        x->error = TAKE_PTR(res->error);
-        if (!x->error && res->status != 200)
-                x->error = xasprintf("HTTP status %ld", res->status);
-        x->body = TAKE_PTR(res->body);
-        x->size = res->size;
-        x->done = true;
-        fetch_parse_crl(x);
-        fetch_apply(a, x);
-        job_ended(a);
-        audit_pump(a);
-        audit_pool_kick(a->pool);
-}
-
-/* A probe of endpoint e: the full one, or the restricted TLS 1.0/1.1
- * follow-up (legacy). The strings are e's, which outlive the probe. */
-static struct tls_probe_params probe_params(const struct audit *a, const struct endpoint_obs *e, bool legacy) {
+/* A probe of endpoint e, the full one (a follow-up sets .legacy for the
+ * restricted TLS 1.0/1.1 one). The strings are e's, which outlive the
+ * probe. */
+static struct tls_probe_params probe_params(const struct audit *a, const struct endpoint_obs *e) {
         return (struct tls_probe_params){
                 .name = e->name,
                 .service = e->service,
@@ -512,154 +334,22 @@ static struct tls_probe_params probe_params(const struct audit *a, const struct 
                 .memo = a->memo,
                 .connect_address = e->connected_to,
                 .connect_port = e->connected_port,
-                .legacy = legacy,
         };
 }
 
-static void extra_start(struct audit *a, struct extra_job *x) {
-        x->started = true;
-        if (x->kind == EXTRA_LEGACY) {
-                const struct endpoint_obs *e = &a->obs->endpoints[x->endpoint];
-                struct tls_probe_params params = probe_params(a, e, true);
-                if (a->ops->probe_start(a->ops_ctx, a->event, &params, on_legacy, x, &x->probe) < 0) {
-                        x->done = true;
-                        return;
-                }
-        } else {
-                struct http_fetch_params params = {
-                        .url = x->url,
-                        .max_bytes = x->max_bytes,
-                        .timeout_usec = a->platform->timeout_usec,
-                        /* The URL comes from a served certificate, which
-                         * anyone controlling an endpoint chooses. */
-                        .public_only = !platform_fetch_private(a->platform),
-                };
-                if (a->ops->fetch_start(a->ops_ctx, a->http, &params, on_fetch, x, &x->fetch) < 0) {
-                        x->error = xstrdup("could not start the fetch");
-                        x->done = true;
-                        return;
-                }
-        }
-        job_started(a);
+static struct tls_probe_params followup_probe_params(void *userdata, const struct endpoint_obs *e) {
+        return probe_params(userdata, e);
 }
 
-/* Puts what the endpoint's fetches found on it, each once: the AIA
- * certificate, the CRL verdict. Runs when the endpoint finishes and when
- * each of its fetches does, so a CRL is judged on the loop within the
- * deadline, not copied back at the end; at the end (final) a fetch still
- * missing is recorded as cut by the deadline. The fetch job owns the body,
- * the parsed CRL and the AIA certificate; the endpoint owns its copies. */
-static void endpoint_apply_fetches(struct audit *a, size_t i, bool final) {
-        struct endpoint_obs *e = &a->obs->endpoints[i];
-        time_t now = (time_t)(now_realtime_usec() / USEC_PER_SEC);
-        struct chain_walk w;
-        struct extra_job *x;
-
-        if (e->status != ENDPOINT_OK || e->n_chain == 0)
-                return;
-        chain_walk(e, &w);
-        const char *aia = w.leaf_issuer_missing && !e->verified ? e->chain[0].aia_ca_issuers : NULL;
-        if (aia && !e->aia.url && (x = fetch_find(a, aia)) && (x->done || final)) {
-                e->aia.url = xstrdup(aia);
-                e->aia.http_status = x->http_status;
-                e->aia.size = x->size;
-                if (!x->done)
-                        e->aia.error = xstrdup("not fetched: the audit deadline was reached first");
-                else if (x->error)
-                        e->aia.error = xstrdup(x->error);
-                else if (!x->aia_cert)
-                        e->aia.error = xstrdup(x->aia_error ? x->aia_error : "the certificate could not be read");
-                else {
-                        e->aia_cert = xcalloc(1, sizeof(*e->aia_cert));
-                        cert_obs_copy(e->aia_cert, x->aia_cert);
-                }
-        }
-
-        const char *crl = e->chain[0].crl_url;
-        if (!crl || !e->verified || e->crl.url || !(x = fetch_find(a, crl)) || !(x->done || final))
-                return;
-        e->crl.url = xstrdup(crl);
-        e->crl.http_status = x->http_status;
-        e->crl.size = x->size;
-        e->crl_status = CRL_UNKNOWN;
-        if (!x->done) {
-                e->crl.error = xstrdup("not fetched: the audit deadline was reached first");
-                e->crl_detail = xstrdup(e->crl.error);
-                return;
-        }
-        if (x->error) {
-                e->crl.error = xstrdup(x->error);
-                e->crl_detail = xasprintf("the CRL could not be fetched: %s", x->error);
-                return;
-        }
-        if (!x->crl) {
-                e->crl_detail = xstrdup(x->crl_error ? x->crl_error : "the CRL could not be read");
-                return;
-        }
-        /* The CRL's signer is the leaf's issuer: served or a trust anchor
-         * (NULL). The verdict per issuer is kept in the CRL, so each
-         * (CRL, issuer) is verified once; each leaf is then a lookup. */
-        const struct cert_obs *issuer = NULL;
-        for (size_t k = 1; k < e->n_chain && !issuer; k++)
-                if (strcmp(e->chain[k].subject, e->chain[0].issuer) == 0)
-                        issuer = &e->chain[k];
-        enum crl_status st;
-        char *detail = NULL;
-        if (x509_crl_judge(a->trust, x->crl, &e->chain[0], issuer, now, &st, &detail) < 0)
-                return;
-        e->crl_status = st;
-        e->crl_detail = detail;
-        /* Only a current CRL whose signature verified is worth keeping,
-         * once per fetch. */
-        time_t next_update = x509_crl_next_update(x->crl);
-        if (!x->cached && (st == CRL_GOOD || st == CRL_REVOKED) && next_update > now) {
-                http_cache_put(a->cache, crl, x->body, x->size, next_update);
-                x->cached = true;
-        }
+static void on_followup_started(void *userdata) {
+        job_started(userdata);
 }
 
-/* A fetch ended: the endpoints already probed that named its URL take
- * its result now. */
-static void fetch_apply(struct audit *a, const struct extra_job *x) {
-        for (size_t i = 0; i < a->obs->n_endpoints; i++) {
-                const struct endpoint_obs *e = &a->obs->endpoints[i];
-                if (e->status == ENDPOINT_OK && e->n_chain > 0 &&
-                    (streq_ptr(e->chain[0].crl_url, x->url) || streq_ptr(e->chain[0].aia_ca_issuers, x->url)))
-                        endpoint_apply_fetches(a, i, false);
-        }
-}
-
-/* Runs once, before the checks: puts each address's TLS 1.0/1.1 result
- * on its first endpoint in plan order (known only once every endpoint is),
- * and records the fetches the deadline cut short. */
-static void audit_resolve_followups(struct audit *a) {
-        for (size_t k = 0; k < a->n_extras; k++) {
-                const struct extra_job *x = a->extras[k];
-                const struct endpoint_obs *probed;
-                size_t best = SIZE_MAX;
-
-                if (x->kind != EXTRA_LEGACY || (!x->done && !x->error))
-                        continue;
-                probed = &a->obs->endpoints[x->endpoint];
-                for (size_t i = 0; i < a->obs->n_endpoints; i++) {
-                        const struct endpoint_obs *e = &a->obs->endpoints[i];
-                        if (e->status != ENDPOINT_OK ||
-                            !streq_ptr(e->connected_to ? e->connected_to : e->address,
-                                       probed->connected_to ? probed->connected_to : probed->address))
-                                continue;
-                        if (best == SIZE_MAX || endpoint_before(a->obs, i, best))
-                                best = i;
-                }
-                if (best == SIZE_MAX)
-                        best = x->endpoint;
-                struct endpoint_obs *e = &a->obs->endpoints[best];
-                e->legacy = x->done ? x->legacy : LEGACY_NOT_PROBED;
-                free(e->legacy_detail);
-                e->legacy_detail = x->error ? xstrdup(x->error) : NULL;
-        }
-
-        for (size_t i = 0; i < a->obs->n_endpoints; i++)
-                endpoint_apply_fetches(a, i, true);
+static void on_followup_ended(void *userdata) {
+        struct audit *a = userdata;
+        job_ended(a);
+        audit_pump(a);
+        audit_pool_kick(a->pool);
 }
 
 static void on_probe(struct tls_probe *p, struct endpoint_obs *obs, void *userdata) {
@@ -677,11 +367,8 @@ static void on_probe(struct tls_probe *p, struct endpoint_obs *obs, void *userda
         dst->connected_port = connected_port;
         job->probe = a->ops->probe_free(a->ops_ctx, p);
         job_ended(a);
-        if (dst->status == ENDPOINT_OK && !a->cancelled) {
-                audit_queue_followups(a, job->index);
-                /* Fetches already done (by another endpoint, or cached). */
-                endpoint_apply_fetches(a, job->index, false);
-        }
+        if (dst->status == ENDPOINT_OK && !a->cancelled)
+                followups_endpoint_done(a->followups, job->index);
         audit_pump(a);
         audit_pool_kick(a->pool);
 }
@@ -704,7 +391,7 @@ static void audit_finish(struct audit *a) {
         a->done = true;
         a->deadline = sd_event_source_disable_unref(a->deadline);
         a->obs->duration_usec = now_monotonic_usec() - a->started_usec;
-        audit_resolve_followups(a);
+        followups_finish(a->followups);
 
         struct check_ctx ctx = {
                 .ingress_subjects = a->ingress_subjects,
@@ -733,7 +420,7 @@ static void audit_pump(struct audit *a) {
 
         while (!a->cancelled && a->in_flight < limit) {
                 bool queued = !a->dns_facts_started || a->next_endpoint < o->n_endpoints ||
-                              a->next_name < o->n_names || a->next_extra < a->n_extras;
+                              a->next_name < o->n_names || followups_queued(a->followups);
                 if (queued && audit_pool_full(a->pool)) {
                         /* The pool is full: wait for a slot, in turn. */
                         if (!a->waiting) {
@@ -755,7 +442,7 @@ static void audit_pump(struct audit *a) {
                          * discovered keeps memory flat on large platforms. */
                         size_t i = a->next_endpoint++;
                         struct endpoint_obs *e = &o->endpoints[i];
-                        struct tls_probe_params params = probe_params(a, e, false);
+                        struct tls_probe_params params = probe_params(a, e);
                         struct endpoint_job *job = a->endpoint_jobs[i];
                         job->started_usec = now_monotonic_usec();
                         if (a->ops->probe_start(a->ops_ctx, a->event, &params, on_probe, job, &job->probe) < 0) {
@@ -770,15 +457,13 @@ static void audit_pump(struct audit *a) {
                         job_started(a);
                         /* May answer synchronously (and re-enter the pump). */
                         audit_resolve(a, i);
-                } else if (a->next_extra < a->n_extras) {
-                        struct extra_job *x = a->extras[a->next_extra++];
-                        if (!x->started)
-                                extra_start(a, x);
-                } else
+                } else if (followups_queued(a->followups))
+                        followups_start_next(a->followups);
+                else
                         break;
         }
         if (a->in_flight == 0 && a->dns_facts_done && a->next_name == o->n_names && a->next_endpoint == o->n_endpoints &&
-            a->next_extra == a->n_extras &&
+            !followups_queued(a->followups) &&
             !a->finish && !a->done)
                 /* Finish from the loop, so the done callback never runs
                  * inside audit_start() or a probe's callback. */
@@ -817,19 +502,8 @@ void audit_cancel(struct audit *a) {
                         e->error = xstrdup(why);
         }
         /* Follow-ups in flight are dropped; what they would have told is
-         * recorded as not known (see audit_resolve_followups). */
-        for (size_t i = 0; i < a->n_extras; i++) {
-                struct extra_job *x = a->extras[i];
-                if (x->probe) {
-                        x->probe = a->ops->probe_free(a->ops_ctx, x->probe);
-                        x->error = xasprintf("not completed: %s", why);
-                }
-                if (x->fetch) {
-                        a->ops->fetch_cancel(a->ops_ctx, x->fetch);
-                        x->fetch = NULL;
-                }
-        }
-        a->next_extra = a->n_extras;
+         * recorded as not known (see followups_finish). */
+        followups_cancel(a->followups, why);
         a->next_name = a->obs->n_names;
         a->next_endpoint = a->obs->n_endpoints;
         jobs_drop(a);
@@ -850,6 +524,20 @@ int audit_start(struct audit *a, audit_done_cb cb, void *userdata) {
         a->userdata = userdata;
         a->started_usec = now_monotonic_usec();
         o->started = (time_t)(now_realtime_usec() / USEC_PER_SEC);
+        a->followups = followups_new(&(struct followups_env){
+                .event = a->event,
+                .ops = a->ops,
+                .ops_ctx = a->ops_ctx,
+                .platform = a->platform,
+                .obs = o,
+                .trust = a->trust,
+                .http = a->http,
+                .cache = a->cache,
+                .probe_params = followup_probe_params,
+                .job_started = on_followup_started,
+                .job_ended = on_followup_ended,
+                .userdata = a,
+        });
 
         r = sd_event_add_time_relative(a->event, &a->deadline, CLOCK_MONOTONIC, a->platform->deadline_usec,
                                        10 * USEC_PER_MSEC, on_deadline, a);
@@ -878,6 +566,7 @@ void audit_set_ops(struct audit *a, const struct audit_ops *ops, void *ctx) {
 }
 
 void audit_set_cache(struct audit *a, struct http_cache *cache) {
+        assert(!a->started_usec);
         a->cache = cache;
 }
 

@@ -31,7 +31,8 @@ int audit_new(sd_event *event, const struct platform *p, struct audit **ret, cha
 struct audit *audit_free(struct audit *a);
 
 /* Fetched bodies (CRLs) shared by the audits of one process and kept until
- * their nextUpdate; borrowed, must outlive the audit. Optional. */
+ * their nextUpdate; borrowed, must outlive the audit. Optional; before
+ * audit_start(). */
 struct http_cache;
 void audit_set_cache(struct audit *a, struct http_cache *cache);
 

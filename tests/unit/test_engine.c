@@ -1,9 +1,10 @@
-/* The audit engine (daemon/engine/audit.c) under a fake probe layer: the
- * engine's seam (struct audit_ops) is given a fake that answers lookups,
- * TLS probes, the DNS facts gatherer and fetches from a table, with random
- * delays, some synchronously, some never (so the deadline cuts them), and
- * the test checks what the engine made of it: every endpoint observed
- * exactly once, on its own slot, whatever the order. No network. */
+/* The audit engine (daemon/engine/: the audit, its pool, its follow-ups)
+ * under a fake probe layer: the engine's seam (struct audit_ops) is given a
+ * fake that answers lookups, TLS probes, the DNS facts gatherer and fetches
+ * from a table, with random delays, some synchronously, some never (so the
+ * deadline cuts them), and the test checks what the engine made of it:
+ * every endpoint observed exactly once, on its own slot, whatever the
+ * order. No network. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>

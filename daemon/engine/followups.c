@@ -1,0 +1,391 @@
+/* An audit's follow-ups (followups.h): queued as endpoints finish, started
+ * by the audit's pump when it has a free slot, judged where they end. */
+#include <assert.h>
+#include <errno.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "audit.h"
+#include "checks.h"
+#include "followups.h"
+#include "util.h"
+
+/* Response bounds for the follow-up fetches: a CA certificate is a few KiB;
+ * the largest public CRLs are a few MiB. */
+#define AIA_MAX_BYTES (64u * 1024u)
+#define CRL_MAX_BYTES (8u * 1024u * 1024u)
+
+enum followup_kind {
+        FOLLOWUP_LEGACY,           /* restricted handshake for one endpoint's address */
+        FOLLOWUP_FETCH,            /* one URL */
+};
+
+struct followup {
+        struct followups *owner;
+        enum followup_kind kind;
+        size_t endpoint;           /* FOLLOWUP_LEGACY */
+        char *url;                 /* FOLLOWUP_FETCH */
+        size_t max_bytes;
+        bool started, done;
+        struct tls_probe *probe;
+        struct http_fetch *fetch;
+        long http_status;          /* FOLLOWUP_FETCH */
+        enum legacy_status legacy; /* FOLLOWUP_LEGACY */
+        unsigned char *body;
+        size_t size;
+        char *error;
+        /* A CRL is parsed once, when its fetch ends (within the audit and
+         * its deadline), whatever the number of endpoints naming it. */
+        bool is_crl;
+        struct x509_crl *crl;
+        char *crl_error;           /* why a fetched CRL could not be read */
+        bool cached;               /* the body is in the process's cache already */
+        /* An AIA caIssuers body, parsed once likewise; each endpoint that
+         * needs it gets its own copy (a CA certificate: small). */
+        struct cert_obs *aia_cert;
+        char *aia_error;
+};
+
+struct followups {
+        struct followups_env env;
+        struct followup **jobs;
+        size_t n_jobs;
+        size_t next;                          /* first follow-up not started */
+        char **legacy_addresses;              /* addresses with a legacy probe queued */
+};
+
+static void fetch_apply(struct followups *f, const struct followup *x);
+
+struct followups *followups_new(const struct followups_env *env) {
+        struct followups *f = xcalloc(1, sizeof(*f));
+        f->env = *env;
+        return f;
+}
+
+struct followups *followups_free(struct followups *f) {
+        if (!f)
+                return NULL;
+        for (size_t i = 0; i < f->n_jobs; i++) {
+                struct followup *x = f->jobs[i];
+                if (x->probe)
+                        f->env.ops->probe_free(f->env.ops_ctx, x->probe);
+                if (x->fetch)
+                        f->env.ops->fetch_cancel(f->env.ops_ctx, x->fetch);
+                free(x->url);
+                free(x->body);
+                free(x->error);
+                x509_crl_free(x->crl);
+                free(x->crl_error);
+                if (x->aia_cert) {
+                        cert_obs_done(x->aia_cert);
+                        free(x->aia_cert);
+                }
+                free(x->aia_error);
+                free(x);
+        }
+        free(f->jobs);
+        strv_free(f->legacy_addresses);
+        free(f);
+        return NULL;
+}
+
+static struct followup *followup_add(struct followups *f, enum followup_kind kind) {
+        struct followup *x = xcalloc(1, sizeof(*x));
+        x->owner = f;
+        x->kind = kind;
+        f->jobs = xrealloc(f->jobs, (f->n_jobs + 1) * sizeof(*f->jobs));
+        f->jobs[f->n_jobs++] = x;
+        return x;
+}
+
+static struct followup *fetch_find(struct followups *f, const char *url) {
+        for (size_t i = 0; i < f->n_jobs; i++)
+                if (f->jobs[i]->kind == FOLLOWUP_FETCH && strcmp(f->jobs[i]->url, url) == 0)
+                        return f->jobs[i];
+        return NULL;
+}
+
+/* A finished CRL fetch: parsed now, so that the work is bounded by the
+ * audit's deadline and done once. */
+static void fetch_parse_crl(struct followup *x) {
+        if (x->error || !x->body)
+                return;
+        if (!x->is_crl) {
+                struct cert_obs *c = xcalloc(1, sizeof(*c));
+                if (x509_cert_parse_any(x->body, x->size, c, &x->aia_error) < 0) {
+                        cert_obs_done(c);
+                        free(c);
+                } else
+                        x->aia_cert = c;
+                return;
+        }
+        if (x509_crl_parse(x->body, x->size, &x->crl, &x->crl_error) < 0 && !x->crl_error)
+                x->crl_error = xstrdup("the CRL could not be read (out of resources)");
+}
+
+static void fetch_queue(struct followups *f, const char *url, size_t max_bytes, bool is_crl) {
+        struct followup *x;
+        const unsigned char *cached;
+        size_t size;
+
+        if (fetch_find(f, url))
+                return;
+        x = followup_add(f, FOLLOWUP_FETCH);
+        x->url = xstrdup(url);
+        x->max_bytes = max_bytes;
+        x->is_crl = is_crl;
+        cached = http_cache_get(f->env.cache, url, (time_t)(now_realtime_usec() / USEC_PER_SEC), &size);
+        if (cached) {
+                x->started = x->done = true;
+                x->http_status = 200;
+                x->body = xmalloc(size ? size : 1);
+                memcpy(x->body, cached, size);
+                x->size = size;
+                x->cached = true;
+                fetch_parse_crl(x);
+        }
+}
+
+/* What a finished endpoint needs next: the legacy probe for its address
+ * (once per address), its missing issuer from AIA, its CRL. */
+static void followups_queue(struct followups *f, size_t index) {
+        const struct endpoint_obs *e = &f->env.obs->endpoints[index];
+        const char *addr = e->connected_to ? e->connected_to : e->address;
+        struct chain_walk w;
+
+        if (!strv_contains(f->legacy_addresses, addr)) {
+                strv_push(&f->legacy_addresses, xstrdup(addr));
+                followup_add(f, FOLLOWUP_LEGACY)->endpoint = index;
+        }
+        if (e->n_chain == 0)
+                return;
+        chain_walk(e, &w);
+        if (w.leaf_issuer_missing && !e->verified && e->chain[0].aia_ca_issuers)
+                fetch_queue(f, e->chain[0].aia_ca_issuers, AIA_MAX_BYTES, false);
+        /* A CRL tells something only about a chain that verifies; an
+         * untrusted certificate's URLs are the server's to choose. */
+        if (e->chain[0].crl_url && e->verified)
+                fetch_queue(f, e->chain[0].crl_url, CRL_MAX_BYTES, true);
+}
+
+static void on_legacy(struct tls_probe *p, struct endpoint_obs *obs, void *userdata) {
+        struct followup *x = userdata;
+        struct followups *f = x->owner;
+
+        /* Kept on the job: followups_finish() puts it on the address's
+         * first endpoint in plan order, whichever probe of that address
+         * happened to finish first. */
+        if (obs->status == ENDPOINT_OK) {
+                x->legacy = LEGACY_ACCEPTED;
+                x->error = TAKE_PTR(obs->tls_version);
+        } else {
+                x->legacy = LEGACY_REFUSED;
+                x->error = TAKE_PTR(obs->error);
+        }
+        endpoint_obs_done(obs);
+        x->probe = f->env.ops->probe_free(f->env.ops_ctx, p);
+        x->done = true;
+        f->env.job_ended(f->env.userdata);
+}
+
+static void on_fetch(struct http_fetch *hf, struct http_result *res, void *userdata) {
+        struct followup *x = userdata;
+        struct followups *f = x->owner;
+
+        x->fetch = NULL; /* the client frees it */
+        x->http_status = res->status;
+        x->error = TAKE_PTR(res->error);
+        if (!x->error && res->status != 200)
+                x->error = xasprintf("HTTP status %ld", res->status);
+        x->body = TAKE_PTR(res->body);
+        x->size = res->size;
+        x->done = true;
+        fetch_parse_crl(x);
+        fetch_apply(f, x);
+        f->env.job_ended(f->env.userdata);
+}
+
+static void followup_start(struct followups *f, struct followup *x) {
+        x->started = true;
+        if (x->kind == FOLLOWUP_LEGACY) {
+                const struct endpoint_obs *e = &f->env.obs->endpoints[x->endpoint];
+                struct tls_probe_params params = f->env.probe_params(f->env.userdata, e);
+                params.legacy = true;
+                if (f->env.ops->probe_start(f->env.ops_ctx, f->env.event, &params, on_legacy, x, &x->probe) < 0) {
+                        x->done = true;
+                        return;
+                }
+        } else {
+                struct http_fetch_params params = {
+                        .url = x->url,
+                        .max_bytes = x->max_bytes,
+                        .timeout_usec = f->env.platform->timeout_usec,
+                        /* The URL comes from a served certificate, which
+                         * anyone controlling an endpoint chooses. */
+                        .public_only = !platform_fetch_private(f->env.platform),
+                };
+                if (f->env.ops->fetch_start(f->env.ops_ctx, f->env.http, &params, on_fetch, x, &x->fetch) < 0) {
+                        x->error = xstrdup("could not start the fetch");
+                        x->done = true;
+                        return;
+                }
+        }
+        f->env.job_started(f->env.userdata);
+}
+
+bool followups_queued(const struct followups *f) {
+        return f->next < f->n_jobs;
+}
+
+void followups_start_next(struct followups *f) {
+        struct followup *x;
+
+        assert(followups_queued(f));
+        x = f->jobs[f->next++];
+        if (!x->started)
+                followup_start(f, x);
+}
+
+/* Puts what the endpoint's fetches found on it, each once: the AIA
+ * certificate, the CRL verdict. Runs when the endpoint finishes and when
+ * each of its fetches does, so a CRL is judged on the loop within the
+ * deadline, not copied back at the end; at the end (final) a fetch still
+ * missing is recorded as cut by the deadline. The fetch job owns the body,
+ * the parsed CRL and the AIA certificate; the endpoint owns its copies. */
+static void endpoint_apply_fetches(struct followups *f, size_t i, bool final) {
+        struct endpoint_obs *e = &f->env.obs->endpoints[i];
+        time_t now = (time_t)(now_realtime_usec() / USEC_PER_SEC);
+        struct chain_walk w;
+        struct followup *x;
+
+        if (e->status != ENDPOINT_OK || e->n_chain == 0)
+                return;
+        chain_walk(e, &w);
+        const char *aia = w.leaf_issuer_missing && !e->verified ? e->chain[0].aia_ca_issuers : NULL;
+        if (aia && !e->aia.url && (x = fetch_find(f, aia)) && (x->done || final)) {
+                e->aia.url = xstrdup(aia);
+                e->aia.http_status = x->http_status;
+                e->aia.size = x->size;
+                if (!x->done)
+                        e->aia.error = xstrdup("not fetched: the audit deadline was reached first");
+                else if (x->error)
+                        e->aia.error = xstrdup(x->error);
+                else if (!x->aia_cert)
+                        e->aia.error = xstrdup(x->aia_error ? x->aia_error : "the certificate could not be read");
+                else {
+                        e->aia_cert = xcalloc(1, sizeof(*e->aia_cert));
+                        cert_obs_copy(e->aia_cert, x->aia_cert);
+                }
+        }
+
+        const char *crl = e->chain[0].crl_url;
+        if (!crl || !e->verified || e->crl.url || !(x = fetch_find(f, crl)) || !(x->done || final))
+                return;
+        e->crl.url = xstrdup(crl);
+        e->crl.http_status = x->http_status;
+        e->crl.size = x->size;
+        e->crl_status = CRL_UNKNOWN;
+        if (!x->done) {
+                e->crl.error = xstrdup("not fetched: the audit deadline was reached first");
+                e->crl_detail = xstrdup(e->crl.error);
+                return;
+        }
+        if (x->error) {
+                e->crl.error = xstrdup(x->error);
+                e->crl_detail = xasprintf("the CRL could not be fetched: %s", x->error);
+                return;
+        }
+        if (!x->crl) {
+                e->crl_detail = xstrdup(x->crl_error ? x->crl_error : "the CRL could not be read");
+                return;
+        }
+        /* The CRL's signer is the leaf's issuer: served or a trust anchor
+         * (NULL). The verdict per issuer is kept in the CRL, so each
+         * (CRL, issuer) is verified once; each leaf is then a lookup. */
+        const struct cert_obs *issuer = NULL;
+        for (size_t k = 1; k < e->n_chain && !issuer; k++)
+                if (strcmp(e->chain[k].subject, e->chain[0].issuer) == 0)
+                        issuer = &e->chain[k];
+        enum crl_status st;
+        char *detail = NULL;
+        if (x509_crl_judge(f->env.trust, x->crl, &e->chain[0], issuer, now, &st, &detail) < 0)
+                return;
+        e->crl_status = st;
+        e->crl_detail = detail;
+        /* Only a current CRL whose signature verified is worth keeping,
+         * once per fetch. */
+        time_t next_update = x509_crl_next_update(x->crl);
+        if (!x->cached && (st == CRL_GOOD || st == CRL_REVOKED) && next_update > now) {
+                http_cache_put(f->env.cache, crl, x->body, x->size, next_update);
+                x->cached = true;
+        }
+}
+
+/* A fetch ended: the endpoints already probed that named its URL take
+ * its result now. */
+static void fetch_apply(struct followups *f, const struct followup *x) {
+        for (size_t i = 0; i < f->env.obs->n_endpoints; i++) {
+                const struct endpoint_obs *e = &f->env.obs->endpoints[i];
+                if (e->status == ENDPOINT_OK && e->n_chain > 0 &&
+                    (streq_ptr(e->chain[0].crl_url, x->url) || streq_ptr(e->chain[0].aia_ca_issuers, x->url)))
+                        endpoint_apply_fetches(f, i, false);
+        }
+}
+
+void followups_endpoint_done(struct followups *f, size_t index) {
+        followups_queue(f, index);
+        /* Fetches already done (by another endpoint, or cached). */
+        endpoint_apply_fetches(f, index, false);
+}
+
+void followups_cancel(struct followups *f, const char *why) {
+        if (!f)
+                return;
+        for (size_t i = 0; i < f->n_jobs; i++) {
+                struct followup *x = f->jobs[i];
+                if (x->probe) {
+                        x->probe = f->env.ops->probe_free(f->env.ops_ctx, x->probe);
+                        x->error = xasprintf("not completed: %s", why);
+                }
+                if (x->fetch) {
+                        f->env.ops->fetch_cancel(f->env.ops_ctx, x->fetch);
+                        x->fetch = NULL;
+                }
+        }
+        f->next = f->n_jobs;
+}
+
+void followups_finish(struct followups *f) {
+        struct platform_obs *o;
+
+        if (!f)
+                return;
+        o = f->env.obs;
+        for (size_t k = 0; k < f->n_jobs; k++) {
+                const struct followup *x = f->jobs[k];
+                const struct endpoint_obs *probed;
+                size_t best = SIZE_MAX;
+
+                if (x->kind != FOLLOWUP_LEGACY || (!x->done && !x->error))
+                        continue;
+                probed = &o->endpoints[x->endpoint];
+                for (size_t i = 0; i < o->n_endpoints; i++) {
+                        const struct endpoint_obs *e = &o->endpoints[i];
+                        if (e->status != ENDPOINT_OK ||
+                            !streq_ptr(e->connected_to ? e->connected_to : e->address,
+                                       probed->connected_to ? probed->connected_to : probed->address))
+                                continue;
+                        if (best == SIZE_MAX || endpoint_before(o, i, best))
+                                best = i;
+                }
+                if (best == SIZE_MAX)
+                        best = x->endpoint;
+                struct endpoint_obs *e = &o->endpoints[best];
+                e->legacy = x->done ? x->legacy : LEGACY_NOT_PROBED;
+                free(e->legacy_detail);
+                e->legacy_detail = x->error ? xstrdup(x->error) : NULL;
+        }
+
+        for (size_t i = 0; i < o->n_endpoints; i++)
+                endpoint_apply_fetches(f, i, true);
+}
