@@ -163,12 +163,14 @@ static void oneshot_flush(struct oneshot *x) {
 static void on_run_done(struct run *r, void *userdata) {
         struct oneshot *x = userdata;
 
+        /* Runs before `written` are done: mostly a short search, as runs
+         * end roughly in config order. */
         for (size_t i = x->written; i < x->c->n_platforms; i++)
                 if (x->runs[i] == r) {
                         x->done[i] = true;
+                        progress_note(x->progress, i); /* before the run's audit is released */
                         break;
                 }
-        progress_note(x->progress); /* before the run's audit is released */
         if (x->stream)
                 oneshot_flush(x);
         if (--x->pending == 0)

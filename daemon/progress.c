@@ -2,6 +2,7 @@
  * from the runs' observations and the engine's read-only accessor; a timer
  * on the loop redraws them, so a slow audit shows where it waits without
  * touching the report. */
+#include <assert.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,48 +65,56 @@ static const char *status_word(const struct endpoint_obs *e) {
         }
 }
 
-/* -v: one line for each probe that ended since the last call. */
-static void progress_print_ended(struct progress *p) {
-        for (size_t i = 0; i < p->n_runs; i++) {
-                const struct audit *a = run_audit(p->runs[i]);
-                const struct platform_obs *o = a ? audit_observations(a) : NULL;
-                if (!o)
+/* -v: one line for each probe of run i that ended since the last call. */
+static void progress_print_ended_run(struct progress *p, size_t i) {
+        const struct audit *a = run_audit(p->runs[i]);
+        const struct platform_obs *o = a ? audit_observations(a) : NULL;
+
+        if (!o)
+                return;
+        if (p->n_printed_alloc[i] < o->n_endpoints) {
+                p->printed[i] = xrealloc(p->printed[i], o->n_endpoints * sizeof(bool));
+                memset(p->printed[i] + p->n_printed_alloc[i], 0,
+                       (o->n_endpoints - p->n_printed_alloc[i]) * sizeof(bool));
+                p->n_printed_alloc[i] = o->n_endpoints;
+        }
+        for (size_t k = 0; k < o->n_endpoints; k++) {
+                const struct endpoint_obs *e = &o->endpoints[k];
+                char d[DURATION_MAX];
+                if (p->printed[i][k] || e->status == ENDPOINT_NOT_RUN)
                         continue;
-                if (p->n_printed_alloc[i] < o->n_endpoints) {
-                        p->printed[i] = xrealloc(p->printed[i], o->n_endpoints * sizeof(bool));
-                        memset(p->printed[i] + p->n_printed_alloc[i], 0,
-                               (o->n_endpoints - p->n_printed_alloc[i]) * sizeof(bool));
-                        p->n_printed_alloc[i] = o->n_endpoints;
-                }
-                for (size_t k = 0; k < o->n_endpoints; k++) {
-                        const struct endpoint_obs *e = &o->endpoints[k];
-                        char d[DURATION_MAX];
-                        if (p->printed[i][k] || e->status == ENDPOINT_NOT_RUN)
-                                continue;
-                        p->printed[i][k] = true;
-                        progress_clear(p);
-                        fprintf(p->f, "certvigil: %s %s port %u: %s%s%s (%s)\n", e->name, e->address,
-                                (unsigned)e->port, status_word(e), e->error ? ": " : "", e->error ? e->error : "",
-                                format_duration(e->duration_usec, d));
-                }
+                p->printed[i][k] = true;
+                progress_clear(p);
+                fprintf(p->f, "certvigil: %s %s port %u: %s%s%s (%s)\n", e->name, e->address, (unsigned)e->port,
+                        status_word(e), e->error ? ": " : "", e->error ? e->error : "",
+                        format_duration(e->duration_usec, d));
         }
 }
 
+static void progress_print_ended(struct progress *p) {
+        for (size_t i = 0; i < p->n_runs; i++)
+                progress_print_ended_run(p, i);
+}
+
+static void progress_count_run(struct progress *p, size_t i) {
+        const struct audit *a = run_audit(p->runs[i]);
+        const struct platform_obs *o = a ? audit_observations(a) : NULL;
+        struct progress_counts c = { 0 };
+
+        if (!o)
+                return;
+        c.names = o->n_names;
+        for (size_t k = 0; k < o->n_names; k++)
+                c.names_done += o->names[k].status != DNS_STATUS_NOT_RUN;
+        c.eps = o->n_endpoints;
+        for (size_t k = 0; k < o->n_endpoints; k++)
+                c.eps_done += o->endpoints[k].status != ENDPOINT_NOT_RUN;
+        p->last[i] = c;
+}
+
 static void progress_count(struct progress *p) {
-        for (size_t i = 0; i < p->n_runs; i++) {
-                const struct audit *a = run_audit(p->runs[i]);
-                const struct platform_obs *o = a ? audit_observations(a) : NULL;
-                struct progress_counts c = { 0 };
-                if (!o)
-                        continue;
-                c.names = o->n_names;
-                for (size_t k = 0; k < o->n_names; k++)
-                        c.names_done += o->names[k].status != DNS_STATUS_NOT_RUN;
-                c.eps = o->n_endpoints;
-                for (size_t k = 0; k < o->n_endpoints; k++)
-                        c.eps_done += o->endpoints[k].status != ENDPOINT_NOT_RUN;
-                p->last[i] = c;
-        }
+        for (size_t i = 0; i < p->n_runs; i++)
+                progress_count_run(p, i);
 }
 
 static void progress_draw(struct progress *p, uint64_t now) {
@@ -184,12 +193,15 @@ int progress_new(sd_event *event, struct run *const *runs, size_t n, bool line, 
         return 0;
 }
 
-void progress_note(struct progress *p) {
+void progress_note(struct progress *p, size_t i) {
         if (!p)
                 return;
+        assert(i < p->n_runs);
+        /* That run only: the others are read at the next tick, and reading
+         * them all here, for each of n runs, would be quadratic. */
         if (p->verbose)
-                progress_print_ended(p);
-        progress_count(p);
+                progress_print_ended_run(p, i);
+        progress_count_run(p, i);
 }
 
 void progress_finish(struct progress *p) {

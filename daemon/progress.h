@@ -20,10 +20,10 @@ struct progress;
  * probe. Neither: *ret is NULL and nothing is shown. */
 int progress_new(sd_event *event, struct run *const *runs, size_t n, bool line, bool verbose, FILE *f,
                  struct progress **ret);
-/* Takes note of the runs as they are (and with -v prints the probes that
- * ended): call when a run finishes, before its audit is released. NULL is
- * fine. */
-void progress_note(struct progress *p);
+/* Takes note of run i (an index into runs) as it is, and with -v prints
+ * its probes that ended: call when it finishes, before its audit is
+ * released. NULL is fine. */
+void progress_note(struct progress *p, size_t i);
 /* Prints the probes that ended since the last tick and clears the line;
  * call once the loop is done, before the report. NULL is fine. */
 void progress_finish(struct progress *p);
