@@ -1,13 +1,14 @@
 /* The audit pool: the cap on jobs in flight shared by the audits of one
  * config, the queue of audits waiting for a slot, and what those audits
  * load once between them (trust anchors, the data file, the DNS channels,
- * the HTTP client). */
+ * the validating resolvers, the HTTP client). */
 #include <assert.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "audit-pool.h"
+#include "dnssec-hub.h"
 #include "util.h"
 
 /* The ingress placeholder list is ours; these bound a damaged file. */
@@ -28,6 +29,7 @@ struct pool_waiter {
 struct audit_pool {
         sd_event *event;
         struct dns_hub *dns;                  /* the DNS channels every audit shares */
+        struct dnssec_hub *dnssec;            /* likewise the validating resolvers */
         struct http_client *http;             /* likewise the fetches (one multi handle) */
         char **ingress_subjects;              /* the data file, read once */
         bool ingress_loaded;
@@ -83,7 +85,7 @@ int audit_pool_new(sd_event *event, unsigned max_in_flight, struct audit_pool **
         pool->event = sd_event_ref(event);
         pool->limit = max_in_flight ? max_in_flight : 1;
         (void)dns_hub_new(event, &pool->dns);
-        if (http_client_new(event, &pool->http) < 0) {
+        if (dnssec_hub_new(event, DNSSEC_HUB_MAX, &pool->dnssec) < 0 || http_client_new(event, &pool->http) < 0) {
                 audit_pool_free(pool);
                 return -ENOMEM;
         }
@@ -105,7 +107,8 @@ unsigned audit_pool_cap(const struct config *c, unsigned long nofile) {
         /* A TLS probe holds one socket; a fetch may hold two (the
          * connection and libcurl's resolver): count two per job. The
          * reserve covers the loop, signals, timers, the journal, state and
-         * report files and the shared DNS channels' sockets. */
+         * report files, the shared DNS channels' sockets and the validating
+         * resolvers' pipes (two per context, DNSSEC_HUB_MAX contexts). */
         budget = nofile > 2 * AUDIT_FD_RESERVE ? (nofile - AUDIT_FD_RESERVE) / 2 : AUDIT_FD_RESERVE / 2;
         if (cap > budget)
                 cap = (unsigned)budget;
@@ -124,6 +127,7 @@ struct audit_pool *audit_pool_free(struct audit_pool *pool) {
         strv_free(pool->ingress_subjects);
         http_client_free(pool->http);
         dns_hub_free(pool->dns);
+        dnssec_hub_free(pool->dnssec);
         sd_event_unref(pool->event);
         free(pool);
         return NULL;
@@ -135,6 +139,10 @@ sd_event *audit_pool_event(const struct audit_pool *pool) {
 
 struct dns_hub *audit_pool_dns(const struct audit_pool *pool) {
         return pool->dns;
+}
+
+struct dnssec_hub *audit_pool_dnssec(const struct audit_pool *pool) {
+        return pool->dnssec;
 }
 
 struct http_client *audit_pool_http(const struct audit_pool *pool) {

@@ -2,8 +2,9 @@
  * of them (the largest `concurrency` of its platforms), so a config with
  * many platforms does not start thousands of handshakes at once and time
  * them out in its own queue; the trust anchors per `trust` setting, loaded
- * once, with their cache of verified chains; the DNS channels and the HTTP
- * client; and the engine's data file, read once per pool. */
+ * once, with their cache of verified chains; the DNS channels, the
+ * validating resolvers (dnssec-hub.h) and the HTTP client; and the engine's
+ * data file, read once per pool. */
 #pragma once
 
 #include <stdbool.h>
@@ -16,6 +17,7 @@
 #include "x509.h"
 
 struct audit_pool;
+struct dnssec_hub;
 
 int audit_pool_new(sd_event *event, unsigned max_in_flight, struct audit_pool **ret);
 
@@ -31,6 +33,7 @@ struct audit_pool *audit_pool_free(struct audit_pool *pool);
 /* For the engine (audit.c). The pool keeps these; callers borrow them. */
 sd_event *audit_pool_event(const struct audit_pool *pool);
 struct dns_hub *audit_pool_dns(const struct audit_pool *pool);
+struct dnssec_hub *audit_pool_dnssec(const struct audit_pool *pool);
 struct http_client *audit_pool_http(const struct audit_pool *pool);
 
 /* The trust anchors for a `trust` setting, loaded on first use. */

@@ -191,7 +191,8 @@ int audit_new_pooled(struct audit_pool *pool, const struct platform *p, struct a
          * counts as done before it starts, and dns.gathered stays false. */
         a->dns_facts_started = a->dns_facts_done = p->kind == PLATFORM_HOST;
         if (p->kind != PLATFORM_HOST) {
-                r = dnsaudit_new(a->event, audit_pool_dns(pool), p, a->plan, &a->obs->dns, &a->dnsaudit, ret_error);
+                r = dnsaudit_new(a->event, audit_pool_dns(pool), audit_pool_dnssec(pool), p, a->plan, &a->obs->dns,
+                                 &a->dnsaudit, ret_error);
                 if (r < 0)
                         goto fail;
         }

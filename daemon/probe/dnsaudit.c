@@ -149,8 +149,8 @@ static void gatherer_release(struct dnsaudit *d) {
                 d->cb(d->userdata);
 }
 
-int dnsaudit_new(sd_event *event, struct dns_hub *hub, const struct platform *p, const struct plan *plan,
-                 struct dns_obs *obs, struct dnsaudit **ret, char **ret_error) {
+int dnsaudit_new(sd_event *event, struct dns_hub *hub, struct dnssec_hub *validators, const struct platform *p,
+                 const struct plan *plan, struct dns_obs *obs, struct dnsaudit **ret, char **ret_error) {
         struct dnsaudit *d = xcalloc(1, sizeof(*d));
         size_t n = strv_length(p->resolvers);
         int r;
@@ -172,7 +172,7 @@ int dnsaudit_new(sd_event *event, struct dns_hub *hub, const struct platform *p,
                                 goto fail;
                 }
         }
-        d->dnssec = dnssec_probe_new(event, p, plan, d->rec, &obs->dnssec);
+        d->dnssec = dnssec_probe_new(event, validators, p, plan, d->rec, &obs->dnssec);
         *ret = d;
         return 0;
 fail:

@@ -12,14 +12,17 @@
 
 struct dnsaudit;
 struct dns_hub;
+struct dnssec_hub;
 
 typedef void (*dnsaudit_done_cb)(void *userdata);
 
-/* hub (the shared DNS channels), p, plan and obs are borrowed and must
- * outlive the gatherer; obs is filled
- * in place. Fails (with *ret_error) when a resolver cannot be set up. */
-int dnsaudit_new(sd_event *event, struct dns_hub *hub, const struct platform *p, const struct plan *plan,
-                 struct dns_obs *obs, struct dnsaudit **ret, char **ret_error);
+/* hub (the shared DNS channels), validators (the shared validating
+ * resolvers), p, plan and obs are borrowed and must outlive the gatherer;
+ * obs is filled in place. Call when the audit is made (see
+ * dnssec_probe_new()). Fails (with *ret_error) when a resolver cannot be
+ * set up. */
+int dnsaudit_new(sd_event *event, struct dns_hub *hub, struct dnssec_hub *validators, const struct platform *p,
+                 const struct plan *plan, struct dns_obs *obs, struct dnsaudit **ret, char **ret_error);
 
 /* Starts every question; cb runs once when all have been answered, timed
  * out or cancelled (possibly before this returns, if none could be sent). */

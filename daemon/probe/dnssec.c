@@ -1,7 +1,8 @@
 /* The DNSSEC probe. libunbound validates; its asynchronous mode runs the
  * resolution in a worker process of its own (ub_ctx_async(ctx, 0), the
  * default: no threads in certvigil), whose answers arrive on ub_fd(), an
- * event source on our loop drained with ub_process().
+ * event source on our loop drained with ub_process(). The contexts are the
+ * audit pool's, shared by the probes configured alike (dnssec-hub.h).
  *
  * Questions, all at once:
  *   the anchor zone's DNSKEY through c-ares, unvalidated: do the platform's
@@ -19,6 +20,7 @@
 #include <unbound.h>
 
 #include "dnsname.h"
+#include "dnssec-hub.h"
 #include "dnssec.h"
 #include "util.h"
 
@@ -46,8 +48,10 @@ struct dnssec_probe {
         const struct plan *plan;
         struct dns_resolver *plain;
         struct dnssec_obs *obs;
-        struct ub_ctx *ub;
-        sd_event_source *io;
+        struct dnssec_hub *hub;
+        uint64_t born_usec;       /* when the audit was made: answers are no older */
+        struct dnssec_lease *lease; /* the shared context, asked for or held */
+        bool waiting;             /* for the lease: the hub has not answered */
         sd_event_source *timer;
         sd_event_source *defer;
         struct query *queries;    /* parallel to obs->answers */
@@ -64,7 +68,8 @@ static void probe_end(struct dnssec_probe *d) {
                 return;
         d->done = true;
         d->timer = sd_event_source_disable_unref(d->timer);
-        d->io = sd_event_source_disable_unref(d->io);
+        /* Nothing is in flight: the context may serve others, or go. */
+        d->lease = dnssec_lease_free(d->lease);
         if (d->cb)
                 d->cb(d->userdata);
 }
@@ -73,23 +78,6 @@ static void probe_release(struct dnssec_probe *d) {
         assert(d->pending > 0);
         if (--d->pending == 0)
                 probe_end(d);
-}
-
-/* "ADDR[:PORT]" or "[ADDR6][:PORT]", as config.c normalises them, in
- * unbound's "ADDR@PORT". */
-static char *forwarder_text(const char *resolver) {
-        const char *colon;
-
-        if (resolver[0] == '[') {
-                const char *end = strchr(resolver, ']');
-                if (!end)
-                        return xstrdup(resolver);
-                colon = end[1] == ':' ? end + 1 : NULL;
-                return colon ? xasprintf("%.*s@%s", (int)(end - resolver - 1), resolver + 1, colon + 1)
-                             : xstrndup(resolver + 1, (size_t)(end - resolver - 1));
-        }
-        colon = strchr(resolver, ':');
-        return colon ? xasprintf("%.*s@%s", (int)(colon - resolver), resolver, colon + 1) : xstrdup(resolver);
 }
 
 /* The owner of the first record of a trust anchor file (DS or DNSKEY
@@ -122,19 +110,20 @@ static int anchor_owner(const char *path, char **ret, char **ret_error) {
         return r;
 }
 
-static int on_io(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+static void on_lease_lost(struct dnssec_lease *l, void *userdata) {
         struct dnssec_probe *d = userdata;
-        /* Runs the callbacks of every answer that has arrived. */
-        if (ub_process(d->ub) != 0 && !d->done) {
-                for (size_t i = 0; i < d->obs->n_answers; i++)
-                        if (d->queries[i].pending) {
-                                d->queries[i].pending = false;
-                                d->obs->answers[i].state = DNSSEC_FAILED;
-                                d->obs->answers[i].error = xstrdup("the validating resolver's worker stopped");
-                                probe_release(d);
-                        }
-        }
-        return 0;
+
+        if (d->done)
+                return;
+        d->pending++;
+        for (size_t i = 0; i < d->obs->n_answers; i++)
+                if (d->queries[i].pending) {
+                        d->queries[i].pending = false;
+                        d->obs->answers[i].state = DNSSEC_FAILED;
+                        d->obs->answers[i].error = xstrdup("the validating resolver's worker stopped");
+                        d->pending--;
+                }
+        probe_release(d);
 }
 
 /* RFC 4034 3.1.5: expiration is seconds modulo 2^32, compared by serial
@@ -202,7 +191,24 @@ static void on_answer(void *userdata, int err, struct ub_result *result) {
 }
 
 static void ask_validator(struct dnssec_probe *d);
-static int ub_setup(struct dnssec_probe *d, char **ret_error);
+
+static void on_lease_ready(struct dnssec_lease *l, int r, const char *why, void *userdata) {
+        struct dnssec_probe *d = userdata;
+
+        d->waiting = false;
+        if (r < 0) {
+                d->lease = dnssec_lease_free(d->lease);
+                if (!d->obs->error)
+                        d->obs->error = xstrdup(why ? why : "the validating resolver could not be set up");
+                for (size_t i = 0; i < d->obs->n_answers; i++)
+                        d->obs->answers[i].state = DNSSEC_FAILED;
+        } else {
+                d->pending++; /* held while asking: answers cannot end the probe early */
+                ask_validator(d);
+                probe_release(d);
+        }
+        probe_release(d);
+}
 
 static void on_anchor(void *userdata, const struct dns_reply *reply) {
         struct anchor_ctx *c = userdata;
@@ -223,17 +229,17 @@ static void on_anchor(void *userdata, const struct dns_reply *reply) {
                         d->obs->answers[i].error = xstrdup("not asked: the anchor zone is not served");
         } else {
                 /* The validator (a socket pair, and a worker process at
-                 * its first question) only now that it has work. */
-                _cleanup_free_ char *error = NULL;
-                if (ub_setup(d, &error) < 0) {
-                        d->obs->error = TAKE_PTR(error);
-                        for (size_t i = 0; i < d->obs->n_answers; i++)
-                                d->obs->answers[i].state = DNSSEC_FAILED;
-                } else {
-                        d->pending++; /* held while asking: answers cannot end the probe early */
-                        ask_validator(d);
-                        probe_release(d);
-                }
+                 * its first question) only now that it has work; the
+                 * probe stays pending until the hub answers. */
+                const char *tld = strrchr(d->plan->wildcard_base, '.');
+                struct dnssec_setup setup = {
+                        .resolvers = d->p->resolvers,
+                        .trust_anchor = d->obs->trust_anchor,
+                        .transparent_tld = tld ? tld + 1 : d->plan->wildcard_base,
+                };
+                d->lease = dnssec_hub_lease(d->hub, &setup, d->born_usec, on_lease_ready, on_lease_lost, d);
+                d->waiting = true;
+                return;
         }
         probe_release(d);
 }
@@ -257,50 +263,15 @@ static void answers_plan(struct dnssec_probe *d) {
                 answers_add(d, n, DNS_TYPE_CAA, DNSSEC_FOR_CAA);
 }
 
-static int ub_setup(struct dnssec_probe *d, char **ret_error) {
-        const struct platform *p = d->p;
-        const char *tld;
-        int r;
-
-        d->ub = ub_ctx_create();
-        if (!d->ub) {
-                *ret_error = xstrdup("the validating resolver could not be created");
-                return -ENOMEM;
-        }
-        if (p->resolvers)
-                for (char *const *s = p->resolvers; *s; s++) {
-                        _cleanup_free_ char *fwd = forwarder_text(*s);
-                        r = ub_ctx_set_fwd(d->ub, fwd);
-                        if (r != 0) {
-                                *ret_error = xasprintf("resolver %s: %s", *s, ub_strerror(r));
-                                return -EINVAL;
-                        }
-                }
-        else if ((r = ub_ctx_resolvconf(d->ub, NULL)) != 0) {
-                *ret_error = xasprintf("/etc/resolv.conf: %s", ub_strerror(r));
-                return -EINVAL;
-        }
-        r = ub_ctx_add_ta_file(d->ub, p->dnssec_trust_anchor);
-        if (r != 0) {
-                *ret_error = xasprintf("trust anchor %s: %s", p->dnssec_trust_anchor, ub_strerror(r));
-                return -EINVAL;
-        }
-        /* unbound answers names under RFC 6761's special-use domains
-         * (test., invalid., ...) itself, NXDOMAIN; the platform's own
-         * domain must reach its resolvers whatever it is. */
-        tld = strrchr(d->plan->wildcard_base, '.');
-        tld = tld ? tld + 1 : d->plan->wildcard_base;
-        _cleanup_free_ char *zone = xasprintf("%s. transparent", tld);
-        (void)ub_ctx_set_option(d->ub, "local-zone:", zone); /* a name unbound does not know is fine, ignoring */
-        return 0;
-}
-
-struct dnssec_probe *dnssec_probe_new(sd_event *event, const struct platform *p, const struct plan *plan,
-                                      struct dns_resolver *plain, struct dnssec_obs *obs) {
+struct dnssec_probe *dnssec_probe_new(sd_event *event, struct dnssec_hub *hub, const struct platform *p,
+                                      const struct plan *plan, struct dns_resolver *plain, struct dnssec_obs *obs) {
         struct dnssec_probe *d = xcalloc(1, sizeof(*d));
         _cleanup_free_ char *error = NULL;
 
+        assert(hub);
         d->event = sd_event_ref(event);
+        d->hub = hub;
+        d->born_usec = now_monotonic_usec();
         d->p = p;
         d->plan = plan;
         d->plain = plain;
@@ -339,17 +310,14 @@ static int on_nothing_asked(sd_event_source *s, void *userdata) {
  * What cannot be asked or watched is recorded as such. */
 static void ask_validator(struct dnssec_probe *d) {
         struct dnssec_obs *o = d->obs;
+        struct ub_ctx *ub = dnssec_lease_ub(d->lease);
 
-        /* The worker process is forked at the first question and exit()s
-         * in the end, flushing its copy of every stdio buffer: what any
-         * stream holds now (stdout, a report being written) would be
-         * written twice. */
-        fflush(NULL);
+        assert(ub);
         for (size_t i = 0; i < o->n_answers; i++) {
                 struct query *q = &d->queries[i];
                 int r;
                 *q = (struct query){ .d = d, .index = i };
-                r = ub_resolve_async(d->ub, o->answers[i].name, o->answers[i].type, ns_c_in, q, on_answer, &q->id);
+                r = ub_resolve_async(ub, o->answers[i].name, o->answers[i].type, ns_c_in, q, on_answer, &q->id);
                 if (r != 0) {
                         o->answers[i].state = DNSSEC_FAILED;
                         o->answers[i].error = xasprintf("validating resolver: %s", ub_strerror(r));
@@ -358,8 +326,7 @@ static void ask_validator(struct dnssec_probe *d) {
                 q->pending = true;
                 d->pending++;
         }
-        if (sd_event_add_io(d->event, &d->io, ub_fd(d->ub), EPOLLIN, on_io, d) < 0 ||
-            sd_event_add_time_relative(d->event, &d->timer, CLOCK_MONOTONIC, 2 * d->p->timeout_usec, 10000,
+        if (sd_event_add_time_relative(d->event, &d->timer, CLOCK_MONOTONIC, 2 * d->p->timeout_usec, 10000,
                                        on_timeout, d) < 0) {
                 for (size_t i = 0; i < o->n_answers; i++)
                         if (d->queries[i].pending && !o->answers[i].error)
@@ -396,7 +363,7 @@ void dnssec_probe_cancel(struct dnssec_probe *d) {
                 struct query *q = &d->queries[i];
                 if (!q->pending)
                         continue;
-                (void)ub_cancel(d->ub, q->id); /* an answer already on its way is dropped, ignoring */
+                (void)ub_cancel(dnssec_lease_ub(d->lease), q->id); /* an answer on its way is dropped, ignoring */
                 q->pending = false;
                 if (!d->obs->answers[i].error)
                         d->obs->answers[i].error = xstrdup("not completed: the audit deadline came first");
@@ -408,6 +375,12 @@ void dnssec_probe_cancel(struct dnssec_probe *d) {
                 d->anchor = NULL;
                 d->pending--;
         }
+        if (d->waiting) {
+                /* No context yet: nothing was asked. */
+                d->waiting = false;
+                d->lease = dnssec_lease_free(d->lease);
+                d->pending--;
+        }
         probe_release(d);
 }
 
@@ -417,11 +390,14 @@ struct dnssec_probe *dnssec_probe_free(struct dnssec_probe *d) {
         d->cb = NULL;
         if (d->anchor)
                 d->anchor->d = NULL;
-        sd_event_source_disable_unref(d->io);
+        /* The context outlives the probe: what it still has in flight
+         * must not call back into freed memory. */
+        for (size_t i = 0; d->queries && i < d->obs->n_answers; i++)
+                if (d->queries[i].pending)
+                        (void)ub_cancel(dnssec_lease_ub(d->lease), d->queries[i].id); /* gone already, ignoring */
+        dnssec_lease_free(d->lease);
         sd_event_source_disable_unref(d->timer);
         sd_event_source_disable_unref(d->defer);
-        if (d->ub)
-                ub_ctx_delete(d->ub);
         free(d->queries);
         sd_event_unref(d->event);
         free(d);

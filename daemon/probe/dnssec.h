@@ -13,15 +13,19 @@
 #include "plan.h"
 
 struct dnssec_probe;
+struct dnssec_hub;
 
 typedef void (*dnssec_done_cb)(void *userdata);
 
-/* p, plan, obs and plain (the platform's resolvers through c-ares, for the
- * unvalidated look at the anchor zone) are borrowed and must outlive the
- * probe; obs is filled in place. Never fails: a probe that cannot be set
- * up records why in obs->error and ends at once when started. */
-struct dnssec_probe *dnssec_probe_new(sd_event *event, const struct platform *p, const struct plan *plan,
-                                      struct dns_resolver *plain, struct dnssec_obs *obs);
+/* hub (the validating resolvers the audit pool shares), p, plan, obs and
+ * plain (the platform's resolvers through c-ares, for the unvalidated look
+ * at the anchor zone) are borrowed and must outlive the probe; obs is
+ * filled in place. Call when the audit is made: the shared context that
+ * answers is one made after this, so no answer is older than the audit.
+ * Never fails: a probe that cannot be set up records why in obs->error and
+ * ends at once when started. */
+struct dnssec_probe *dnssec_probe_new(sd_event *event, struct dnssec_hub *hub, const struct platform *p,
+                                      const struct plan *plan, struct dns_resolver *plain, struct dnssec_obs *obs);
 
 /* Asks every question; cb runs once, from the loop or before this returns
  * when nothing was asked. */
@@ -31,5 +35,6 @@ void dnssec_probe_start(struct dnssec_probe *d, dnssec_done_cb cb, void *userdat
  * returns if it had not run yet. */
 void dnssec_probe_cancel(struct dnssec_probe *d);
 
-/* Never runs cb. Stops libunbound's worker process. */
+/* Never runs cb. Cancels its questions and gives the shared context back
+ * (which goes, with its worker process, once no probe uses it). */
 struct dnssec_probe *dnssec_probe_free(struct dnssec_probe *d);

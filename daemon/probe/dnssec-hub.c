@@ -1,0 +1,374 @@
+/* The shared validating resolvers: see dnssec-hub.h for the rules. One
+ * sd-event source per context watches its ub_fd(); ub_process() runs each
+ * answer's own callback, so answers reach their probe by async id. Leases
+ * are served and unused contexts deleted from one deferred source, never
+ * from a caller's stack: a probe may give its lease back from inside an
+ * answer's callback, within ub_process() of that very context. */
+#include <assert.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unbound.h>
+
+#include "dnssec-hub.h"
+#include "util.h"
+
+struct validator {
+        struct dnssec_hub *hub;
+        struct dnssec_setup setup;     /* owned copies */
+        struct ub_ctx *ub;
+        sd_event_source *io;
+        uint64_t made_usec;            /* CLOCK_MONOTONIC */
+        struct dnssec_lease *users;    /* list */
+        bool retired;                  /* takes no new users */
+        bool lost;                     /* its worker stopped */
+        bool forked;                   /* stdio was flushed before its first question */
+};
+
+struct dnssec_lease {
+        struct dnssec_hub *hub;
+        struct validator *v;           /* NULL while waiting */
+        struct dnssec_setup setup;     /* owned copies, while waiting */
+        uint64_t born_usec;
+        dnssec_lease_ready_cb ready;
+        dnssec_lease_lost_cb lost;
+        void *userdata;
+        bool queued;                   /* in the hub's queue */
+        bool told_lost;
+        struct dnssec_lease *prev, *next; /* in v->users, or the hub's queue */
+};
+
+struct dnssec_hub {
+        sd_event *event;
+        unsigned max;
+        struct validator **validators; /* each its own allocation */
+        size_t n_validators;
+        struct dnssec_lease *queue;    /* waiting, oldest first */
+        sd_event_source *tick;         /* serves the queue, deletes unused contexts */
+        unsigned long made;
+};
+
+static void list_add_tail(struct dnssec_lease **head, struct dnssec_lease *l) {
+        struct dnssec_lease **pp = head, *prev = NULL;
+        while (*pp) {
+                prev = *pp;
+                pp = &(*pp)->next;
+        }
+        l->prev = prev;
+        l->next = NULL;
+        *pp = l;
+}
+
+static void list_remove(struct dnssec_lease **head, struct dnssec_lease *l) {
+        if (l->prev)
+                l->prev->next = l->next;
+        else
+                *head = l->next;
+        if (l->next)
+                l->next->prev = l->prev;
+        l->prev = l->next = NULL;
+}
+
+static void setup_copy(struct dnssec_setup *dst, const struct dnssec_setup *src) {
+        *dst = (struct dnssec_setup){
+                .resolvers = src->resolvers ? strv_copy(src->resolvers) : NULL,
+                .trust_anchor = xstrdup(src->trust_anchor),
+                .transparent_tld = src->transparent_tld ? xstrdup(src->transparent_tld) : NULL,
+        };
+}
+
+static void setup_done(struct dnssec_setup *s) {
+        strv_free((char **)s->resolvers);
+        free((char *)s->trust_anchor);
+        free((char *)s->transparent_tld);
+        *s = (struct dnssec_setup){ 0 };
+}
+
+/* The same forwarders in the same order (unbound keeps them so), the same
+ * anchor file, the same transparent zone. */
+static bool setup_equal(const struct dnssec_setup *a, const struct dnssec_setup *b) {
+        size_t n = strv_length(a->resolvers);
+
+        if (!a->resolvers != !b->resolvers || n != strv_length(b->resolvers))
+                return false;
+        for (size_t i = 0; i < n; i++)
+                if (strcmp(a->resolvers[i], b->resolvers[i]) != 0)
+                        return false;
+        return streq_ptr(a->trust_anchor, b->trust_anchor) && streq_ptr(a->transparent_tld, b->transparent_tld);
+}
+
+static void hub_kick(struct dnssec_hub *h) {
+        if (h->tick)
+                (void)sd_event_source_set_enabled(h->tick, SD_EVENT_ONESHOT); /* fails only without memory, ignoring */
+}
+
+/* "ADDR[:PORT]" or "[ADDR6][:PORT]", as config.c normalises them, in
+ * unbound's "ADDR@PORT". */
+static char *forwarder_text(const char *resolver) {
+        const char *colon;
+
+        if (resolver[0] == '[') {
+                const char *end = strchr(resolver, ']');
+                if (!end)
+                        return xstrdup(resolver);
+                colon = end[1] == ':' ? end + 1 : NULL;
+                return colon ? xasprintf("%.*s@%s", (int)(end - resolver - 1), resolver + 1, colon + 1)
+                             : xstrndup(resolver + 1, (size_t)(end - resolver - 1));
+        }
+        colon = strchr(resolver, ':');
+        return colon ? xasprintf("%.*s@%s", (int)(colon - resolver), resolver, colon + 1) : xstrdup(resolver);
+}
+
+static int ub_configure(struct ub_ctx *ub, const struct dnssec_setup *s, char **ret_error) {
+        int r;
+
+        if (s->resolvers)
+                for (char *const *a = s->resolvers; *a; a++) {
+                        _cleanup_free_ char *fwd = forwarder_text(*a);
+                        r = ub_ctx_set_fwd(ub, fwd);
+                        if (r != 0) {
+                                *ret_error = xasprintf("resolver %s: %s", *a, ub_strerror(r));
+                                return -EINVAL;
+                        }
+                }
+        else if ((r = ub_ctx_resolvconf(ub, NULL)) != 0) {
+                *ret_error = xasprintf("/etc/resolv.conf: %s", ub_strerror(r));
+                return -EINVAL;
+        }
+        r = ub_ctx_add_ta_file(ub, s->trust_anchor);
+        if (r != 0) {
+                *ret_error = xasprintf("trust anchor %s: %s", s->trust_anchor, ub_strerror(r));
+                return -EINVAL;
+        }
+        /* unbound answers names under RFC 6761's special-use domains
+         * (test., invalid., ...) itself, NXDOMAIN; the platform's own
+         * domain must reach its resolvers whatever it is. */
+        if (s->transparent_tld) {
+                _cleanup_free_ char *zone = xasprintf("%s. transparent", s->transparent_tld);
+                (void)ub_ctx_set_option(ub, "local-zone:", zone); /* a name unbound does not know is fine, ignoring */
+        }
+        return 0;
+}
+
+static int on_io(sd_event_source *s, int fd, uint32_t revents, void *userdata);
+
+static int validator_new(struct dnssec_hub *h, const struct dnssec_setup *setup, struct validator **ret,
+                         char **ret_error) {
+        struct validator *v = xcalloc(1, sizeof(*v));
+        int r;
+
+        v->hub = h;
+        setup_copy(&v->setup, setup);
+        v->made_usec = now_monotonic_usec();
+        v->ub = ub_ctx_create();
+        if (!v->ub) {
+                *ret_error = xstrdup("the validating resolver could not be created");
+                r = -ENOMEM;
+                goto fail;
+        }
+        r = ub_configure(v->ub, &v->setup, ret_error);
+        if (r < 0)
+                goto fail;
+        r = sd_event_add_io(h->event, &v->io, ub_fd(v->ub), EPOLLIN, on_io, v);
+        if (r < 0) {
+                *ret_error = xasprintf("cannot watch the validating resolver: %s", strerror(-r));
+                goto fail;
+        }
+        h->validators = xrealloc(h->validators, (h->n_validators + 1) * sizeof(*h->validators));
+        h->validators[h->n_validators++] = v;
+        h->made++;
+        *ret = v;
+        return 0;
+fail:
+        if (v->ub)
+                ub_ctx_delete(v->ub);
+        setup_done(&v->setup);
+        free(v);
+        return r;
+}
+
+/* Stops the worker process (ub_ctx_delete waits for it). */
+static void validator_free(struct validator *v) {
+        struct dnssec_hub *h = v->hub;
+
+        assert(!v->users);
+        for (size_t i = 0; i < h->n_validators; i++)
+                if (h->validators[i] == v) {
+                        h->validators[i] = h->validators[--h->n_validators];
+                        break;
+                }
+        sd_event_source_disable_unref(v->io);
+        ub_ctx_delete(v->ub);
+        setup_done(&v->setup);
+        free(v);
+}
+
+/* Tells each user once; a user may free its lease, or others, meanwhile:
+ * start over from the head after each call. */
+static void validator_lost(struct validator *v) {
+        v->lost = v->retired = true;
+        v->io = sd_event_source_disable_unref(v->io); /* a dead pipe stays readable */
+        for (;;) {
+                struct dnssec_lease *l = v->users;
+                while (l && l->told_lost)
+                        l = l->next;
+                if (!l)
+                        break;
+                l->told_lost = true;
+                if (l->lost)
+                        l->lost(l, l->userdata);
+        }
+}
+
+static int on_io(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        struct validator *v = userdata;
+
+        /* Runs the callback of every answer that has arrived; deleting v
+         * waits for the tick, so a callback may give its lease back. */
+        if (ub_process(v->ub) != 0)
+                validator_lost(v);
+        return 0;
+}
+
+/* An open context l may join: same setup, made no earlier than l's audit.
+ * An open one made before l's audit retires: l's answers must be fresh. */
+static struct validator *hub_find(struct dnssec_hub *h, const struct dnssec_lease *l) {
+        for (size_t i = 0; i < h->n_validators; i++) {
+                struct validator *v = h->validators[i];
+                if (v->retired || !setup_equal(&v->setup, &l->setup))
+                        continue;
+                if (v->made_usec >= l->born_usec)
+                        return v;
+                v->retired = true;
+                if (!v->users)
+                        hub_kick(h);
+        }
+        return NULL;
+}
+
+/* The first waiting lease that can be served now, or NULL. */
+static struct dnssec_lease *hub_next(struct dnssec_hub *h, struct validator **ret_v) {
+        for (struct dnssec_lease *l = h->queue; l; l = l->next) {
+                struct validator *v = hub_find(h, l);
+                if (v || h->n_validators < h->max) {
+                        *ret_v = v;
+                        return l;
+                }
+        }
+        return NULL;
+}
+
+static void hub_serve(struct dnssec_hub *h) {
+        struct dnssec_lease *l;
+        struct validator *v;
+
+        /* The callback may free leases or ask for more: look again each time. */
+        while ((l = hub_next(h, &v))) {
+                _cleanup_free_ char *error = NULL;
+                int r = 0;
+
+                list_remove(&h->queue, l);
+                l->queued = false;
+                if (!v)
+                        r = validator_new(h, &l->setup, &v, &error);
+                if (r >= 0) {
+                        l->v = v;
+                        list_add_tail(&v->users, l);
+                        setup_done(&l->setup);
+                }
+                l->ready(l, r, error, l->userdata);
+        }
+}
+
+static int on_tick(sd_event_source *s, void *userdata) {
+        struct dnssec_hub *h = userdata;
+
+        hub_serve(h);
+        /* Unused contexts go: a later audit would retire them anyway, and
+         * each holds a process. Waiting leases had their turn first. */
+        for (size_t i = h->n_validators; i > 0; i--)
+                if (!h->validators[i - 1]->users)
+                        validator_free(h->validators[i - 1]);
+        if (h->queue)
+                hub_serve(h);
+        return 0;
+}
+
+int dnssec_hub_new(sd_event *event, unsigned max, struct dnssec_hub **ret) {
+        struct dnssec_hub *h = xcalloc(1, sizeof(*h));
+        int r;
+
+        h->event = sd_event_ref(event);
+        h->max = max ? max : 1;
+        r = sd_event_add_defer(event, &h->tick, on_tick, h);
+        if (r >= 0)
+                r = sd_event_source_set_enabled(h->tick, SD_EVENT_OFF);
+        if (r < 0) {
+                dnssec_hub_free(h);
+                return r;
+        }
+        *ret = h;
+        return 0;
+}
+
+struct dnssec_hub *dnssec_hub_free(struct dnssec_hub *h) {
+        if (!h)
+                return NULL;
+        assert(!h->queue);
+        while (h->n_validators > 0)
+                validator_free(h->validators[h->n_validators - 1]);
+        free(h->validators);
+        sd_event_source_disable_unref(h->tick);
+        sd_event_unref(h->event);
+        free(h);
+        return NULL;
+}
+
+unsigned dnssec_hub_contexts(const struct dnssec_hub *h) {
+        return h ? (unsigned)h->n_validators : 0;
+}
+
+unsigned long dnssec_hub_made(const struct dnssec_hub *h) {
+        return h ? h->made : 0;
+}
+
+struct dnssec_lease *dnssec_hub_lease(struct dnssec_hub *h, const struct dnssec_setup *setup, uint64_t born_usec,
+                                      dnssec_lease_ready_cb ready, dnssec_lease_lost_cb lost, void *userdata) {
+        struct dnssec_lease *l = xcalloc(1, sizeof(*l));
+
+        assert(h && setup && setup->trust_anchor && ready);
+        *l = (struct dnssec_lease){
+                .hub = h, .born_usec = born_usec, .ready = ready, .lost = lost, .userdata = userdata };
+        setup_copy(&l->setup, setup);
+        list_add_tail(&h->queue, l);
+        l->queued = true;
+        hub_kick(h);
+        return l;
+}
+
+struct ub_ctx *dnssec_lease_ub(struct dnssec_lease *l) {
+        if (!l || !l->v || l->v->lost)
+                return NULL;
+        if (!l->v->forked) {
+                /* The worker process is forked at the first question and
+                 * exit()s in the end: whatever any stdio stream (a report
+                 * being written, stdout) holds now would be written twice. */
+                fflush(NULL);
+                l->v->forked = true;
+        }
+        return l->v->ub;
+}
+
+struct dnssec_lease *dnssec_lease_free(struct dnssec_lease *l) {
+        if (!l)
+                return NULL;
+        if (l->v) {
+                list_remove(&l->v->users, l);
+                if (!l->v->users)
+                        hub_kick(l->hub);
+        } else if (l->queued)
+                list_remove(&l->hub->queue, l);
+        setup_done(&l->setup);
+        free(l);
+        return NULL;
+}

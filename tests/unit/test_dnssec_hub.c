@@ -1,0 +1,199 @@
+/* The shared validating resolvers' rules, on real libunbound contexts that
+ * are never asked anything (so no worker process is forked, no packet
+ * sent): one context per setup, a later audit gets a fresh one, at most
+ * `max` at once with the rest waiting in order, a setup that fails says
+ * why, and a lease given back while waiting is never called back. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include <systemd/sd-event.h>
+
+#include "dnssec-hub.h"
+#include "util.h"
+
+struct user {
+        struct dnssec_lease *lease;
+        int calls;
+        int r;
+        char *why;
+};
+
+static void on_ready(struct dnssec_lease *l, int r, const char *why, void *userdata) {
+        struct user *u = userdata;
+        assert_ptr_equal(l, u->lease);
+        u->calls++;
+        u->r = r;
+        free(u->why);
+        u->why = why ? xstrdup(why) : NULL;
+}
+
+static void on_lost(struct dnssec_lease *l, void *userdata) {
+        fail_msg("no worker runs here, none can stop");
+}
+
+/* Runs what the loop has pending, the hub's deferred work included. */
+static void settle(sd_event *e) {
+        for (int i = 0; i < 8; i++)
+                assert_true(sd_event_run(e, 0) >= 0);
+}
+
+static char *anchor_a = "/nonexistent/a.key", *anchor_b = "/nonexistent/b.key", *anchor_c = "/nonexistent/c.key";
+static char *fwd_one[] = { "127.0.0.1:5353", NULL }, *fwd_two[] = { "127.0.0.1:5353", "[::1]:5353", NULL };
+
+static void lease(struct dnssec_hub *h, struct user *u, char **resolvers, const char *anchor, uint64_t born) {
+        struct dnssec_setup s = { .resolvers = resolvers, .trust_anchor = anchor, .transparent_tld = "test" };
+        *u = (struct user){ 0 };
+        u->lease = dnssec_hub_lease(h, &s, born, on_ready, on_lost, u);
+}
+
+static void give_back(struct user *u) {
+        u->lease = dnssec_lease_free(u->lease);
+        u->why = mfree(u->why);
+}
+
+static void test_shared_by_setup(void **state) {
+        sd_event *e = NULL;
+        struct dnssec_hub *h = NULL;
+        struct user a, b, c, d;
+
+        assert_int_equal(sd_event_new(&e), 0);
+        assert_int_equal(dnssec_hub_new(e, 4, &h), 0);
+        lease(h, &a, fwd_one, anchor_a, 0);
+        lease(h, &b, fwd_one, anchor_a, 0);
+        lease(h, &c, fwd_one, anchor_b, 0);
+        lease(h, &d, fwd_two, anchor_a, 0);
+        /* Never from the call itself. */
+        assert_int_equal(a.calls + b.calls + c.calls + d.calls, 0);
+        settle(e);
+        assert_int_equal(a.calls, 1);
+        assert_int_equal(a.r, 0);
+        assert_non_null(dnssec_lease_ub(a.lease));
+        assert_ptr_equal(dnssec_lease_ub(a.lease), dnssec_lease_ub(b.lease));
+        assert_ptr_not_equal(dnssec_lease_ub(a.lease), dnssec_lease_ub(c.lease));
+        assert_ptr_not_equal(dnssec_lease_ub(a.lease), dnssec_lease_ub(d.lease));
+        assert_int_equal(dnssec_hub_contexts(h), 3);
+        assert_int_equal(dnssec_hub_made(h), 3);
+        /* A context goes once its last user does. */
+        give_back(&a);
+        settle(e);
+        assert_int_equal(dnssec_hub_contexts(h), 3);
+        give_back(&b);
+        settle(e);
+        assert_int_equal(dnssec_hub_contexts(h), 2);
+        give_back(&c);
+        give_back(&d);
+        settle(e);
+        assert_int_equal(dnssec_hub_contexts(h), 0);
+        dnssec_hub_free(h);
+        sd_event_unref(e);
+}
+
+static void test_later_audit_fresh_context(void **state) {
+        sd_event *e = NULL;
+        struct dnssec_hub *h = NULL;
+        struct user early, late, early2;
+
+        assert_int_equal(sd_event_new(&e), 0);
+        assert_int_equal(dnssec_hub_new(e, 4, &h), 0);
+        lease(h, &early, fwd_one, anchor_a, 0);
+        settle(e);
+        /* An audit made after the context was: a fresh one, and the old
+         * one takes nobody new, not even an audit as old as its users. */
+        lease(h, &late, fwd_one, anchor_a, now_monotonic_usec() + 1);
+        settle(e);
+        assert_int_equal(late.r, 0);
+        assert_ptr_not_equal(dnssec_lease_ub(early.lease), dnssec_lease_ub(late.lease));
+        lease(h, &early2, fwd_one, anchor_a, 0);
+        settle(e);
+        assert_ptr_equal(dnssec_lease_ub(early2.lease), dnssec_lease_ub(late.lease));
+        assert_int_equal(dnssec_hub_contexts(h), 2);
+        give_back(&early);
+        settle(e);
+        assert_int_equal(dnssec_hub_contexts(h), 1);
+        give_back(&late);
+        give_back(&early2);
+        settle(e);
+        assert_int_equal(dnssec_hub_made(h), 2);
+        dnssec_hub_free(h);
+        sd_event_unref(e);
+}
+
+static void test_bounded_waits_in_order(void **state) {
+        sd_event *e = NULL;
+        struct dnssec_hub *h = NULL;
+        struct user a, b, c, d, gone;
+
+        assert_int_equal(sd_event_new(&e), 0);
+        assert_int_equal(dnssec_hub_new(e, 2, &h), 0);
+        lease(h, &a, fwd_one, anchor_a, 0);
+        lease(h, &b, fwd_one, anchor_b, 0);
+        lease(h, &gone, fwd_two, anchor_a, 0);
+        lease(h, &c, fwd_one, anchor_c, 0);
+        /* A user of an open context is not held up by those waiting. */
+        lease(h, &d, fwd_one, anchor_a, 0);
+        settle(e);
+        assert_int_equal(a.calls + b.calls + d.calls, 3);
+        assert_ptr_equal(dnssec_lease_ub(a.lease), dnssec_lease_ub(d.lease));
+        assert_int_equal(gone.calls + c.calls, 0);
+        assert_null(dnssec_lease_ub(c.lease));
+        assert_int_equal(dnssec_hub_contexts(h), 2);
+        /* Given back while waiting: never called. */
+        give_back(&gone);
+        give_back(&b);
+        settle(e);
+        assert_int_equal(c.calls, 1);
+        assert_int_equal(c.r, 0);
+        assert_non_null(dnssec_lease_ub(c.lease));
+        assert_int_equal(dnssec_hub_contexts(h), 2);
+        give_back(&a);
+        give_back(&c);
+        give_back(&d);
+        settle(e);
+        assert_int_equal(dnssec_hub_contexts(h), 0);
+        assert_int_equal(dnssec_hub_made(h), 3);
+        dnssec_hub_free(h);
+        sd_event_unref(e);
+}
+
+static void test_setup_fails(void **state) {
+        static char *bad[] = { "not an address", NULL };
+        sd_event *e = NULL;
+        struct dnssec_hub *h = NULL;
+        struct user a, b;
+
+        assert_int_equal(sd_event_new(&e), 0);
+        assert_int_equal(dnssec_hub_new(e, 1, &h), 0);
+        lease(h, &a, bad, anchor_a, 0);
+        lease(h, &b, fwd_one, anchor_a, 0);
+        settle(e);
+        assert_int_equal(a.calls, 1);
+        assert_true(a.r < 0);
+        assert_non_null(a.why);
+        assert_non_null(strstr(a.why, "resolver not an address"));
+        assert_null(dnssec_lease_ub(a.lease));
+        /* The failed one takes no room. */
+        assert_int_equal(b.r, 0);
+        assert_int_equal(dnssec_hub_contexts(h), 1);
+        give_back(&a);
+        give_back(&b);
+        settle(e);
+        dnssec_hub_free(h);
+        sd_event_unref(e);
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_shared_by_setup),
+                cmocka_unit_test(test_later_audit_fresh_context),
+                cmocka_unit_test(test_bounded_waits_in_order),
+                cmocka_unit_test(test_setup_fails),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
