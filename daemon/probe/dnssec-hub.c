@@ -4,8 +4,10 @@
  * are served and unused contexts deleted from one deferred source, never
  * from a caller's stack: a probe may give its lease back from inside an
  * answer's callback, within ub_process() of that very context. */
+#include <arpa/nameser.h>
 #include <assert.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <unbound.h>
@@ -95,6 +97,31 @@ static bool setup_equal(const struct dnssec_setup *a, const struct dnssec_setup 
                 if (strcmp(a->resolvers[i], b->resolvers[i]) != 0)
                         return false;
         return streq_ptr(a->trust_anchor, b->trust_anchor) && streq_ptr(a->transparent_tld, b->transparent_tld);
+}
+
+/* libunbound talks to its worker with plain writes on a socket pair: once
+ * the worker is gone (killed, out of memory) a write raises SIGPIPE, whose
+ * default action ends certvigil. It is held back around the calls that
+ * write and consumed if raised, so the call fails instead and the dead
+ * worker is found by its pipe's end of file (validator_lost()). */
+static void sigpipe_hold(sigset_t *ret_old) {
+        sigset_t pipe;
+
+        sigemptyset(&pipe);
+        sigaddset(&pipe, SIGPIPE);
+        sigprocmask(SIG_BLOCK, &pipe, ret_old);
+}
+
+static void sigpipe_release(const sigset_t *old) {
+        static const struct timespec now = { 0, 0 };
+        sigset_t pipe, pending;
+
+        sigemptyset(&pipe);
+        sigaddset(&pipe, SIGPIPE);
+        /* Only if it was not held before us: then it is ours. */
+        if (!sigismember(old, SIGPIPE) && sigpending(&pending) == 0 && sigismember(&pending, SIGPIPE))
+                (void)sigtimedwait(&pipe, NULL, &now); /* consumes it; nothing else to do, ignoring */
+        sigprocmask(SIG_SETMASK, old, NULL);
 }
 
 static void hub_kick(struct dnssec_hub *h) {
@@ -191,6 +218,8 @@ fail:
 static void validator_free(struct validator *v) {
         struct dnssec_hub *h = v->hub;
 
+        sigset_t old;
+
         assert(!v->users);
         for (size_t i = 0; i < h->n_validators; i++)
                 if (h->validators[i] == v) {
@@ -198,7 +227,9 @@ static void validator_free(struct validator *v) {
                         break;
                 }
         sd_event_source_disable_unref(v->io);
-        ub_ctx_delete(v->ub);
+        sigpipe_hold(&old);
+        ub_ctx_delete(v->ub); /* tells the worker to quit: a write */
+        sigpipe_release(&old);
         setup_done(&v->setup);
         free(v);
 }
@@ -346,17 +377,47 @@ struct dnssec_lease *dnssec_hub_lease(struct dnssec_hub *h, const struct dnssec_
         return l;
 }
 
-struct ub_ctx *dnssec_lease_ub(struct dnssec_lease *l) {
-        if (!l || !l->v || l->v->lost)
-                return NULL;
+struct ub_ctx *dnssec_lease_ub(const struct dnssec_lease *l) {
+        return l && l->v && !l->v->lost ? l->v->ub : NULL;
+}
+
+int dnssec_lease_ask(struct dnssec_lease *l, const char *name, int type, dnssec_answer_cb cb, void *userdata,
+                     int *ret_id, const char **ret_why) {
+        struct ub_ctx *ub = dnssec_lease_ub(l);
+        sigset_t old;
+        int r;
+
+        if (!ub) {
+                *ret_why = "the validating resolver's worker stopped";
+                return -EPIPE;
+        }
         if (!l->v->forked) {
                 /* The worker process is forked at the first question and
-                 * exit()s in the end: whatever any stdio stream (a report
-                 * being written, stdout) holds now would be written twice. */
+                 * exit()s in the end, flushing its copy of every stdio
+                 * buffer: what any stream holds now (stdout, a report being
+                 * written) would be written twice. */
                 fflush(NULL);
                 l->v->forked = true;
         }
-        return l->v->ub;
+        sigpipe_hold(&old);
+        r = ub_resolve_async(ub, name, type, ns_c_in, userdata, cb, ret_id);
+        sigpipe_release(&old);
+        if (r != 0) {
+                *ret_why = ub_strerror(r);
+                return r == UB_NOMEM ? -ENOMEM : -EIO;
+        }
+        return 0;
+}
+
+void dnssec_lease_cancel(struct dnssec_lease *l, int id) {
+        struct ub_ctx *ub = dnssec_lease_ub(l);
+        sigset_t old;
+
+        if (!ub)
+                return;
+        sigpipe_hold(&old);
+        (void)ub_cancel(ub, id); /* an answer on its way is dropped; an id already answered is fine, ignoring */
+        sigpipe_release(&old);
 }
 
 struct dnssec_lease *dnssec_lease_free(struct dnssec_lease *l) {

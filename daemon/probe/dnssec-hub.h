@@ -22,6 +22,7 @@
 #include <systemd/sd-event.h>
 
 struct ub_ctx;
+struct ub_result;
 struct dnssec_hub;
 struct dnssec_lease;
 
@@ -57,11 +58,20 @@ typedef void (*dnssec_lease_lost_cb)(struct dnssec_lease *l, void *userdata);
 struct dnssec_lease *dnssec_hub_lease(struct dnssec_hub *h, const struct dnssec_setup *setup, uint64_t born_usec,
                                       dnssec_lease_ready_cb ready, dnssec_lease_lost_cb lost, void *userdata);
 
-/* The context, once ready (NULL before, or after a failure). Its answers
- * come through ub_process() on the hub's event source: a question asked
- * with ub_resolve_async() gets its own callback. Call right before asking:
- * the first question forks the worker, so stdio is flushed first. */
-struct ub_ctx *dnssec_lease_ub(struct dnssec_lease *l);
+/* Asks a question on the ready lease's context (ub_resolve_async): cb
+ * runs from the loop with the answer, as libunbound gives it, unless the
+ * question is cancelled first. 0, or a negative errno with *ret_why
+ * (static text: unbound's error) when it could not be asked. The first
+ * question forks the context's worker: stdio is flushed before. */
+typedef void (*dnssec_answer_cb)(void *userdata, int err, struct ub_result *result);
+int dnssec_lease_ask(struct dnssec_lease *l, const char *name, int type, dnssec_answer_cb cb, void *userdata,
+                     int *ret_id, const char **ret_why);
+/* Drops a question asked through l; its callback will not run. */
+void dnssec_lease_cancel(struct dnssec_lease *l, int id);
+
+/* The context, once ready (NULL before, after a failure or once its worker
+ * stopped): to tell contexts apart; ask through dnssec_lease_ask(). */
+struct ub_ctx *dnssec_lease_ub(const struct dnssec_lease *l);
 
 /* Gives the lease back; every question asked through it must have been
  * answered or cancelled (ub_cancel) first. Never calls back. Safe from

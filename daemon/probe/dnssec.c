@@ -310,17 +310,16 @@ static int on_nothing_asked(sd_event_source *s, void *userdata) {
  * What cannot be asked or watched is recorded as such. */
 static void ask_validator(struct dnssec_probe *d) {
         struct dnssec_obs *o = d->obs;
-        struct ub_ctx *ub = dnssec_lease_ub(d->lease);
 
-        assert(ub);
         for (size_t i = 0; i < o->n_answers; i++) {
                 struct query *q = &d->queries[i];
+                const char *why = NULL;
                 int r;
                 *q = (struct query){ .d = d, .index = i };
-                r = ub_resolve_async(ub, o->answers[i].name, o->answers[i].type, ns_c_in, q, on_answer, &q->id);
-                if (r != 0) {
+                r = dnssec_lease_ask(d->lease, o->answers[i].name, o->answers[i].type, on_answer, q, &q->id, &why);
+                if (r < 0) {
                         o->answers[i].state = DNSSEC_FAILED;
-                        o->answers[i].error = xasprintf("validating resolver: %s", ub_strerror(r));
+                        o->answers[i].error = xasprintf("validating resolver: %s", why);
                         continue;
                 }
                 q->pending = true;
@@ -363,7 +362,7 @@ void dnssec_probe_cancel(struct dnssec_probe *d) {
                 struct query *q = &d->queries[i];
                 if (!q->pending)
                         continue;
-                (void)ub_cancel(dnssec_lease_ub(d->lease), q->id); /* an answer on its way is dropped, ignoring */
+                dnssec_lease_cancel(d->lease, q->id);
                 q->pending = false;
                 if (!d->obs->answers[i].error)
                         d->obs->answers[i].error = xstrdup("not completed: the audit deadline came first");
@@ -394,7 +393,7 @@ struct dnssec_probe *dnssec_probe_free(struct dnssec_probe *d) {
          * must not call back into freed memory. */
         for (size_t i = 0; d->queries && i < d->obs->n_answers; i++)
                 if (d->queries[i].pending)
-                        (void)ub_cancel(dnssec_lease_ub(d->lease), d->queries[i].id); /* gone already, ignoring */
+                        dnssec_lease_cancel(d->lease, d->queries[i].id);
         dnssec_lease_free(d->lease);
         sd_event_source_disable_unref(d->timer);
         sd_event_source_disable_unref(d->defer);

@@ -2,18 +2,27 @@
  * are never asked anything (so no worker process is forked, no packet
  * sent): one context per setup, a later audit gets a fresh one, at most
  * `max` at once with the rest waiting in order, a setup that fails says
- * why, and a lease given back while waiting is never called back. */
+ * why, and a lease given back while waiting is never called back. Then one
+ * that is asked about localhost (answered by unbound itself, no packet
+ * sent) and whose worker is killed: the users are told, and writing to the
+ * dead worker is an error, not a SIGPIPE that ends the process. */
+#include <arpa/nameser.h>
+#include <errno.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
 #include <systemd/sd-event.h>
+#include <unbound.h>
 
 #include "dnssec-hub.h"
 #include "util.h"
@@ -23,6 +32,8 @@ struct user {
         int calls;
         int r;
         char *why;
+        int lost;
+        int answers;
 };
 
 static void on_ready(struct dnssec_lease *l, int r, const char *why, void *userdata) {
@@ -35,7 +46,15 @@ static void on_ready(struct dnssec_lease *l, int r, const char *why, void *userd
 }
 
 static void on_lost(struct dnssec_lease *l, void *userdata) {
-        fail_msg("no worker runs here, none can stop");
+        struct user *u = userdata;
+        u->lost++;
+}
+
+static void on_answer(void *userdata, int err, struct ub_result *result) {
+        struct user *u = userdata;
+        assert_int_equal(err, 0);
+        u->answers++;
+        ub_resolve_free(result);
 }
 
 /* Runs what the loop has pending, the hub's deferred work included. */
@@ -188,12 +207,81 @@ static void test_setup_fails(void **state) {
         sd_event_unref(e);
 }
 
+/* The one child of this process: the context's worker. */
+static pid_t worker_pid(void) {
+        char path[64], buf[64] = "";
+        FILE *f;
+
+        snprintf(path, sizeof(path), "/proc/self/task/%d/children", (int)getpid());
+        f = fopen(path, "re");
+        assert_non_null(f);
+        assert_non_null(fgets(buf, sizeof(buf), f));
+        fclose(f);
+        return (pid_t)strtol(buf, NULL, 10);
+}
+
+static void test_worker_killed(void **state) {
+        /* The root zone's KSK-2017 DS: any well-formed anchor will do. */
+        static const char ds[] =
+                ". IN DS 20326 8 2 E06D44B80B8F1D39A95C0B0D7C65D08458E880409BBC683457104237C7F8EC8D\n";
+        char anchor[] = "/tmp/test_dnssec_hub.XXXXXX";
+        sd_event *e = NULL;
+        struct dnssec_hub *h = NULL;
+        struct user a;
+        sigset_t mask, pending;
+        siginfo_t si;
+        int fd, id;
+        const char *why = NULL;
+        pid_t pid;
+
+        fd = mkstemp(anchor);
+        assert_true(fd >= 0);
+        assert_int_equal(write(fd, ds, sizeof(ds) - 1), (ssize_t)(sizeof(ds) - 1));
+        close(fd);
+        assert_int_equal(sd_event_new(&e), 0);
+        assert_int_equal(dnssec_hub_new(e, 1, &h), 0);
+        lease(h, &a, fwd_one, anchor, 0);
+        settle(e);
+        assert_int_equal(a.r, 0);
+        assert_int_equal(dnssec_lease_ask(a.lease, "localhost", ns_t_a, on_answer, &a, &id, &why), 0);
+        for (int i = 0; i < 100 && a.answers == 0; i++)
+                assert_true(sd_event_run(e, 100 * 1000) >= 0);
+        assert_int_equal(a.answers, 1);
+
+        pid = worker_pid();
+        assert_true(pid > 0);
+        assert_int_equal(kill(pid, SIGKILL), 0);
+        /* Dead, not reaped: ub_ctx_delete() reaps it. */
+        assert_int_equal(waitid(P_PID, (id_t)pid, &si, WEXITED | WNOWAIT), 0);
+        /* A write to the dead worker, and a cancel (another write). */
+        (void)dnssec_lease_ask(a.lease, "localhost", ns_t_a, on_answer, &a, &id, &why);
+        dnssec_lease_cancel(a.lease, id);
+        for (int i = 0; i < 100 && a.lost == 0; i++)
+                assert_true(sd_event_run(e, 100 * 1000) >= 0);
+        assert_int_equal(a.lost, 1);
+        assert_null(dnssec_lease_ub(a.lease));
+        assert_int_equal(dnssec_lease_ask(a.lease, "localhost", ns_t_a, on_answer, &a, &id, &why), -EPIPE);
+        assert_non_null(why);
+        give_back(&a);
+        settle(e);
+        assert_int_equal(dnssec_hub_contexts(h), 0);
+        /* SIGPIPE neither left held nor pending. */
+        assert_int_equal(sigprocmask(SIG_BLOCK, NULL, &mask), 0);
+        assert_false(sigismember(&mask, SIGPIPE));
+        assert_int_equal(sigpending(&pending), 0);
+        assert_false(sigismember(&pending, SIGPIPE));
+        dnssec_hub_free(h);
+        sd_event_unref(e);
+        unlink(anchor);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_shared_by_setup),
                 cmocka_unit_test(test_later_audit_fresh_context),
                 cmocka_unit_test(test_bounded_waits_in_order),
                 cmocka_unit_test(test_setup_fails),
+                cmocka_unit_test(test_worker_killed),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
