@@ -21,11 +21,6 @@ struct pool_trust {
         struct x509_trust *trust;
 };
 
-struct pool_waiter {
-        audit_pool_resume_cb resume;
-        void *userdata;
-};
-
 struct audit_pool {
         sd_event *event;
         struct dns_hub *dns;                  /* the DNS channels every audit shares */
@@ -35,9 +30,10 @@ struct audit_pool {
         bool ingress_loaded;
         unsigned limit;
         unsigned in_flight;
-        /* Audits with queued jobs that found the pool full, oldest first. */
-        struct pool_waiter *waiting;
-        size_t n_waiting;
+        /* Audits with queued jobs that found the pool full, oldest
+         * first: a list through their waiters, so that handing out a slot
+         * or dropping a cancelled audit costs the same at any length. */
+        struct audit_pool_waiter *head, *tail;
         bool kicking;
         struct pool_trust *trusts;
         size_t n_trusts;
@@ -123,7 +119,7 @@ struct audit_pool *audit_pool_free(struct audit_pool *pool) {
                 x509_trust_free(pool->trusts[i].trust);
         }
         free(pool->trusts);
-        free(pool->waiting);
+        assert(!pool->head);
         strv_free(pool->ingress_subjects);
         http_client_free(pool->http);
         dns_hub_free(pool->dns);
@@ -192,19 +188,30 @@ void audit_pool_jobs_ended(struct audit_pool *pool, size_t n) {
         pool->in_flight -= n;
 }
 
-void audit_pool_wait(struct audit_pool *pool, audit_pool_resume_cb resume, void *userdata) {
-        pool->waiting = xrealloc(pool->waiting, (pool->n_waiting + 1) * sizeof(*pool->waiting));
-        pool->waiting[pool->n_waiting++] = (struct pool_waiter){ .resume = resume, .userdata = userdata };
+void audit_pool_wait(struct audit_pool *pool, struct audit_pool_waiter *w, audit_pool_resume_cb resume,
+                     void *userdata) {
+        assert(!w->queued);
+        *w = (struct audit_pool_waiter){ .prev = pool->tail, .resume = resume, .userdata = userdata, .queued = true };
+        if (pool->tail)
+                pool->tail->next = w;
+        else
+                pool->head = w;
+        pool->tail = w;
 }
 
-void audit_pool_unwait(struct audit_pool *pool, void *userdata) {
-        for (size_t i = 0; i < pool->n_waiting; i++)
-                if (pool->waiting[i].userdata == userdata) {
-                        memmove(&pool->waiting[i], &pool->waiting[i + 1],
-                                (pool->n_waiting - i - 1) * sizeof(*pool->waiting));
-                        pool->n_waiting--;
-                        break;
-                }
+void audit_pool_unwait(struct audit_pool *pool, struct audit_pool_waiter *w) {
+        if (!w->queued)
+                return;
+        if (w->prev)
+                w->prev->next = w->next;
+        else
+                pool->head = w->next;
+        if (w->next)
+                w->next->prev = w->prev;
+        else
+                pool->tail = w->prev;
+        w->prev = w->next = NULL;
+        w->queued = false;
 }
 
 /* Not re-entered: a resumed audit that frees a slot synchronously is
@@ -213,10 +220,10 @@ void audit_pool_kick(struct audit_pool *pool) {
         if (pool->kicking)
                 return;
         pool->kicking = true;
-        while (pool->in_flight < pool->limit && pool->n_waiting > 0) {
-                struct pool_waiter w = pool->waiting[0];
-                audit_pool_unwait(pool, w.userdata);
-                w.resume(w.userdata);
+        while (pool->in_flight < pool->limit && pool->head) {
+                struct audit_pool_waiter *w = pool->head;
+                audit_pool_unwait(pool, w);
+                w->resume(w->userdata); /* may queue w again */
         }
         pool->kicking = false;
 }

@@ -52,9 +52,20 @@ void audit_pool_jobs_ended(struct audit_pool *pool, size_t n);
 /* An audit with queued jobs that found the pool full waits for a slot, in
  * turn: resume(userdata) runs from audit_pool_kick() when one is free,
  * after the waiter was taken off the queue. audit_pool_unwait() takes it
- * off before then (an audit cancelled or freed). */
+ * off before then (an audit cancelled or freed). The waiter is the
+ * caller's (inside its audit) and must stay in place while queued: the
+ * pool links it in and out in constant time, however many audits wait. */
 typedef void (*audit_pool_resume_cb)(void *userdata);
-void audit_pool_wait(struct audit_pool *pool, audit_pool_resume_cb resume, void *userdata);
-void audit_pool_unwait(struct audit_pool *pool, void *userdata);
+struct audit_pool_waiter {
+        struct audit_pool_waiter *prev, *next; /* the pool's */
+        audit_pool_resume_cb resume;
+        void *userdata;
+        bool queued;
+};
+/* w must not be queued already. */
+void audit_pool_wait(struct audit_pool *pool, struct audit_pool_waiter *w, audit_pool_resume_cb resume,
+                     void *userdata);
+/* Nothing when w is not queued. */
+void audit_pool_unwait(struct audit_pool *pool, struct audit_pool_waiter *w);
 /* Hands free slots to waiting audits, oldest first. */
 void audit_pool_kick(struct audit_pool *pool);

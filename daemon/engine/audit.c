@@ -42,7 +42,7 @@ struct audit {
         sd_event *event;
         struct audit_pool *pool;
         struct audit_pool *own_pool;          /* set when not shared */
-        bool waiting;                         /* in the pool's queue for a slot */
+        struct audit_pool_waiter waiter;      /* a place in the pool's queue for a slot */
         const struct platform *platform;
         struct plan *plan;
         const struct x509_trust *trust;       /* the pool's */
@@ -142,10 +142,7 @@ static void job_ended(struct audit *a) {
 
 /* All of the audit's jobs are over: their slots are free for the others. */
 static void jobs_drop(struct audit *a) {
-        if (a->waiting) {
-                audit_pool_unwait(a->pool, a);
-                a->waiting = false;
-        }
+        audit_pool_unwait(a->pool, &a->waiter);
         audit_pool_jobs_ended(a->pool, a->in_flight);
         a->in_flight = 0;
 }
@@ -153,7 +150,6 @@ static void jobs_drop(struct audit *a) {
 /* The pool has a slot for this audit, which waited for one. */
 static void on_pool_slot(void *userdata) {
         struct audit *a = userdata;
-        a->waiting = false;
         audit_pump(a);
 }
 
@@ -424,10 +420,8 @@ static void audit_pump(struct audit *a) {
                               a->next_name < o->n_names || followups_queued(a->followups);
                 if (queued && audit_pool_full(a->pool)) {
                         /* The pool is full: wait for a slot, in turn. */
-                        if (!a->waiting) {
-                                audit_pool_wait(a->pool, on_pool_slot, a);
-                                a->waiting = true;
-                        }
+                        if (!a->waiter.queued)
+                                audit_pool_wait(a->pool, &a->waiter, on_pool_slot, a);
                         break;
                 }
                 if (!a->dns_facts_started) {

@@ -6,6 +6,7 @@
  * every endpoint observed exactly once, on its own slot, whatever the
  * order. No network. */
 #include <errno.h>
+#include <inttypes.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -784,6 +785,79 @@ static void test_pool_cap(void **state) {
         }
 }
 
+/* The queue of audits waiting for a slot, at the size of a large config:
+ * served oldest first, and taking a waiter off it (an audit cancelled or
+ * freed) or off its head (a slot handed out) costs the same however long
+ * it is. It was an array searched and shifted on each: quadratic, 200,000
+ * waiters took over a minute of CPU; now well under the bound. */
+#define QUEUE_WAITERS 200000
+#define QUEUE_CPU_BOUND_USEC (1 * USEC_PER_SEC)
+
+struct queued {
+        struct audit_pool *pool;
+        struct audit_pool_waiter waiter;
+        size_t index;
+        size_t *order;          /* the indices resumed, in turn */
+        size_t *n_order;
+};
+
+static void on_queue_slot(void *userdata) {
+        struct queued *q = userdata;
+        /* As an audit does: it takes the slot it was given. */
+        audit_pool_job_started(q->pool);
+        q->order[(*q->n_order)++] = q->index;
+}
+
+static uint64_t cpu_usec(void) {
+        struct timespec ts;
+        assert_int_equal(clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts), 0);
+        return (uint64_t)ts.tv_sec * USEC_PER_SEC + (uint64_t)ts.tv_nsec / 1000;
+}
+
+static void test_pool_queue(void **state) {
+        struct queued *qs = xcalloc(QUEUE_WAITERS, sizeof(*qs));
+        size_t *order = xcalloc(QUEUE_WAITERS, sizeof(*order));
+        size_t n_order = 0, expect = 0;
+        struct audit_pool *pool = NULL;
+        sd_event *event = NULL;
+        uint64_t t0;
+
+        assert_int_equal(sd_event_new(&event), 0);
+        assert_int_equal(audit_pool_new(event, 1, &pool), 0);
+        audit_pool_job_started(pool); /* the one slot is taken: all wait */
+        assert_true(audit_pool_full(pool));
+        t0 = cpu_usec();
+        for (size_t i = 0; i < QUEUE_WAITERS; i++) {
+                qs[i] = (struct queued){ .pool = pool, .index = i, .order = order, .n_order = &n_order };
+                audit_pool_wait(pool, &qs[i].waiter, on_queue_slot, &qs[i]);
+        }
+        /* Every third leaves the queue before its turn, from anywhere in it. */
+        for (size_t i = 0; i < QUEUE_WAITERS; i += 3)
+                audit_pool_unwait(pool, &qs[i].waiter);
+        /* One slot at a time: each job that ends hands its slot on. */
+        for (size_t i = 0; i < QUEUE_WAITERS - (QUEUE_WAITERS + 2) / 3; i++) {
+                audit_pool_jobs_ended(pool, 1);
+                audit_pool_kick(pool);
+        }
+        uint64_t spent = cpu_usec() - t0;
+        print_message("%d waiters: %" PRIu64 " ms of CPU\n", QUEUE_WAITERS, (uint64_t)(spent / USEC_PER_MSEC));
+        for (size_t i = 0; i < QUEUE_WAITERS; i++)
+                if (i % 3 != 0) {
+                        if (expect >= n_order || order[expect] != i)
+                                fail_msg("waiter %zu was not served in turn", i);
+                        expect++;
+                }
+        assert_int_equal(n_order, expect);
+        if (spent > QUEUE_CPU_BOUND_USEC)
+                fail_msg("%d waiters took %" PRIu64 " ms of CPU, more than %" PRIu64, QUEUE_WAITERS,
+                         spent / USEC_PER_MSEC, (uint64_t)(QUEUE_CPU_BOUND_USEC / USEC_PER_MSEC));
+        audit_pool_jobs_ended(pool, 1);
+        audit_pool_free(pool);
+        sd_event_unref(event);
+        free(order);
+        free(qs);
+}
+
 static int teardown(void **state) {
         unlink(trust_path);
         free(trust_path);
@@ -804,6 +878,7 @@ int main(void) {
                 cmocka_unit_test(test_engine_host),
                 cmocka_unit_test(test_memo_shares_certificates),
                 cmocka_unit_test(test_pool_cap),
+                cmocka_unit_test(test_pool_queue),
         };
         return cmocka_run_group_tests(tests, setup, teardown);
 }
