@@ -166,27 +166,28 @@ static int parse_set_true(const struct cli_option *opt, const struct cli_command
         return 0;
 }
 
+/* value: the formats this command renders, as bits (1 << REPORT_*); 0
+ * for every one. */
 static int parse_format(const struct cli_option *opt, const struct cli_command *cmd, const char *arg,
                         void *field) {
         int r = report_format_from_string(arg);
+        unsigned mask = (unsigned)opt->value;
 
-        if (r < 0) {
+        if (r < 0 && !mask) {
                 fprintf(stderr, "certvigil: --format: unknown format '%s' (text, json, junit, github or prometheus)\n",
                         arg);
                 return EXIT_UNUSABLE;
         }
-        *(enum report_format *)field = (enum report_format)r;
-        return 0;
-}
-
-/* A plan has a text and a JSON rendering only. */
-static int parse_plan_format(const struct cli_option *opt, const struct cli_command *cmd, const char *arg,
-                             void *field) {
-        if (strcmp(arg, "text") != 0 && strcmp(arg, "json") != 0) {
-                fprintf(stderr, "certvigil %s: --format: '%s' is not text or json\n", cmd->name, arg);
+        if (r < 0 || (mask && !(mask & (1u << r)))) {
+                fprintf(stderr, "certvigil %s: --format: '%s' is not", cmd->name, arg);
+                for (int f = 0, n = 0; f < _REPORT_FORMAT_MAX; f++)
+                        if (mask & (1u << f))
+                                fprintf(stderr, "%s%s", n++ ? " or " : " ", report_writer_of(f)->name);
+                fputc('\n', stderr);
                 return EXIT_UNUSABLE;
         }
-        return parse_format(opt, cmd, arg, field);
+        *(enum report_format *)field = (enum report_format)r;
+        return 0;
 }
 
 static int parse_fail_on(const struct cli_option *opt, const struct cli_command *cmd, const char *arg,
@@ -242,6 +243,7 @@ static int parse_shard(const struct cli_option *opt, const struct cli_command *c
  * commands (--format, --state-dir), never two rows for one command. */
 
 #define FIELD(f) offsetof(struct cli_options, f)
+#define FORMATS(a, b) ((1 << (a)) | (1 << (b)))
 
 static const struct cli_option cli_option_table[] = {
         { NULL, 0, NULL, CLI_ALL, NULL, 0, 0, false, "Source of the platforms (one of):" },
@@ -276,12 +278,18 @@ static const struct cli_option cli_option_table[] = {
           "only the platforms shard I of N owns (also CERTVIGIL_SHARD)" },
 
         { NULL, 0, NULL, CLI_AUDIT | CLI_PLAN, NULL, 0, 0, false, "Output:" },
-        { NULL, 0, NULL, CLI_DAEMON, NULL, 0, 0, false, "Alerts and state:" },
-        { "format", 0, "FORMAT", CLI_AUDIT, parse_format, FIELD(format), 0, false,
+        { NULL, 0, NULL, CLI_DAEMON, NULL, 0, 0, false, "Report file, alerts and state:" },
+        { "format", 0, "FORMAT", CLI_AUDIT, parse_format, FIELD(format), 0 /* all */, false,
           "text, json, junit, github or prometheus (default text)" },
-        { "format", 0, "FORMAT", CLI_PLAN, parse_plan_format, FIELD(format), 0, false, "text or json (default text)" },
+        { "format", 0, "FORMAT", CLI_PLAN, parse_format, FIELD(format), FORMATS(REPORT_TEXT, REPORT_JSON), false,
+          "text or json (default text)" },
         { "output", 'o', "FILE", CLI_AUDIT | CLI_PLAN, parse_string, FIELD(output), 0, false,
           "write the report to FILE (atomically; '-' is stdout)" },
+        { "format", 0, "FORMAT", CLI_DAEMON, parse_format, FIELD(format), FORMATS(REPORT_JSON, REPORT_PROMETHEUS),
+          false, "json or prometheus (default json): what -o FILE gets" },
+        { "output", 'o', "FILE", CLI_DAEMON, parse_string, FIELD(output), 0, false,
+          "after every audit, replace FILE (atomically) with the report of\n"
+          "every platform's last audit, as /report.json or /metrics serve it" },
         { "color", 0, NULL, CLI_AUDIT, parse_set_int, FIELD(color), 1, false,
           "force colour on (default: on a terminal without NO_COLOR)" },
         { "no-color", 0, NULL, CLI_AUDIT, parse_set_int, FIELD(color), 0, false, "force colour off" },
@@ -449,6 +457,11 @@ static int cli_parse_finish(int argc, char *argv[], const struct cli_command *cm
         if (optind < argc) {
                 fprintf(stderr, "certvigil %s: unexpected argument '%s'\nTry 'certvigil %s --help'.\n", cmd->name,
                         argv[optind], cmd->name);
+                return EXIT_UNUSABLE;
+        }
+        /* The daemon writes a report only where -o says. */
+        if (cmd->bit == CLI_DAEMON && o->format != REPORT_TEXT && !o->output) {
+                fprintf(stderr, "certvigil daemon: --format says what -o FILE gets; -o is missing\n");
                 return EXIT_UNUSABLE;
         }
         if (o->no_renew && o->dry_run) {

@@ -127,6 +127,28 @@ static void daemon_notify_status(struct daemon *d, const char *prefix) {
 
 static void slot_schedule(struct slot *s, uint64_t at);
 
+/* -o FILE: the report of every platform's last audit, replaced whole
+ * after each audit (readers see the previous one or this one). A failure
+ * is logged and counted, and the next audit tries again: the report is a
+ * by-product, the audits and alerts go on. */
+static void daemon_write_report(struct daemon *d) {
+        _cleanup_free_ char *text = NULL, *error = NULL;
+        size_t len;
+        int r;
+
+        if (!d->opts.output)
+                return;
+        r = telemetry_render(d->telemetry, d->config, d->state, d->opts.format, &text, &len);
+        if (r < 0)
+                error = xasprintf("cannot render the report: %s", strerror(-r));
+        else
+                r = output_write(d->opts.output, text, len, &error);
+        if (r < 0) {
+                telemetry_report_write_failed(d->telemetry);
+                log_msg(LOG_ERR, "%s; the next audit tries again", error);
+        }
+}
+
 /* A finished run's alerts, journal entries and state. */
 static void daemon_settle(struct daemon *d, const struct run *run) {
         time_t now = (time_t)(now_realtime_usec() / USEC_PER_SEC);
@@ -161,6 +183,7 @@ static void daemon_settle(struct daemon *d, const struct run *run) {
         state_unlock(lock);
         d->audits++;
         telemetry_record(d->telemetry, run, now_monotonic_usec());
+        daemon_write_report(d);
 }
 
 /* The run is over: settle it, schedule the next. */
@@ -472,7 +495,7 @@ int daemon_new(const struct daemon_options *o, struct config *config, struct dae
                 log_msg(LOG_WARNING, "%s", warning ? warning : "cannot open the renewal state; renewal is off");
         (void)audit_pool_new(d->event, daemon_cap(config), &d->pool);
         d->journal = journal_new_target((enum journal_target)o->log_target);
-        d->telemetry = telemetry_new(now_monotonic_usec());
+        d->telemetry = telemetry_new(now_monotonic_usec(), o->output != NULL);
         r = daemon_listen(d);
         if (r < 0)
                 goto fail;

@@ -5,6 +5,8 @@
 #pragma once
 
 #include "config.h"
+#include "output.h"
+#include "report.h"
 
 struct daemon_options {
         const char *config_path;          /* or values_path */
@@ -13,6 +15,11 @@ struct daemon_options {
         const char *state_dir;
         bool no_renew;                    /* monitor only, never trigger a renewal */
         int log_target;                   /* enum journal_target: where alerts go */
+        /* -o FILE: replaced after every audit with the report, in format
+         * (json or prometheus), of every platform's last audit; NULL:
+         * none. Borrowed, must outlive the daemon. */
+        struct output *output;
+        enum report_format format;
 };
 
 struct daemon;

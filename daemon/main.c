@@ -95,6 +95,7 @@ static int cmd_daemon(int argc, char *argv[]) {
         struct cli_options o = { 0 };
         struct config *c = NULL;
         struct daemon *d = NULL;
+        struct output *out = NULL;
         _cleanup_free_ char *state_dir = NULL;
         int r, ret;
 
@@ -102,6 +103,19 @@ static int cmd_daemon(int argc, char *argv[]) {
         if (ret != 0) {
                 ret = ret == 1 ? EXIT_OK : ret;
                 goto out;
+        }
+        /* -o is checked before the first audit, as audit's is. A FIFO or a
+         * device would block the loop on every write: a file only. */
+        if (o.output) {
+                ret = cli_output_open(&o, &out);
+                if (ret != 0)
+                        goto out;
+                if (!output_replaces(out)) {
+                        fprintf(stderr, "certvigil daemon: -o %s: the daemon replaces a regular file after every "
+                                        "audit (not stdout, a device or a FIFO)\n", o.output);
+                        ret = EXIT_UNUSABLE;
+                        goto out;
+                }
         }
         ret = cli_load_config(&o, &c);
         if (ret != 0)
@@ -115,6 +129,9 @@ static int cmd_daemon(int argc, char *argv[]) {
                 .state_dir = state_dir,
                 .no_renew = o.no_renew,
                 .log_target = o.log_target,
+                .output = out,
+                /* The daemon's default: its text report has no snapshot. */
+                .format = o.format == REPORT_TEXT ? REPORT_JSON : o.format,
         };
         r = daemon_new(&dopts, c, &d);
         if (r < 0) {
@@ -130,6 +147,7 @@ static int cmd_daemon(int argc, char *argv[]) {
         }
 out:
         daemon_free(d);
+        output_free(out);
         cli_options_done(&o);
         return ret;
 }

@@ -29,12 +29,19 @@ struct telemetry {
         struct snapshot **items;   /* each owned here */
         size_t n;
         uint64_t start_usec;
+        bool writes_report;
+        unsigned long report_write_failures;
 };
 
-struct telemetry *telemetry_new(uint64_t now_usec) {
+struct telemetry *telemetry_new(uint64_t now_usec, bool writes_report) {
         struct telemetry *t = xcalloc(1, sizeof(*t));
         t->start_usec = now_usec;
+        t->writes_report = writes_report;
         return t;
+}
+
+void telemetry_report_write_failed(struct telemetry *t) {
+        t->report_write_failures++;
 }
 
 static void snapshot_free(struct snapshot *s) {
@@ -152,7 +159,9 @@ static int telemetry_metrics(struct telemetry *t, const struct config *c, struct
                         memcpy(mp[i].renewals, s->renewals, sizeof(s->renewals));
                 }
         }
-        return metrics_render(&c->shard, mp, c->n_platforms, ret, ret_len);
+        struct metrics_daemon md = { .shard = &c->shard, .writes_report = t->writes_report,
+                                     .report_write_failures = t->report_write_failures };
+        return metrics_render(&md, mp, c->n_platforms, ret, ret_len);
 }
 
 static int telemetry_report(struct telemetry *t, const struct config *c, char **ret, size_t *ret_len) {
@@ -174,6 +183,18 @@ static int telemetry_report(struct telemetry *t, const struct config *c, char **
                         duration = s->duration_usec;
         }
         return report_json_join(docs, n, started, duration, counts, ret, ret_len);
+}
+
+int telemetry_render(struct telemetry *t, const struct config *c, struct state *state, enum report_format f,
+                     char **ret, size_t *ret_len) {
+        switch (f) {
+        case REPORT_JSON:
+                return telemetry_report(t, c, ret, ret_len);
+        case REPORT_PROMETHEUS:
+                return telemetry_metrics(t, c, state, ret, ret_len);
+        default:
+                return -EOPNOTSUPP;
+        }
 }
 
 /* Healthy while every platform finished an audit within twice its
@@ -202,10 +223,10 @@ void telemetry_serve(struct telemetry *t, const struct config *c, struct state *
         *ret = (struct httpd_response){ .status = 200 };
         if (strcmp(path, "/metrics") == 0) {
                 ret->content_type = "text/plain; version=0.0.4; charset=utf-8";
-                r = telemetry_metrics(t, c, state, &ret->body, &ret->len);
+                r = telemetry_render(t, c, state, REPORT_PROMETHEUS, &ret->body, &ret->len);
         } else if (strcmp(path, "/report.json") == 0) {
                 ret->content_type = "application/json";
-                r = telemetry_report(t, c, &ret->body, &ret->len);
+                r = telemetry_render(t, c, state, REPORT_JSON, &ret->body, &ret->len);
         } else if (strcmp(path, "/healthz") == 0) {
                 ret->content_type = "text/plain; charset=utf-8";
                 ret->body = telemetry_unhealthy(t, c);

@@ -277,7 +277,7 @@ static void write_daemon_families(FILE *f, const struct shard *shard, const stru
         fputs(" 1\n", f);
 }
 
-int metrics_render(const struct shard *shard, const struct metrics_platform *p, size_t n, char **ret,
+int metrics_render(const struct metrics_daemon *d, const struct metrics_platform *p, size_t n, char **ret,
                    size_t *ret_len) {
         _cleanup_free_ const struct metrics_lines **lines = xcalloc(n + 1, sizeof(*lines));
         char *buf = NULL;
@@ -289,7 +289,12 @@ int metrics_render(const struct shard *shard, const struct metrics_platform *p, 
         for (size_t i = 0; i < n; i++)
                 lines[i] = p[i].lines;
         metrics_write_families(f, lines, n);
-        write_daemon_families(f, shard, p, n);
+        write_daemon_families(f, d->shard, p, n);
+        if (d->writes_report) {
+                header(f, "certvigil_report_write_failures_total", "counter",
+                       "Writes of the daemon's -o report file that failed since it started.");
+                fprintf(f, "certvigil_report_write_failures_total %lu\n", d->report_write_failures);
+        }
         if (fclose(f) != 0) {
                 free(buf);
                 return -ENOMEM;

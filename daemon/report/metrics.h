@@ -4,6 +4,7 @@
  * build. Only formats: callers hand in what they counted. */
 #pragma once
 
+#include <stdbool.h>
 #include <stdio.h>
 
 #include "fleet.h"
@@ -56,7 +57,14 @@ struct metrics_platform {
         unsigned long renewals[_METRICS_RENEW_MAX];
 };
 
+/* The daemon as a whole. */
+struct metrics_daemon {
+        const struct shard *shard;              /* NULL: not sharded */
+        bool writes_report;                     /* -o FILE: the failures below are shown */
+        unsigned long report_write_failures;    /* writes of -o FILE that failed, since start */
+};
+
 /* /metrics: the textfile's families and the daemon's. Into a malloc'ed
  * buffer; 0 or a negative errno. */
-int metrics_render(const struct shard *shard, const struct metrics_platform *p, size_t n, char **ret,
+int metrics_render(const struct metrics_daemon *d, const struct metrics_platform *p, size_t n, char **ret,
                    size_t *ret_len);

@@ -42,6 +42,10 @@ bool output_is_stdout(const struct output *o) {
         return !o || o->kind == OUTPUT_STDOUT;
 }
 
+bool output_replaces(const struct output *o) {
+        return o && o->kind == OUTPUT_REPLACE;
+}
+
 static int fail(const char *path, int e, char **ret_error, const char *what) {
         *ret_error = what ? xasprintf("cannot write the report to %s: %s", path, what)
                           : xasprintf("cannot write the report to %s: %s", path, strerror(e));

@@ -22,6 +22,10 @@ int output_open(const char *path, struct output **ret, char **ret_error);
 struct output *output_free(struct output *o);   /* accepts NULL, returns NULL */
 
 bool output_is_stdout(const struct output *o);
+/* True when the target is a regular file (or a new one) that each write
+ * replaces atomically: never a stdout, device or FIFO a write could block
+ * on (the daemon takes only such a target). */
+bool output_replaces(const struct output *o);
 
 /* Writes text whole. 0, or a negative errno with *ret_error as above. */
 int output_write(struct output *o, const char *text, size_t len, char **ret_error);

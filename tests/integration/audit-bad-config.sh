@@ -256,7 +256,9 @@ assert_exit 0
 assert_match "daemon --help shows the daemon options" \
 	'^Usage: certvigil daemon .*--config FILE.*--resolver.*--deadline.*--state-dir DIR.*--log-target.*--listen ADDR:PORT.*--no-renew' \
 	"$(tr '\n' ' ' <"$CV_STDOUT")"
-assert_no_match "daemon --help lists no report option" '--format|--output|--journal|--fail-on|--dry-run|--color' \
+assert_match "daemon --help: --format and -o write the report file" \
+	'--format FORMAT +json or prometheus .*-o --output FILE +after every audit' "$(tr '\n' ' ' <"$CV_STDOUT")"
+assert_no_match "daemon --help lists no audit-only report option" '--journal|--fail-on|--dry-run|--color' \
 	"$(cat "$CV_STDOUT")"
 
 cv_run list-findings "$C" list-findings

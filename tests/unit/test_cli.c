@@ -61,6 +61,11 @@ static void test_accepted(void **state) {
                 { "daemon", { "-q" }, EXIT_UNUSABLE },
                 { "daemon", { "--log-target", "syslog" }, EXIT_UNUSABLE },
                 { "daemon", { "--help" }, 1 },
+                { "daemon", { "--format", "prometheus", "-o", "/var/lib/x.prom" }, 0 },
+                { "daemon", { "-o", "x.json" }, 0 },
+                { "daemon", { "--format", "json" }, EXIT_UNUSABLE },
+                { "daemon", { "--format", "text", "-o", "x" }, EXIT_UNUSABLE },
+                { "daemon", { "--format", "junit", "-o", "x" }, EXIT_UNUSABLE },
         };
 
         for (size_t i = 0; i < ELEMENTSOF(rows); i++) {
