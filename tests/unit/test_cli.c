@@ -14,14 +14,15 @@
 #include "journal.h"
 #include "util.h"
 
-#define ARGS_MAX 8
+#define ARGS_MAX 12
 
-/* argv as cli_parse gets it: the command first. */
+/* argv as cli_parse gets it: the command first. args ends at NULL or
+ * after ARGS_MAX. */
 static int parse(const char *cmd, const char *const *args, struct cli_options *o) {
         char *argv[ARGS_MAX + 2] = { (char *)cmd };
         int argc = 1;
 
-        for (; args[argc - 1]; argc++)
+        for (; argc <= ARGS_MAX && args[argc - 1]; argc++)
                 argv[argc] = (char *)args[argc - 1];
         *o = (struct cli_options){ 0 };
         return cli_parse(argc, argv, cmd, o);
