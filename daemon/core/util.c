@@ -17,7 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static void oom(void) {
+void oom(void) {
         fputs("certvigil: out of memory\n", stderr);
         abort();
 }

@@ -2,6 +2,7 @@
  * by the audit's pump when it has a free slot, judged where they end. */
 #include <assert.h>
 #include <errno.h>
+#include <search.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -24,6 +25,8 @@ struct followup {
         struct followups *owner;
         enum followup_kind kind;
         size_t endpoint;           /* FOLLOWUP_LEGACY */
+        char *address;             /* FOLLOWUP_LEGACY: what it probes */
+        size_t first;              /* FOLLOWUP_LEGACY: set by followups_finish() */
         char *url;                 /* FOLLOWUP_FETCH */
         size_t max_bytes;
         bool started, done;
@@ -49,10 +52,27 @@ struct followup {
 struct followups {
         struct followups_env env;
         struct followup **jobs;
-        size_t n_jobs;
+        size_t n_jobs, n_allocated;
         size_t next;                          /* first follow-up not started */
-        char **legacy_addresses;              /* addresses with a legacy probe queued */
+        /* The legacy jobs by address and the fetches by URL (tsearch
+         * trees of jobs, which the jobs array owns): an audit may have
+         * tens of thousands of addresses, and a list walked for each of
+         * them makes it quadratic. */
+        void *legacy_by_address;
+        void *fetch_by_url;
 };
+
+static int legacy_compare(const void *a, const void *b) {
+        return strcmp(((const struct followup *)a)->address, ((const struct followup *)b)->address);
+}
+
+static int fetch_compare(const void *a, const void *b) {
+        return strcmp(((const struct followup *)a)->url, ((const struct followup *)b)->url);
+}
+
+static void node_keep(void *job) {
+        /* The jobs array owns the jobs. */
+}
 
 static void fetch_apply(struct followups *f, const struct followup *x);
 
@@ -71,6 +91,7 @@ struct followups *followups_free(struct followups *f) {
                         f->env.ops->probe_free(f->env.ops_ctx, x->probe);
                 if (x->fetch)
                         f->env.ops->fetch_cancel(f->env.ops_ctx, x->fetch);
+                free(x->address);
                 free(x->url);
                 free(x->body);
                 free(x->error);
@@ -83,8 +104,9 @@ struct followups *followups_free(struct followups *f) {
                 free(x->aia_error);
                 free(x);
         }
+        tdestroy(f->legacy_by_address, node_keep);
+        tdestroy(f->fetch_by_url, node_keep);
         free(f->jobs);
-        strv_free(f->legacy_addresses);
         free(f);
         return NULL;
 }
@@ -93,16 +115,24 @@ static struct followup *followup_add(struct followups *f, enum followup_kind kin
         struct followup *x = xcalloc(1, sizeof(*x));
         x->owner = f;
         x->kind = kind;
-        f->jobs = xrealloc(f->jobs, (f->n_jobs + 1) * sizeof(*f->jobs));
+        if (f->n_jobs == f->n_allocated) {
+                f->n_allocated = f->n_allocated ? 2 * f->n_allocated : 16;
+                f->jobs = xrealloc(f->jobs, f->n_allocated * sizeof(*f->jobs));
+        }
         f->jobs[f->n_jobs++] = x;
         return x;
 }
 
 static struct followup *fetch_find(struct followups *f, const char *url) {
-        for (size_t i = 0; i < f->n_jobs; i++)
-                if (f->jobs[i]->kind == FOLLOWUP_FETCH && strcmp(f->jobs[i]->url, url) == 0)
-                        return f->jobs[i];
-        return NULL;
+        const struct followup key = { .url = (char *)url };
+        struct followup *const *node = tfind(&key, &f->fetch_by_url, fetch_compare);
+        return node ? *node : NULL;
+}
+
+static struct followup *legacy_find(struct followups *f, const char *address) {
+        const struct followup key = { .address = (char *)address };
+        struct followup *const *node = tfind(&key, &f->legacy_by_address, legacy_compare);
+        return node ? *node : NULL;
 }
 
 /* A finished CRL fetch: parsed now, so that the work is bounded by the
@@ -132,6 +162,8 @@ static void fetch_queue(struct followups *f, const char *url, size_t max_bytes, 
                 return;
         x = followup_add(f, FOLLOWUP_FETCH);
         x->url = xstrdup(url);
+        if (!tsearch(x, &f->fetch_by_url, fetch_compare))
+                oom();
         x->max_bytes = max_bytes;
         x->is_crl = is_crl;
         cached = http_cache_get(f->env.cache, url, (time_t)(now_realtime_usec() / USEC_PER_SEC), &size);
@@ -153,9 +185,12 @@ static void followups_queue(struct followups *f, size_t index) {
         const char *addr = e->connected_to ? e->connected_to : e->address;
         struct chain_walk w;
 
-        if (!strv_contains(f->legacy_addresses, addr)) {
-                strv_push(&f->legacy_addresses, xstrdup(addr));
-                followup_add(f, FOLLOWUP_LEGACY)->endpoint = index;
+        if (!legacy_find(f, addr)) {
+                struct followup *x = followup_add(f, FOLLOWUP_LEGACY);
+                x->endpoint = index;
+                x->address = xstrdup(addr);
+                if (!tsearch(x, &f->legacy_by_address, legacy_compare))
+                        oom();
         }
         if (e->n_chain == 0)
                 return;
@@ -361,26 +396,26 @@ void followups_finish(struct followups *f) {
         if (!f)
                 return;
         o = f->env.obs;
+        /* One pass: each endpoint probed is a candidate for the legacy
+         * result of its address. */
+        for (size_t k = 0; k < f->n_jobs; k++)
+                f->jobs[k]->first = SIZE_MAX;
+        for (size_t i = 0; i < o->n_endpoints; i++) {
+                const struct endpoint_obs *e = &o->endpoints[i];
+                struct followup *x;
+
+                if (e->status != ENDPOINT_OK)
+                        continue;
+                x = legacy_find(f, e->connected_to ? e->connected_to : e->address);
+                if (x && (x->first == SIZE_MAX || endpoint_before(o, i, x->first)))
+                        x->first = i;
+        }
         for (size_t k = 0; k < f->n_jobs; k++) {
                 const struct followup *x = f->jobs[k];
-                const struct endpoint_obs *probed;
-                size_t best = SIZE_MAX;
 
                 if (x->kind != FOLLOWUP_LEGACY || (!x->done && !x->error))
                         continue;
-                probed = &o->endpoints[x->endpoint];
-                for (size_t i = 0; i < o->n_endpoints; i++) {
-                        const struct endpoint_obs *e = &o->endpoints[i];
-                        if (e->status != ENDPOINT_OK ||
-                            !streq_ptr(e->connected_to ? e->connected_to : e->address,
-                                       probed->connected_to ? probed->connected_to : probed->address))
-                                continue;
-                        if (best == SIZE_MAX || endpoint_before(o, i, best))
-                                best = i;
-                }
-                if (best == SIZE_MAX)
-                        best = x->endpoint;
-                struct endpoint_obs *e = &o->endpoints[best];
+                struct endpoint_obs *e = &o->endpoints[x->first != SIZE_MAX ? x->first : x->endpoint];
                 e->legacy = x->done ? x->legacy : LEGACY_NOT_PROBED;
                 free(e->legacy_detail);
                 e->legacy_detail = x->error ? xstrdup(x->error) : NULL;
