@@ -1,4 +1,5 @@
-/* dns.dnssec.bogus, dns01.dnssec.bogus and dns.dnssec.expiring: what a
+/* dns.dnssec.bogus, dns01.dnssec.bogus, dns.dnssec.expiring and
+ * dns.dnssec.unchecked: what a
  * validating resolver (Let's Encrypt runs one) concludes about the names,
  * the DNS-01 challenge and CAA. A bogus answer is SERVFAIL to the CA and to
  * every validating resolver: issuance fails, and so does the name. Nothing
@@ -20,6 +21,9 @@ static const struct finding_def findings[] = {
 #define EXPIRING (&findings[2])
         { "dns.dnssec.expiring", SEVERITY_WARNING, "3b5332fa28044e30b19938827e72fd6e",
           "an RRSIG over a record the platform needs expires soon" },
+#define UNCHECKED (&findings[3])
+        { "dns.dnssec.unchecked", SEVERITY_WARNING, "4f014f5ad09e402e813e4d03f669aec8",
+          "DNSSEC validation could not run for answers the platform needs: no verdict on them" },
 };
 
 static const char *what(const struct dnssec_answer_obs *a) {
@@ -78,6 +82,34 @@ static void expiring(const struct check_ctx *ctx, struct finding_list *out) {
         }
 }
 
+/* One finding for the answers the validator gave no verdict on (its worker
+ * could not be forked or stopped, the lookup failed, the validator timed
+ * out): a blind spot must not read as "secure". Not when the audit deadline
+ * cut them short: audit.deadline.reached says that. */
+static void unchecked(const struct check_ctx *ctx, struct finding_list *out) {
+        const struct dnssec_obs *d = &ctx->obs->dns.dnssec;
+        const struct dnssec_answer_obs *first = NULL;
+        size_t n = 0;
+
+        if (ctx->obs->deadline_reached)
+                return;
+        for (size_t i = 0; i < d->n_answers; i++) {
+                const struct dnssec_answer_obs *a = &d->answers[i];
+                if (a->state != DNSSEC_FAILED && !(a->state == DNSSEC_NOT_RUN && a->error))
+                        continue;
+                if (!first)
+                        first = a;
+                n++;
+        }
+        if (n == 0)
+                return;
+        finding_emit(out, UNCHECKED, NULL, NULL,
+                     "DNSSEC validation (trust anchor %s) gave no verdict on %zu of %zu needed answer(s), first %s "
+                     "%s: %s; whether validating resolvers and the CA accept them is unknown",
+                     d->trust_anchor, n, d->n_answers, what(first), first->name,
+                     first->error ? first->error : d->error ? d->error : "no reason given");
+}
+
 static int run(const struct check_ctx *ctx, struct finding_list *out) {
         const struct dnssec_obs *d = &ctx->obs->dns.dnssec;
 
@@ -87,6 +119,7 @@ static int run(const struct check_ctx *ctx, struct finding_list *out) {
                 if (d->answers[i].state == DNSSEC_BOGUS)
                         bogus(ctx, &d->answers[i], out);
         expiring(ctx, out);
+        unchecked(ctx, out);
         return 0;
 }
 

@@ -273,6 +273,7 @@ dns.address.inconsistent warning
 dns.address.unexpected critical
 dns.dnssec.bogus critical
 dns.dnssec.expiring warning
+dns.dnssec.unchecked warning
 dns.resolve.failed critical
 dns.resolvers.disagree warning
 dns.wildcard.mismatch warning

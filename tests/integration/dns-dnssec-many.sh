@@ -110,6 +110,19 @@ if [[ $(id -u) == 0 ]] && command -v setpriv >/dev/null; then
 		"$SB_CERTVIGIL" audit --config "$CV_CFG" --format json -o "$SB_DIR/nproc/report.json"
 	assert_ok "with 4 processes: the audit runs (exit 0 or 2)" test "$CV_RC" -le 2
 	every_answer_secure "with 4 processes" "$SB_DIR/nproc/report.json"
+	# Within 1 process the validator's worker cannot be forked at all: no
+	# verdict, and a warning per platform says so instead of silence.
+	# shellcheck disable=SC2016 # expanded by the inner shell
+	cv_run nproc1 setpriv --reuid "$uid" --regid "$uid" --clear-groups -- bash -c 'ulimit -u 1 && exec "$@"' - \
+		"$SB_CERTVIGIL" audit --config "$CV_CFG" --format json -o "$SB_DIR/nproc/report1.json"
+	assert_ok "with 1 process: the audit runs (exit 0 or 2)" test "$CV_RC" -le 2
+	assert_eq "with 1 process: one DNSSEC finding per platform, dns.dnssec.unchecked" \
+		"$N dns.dnssec.unchecked warning" \
+		"$(jq -r '.platforms[] | [.findings[] | select(.id | test("dnssec"))] | map("\(.id) \(.severity)") | join(",")' \
+			"$SB_DIR/nproc/report1.json" | sort | uniq -c | sed 's/^ *//')"
+	assert_match "with 1 process: the message says why" \
+		'gave no verdict on 4 of 4 needed answer\(s\), first the name api\.p1\.sig\.test: .*fork' \
+		"$(jq -r '.platforms[0].findings[] | select(.id == "dns.dnssec.unchecked") | .message' "$SB_DIR/nproc/report1.json")"
 	chmod 0700 "$SB_DIR"
 else
 	cv_log "SKIP: part 2 needs root and setpriv (to run as a user of its own)"
@@ -122,6 +135,8 @@ assert_ok "deadline: the audit runs (exit 0 or 2)" test "$CV_RC" -le 2
 assert_ok "deadline: the report is whole JSON" jq -e 'type == "object"' "$CV_JSON"
 assert_ok "deadline: it cut validations short" \
 	jq -e '[.platforms[].dns.dnssec.answers[]? | select(.status != "secure")] | length > 0' "$CV_JSON"
+assert_ok "deadline: no dns.dnssec.unchecked (audit.deadline.reached says it)" \
+	jq -e '[.platforms[].findings[] | select(.id == "dns.dnssec.unchecked")] | length == 0' "$CV_JSON"
 assert_ok "deadline: nothing judged bogus" jq -e '[.platforms[].dns.dnssec.answers[]? | select(.status == "bogus")] | length == 0' \
 	"$CV_JSON"
 # (An ASan build's libunbound workers report leaks of their own at exit:

@@ -438,6 +438,33 @@ static void test_dnssec(void **state) {
         assert_string_equal(got, "dns.dnssec.bogus critical api.ok.example.test -\n"
                                  "dns01.dnssec.bogus critical - -\n");
         free(got);
+        /* No verdict (the worker could not fork, a validator timeout): one
+         * warning; none when the audit deadline cut them short. */
+        struct dnssec_answer_obs blind[] = {
+                { .name = (char *)"api.ok.example.test", .type = 1, .purpose = DNSSEC_FOR_NAME,
+                  .state = DNSSEC_SECURE },
+                { .name = (char *)"console.ok.example.test", .type = 1, .purpose = DNSSEC_FOR_NAME,
+                  .state = DNSSEC_FAILED, .error = (char *)"validating resolver: could not fork" },
+                { .name = (char *)"auth.ok.example.test", .type = 1, .purpose = DNSSEC_FOR_NAME,
+                  .state = DNSSEC_NOT_RUN, .error = (char *)"no verdict within the time allowed (timeout)" },
+                { .name = (char *)"grafana.ok.example.test", .type = 1, .purpose = DNSSEC_FOR_NAME,
+                  .state = DNSSEC_NOT_RUN },
+        };
+        obs.dns.dnssec.answers = blind;
+        obs.dns.dnssec.n_answers = ELEMENTSOF(blind);
+        got = run_check(&check_dnssec, &obs);
+        assert_string_equal(got, "dns.dnssec.unchecked warning - -\n");
+        free(got);
+        obs.deadline_reached = true;
+        got = run_check(&check_dnssec, &obs);
+        assert_string_equal(got, "");
+        free(got);
+        obs.deadline_reached = false;
+        blind[1].state = DNSSEC_INSECURE;
+        blind[2].error = NULL;
+        got = run_check(&check_dnssec, &obs);
+        assert_string_equal(got, "");
+        free(got);
         obs.dns.dnssec.anchor_usable = false;
         got = run_check(&check_dnssec, &obs);
         assert_string_equal(got, "");
