@@ -28,7 +28,8 @@ enum {
         CLI_AUDIT = 1 << 0,
         CLI_PLAN = 1 << 1,
         CLI_DAEMON = 1 << 2,
-        CLI_ALL = CLI_AUDIT | CLI_PLAN | CLI_DAEMON,
+        CLI_CHECK = 1 << 3,
+        CLI_ALL = CLI_AUDIT | CLI_PLAN | CLI_DAEMON,   /* the commands that read a config */
 };
 
 static const struct cli_command {
@@ -37,20 +38,32 @@ static const struct cli_command {
         const char *summary;      /* its line in certvigil --help */
         const char *about;        /* the paragraph under its usage line in COMMAND --help */
         const char *exit_status;  /* the last paragraph of COMMAND --help; NULL: none */
+        const char *args;         /* its arguments in the usage line, before [OPTIONS]; NULL: none */
 } cli_commands[] = {
         { "audit", CLI_AUDIT, "Resolve every expected name, handshake every address, report findings",
           "Audits every platform once and exits with its worst finding.",
           "Exit status: 0 ok, 1 warning, 2 critical, 3 could not audit; with --state-dir, of\n"
-          "the worst finding still open.\n" },
+          "the worst finding still open.\n", NULL },
+        { "check", CLI_CHECK, "Probe every address of one host with the checks for a single name",
+          "Resolves HOST (A and AAAA), handshakes every address on PORT (default 443) with\n"
+          "HOST as SNI and judges each as audit judges a platform's name: chain, SAN,\n"
+          "expiry, the same certificate on every address, issuer, TLS 1.0/1.1, revocation.\n"
+          "HOST may be an IPv4 or IPv6 address (127.0.0.1:8443, [::1]:8443): then no DNS\n"
+          "lookup and no SNI, and the certificate must carry the address as an iPAddress\n"
+          "SAN. No config, no state, nothing triggered; no DNS-01, CAA, DNSSEC or other\n"
+          "platform checks. The port goes in HOST:PORT.",
+          "Exit status: 0 ok, 1 warning, 2 critical, 3 could not check (a malformed HOST,\n"
+          "an unreadable --trust file: nothing is sent then).\n",
+          "HOST[:PORT]" },
         { "daemon", CLI_DAEMON, "Audit every platform every interval and alert through the journal",
           "Audits each platform every `interval` and sends alerts to the journal (or\n"
           "stderr); SIGHUP reloads the config, SIGTERM stops.",
-          NULL },
+          NULL, NULL },
         { "plan", CLI_PLAN, "Show the names, wildcard and DNS-01 records the settings imply",
           "Prints the names, wildcard and DNS-01 challenge each platform's settings need,\n"
           "and the records and certificate to create.",
-          "Exit status: 0, or 3 when the settings are invalid.\n" },
-        { "list-findings", 0, "List every finding id with its severity and meaning", NULL, NULL },
+          "Exit status: 0, or 3 when the settings are invalid.\n", NULL },
+        { "list-findings", 0, "List every finding id with its severity and meaning", NULL, NULL, NULL },
 };
 
 static const struct cli_command *cli_command_find(const char *name) {
@@ -260,44 +273,49 @@ static const struct cli_option cli_option_table[] = {
         { "dns-zone", 0, "ZONE", CLI_AUDIT | CLI_PLAN, parse_string, FIELD(dns_zone), 0, true,
           "its tls.letsencrypt.dns01.dnsZone" },
 
+        { NULL, 0, NULL, CLI_CHECK, NULL, 0, 0, false, "The host:" },
+        { "wildcard", 0, "*.NAME", CLI_CHECK, parse_string, FIELD(wildcard), 0, false,
+          "the certificate must also carry this wildcard (default: it\nmust cover HOST only)" },
+
         { NULL, 0, NULL, CLI_ALL, NULL, 0, 0, false, "Overrides for every platform:" },
+        { NULL, 0, NULL, CLI_CHECK, NULL, 0, 0, false, "Overrides:" },
         { "platform", 0, "NAME", CLI_ALL, parse_strv, FIELD(ov.only_platforms), 0, false,
           "only this platform (repeatable)" },
-        { "resolver", 0, "ADDR[:PORT]", CLI_AUDIT | CLI_DAEMON, parse_resolver, FIELD(ov.resolvers), 0, false,
+        { "resolver", 0, "ADDR[:PORT]", CLI_AUDIT | CLI_DAEMON | CLI_CHECK, parse_resolver, FIELD(ov.resolvers), 0, false,
           "DNS resolver to ask (repeatable; 'system' for resolv.conf)" },
         { "port", 0, "N", CLI_ALL, parse_port, FIELD(ov.port), 0, false, "TLS port of the platform's endpoints" },
         { "dns-port", 0, "N", CLI_AUDIT | CLI_DAEMON, parse_port, FIELD(ov.dns_port), 0, false,
           "port of the zones' authoritative servers, asked directly" },
-        { "trust", 0, "FILE|system", CLI_AUDIT | CLI_DAEMON, parse_string, FIELD(ov.trust), 0, false,
+        { "trust", 0, "FILE|system", CLI_AUDIT | CLI_DAEMON | CLI_CHECK, parse_string, FIELD(ov.trust), 0, false,
           "trust anchors (PEM bundle) or the system store" },
-        { "timeout", 0, "DURATION", CLI_AUDIT | CLI_DAEMON, parse_duration_set, FIELD(ov.timeout_usec), 0, false,
+        { "timeout", 0, "DURATION", CLI_AUDIT | CLI_DAEMON | CLI_CHECK, parse_duration_set, FIELD(ov.timeout_usec), 0, false,
           "per query and per connection + handshake (e.g. 10s)" },
-        { "deadline", 0, "DURATION", CLI_AUDIT | CLI_DAEMON, parse_duration_set, FIELD(ov.deadline_usec), 0, false,
+        { "deadline", 0, "DURATION", CLI_AUDIT | CLI_DAEMON | CLI_CHECK, parse_duration_set, FIELD(ov.deadline_usec), 0, false,
           "the whole audit (e.g. 2m)" },
         { "shard", 0, "I/N", CLI_ALL, parse_shard, FIELD(ov.shard), 0, false,
           "only the platforms shard I of N owns (also CERTVIGIL_SHARD)" },
 
-        { NULL, 0, NULL, CLI_AUDIT | CLI_PLAN, NULL, 0, 0, false, "Output:" },
+        { NULL, 0, NULL, CLI_AUDIT | CLI_PLAN | CLI_CHECK, NULL, 0, 0, false, "Output:" },
         { NULL, 0, NULL, CLI_DAEMON, NULL, 0, 0, false, "Report file, alerts and state:" },
-        { "format", 0, "FORMAT", CLI_AUDIT, parse_format, FIELD(format), 0 /* all */, false,
+        { "format", 0, "FORMAT", CLI_AUDIT | CLI_CHECK, parse_format, FIELD(format), 0 /* all */, false,
           "text, json, junit, github or prometheus (default text)" },
         { "format", 0, "FORMAT", CLI_PLAN, parse_format, FIELD(format), FORMATS(REPORT_TEXT, REPORT_JSON), false,
           "text or json (default text)" },
-        { "output", 'o', "FILE", CLI_AUDIT | CLI_PLAN, parse_string, FIELD(output), 0, false,
+        { "output", 'o', "FILE", CLI_AUDIT | CLI_PLAN | CLI_CHECK, parse_string, FIELD(output), 0, false,
           "write the report to FILE (atomically; '-' is stdout)" },
         { "format", 0, "FORMAT", CLI_DAEMON, parse_format, FIELD(format), FORMATS(REPORT_JSON, REPORT_PROMETHEUS),
           false, "json or prometheus (default json): what -o FILE gets" },
         { "output", 'o', "FILE", CLI_DAEMON, parse_string, FIELD(output), 0, false,
           "after every audit, replace FILE (atomically) with the report of\n"
           "every platform's last audit, as /report.json or /metrics serve it" },
-        { "color", 0, NULL, CLI_AUDIT, parse_set_int, FIELD(color), 1, false,
+        { "color", 0, NULL, CLI_AUDIT | CLI_CHECK, parse_set_int, FIELD(color), 1, false,
           "force colour on (default: on a terminal without NO_COLOR)" },
-        { "no-color", 0, NULL, CLI_AUDIT, parse_set_int, FIELD(color), 0, false, "force colour off" },
+        { "no-color", 0, NULL, CLI_AUDIT | CLI_CHECK, parse_set_int, FIELD(color), 0, false, "force colour off" },
         { "journal", 0, NULL, CLI_AUDIT, parse_set_true, FIELD(journal), 0, false,
           "also write findings to the systemd journal" },
-        { "quiet", 'q', NULL, CLI_AUDIT, parse_set_int, FIELD(verbosity), -1, false,
+        { "quiet", 'q', NULL, CLI_AUDIT | CLI_CHECK, parse_set_int, FIELD(verbosity), -1, false,
           "no progress line on stderr (shown on a terminal after 1s)" },
-        { "verbose", 'v', NULL, CLI_AUDIT, parse_set_int, FIELD(verbosity), 1, false,
+        { "verbose", 'v', NULL, CLI_AUDIT | CLI_CHECK, parse_set_int, FIELD(verbosity), 1, false,
           "one line on stderr per probe as it ends" },
         { "state-dir", 0, "DIR", CLI_AUDIT, parse_path, FIELD(state_dir), 0, false,
           "remember open findings in DIR/state.json: the journal then\n"
@@ -310,9 +328,9 @@ static const struct cli_option cli_option_table[] = {
         { "listen", 0, "ADDR:PORT", CLI_DAEMON, parse_string, FIELD(ov.listen), 0, false,
           "serve /metrics, /healthz and /report.json there\n"
           "(127.0.0.1 when only a port is given; also CERTVIGIL_LISTEN)" },
-        { "fail-on", 0, "warning|critical|never", CLI_AUDIT, parse_fail_on, FIELD(fail_on), 0, false,
+        { "fail-on", 0, "warning|critical|never", CLI_AUDIT | CLI_CHECK, parse_fail_on, FIELD(fail_on), 0, false,
           "which severities make the exit status\nnon-zero (default warning)" },
-        { "help", 'h', NULL, CLI_ALL, parse_help, 0, 0, false, "show this help" },
+        { "help", 'h', NULL, CLI_ALL | CLI_CHECK, parse_help, 0, 0, false, "show this help" },
 
         { NULL, 0, NULL, CLI_AUDIT | CLI_DAEMON, NULL, 0, 0, false,
           "Renewal (platforms with renew.enabled; the guardrails are kept in --state-dir):" },
@@ -351,7 +369,8 @@ static void help_option_print(FILE *f, const struct cli_option *opt) {
 }
 
 static void help_command_print(FILE *f, const struct cli_command *cmd) {
-        fprintf(f, "Usage: certvigil %s [OPTIONS]\n\n%s\n", cmd->name, cmd->about);
+        fprintf(f, "Usage: certvigil %s %s%s[OPTIONS]\n\n%s\n", cmd->name, cmd->args ? cmd->args : "",
+                cmd->args ? " " : "", cmd->about);
         for (size_t i = 0; i < ELEMENTSOF(cli_option_table); i++) {
                 const struct cli_option *opt = &cli_option_table[i];
                 if (!(opt->cmds & cmd->bit) || !opt->help)
@@ -449,14 +468,23 @@ static int cli_parse_finish(int argc, char *argv[], const struct cli_command *cm
         /* The environment sets what a StatefulSet's ordinal or a template
          * unit's instance decides; an option given wins over it. */
         const char *env = getenv("CERTVIGIL_SHARD");
-        if (!o->ov.shard.count && env && *env && shard_set("CERTVIGIL_SHARD", env, &o->ov.shard) != 0)
+        /* A check's one host is no shard's to skip. */
+        if (!o->ov.shard.count && env && *env && cmd->bit != CLI_CHECK &&
+            shard_set("CERTVIGIL_SHARD", env, &o->ov.shard) != 0)
                 return EXIT_UNUSABLE;
         env = getenv("CERTVIGIL_LISTEN");
         if (!o->ov.listen && env && *env && cmd->bit == CLI_DAEMON)
                 o->ov.listen = env;
+        /* check's one argument: the host, judged by config_for_host(). */
+        if (cmd->bit == CLI_CHECK && optind < argc)
+                o->host = argv[optind++];
         if (optind < argc) {
                 fprintf(stderr, "certvigil %s: unexpected argument '%s'\nTry 'certvigil %s --help'.\n", cmd->name,
                         argv[optind], cmd->name);
+                return EXIT_UNUSABLE;
+        }
+        if (cmd->bit == CLI_CHECK && !o->host) {
+                fprintf(stderr, "certvigil check: which host? (certvigil check HOST[:PORT])\n");
                 return EXIT_UNUSABLE;
         }
         /* The daemon writes a report only where -o says. */
@@ -546,12 +574,16 @@ int cli_load_config(const struct cli_options *o, struct config **ret) {
         struct config *c = NULL;
         int r;
 
-        if (o->base_domain) {
+        if (o->base_domain || o->host) {
                 _cleanup_free_ char *text = NULL;
-                r = cli_flags_config(o, &text);
-                if (r != 0)
-                        return r;
-                r = config_load_string(text, "--base-domain", checks_find_def, &c, &error);
+                if (o->host)
+                        r = config_for_host(o->host, o->wildcard, &c, &error);
+                else {
+                        r = cli_flags_config(o, &text);
+                        if (r != 0)
+                                return r;
+                        r = config_load_string(text, "--base-domain", checks_find_def, &c, &error);
+                }
                 if (r >= 0)
                         r = config_apply_overrides(c, &o->ov, &error);
                 if (r < 0) {

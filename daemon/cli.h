@@ -1,4 +1,4 @@
-/* The command line: the options `audit`, `plan` and `daemon` share, their
+/* The command line: the options `audit`, `check`, `plan` and `daemon` share, their
  * help texts, loading the config they name and writing the report where
  * -o says. Parsing only: what the options do is the commands' business. */
 #pragma once
@@ -41,6 +41,11 @@ struct cli_options {
         bool no_renew;             /* CI: never trigger a renewal */
         bool dry_run;              /* say what would be triggered, do nothing */
         int verbosity;             /* audit's progress on stderr: -1 -q, 0, 1 -v */
+        /* check: HOST[:PORT] (the one argument) and --wildcard. A check is
+         * stateless: it never opens the state directory and triggers
+         * nothing (oneshot.c). */
+        const char *host;
+        const char *wildcard;
         struct config_overrides ov;
 };
 
@@ -50,14 +55,14 @@ void cli_options_done(struct cli_options *o);
 /* The top-level help (certvigil --help). */
 void cli_help(FILE *f);
 
-/* Parses argv of command cmd ("audit", "plan", "daemon"; argv[0] is the
- * command). Returns 0 to go on, 1 when help was shown, or EXIT_UNUSABLE
+/* Parses argv of command cmd ("audit", "check", "plan", "daemon"; argv[0]
+ * is the command). Returns 0 to go on, 1 when help was shown, or EXIT_UNUSABLE
  * after saying why on stderr. */
 int cli_parse(int argc, char *argv[], const char *cmd, struct cli_options *o);
 
 /* The config -c or --values names (or the one platform --base-domain
- * describes), with the overrides applied. Returns 0, or EXIT_UNUSABLE after
- * printing "FILE:LINE:COL: message". */
+ * describes, or check's one host), with the overrides applied. Returns 0,
+ * or EXIT_UNUSABLE after printing "FILE:LINE:COL: message". */
 int cli_load_config(const struct cli_options *o, struct config **ret);
 
 /* Checks where -o says the report goes (output.h), before anything is

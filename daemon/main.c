@@ -40,6 +40,28 @@ out:
         return ret;
 }
 
+/* certvigil check HOST[:PORT]: one host audited as a platform's name is,
+ * with the single-name checks only, and no state. */
+static int cmd_check(int argc, char *argv[]) {
+        struct cli_options o = { 0 };
+        struct config *c = NULL;
+        int ret;
+
+        ret = cli_parse(argc, argv, "check", &o);
+        if (ret != 0) {
+                ret = ret == 1 ? EXIT_OK : ret;
+                goto out;
+        }
+        ret = cli_load_config(&o, &c);
+        if (ret != 0)
+                goto out;
+        ret = oneshot_audit(&o, c);
+out:
+        config_free(c);
+        cli_options_done(&o);
+        return ret;
+}
+
 static int cmd_plan(int argc, char *argv[]) {
         struct cli_options o = { 0 };
         struct config *c = NULL;
@@ -228,6 +250,7 @@ int main(int argc, char *argv[]) {
                 int (*fn)(int argc, char *argv[]);
         } commands[] = {
                 { "audit", cmd_audit },
+                { "check", cmd_check },
                 { "daemon", cmd_daemon },
                 { "plan", cmd_plan },
                 { "list-findings", cmd_list_findings },

@@ -1759,7 +1759,9 @@ int config_for_host(const char *target, const char *wildcard, struct config **re
         p->dnssec_enabled = false;
         if (port)
                 p->port = (uint16_t)port;
-        c = config_new(NULL);
+        /* Messages name the config's path first; here it is the command
+         * (as "--base-domain" names the flags). */
+        c = config_new("certvigil check");
         c->platforms = xcalloc(1, sizeof(struct platform *));
         c->platforms[0] = p;
         c->n_platforms = 1;

@@ -179,7 +179,7 @@ usage format "^certvigil: --format: unknown format 'xml' \\(text, json, junit, g
 usage port-0 "^certvigil: --port: '0' is not a port number \\(1-65535\\)$" audit --config good.yaml --port 0
 usage port-text "^certvigil: --port: 'https' is not a port number \\(1-65535\\)$" audit --config good.yaml --port https
 # An option of another command is refused, naming the commands it is for.
-usage plan-trust "^certvigil plan: unrecognized option '--trust'"$'\n'"certvigil plan: --trust is for audit and daemon, not plan"$'\n'"Try 'certvigil plan --help'\\.$" \
+usage plan-trust "^certvigil plan: unrecognized option '--trust'"$'\n'"certvigil plan: --trust is for audit, check and daemon, not plan"$'\n'"Try 'certvigil plan --help'\\.$" \
 	plan --config good.yaml --trust /nonexistent.pem
 usage base-domain-bad "^certvigil: --base-domain: 'not a name' is not a DNS name$" audit --base-domain "not a name"
 usage separator-bad "^certvigil: --separator: '_' is not \\. or -$" audit --base-domain ai.example.com --separator _
@@ -191,7 +191,7 @@ usage base-and-config "^certvigil audit: --config, --values and --base-domain ex
 usage separator-alone "^certvigil audit: --separator, --mode and --dns-zone describe a --base-domain platform$" \
 	audit --config good.yaml --separator -
 usage daemon-base "certvigil daemon: --base-domain is for audit and plan, not daemon" daemon --base-domain ai.example.com
-usage daemon-quiet "^certvigil daemon: invalid option -- 'q'"$'\n'"certvigil daemon: -q is for audit, not daemon" daemon -q
+usage daemon-quiet "^certvigil daemon: invalid option -- 'q'"$'\n'"certvigil daemon: -q is for audit and check, not daemon" daemon -q
 usage plan-format "^certvigil plan: --format: 'junit' is not text or json$" plan --config good.yaml --format junit
 usage dns-port-0 "^certvigil: --dns-port: '0' is not a port number \\(1-65535\\)$" audit --config good.yaml --dns-port 0
 usage dns-port-big "^certvigil: --dns-port: '65536' is not a port number \\(1-65535\\)$" audit --config good.yaml --dns-port 65536

@@ -67,6 +67,27 @@ static void test_accepted(void **state) {
                 { "daemon", { "--format", "json" }, EXIT_UNUSABLE },
                 { "daemon", { "--format", "text", "-o", "x" }, EXIT_UNUSABLE },
                 { "daemon", { "--format", "junit", "-o", "x" }, EXIT_UNUSABLE },
+                /* check: one HOST, its own options, none that reads a
+                 * config or touches state. */
+                { "check", { "api.example.com", "--wildcard", "*.example.com", "--trust", "system", "-q" }, 0 },
+                { "check", { "--resolver", "127.0.0.1:53", "127.0.0.1:8443", "--format", "junit", "-o", "-" }, 0 },
+                { "check", { "a.example", "--timeout", "2s", "--deadline", "1m", "--fail-on", "never", "--color" }, 0 },
+                { "check", { "--help" }, 1 },
+                { "check", { NULL }, EXIT_UNUSABLE },
+                { "check", { "a.example", "b.example" }, EXIT_UNUSABLE },
+                { "check", { "a.example", "--port", "443" }, EXIT_UNUSABLE },
+                { "check", { "a.example", "--dns-port", "53" }, EXIT_UNUSABLE },
+                { "check", { "a.example", "-c", "x.yaml" }, EXIT_UNUSABLE },
+                { "check", { "a.example", "--values", "v.yaml" }, EXIT_UNUSABLE },
+                { "check", { "a.example", "--base-domain", "a.example" }, EXIT_UNUSABLE },
+                { "check", { "a.example", "--platform", "p" }, EXIT_UNUSABLE },
+                { "check", { "a.example", "--shard", "1/2" }, EXIT_UNUSABLE },
+                { "check", { "a.example", "--state-dir", "/s" }, EXIT_UNUSABLE },
+                { "check", { "a.example", "--journal" }, EXIT_UNUSABLE },
+                { "check", { "a.example", "--no-renew" }, EXIT_UNUSABLE },
+                { "check", { "a.example", "--dry-run" }, EXIT_UNUSABLE },
+                { "audit", { "--wildcard", "*.example.com" }, EXIT_UNUSABLE },
+                { "audit", { "a.example" }, EXIT_UNUSABLE },
         };
 
         for (size_t i = 0; i < ELEMENTSOF(rows); i++) {
@@ -114,6 +135,21 @@ static void test_fields(void **state) {
                          0);
         assert_string_equal(o.state_dir, "/s");
         assert_int_equal(o.log_target, JOURNAL_TARGET_STDERR);
+        cli_options_done(&o);
+
+        /* CERTVIGIL_SHARD splits platforms, never a check's one host. */
+        setenv("CERTVIGIL_SHARD", "2/2", 1);
+        assert_int_equal(parse("check",
+                               (const char *const[]){ "--wildcard", "*.example.com", "[::1]:8443", "--format", "json",
+                                                      NULL },
+                               &o),
+                         0);
+        unsetenv("CERTVIGIL_SHARD");
+        assert_string_equal(o.host, "[::1]:8443");
+        assert_string_equal(o.wildcard, "*.example.com");
+        assert_int_equal(o.format, REPORT_JSON);
+        assert_int_equal(o.ov.shard.count, 0);
+        assert_null(o.state_dir);
         cli_options_done(&o);
 }
 
