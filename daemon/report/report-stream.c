@@ -91,7 +91,7 @@ int report_stream_platform(struct report_stream *s, const struct report_platform
         };
         int k = 0;
 
-        report_totals_add(&s->totals, rp->findings);
+        report_totals_add(&s->totals, rp);
         if (s->error)
                 return 0;
         k = s->w->platform(s->body, &s->state, rp, &part);

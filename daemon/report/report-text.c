@@ -349,20 +349,27 @@ static void text_platform(FILE *f, const struct report_platform *rp, time_t now,
         fputc('\n', f);
 }
 
+/* certvigil check reports hosts, not platforms. */
+static bool text_hosts_only(const struct report_totals *t) {
+        return t->n_platforms > 0 && t->n_hosts == t->n_platforms;
+}
+
 static int text_status(FILE *f, const struct report_totals *t, bool color) {
-        fprintf(f, "Status: %s%s%s (%zu critical, %zu warning, %zu info) in %llu ms; %zu of %zu platform%s %s\n",
+        fprintf(f, "Status: %s%s%s (%zu critical, %zu warning, %zu info) in %llu ms; %zu of %zu %s%s %s\n",
                 color ? (t->worst > SEVERITY_INFO ? severity_color((enum severity)t->worst) : GREEN) : "",
                 report_totals_status(t), color ? RESET : "", t->counts[SEVERITY_CRITICAL],
                 t->counts[SEVERITY_WARNING], t->counts[SEVERITY_INFO],
                 (unsigned long long)(t->duration_usec / USEC_PER_MSEC), t->attention, t->n_platforms,
-                t->n_platforms == 1 ? "" : "s", t->attention == 1 ? "needs attention" : "need attention");
+                text_hosts_only(t) ? "host" : "platform", t->n_platforms == 1 ? "" : "s",
+                t->attention == 1 ? "needs attention" : "need attention");
         return ferror(f) ? -EIO : 0;
 }
 
 static int text_head(FILE *f, const struct report_totals *t, bool color) {
         char when[RFC3339_MAX];
 
-        fprintf(f, "certvigil %s audit, %s\n", PACKAGE_VERSION, format_rfc3339(t->started, when));
+        fprintf(f, "certvigil %s %s, %s\n", PACKAGE_VERSION, text_hosts_only(t) ? "check" : "audit",
+                format_rfc3339(t->started, when));
         text_status(f, t, color);
         fputc('\n', f);
         return ferror(f) ? -EIO : 0;

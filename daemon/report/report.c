@@ -43,9 +43,9 @@ const char *report_status_string(const struct report *r) {
         return worst == SEVERITY_CRITICAL ? "critical" : worst == SEVERITY_WARNING ? "warning" : "ok";
 }
 
-void report_totals_add(struct report_totals *t, const struct finding_list *findings) {
+void report_totals_add(struct report_totals *t, const struct report_platform *rp) {
         size_t c[3];
-        int w = finding_list_count(findings, c);
+        int w = finding_list_count(rp->findings, c);
 
         for (int j = 0; j < 3; j++)
                 t->counts[j] += c[j];
@@ -53,6 +53,7 @@ void report_totals_add(struct report_totals *t, const struct finding_list *findi
                 t->worst = w;
         t->attention += w > SEVERITY_INFO;
         t->n_platforms++;
+        t->n_hosts += rp->platform->kind == PLATFORM_HOST;
 }
 
 const char *report_totals_status(const struct report_totals *t) {
@@ -70,7 +71,7 @@ static int render_parts(const struct report_writer *w, const struct report *r, b
         int k;
 
         for (size_t i = 0; i < r->n_platforms; i++)
-                report_totals_add(&t, r->platforms[i].findings);
+                report_totals_add(&t, &r->platforms[i]);
         k = w->head(f, &t, color);
         for (size_t i = 0; i < r->n_platforms && k >= 0; i++) {
                 struct report_part part = { .index = i, .started = r->started, .now = r->now, .color = color };

@@ -60,8 +60,9 @@ struct report_totals {
         size_t counts[3];           /* findings by severity, silenced ones not counted */
         int worst;                  /* -1 when no finding */
         size_t attention;           /* platforms whose worst is above info */
+        size_t n_hosts;             /* of n_platforms, hosts (certvigil check) */
 };
-void report_totals_add(struct report_totals *t, const struct finding_list *findings);
+void report_totals_add(struct report_totals *t, const struct report_platform *rp);
 /* "ok", "warning" or "critical" for t->worst. */
 const char *report_totals_status(const struct report_totals *t);
 

@@ -92,6 +92,9 @@ assert_exit 0
 assert_match "text: the verdict on the host" \
 	$'\nHost api\\.ok\\.example\\.test: OK \\(0 critical, 0 warning, 0 info\\)\n  api\\.ok\\.example\\.test port '"$port"$'; certificate must cover it\n' \
 	"$(cat "$CV_STDOUT")"
+assert_match "text: the first lines say check and host, not audit and platform" \
+	$'^certvigil [0-9.]+ check, [0-9T:-]+Z\nStatus: ok \\(0 critical, 0 warning, 0 info\\) in [0-9]+ ms; 0 of 1 host need attention\n' \
+	"$(cat "$CV_STDOUT")"
 assert_no_match "text: no DNS facts section" 'DNS facts|Wildcard|DNS-01' "$(cat "$CV_STDOUT")"
 for f in junit prometheus github; do
 	cv_run "good-$f" "$SB_CERTVIGIL" check "api.ok.example.test:$port" --resolver "127.0.0.1:$SB_DNS_PORT" \
