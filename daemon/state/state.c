@@ -230,10 +230,40 @@ int state_unlock(int fd) {
 
 /* ---- reading ----------------------------------------------------------- */
 
+/* The whole file, in large reads (jansson's json_loadfd() would read it a
+ * byte per read(2): 8 million system calls for an 8 MB state). At most
+ * max bytes: -EFBIG beyond, should it have grown since it was measured. */
+static int read_bounded(int fd, size_t hint, size_t max, char **ret, size_t *ret_len) {
+        size_t cap = hint < max ? hint + 1 : max + 1, len = 0;
+        _cleanup_free_ char *buf = xmalloc(cap);
+
+        for (;;) {
+                ssize_t n = read(fd, buf + len, cap - len);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0)
+                        return -errno;
+                if (n == 0)
+                        break;
+                len += (size_t)n;
+                if (len > max)
+                        return -EFBIG;
+                if (len == cap) {
+                        cap = cap > max / 2 ? max + 1 : cap * 2;
+                        buf = xrealloc(buf, cap);
+                }
+        }
+        *ret = TAKE_PTR(buf);
+        *ret_len = len;
+        return 0;
+}
+
 int state_read_json(const char *path, size_t flags, json_t **ret, char **ret_error) {
+        _cleanup_free_ char *text = NULL;
         json_error_t err;
         struct stat st;
         json_t *root;
+        size_t len = 0;
         int fd, r;
 
         fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
@@ -257,7 +287,14 @@ int state_read_json(const char *path, size_t flags, json_t **ret, char **ret_err
                 r = S_ISREG(st.st_mode) ? -EFBIG : -EINVAL;
                 goto out;
         }
-        root = json_loadfd(fd, flags, &err);
+        r = read_bounded(fd, (size_t)st.st_size, STATE_FILE_MAX_BYTES, &text, &len);
+        if (r < 0) {
+                *ret_error = r == -EFBIG ? xasprintf("%s: more than the %zu MiB a state file may hold", path,
+                                                     STATE_FILE_MAX_BYTES >> 20)
+                                         : xasprintf("%s: %s", path, strerror(-r));
+                goto out;
+        }
+        root = json_loadb(text, len, flags, &err);
         if (!root) {
                 *ret_error = xasprintf("%s:%d:%d: %s", path, err.line, err.column, err.text);
                 r = -EINVAL;

@@ -2,6 +2,7 @@
  * platform's state, and the state file (daemon/state/state.c): round trip and
  * every kind of damaged file. */
 #include <errno.h>
+#include <inttypes.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -556,6 +558,50 @@ static void test_state_too_large(void **state) {
         scratch_done(path);
 }
 
+/* A state file of many platforms loads in time proportional to its size
+ * and far below the bound: the daemon reads and writes it once per
+ * platform audit. It was read a byte per read(2): 8,000 platforms (8 MB)
+ * took over a second of CPU to load, in system calls. */
+#define LARGE_PLATFORMS 8000
+#define LARGE_CPU_BOUND_USEC (1 * USEC_PER_SEC)
+
+static uint64_t cpu_usec(void) {
+        struct timespec ts;
+        assert_int_equal(clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts), 0);
+        return (uint64_t)ts.tv_sec * USEC_PER_SEC + (uint64_t)ts.tv_nsec / 1000;
+}
+
+static void test_state_load_large(void **state) {
+        struct state *s = state_new(), *back = NULL;
+        _cleanup_free_ char *error = NULL;
+        char *path = scratch(NULL);
+        struct stat st;
+
+        for (size_t i = 0; i < LARGE_PLATFORMS; i++) {
+                _cleanup_free_ char *name = xasprintf("platform-%05zu", i);
+                struct state_platform *sp = state_platform(s, name);
+                sp->last_audit = T0;
+                for (int k = 0; k < 5; k++) {
+                        _cleanup_free_ char *host = xasprintf("name%d-%s.example.test", k, name);
+                        state_open(sp, "tls.expiry.critical", SEVERITY_CRITICAL, host, "192.0.2.2", T0);
+                }
+        }
+        assert_int_equal(state_save(s, path), 0);
+        assert_int_equal(stat(path, &st), 0);
+        uint64_t t0 = cpu_usec();
+        assert_int_equal(state_load(path, &back, &error), 0);
+        uint64_t spent = cpu_usec() - t0;
+        print_message("%d platforms, %jd bytes: loaded in %" PRIu64 " ms of CPU\n", LARGE_PLATFORMS,
+                      (intmax_t)st.st_size, (uint64_t)(spent / USEC_PER_MSEC));
+        assert_int_equal(state_platform(back, "platform-07999")->n_findings, 5);
+        if (spent > LARGE_CPU_BOUND_USEC)
+                fail_msg("loading took %" PRIu64 " ms of CPU, more than %" PRIu64, (uint64_t)(spent / USEC_PER_MSEC),
+                         (uint64_t)(LARGE_CPU_BOUND_USEC / USEC_PER_MSEC));
+        state_free(s);
+        state_free(back);
+        scratch_done(path);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_lifecycle),
@@ -568,6 +614,7 @@ int main(void) {
                 cmocka_unit_test(test_state_cert_churn),
                 cmocka_unit_test(test_state_prune_platforms),
                 cmocka_unit_test(test_state_too_large),
+                cmocka_unit_test(test_state_load_large),
                 cmocka_unit_test(test_grouped_identity),
                 cmocka_unit_test(test_state_subject_roundtrip),
         };
