@@ -137,10 +137,7 @@ void telemetry_prune(struct telemetry *t, const struct config *c) {
  * nothing (state_platform() would add an entry, and growing the array
  * would move the entries already handed out). */
 static const struct state_platform *telemetry_state(const struct state *state, const char *name) {
-        for (size_t i = 0; state && i < state->n_platforms; i++)
-                if (strcmp(state->platforms[i].name, name) == 0)
-                        return &state->platforms[i];
-        return NULL;
+        return state_platform_find(state, name);
 }
 
 static int telemetry_metrics(struct telemetry *t, const struct config *c, struct state *state, char **ret,

@@ -66,17 +66,64 @@ struct state *state_free(struct state *s) {
         for (size_t i = 0; i < s->n_platforms; i++)
                 state_platform_done(&s->platforms[i]);
         free(s->platforms);
+        free(s->index);
         free(s);
         return NULL;
 }
 
+/* FNV-1a, folded onto the table. */
+static size_t index_slot(const struct state *s, const char *name) {
+        uint64_t h = 14695981039346656037ull;
+        for (const unsigned char *c = (const unsigned char *)name; *c; c++)
+                h = (h ^ *c) * 1099511628211ull;
+        return (size_t)h & (s->index_size - 1);
+}
+
+/* The slot holding name, or the free one where it would go. */
+static size_t index_find(const struct state *s, const char *name) {
+        size_t i = index_slot(s, name);
+        while (s->index[i] && strcmp(s->platforms[s->index[i] - 1].name, name) != 0)
+                i = (i + 1) & (s->index_size - 1);
+        return i;
+}
+
+/* Made anew for at least `want` platforms: after the array shrank
+ * (pruning) or before it outgrows the table. */
+static void index_rebuild(struct state *s, size_t want) {
+        size_t size = 16;
+        while (size < 2 * want + 1)
+                size *= 2;
+        free(s->index);
+        s->index = xcalloc(size, sizeof(*s->index));
+        s->index_size = size;
+        for (size_t k = 0; k < s->n_platforms; k++)
+                s->index[index_find(s, s->platforms[k].name)] = k + 1;
+}
+
+const struct state_platform *state_platform_find(const struct state *s, const char *name) {
+        size_t i;
+
+        if (!s || !s->index_size)
+                return NULL;
+        i = index_find(s, name);
+        return s->index[i] ? &s->platforms[s->index[i] - 1] : NULL;
+}
+
 struct state_platform *state_platform(struct state *s, const char *name) {
-        for (size_t i = 0; i < s->n_platforms; i++)
-                if (strcmp(s->platforms[i].name, name) == 0)
-                        return &s->platforms[i];
-        s->platforms = xrealloc(s->platforms, (s->n_platforms + 1) * sizeof(*s->platforms));
+        size_t i;
+
+        if (2 * (s->n_platforms + 1) >= s->index_size)
+                index_rebuild(s, s->n_platforms + 1);
+        i = index_find(s, name);
+        if (s->index[i])
+                return &s->platforms[s->index[i] - 1];
+        if (s->n_platforms == s->n_allocated) {
+                s->n_allocated = s->n_allocated ? 2 * s->n_allocated : 16;
+                s->platforms = xrealloc(s->platforms, s->n_allocated * sizeof(*s->platforms));
+        }
         s->platforms[s->n_platforms] = (struct state_platform){ .name = xstrdup(name) };
-        return &s->platforms[s->n_platforms++];
+        s->index[i] = ++s->n_platforms;
+        return &s->platforms[s->n_platforms - 1];
 }
 
 int severity_from_string(const char *s) {
@@ -155,6 +202,7 @@ void state_prune_platforms(struct state *s, const char *const *configured, size_
                         state_platform_done(sp);
         }
         s->n_platforms = kept;
+        index_rebuild(s, kept);
 }
 
 void state_platform_record_certs(struct state_platform *sp, const struct platform_obs *obs, time_t now) {

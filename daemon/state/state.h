@@ -75,10 +75,15 @@ struct state_platform {
         size_t n_certs;
 };
 
-/* Owns everything it points to. */
+/* Owns everything it points to. Change platforms only through the
+ * functions below: the index finds a platform by name in constant time
+ * (the daemon looks every platform up on each platform's audit). */
 struct state {
         struct state_platform *platforms;
         size_t n_platforms;
+        size_t n_allocated;   /* platforms' room, grown by doubling */
+        size_t *index;        /* open addressing: platforms' index + 1, 0 free */
+        size_t index_size;    /* a power of two, more than twice n_platforms; 0 before the first */
 };
 
 struct state *state_new(void);
@@ -112,6 +117,8 @@ int state_unlock(int fd);
 
 /* The platform's entry, created empty when missing. */
 struct state_platform *state_platform(struct state *s, const char *name);
+/* The platform's entry, or NULL: changes nothing. */
+const struct state_platform *state_platform_find(const struct state *s, const char *name);
 
 /* Remembers the leaf of every endpoint that completed a handshake, then
  * forgets, beyond the endpoints of obs, all but the newest

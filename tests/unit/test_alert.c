@@ -538,6 +538,47 @@ static void test_state_prune_platforms(void **state) {
         assert_string_equal(s->platforms[0].name, "prod");
         assert_string_equal(s->platforms[1].name, "elsewhere");
         assert_string_equal(s->platforms[2].name, "lab");
+        /* Found by name after the array moved, the pruned one gone. */
+        assert_null(state_platform_find(s, "removed"));
+        assert_ptr_equal(state_platform_find(s, "lab"), &s->platforms[2]);
+        assert_ptr_equal(state_platform(s, "prod"), &s->platforms[0]);
+        assert_int_equal(s->n_platforms, 3);
+        state_free(s);
+}
+
+/* Each platform found by name in constant time: the daemon looks every
+ * platform up on each platform's audit (its status line, the state
+ * file's load). It was a linear search: 50,000 platforms took seconds. */
+#define MANY_PLATFORMS 50000
+#define MANY_CPU_BOUND_USEC (1 * USEC_PER_SEC)
+
+static uint64_t cpu_usec(void);
+
+static void test_state_many_platforms(void **state) {
+        struct state *s = state_new();
+        uint64_t t0 = cpu_usec();
+
+        for (size_t i = 0; i < MANY_PLATFORMS; i++) {
+                _cleanup_free_ char *name = xasprintf("p%zu", i);
+                state_platform(s, name)->last_audit = T0;
+        }
+        for (size_t i = 0; i < MANY_PLATFORMS; i++) {
+                _cleanup_free_ char *name = xasprintf("p%zu", i);
+                const struct state_platform *sp = state_platform_find(s, name);
+                assert_non_null(sp);
+                assert_string_equal(sp->name, name);
+                assert_ptr_equal(state_platform(s, name), sp);
+        }
+        assert_int_equal(s->n_platforms, MANY_PLATFORMS);
+        state_prune_platforms(s, NULL, 0, T0 + STATE_PLATFORM_KEEP_SEC + 1); /* all old, none configured */
+        assert_int_equal(s->n_platforms, 0);
+        assert_null(state_platform_find(s, "p0"));
+        uint64_t spent = cpu_usec() - t0;
+        print_message("%d platforms added, found and pruned in %" PRIu64 " ms of CPU\n", MANY_PLATFORMS,
+                      (uint64_t)(spent / USEC_PER_MSEC));
+        if (spent > MANY_CPU_BOUND_USEC)
+                fail_msg("%" PRIu64 " ms of CPU, more than %" PRIu64, (uint64_t)(spent / USEC_PER_MSEC),
+                         (uint64_t)(MANY_CPU_BOUND_USEC / USEC_PER_MSEC));
         state_free(s);
 }
 
@@ -615,6 +656,7 @@ int main(void) {
                 cmocka_unit_test(test_state_prune_platforms),
                 cmocka_unit_test(test_state_too_large),
                 cmocka_unit_test(test_state_load_large),
+                cmocka_unit_test(test_state_many_platforms),
                 cmocka_unit_test(test_grouped_identity),
                 cmocka_unit_test(test_state_subject_roundtrip),
         };
