@@ -508,16 +508,10 @@ static int cli_parse_finish(int argc, char *argv[], const struct cli_command *cm
         return 0;
 }
 
-int cli_parse(int argc, char *argv[], const char *name, struct cli_options *o) {
-        const struct cli_command *cmd = cli_command_find(name);
+static int cli_parse_command(int argc, char *argv[], const struct cli_command *cmd, struct cli_options *o) {
         struct cli_getopt g;
-        char prog[64];
         int c, r;
 
-        assert(cmd && cmd->bit);
-        /* getopt names argv[0] in its messages: make that the command. */
-        snprintf(prog, sizeof(prog), "certvigil %s", cmd->name);
-        argv[0] = prog;
         o->color = -1;
         o->fail_on = SEVERITY_WARNING;
         cli_getopt_build(cmd, &g);
@@ -534,6 +528,21 @@ int cli_parse(int argc, char *argv[], const char *name, struct cli_options *o) {
                         return r;
         }
         return cli_parse_finish(argc, argv, cmd, o);
+}
+
+int cli_parse(int argc, char *argv[], const char *name, struct cli_options *o) {
+        const struct cli_command *cmd = cli_command_find(name);
+        char prog[64], *arg0 = argv[0];
+        int r;
+
+        assert(cmd && cmd->bit);
+        /* getopt names argv[0] in its messages: make that the command,
+         * while parsing only (prog is ours, on this stack). */
+        snprintf(prog, sizeof(prog), "certvigil %s", cmd->name);
+        argv[0] = prog;
+        r = cli_parse_command(argc, argv, cmd, o);
+        argv[0] = arg0;
+        return r;
 }
 
 /* The one platform --base-domain describes, as a config document: every

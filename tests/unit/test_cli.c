@@ -20,12 +20,16 @@
  * after ARGS_MAX. */
 static int parse(const char *cmd, const char *const *args, struct cli_options *o) {
         char *argv[ARGS_MAX + 2] = { (char *)cmd };
-        int argc = 1;
+        int argc = 1, r;
 
         for (; argc <= ARGS_MAX && args[argc - 1]; argc++)
                 argv[argc] = (char *)args[argc - 1];
         *o = (struct cli_options){ 0 };
-        return cli_parse(argc, argv, cmd, o);
+        r = cli_parse(argc, argv, cmd, o);
+        /* getopt's messages name the command through argv[0] while parsing;
+         * afterwards argv[0] must not point into cli_parse's stack. */
+        assert_ptr_equal(argv[0], cmd);
+        return r;
 }
 
 static void test_accepted(void **state) {
