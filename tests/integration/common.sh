@@ -305,7 +305,9 @@ cv_listener_start() {
 		rename("$portfile.tmp", $portfile) or die;
 		my $sel = IO::Select->new($u, $t);
 		while (1) {
-			for my $s ($sel->can_read) {
+			# UDP last: a marker (cv_listener_sync) must not be logged
+			# before a connection that was ready with it.
+			for my $s (sort { ($a == $u) <=> ($b == $u) } $sel->can_read) {
 				if ($s == $u) {
 					my $b; $u->recv($b, 65535);
 					# cv_listener_sync: everything sent before it is logged.
