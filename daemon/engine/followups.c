@@ -281,39 +281,58 @@ void followups_start_next(struct followups *f) {
                 followup_start(f, x);
 }
 
-/* Puts what the endpoint's fetches found on it, each once: the AIA
- * certificate, the CRL verdict. Runs when the endpoint finishes and when
- * each of its fetches does, so a CRL is judged on the loop within the
- * deadline, not copied back at the end; at the end (final) a fetch still
- * missing is recorded as cut by the deadline. The fetch job owns the body,
- * the parsed CRL and the AIA certificate; the endpoint owns its copies. */
-static void endpoint_apply_fetches(struct followups *f, size_t i, bool final) {
-        struct endpoint_obs *e = &f->env.obs->endpoints[i];
-        time_t now = (time_t)(now_realtime_usec() / USEC_PER_SEC);
-        struct chain_walk w;
+/* The missing issuer fetched from the leaf's AIA URL, once fetched (or,
+ * when final, as far as it got). */
+static void endpoint_apply_aia(struct followups *f, struct endpoint_obs *e, const struct chain_walk *w, bool final) {
+        const char *aia = w->leaf_issuer_missing && !e->verified ? e->chain[0].aia_ca_issuers : NULL;
         struct followup *x;
 
-        if (e->status != ENDPOINT_OK || e->n_chain == 0)
+        if (!aia || e->aia.url || !(x = fetch_find(f, aia)) || !(x->done || final))
                 return;
-        chain_walk(e, &w);
-        const char *aia = w.leaf_issuer_missing && !e->verified ? e->chain[0].aia_ca_issuers : NULL;
-        if (aia && !e->aia.url && (x = fetch_find(f, aia)) && (x->done || final)) {
-                e->aia.url = xstrdup(aia);
-                e->aia.http_status = x->http_status;
-                e->aia.size = x->size;
-                if (!x->done)
-                        e->aia.error = xstrdup("not fetched: the audit deadline was reached first");
-                else if (x->error)
-                        e->aia.error = xstrdup(x->error);
-                else if (!x->aia_cert)
-                        e->aia.error = xstrdup(x->aia_error ? x->aia_error : "the certificate could not be read");
-                else {
-                        e->aia_cert = xcalloc(1, sizeof(*e->aia_cert));
-                        cert_obs_copy(e->aia_cert, x->aia_cert);
-                }
+        e->aia.url = xstrdup(aia);
+        e->aia.http_status = x->http_status;
+        e->aia.size = x->size;
+        if (!x->done)
+                e->aia.error = xstrdup("not fetched: the audit deadline was reached first");
+        else if (x->error)
+                e->aia.error = xstrdup(x->error);
+        else if (!x->aia_cert)
+                e->aia.error = xstrdup(x->aia_error ? x->aia_error : "the certificate could not be read");
+        else {
+                e->aia_cert = xcalloc(1, sizeof(*e->aia_cert));
+                cert_obs_copy(e->aia_cert, x->aia_cert);
         }
+}
 
+/* The leaf judged against its fetched CRL. The CRL's signer is the leaf's
+ * issuer: served or a trust anchor (NULL). The verdict per issuer is kept
+ * in the CRL, so each (CRL, issuer) is verified once; each leaf is then a
+ * lookup. Only a current CRL whose signature verified is worth caching,
+ * once per fetch. */
+static void endpoint_judge_crl(struct followups *f, struct endpoint_obs *e, struct followup *x, const char *crl) {
+        time_t now = (time_t)(now_realtime_usec() / USEC_PER_SEC), next_update;
+        const struct cert_obs *issuer = NULL;
+        enum crl_status st;
+        char *detail = NULL;
+
+        for (size_t k = 1; k < e->n_chain && !issuer; k++)
+                if (strcmp(e->chain[k].subject, e->chain[0].issuer) == 0)
+                        issuer = &e->chain[k];
+        if (x509_crl_judge(f->env.trust, x->crl, &e->chain[0], issuer, now, &st, &detail) < 0)
+                return;
+        e->crl_status = st;
+        e->crl_detail = detail;
+        next_update = x509_crl_next_update(x->crl);
+        if (!x->cached && (st == CRL_GOOD || st == CRL_REVOKED) && next_update > now) {
+                http_cache_put(f->env.cache, crl, x->body, x->size, next_update);
+                x->cached = true;
+        }
+}
+
+static void endpoint_apply_crl(struct followups *f, struct endpoint_obs *e, bool final) {
         const char *crl = e->chain[0].crl_url;
+        struct followup *x;
+
         if (!crl || !e->verified || e->crl.url || !(x = fetch_find(f, crl)) || !(x->done || final))
                 return;
         e->crl.url = xstrdup(crl);
@@ -323,37 +342,30 @@ static void endpoint_apply_fetches(struct followups *f, size_t i, bool final) {
         if (!x->done) {
                 e->crl.error = xstrdup("not fetched: the audit deadline was reached first");
                 e->crl_detail = xstrdup(e->crl.error);
-                return;
-        }
-        if (x->error) {
+        } else if (x->error) {
                 e->crl.error = xstrdup(x->error);
                 e->crl_detail = xasprintf("the CRL could not be fetched: %s", x->error);
-                return;
-        }
-        if (!x->crl) {
+        } else if (!x->crl)
                 e->crl_detail = xstrdup(x->crl_error ? x->crl_error : "the CRL could not be read");
+        else
+                endpoint_judge_crl(f, e, x, crl);
+}
+
+/* Puts what the endpoint's fetches found on it, each once: the AIA
+ * certificate, the CRL verdict. Runs when the endpoint finishes and when
+ * each of its fetches does, so a CRL is judged on the loop within the
+ * deadline, not copied back at the end; at the end (final) a fetch still
+ * missing is recorded as cut by the deadline. The fetch job owns the body,
+ * the parsed CRL and the AIA certificate; the endpoint owns its copies. */
+static void endpoint_apply_fetches(struct followups *f, size_t i, bool final) {
+        struct endpoint_obs *e = &f->env.obs->endpoints[i];
+        struct chain_walk w;
+
+        if (e->status != ENDPOINT_OK || e->n_chain == 0)
                 return;
-        }
-        /* The CRL's signer is the leaf's issuer: served or a trust anchor
-         * (NULL). The verdict per issuer is kept in the CRL, so each
-         * (CRL, issuer) is verified once; each leaf is then a lookup. */
-        const struct cert_obs *issuer = NULL;
-        for (size_t k = 1; k < e->n_chain && !issuer; k++)
-                if (strcmp(e->chain[k].subject, e->chain[0].issuer) == 0)
-                        issuer = &e->chain[k];
-        enum crl_status st;
-        char *detail = NULL;
-        if (x509_crl_judge(f->env.trust, x->crl, &e->chain[0], issuer, now, &st, &detail) < 0)
-                return;
-        e->crl_status = st;
-        e->crl_detail = detail;
-        /* Only a current CRL whose signature verified is worth keeping,
-         * once per fetch. */
-        time_t next_update = x509_crl_next_update(x->crl);
-        if (!x->cached && (st == CRL_GOOD || st == CRL_REVOKED) && next_update > now) {
-                http_cache_put(f->env.cache, crl, x->body, x->size, next_update);
-                x->cached = true;
-        }
+        chain_walk(e, &w);
+        endpoint_apply_aia(f, e, &w, final);
+        endpoint_apply_crl(f, e, final);
 }
 
 /* A fetch ended: the endpoints already probed that named its URL take
