@@ -6,7 +6,7 @@
 # TLS, revocation), exit 0/1/2/3 as audit; --wildcard; an address literal
 # (no lookup, no SNI, an iPAddress SAN); a name that does not resolve; a
 # malformed HOST (exit 3, nothing sent); and no state: the state directory
-# is neither created nor touched.
+# is neither created, written nor read.
 # Exit status follows automake: 0 pass, 1 fail, 77 skip.
 # shellcheck source-path=SCRIPTDIR source=common.sh
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
@@ -235,17 +235,33 @@ cv_run top-help "$SB_CERTVIGIL" --help
 assert_match "--help names check" '  check  +Probe every address of one host' "$(cat "$CV_STDOUT")"
 
 # --- no state ------------------------------------------------------------------
+# Reads change neither size nor times, so the listing alone cannot tell a
+# check that read the state from one that did not: a state directory whose
+# renewal store is malformed makes every reader complain on stderr.
 assert_eq "the state directory was not touched" "$before" "$(listing "$state")"
-STATE_DIRECTORY=$missing cv_run nostate "$SB_CERTVIGIL" check "api.ok.example.test:$port" \
-	--resolver "127.0.0.1:$SB_DNS_PORT" --trust "$p/root.pem"
-assert_exit 0
-assert_ok "a missing state directory is not created" test ! -e "$missing"
-# The control: audit, in the same environment, does use it.
 sb_write_config "$SB_DIR/ok.yaml" <<EOF
   - name: ok
     global: { baseDomain: ok.example.test }
     tls: { mode: provided }
 EOF
+bad_store=$SB_DIR/bad-store
+mkdir -m 0700 "$bad_store"
+printf '{"format": 2, "platforms": {}, "renewal": {"format": 99}}\n' >"$bad_store/state.json"
+STATE_DIRECTORY=$bad_store cv_run store-check "$SB_CERTVIGIL" check "api.ok.example.test:$port" \
+	--resolver "127.0.0.1:$SB_DNS_PORT" --trust "$p/root.pem"
+assert_exit 0
+assert_no_match "check does not read the renewal store" 'renewal' "$(cat "$CV_STDERR")"
+# The control: audit, in the same environment, reads it and complains.
+STATE_DIRECTORY=$bad_store cv_run store-audit "$SB_CERTVIGIL" audit --config "$SB_DIR/ok.yaml"
+assert_exit 0
+assert_match "control: audit reads the renewal store" \
+	"$bad_store/state\\.json: \"renewal\" is not a renewal state of format 1" "$(cat "$CV_STDERR")"
+
+STATE_DIRECTORY=$missing cv_run nostate "$SB_CERTVIGIL" check "api.ok.example.test:$port" \
+	--resolver "127.0.0.1:$SB_DNS_PORT" --trust "$p/root.pem"
+assert_exit 0
+assert_ok "a missing state directory is not created" test ! -e "$missing"
+# The control: audit, in the same environment, creates it for its state.
 cv_run audit-state "$SB_CERTVIGIL" audit --config "$SB_DIR/ok.yaml" --state-dir "$missing"
 assert_exit 0
 assert_ok "control: audit --state-dir creates it" test -s "$missing/state.json"
