@@ -1673,8 +1673,9 @@ int config_from_values(const char *values_path, struct config **ret, char **ret_
  * lower-cased without a trailing dot, and the port (0 when not given). */
 static int host_target_split(const char *target, char **ret_host, long long *ret_port, char **ret_error) {
         _cleanup_free_ char *shown = yfile_shown(target, strlen(target));
+        _cleanup_free_ char *host = NULL;
         const char *end, *port = NULL;
-        char *host;
+        long long number = 0;
 
         if (!*target)
                 return fail_plain(ret_error, -EINVAL, "HOST is empty (expected NAME[:PORT] or an address)");
@@ -1684,88 +1685,106 @@ static int host_target_split(const char *target, char **ret_host, long long *ret
                         return fail_plain(ret_error, -EINVAL, "HOST '%s': expected [IPv6] or [IPv6]:PORT", shown);
                 host = xstrndup(target + 1, (size_t)(end - target - 1));
                 port = end[1] ? end + 2 : NULL;
-                if (!strchr(host, ':') || !address_is_literal(host)) {
-                        free(host);
+                if (!strchr(host, ':') || !address_is_literal(host))
                         return fail_plain(ret_error, -EINVAL, "HOST '%s': not an IPv6 address in brackets", shown);
-                }
         } else if ((end = strchr(target, ':')) && strchr(end + 1, ':')) {
                 host = xstrdup(target); /* a bare IPv6 address: no port */
         } else {
                 host = end ? xstrndup(target, (size_t)(end - target)) : xstrdup(target);
                 port = end ? end + 1 : NULL;
         }
-        *ret_port = 0;
-        if (port && (!*port || strspn(port, "0123456789") != strlen(port) || parse_int(port, 1, 65535, ret_port) < 0)) {
-                free(host);
+        if (port && (!*port || strspn(port, "0123456789") != strlen(port) || parse_int(port, 1, 65535, &number) < 0))
                 return fail_plain(ret_error, -EINVAL, "HOST '%s': the port is not a number from 1 to 65535", shown);
-        }
         for (char *c = host; *c; c++)
                 *c = (char)tolower((unsigned char)*c);
         size_t n = strlen(host);
         if (n > 1 && host[n - 1] == '.' && !address_is_literal(host))
                 host[n - 1] = 0;
-        *ret_host = host;
+        *ret_host = TAKE_PTR(host);
+        *ret_port = number;
         return 0;
 }
 
-int config_for_host(const char *target, const char *wildcard, struct config **ret, char **ret_error) {
-        _cleanup_(config_freep) struct config *c = NULL;
-        _cleanup_free_ char *host = NULL, *shown = NULL, *wildcard_lower = NULL;
-        long long port;
-        int r;
+/* Judges the split host: a DNS name as given, or an address in its one
+ * canonical spelling (::0001 is ::1), replacing *host. */
+static int host_validate(char **host, bool wildcard, char **ret_error) {
+        _cleanup_free_ char *shown = yfile_shown(*host, strlen(*host));
+        char *canonical;
 
-        assert(target);
-        r = host_target_split(target, &host, &port, ret_error);
-        if (r < 0)
-                return r;
-        shown = yfile_shown(host, strlen(host));
-        if (!address_is_literal(host)) {
-                if (strlen(host) > 253)
+        if (!address_is_literal(*host)) {
+                if (strlen(*host) > 253)
                         return fail_plain(ret_error, -EINVAL, "HOST '%.40s...': longer than 253 characters", shown);
-                if (!dns_name_is_valid(host))
+                if (!dns_name_is_valid(*host))
                         return fail_plain(ret_error, -EINVAL,
                                           "HOST '%s': not a DNS name (labels of a-z, 0-9 and '-', at least two) "
                                           "nor an IP address", shown);
-        } else if (wildcard)
+                return 0;
+        }
+        if (wildcard)
                 return fail_plain(ret_error, -EINVAL, "--wildcard needs a host name; '%s' is an address", shown);
-        else {
-                /* One spelling per address: ::0001 is ::1. */
-                char *canonical;
-                if (address_normalize(host, &canonical) < 0)
-                        return fail_plain(ret_error, -EINVAL, "HOST '%s': not an IP address", shown);
-                free(host);
-                host = canonical;
-        }
-        if (wildcard) {
-                _cleanup_free_ char *wshown = yfile_shown(wildcard, strlen(wildcard));
-                _cleanup_free_ char *lower = xstrdup(wildcard);
-                for (char *ch = lower; *ch; ch++)
-                        *ch = (char)tolower((unsigned char)*ch);
-                if (strncmp(lower, "*.", 2) != 0 || !dns_name_is_valid(lower + 2))
-                        return fail_plain(ret_error, -EINVAL,
-                                          "--wildcard '%s': expected *.NAME with NAME a DNS name of at least two labels",
-                                          wshown);
-                wildcard_lower = TAKE_PTR(lower);
-        }
+        if (address_normalize(*host, &canonical) < 0)
+                return fail_plain(ret_error, -EINVAL, "HOST '%s': not an IP address", shown);
+        free(*host);
+        *host = canonical;
+        return 0;
+}
 
+/* --wildcard, lower-cased in *ret: *.NAME. */
+static int host_wildcard_parse(const char *wildcard, char **ret, char **ret_error) {
+        _cleanup_free_ char *shown = yfile_shown(wildcard, strlen(wildcard));
+        _cleanup_free_ char *lower = xstrdup(wildcard);
+
+        for (char *ch = lower; *ch; ch++)
+                *ch = (char)tolower((unsigned char)*ch);
+        if (strncmp(lower, "*.", 2) != 0 || !dns_name_is_valid(lower + 2))
+                return fail_plain(ret_error, -EINVAL,
+                                  "--wildcard '%s': expected *.NAME with NAME a DNS name of at least two labels", shown);
+        *ret = TAKE_PTR(lower);
+        return 0;
+}
+
+/* The one-host platform; takes host and wildcard. */
+static struct platform *host_platform_new(char *host, char *wildcard, long long port) {
         struct platform *p = platform_new();
+
         p->kind = PLATFORM_HOST;
         p->name = xstrdup(host);
-        p->base_domain = TAKE_PTR(host);
-        p->host_wildcard = TAKE_PTR(wildcard_lower);
+        p->base_domain = host;
+        p->host_wildcard = wildcard;
         /* provided: the issuer is judged only by expect_issuer and the
          * staging hierarchy, and nothing after the audit (ARI) applies. */
         p->tls_mode = TLS_MODE_PROVIDED;
         p->dnssec_enabled = false;
         if (port)
                 p->port = (uint16_t)port;
+        return p;
+}
+
+int config_for_host(const char *target, const char *wildcard, struct config **ret, char **ret_error) {
+        _cleanup_free_ char *host = NULL, *wildcard_lower = NULL;
+        struct config *c;
+        long long port = 0;
+        int r;
+
+        assert(target);
+        r = host_target_split(target, &host, &port, ret_error);
+        if (r < 0)
+                return r;
+        r = host_validate(&host, wildcard != NULL, ret_error);
+        if (r < 0)
+                return r;
+        if (wildcard) {
+                r = host_wildcard_parse(wildcard, &wildcard_lower, ret_error);
+                if (r < 0)
+                        return r;
+        }
         /* Messages name the config's path first; here it is the command
          * (as "--base-domain" names the flags). */
         c = config_new("certvigil check");
         c->platforms = xcalloc(1, sizeof(struct platform *));
-        c->platforms[0] = p;
+        c->platforms[0] = host_platform_new(TAKE_PTR(host), TAKE_PTR(wildcard_lower), port);
         c->n_platforms = 1;
-        *ret = TAKE_PTR(c);
+        *ret = c;
         return 0;
 }
 
