@@ -140,7 +140,7 @@ static void daemon_write_report(struct daemon *d) {
                 return;
         r = telemetry_render(d->telemetry, d->config, d->state, d->opts.format, &text, &len);
         if (r < 0)
-                error = xasprintf("cannot render the report: %s", strerror(-r));
+                error = xasprintf("cannot render the report for %s: %s", output_path(d->opts.output), strerror(-r));
         else
                 r = output_write(d->opts.output, text, len, &error);
         if (r < 0) {

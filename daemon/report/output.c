@@ -42,6 +42,10 @@ bool output_is_stdout(const struct output *o) {
         return !o || o->kind == OUTPUT_STDOUT;
 }
 
+const char *output_path(const struct output *o) {
+        return o && o->path ? o->path : "-";
+}
+
 bool output_replaces(const struct output *o) {
         return o && o->kind == OUTPUT_REPLACE;
 }

@@ -22,6 +22,8 @@ int output_open(const char *path, struct output **ret, char **ret_error);
 struct output *output_free(struct output *o);   /* accepts NULL, returns NULL */
 
 bool output_is_stdout(const struct output *o);
+/* The path as given, for messages ("-" for stdout). */
+const char *output_path(const struct output *o);
 /* True when the target is a regular file (or a new one) that each write
  * replaces atomically: never a stdout, device or FIFO a write could block
  * on (the daemon takes only such a target). */
