@@ -386,10 +386,20 @@ static int on_reload(sd_event_source *src, const struct signalfd_siginfo *si, vo
         struct daemon *d = userdata;
         _cleanup_free_ char *error = NULL;
         struct config *c = NULL;
+        struct audit_pool *pool = NULL;
         int r;
 
         sd_notifyf(false, "RELOADING=1\nMONOTONIC_USEC=%" PRIu64, now_monotonic_usec());
         r = run_load_config(d->opts.config_path, d->opts.values_path, d->opts.ov, &c, &error);
+        /* The new config's pool is made before anything is dropped, so a
+         * failure leaves the running config and its audits as they were. */
+        if (r >= 0) {
+                r = audit_pool_new(d->event, daemon_cap(c), &pool);
+                if (r < 0) {
+                        error = xasprintf("cannot set up the audits: %s", strerror(-r));
+                        c = config_free(c);
+                }
+        }
         if (r < 0) {
                 log_msg(LOG_ERR, "reload failed, keeping the running config: %s", error ? error : strerror(-r));
                 daemon_notify_status(d, "READY=1\n");
@@ -407,11 +417,9 @@ static int on_reload(sd_event_source *src, const struct signalfd_siginfo *si, vo
         struct config *old_config = d->config;
         d->config = c;
         /* The cap follows the new config; only retired runs use the old pool. */
-        if (gen)
-                d->pool = NULL;   /* gen's now */
-        else
-                d->pool = audit_pool_free(d->pool);
-        (void)audit_pool_new(d->event, daemon_cap(c), &d->pool);
+        if (!gen)
+                audit_pool_free(d->pool);   /* else gen's now */
+        d->pool = pool;
         d->slots = NULL;
         daemon_make_slots(d, old, n_old);
         free(old);
@@ -493,7 +501,11 @@ int daemon_new(const struct daemon_options *o, struct config *config, struct dae
          * the daemon still monitors, and says why it will not renew. */
         if (renew_store_open(o->state_dir, false, &d->store, &warning) < 0 || warning)
                 log_msg(LOG_WARNING, "%s", warning ? warning : "cannot open the renewal state; renewal is off");
-        (void)audit_pool_new(d->event, daemon_cap(config), &d->pool);
+        r = audit_pool_new(d->event, daemon_cap(config), &d->pool);
+        if (r < 0) {
+                log_msg(LOG_ERR, "cannot set up the audits: %s", strerror(-r));
+                goto fail;
+        }
         d->journal = journal_new_target((enum journal_target)o->log_target);
         d->telemetry = telemetry_new(now_monotonic_usec(), o->output != NULL);
         r = daemon_listen(d);

@@ -78,12 +78,17 @@ static int data_read_lines(const char *path, char ***ret, char **ret_error) {
 
 int audit_pool_new(sd_event *event, unsigned max_in_flight, struct audit_pool **ret) {
         struct audit_pool *pool = xcalloc(1, sizeof(*pool));
+        int r;
+
         pool->event = sd_event_ref(event);
         pool->limit = max_in_flight ? max_in_flight : 1;
-        (void)dns_hub_new(event, &pool->dns);
-        if (dnssec_hub_new(event, DNSSEC_HUB_MAX, &pool->dnssec) < 0 || http_client_new(event, &pool->http) < 0) {
+        /* Each may fail (a loop that has finished takes no more sources):
+         * the first failure is the pool's. */
+        if ((r = dns_hub_new(event, &pool->dns)) < 0 ||
+            (r = dnssec_hub_new(event, DNSSEC_HUB_MAX, &pool->dnssec)) < 0 ||
+            (r = http_client_new(event, &pool->http)) < 0) {
                 audit_pool_free(pool);
-                return -ENOMEM;
+                return r;
         }
         *ret = pool;
         return 0;

@@ -211,7 +211,11 @@ int audit_new(sd_event *event, const struct platform *p, struct audit **ret, cha
         struct audit *a;
         int r;
 
-        (void)audit_pool_new(event, p->concurrency, &pool);
+        r = audit_pool_new(event, p->concurrency, &pool);
+        if (r < 0) {
+                *ret_error = xasprintf("cannot set up the audit: %s", strerror(-r));
+                return r;
+        }
         r = audit_new_pooled(pool, p, &a, ret_error);
         if (r < 0) {
                 audit_pool_free(pool);

@@ -811,6 +811,31 @@ static void on_queue_slot(void *userdata) {
         q->order[(*q->n_order)++] = q->index;
 }
 
+/* A pool that cannot be set up fails audit_new() with an error, not an
+ * audit on an uninitialised pool: a loop that has finished takes no more
+ * event sources, as the validating resolvers' hub needs one. */
+static void test_pool_new_fails(void **state) {
+        static const struct engine_case t = { .what = "pool", .concurrency = 2, .deadline = "30s" };
+        struct config *c = config_for(&t);
+        struct audit_pool *pool = NULL;
+        struct audit *a = NULL;
+        sd_event *event = NULL;
+        char *error = NULL;
+
+        assert_int_equal(sd_event_new(&event), 0);
+        assert_int_equal(sd_event_exit(event, 0), 0);
+        assert_int_equal(sd_event_loop(event), 0);
+        assert_true(audit_pool_new(event, 2, &pool) < 0);
+        assert_null(pool);
+        assert_true(audit_new(event, c->platforms[0], &a, &error) < 0);
+        assert_null(a);
+        assert_non_null(error);
+        assert_non_null(strstr(error, "cannot set up the audit"));
+        free(error);
+        sd_event_unref(event);
+        config_free(c);
+}
+
 static void test_pool_queue(void **state) {
         struct queued *qs = xcalloc(QUEUE_WAITERS, sizeof(*qs));
         size_t *order = xcalloc(QUEUE_WAITERS, sizeof(*order));
@@ -987,6 +1012,7 @@ int main(void) {
                 cmocka_unit_test(test_memo_shares_certificates),
                 cmocka_unit_test(test_pool_cap),
                 cmocka_unit_test(test_pool_queue),
+                cmocka_unit_test(test_pool_new_fails),
                 cmocka_unit_test(test_followups_linear),
         };
         return cmocka_run_group_tests(tests, setup, teardown);
