@@ -113,62 +113,77 @@ out:
         return ret;
 }
 
-static int cmd_daemon(int argc, char *argv[]) {
-        struct cli_options o = { 0 };
-        struct config *c = NULL;
-        struct daemon *d = NULL;
-        struct output *out = NULL;
-        _cleanup_free_ char *state_dir = NULL;
-        int r, ret;
+/* -o FILE for the daemon, checked before the first audit as audit's is.
+ * A FIFO or a device would block the loop on every write: a file only.
+ * *ret stays NULL without -o. 0 or an exit status. */
+static int daemon_output_open(const struct cli_options *o, struct output **ret) {
+        int status;
 
-        ret = cli_parse(argc, argv, "daemon", &o);
-        if (ret != 0) {
-                ret = ret == 1 ? EXIT_OK : ret;
-                goto out;
+        if (!o->output)
+                return 0;
+        status = cli_output_open(o, ret);
+        if (status != 0)
+                return status;
+        if (!output_replaces(*ret)) {
+                fprintf(stderr, "certvigil daemon: -o %s: the daemon replaces a regular file after every "
+                                "audit (not stdout, a device or a FIFO)\n", o->output);
+                return EXIT_UNUSABLE;
         }
-        /* -o is checked before the first audit, as audit's is. A FIFO or a
-         * device would block the loop on every write: a file only. */
-        if (o.output) {
-                ret = cli_output_open(&o, &out);
-                if (ret != 0)
-                        goto out;
-                if (!output_replaces(out)) {
-                        fprintf(stderr, "certvigil daemon: -o %s: the daemon replaces a regular file after every "
-                                        "audit (not stdout, a device or a FIFO)\n", o.output);
-                        ret = EXIT_UNUSABLE;
-                        goto out;
-                }
-        }
-        ret = cli_load_config(&o, &c);
-        if (ret != 0)
-                goto out;
-        state_dir = run_state_dir(o.state_dir, DEFAULT_STATE_DIR);
+        return 0;
+}
+
+/* Runs the daemon on c (taken over) until it stops; an exit status. */
+static int daemon_serve(const struct cli_options *o, struct config *c, struct output *out) {
+        _cleanup_free_ char *state_dir = run_state_dir(o->state_dir, DEFAULT_STATE_DIR);
+        struct daemon *d = NULL;
+        int r, ret = EXIT_OK;
         struct daemon_options dopts = {
-                .config_path = o.values ? NULL : o.config ? o.config : DEFAULT_CONFIG,
-                .values_path = o.values,
-                .ov = &o.ov,
+                .config_path = o->values ? NULL : o->config ? o->config : DEFAULT_CONFIG,
+                .values_path = o->values,
+                .ov = &o->ov,
                 /* systemd's StateDirectory= says where, unless told. */
                 .state_dir = state_dir,
-                .no_renew = o.no_renew,
-                .log_target = o.log_target,
+                .no_renew = o->no_renew,
+                .log_target = o->log_target,
                 .output = out,
                 /* The daemon's default: its text report has no snapshot. */
-                .format = o.format == REPORT_TEXT ? REPORT_JSON : o.format,
+                .format = o->format == REPORT_TEXT ? REPORT_JSON : o->format,
         };
+
         r = daemon_new(&dopts, c, &d);
         if (r < 0) {
                 fprintf(stderr, "certvigil: cannot set up the daemon: %s\n", strerror(-r));
                 config_free(c);
-                ret = EXIT_UNUSABLE;
-                goto out;
+                return EXIT_UNUSABLE;
         }
         r = daemon_run(d);
         if (r < 0) {
                 fprintf(stderr, "certvigil: event loop failed: %s\n", strerror(-r));
                 ret = EXIT_UNUSABLE;
         }
-out:
         daemon_free(d);
+        return ret;
+}
+
+static int cmd_daemon(int argc, char *argv[]) {
+        struct cli_options o = { 0 };
+        struct config *c = NULL;
+        struct output *out = NULL;
+        int ret;
+
+        ret = cli_parse(argc, argv, "daemon", &o);
+        if (ret != 0) {
+                ret = ret == 1 ? EXIT_OK : ret;
+                goto out;
+        }
+        ret = daemon_output_open(&o, &out);
+        if (ret != 0)
+                goto out;
+        ret = cli_load_config(&o, &c);
+        if (ret != 0)
+                goto out;
+        ret = daemon_serve(&o, c, out);
+out:
         output_free(out);
         cli_options_done(&o);
         return ret;
