@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "config.h"
+#include "dnsname.h"
 #include "finding.h"
 #include "observe.h"
 #include "plan.h"
@@ -90,13 +91,6 @@ void checks_run(const struct check_ctx *ctx, struct finding_list *out);
 const struct finding_def *checks_find_def(const char *id);
 void checks_foreach_def(void (*fn)(const struct finding_def *def, const struct check *c, void *userdata),
                         void *userdata);
-
-/* RFC 6125 section 6.4.3 as the CA/Browser Forum applies it: pattern
- * (from a SAN dNSName) matches host (both compared case-insensitively, a
- * trailing dot ignored). A wildcard is the whole left-most label, stands for
- * exactly one label, needs at least two labels after it, and never matches
- * the apex. */
-bool san_pattern_matches(const char *pattern, const char *host);
 
 /* True for the first endpoint (in the plan's order of names, then by
  * address) that completed a handshake and served this leaf:

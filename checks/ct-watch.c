@@ -122,7 +122,7 @@ static bool covers_platform(const struct check_ctx *ctx, const struct ct_entry *
                 if (strcasecmp(*n, ctx->plan->wildcard) == 0)
                         return true;
                 for (size_t i = 0; i < ctx->plan->n_names; i++)
-                        if (san_pattern_matches(*n, ctx->plan->names[i].name))
+                        if (dns_name_pattern_matches(*n, ctx->plan->names[i].name))
                                 return true;
         }
         return false;

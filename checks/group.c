@@ -315,7 +315,7 @@ static void fold_under_wildcard(const struct platform_obs *obs, struct finding_l
         for (size_t i = 0; obs && c->name && i < l->n; i++) {
                 struct finding *f = &l->items[i];
                 if (f->caused_by || strcmp(f->def->id, "dns.resolve.failed") != 0 || !f->name ||
-                    !san_pattern_matches(c->name, f->name))
+                    !dns_name_pattern_matches(c->name, f->name))
                         continue;
                 for (size_t k = 0; k < obs->n_names; k++)
                         if (strcmp(obs->names[k].name, f->name) == 0 &&

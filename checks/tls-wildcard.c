@@ -65,7 +65,7 @@ static int run(const struct check_ctx *ctx, struct finding_list *out) {
                 for (size_t k = 0; k < ctx->plan->n_names && covers_all; k++) {
                         bool c = false;
                         for (size_t j = 0; leaf->san && leaf->san[j] && !c; j++)
-                                c = san_pattern_matches(leaf->san[j], ctx->plan->names[k].name);
+                                c = dns_name_pattern_matches(leaf->san[j], ctx->plan->names[k].name);
                         covers_all = c;
                 }
                 if (host) {

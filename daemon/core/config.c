@@ -3,6 +3,7 @@
  * checked here, with FILE:LINE:COL messages, so that a bad setting stops the
  * audit before any packet leaves the host. */
 #include "config.h"
+#include "dnsname.h"
 #include "util.h"
 #include "yaml-reader.h"
 

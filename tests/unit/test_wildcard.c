@@ -6,7 +6,7 @@
 
 #include <cmocka.h>
 
-#include "checks.h"
+#include "dnsname.h"
 #include "util.h"
 
 static const struct {
@@ -55,7 +55,7 @@ static const struct {
 
 static void test_table(void **state) {
         for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
-                bool got = san_pattern_matches(cases[i].pattern, cases[i].host);
+                bool got = dns_name_pattern_matches(cases[i].pattern, cases[i].host);
                 if (got != cases[i].match)
                         fail_msg("row %zu: '%s' vs '%s': expected %s, got %s", i, cases[i].pattern, cases[i].host,
                                  cases[i].match ? "match" : "no match", got ? "match" : "no match");
