@@ -1730,8 +1730,9 @@ static int host_validate(char **host, bool wildcard, char **ret_error) {
         return 0;
 }
 
-/* --wildcard, lower-cased in *ret: *.NAME. */
-static int host_wildcard_parse(const char *wildcard, char **ret, char **ret_error) {
+/* --wildcard, lower-cased in *ret: *.NAME covering host. The wildcard
+ * check advises reissuing for it, which only helps when it covers the host. */
+static int host_wildcard_parse(const char *wildcard, const char *host, char **ret, char **ret_error) {
         _cleanup_free_ char *shown = yfile_shown(wildcard, strlen(wildcard));
         _cleanup_free_ char *lower = xstrdup(wildcard);
 
@@ -1740,6 +1741,10 @@ static int host_wildcard_parse(const char *wildcard, char **ret, char **ret_erro
         if (strncmp(lower, "*.", 2) != 0 || !dns_name_is_valid(lower + 2))
                 return fail_plain(ret_error, -EINVAL,
                                   "--wildcard '%s': expected *.NAME with NAME a DNS name of at least two labels", shown);
+        if (!dns_name_pattern_matches(lower, host))
+                return fail_plain(ret_error, -EINVAL,
+                                  "--wildcard '%s' does not cover '%s' (a wildcard stands for exactly one label)",
+                                  shown, host);
         *ret = TAKE_PTR(lower);
         return 0;
 }
@@ -1775,7 +1780,7 @@ int config_for_host(const char *target, const char *wildcard, struct config **re
         if (r < 0)
                 return r;
         if (wildcard) {
-                r = host_wildcard_parse(wildcard, &wildcard_lower, ret_error);
+                r = host_wildcard_parse(wildcard, host, &wildcard_lower, ret_error);
                 if (r < 0)
                         return r;
         }

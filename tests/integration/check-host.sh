@@ -201,6 +201,12 @@ bad port-text "the port is not a number" "127.0.0.1:https"
 bad space "HOST 'api example\\.test': not a DNS name" "api example.test"
 bad long "longer than 253 characters" "$long"
 bad wildcard "--wildcard 'ok\\.example\\.test': expected \\*\\.NAME" "x.example.test" --wildcard ok.example.test
+bad wildcard-other "--wildcard '\\*\\.other\\.org' does not cover 'api\\.ok\\.example\\.test' \\(a wildcard stands for exactly one label\\)" \
+	"api.ok.example.test" --wildcard '*.other.org'
+bad wildcard-shallow "--wildcard '\\*\\.example\\.test' does not cover 'api\\.ok\\.example\\.test'" \
+	"api.ok.example.test:$port" --wildcard '*.example.test'
+bad wildcard-apex "--wildcard '\\*\\.OK\\.example\\.test' does not cover 'ok\\.example\\.test'" \
+	"ok.example.test" --wildcard '*.OK.example.test'
 bad wildcard-ip "--wildcard needs a host name" "127.0.0.1:$CV_LISTEN_PORT" --wildcard '*.example.test'
 bad no-host "which host\\?"
 bad two-hosts "unexpected argument 'b\\.example\\.test'" a.example.test b.example.test

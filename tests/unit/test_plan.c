@@ -234,6 +234,7 @@ struct host_case {
 
 #define NOT_A_NAME "not a DNS name (labels of a-z, 0-9 and '-', at least two) nor an IP address"
 #define BAD_PORT "the port is not a number from 1 to 65535"
+#define NOT_COVERED "(a wildcard stands for exactly one label)"
 #define BAD_WILDCARD "expected *.NAME with NAME a DNS name of at least two labels"
 
 static const struct host_case host_cases[] = {
@@ -241,9 +242,8 @@ static const struct host_case host_cases[] = {
         { "API.Example.COM.:8443", NULL, .name = "api.example.com", .port = 8443 },
         { "api.example.com:443", "*.example.com", .name = "api.example.com", .port = 443,
           .plan_wildcard = "*.example.com", .plan_wildcard_base = "example.com" },
-        /* The apex with the wildcard beside it: the SAN check wants both. */
-        { "example.com", "*.Example.COM", .name = "example.com", .port = 443, .plan_wildcard = "*.example.com",
-          .plan_wildcard_base = "example.com" },
+        { "API.example.com", "*.Example.COM", .name = "api.example.com", .port = 443,
+          .plan_wildcard = "*.example.com", .plan_wildcard_base = "example.com" },
         { "127.0.0.1:8443", NULL, .name = "127.0.0.1", .port = 8443 },
         { "[::1]:8443", NULL, .name = "::1", .port = 8443 },
         { "[0:0::0001]", NULL, .name = "::1", .port = 443 },
@@ -262,6 +262,14 @@ static const struct host_case host_cases[] = {
         { "127.0.0.1", "*.example.com", .error = "--wildcard needs a host name; '127.0.0.1' is an address" },
         { "api.example.com", "example.com", .error = "--wildcard 'example.com': " BAD_WILDCARD },
         { "api.example.com", "*.com", .error = "--wildcard '*.com': " BAD_WILDCARD },
+        /* A wildcard covers exactly one label: never another domain, a
+         * deeper name or the apex. */
+        { "api.example.com", "*.other.org", .error = "--wildcard '*.other.org' does not cover 'api.example.com' " NOT_COVERED },
+        { "api.ok.example.com", "*.example.com",
+          .error = "--wildcard '*.example.com' does not cover 'api.ok.example.com' " NOT_COVERED },
+        { "example.com", "*.example.com", .error = "--wildcard '*.example.com' does not cover 'example.com' " NOT_COVERED },
+        { "api.example.com", "*.api.example.com",
+          .error = "--wildcard '*.api.example.com' does not cover 'api.example.com' " NOT_COVERED },
 };
 
 static void test_host(void **state) {
