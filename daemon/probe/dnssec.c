@@ -354,6 +354,15 @@ void dnssec_probe_start(struct dnssec_probe *d, dnssec_done_cb cb, void *userdat
         dns_query(d->plain, o->anchor_zone, DNS_TYPE_DNSKEY, on_anchor, d->anchor);
 }
 
+#define CUT_SHORT "not completed: the audit deadline came first"
+
+/* Every answer not yet asked (still "not run") says why it never will be. */
+static void answers_cut_short(struct dnssec_obs *o) {
+        for (size_t i = 0; i < o->n_answers; i++)
+                if (o->answers[i].state == DNSSEC_NOT_RUN && !o->answers[i].error)
+                        o->answers[i].error = xstrdup(CUT_SHORT);
+}
+
 void dnssec_probe_cancel(struct dnssec_probe *d) {
         if (!d || d->done || !d->started)
                 return;
@@ -365,19 +374,21 @@ void dnssec_probe_cancel(struct dnssec_probe *d) {
                 dnssec_lease_cancel(d->lease, q->id);
                 q->pending = false;
                 if (!d->obs->answers[i].error)
-                        d->obs->answers[i].error = xstrdup("not completed: the audit deadline came first");
+                        d->obs->answers[i].error = xstrdup(CUT_SHORT);
                 d->pending--;
         }
         if (d->anchor) {
                 /* c-ares still holds it; its answer will not count. */
                 d->anchor->d = NULL;
                 d->anchor = NULL;
+                answers_cut_short(d->obs);
                 d->pending--;
         }
         if (d->waiting) {
                 /* No context yet: nothing was asked. */
                 d->waiting = false;
                 d->lease = dnssec_lease_free(d->lease);
+                answers_cut_short(d->obs);
                 d->pending--;
         }
         probe_release(d);

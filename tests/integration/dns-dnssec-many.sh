@@ -16,6 +16,9 @@
 #   3. a deadline (30 ms) that cuts the audits short, validations in
 #      flight or waiting among them: the report is whole, nothing is judged
 #      bogus, no memory error
+#   3b. the same with a trust anchor file per platform: 100 setups for 16
+#      contexts, most probes waiting for one when the deadline comes; every
+#      answer not run says the deadline came first (they said nothing)
 #   4. freshness: a daemon audits two of them every 50 ms; once a name is
 #      deleted from the zone (records with a 1 h TTL), the daemon's next
 #      audits see it gone (a proven NXDOMAIN), not a cached answer; ten
@@ -144,6 +147,32 @@ assert_ok "deadline: nothing judged bogus" jq -e '[.platforms[].dns.dnssec.answe
 assert_no_match "deadline: no memory error" 'ERROR: AddressSanitizer' "$(cat "$CV_STDERR")"
 cv_log "deadline: answers $(jq -r '[.platforms[].dns.dnssec.answers[]?.status] | group_by(.) | map("\(.[0])=\(length)") | join(" ")' \
 	"$CV_JSON")"
+
+# --- 3b. the deadline comes while probes wait for a validator ----------------------
+# A copy of the anchor per platform: 100 setups, at most 16 contexts at once,
+# so most probes are still waiting for one (or for the anchor zone's DNSKEY)
+# when the deadline comes. Their answers stayed "not run" with no reason.
+for i in $(seq "$N"); do
+	cp "$ta" "$SB_DIR/anchor-$i.txt"
+done
+SB_CFG_DEADLINE=30ms cv_config distinct < <(platforms "$N" | awk -v dir="$SB_DIR" '
+	/^  - name: p/ { i = substr($3, 2) }
+	/trust_anchor:/ { sub(/trust_anchor: [^ }]*/, "trust_anchor: " dir "/anchor-" i ".txt") }
+	{ print }')
+assert_eq "distinct anchors: one per platform" "$N" "$(grep -c 'anchor-[0-9]*\.txt' "$CV_CFG")"
+cv_audit distinct
+assert_ok "distinct anchors: the audit runs (exit 0 or 2)" test "$CV_RC" -le 2
+assert_ok "distinct anchors: the deadline left answers not run" \
+	jq -e '[.platforms[].dns.dnssec.answers[]? | select(.status == "not run")] | length > 0' "$CV_JSON"
+assert_eq "distinct anchors: every answer not run says why" "" \
+	"$(jq -r '.platforms[] | .name as $p | .dns.dnssec.answers[]? | select(.status == "not run" and (.error | not)) |
+		"\($p) \(.name)"' "$CV_JSON" | head -3)"
+assert_eq "distinct anchors: ... that the deadline came first" "" \
+	"$(jq -r '[.platforms[].dns.dnssec.answers[]? | select(.status == "not run") | .error] | unique |
+		map(select(. != "not completed: the audit deadline came first")) | .[]' "$CV_JSON")"
+assert_no_match "distinct anchors: no memory error" 'ERROR: AddressSanitizer' "$(cat "$CV_STDERR")"
+cv_log "distinct anchors: answers $(jq -r '[.platforms[].dns.dnssec.answers[]?.status] | group_by(.) |
+	map("\(.[0])=\(length)") | join(" ")' "$CV_JSON")"
 
 # --- 4. a daemon's next audit is not answered from a cache --------------------------
 cv_config daemon < <(platforms 2 'interval: 50ms' 'jitter: 0s')
