@@ -24,7 +24,7 @@ struct validator {
         struct dnssec_lease *users;    /* list */
         bool retired;                  /* takes no new users */
         bool lost;                     /* its worker stopped */
-        bool forked;                   /* stdio was flushed before its first question */
+        bool forked;                   /* its worker exists: questions fork no more */
 };
 
 struct dnssec_lease {
@@ -391,17 +391,18 @@ int dnssec_lease_ask(struct dnssec_lease *l, const char *name, int type, dnssec_
                 *ret_why = "the validating resolver's worker stopped";
                 return -EPIPE;
         }
-        if (!l->v->forked) {
-                /* The worker process is forked at the first question and
-                 * exit()s in the end, flushing its copy of every stdio
-                 * buffer: what any stream holds now (stdout, a report being
-                 * written) would be written twice. */
+        /* The worker process is forked at the first question and exit()s
+         * in the end, flushing its copy of every stdio buffer: what any
+         * stream holds now (stdout, a report being written) would be
+         * written twice. A fork that fails (RLIMIT_NPROC) is tried again
+         * at the next question, so flush until one is known to exist. */
+        if (!l->v->forked)
                 fflush(NULL);
-                l->v->forked = true;
-        }
         sigpipe_hold(&old);
         r = ub_resolve_async(ub, name, type, ns_c_in, userdata, cb, ret_id);
         sigpipe_release(&old);
+        if (r == 0)
+                l->v->forked = true; /* asked: the worker was forked, now or before */
         if (r != 0) {
                 *ret_why = ub_strerror(r);
                 return r == UB_NOMEM ? -ENOMEM : -EIO;

@@ -62,7 +62,8 @@ struct dnssec_lease *dnssec_hub_lease(struct dnssec_hub *h, const struct dnssec_
  * runs from the loop with the answer, as libunbound gives it, unless the
  * question is cancelled first. 0, or a negative errno with *ret_why
  * (static text: unbound's error) when it could not be asked. The first
- * question forks the context's worker: stdio is flushed before. */
+ * question forks the context's worker (again at the next if the fork
+ * failed): stdio is flushed before each question until one has. */
 typedef void (*dnssec_answer_cb)(void *userdata, int err, struct ub_result *result);
 int dnssec_lease_ask(struct dnssec_lease *l, const char *name, int type, dnssec_answer_cb cb, void *userdata,
                      int *ret_id, const char **ret_why);

@@ -5,8 +5,12 @@
  * why, and a lease given back while waiting is never called back. Then one
  * that is asked about localhost (answered by unbound itself, no packet
  * sent) and whose worker is killed: the users are told, and writing to the
- * dead worker is an error, not a SIGPIPE that ends the process. */
+ * dead worker is an error, not a SIGPIPE that ends the process. And one
+ * whose worker cannot be forked at first (fork() below fails as under
+ * RLIMIT_NPROC; libunbound forks again at the next question): stdio is
+ * flushed before that second fork too. */
 #include <arpa/nameser.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -207,6 +211,22 @@ static void test_setup_fails(void **state) {
         sd_event_unref(e);
 }
 
+/* libunbound forks its worker with fork(): the first fork_failures calls
+ * fail as under RLIMIT_NPROC, the rest fork. */
+static int fork_failures;
+
+pid_t fork(void) {
+        pid_t (*real)(void);
+
+        if (fork_failures > 0) {
+                fork_failures--;
+                errno = EAGAIN;
+                return -1;
+        }
+        *(void **)&real = dlsym(RTLD_NEXT, "fork");
+        return real();
+}
+
 /* The one child of this process: the context's worker. */
 static pid_t worker_pid(void) {
         char path[64], buf[64] = "";
@@ -277,6 +297,70 @@ static void test_worker_killed(void **state) {
         sd_event_unref(e);
 }
 
+static char *anchor_file(void) {
+        /* The root zone's KSK-2017 DS: any well-formed anchor will do. */
+        static const char ds[] =
+                ". IN DS 20326 8 2 E06D44B80B8F1D39A95C0B0D7C65D08458E880409BBC683457104237C7F8EC8D\n";
+        char *path = xstrdup("/tmp/test_dnssec_hub.XXXXXX");
+        int fd = mkstemp(path);
+
+        assert_true(fd >= 0);
+        assert_int_equal(write(fd, ds, sizeof(ds) - 1), (ssize_t)(sizeof(ds) - 1));
+        close(fd);
+        return path;
+}
+
+/* The worker's fork failed once (libunbound then forks again at the next
+ * question): what a stream held before that next fork is written once, by
+ * us, not a second time by the worker's exit(). */
+static void test_fork_retry_flushes(void **state) {
+        _cleanup_free_ char *anchor = anchor_file();
+        char out[] = "/tmp/test_dnssec_hub.out.XXXXXX", got[256] = "";
+        sd_event *e = NULL;
+        struct dnssec_hub *h = NULL;
+        struct user a;
+        const char *why = NULL;
+        FILE *f;
+        int fd, id;
+
+        fd = mkstemp(out);
+        assert_true(fd >= 0);
+        f = fdopen(fd, "w");
+        assert_non_null(f);
+        assert_int_equal(setvbuf(f, NULL, _IOFBF, 4096), 0);
+        assert_int_equal(sd_event_new(&e), 0);
+        assert_int_equal(dnssec_hub_new(e, 1, &h), 0);
+        lease(h, &a, fwd_one, anchor, 0);
+        settle(e);
+        assert_int_equal(a.r, 0);
+
+        fputs("one\n", f);
+        fork_failures = 1;
+        assert_true(dnssec_lease_ask(a.lease, "localhost", ns_t_a, on_answer, &a, &id, &why) < 0);
+        assert_int_equal(fork_failures, 0);
+        assert_non_null(why);
+        fputs("two\n", f); /* in f's buffer at the next fork */
+        assert_int_equal(dnssec_lease_ask(a.lease, "localhost", ns_t_a, on_answer, &a, &id, &why), 0);
+        for (int i = 0; i < 100 && a.answers == 0; i++)
+                assert_true(sd_event_run(e, 100 * 1000) >= 0);
+        assert_int_equal(a.answers, 1);
+        give_back(&a);
+        settle(e);
+        /* The context is gone, and its worker with it (reaped). */
+        assert_int_equal(dnssec_hub_contexts(h), 0);
+        assert_int_equal(fclose(f), 0);
+
+        f = fopen(out, "re");
+        assert_non_null(f);
+        assert_true(fread(got, 1, sizeof(got) - 1, f) > 0);
+        fclose(f);
+        unlink(out);
+        unlink(anchor);
+        assert_string_equal(got, "one\ntwo\n");
+        dnssec_hub_free(h);
+        sd_event_unref(e);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_shared_by_setup),
@@ -284,6 +368,7 @@ int main(void) {
                 cmocka_unit_test(test_bounded_waits_in_order),
                 cmocka_unit_test(test_setup_fails),
                 cmocka_unit_test(test_worker_killed),
+                cmocka_unit_test(test_fork_retry_flushes),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
