@@ -15,13 +15,20 @@
 #include "dnssec-hub.h"
 #include "util.h"
 
+struct dnssec_lease;
+
+/* Leases in order, added at the tail: both ends kept, so adding is O(1). */
+struct lease_list {
+        struct dnssec_lease *head, *tail;
+};
+
 struct validator {
         struct dnssec_hub *hub;
         struct dnssec_setup setup;     /* owned copies */
         struct ub_ctx *ub;
         sd_event_source *io;
         uint64_t made_usec;            /* CLOCK_MONOTONIC */
-        struct dnssec_lease *users;    /* list */
+        struct lease_list users;
         bool retired;                  /* takes no new users */
         bool lost;                     /* its worker stopped */
         bool forked;                   /* its worker exists: questions fork no more */
@@ -45,29 +52,31 @@ struct dnssec_hub {
         unsigned max;
         struct validator **validators; /* each its own allocation */
         size_t n_validators;
-        struct dnssec_lease *queue;    /* waiting, oldest first */
+        struct lease_list queue;       /* waiting, oldest first */
+        struct dnssec_lease *cursor;   /* hub_serve's next to look at; moved on if freed */
         sd_event_source *tick;         /* serves the queue, deletes unused contexts */
         unsigned long made;
 };
 
-static void list_add_tail(struct dnssec_lease **head, struct dnssec_lease *l) {
-        struct dnssec_lease **pp = head, *prev = NULL;
-        while (*pp) {
-                prev = *pp;
-                pp = &(*pp)->next;
-        }
-        l->prev = prev;
+static void list_add_tail(struct lease_list *list, struct dnssec_lease *l) {
+        l->prev = list->tail;
         l->next = NULL;
-        *pp = l;
+        if (list->tail)
+                list->tail->next = l;
+        else
+                list->head = l;
+        list->tail = l;
 }
 
-static void list_remove(struct dnssec_lease **head, struct dnssec_lease *l) {
+static void list_remove(struct lease_list *list, struct dnssec_lease *l) {
         if (l->prev)
                 l->prev->next = l->next;
         else
-                *head = l->next;
+                list->head = l->next;
         if (l->next)
                 l->next->prev = l->prev;
+        else
+                list->tail = l->prev;
         l->prev = l->next = NULL;
 }
 
@@ -220,7 +229,7 @@ static void validator_free(struct validator *v) {
 
         sigset_t old;
 
-        assert(!v->users);
+        assert(!v->users.head);
         for (size_t i = 0; i < h->n_validators; i++)
                 if (h->validators[i] == v) {
                         h->validators[i] = h->validators[--h->n_validators];
@@ -240,7 +249,7 @@ static void validator_lost(struct validator *v) {
         v->lost = v->retired = true;
         v->io = sd_event_source_disable_unref(v->io); /* a dead pipe stays readable */
         for (;;) {
-                struct dnssec_lease *l = v->users;
+                struct dnssec_lease *l = v->users.head;
                 while (l && l->told_lost)
                         l = l->next;
                 if (!l)
@@ -271,16 +280,22 @@ static struct validator *hub_find(struct dnssec_hub *h, const struct dnssec_leas
                 if (v->made_usec >= l->born_usec)
                         return v;
                 v->retired = true;
-                if (!v->users)
+                if (!v->users.head)
                         hub_kick(h);
         }
         return NULL;
 }
 
-/* The first waiting lease that can be served now, or NULL. */
+/* The next waiting lease from the cursor on that can be served now, or
+ * NULL. Within one hub_serve() no context goes (only the tick deletes
+ * them, after it), so once all max are in use a lease that cannot join
+ * one cannot later in the pass either: each is looked at once, not again
+ * after every lease served (quadratic with many waiting). */
 static struct dnssec_lease *hub_next(struct dnssec_hub *h, struct validator **ret_v) {
-        for (struct dnssec_lease *l = h->queue; l; l = l->next) {
+        while (h->cursor) {
+                struct dnssec_lease *l = h->cursor;
                 struct validator *v = hub_find(h, l);
+                h->cursor = l->next;
                 if (v || h->n_validators < h->max) {
                         *ret_v = v;
                         return l;
@@ -293,7 +308,10 @@ static void hub_serve(struct dnssec_hub *h) {
         struct dnssec_lease *l;
         struct validator *v;
 
-        /* The callback may free leases or ask for more: look again each time. */
+        /* The callback may free leases (dnssec_lease_free() moves the
+         * cursor past one it frees) or ask for more (added at the tail,
+         * looked at in turn, or kicked into the next tick). */
+        h->cursor = h->queue.head;
         while ((l = hub_next(h, &v))) {
                 _cleanup_free_ char *error = NULL;
                 int r = 0;
@@ -318,9 +336,9 @@ static int on_tick(sd_event_source *s, void *userdata) {
         /* Unused contexts go: a later audit would retire them anyway, and
          * each holds a process. Waiting leases had their turn first. */
         for (size_t i = h->n_validators; i > 0; i--)
-                if (!h->validators[i - 1]->users)
+                if (!h->validators[i - 1]->users.head)
                         validator_free(h->validators[i - 1]);
-        if (h->queue)
+        if (h->queue.head)
                 hub_serve(h);
         return 0;
 }
@@ -345,7 +363,7 @@ int dnssec_hub_new(sd_event *event, unsigned max, struct dnssec_hub **ret) {
 struct dnssec_hub *dnssec_hub_free(struct dnssec_hub *h) {
         if (!h)
                 return NULL;
-        assert(!h->queue);
+        assert(!h->queue.head);
         while (h->n_validators > 0)
                 validator_free(h->validators[h->n_validators - 1]);
         free(h->validators);
@@ -426,10 +444,13 @@ struct dnssec_lease *dnssec_lease_free(struct dnssec_lease *l) {
                 return NULL;
         if (l->v) {
                 list_remove(&l->v->users, l);
-                if (!l->v->users)
+                if (!l->v->users.head)
                         hub_kick(l->hub);
-        } else if (l->queued)
+        } else if (l->queued) {
+                if (l->hub->cursor == l)
+                        l->hub->cursor = l->next;
                 list_remove(&l->hub->queue, l);
+        }
         setup_done(&l->setup);
         free(l);
         return NULL;

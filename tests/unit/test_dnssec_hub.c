@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -181,6 +182,63 @@ static void test_bounded_waits_in_order(void **state) {
         settle(e);
         assert_int_equal(dnssec_hub_contexts(h), 0);
         assert_int_equal(dnssec_hub_made(h), 3);
+        dnssec_hub_free(h);
+        sd_event_unref(e);
+}
+
+static double cpu_seconds(void) {
+        struct timespec ts;
+        assert_int_equal(clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts), 0);
+        return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Every context in use, and many waiting: a lease that can join an open
+ * context is served without looking at each of those that cannot again
+ * and again (once per served lease). */
+static void test_saturated_serves_in_linear_time(void **state) {
+        enum { HELD = 16, STUCK = 10000, JOINING = 10000 };
+        static char anchors[HELD][32];
+        struct user *held = xcalloc(HELD, sizeof(*held)), *stuck = xcalloc(STUCK, sizeof(*stuck)),
+                    *joining = xcalloc(JOINING, sizeof(*joining));
+        sd_event *e = NULL;
+        struct dnssec_hub *h = NULL;
+        double t0;
+        int served = 0;
+
+        assert_int_equal(sd_event_new(&e), 0);
+        assert_int_equal(dnssec_hub_new(e, HELD, &h), 0);
+        for (int i = 0; i < HELD; i++) {
+                snprintf(anchors[i], sizeof(anchors[i]), "/nonexistent/%d.key", i);
+                lease(h, &held[i], fwd_one, anchors[i], 0);
+        }
+        settle(e);
+        assert_int_equal(dnssec_hub_contexts(h), HELD);
+
+        t0 = cpu_seconds();
+        for (int i = 0; i < STUCK; i++)
+                lease(h, &stuck[i], fwd_two, anchor_a, 0);
+        for (int i = 0; i < JOINING; i++)
+                lease(h, &joining[i], fwd_one, anchors[i % HELD], 0);
+        settle(e);
+        for (int i = 0; i < JOINING; i++)
+                served += joining[i].calls == 1 && joining[i].r == 0;
+        assert_int_equal(served, JOINING);
+        for (int i = 0; i < STUCK; i++)
+                assert_int_equal(stuck[i].calls, 0);
+        /* Linear: a few ms here; rescanning the queue per lease served: 6 s. */
+        assert_true(cpu_seconds() - t0 < 2.0);
+
+        for (int i = 0; i < STUCK; i++)
+                give_back(&stuck[i]);
+        for (int i = 0; i < JOINING; i++)
+                give_back(&joining[i]);
+        for (int i = 0; i < HELD; i++)
+                give_back(&held[i]);
+        settle(e);
+        assert_int_equal(dnssec_hub_contexts(h), 0);
+        free(held);
+        free(stuck);
+        free(joining);
         dnssec_hub_free(h);
         sd_event_unref(e);
 }
@@ -366,6 +424,7 @@ int main(void) {
                 cmocka_unit_test(test_shared_by_setup),
                 cmocka_unit_test(test_later_audit_fresh_context),
                 cmocka_unit_test(test_bounded_waits_in_order),
+                cmocka_unit_test(test_saturated_serves_in_linear_time),
                 cmocka_unit_test(test_setup_fails),
                 cmocka_unit_test(test_worker_killed),
                 cmocka_unit_test(test_fork_retry_flushes),
