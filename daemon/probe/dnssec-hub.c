@@ -7,6 +7,7 @@
 #include <arpa/nameser.h>
 #include <assert.h>
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -131,6 +132,28 @@ static void sigpipe_release(const sigset_t *old) {
         if (!sigismember(old, SIGPIPE) && sigpending(&pending) == 0 && sigismember(&pending, SIGPIPE))
                 (void)sigtimedwait(&pipe, NULL, &now); /* consumes it; nothing else to do, ignoring */
         sigprocmask(SIG_SETMASK, old, NULL);
+}
+
+/* libunbound forks the worker inside ub_resolve_async(), so while
+ * sigpipe_hold() holds SIGPIPE, and the worker kept the hold for good.
+ * Once certvigil is gone (killed, crashed) its writes to us then fail
+ * with EPIPE instead of ending it: seen here, it printed "libunbound[..]
+ * error: tube msg write failed: Broken pipe" to our stderr and exit()ed.
+ * Without the hold it ends quietly on SIGPIPE, as libunbound expects. Our
+ * side stays held while it writes the question. Runs in the child of
+ * every fork(): libunbound's are the only ones (commands are started
+ * with posix_spawn(), which runs no fork handlers and sets its own mask). */
+static void worker_drop_sigpipe_hold(void) {
+        sigset_t pipe;
+
+        sigemptyset(&pipe);
+        sigaddset(&pipe, SIGPIPE);
+        sigprocmask(SIG_UNBLOCK, &pipe, NULL);
+}
+
+static void fork_handler_install(void) {
+        /* Fails only without memory: the worker keeps the hold, ignoring. */
+        (void)pthread_atfork(NULL, NULL, worker_drop_sigpipe_hold);
 }
 
 static void hub_kick(struct dnssec_hub *h) {
@@ -344,9 +367,11 @@ static int on_tick(sd_event_source *s, void *userdata) {
 }
 
 int dnssec_hub_new(sd_event *event, unsigned max, struct dnssec_hub **ret) {
+        static pthread_once_t fork_handler = PTHREAD_ONCE_INIT; /* a fork handler is for the process */
         struct dnssec_hub *h = xcalloc(1, sizeof(*h));
         int r;
 
+        (void)pthread_once(&fork_handler, fork_handler_install); /* cannot fail so, ignoring */
         h->event = sd_event_ref(event);
         h->max = max ? max : 1;
         r = sd_event_add_defer(event, &h->tick, on_tick, h);

@@ -15,6 +15,7 @@
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -298,6 +299,26 @@ static pid_t worker_pid(void) {
         return (pid_t)strtol(buf, NULL, 10);
 }
 
+/* Whether sig is in pid's blocked mask (SigBlk in /proc/PID/status). */
+static bool sig_blocked(pid_t pid, int sig) {
+        char path[64], line[256];
+        unsigned long long mask = 0;
+        bool found = false;
+        FILE *f;
+
+        snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+        f = fopen(path, "re");
+        assert_non_null(f);
+        while (fgets(line, sizeof(line), f))
+                if (strncmp(line, "SigBlk:", 7) == 0) {
+                        mask = strtoull(line + 7, NULL, 16);
+                        found = true;
+                }
+        fclose(f);
+        assert_true(found);
+        return mask & (1ULL << (sig - 1));
+}
+
 static void test_worker_killed(void **state) {
         /* The root zone's KSK-2017 DS: any well-formed anchor will do. */
         static const char ds[] =
@@ -331,6 +352,10 @@ static void test_worker_killed(void **state) {
 
         pid = worker_pid();
         assert_true(pid > 0);
+        /* Forked while our SIGPIPE was held, it does not inherit the
+         * hold: once we are gone, its next write ends it quietly. */
+        assert_false(sig_blocked(pid, SIGPIPE));
+        assert_false(sig_blocked(getpid(), SIGPIPE));
         assert_int_equal(kill(pid, SIGKILL), 0);
         /* Dead, not reaped: ub_ctx_delete() reaps it. */
         assert_int_equal(waitid(P_PID, (id_t)pid, &si, WEXITED | WNOWAIT), 0);
