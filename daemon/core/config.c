@@ -1761,6 +1761,10 @@ static struct platform *host_platform_new(char *host, char *wildcard, long long 
          * staging hierarchy, and nothing after the audit (ARI) applies. */
         p->tls_mode = TLS_MODE_PROVIDED;
         p->dnssec_enabled = false;
+        /* The host is any server the operator names, not the operator's own
+         * PKI: a private --trust bundle must not let its certificate aim AIA
+         * and CRL fetches at loopback, link-local or private addresses. */
+        p->fetch_private = 0;
         if (port)
                 p->port = (uint16_t)port;
         return p;

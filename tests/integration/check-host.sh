@@ -3,8 +3,9 @@
 # check-host.sh: `certvigil check HOST[:PORT]` against the sandbox (knotd,
 # nginx, a certtool PKI made here): one name's addresses judged with the
 # single-name checks only (chain, SAN, expiry, consistency, issuer, legacy
-# TLS, revocation), exit 0/1/2/3 as audit; --wildcard; an address literal
-# (no lookup, no SNI, an iPAddress SAN); a name that does not resolve; a
+# TLS, revocation), exit 0/1/2/3 as audit; --wildcard; AIA URLs fetched from
+# public addresses only, even with --trust FILE; an address literal (no
+# lookup, no SNI, an iPAddress SAN); a name that does not resolve; a
 # malformed HOST (exit 3, nothing sent); and no state: the state directory
 # is neither created, written nor read.
 # Exit status follows automake: 0 pass, 1 fail, 77 skip.
@@ -33,7 +34,17 @@ sbt_cert ip6 inter -10 80 <<-EOF
 	signing_key
 	ip_address = "::1"
 EOF
+# aia is served without its intermediate and names a URL on loopback for it.
+sbt_cert aia inter -10 80 <<-EOF
+	cn = "certvigil sandbox aia"
+	tls_www_server
+	signing_key
+	dns_name = "api.aia.example.test"
+	ca_issuers_uri = "http://127.0.0.1:$SBT_HTTP_PORT/inter.der"
+EOF
+certtool --certificate-info --infile "$p/inter.pem" --outder --outfile "$SB_DIR/www/inter.der" 2>/dev/null
 sb_knot_set '*.only.example.test' A 127.0.0.1
+sb_knot_set 'api.aia.example.test' A 127.0.0.1
 # Two addresses, two valid certificates for the same name.
 sb_knot_set 'two.ok.example.test' A 127.0.0.1
 sb_knot_set 'two.ok.example.test' A 127.0.0.2
@@ -43,6 +54,8 @@ sbt_serve two-b 127.0.0.2 'two.ok.example.test' "$p/ok2-chain.pem" "$p/ok2-key.p
 # The only server on these addresses: what a client without SNI gets.
 sbt_serve ip7 127.0.0.7 '_' "$p/ip7-chain.pem" "$p/ip7-key.pem"
 sbt_serve ip6 '[::1]' '_' "$p/ip6-chain.pem" "$p/ip6-key.pem"
+sbt_serve aia 127.0.0.1 'api.aia.example.test' "$p/aia.pem" "$p/aia-key.pem"
+sbt_serve_http
 sbt_nginx_restart
 assert_ok "nginx serves 127.0.0.7" cv_wait_until 5000 sb__tcp_open 127.0.0.7 "$port"
 
@@ -152,6 +165,27 @@ check wild-only "api.only.example.test:$port" --wildcard '*.only.example.test'
 assert_exit 1
 assert_findings "api.only.example.test tls.wildcard.shape warning api.only.example.test 127.0.0.1"
 assert_messages tls.wildcard.shape 'covers it but is not \*\.only\.example\.test \(--wildcard\)'
+
+# --- AIA and CRL URLs: public addresses only --------------------------------------
+# check probes hosts the operator names, whose certificates choose the URLs:
+# a private --trust bundle does not open internal addresses to them, as it
+# does for a platform's own PKI.
+access=$SB_DIR/www-access.log
+requests() { grep -c "GET /inter.der " "$access" 2>/dev/null || true; }
+n0=$(requests)
+check aia "api.aia.example.test:$port"
+assert_exit 2
+assert_messages tls.chain.incomplete \
+	"AIA caIssuers URL http://127\\.0\\.0\\.1:$SBT_HTTP_PORT/inter\\.der.*refused to connect to 127\\.0\\.0\\.1, a loopback address"
+assert_eq "aia: no request reached the server" "$n0" "$(requests)"
+# The control: audit with the same trust bundle fetches it.
+sb_write_config "$SB_DIR/aia.yaml" <<EOF
+  - name: aia
+    global: { baseDomain: aia.example.test }
+    tls: { mode: provided }
+EOF
+cv_run aia-audit "$SB_CERTVIGIL" audit --config "$SB_DIR/aia.yaml" --trust "$p/root.pem"
+assert_ok "control: audit with the same --trust fetches the AIA URL" test "$(requests)" -gt "$n0"
 
 # --- a name that does not resolve ----------------------------------------------
 check nx "nx.example.test:$port"

@@ -301,6 +301,11 @@ static void test_host(void **state) {
                 assert_null(p->ct_url);
                 assert_null(p->acme_directory);
                 assert_null(p->kube_namespace);
+                /* Public addresses only, whatever --trust says. */
+                assert_false(platform_fetch_private(p));
+                free(c->platforms[0]->trust);
+                c->platforms[0]->trust = xstrdup("/etc/private-ca.pem");
+                assert_false(platform_fetch_private(p));
                 assert_int_equal(plan_derive(p, &plan, &error), 0);
                 assert_int_equal(plan->n_names, 1);
                 assert_string_equal(plan->names[0].name, t->name);
