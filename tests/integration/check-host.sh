@@ -301,10 +301,17 @@ STATE_DIRECTORY=$missing cv_run nostate "$SB_CERTVIGIL" check "api.ok.example.te
 	--resolver "127.0.0.1:$SB_DNS_PORT" --trust "$p/root.pem"
 assert_exit 0
 assert_ok "a missing state directory is not created" test ! -e "$missing"
-# The control: audit, in the same environment, creates it for its state.
-cv_run audit-state "$SB_CERTVIGIL" audit --config "$SB_DIR/ok.yaml" --state-dir "$missing"
+# The control: audit, in the same environment, creates it for the renewal
+# guardrails of a platform that renews (healthy: nothing is triggered).
+sb_write_config "$SB_DIR/renew.yaml" <<EOF
+  - name: ok
+    global: { baseDomain: ok.example.test }
+    tls: { mode: provided }
+    renew: { enabled: true, command: [/bin/false] }
+EOF
+STATE_DIRECTORY=$missing cv_run audit-state "$SB_CERTVIGIL" audit --config "$SB_DIR/renew.yaml"
 assert_exit 0
-assert_ok "control: audit --state-dir creates it" test -s "$missing/state.json"
+assert_ok "control: audit with renewal creates it" test -d "$missing"
 
 sb_stop
 cv_finish
