@@ -101,8 +101,9 @@ static void daemon_notify_status(struct daemon *d, const char *prefix) {
         char when[48] = "no audit scheduled";
 
         for (size_t i = 0; i < d->n_slots; i++) {
-                struct state_platform *sp = state_platform(d->state, d->slots[i].platform->name);
-                for (size_t j = 0; j < sp->n_findings; j++)
+                /* Looked up, never added: the state changes only as it is saved. */
+                const struct state_platform *sp = state_platform_find(d->state, d->slots[i].platform->name);
+                for (size_t j = 0; sp && j < sp->n_findings; j++)
                         counts[sp->findings[j].severity]++;
                 if (run_is_running(d->slots[i].run))
                         running++;
@@ -153,19 +154,19 @@ static void daemon_write_report(struct daemon *d) {
 static void daemon_settle(struct daemon *d, const struct run *run) {
         time_t now = (time_t)(now_realtime_usec() / USEC_PER_SEC);
         _cleanup_free_ char *lock_error = NULL, *load_error = NULL;
-        struct state *fresh = NULL;
         int r, lock = -1;
 
         /* Read, change, write under the state directory's lock, from what
-         * the file says now (a oneshot may share the directory); without
-         * the lock, memory goes on and nothing is written this time. */
+         * the file says now (a oneshot may share the directory; while it is
+         * still the file last written here, it says what memory does, and
+         * is not read again); without the lock, memory goes on and nothing
+         * is written this time. */
         r = state_lock(d->opts.state_dir, &lock, &lock_error);
-        if (r < 0)
+        if (r < 0) {
                 log_msg(LOG_ERR, "cannot lock %s; the alert state is not saved this time", lock_error);
-        else if (state_load(d->state_path, &fresh, &load_error) >= 0) {
-                state_free(d->state);
-                d->state = fresh;
-        }
+                state_forget_file(d->state); /* memory changes below, the file does not */
+        } else
+                (void)state_refresh(d->state_path, &d->state, &load_error); /* unreadable: memory goes on */
         /* Entries first, state second: a kill between the two repeats this
          * one audit's alerts once on restart, which beats losing them. */
         journal_check(d->journal);

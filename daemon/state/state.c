@@ -67,6 +67,7 @@ struct state *state_free(struct state *s) {
                 state_platform_done(&s->platforms[i]);
         free(s->platforms);
         free(s->index);
+        json_decref(s->renewal);
         free(s);
         return NULL;
 }
@@ -306,7 +307,26 @@ static int read_bounded(int fd, size_t hint, size_t max, char **ret, size_t *ret
         return 0;
 }
 
-int state_read_json(const char *path, size_t flags, json_t **ret, char **ret_error) {
+static struct state_file_id file_id(const struct stat *st) {
+        return (struct state_file_id){ .dev = st->st_dev, .ino = st->st_ino, .size = st->st_size,
+                                       .mtime = st->st_mtim, .ctime = st->st_ctim, .known = true };
+}
+
+/* Whether path is still the file id describes. */
+static bool file_id_current(const struct state_file_id *id, const char *path) {
+        struct stat st;
+        struct state_file_id now;
+
+        if (!id->known || stat(path, &st) < 0)
+                return false;
+        now = file_id(&st);
+        return now.dev == id->dev && now.ino == id->ino && now.size == id->size &&
+               now.mtime.tv_sec == id->mtime.tv_sec && now.mtime.tv_nsec == id->mtime.tv_nsec &&
+               now.ctime.tv_sec == id->ctime.tv_sec && now.ctime.tv_nsec == id->ctime.tv_nsec;
+}
+
+/* state_read_json(), and which version of the file was read. */
+static int read_json(const char *path, size_t flags, json_t **ret, struct state_file_id *ret_id, char **ret_error) {
         _cleanup_free_ char *text = NULL;
         json_error_t err;
         struct stat st;
@@ -349,10 +369,16 @@ int state_read_json(const char *path, size_t flags, json_t **ret, char **ret_err
                 goto out;
         }
         *ret = root;
+        if (ret_id)
+                *ret_id = file_id(&st);
         r = 0;
 out:
         close(fd);
         return r;
+}
+
+int state_read_json(const char *path, size_t flags, json_t **ret, char **ret_error) {
+        return read_json(path, flags, ret, NULL, ret_error);
 }
 
 /* ---- saving ------------------------------------------------------------ */
@@ -362,7 +388,57 @@ static void set_opt(json_t *o, const char *key, const char *value) {
                 json_object_set_new(o, key, json_string(value));
 }
 
-int state_save(const struct state *s, const char *path) {
+/* The renewal guardrails to carry over: the ones s read or wrote while
+ * path is still that file, else what path holds now (none, or unreadable:
+ * nothing). A new reference, or NULL. */
+static json_t *renewal_current(const struct state *s, const char *path) {
+        _cleanup_free_ char *ignored = NULL;
+        json_t *old = NULL, *renewal;
+
+        if (file_id_current(&s->file, path))
+                return json_incref(s->renewal);
+        (void)state_read_json(path, 0, &old, &ignored);
+        renewal = json_object_get(old, STATE_RENEWAL_KEY);
+        renewal = json_is_object(renewal) ? json_incref(renewal) : NULL;
+        json_decref(old);
+        return renewal;
+}
+
+/* After a write (r): path is the file as written, with renewal (taken),
+ * or, when it failed, not known. */
+static void remember_written(struct state *s, const char *path, int r, json_t *renewal) {
+        struct stat st;
+
+        json_decref(s->renewal);
+        s->renewal = NULL;
+        s->file.known = false;
+        if (r < 0 || stat(path, &st) < 0) {
+                json_decref(renewal);
+                return;
+        }
+        s->file = file_id(&st);
+        s->renewal = renewal;
+}
+
+int state_refresh(const char *path, struct state **s, char **ret_error) {
+        struct state *fresh = NULL;
+        int r;
+
+        if (*s && file_id_current(&(*s)->file, path))
+                return 0;
+        r = state_load(path, &fresh, ret_error);
+        if (r < 0)
+                return r;
+        state_free(*s);
+        *s = fresh;
+        return 1;
+}
+
+void state_forget_file(struct state *s) {
+        s->file.known = false;
+}
+
+int state_save(struct state *s, const char *path) {
         json_t *platforms = json_array();
         for (size_t i = 0; i < s->n_platforms; i++) {
                 const struct state_platform *sp = &s->platforms[i];
@@ -397,22 +473,21 @@ int state_save(const struct state *s, const char *path) {
         if (!root)
                 return -ENOMEM;
         /* Renewal's guardrails share the file: keep what is there. */
-        _cleanup_free_ char *ignored = NULL;
-        json_t *old = NULL;
-        (void)state_read_json(path, 0, &old, &ignored); /* none or unreadable: nothing to keep */
-        json_t *renewal = json_object_get(old, STATE_RENEWAL_KEY);
-        if (json_is_object(renewal))
+        json_t *renewal = renewal_current(s, path);
+        if (renewal)
                 json_object_set(root, STATE_RENEWAL_KEY, renewal);
-        json_decref(old);
         char *text = json_dumps(root, JSON_INDENT(1) | JSON_PRESERVE_ORDER);
         json_decref(root);
-        if (!text)
+        if (!text) {
+                remember_written(s, path, -ENOMEM, renewal);
                 return -ENOMEM;
+        }
         size_t len = strlen(text);
         text = xrealloc(text, len + 2);
         text[len++] = '\n';
         int r = write_file_atomic(path, text, len);
         free(text);
+        remember_written(s, path, r, renewal);
         return r;
 }
 
@@ -532,7 +607,9 @@ int state_load(const char *path, struct state **ret, char **ret_error) {
         size_t i;
         int r;
 
-        r = state_read_json(path, JSON_REJECT_DUPLICATES, &root, ret_error);
+        struct state_file_id id;
+
+        r = read_json(path, JSON_REJECT_DUPLICATES, &root, &id, ret_error);
         if (r < 0)
                 return r;
         platforms = json_object_get(root, "platforms");
@@ -556,6 +633,9 @@ int state_load(const char *path, struct state **ret, char **ret_error) {
                 if (r < 0)
                         goto out;
         }
+        s->file = id;
+        if (json_is_object(json_object_get(root, STATE_RENEWAL_KEY)))
+                s->renewal = json_incref(json_object_get(root, STATE_RENEWAL_KEY));
         *ret = TAKE_PTR(s);
         r = 0;
 out:

@@ -5,8 +5,10 @@
  * (even after kill -9) remembers what was already said. */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <time.h>
 
 #include <jansson.h>
@@ -84,6 +86,20 @@ struct state {
         size_t n_allocated;   /* platforms' room, grown by doubling */
         size_t *index;        /* open addressing: platforms' index + 1, 0 free */
         size_t index_size;    /* a power of two, more than twice n_platforms; 0 before the first */
+        /* The file this state was last read from or written to, as it was
+         * then, and the renewal guardrails it held (owned): while the file
+         * is still that one, state_refresh() need not read it again, nor
+         * state_save() read it for the guardrails. The file is replaced by
+         * rename on every write, so another version has another inode and
+         * change time. */
+        struct state_file_id {
+                dev_t dev;
+                ino_t ino;
+                off_t size;
+                struct timespec mtime, ctime;
+                bool known;
+        } file;
+        json_t *renewal;
 };
 
 struct state *state_new(void);
@@ -96,14 +112,24 @@ struct state *state_free(struct state *s);   /* accepts NULL, returns NULL */
  * dropped. */
 int state_load(const char *path, struct state **ret, char **ret_error);
 
+/* *s made what path says now: nothing read when path is still the file *s
+ * was last loaded from or saved to (0), else state_load() into a fresh
+ * state that replaces *s (1), or its error, *s left as it was. */
+int state_refresh(const char *path, struct state **s, char **ret_error);
+
+/* *s was changed without being saved: the next state_refresh() reads the
+ * file again, as if it had changed. */
+void state_forget_file(struct state *s);
+
 /* Reads a JSON file of the state directory with jansson's flags, refusing
  * one larger than STATE_FILE_MAX_BYTES. -ENOENT when missing; -EFBIG,
  * -EINVAL (syntax) or another negative errno with *ret_error ("PATH: why"
  * or "PATH:LINE:COL: why"; caller frees). */
 int state_read_json(const char *path, size_t flags, json_t **ret, char **ret_error);
 
-/* Writes atomically (util.h write_file_atomic). 0 or a negative errno. */
-int state_save(const struct state *s, const char *path);
+/* Writes atomically (util.h write_file_atomic), carrying the renewal
+ * guardrails over, and remembers the file written. 0 or a negative errno. */
+int state_save(struct state *s, const char *path);
 
 /* Takes DIR/state.lock exclusively, waiting at most STATE_LOCK_WAIT_USEC
  * (the caller's loop stands still meanwhile). 0 and *ret_fd, the lock to

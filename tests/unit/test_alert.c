@@ -629,6 +629,56 @@ static void test_state_load_large(void **state) {
         scratch_done(path);
 }
 
+/* The daemon reads state.json before each platform's settling: a file
+ * that is still the one it last wrote is not read again, one another
+ * process replaced is; the renewal guardrails are carried over from the
+ * file as it is, whoever wrote them. */
+static void test_state_refresh(void **state) {
+        char *path = scratch("{\"format\": 2, \"platforms\": [], \"renewal\": {\"format\": 1, \"v\": 1}}");
+        struct state *s = NULL, *other = NULL, *kept;
+        _cleanup_free_ char *error = NULL;
+        json_t *root = NULL;
+
+        assert_int_equal(state_refresh(path, &s, &error), 1); /* nothing in memory: read */
+        state_platform(s, "p")->last_audit = T0;
+        assert_int_equal(state_save(s, path), 0);
+        kept = s;
+        assert_int_equal(state_refresh(path, &s, &error), 0); /* ours as written: not read */
+        assert_ptr_equal(s, kept);
+
+        /* Another process replaces it (a oneshot, renewal): read again. */
+        assert_int_equal(state_load(path, &other, &error), 0);
+        state_platform(other, "q")->last_audit = T0;
+        assert_int_equal(state_save(other, path), 0);
+        assert_int_equal(state_refresh(path, &s, &error), 1);
+        assert_non_null(state_platform_find(s, "q"));
+        assert_int_equal(state_refresh(path, &s, &error), 0);
+
+        /* Changed in memory only: forgotten, read again. */
+        state_forget_file(s);
+        assert_int_equal(state_refresh(path, &s, &error), 1);
+
+        /* The guardrails, kept through every save; replaced by another
+         * writer, the new ones are carried over. */
+        assert_int_equal(state_save(s, path), 0);
+        assert_int_equal(state_read_json(path, 0, &root, &error), 0);
+        assert_int_equal(json_integer_value(json_object_get(json_object_get(root, STATE_RENEWAL_KEY), "v")), 1);
+        json_decref(root);
+        root = json_pack("{s:i, s:[], s:{s:i, s:i}}", "format", 2, "platforms", STATE_RENEWAL_KEY, "format", 1, "v", 2);
+        char *text = json_dumps(root, 0);
+        json_decref(root);
+        assert_int_equal(write_file_atomic(path, text, strlen(text)), 0);
+        free(text);
+        assert_int_equal(state_save(s, path), 0);
+        assert_int_equal(state_read_json(path, 0, &root, &error), 0);
+        assert_int_equal(json_integer_value(json_object_get(json_object_get(root, STATE_RENEWAL_KEY), "v")), 2);
+        json_decref(root);
+
+        state_free(s);
+        state_free(other);
+        scratch_done(path);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_lifecycle),
@@ -643,6 +693,7 @@ int main(void) {
                 cmocka_unit_test(test_state_too_large),
                 cmocka_unit_test(test_state_load_large),
                 cmocka_unit_test(test_state_many_platforms),
+                cmocka_unit_test(test_state_refresh),
                 cmocka_unit_test(test_grouped_identity),
                 cmocka_unit_test(test_state_subject_roundtrip),
         };
