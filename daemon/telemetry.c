@@ -1,7 +1,9 @@
 /* The daemon's counters and snapshots, and its three endpoints
- * (telemetry.h). Entries are found by platform name every time: nothing
- * keeps a pointer into the list, which grows. */
+ * (telemetry.h). Entries are found by platform name every time, through a
+ * tree (each platform's audit and each scrape look up every platform):
+ * nothing keeps a pointer into the list, which grows. */
 #include <errno.h>
+#include <search.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -23,11 +25,13 @@ struct snapshot {
         time_t started;
         uint64_t duration_usec;
         uint64_t done_usec;        /* CLOCK_MONOTONIC */
+        bool configured;           /* telemetry_prune()'s mark */
 };
 
 struct telemetry {
         struct snapshot **items;   /* each owned here */
         size_t n;
+        void *by_name;             /* tsearch tree of items, keyed by name; nodes borrowed */
         uint64_t start_usec;
         bool writes_report;
         unsigned long report_write_failures;
@@ -53,9 +57,18 @@ static void snapshot_free(struct snapshot *s) {
         free(s);
 }
 
+static int snapshot_compare(const void *a, const void *b) {
+        return strcmp(((const struct snapshot *)a)->name, ((const struct snapshot *)b)->name);
+}
+
+static void node_keep(void *node) {
+        (void)node; /* the items own the snapshots */
+}
+
 struct telemetry *telemetry_free(struct telemetry *t) {
         if (!t)
                 return NULL;
+        tdestroy(t->by_name, node_keep);
         for (size_t i = 0; i < t->n; i++)
                 snapshot_free(t->items[i]);
         free(t->items);
@@ -64,10 +77,10 @@ struct telemetry *telemetry_free(struct telemetry *t) {
 }
 
 static struct snapshot *telemetry_find(const struct telemetry *t, const char *name) {
-        for (size_t i = 0; i < t->n; i++)
-                if (strcmp(t->items[i]->name, name) == 0)
-                        return t->items[i];
-        return NULL;
+        const struct snapshot key = { .name = (char *)name };
+        struct snapshot *const *node = tfind(&key, &t->by_name, snapshot_compare);
+
+        return node ? *node : NULL;
 }
 
 static struct snapshot *telemetry_get(struct telemetry *t, const char *name) {
@@ -79,6 +92,8 @@ static struct snapshot *telemetry_get(struct telemetry *t, const char *name) {
         s->name = xstrdup(name);
         t->items = xrealloc(t->items, (t->n + 1) * sizeof(*t->items));
         t->items[t->n++] = s;
+        if (!tsearch(s, &t->by_name, snapshot_compare))
+                oom();
         return s;
 }
 
@@ -121,14 +136,23 @@ void telemetry_failure(struct telemetry *t, const char *platform) {
 void telemetry_prune(struct telemetry *t, const struct config *c) {
         size_t kept = 0;
 
+        for (size_t j = 0; j < c->n_platforms; j++) {
+                struct snapshot *s = telemetry_find(t, c->platforms[j]->name);
+                if (s)
+                        s->configured = true;
+        }
+        tdestroy(t->by_name, node_keep);
+        t->by_name = NULL;
         for (size_t i = 0; i < t->n; i++) {
-                bool keep = false;
-                for (size_t j = 0; j < c->n_platforms && !keep; j++)
-                        keep = strcmp(c->platforms[j]->name, t->items[i]->name) == 0;
-                if (keep)
-                        t->items[kept++] = t->items[i];
-                else
+                bool keep = t->items[i]->configured;
+                t->items[i]->configured = false;
+                if (!keep) {
                         snapshot_free(t->items[i]);
+                        continue;
+                }
+                t->items[kept] = t->items[i];
+                if (!tsearch(t->items[kept++], &t->by_name, snapshot_compare))
+                        oom();
         }
         t->n = kept;
 }
