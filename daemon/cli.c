@@ -306,8 +306,10 @@ static const struct cli_option cli_option_table[] = {
         { "format", 0, "FORMAT", CLI_DAEMON, parse_format, FIELD(format), FORMATS(REPORT_JSON, REPORT_PROMETHEUS),
           false, "json or prometheus (default json): what -o FILE gets" },
         { "output", 'o', "FILE", CLI_DAEMON, parse_string, FIELD(output), 0, false,
-          "after every audit, replace FILE (atomically) with the report of\n"
-          "every platform's last audit, as /report.json or /metrics serve it" },
+          "as audits finish, at most once a second,\n"
+          "replace FILE (atomically) with the report of\n"
+          "every platform's last audit, as /report.json\n"
+          "or /metrics serve it" },
         { "color", 0, NULL, CLI_AUDIT | CLI_CHECK, parse_set_int, FIELD(color), 1, false,
           "force colour on (default: on a terminal without NO_COLOR)" },
         { "no-color", 0, NULL, CLI_AUDIT | CLI_CHECK, parse_set_int, FIELD(color), 0, false, "force colour off" },

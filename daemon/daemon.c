@@ -73,7 +73,17 @@ struct daemon {
         struct retired *retired;           /* list, each owned here */
         struct telemetry *telemetry;       /* what /metrics and the others serve */
         struct httpd *httpd;               /* NULL without listen */
+        /* -o FILE: when it was last written (CLOCK_MONOTONIC, 0: never),
+         * and the deferred write of audits finished since, when pending. */
+        uint64_t report_written_usec;
+        sd_event_source *report_timer;
+        bool report_pending;
 };
+
+/* -o FILE is written at most this often: every write renders every
+ * platform's report and waits for the disk, on the loop the probes
+ * share, so one per audit would be quadratic with many platforms. */
+#define REPORT_GAP_USEC USEC_PER_SEC
 
 /* xorshift64*: jitter needs spread, not secrecy. */
 static uint64_t daemon_random(struct daemon *d) {
@@ -129,16 +139,20 @@ static void daemon_notify_status(struct daemon *d, const char *prefix) {
 static void slot_schedule(struct slot *s, uint64_t at);
 
 /* -o FILE: the report of every platform's last audit, replaced whole
- * after each audit (readers see the previous one or this one). A failure
- * is logged and counted, and the next audit tries again: the report is a
- * by-product, the audits and alerts go on. */
+ * (readers see the previous one or this one). A failure is logged and
+ * counted, and the next write tries again: the report is a by-product,
+ * the audits and alerts go on. */
 static void daemon_write_report(struct daemon *d) {
         _cleanup_free_ char *text = NULL, *error = NULL;
         size_t len;
         int r;
 
-        if (!d->opts.output)
-                return;
+        /* A write due later is this one now (SIGTERM's). */
+        if (d->report_pending)
+                (void)sd_event_source_set_enabled(d->report_timer, SD_EVENT_OFF); /* a second write is harmless */
+        d->report_pending = false;
+        d->report_written_usec = now_monotonic_usec();
+        telemetry_report_writing(d->telemetry);
         r = telemetry_render(d->telemetry, d->config, d->state, d->opts.format, &text, &len);
         if (r < 0)
                 error = xasprintf("cannot render the report for %s: %s", output_path(d->opts.output), strerror(-r));
@@ -148,6 +162,41 @@ static void daemon_write_report(struct daemon *d) {
                 telemetry_report_write_failed(d->telemetry);
                 log_msg(LOG_ERR, "%s; the next audit tries again", error);
         }
+}
+
+static int on_report_timer(sd_event_source *src, uint64_t usec, void *userdata) {
+        daemon_write_report(userdata);
+        return 0;
+}
+
+/* An audit finished: FILE gets it at once when the last write is
+ * REPORT_GAP_USEC old, else with the write already due then, which takes
+ * every audit finished until it. So a round of audits finishing together
+ * costs two writes, and FILE lags the last audit by a second or so (more
+ * only when the loop itself is late). */
+static void daemon_report_changed(struct daemon *d) {
+        uint64_t now = now_monotonic_usec(), at = d->report_written_usec + REPORT_GAP_USEC;
+        int r;
+
+        if (!d->opts.output || d->report_pending)
+                return;
+        if (d->report_written_usec == 0 || now >= at) {
+                daemon_write_report(d);
+                return;
+        }
+        if (d->report_timer) {
+                r = sd_event_source_set_time(d->report_timer, at);
+                if (r >= 0)
+                        r = sd_event_source_set_enabled(d->report_timer, SD_EVENT_ONESHOT);
+        } else
+                r = sd_event_add_time(d->event, &d->report_timer, CLOCK_MONOTONIC, at, USEC_PER_MSEC,
+                                      on_report_timer, d);
+        if (r < 0) {
+                log_msg(LOG_ERR, "cannot schedule the report's write: %s; writing it now", strerror(-r));
+                daemon_write_report(d);
+                return;
+        }
+        d->report_pending = true;
 }
 
 /* A finished run's alerts, journal entries and state. */
@@ -184,7 +233,7 @@ static void daemon_settle(struct daemon *d, const struct run *run) {
         state_unlock(lock);
         d->audits++;
         telemetry_record(d->telemetry, run, now_monotonic_usec());
-        daemon_write_report(d);
+        daemon_report_changed(d);
 }
 
 /* The run is over: settle it, schedule the next. */
@@ -440,6 +489,9 @@ static int on_stop(sd_event_source *src, const struct signalfd_siginfo *si, void
          * finished ones, so nothing is lost but this round. */
         daemon_drop_slots(d);
         daemon_drop_retired(d);
+        /* The audits that finished are not lost to FILE either. */
+        if (d->report_pending)
+                daemon_write_report(d);
         return sd_event_exit(d->event, 0);
 }
 
@@ -526,6 +578,7 @@ struct daemon *daemon_free(struct daemon *d) {
         daemon_drop_slots(d);
         daemon_drop_retired(d);
         d->httpd = httpd_free(d->httpd);
+        sd_event_source_disable_unref(d->report_timer);
         telemetry_free(d->telemetry);
         sd_event_source_disable_unref(d->sig_hup);
         sd_event_source_disable_unref(d->sig_term);

@@ -15,7 +15,8 @@ struct daemon_options {
         const char *state_dir;
         bool no_renew;                    /* monitor only, never trigger a renewal */
         int log_target;                   /* enum journal_target: where alerts go */
-        /* -o FILE: replaced after every audit with the report, in format
+        /* -o FILE: replaced as audits finish (at most once a second) with
+         * the report, in format
          * (json or prometheus), of every platform's last audit; NULL:
          * none. Borrowed, must outlive the daemon. */
         struct output *output;

@@ -125,8 +125,8 @@ static int daemon_output_open(const struct cli_options *o, struct output **ret) 
         if (status != 0)
                 return status;
         if (!output_replaces(*ret)) {
-                fprintf(stderr, "certvigil daemon: -o %s: the daemon replaces a regular file after every "
-                                "audit (not stdout, a device or a FIFO)\n", o->output);
+                fprintf(stderr, "certvigil daemon: -o %s: the daemon replaces a regular file as audits "
+                                "finish (not stdout, a device or a FIFO)\n", o->output);
                 return EXIT_UNUSABLE;
         }
         return 0;

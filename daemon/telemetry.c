@@ -34,6 +34,7 @@ struct telemetry {
         void *by_name;             /* tsearch tree of items, keyed by name; nodes borrowed */
         uint64_t start_usec;
         bool writes_report;
+        unsigned long report_writes;
         unsigned long report_write_failures;
 };
 
@@ -42,6 +43,10 @@ struct telemetry *telemetry_new(uint64_t now_usec, bool writes_report) {
         t->start_usec = now_usec;
         t->writes_report = writes_report;
         return t;
+}
+
+void telemetry_report_writing(struct telemetry *t) {
+        t->report_writes++;
 }
 
 void telemetry_report_write_failed(struct telemetry *t) {
@@ -181,6 +186,7 @@ static int telemetry_metrics(struct telemetry *t, const struct config *c, struct
                 }
         }
         struct metrics_daemon md = { .shard = &c->shard, .writes_report = t->writes_report,
+                                     .report_writes = t->report_writes,
                                      .report_write_failures = t->report_write_failures };
         return metrics_render(&md, mp, c->n_platforms, ret, ret_len);
 }

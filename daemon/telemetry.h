@@ -27,8 +27,10 @@ void telemetry_failure(struct telemetry *t, const char *platform);
 /* Forgets platforms c no longer has (after a reload). */
 void telemetry_prune(struct telemetry *t, const struct config *c);
 
-/* A write of the daemon's report file (-o) failed; from now on /metrics
- * shows how many did. */
+/* A write of the daemon's report file (-o) begins: counted before the
+ * report is rendered, so the report counts itself. */
+void telemetry_report_writing(struct telemetry *t);
+/* That write failed; from now on /metrics shows how many did. */
 void telemetry_report_write_failed(struct telemetry *t);
 
 /* The report of every platform's last finished audit in format f: json is

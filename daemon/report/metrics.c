@@ -291,6 +291,9 @@ int metrics_render(const struct metrics_daemon *d, const struct metrics_platform
         metrics_write_families(f, lines, n);
         write_daemon_families(f, d->shard, p, n);
         if (d->writes_report) {
+                header(f, "certvigil_report_writes_total", "counter",
+                       "Writes of the daemon's -o report file since it started (in the file: this one included).");
+                fprintf(f, "certvigil_report_writes_total %lu\n", d->report_writes);
                 header(f, "certvigil_report_write_failures_total", "counter",
                        "Writes of the daemon's -o report file that failed since it started.");
                 fprintf(f, "certvigil_report_write_failures_total %lu\n", d->report_write_failures);

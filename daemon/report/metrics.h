@@ -60,8 +60,9 @@ struct metrics_platform {
 /* The daemon as a whole. */
 struct metrics_daemon {
         const struct shard *shard;              /* NULL: not sharded */
-        bool writes_report;                     /* -o FILE: the failures below are shown */
-        unsigned long report_write_failures;    /* writes of -o FILE that failed, since start */
+        bool writes_report;                     /* -o FILE: the counts below are shown */
+        unsigned long report_writes;            /* writes of -o FILE begun since start, this one included */
+        unsigned long report_write_failures;    /* of them, those that failed (this one not yet known) */
 };
 
 /* /metrics: the textfile's families and the daemon's. Into a malloc'ed

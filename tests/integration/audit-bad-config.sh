@@ -257,7 +257,7 @@ assert_match "daemon --help shows the daemon options" \
 	'^Usage: certvigil daemon .*--config FILE.*--resolver.*--deadline.*--state-dir DIR.*--log-target.*--listen ADDR:PORT.*--no-renew' \
 	"$(tr '\n' ' ' <"$CV_STDOUT")"
 assert_match "daemon --help: --format and -o write the report file" \
-	'--format FORMAT +json or prometheus .*-o --output FILE +after every audit' "$(tr '\n' ' ' <"$CV_STDOUT")"
+	'--format FORMAT +json or prometheus .*-o --output FILE +as audits finish' "$(tr '\n' ' ' <"$CV_STDOUT")"
 assert_no_match "daemon --help lists no audit-only report option" '--journal|--fail-on|--dry-run|--color' \
 	"$(cat "$CV_STDOUT")"
 
