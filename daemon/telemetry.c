@@ -30,7 +30,7 @@ struct snapshot {
 
 struct telemetry {
         struct snapshot **items;   /* each owned here */
-        size_t n;
+        size_t n, n_allocated;
         void *by_name;             /* tsearch tree of items, keyed by name; nodes borrowed */
         uint64_t start_usec;
         bool writes_report;
@@ -95,7 +95,12 @@ static struct snapshot *telemetry_get(struct telemetry *t, const char *name) {
                 return s;
         s = xcalloc(1, sizeof(*s));
         s->name = xstrdup(name);
-        t->items = xrealloc(t->items, (t->n + 1) * sizeof(*t->items));
+        if (t->n == t->n_allocated) {
+                /* Doubling: one realloc per platform copied the array each
+                 * time (an allocator may always copy), quadratic overall. */
+                t->n_allocated = t->n_allocated ? 2 * t->n_allocated : 16;
+                t->items = xrealloc(t->items, t->n_allocated * sizeof(*t->items));
+        }
         t->items[t->n++] = s;
         if (!tsearch(s, &t->by_name, snapshot_compare))
                 oom();
