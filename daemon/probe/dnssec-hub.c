@@ -140,20 +140,21 @@ static void sigpipe_release(const sigset_t *old) {
  * with EPIPE instead of ending it: seen here, it printed "libunbound[..]
  * error: tube msg write failed: Broken pipe" to our stderr and exit()ed.
  * Without the hold it ends quietly on SIGPIPE, as libunbound expects. Our
- * side stays held while it writes the question. Runs in the child of
- * every fork(): libunbound's are the only ones (commands are started
+ * side stays held while it writes the question. The signals the daemon
+ * blocks for sd-event (SIGTERM, SIGINT, SIGHUP) are not the worker's
+ * either: a SIGTERM to the whole service ends it too. Runs in the child
+ * of every fork(): libunbound's are the only ones (commands are started
  * with posix_spawn(), which runs no fork handlers and sets its own mask). */
-static void worker_drop_sigpipe_hold(void) {
-        sigset_t pipe;
+static void worker_unblock_signals(void) {
+        sigset_t none;
 
-        sigemptyset(&pipe);
-        sigaddset(&pipe, SIGPIPE);
-        sigprocmask(SIG_UNBLOCK, &pipe, NULL);
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
 }
 
 static void fork_handler_install(void) {
         /* Fails only without memory: the worker keeps the hold, ignoring. */
-        (void)pthread_atfork(NULL, NULL, worker_drop_sigpipe_hold);
+        (void)pthread_atfork(NULL, NULL, worker_unblock_signals);
 }
 
 static void hub_kick(struct dnssec_hub *h) {

@@ -342,7 +342,13 @@ static void test_worker_killed(void **state) {
         lease(h, &a, fwd_one, anchor, 0);
         settle(e);
         assert_int_equal(a.r, 0);
+        /* Blocked here as the daemon blocks the signals sd-event handles:
+         * the worker forked at this first question must not inherit it. */
+        sigemptyset(&mask);
+        sigaddset(&mask, SIGUSR1);
+        assert_int_equal(sigprocmask(SIG_BLOCK, &mask, NULL), 0);
         assert_int_equal(dnssec_lease_ask(a.lease, "localhost", ns_t_a, on_answer, &a, &id, &why), 0);
+        assert_int_equal(sigprocmask(SIG_UNBLOCK, &mask, NULL), 0);
         /* Read when the context was finalized, at that first question:
          * gone now, whatever happens next. */
         unlink(anchor);
@@ -356,6 +362,12 @@ static void test_worker_killed(void **state) {
          * hold: once we are gone, its next write ends it quietly. */
         assert_false(sig_blocked(pid, SIGPIPE));
         assert_false(sig_blocked(getpid(), SIGPIPE));
+        /* Nor the other signals we block: a SIGTERM to the whole service
+         * ends it. The positive control: the mask is read at all. */
+        assert_false(sig_blocked(pid, SIGUSR1));
+        assert_int_equal(sigprocmask(SIG_BLOCK, &mask, NULL), 0);
+        assert_true(sig_blocked(getpid(), SIGUSR1));
+        assert_int_equal(sigprocmask(SIG_UNBLOCK, &mask, NULL), 0);
         assert_int_equal(kill(pid, SIGKILL), 0);
         /* Dead, not reaped: ub_ctx_delete() reaps it. */
         assert_int_equal(waitid(P_PID, (id_t)pid, &si, WEXITED | WNOWAIT), 0);
