@@ -20,12 +20,15 @@
 #include "tls.h"
 #include "util.h"
 
-static int cmd_audit(int argc, char *argv[]) {
+/* certvigil audit, and certvigil check HOST[:PORT] (one host audited as a
+ * platform's name is, with the single-name checks only, and no state):
+ * the options and the config differ, the run is the same. */
+static int cmd_oneshot(const char *name, int argc, char *argv[]) {
         struct cli_options o = { 0 };
         struct config *c = NULL;
         int ret;
 
-        ret = cli_parse(argc, argv, "audit", &o);
+        ret = cli_parse(argc, argv, name, &o);
         if (ret != 0) {
                 ret = ret == 1 ? EXIT_OK : ret;
                 goto out;
@@ -40,26 +43,12 @@ out:
         return ret;
 }
 
-/* certvigil check HOST[:PORT]: one host audited as a platform's name is,
- * with the single-name checks only, and no state. */
-static int cmd_check(int argc, char *argv[]) {
-        struct cli_options o = { 0 };
-        struct config *c = NULL;
-        int ret;
+static int cmd_audit(int argc, char *argv[]) {
+        return cmd_oneshot("audit", argc, argv);
+}
 
-        ret = cli_parse(argc, argv, "check", &o);
-        if (ret != 0) {
-                ret = ret == 1 ? EXIT_OK : ret;
-                goto out;
-        }
-        ret = cli_load_config(&o, &c);
-        if (ret != 0)
-                goto out;
-        ret = oneshot_audit(&o, c);
-out:
-        config_free(c);
-        cli_options_done(&o);
-        return ret;
+static int cmd_check(int argc, char *argv[]) {
+        return cmd_oneshot("check", argc, argv);
 }
 
 static int cmd_plan(int argc, char *argv[]) {
