@@ -33,18 +33,9 @@ sb_init
 N=100
 d=$SB_DIR/knot
 mkdir -p "$d/run" "$d/db" "$d/zones"
-cat >"$d/knot.conf" <<EOF
-server:
-    rundir: "$d/run"
-    listen: 127.0.0.1@$SB_DNS_PORT
-    udp-workers: 1
-    tcp-workers: 1
-    background-workers: 1
-log:
-  - target: stderr
-    any: info
-database:
-    storage: "$d/db"
+{
+	sb_knot_conf_head "$d"
+	cat <<EOF
 template:
   - id: default
     storage: "$d/zones"
@@ -53,6 +44,7 @@ template:
 zone:
   - domain: sig.test
 EOF
+} >"$d/knot.conf"
 {
 	printf '$ORIGIN sig.test.\n$TTL 3600\n'
 	printf '@ SOA ns.sig.test. hostmaster.sig.test. 1 3600 600 86400 3600\n@ NS ns\nns A 127.0.0.1\n'

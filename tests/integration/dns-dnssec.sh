@@ -22,18 +22,9 @@ sb_init
 d=$SB_DIR/knot
 mkdir -p "$d/run" "$d/db" "$d/zones"
 
-cat >"$d/knot.conf" <<EOF
-server:
-    rundir: "$d/run"
-    listen: 127.0.0.1@$SB_DNS_PORT
-    udp-workers: 1
-    tcp-workers: 1
-    background-workers: 1
-log:
-  - target: stderr
-    any: info
-database:
-    storage: "$d/db"
+{
+	sb_knot_conf_head "$d"
+	cat <<EOF
 policy:
   - id: short
     rrsig-lifetime: 1d
@@ -50,6 +41,7 @@ zone:
   - domain: par.test
   - domain: kid.par.test
 EOF
+} >"$d/knot.conf"
 zone() { # zone NAME < records
 	{
 		printf '$ORIGIN %s.\n$TTL 60\n' "$1"

@@ -249,18 +249,9 @@ sbd__knot1_zones() {
 sbd_knot2_start() {
 	local d=$SB_DIR/knot2
 	mkdir -p "$d/run" "$d/db" "$d/zones" || return 1
-	cat >"$d/knot.conf" <<-EOF
-		server:
-		    rundir: "$d/run"
-		    listen: 127.0.0.2@$SB_DNS_PORT
-		    udp-workers: 1
-		    tcp-workers: 1
-		    background-workers: 1
-		log:
-		  - target: stderr
-		    any: info
-		database:
-		    storage: "$d/db"
+	{
+		sb_knot_conf_head "$d" 127.0.0.2
+		cat <<-EOF
 		template:
 		  - id: default
 		    storage: "$d/zones"
@@ -271,6 +262,7 @@ sbd_knot2_start() {
 		  - domain: sub.gw.test
 		  - domain: sec.test
 	EOF
+	} >"$d/knot.conf"
 	{
 		sbd__zone_gw
 		printf '%s\n' "$SBD_GW_EXTRA_B"

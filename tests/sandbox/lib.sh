@@ -432,18 +432,16 @@ sb__knot_conf() {
 	printf '%s\n' "$SB_DIR/knot/knot.conf"
 }
 
-sb_knot_start() {
-	local d=$SB_DIR/knot nonce
-	mkdir -p "$d/run" "$d/db" "$d/zones" || return 1
-	nonce=sb-$BASHPID-$(sb__ms)
-	SB__KNOT_NONCE=$nonce
-	# One worker of each kind: start-up time grows with workers, and the
-	# tests never load it.  zonefile-sync -1 keeps sb_knot_set changes out
-	# of the zone file (they live in the journal).
-	cat >"$d/knot.conf" <<-EOF
+# sb_knot_conf_head DIR [ADDRESS]: the server, log and database sections of
+# a knot.conf whose run and db directories are under DIR, listening on
+# ADDRESS (default 127.0.0.1) at $SB_DNS_PORT.  One worker of each kind:
+# start-up time grows with workers, and the tests never load it.
+sb_knot_conf_head() {
+	local d=$1 addr=${2:-127.0.0.1}
+	cat <<-EOF
 		server:
 		    rundir: "$d/run"
-		    listen: 127.0.0.1@$SB_DNS_PORT
+		    listen: $addr@$SB_DNS_PORT
 		    udp-workers: 1
 		    tcp-workers: 1
 		    background-workers: 1
@@ -452,6 +450,19 @@ sb_knot_start() {
 		    any: info
 		database:
 		    storage: "$d/db"
+	EOF
+}
+
+sb_knot_start() {
+	local d=$SB_DIR/knot nonce
+	mkdir -p "$d/run" "$d/db" "$d/zones" || return 1
+	nonce=sb-$BASHPID-$(sb__ms)
+	SB__KNOT_NONCE=$nonce
+	# zonefile-sync -1 keeps sb_knot_set changes out of the zone file
+	# (they live in the journal).
+	{
+		sb_knot_conf_head "$d"
+		cat <<-EOF
 		template:
 		  - id: default
 		    storage: "$d/zones"
@@ -462,6 +473,7 @@ sb_knot_start() {
 		  - domain: $SB_ZONE
 		  - domain: test
 	EOF
+	} >"$d/knot.conf"
 	cat >"$d/zones/$SB_ZONE.zone" <<-EOF
 		\$ORIGIN $SB_ZONE.
 		\$TTL 60
