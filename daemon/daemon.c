@@ -6,6 +6,7 @@
 #include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
 #include <sys/stat.h>
@@ -78,12 +79,29 @@ struct daemon {
         uint64_t report_written_usec;
         sd_event_source *report_timer;
         bool report_pending;
+        uint64_t report_gap_usec;          /* REPORT_GAP_USEC, or the tests' */
 };
 
 /* -o FILE is written at most this often: every write renders every
  * platform's report and waits for the disk, on the loop the probes
  * share, so one per audit would be quadratic with many platforms. */
 #define REPORT_GAP_USEC USEC_PER_SEC
+
+/* CERTVIGIL_REPORT_GAP (a duration) replaces REPORT_GAP_USEC, for tests
+ * only: a long one keeps audits out of FILE until SIGTERM writes them,
+ * which the default second makes a race. Read once, at start. */
+static int daemon_report_gap(uint64_t *ret) {
+        const char *env = getenv("CERTVIGIL_REPORT_GAP");
+
+        *ret = REPORT_GAP_USEC;
+        if (!env || !*env)
+                return 0;
+        if (parse_duration(env, ret) < 0 || *ret == 0) {
+                log_msg(LOG_ERR, "CERTVIGIL_REPORT_GAP: '%s' is not a duration above 0 (500ms, 10s, 1h)", env);
+                return -EINVAL;
+        }
+        return 0;
+}
 
 /* xorshift64*: jitter needs spread, not secrecy. */
 static uint64_t daemon_random(struct daemon *d) {
@@ -170,12 +188,12 @@ static int on_report_timer(sd_event_source *src, uint64_t usec, void *userdata) 
 }
 
 /* An audit finished: FILE gets it at once when the last write is
- * REPORT_GAP_USEC old, else with the write already due then, which takes
+ * report_gap_usec old, else with the write already due then, which takes
  * every audit finished until it. So a round of audits finishing together
  * costs two writes, and FILE lags the last audit by a second or so (more
  * only when the loop itself is late). */
 static void daemon_report_changed(struct daemon *d) {
-        uint64_t now = now_monotonic_usec(), at = d->report_written_usec + REPORT_GAP_USEC;
+        uint64_t now = now_monotonic_usec(), at = d->report_written_usec + d->report_gap_usec;
         int r;
 
         if (!d->opts.output || d->report_pending)
@@ -527,6 +545,9 @@ int daemon_new(const struct daemon_options *o, struct config *config, struct dae
 
         d->opts = *o;
         d->config = config;
+        r = daemon_report_gap(&d->report_gap_usec);
+        if (r < 0)
+                goto fail;
         if (getrandom(&d->rng, sizeof(d->rng), GRND_NONBLOCK) != sizeof(d->rng) || d->rng == 0)
                 d->rng = now_realtime_usec() ^ ((uint64_t)getpid() << 32) ^ 0x9e3779b97f4a7c15ULL;
 
