@@ -80,12 +80,16 @@ struct daemon {
         sd_event_source *report_timer;
         bool report_pending;
         uint64_t report_gap_usec;          /* REPORT_GAP_USEC, or the tests' */
+        uint64_t report_retry_usec;        /* after the last failed write; 0: it did not fail */
 };
 
 /* -o FILE is written at most this often: every write renders every
  * platform's report and waits for the disk, on the loop the probes
  * share, so one per audit would be quadratic with many platforms. */
 #define REPORT_GAP_USEC USEC_PER_SEC
+/* A failed write is tried again after the gap, then twice as long after
+ * each failure in a row, up to this. */
+#define REPORT_RETRY_MAX_USEC (60 * USEC_PER_SEC)
 
 /* CERTVIGIL_REPORT_GAP (a duration) replaces REPORT_GAP_USEC, for tests
  * only: a long one keeps audits out of FILE until SIGTERM writes them,
@@ -156,12 +160,21 @@ static void daemon_notify_status(struct daemon *d, const char *prefix) {
 
 static void slot_schedule(struct slot *s, uint64_t at);
 
+/* Arms the report's timer for at (CLOCK_MONOTONIC): the write is then
+ * pending, and takes every audit finished until it. */
+static int daemon_report_arm(struct daemon *d, uint64_t at);
+
 /* -o FILE: the report of every platform's last audit, replaced whole
  * (readers see the previous one or this one). A failure is logged and
- * counted, and the next write tries again: the report is a by-product,
- * the audits and alerts go on. */
-static void daemon_write_report(struct daemon *d) {
+ * counted, and the write is tried again on its own, report_gap_usec later
+ * and twice as long after each failure in a row (up to a minute), not only
+ * when the next audit finishes, which may be an interval away: the report
+ * is a by-product, the audits and alerts go on. The last write (SIGTERM's)
+ * is not tried again. */
+static void daemon_write_report(struct daemon *d, bool last) {
         _cleanup_free_ char *text = NULL, *error = NULL;
+        uint64_t cap = d->report_gap_usec > REPORT_RETRY_MAX_USEC ? d->report_gap_usec : REPORT_RETRY_MAX_USEC;
+        char span[32];
         size_t len;
         int r;
 
@@ -176,32 +189,36 @@ static void daemon_write_report(struct daemon *d) {
                 error = xasprintf("cannot render the report for %s: %s", output_path(d->opts.output), strerror(-r));
         else
                 r = output_write(d->opts.output, text, len, &error);
-        if (r < 0) {
-                telemetry_report_write_failed(d->telemetry);
-                log_msg(LOG_ERR, "%s; the next audit tries again", error);
+        if (r >= 0) {
+                d->report_retry_usec = 0;
+                return;
         }
+        telemetry_report_write_failed(d->telemetry);
+        if (last) {
+                log_msg(LOG_ERR, "%s; stopping without it", error);
+                return;
+        }
+        d->report_retry_usec = d->report_retry_usec == 0      ? d->report_gap_usec
+                               : d->report_retry_usec > cap / 2 ? cap
+                                                                : 2 * d->report_retry_usec;
+        r = daemon_report_arm(d, d->report_written_usec + d->report_retry_usec);
+        if (r < 0) {
+                log_msg(LOG_ERR, "%s; cannot schedule another try (%s): the next audit tries again", error,
+                        strerror(-r));
+                return;
+        }
+        format_span(d->report_retry_usec, span, sizeof(span));
+        log_msg(LOG_ERR, "%s; trying again in %s", error, span);
 }
 
 static int on_report_timer(sd_event_source *src, uint64_t usec, void *userdata) {
-        daemon_write_report(userdata);
+        daemon_write_report(userdata, false);
         return 0;
 }
 
-/* An audit finished: FILE gets it at once when the last write is
- * report_gap_usec old, else with the write already due then, which takes
- * every audit finished until it. So a round of audits finishing together
- * costs two writes, and FILE lags the last audit by a second or so (more
- * only when the loop itself is late). */
-static void daemon_report_changed(struct daemon *d) {
-        uint64_t now = now_monotonic_usec(), at = d->report_written_usec + d->report_gap_usec;
+static int daemon_report_arm(struct daemon *d, uint64_t at) {
         int r;
 
-        if (!d->opts.output || d->report_pending)
-                return;
-        if (d->report_written_usec == 0 || now >= at) {
-                daemon_write_report(d);
-                return;
-        }
         if (d->report_timer) {
                 r = sd_event_source_set_time(d->report_timer, at);
                 if (r >= 0)
@@ -209,12 +226,33 @@ static void daemon_report_changed(struct daemon *d) {
         } else
                 r = sd_event_add_time(d->event, &d->report_timer, CLOCK_MONOTONIC, at, USEC_PER_MSEC,
                                       on_report_timer, d);
-        if (r < 0) {
-                log_msg(LOG_ERR, "cannot schedule the report's write: %s; writing it now", strerror(-r));
-                daemon_write_report(d);
+        if (r < 0)
+                return r;
+        d->report_pending = true;
+        return 0;
+}
+
+/* An audit finished: FILE gets it at once when the last write is
+ * report_gap_usec old, else with the write already due then (or the try
+ * again after a failure), which takes every audit finished until it. So a
+ * round of audits finishing together costs two writes, and FILE lags the
+ * last audit by a second or so (more only when the loop itself is late,
+ * or while writes fail). */
+static void daemon_report_changed(struct daemon *d) {
+        uint64_t now = now_monotonic_usec(), at = d->report_written_usec + d->report_gap_usec;
+        int r;
+
+        if (!d->opts.output || d->report_pending)
+                return;
+        if (d->report_written_usec == 0 || now >= at) {
+                daemon_write_report(d, false);
                 return;
         }
-        d->report_pending = true;
+        r = daemon_report_arm(d, at);
+        if (r < 0) {
+                log_msg(LOG_ERR, "cannot schedule the report's write: %s; writing it now", strerror(-r));
+                daemon_write_report(d, false);
+        }
 }
 
 /* A finished run's alerts, journal entries and state. */
@@ -509,7 +547,7 @@ static int on_stop(sd_event_source *src, const struct signalfd_siginfo *si, void
         daemon_drop_retired(d);
         /* The audits that finished are not lost to FILE either. */
         if (d->report_pending)
-                daemon_write_report(d);
+                daemon_write_report(d, true);
         return sd_event_exit(d->event, 0);
 }
 

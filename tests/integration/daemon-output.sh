@@ -12,7 +12,9 @@
 #      shows in FILE after the next audits; it stays a valid textfile
 #   4. a write that fails later (FILE's directory removed) is logged, the
 #      daemon goes on auditing, and the next good write counts the failure
-#      (certvigil_report_write_failures_total)
+#      (certvigil_report_write_failures_total); 4b. at a 1h interval a failed
+#      write is tried again without an audit: FILE is back within seconds of
+#      its directory
 #   5. json: the file is /report.json's document, jq reads it
 #   6. refused at start, exit 3 before any audit: a missing directory (named),
 #      stdout or a FIFO, a format the daemon cannot write, --format alone
@@ -24,16 +26,20 @@ cv_start sandbox promtool
 cv_notify_start
 
 cfg=$SB_DIR/certvigil.yaml
-sb_write_config "$cfg" <<EOF
+# write_config INTERVAL: both platforms audited every INTERVAL.
+write_config() {
+	sb_write_config "$cfg" <<EOF
   - name: ok
     global: { baseDomain: ok.example.test }
-    interval: 100ms
+    interval: $1
     jitter: 0s
   - name: mixed
     global: { baseDomain: mixed.example.test }
-    interval: 100ms
+    interval: $1
     jitter: 0s
 EOF
+}
+write_config 100ms
 out=$SB_DIR/out
 mkdir -p "$out"
 
@@ -134,8 +140,8 @@ sb_knot_unset auth.ok.example.test A 127.0.0.3
 
 # --- 4. a failed write is logged and counted; the daemon goes on ------------------------
 rm -rf "$out"
-assert_ok "failure: the daemon says it cannot write FILE" \
-	cv_wait_until 10000 grep -q "cannot write the report to $prom: .*; the next audit tries again" "$SB_DIR/prom.err"
+assert_ok "failure: the daemon says it cannot write FILE and will try again" \
+	cv_wait_until 10000 grep -q "cannot write the report to $prom: .*; trying again in " "$SB_DIR/prom.err"
 assert_ok "failure: the daemon audits on (3 more)" cv_wait_more_audits 3
 assert_ok "failure: the daemon is still running" sb__is_running "$(sb_pid daemon)"
 mkdir -p "$out"
@@ -144,6 +150,42 @@ assert_ok "failure: the next good write counts the failed ones" \
 	grep -qE '^certvigil_report_write_failures_total [1-9][0-9]*$' "$prom"
 stop_daemon prom
 assert_ok "prom: no temporary file is left beside FILE" test "$(find "$out" -mindepth 1 | wc -l)" = 1
+
+# --- 4b. a failed write is tried again without another audit ----------------------------
+# At a 1h interval, after the first round, a reload that adds a platform
+# makes exactly one audit (the new platform's, at once), so exactly one
+# write, which fails (FILE's directory removed). No audit comes after it:
+# FILE must come back on its own once the directory is.
+write_config 1h
+retry_dir=$SB_DIR/retry
+mkdir -p "$retry_dir"
+retry=$retry_dir/certvigil.prom
+start_daemon retry --format prometheus -o "$retry"
+assert_ok "retry: the first round is done" cv_wait_audits 2
+assert_ok "retry: FILE gets both platforms" cv_wait_until 10000 has_both "$retry"
+rm -rf "$retry_dir"
+cat >>"$cfg" <<EOF
+  - name: extra
+    global: { baseDomain: ok.example.test }
+    interval: 1h
+    jitter: 0s
+EOF
+kill -HUP "$(sb_pid daemon)"
+assert_ok "retry: the new platform's audit is done" cv_wait_audits 3
+assert_ok "retry: its write failed (the failure counted first)" \
+	cv_wait_until 10000 grep -q "cannot write the report to $retry: .*; trying again in " "$SB_DIR/retry.err"
+failed=$(grep -c "cannot write the report to $retry: " "$SB_DIR/retry.err")
+assert_ok "retry: FILE is missing, $failed writes failed" test ! -e "$retry" -a "$failed" -ge 1
+t0=$(cv_ms)
+mkdir -p "$retry_dir"
+assert_ok "retry: FILE is back within seconds of its directory, with no audit" cv_wait_until 10000 test -s "$retry"
+cv_log "retry: FILE came back $(($(cv_ms) - t0)) ms after its directory, $failed writes failed before"
+assert_eq "retry: no audit ran meanwhile" 3 "$(cv_audits_done)"
+assert_ok "retry: the good write counts the failed ones" \
+	grep -qE '^certvigil_report_write_failures_total [1-9][0-9]*$' "$retry"
+assert_ok "retry: FILE has the new platform" grep -q '^certvigil_audits_total{platform="extra"} 1$' "$retry"
+stop_daemon retry
+write_config 100ms
 
 # --- 5. json ---------------------------------------------------------------------------
 json=$out/report.json
