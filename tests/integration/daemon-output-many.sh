@@ -13,7 +13,7 @@
 #      within one a second
 #   4. SIGTERM writes the audits FILE did not have yet: it ends with every
 #      audit the daemon reported done, also when FILE lagged (writes an hour
-#      apart, CERTVIGIL_REPORT_GAP) until then
+#      apart, CERTVIGIL_REPORT_GAP) until then; so does SIGINT
 # The platforms' names do not resolve (NXDOMAIN from the sandbox's knotd), so
 # an audit is a few lookups and the round is cheap.
 
@@ -112,30 +112,37 @@ assert_ok "short: $((3 * N)) audits, $((w2 - w0)) writes in $((t1 - t0)) ms: at 
 # second's gap can have written them already). A daemon whose writes are an
 # hour apart (CERTVIGIL_REPORT_GAP, for tests) then writes its first audit
 # at once and keeps the rest of the round for the write SIGTERM makes.
-# stop_daemon WHAT: SIGTERM, then wait for the daemon's exit and for the
-# listener to have logged its last datagram (STOPPING=1), so the audit count
-# read afterwards is final; FILE is final once the daemon is gone.
+# stop_daemon WHAT [SIGNAL]: SIGTERM (or SIGNAL), then wait for the daemon's
+# exit and for the listener to have logged its last datagram (STOPPING=1),
+# so the audit count read afterwards is final; FILE is final once the daemon
+# is gone.
 stop_daemon() {
-	local rc=0 pid
+	local rc=0 pid sig=${2:-TERM}
 	pid=$(sb_pid daemon)
-	kill -TERM "$pid"
+	kill -"$sig" "$pid"
 	wait "$pid" || rc=$?
 	unset 'SB_PIDS[daemon]'
-	assert_eq "$1: SIGTERM ends the daemon with status 0" 0 "$rc"
+	assert_eq "$1: SIG$sig ends the daemon with status 0" 0 "$rc"
 	assert_ok "$1: the notify log has STOPPING=1" cv_wait_until 2000 grep -q 'STOPPING=1' "$CV_NOTIFY_LOG"
 }
 stop_daemon "stop after the short rounds"
 assert_eq "stop after the short rounds: FILE has every audit reported done" "$(cv_audits_done)" "$(audits "$prom")"
+# SIGINT takes SIGTERM's path.
 config "$SB_DIR/slow.yaml" 1h
-rm -f "$prom"
-CERTVIGIL_REPORT_GAP=1h start_daemon "$SB_DIR/slow.yaml"
-assert_ok "stop: all $N audits are done" cv_wait_audits "$N" 60000
-assert_ok "stop: FILE has the first audit" test -s "$prom"
-in_file=$(audits "$prom") done_n=$(cv_audits_done)
-assert_ok "stop: FILE lags before SIGTERM ($in_file audits in FILE, $done_n done)" test "$in_file" -lt "$done_n"
-stop_daemon stop
-in_file=$(audits "$prom") done_n=$(cv_audits_done)
-assert_eq "stop: after SIGTERM FILE has every audit reported done ($in_file in FILE, $done_n done)" "$done_n" "$in_file"
-assert_ok "stop: no temporary file is left beside FILE" test "$(find "$out" -mindepth 1 | wc -l)" = 1
+for sig in TERM INT; do
+	rm -f "$prom"
+	CERTVIGIL_REPORT_GAP=1h start_daemon "$SB_DIR/slow.yaml"
+	assert_ok "stop by SIG$sig: all $N audits are done" cv_wait_audits "$N" 60000
+	assert_ok "stop by SIG$sig: FILE has the first audit" test -s "$prom"
+	in_file=$(audits "$prom") done_n=$(cv_audits_done)
+	assert_ok "stop by SIG$sig: FILE lags before it ($in_file audits in FILE, $done_n done)" \
+		test "$in_file" -lt "$done_n"
+	stop_daemon "stop by SIG$sig" "$sig"
+	in_file=$(audits "$prom") done_n=$(cv_audits_done)
+	assert_eq "stop by SIG$sig: after it FILE has every audit reported done ($in_file in FILE, $done_n done)" \
+		"$done_n" "$in_file"
+	assert_ok "stop by SIG$sig: no temporary file is left beside FILE" \
+		test "$(find "$out" -mindepth 1 | wc -l)" = 1
+done
 
 cv_finish
