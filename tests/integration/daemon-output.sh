@@ -17,7 +17,8 @@
 #      its directory
 #   5. json: the file is /report.json's document, jq reads it
 #   6. refused at start, exit 3 before any audit: a missing directory (named),
-#      stdout or a FIFO, a format the daemon cannot write, --format alone
+#      stdout or a FIFO, a format the daemon cannot write, --format alone, a
+#      CERTVIGIL_REPORT_GAP that is no duration above 0
 
 # shellcheck source-path=SCRIPTDIR source=common.sh
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
@@ -224,5 +225,8 @@ mkfifo "$SB_DIR/fifo"
 usage fifo "^certvigil daemon: -o $SB_DIR/fifo: the daemon replaces a regular file" -o "$SB_DIR/fifo"
 usage text "^certvigil daemon: --format: 'text' is not json or prometheus$" --format text -o "$out/x"
 usage format-alone "^certvigil daemon: --format says what -o FILE gets; -o is missing$" --format json
+# The tests' write gap (CERTVIGIL_REPORT_GAP) is a duration above 0.
+CERTVIGIL_REPORT_GAP=soon usage bad-gap "^certvigil: CERTVIGIL_REPORT_GAP: 'soon' is not a duration above 0 " -o "$out/x"
+CERTVIGIL_REPORT_GAP=0 usage zero-gap "^certvigil: CERTVIGIL_REPORT_GAP: '0' is not a duration above 0 " -o "$out/x"
 
 cv_finish
