@@ -14,7 +14,7 @@
 #      daemon goes on auditing, and the next good write counts the failure
 #      (certvigil_report_write_failures_total); 4b. at a 1h interval a failed
 #      write is tried again without an audit: FILE is back within seconds of
-#      its directory
+#      its directory; 4c. SIGTERM's write failing is logged, the exit still 0
 #   5. json: the file is /report.json's document, jq reads it
 #   6. refused at start, exit 3 before any audit: a missing directory (named),
 #      stdout or a FIFO, a format the daemon cannot write, --format alone, a
@@ -186,6 +186,21 @@ assert_ok "retry: the good write counts the failed ones" \
 	grep -qE '^certvigil_report_write_failures_total [1-9][0-9]*$' "$retry"
 assert_ok "retry: FILE has the new platform" grep -q '^certvigil_audits_total{platform="extra"} 1$' "$retry"
 stop_daemon retry
+
+# --- 4c. SIGTERM's write fails: logged, and the daemon still exits 0 -------------------
+# Writes an hour apart (CERTVIGIL_REPORT_GAP, for tests): the first audit is
+# written at once, the second waits for SIGTERM, which finds no directory.
+rm -rf "$retry_dir"
+mkdir -p "$retry_dir"
+CERTVIGIL_REPORT_GAP=1h start_daemon last --format prometheus -o "$retry"
+assert_ok "last: the first round is done" cv_wait_audits 3
+assert_ok "last: FILE has the first audit" test -s "$retry"
+rm -rf "$retry_dir"
+stop_daemon last
+assert_ok "last: the daemon says SIGTERM's write failed" \
+	grep -q "cannot write the report to $retry: .*; stopping without it$" "$SB_DIR/last.err"
+assert_eq "last: that one write failed, nothing was tried again" 1 \
+	"$(grep -c "cannot write the report to $retry: " "$SB_DIR/last.err")"
 write_config 100ms
 
 # --- 5. json ---------------------------------------------------------------------------
