@@ -89,21 +89,32 @@ static time_t now_sec(void) {
         return (time_t)(now_realtime_usec() / USEC_PER_SEC);
 }
 
-/* The store's entries may move as platforms are added: looked up each time. */
-static void remember(struct rdap *r, time_t expires, time_t next) {
+int rdap_remember(struct renew_store *store, const char *platform, const char *domain, time_t expires,
+                  time_t next) {
         struct renew_state *st;
-        int e;
+        int r;
 
-        if (!r->store)
-                return;
-        st = renew_store_get(r->store, r->p->name);
+        /* Under the state directory's lock, on what the file says now:
+         * another certvigil may have saved guardrails since this store read
+         * it, which a save from older memory would erase. */
+        r = renew_store_lock(store);
+        if (r < 0)
+                return r;
+        /* The store's entries may move as platforms are added: looked up each time. */
+        st = renew_store_get(store, platform);
         free(st->rdap_domain);
-        st->rdap_domain = xstrdup(r->obs.domain);
+        st->rdap_domain = xstrdup(domain);
         st->rdap_expires = expires;
         st->rdap_next_check = next;
-        e = renew_store_save(r->store);
-        if (e < 0)
-                fprintf(stderr, "certvigil: cannot write %s: %s\n", renew_store_path(r->store), strerror(-e));
+        r = renew_store_save(store);
+        if (r < 0)
+                fprintf(stderr, "certvigil: cannot write %s: %s\n", renew_store_path(store), strerror(-r));
+        return r;
+}
+
+static void remember(struct rdap *r, time_t expires, time_t next) {
+        if (r->store)
+                (void)rdap_remember(r->store, r->p->name, r->obs.domain, expires, next); /* said on stderr */
 }
 
 static void on_domain(struct http_fetch *f, struct http_result *res, void *userdata) {

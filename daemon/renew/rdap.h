@@ -28,3 +28,9 @@ void rdap_start(struct rdap *r, rdap_done_cb cb, void *userdata);
 const struct finding_list *rdap_findings(const struct rdap *r);
 /* NULL when RDAP is off. Borrowed. */
 const struct rdap_obs *rdap_observation(const struct rdap *r);
+
+/* Keeps the platform's domain, its expiry (0: unknown) and when to ask
+ * next in the store, under its lock (renew_store_lock()). 0, or a
+ * negative errno said on stderr. */
+int rdap_remember(struct renew_store *store, const char *platform, const char *domain, time_t expires,
+                  time_t next);

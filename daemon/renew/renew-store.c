@@ -30,6 +30,8 @@ struct renew_store {
         bool unsaved;              /* the last save failed: memory is newer than the file */
         bool lock_failed;          /* some change could not be made this run */
         int lock_fd;               /* state_lock()'s, -1 when not held */
+        bool locked;               /* renew_store_lock() succeeded, not yet unlocked (lock_fd may
+                                    * still be -1: no state directory to lock) */
         json_t *others;            /* platforms of the file not asked for, as last read */
         struct store_entry **entries;
         size_t n_entries;
@@ -137,7 +139,7 @@ int renew_store_lock(struct renew_store *s) {
         json_t *platforms = NULL;
         int r;
 
-        assert(s->lock_fd < 0);
+        assert(!s->locked && s->lock_fd < 0);
         if (s->read_only)
                 return 0;
         r = state_lock(s->dir, &s->lock_fd, &error);
@@ -146,6 +148,7 @@ int renew_store_lock(struct renew_store *s) {
                 s->lock_failed = true;
                 return r;
         }
+        s->locked = true;
         /* Another certvigil may have saved since: its word is the newest,
          * unless our own last save failed. A file that cannot be read
          * leaves memory as it is. */
@@ -163,6 +166,7 @@ int renew_store_lock(struct renew_store *s) {
 
 void renew_store_unlock(struct renew_store *s) {
         s->lock_fd = state_unlock(s->lock_fd);
+        s->locked = false;
 }
 
 int renew_store_save(struct renew_store *s) {
@@ -172,6 +176,9 @@ int renew_store_save(struct renew_store *s) {
 
         if (s->read_only)
                 return 0;
+        /* Saved from memory not re-read under the lock, the file would lose
+         * what another certvigil saved since. */
+        assert(s->locked);
         platforms = json_deep_copy(s->others);
         for (size_t i = 0; i < s->n_entries; i++)
                 json_object_set_new(platforms, s->entries[i]->name, renew_state_to_json(&s->entries[i]->st));

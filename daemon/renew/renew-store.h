@@ -31,7 +31,8 @@ struct renew_state *renew_store_get(struct renew_store *s, const char *platform)
  * change nothing. A read-only store neither locks nor re-reads. */
 int renew_store_lock(struct renew_store *s);
 void renew_store_unlock(struct renew_store *s);
-/* Atomically, then unlocks; 0 or a negative errno. Platforms unknown to
+/* Only with the lock renew_store_lock() took (asserted): writes
+ * atomically, then unlocks; 0 or a negative errno. Platforms unknown to
  * this run are kept as the last renew_store_lock() read them. */
 int renew_store_save(struct renew_store *s);
 /* Whether a renew_store_lock() failed in this run (exit status 3). */

@@ -7,11 +7,16 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
+#include <jansson.h>
 
 #include "checks.h"
 #include "domain-expiry.h"
+#include "rdap.h"
+#include "renew-store.h"
+#include "state.h"
 #include "util.h"
 
 #define NOW ((time_t)1795702927) /* 2026-11-26T14:22:07Z */
@@ -108,11 +113,71 @@ static void test_judge(void **state) {
         }
 }
 
+/* Another certvigil's guardrail for platform g, saved in the file. */
+static void other_triggers(const char *dir, time_t when) {
+        _cleanup_free_ char *warning = NULL;
+        struct renew_store *o = NULL;
+        struct renew_state *st;
+
+        assert_int_equal(renew_store_open(dir, false, &o, &warning), 0);
+        assert_int_equal(renew_store_lock(o), 0);
+        st = renew_store_get(o, "g");
+        st->triggers[st->n_triggers++] = when;
+        assert_int_equal(renew_store_save(o), 0);
+        renew_store_free(o);
+}
+
+/* The file's triggers of platform g, and whether p1's and p2's dates are
+ * there. */
+static size_t file_triggers(const char *dir, bool *ret_p1, bool *ret_p2) {
+        _cleanup_free_ char *path = xasprintf("%s/%s", dir, STATE_FILE), *error = NULL;
+        json_t *root = NULL, *platforms;
+        size_t n;
+
+        assert_int_equal(state_read_json(path, 0, &root, &error), 0);
+        platforms = json_object_get(json_object_get(root, STATE_RENEWAL_KEY), "platforms");
+        n = json_array_size(json_object_get(json_object_get(platforms, "g"), "triggers"));
+        *ret_p1 = json_object_get(platforms, "p1") != NULL;
+        *ret_p2 = json_object_get(platforms, "p2") != NULL;
+        json_decref(root);
+        return n;
+}
+
+/* The daemon's store keeps RDAP dates of two platforms, one after the
+ * other; between the two saves, a oneshot triggers a renewal of a third
+ * and saves its guardrail. Each save re-reads the file under the lock, so
+ * the guardrail survives. */
+static void test_remember_keeps_others(void **state) {
+        char dir[] = "/tmp/certvigil-test-rdap.XXXXXX";
+        _cleanup_free_ char *warning = NULL, *path = NULL, *lock = NULL;
+        struct renew_store *daemon = NULL;
+        bool p1, p2;
+
+        assert_non_null(mkdtemp(dir));
+        path = xasprintf("%s/%s", dir, STATE_FILE);
+        lock = xasprintf("%s/%s", dir, STATE_LOCK_FILE);
+        other_triggers(dir, NOW - DAY);
+        assert_int_equal(renew_store_open(dir, false, &daemon, &warning), 0);
+        assert_int_equal(rdap_remember(daemon, "p1", "example.test", NOW + 20 * DAY, NOW + DAY), 0);
+        assert_int_equal(file_triggers(dir, &p1, &p2), 1);
+        assert_true(p1);
+        other_triggers(dir, NOW);
+        assert_int_equal(file_triggers(dir, &p1, &p2), 2); /* the positive control */
+        assert_int_equal(rdap_remember(daemon, "p2", "example.test", NOW + 20 * DAY, NOW + DAY), 0);
+        assert_int_equal(file_triggers(dir, &p1, &p2), 2);
+        assert_true(p1 && p2);
+        renew_store_free(daemon);
+        assert_int_equal(unlink(path), 0);
+        assert_int_equal(unlink(lock), 0);
+        assert_int_equal(rmdir(dir), 0);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_expiration),
                 cmocka_unit_test(test_bootstrap),
                 cmocka_unit_test(test_judge),
+                cmocka_unit_test(test_remember_keeps_others),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
