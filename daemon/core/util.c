@@ -343,16 +343,36 @@ int file_atomic_close(FILE *f, char *tmp, const char *path, bool commit) {
         return r;
 }
 
-int write_file_atomic(const char *path, const char *data, size_t len) {
+int write_file_atomic_pinned(const char *path, const char *data, size_t len, int *ret_fd) {
         char *tmp;
         FILE *f;
-        int r = file_atomic_open(path, &f, &tmp);
+        int fd = -1, r = file_atomic_open(path, &f, &tmp);
 
         if (r < 0)
                 return r;
+        if (ret_fd) {
+                fd = open(tmp, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+                if (fd < 0) {
+                        r = -errno;
+                        (void)file_atomic_close(f, tmp, path, false);
+                        return r;
+                }
+        }
         /* A short write leaves ferror() set, which file_atomic_close() reports. */
         (void)fwrite(data, 1, len, f);
-        return file_atomic_close(f, tmp, path, true);
+        r = file_atomic_close(f, tmp, path, true);
+        if (r < 0) {
+                if (fd >= 0)
+                        close(fd);
+                return r;
+        }
+        if (ret_fd)
+                *ret_fd = fd;
+        return 0;
+}
+
+int write_file_atomic(const char *path, const char *data, size_t len) {
+        return write_file_atomic_pinned(path, data, len, NULL);
 }
 
 uint64_t now_monotonic_usec(void) {

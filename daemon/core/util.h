@@ -100,6 +100,11 @@ char *str_escape(const char *s, size_t len);
  * rename, then fsyncs the directory, so readers see the old or the new file,
  * never a torn one. Returns 0 or a negative errno. */
 int write_file_atomic(const char *path, const char *data, size_t len);
+/* The same, and *ret_fd: an O_RDONLY descriptor on the file as written
+ * (caller closes), taken before the rename, so it is that file even if
+ * another process replaces path at once; while open, the file's inode
+ * number cannot be given to another file. */
+int write_file_atomic_pinned(const char *path, const char *data, size_t len, int *ret_fd);
 /* The same for a file written piece by piece: file_atomic_open() gives a
  * stream on a temporary file beside path (*ret_tmp, its name; a special
  * file such as a FIFO is the caller's business, see output.c);

@@ -19,7 +19,9 @@
 
 
 struct state *state_new(void) {
-        return xcalloc(1, sizeof(struct state));
+        struct state *s = xcalloc(1, sizeof(struct state));
+        s->file.fd = -1;
+        return s;
 }
 
 void state_finding_done(struct state_finding *f) {
@@ -68,6 +70,8 @@ struct state *state_free(struct state *s) {
         free(s->platforms);
         free(s->index);
         json_decref(s->renewal);
+        if (s->file.fd >= 0)
+                close(s->file.fd);
         free(s);
         return NULL;
 }
@@ -307,25 +311,33 @@ static int read_bounded(int fd, size_t hint, size_t max, char **ret, size_t *ret
         return 0;
 }
 
-static struct state_file_id file_id(const struct stat *st) {
+/* fd (taken) on the version st describes. */
+static struct state_file_id file_id(const struct stat *st, int fd) {
         return (struct state_file_id){ .dev = st->st_dev, .ino = st->st_ino, .size = st->st_size,
-                                       .mtime = st->st_mtim, .ctime = st->st_ctim, .known = true };
+                                       .mtime = st->st_mtim, .ctime = st->st_ctim, .fd = fd };
 }
 
-/* Whether path is still the file id describes. */
+/* No version known any more. */
+static void file_id_forget(struct state_file_id *id) {
+        if (id->fd >= 0)
+                close(id->fd);
+        *id = (struct state_file_id){ .fd = -1 };
+}
+
+/* Whether path is still the file id describes: its inode is held by id->fd,
+ * so the same device and inode number is the same file. */
 static bool file_id_current(const struct state_file_id *id, const char *path) {
         struct stat st;
-        struct state_file_id now;
 
-        if (!id->known || stat(path, &st) < 0)
+        if (id->fd < 0 || stat(path, &st) < 0)
                 return false;
-        now = file_id(&st);
-        return now.dev == id->dev && now.ino == id->ino && now.size == id->size &&
-               now.mtime.tv_sec == id->mtime.tv_sec && now.mtime.tv_nsec == id->mtime.tv_nsec &&
-               now.ctime.tv_sec == id->ctime.tv_sec && now.ctime.tv_nsec == id->ctime.tv_nsec;
+        return st.st_dev == id->dev && st.st_ino == id->ino && st.st_size == id->size &&
+               st.st_mtim.tv_sec == id->mtime.tv_sec && st.st_mtim.tv_nsec == id->mtime.tv_nsec &&
+               st.st_ctim.tv_sec == id->ctime.tv_sec && st.st_ctim.tv_nsec == id->ctime.tv_nsec;
 }
 
-/* state_read_json(), and which version of the file was read. */
+/* state_read_json(), and which version of the file was read (its
+ * descriptor in ret_id, the caller's to close). */
 static int read_json(const char *path, size_t flags, json_t **ret, struct state_file_id *ret_id, char **ret_error) {
         _cleanup_free_ char *text = NULL;
         json_error_t err;
@@ -369,11 +381,14 @@ static int read_json(const char *path, size_t flags, json_t **ret, struct state_
                 goto out;
         }
         *ret = root;
-        if (ret_id)
-                *ret_id = file_id(&st);
+        if (ret_id) {
+                *ret_id = file_id(&st, fd);
+                fd = -1;
+        }
         r = 0;
 out:
-        close(fd);
+        if (fd >= 0)
+                close(fd);
         return r;
 }
 
@@ -404,19 +419,22 @@ static json_t *renewal_current(const struct state *s, const char *path) {
         return renewal;
 }
 
-/* After a write (r): path is the file as written, with renewal (taken),
- * or, when it failed, not known. */
-static void remember_written(struct state *s, const char *path, int r, json_t *renewal) {
+/* After a write (r): fd (taken) is the file as written, with renewal
+ * (taken), or, when it failed, none is known. Measured on fd, not path:
+ * another process may have replaced path since the rename. */
+static void remember_written(struct state *s, int r, int fd, json_t *renewal) {
         struct stat st;
 
         json_decref(s->renewal);
         s->renewal = NULL;
-        s->file.known = false;
-        if (r < 0 || stat(path, &st) < 0) {
+        file_id_forget(&s->file);
+        if (r < 0 || fstat(fd, &st) < 0) {
+                if (r >= 0)
+                        close(fd);
                 json_decref(renewal);
                 return;
         }
-        s->file = file_id(&st);
+        s->file = file_id(&st, fd);
         s->renewal = renewal;
 }
 
@@ -435,7 +453,7 @@ int state_refresh(const char *path, struct state **s, char **ret_error) {
 }
 
 void state_forget_file(struct state *s) {
-        s->file.known = false;
+        file_id_forget(&s->file);
 }
 
 int state_save(struct state *s, const char *path) {
@@ -479,15 +497,16 @@ int state_save(struct state *s, const char *path) {
         char *text = json_dumps(root, JSON_INDENT(1) | JSON_PRESERVE_ORDER);
         json_decref(root);
         if (!text) {
-                remember_written(s, path, -ENOMEM, renewal);
+                remember_written(s, -ENOMEM, -1, renewal);
                 return -ENOMEM;
         }
         size_t len = strlen(text);
         text = xrealloc(text, len + 2);
         text[len++] = '\n';
-        int r = write_file_atomic(path, text, len);
+        int fd = -1;
+        int r = write_file_atomic_pinned(path, text, len, &fd);
         free(text);
-        remember_written(s, path, r, renewal);
+        remember_written(s, r, fd, renewal);
         return r;
 }
 
@@ -607,7 +626,7 @@ int state_load(const char *path, struct state **ret, char **ret_error) {
         size_t i;
         int r;
 
-        struct state_file_id id;
+        struct state_file_id id = { .fd = -1 };
 
         r = read_json(path, JSON_REJECT_DUPLICATES, &root, &id, ret_error);
         if (r < 0)
@@ -634,6 +653,7 @@ int state_load(const char *path, struct state **ret, char **ret_error) {
                         goto out;
         }
         s->file = id;
+        id.fd = -1; /* s has it */
         if (json_is_object(json_object_get(root, STATE_RENEWAL_KEY)))
                 s->renewal = json_incref(json_object_get(root, STATE_RENEWAL_KEY));
         *ret = TAKE_PTR(s);
@@ -642,6 +662,8 @@ out:
         if (r < 0 && why)
                 *ret_error = xasprintf("%s: %s", path, why);
         state_free(s);
+        if (id.fd >= 0)
+                close(id.fd);
         json_decref(root);
         return r;
 }

@@ -90,14 +90,17 @@ struct state {
          * then, and the renewal guardrails it held (owned): while the file
          * is still that one, state_refresh() need not read it again, nor
          * state_save() read it for the guardrails. The file is replaced by
-         * rename on every write, so another version has another inode and
-         * change time. */
+         * rename on every write; fd, a descriptor on that version, keeps
+         * its inode alive, so no other version can have its number (a
+         * filesystem reuses a freed one at once) and device and inode
+         * tell it apart from any other whatever the timestamps'
+         * granularity; size and times catch a change in place. */
         struct state_file_id {
                 dev_t dev;
                 ino_t ino;
                 off_t size;
                 struct timespec mtime, ctime;
-                bool known;
+                int fd;       /* O_RDONLY, owned; -1: no version known */
         } file;
         json_t *renewal;
 };

@@ -679,6 +679,50 @@ static void test_state_refresh(void **state) {
         scratch_done(path);
 }
 
+/* Another process's version of state.json is never taken for ours: while
+ * the daemon holds a version (read or written), a oneshot replacing it
+ * twice with a file of the same size cannot land on its inode number (a
+ * filesystem reuses a freed one at once), so the check does not rest on
+ * timestamps, which are coarse on some kernels and filesystems. */
+static void test_state_refresh_foreign_same_size(void **state) {
+        char *path = scratch(NULL);
+        _cleanup_free_ char *error = NULL;
+
+        for (int round = 0; round < 20; round++) {
+                struct state *s = state_new();
+                _cleanup_free_ char *text = NULL;
+                struct stat ours, theirs;
+                size_t len = 0;
+                char *name;
+                FILE *f;
+
+                state_platform(s, "p")->last_audit = T0;
+                assert_int_equal(state_save(s, path), 0);
+                assert_int_equal(stat(path, &ours), 0);
+                /* The oneshot's version: another platform, as many bytes. */
+                f = fopen(path, "re");
+                assert_non_null(f);
+                text = xmalloc((size_t)ours.st_size + 1);
+                len = fread(text, 1, (size_t)ours.st_size, f);
+                fclose(f);
+                assert_int_equal(len, (size_t)ours.st_size);
+                text[len] = 0;
+                name = strstr(text, "\"name\": \"p\"");
+                assert_non_null(name);
+                name[9] = 'q';
+                assert_int_equal(write_file_atomic(path, text, len), 0);
+                assert_int_equal(write_file_atomic(path, text, len), 0);
+                assert_int_equal(stat(path, &theirs), 0);
+                assert_int_equal(theirs.st_size, ours.st_size);
+                assert_false(theirs.st_dev == ours.st_dev && theirs.st_ino == ours.st_ino);
+                assert_int_equal(state_refresh(path, &s, &error), 1);
+                assert_non_null(state_platform_find(s, "q"));
+                assert_null(state_platform_find(s, "p"));
+                state_free(s);
+        }
+        scratch_done(path);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_lifecycle),
@@ -694,6 +738,7 @@ int main(void) {
                 cmocka_unit_test(test_state_load_large),
                 cmocka_unit_test(test_state_many_platforms),
                 cmocka_unit_test(test_state_refresh),
+                cmocka_unit_test(test_state_refresh_foreign_same_size),
                 cmocka_unit_test(test_grouped_identity),
                 cmocka_unit_test(test_state_subject_roundtrip),
         };
