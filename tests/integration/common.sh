@@ -574,6 +574,20 @@ cv_wait_clock() {
 	done
 }
 
+# cv_failing_hook: writes $SB_DIR/hook.sh, a renewal command that appends
+# $CERTVIGIL_PLATFORM to $CV_HOOK_RUNS ($SB_DIR/hook-runs), says on stderr
+# that the CA said no and exits 3, so a test can count who ran it.
+CV_HOOK_RUNS=''
+cv_failing_hook() {
+	CV_HOOK_RUNS=$SB_DIR/hook-runs
+	cat >"$SB_DIR/hook.sh" <<-EOF
+		#!/bin/bash
+		echo "\$CERTVIGIL_PLATFORM" >>"$CV_HOOK_RUNS"
+		echo "hook: the CA said no" >&2
+		exit 3
+	EOF
+}
+
 # cv_notify_start: tests/tools/notify-listen on $SB_DIR/notify.sock (give it
 # to the daemon as NOTIFY_SOCKET=$CV_NOTIFY), every datagram logged to
 # $CV_NOTIFY_LOG.  Skips the test (77) when the listener is not built.

@@ -19,13 +19,8 @@ cv_notify_start
 
 state=$SB_DIR/state
 mkdir -p "$state"
-runs=$SB_DIR/hook-runs
-cat >"$SB_DIR/hook.sh" <<EOF
-#!/bin/bash
-echo "\$CERTVIGIL_PLATFORM" >>"$runs"
-echo "hook: the CA said no" >&2
-exit 3
-EOF
+cv_failing_hook
+runs=$CV_HOOK_RUNS
 
 cv_config daemon <<EOF
   - name: d
