@@ -19,7 +19,7 @@ cv_start sandbox
 
 # Field values of a sandbox certificate, as certtool sees them.
 cert_field() {
-	certtool -i --infile "$SB_DIR/pki/$1.pem" 2>/dev/null | sed -n "s/^[[:space:]]*$2: //p" | head -n 1
+	certtool -i --infile "$SB_DIR/pki/$1.pem" 2>/dev/null | sed -n "s/^[[:space:]]*$2: //p" | awk 'NR <= 1'
 }
 rfc3339() {
 	date -u -d "$1" +%Y-%m-%dT%H:%M:%SZ

@@ -216,7 +216,7 @@ cv_run() {
 	CV_MS=$(($(cv_ms) - t0))
 	cv_log "ran ($name, exit $CV_RC, ${CV_MS} ms): $*"
 	if [[ -s $CV_STDERR ]]; then
-		sed 's/^/    stderr: /' "$CV_STDERR" | head -n 5
+		sed 's/^/    stderr: /' "$CV_STDERR" | awk 'NR <= 5'
 	fi
 }
 
@@ -666,7 +666,7 @@ dn_audit() {
 	DN_MS=$(($(sb__ms) - t0))
 	printf -- '--- %s: exit %s in %s ms\n' "$DN_PLATFORM" "$DN_RC" "$DN_MS"
 	if [[ -s $SB_DIR/$DN_PLATFORM.err ]]; then
-		sed 's/^/    stderr: /' "$SB_DIR/$DN_PLATFORM.err" | head -n 5
+		sed 's/^/    stderr: /' "$SB_DIR/$DN_PLATFORM.err" | awk 'NR <= 5'
 	fi
 	if ! jq -e 'type == "object"' "$DN_JSON" >/dev/null 2>&1; then
 		cv_fail "$DN_PLATFORM: a JSON report was written"
@@ -778,7 +778,7 @@ sbt_expect() {
 	else
 		cv_fail "$p: findings {${got//$'\n'/, }}, expected {${want//$'\n'/, }}"
 		jq -r --arg p "$p" '.platforms[] | select(.name == $p) | .findings[] | "    \(.id) \(.address // "-"): \(.message)"' \
-			"$SBT_JSON" | head -12
+			"$SBT_JSON" | awk 'NR <= 12'
 	fi
 }
 

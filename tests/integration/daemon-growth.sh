@@ -110,7 +110,7 @@ else
 		cv_pass "valgrind: no leak and no memory error in $VALGRIND_CYCLES cycles"
 	else
 		cv_fail "valgrind: exit status $rc after ${VALGRIND_CYCLES} cycles (reached: ${rssN:+yes})"
-		grep '^==' "$SB_DIR/daemon.err" | head -60
+		grep '^==' "$SB_DIR/daemon.err" | awk 'NR <= 60'
 	fi
 fi
 

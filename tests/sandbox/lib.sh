@@ -310,7 +310,7 @@ sb__date() {
 # (upper-case hex, no DER sign padding), which is how certvigil prints it;
 # sb_cert_serial_der gives the DER bytes in certtool's lower-case hex.
 sb_cert_serial_der() {
-	certtool -i --infile "$1" 2>/dev/null | sed -n 's/^[[:space:]]*Serial Number (hex): //p' | head -n 1 | tr -d ':'
+	certtool -i --infile "$1" 2>/dev/null | sed -n 's/^[[:space:]]*Serial Number (hex): //p' | awk 'NR <= 1' | tr -d ':'
 }
 sb_cert_serial() {
 	local s
