@@ -346,7 +346,9 @@ static int read_json(const char *path, size_t flags, json_t **ret, struct state_
         size_t len = 0;
         int fd, r;
 
-        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        /* O_NONBLOCK: a FIFO put in its place must be refused below, not
+         * waited on until a writer comes (no effect on a regular file). */
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
         if (fd < 0) {
                 r = -errno;
                 if (r != -ENOENT)

@@ -594,6 +594,29 @@ static void test_state_too_large(void **state) {
         scratch_done(path);
 }
 
+/* A state.json that is a FIFO (or a directory) is not a state file: it is
+ * refused at once, not waited on. Opening a FIFO without O_NONBLOCK waits
+ * for a writer that never comes, and the oneshot or daemon hung there; the
+ * alarm turns such a hang into a failure. */
+static void test_state_not_regular(void **state) {
+        char *path = scratch(NULL);
+        struct state *s = NULL;
+
+        alarm(5);
+        for (int round = 0; round < 2; round++) {
+                _cleanup_free_ char *error = NULL;
+                assert_int_equal(round == 0 ? mkfifo(path, 0600) : mkdir(path, 0700), 0);
+                assert_int_equal(state_load(path, &s, &error), -EINVAL);
+                assert_null(s);
+                assert_non_null(error);
+                assert_non_null(strstr(error, path));
+                assert_non_null(strstr(error, "not a regular file"));
+                assert_int_equal(round == 0 ? unlink(path) : rmdir(path), 0);
+        }
+        alarm(0);
+        scratch_done(path);
+}
+
 /* A state file of many platforms loads in time proportional to its size
  * and far below the bound: the daemon reads and writes it once per
  * platform audit. It was read a byte per read(2): 8,000 platforms (8 MB)
@@ -735,6 +758,7 @@ int main(void) {
                 cmocka_unit_test(test_state_cert_churn),
                 cmocka_unit_test(test_state_prune_platforms),
                 cmocka_unit_test(test_state_too_large),
+                cmocka_unit_test(test_state_not_regular),
                 cmocka_unit_test(test_state_load_large),
                 cmocka_unit_test(test_state_many_platforms),
                 cmocka_unit_test(test_state_refresh),
