@@ -1,6 +1,7 @@
 /* The registration table of checks, the engine that runs them, and the
  * finding catalog assembled from the checks' own definitions. */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -142,6 +143,122 @@ bool endpoint_is_first_with_leaf(const struct platform_obs *obs, size_t i) {
                 if (j != i && streq_ptr(leaf_sha(&obs->endpoints[j]), sha) && endpoint_before(obs, j, i))
                         return false;
         return true;
+}
+
+/* A string and where it came from: sorted by both, equal strings are
+ * adjacent, each run led by its first occurrence. */
+struct str_at {
+        const char *s;
+        size_t at;
+};
+
+static int str_at_cmp(const void *a, const void *b) {
+        const struct str_at *x = a, *y = b;
+        int c = strcmp(x->s, y->s);
+        return c != 0 ? c : x->at < y->at ? -1 : x->at > y->at;
+}
+
+void names_plan_rank(const struct platform_obs *obs, const char *const *names, size_t n, size_t *ret_rank) {
+        size_t n_planned = obs ? obs->n_names : 0;
+        _cleanup_free_ struct str_at *planned = xcalloc(n_planned + 1, sizeof(*planned));
+
+        for (size_t k = 0; k < n_planned; k++)
+                planned[k] = (struct str_at){ obs->names[k].name, k };
+        qsort(planned, n_planned, sizeof(*planned), str_at_cmp);
+        for (size_t i = 0; i < n; i++) {
+                size_t lo = 0, hi = n_planned;
+                /* The first entry not below the name: its first rank, as name_rank() finds. */
+                while (names[i] && lo < hi) {
+                        size_t mid = lo + (hi - lo) / 2;
+                        if (strcmp(planned[mid].s, names[i]) < 0)
+                                lo = mid + 1;
+                        else
+                                hi = mid;
+                }
+                ret_rank[i] = names[i] && lo < n_planned && strcmp(planned[lo].s, names[i]) == 0 ? planned[lo].at
+                                                                                                 : n_planned;
+        }
+}
+
+/* endpoint_before()'s key, computed once per endpoint. */
+struct endpoint_key {
+        size_t rank;
+        const char *address;
+        size_t i;
+};
+
+static int endpoint_key_cmp(const void *a, const void *b) {
+        const struct endpoint_key *x = a, *y = b;
+        int c;
+
+        if (x->rank != y->rank)
+                return x->rank < y->rank ? -1 : 1;
+        c = strcmp(x->address, y->address);
+        return c != 0 ? c : x->i < y->i ? -1 : x->i > y->i;
+}
+
+size_t *endpoints_plan_order(const struct platform_obs *obs) {
+        size_t n = obs->n_endpoints;
+        _cleanup_free_ const char **names = xcalloc(n + 1, sizeof(*names));
+        _cleanup_free_ size_t *rank = xcalloc(n + 1, sizeof(*rank));
+        _cleanup_free_ struct endpoint_key *keys = xcalloc(n + 1, sizeof(*keys));
+        size_t *order = xcalloc(n + 1, sizeof(*order));
+
+        for (size_t i = 0; i < n; i++)
+                names[i] = obs->endpoints[i].name;
+        names_plan_rank(obs, names, n, rank);
+        for (size_t i = 0; i < n; i++)
+                keys[i] = (struct endpoint_key){ rank[i], obs->endpoints[i].address, i };
+        qsort(keys, n, sizeof(*keys), endpoint_key_cmp);
+        for (size_t k = 0; k < n; k++)
+                order[k] = keys[k].i;
+        return order;
+}
+
+bool *endpoints_first_with_leaf(const struct platform_obs *obs) {
+        size_t n = obs->n_endpoints, m = 0;
+        _cleanup_free_ size_t *order = endpoints_plan_order(obs);
+        _cleanup_free_ struct str_at *leaves = xcalloc(n + 1, sizeof(*leaves));
+        bool *first = xcalloc(n + 1, sizeof(*first));
+
+        /* Each leaf with its endpoints' places in the plan's order. */
+        for (size_t k = 0; k < n; k++) {
+                const char *sha = leaf_sha(&obs->endpoints[order[k]]);
+                if (sha)
+                        leaves[m++] = (struct str_at){ sha, k };
+        }
+        qsort(leaves, m, sizeof(*leaves), str_at_cmp);
+        for (size_t k = 0; k < m; k++)
+                if (k == 0 || strcmp(leaves[k - 1].s, leaves[k].s) != 0)
+                        first[order[leaves[k].at]] = true;
+        return first;
+}
+
+void strs_first(const char *const *v, size_t n, size_t *ret_first) {
+        _cleanup_free_ struct str_at *sorted = xcalloc(n + 1, sizeof(*sorted));
+        size_t m = 0;
+
+        for (size_t i = 0; i < n; i++) {
+                ret_first[i] = SIZE_MAX;
+                if (v[i])
+                        sorted[m++] = (struct str_at){ v[i], i };
+        }
+        qsort(sorted, m, sizeof(*sorted), str_at_cmp);
+        for (size_t k = 0; k < m; k++)
+                ret_first[sorted[k].at] = k > 0 && strcmp(sorted[k - 1].s, sorted[k].s) == 0
+                                                  ? ret_first[sorted[k - 1].at]
+                                                  : sorted[k].at;
+}
+
+size_t strs_unique(const char **v, size_t n) {
+        _cleanup_free_ size_t *first = xcalloc(n + 1, sizeof(*first));
+        size_t kept = 0;
+
+        strs_first(v, n, first);
+        for (size_t i = 0; i < n; i++)
+                if (first[i] == i)
+                        v[kept++] = v[i];
+        return kept;
 }
 
 size_t endpoints_with_leaf(const struct platform_obs *obs, size_t i) {

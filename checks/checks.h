@@ -99,6 +99,24 @@ void checks_foreach_def(void (*fn)(const struct finding_def *def, const struct c
 bool endpoint_is_first_with_leaf(const struct platform_obs *obs, size_t i);
 /* The plan's order of endpoints: by name as planned, then address. */
 bool endpoint_before(const struct platform_obs *obs, size_t a, size_t b);
+/* The same two for every endpoint at once, in O(n log n) where calling the
+ * above per endpoint costs O(n^2): a name can have hundreds of addresses.
+ * endpoints_plan_order() gives the endpoints' indices sorted by
+ * endpoint_before(); endpoints_first_with_leaf() is true at i when
+ * endpoint_is_first_with_leaf(obs, i) is. Each array has n_endpoints
+ * entries (at least one allocated); the caller frees it. */
+size_t *endpoints_plan_order(const struct platform_obs *obs);
+bool *endpoints_first_with_leaf(const struct platform_obs *obs);
+/* Where each of names[0..n) comes in the plan (its first entry in
+ * obs->names; obs->n_names for a name not planned or NULL, and 0 for all
+ * when obs is NULL), in O((N + n) log N) for N planned names. */
+void names_plan_rank(const struct platform_obs *obs, const char *const *names, size_t n, size_t *ret_rank);
+/* For each string of v[0..n), the index of its first occurrence
+ * (SIZE_MAX for NULL), in O(n log n). */
+void strs_first(const char *const *v, size_t n, size_t *ret_first);
+/* Keeps the first occurrence of each string of v[0..n) in place, in
+ * order, and drops NULLs; returns how many remain. O(n log n). */
+size_t strs_unique(const char **v, size_t n);
 
 /* How many endpoints served the same leaf as endpoint i. */
 size_t endpoints_with_leaf(const struct platform_obs *obs, size_t i);

@@ -30,44 +30,40 @@ static void append(char **s, const char *fmt, ...) {
 static int run(const struct check_ctx *ctx, struct finding_list *out) {
         const struct platform_obs *o = ctx->obs;
         _cleanup_free_ char *list = NULL;
+        _cleanup_free_ bool *first = endpoints_first_with_leaf(o);
         size_t groups = 0;
 
         for (size_t i = 0; i < o->n_endpoints; i++)
-                if (endpoint_is_first_with_leaf(o, i))
+                if (first[i])
                         groups++;
         if (groups < 2)
                 return 0;
 
         /* In the plan's order, so the message reads the same every run. */
-        _cleanup_free_ size_t *order = xcalloc(o->n_endpoints, sizeof(size_t));
-        for (size_t i = 0; i < o->n_endpoints; i++) {
-                size_t k = i;
-                for (; k > 0 && endpoint_before(o, i, order[k - 1]); k--)
-                        order[k] = order[k - 1];
-                order[k] = i;
-        }
+        _cleanup_free_ size_t *order = endpoints_plan_order(o);
+        _cleanup_free_ const char **addresses = xcalloc(o->n_endpoints + 1, sizeof(*addresses));
+        _cleanup_free_ const char **names = xcalloc(o->n_endpoints + 1, sizeof(*names));
 
         size_t shown = 0;
         for (size_t oi = 0; oi < o->n_endpoints && shown < GROUPS_SHOWN; oi++) {
-                size_t i = order[oi];
+                size_t i = order[oi], n_addresses = 0, n_names = 0;
                 const char *sha;
                 char when[RFC3339_MAX];
-                _cleanup_strv_free_ char **addresses = NULL, **names = NULL;
 
-                if (!endpoint_is_first_with_leaf(o, i))
+                if (!first[i])
                         continue;
                 sha = o->endpoints[i].chain[0].sha256;
                 for (size_t oj = 0; oj < o->n_endpoints; oj++) {
                         const struct endpoint_obs *e = &o->endpoints[order[oj]];
                         if (e->status != ENDPOINT_OK || e->n_chain == 0 || strcmp(e->chain[0].sha256, sha) != 0)
                                 continue;
-                        if (!strv_contains(addresses, e->address))
-                                strv_push(&addresses, xstrdup(e->address));
-                        if (!strv_contains(names, e->name))
-                                strv_push(&names, xstrdup(e->name));
+                        addresses[n_addresses++] = e->address;
+                        names[n_names++] = e->name;
                 }
-                _cleanup_free_ char *al = group_list_text(addresses, strv_length(addresses));
-                _cleanup_free_ char *nl = group_list_text(names, strv_length(names));
+                n_addresses = strs_unique(addresses, n_addresses);
+                n_names = strs_unique(names, n_names);
+                _cleanup_free_ char *al = group_list_text((char *const *)addresses, n_addresses);
+                _cleanup_free_ char *nl = group_list_text((char *const *)names, n_names);
                 append(&list, "%s%s (notAfter %s) served by %s for %s", shown ? "; " : "", sha,
                        format_rfc3339(o->endpoints[i].chain[0].not_after, when), al, nl);
                 shown++;

@@ -34,9 +34,11 @@ static int run(const struct check_ctx *ctx, struct finding_list *out) {
 
         if (!public && !ctx->platform->ct_required)
                 return 0;
+        _cleanup_free_ bool *first = endpoints_first_with_leaf(ctx->obs);
+
         for (size_t i = 0; i < ctx->obs->n_endpoints; i++) {
                 const struct endpoint_obs *e = &ctx->obs->endpoints[i];
-                if (!endpoint_is_first_with_leaf(ctx->obs, i))
+                if (!first[i])
                         continue;
                 /* A certificate that does not verify fails for its own
                  * reasons (tls.chain.*); CT only matters once it does. */

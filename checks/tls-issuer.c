@@ -50,9 +50,11 @@ static int run(const struct check_ctx *ctx, struct finding_list *out) {
                              "issuance works end to end",
                              p->name, p->le_issuer);
 
+        _cleanup_free_ bool *first = endpoints_first_with_leaf(ctx->obs);
+
         for (size_t i = 0; i < ctx->obs->n_endpoints; i++) {
                 const struct endpoint_obs *e = &ctx->obs->endpoints[i];
-                if (!endpoint_is_first_with_leaf(ctx->obs, i))
+                if (!first[i])
                         continue;
                 const char *issuer = e->chain[0].issuer;
 

@@ -32,9 +32,11 @@ static bool hash_is_weak(const char *h) {
 }
 
 static int run(const struct check_ctx *ctx, struct finding_list *out) {
+        _cleanup_free_ bool *first = endpoints_first_with_leaf(ctx->obs);
+
         for (size_t i = 0; i < ctx->obs->n_endpoints; i++) {
                 const struct endpoint_obs *e = &ctx->obs->endpoints[i];
-                if (!endpoint_is_first_with_leaf(ctx->obs, i))
+                if (!first[i])
                         continue;
                 for (size_t k = 0; k < e->n_chain; k++) {
                         const struct cert_obs *c = &e->chain[k];

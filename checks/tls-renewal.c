@@ -22,11 +22,13 @@ double renewal_due_after(double lifetime_sec, double renew_at) {
 }
 
 static int run(const struct check_ctx *ctx, struct finding_list *out) {
+        _cleanup_free_ bool *first = endpoints_first_with_leaf(ctx->obs);
+
         for (size_t i = 0; i < ctx->obs->n_endpoints; i++) {
                 const struct endpoint_obs *e = &ctx->obs->endpoints[i];
                 char due_s[RFC3339_MAX], exp_s[RFC3339_MAX];
 
-                if (!endpoint_is_first_with_leaf(ctx->obs, i))
+                if (!first[i])
                         continue;
                 const struct cert_obs *leaf = &e->chain[0];
                 double lifetime = (double)leaf->not_after - (double)leaf->not_before;

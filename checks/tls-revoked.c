@@ -18,9 +18,11 @@ static const struct finding_def findings[] = {
 };
 
 static int run(const struct check_ctx *ctx, struct finding_list *out) {
+        _cleanup_free_ bool *first = endpoints_first_with_leaf(ctx->obs);
+
         for (size_t i = 0; i < ctx->obs->n_endpoints; i++) {
                 const struct endpoint_obs *e = &ctx->obs->endpoints[i];
-                if (!endpoint_is_first_with_leaf(ctx->obs, i))
+                if (!first[i])
                         continue;
                 if (e->crl_status == CRL_STALE)
                         finding_emit(out, STALE, e->name, e->address,

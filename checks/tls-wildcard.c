@@ -52,12 +52,14 @@ static int run(const struct check_ctx *ctx, struct finding_list *out) {
                 return 0;
         _cleanup_free_ char *other = host ? NULL : other_wildcard(ctx->platform);
 
+        _cleanup_free_ bool *first = endpoints_first_with_leaf(ctx->obs);
+
         for (size_t i = 0; i < ctx->obs->n_endpoints; i++) {
                 const struct endpoint_obs *e = &ctx->obs->endpoints[i];
                 const struct cert_obs *leaf;
                 bool covers_all = true;
 
-                if (!endpoint_is_first_with_leaf(ctx->obs, i))
+                if (!first[i])
                         continue;
                 leaf = &e->chain[0];
                 if (sans_contain(leaf->san, ctx->plan->wildcard))

@@ -1,0 +1,168 @@
+/* The checks over a platform with thousands of
+ * endpoints (a name with hundreds of addresses, `certvigil check HOST` of
+ * a large pool): their CPU must grow with the endpoints, not with their
+ * square, and the verdicts must not depend on the order the DNS answers
+ * came in. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "cpu-bound.h"
+
+#include "checks.h"
+#include "util.h"
+
+#define NOW ((time_t)1795702927)
+#define DAY 86400
+
+static char *sans[] = { (char *)"*.many.example.test", NULL };
+
+static struct platform platform = {
+        .name = (char *)"many",
+        .base_domain = (char *)"many.example.test",
+        .separator = '.',
+        .tls_mode = TLS_MODE_PROVIDED,
+        .le_issuer = (char *)"letsencrypt-prod",
+        .trust = (char *)"system",
+        .warn_days = 21,
+        .critical_days = 7,
+        .warn_share = 1.0 / 3.0,
+        .critical_share = 0.1,
+        .renew_at = 0.67,
+};
+
+static const char *const labels[] = { "api", "console", "grafana", "auth", "mcp" };
+#define N_NAMES ELEMENTSOF(labels)
+
+static struct cert_obs cert(const char *sha, time_t not_before, time_t not_after) {
+        return (struct cert_obs){ .subject = (char *)"CN=many", .issuer = (char *)"CN=inter", .san = sans,
+                                  .sha256 = (char *)sha, .serial = (char *)"01", .key = (char *)"ECDSA P-256",
+                                  .key_kind = CERT_KEY_EC, .key_bits = 256, .sig_algo = (char *)"ECDSA-SHA256",
+                                  .sig_hash = (char *)"SHA256", .not_before = not_before,
+                                  .not_after = not_after };
+}
+
+/* A platform of n endpoints over five names, in the order DNS answers
+ * might come (a fixed shuffle): one address in 100 still serves an old
+ * certificate that expires in 5 days (past its renewal point), one in 50
+ * refuses connections. */
+struct fixture {
+        struct plan_name plan_names[N_NAMES];
+        struct plan plan;
+        struct name_obs names[N_NAMES];
+        struct cert_obs current, old;
+        struct endpoint_obs *eps;
+        struct platform_obs obs;
+        char **strings;            /* every name and address made here, n_strings of them */
+        size_t n_strings;
+};
+
+static void fixture_make(struct fixture *f, size_t n) {
+        *f = (struct fixture){ .strings = xcalloc(N_NAMES + n, sizeof(char *)) };
+        f->current = cert("aaaa", NOW - 10 * DAY, NOW + 80 * DAY);
+        f->old = cert("bbbb", NOW - 85 * DAY, NOW + 5 * DAY);
+        for (size_t k = 0; k < N_NAMES; k++) {
+                char *name = xasprintf("%s.many.example.test", labels[k]);
+                f->strings[f->n_strings++] = name;
+                f->plan_names[k] = (struct plan_name){ (enum service)k, name };
+                f->names[k] = (struct name_obs){ .service = (enum service)k, .name = name, .status = DNS_STATUS_OK };
+        }
+        f->plan = (struct plan){ .wildcard = (char *)"*.many.example.test", .names = f->plan_names,
+                                 .n_names = N_NAMES };
+        f->eps = xcalloc(n, sizeof(*f->eps));
+        for (size_t i = 0; i < n; i++) {
+                /* 7919 is prime and does not divide n: a permutation. */
+                size_t j = (i * 7919) % n, k = j % N_NAMES;
+                char *address = xasprintf("10.%zu.%zu.%zu", j >> 16 & 255, j >> 8 & 255, j & 255);
+                f->strings[f->n_strings++] = address;
+                f->eps[i] = (struct endpoint_obs){ .name = f->names[k].name, .service = (enum service)k,
+                                                   .address = address, .port = 443, .status = ENDPOINT_OK,
+                                                   .chain = j % 100 == 7 ? &f->old : &f->current, .n_chain = 1,
+                                                   .n_served = 1, .served_bytes = 1000, .verified = true,
+                                                   .tls_version = (char *)"TLS1.3", .kx_kind = KX_ECDHE,
+                                                   .kx_group = (char *)"X25519", .kx_bits = 256 };
+                if (j % 50 == 3)
+                        f->eps[i] = (struct endpoint_obs){ .name = f->names[k].name, .service = (enum service)k,
+                                                           .address = address, .port = 443,
+                                                           .status = ENDPOINT_CONNECT_FAILED,
+                                                           .error = (char *)"connect: Connection refused" };
+        }
+        f->obs = (struct platform_obs){ .names = f->names, .n_names = N_NAMES, .endpoints = f->eps,
+                                        .n_endpoints = n };
+}
+
+static void fixture_done(struct fixture *f) {
+        free(f->eps);
+        for (size_t i = 0; i < f->n_strings; i++)
+                free(f->strings[i]);
+        free(f->strings);
+}
+
+static const struct finding *find(const struct finding_list *l, const char *id) {
+        for (size_t i = 0; i < l->n; i++)
+                if (strcmp(l->items[i].def->id, id) == 0)
+                        return &l->items[i];
+        return NULL;
+}
+
+/* checks_run() over n endpoints, within bound_ms of CPU (not measured
+ * when 0). */
+static void run_checks(const struct fixture *f, struct finding_list *l, uint64_t bound_ms) {
+        struct check_ctx ctx = { .platform = &platform, .plan = &f->plan, .obs = &f->obs, .now = NOW };
+        uint64_t t0 = test_cpu_usec();
+        char what[64];
+
+        checks_run(&ctx, l);
+        snprintf(what, sizeof(what), "checks over %zu endpoints", f->obs.n_endpoints);
+        if (bound_ms)
+                test_cpu_within(what, test_cpu_usec() - t0, bound_ms * USEC_PER_MSEC);
+}
+
+/* The certificate-level findings name the first endpoint in the plan's
+ * order: the old certificate is served by grafana only, 10.0.0.107 first
+ * as text. */
+static void checks_many(size_t n, uint64_t bound_ms) {
+        struct fixture f;
+        struct finding_list l = { 0 };
+
+        fixture_make(&f, n);
+        run_checks(&f, &l, bound_ms);
+        const struct finding *inc = find(&l, "tls.cert.inconsistent");
+        assert_non_null(inc);
+        _cleanup_free_ char *want = xasprintf(
+                "platform many serves 2 different certificates: aaaa (notAfter 2027-02-14T14:22:07Z) served by "
+                "10.0.0.0, 10.0.0.10 and %zu more for api.many.example.test, console.many.example.test and 3 more; "
+                "bbbb (notAfter 2026-12-01T14:22:07Z) served by 10.0.0.107, 10.0.0.207 and %zu more for "
+                "grafana.many.example.test; one address or pod still serves an old certificate: reload or replace it",
+                n - n / 100 - n / 50 - 2, n / 100 - 2);
+        assert_string_equal(inc->message, want);
+        const struct finding *overdue = find(&l, "tls.renewal.overdue");
+        assert_non_null(overdue);
+        assert_string_equal(overdue->name, "grafana.many.example.test");
+        assert_string_equal(overdue->address, "10.0.0.107");
+        finding_list_clear(&l);
+        fixture_done(&f);
+}
+
+/* Generous bounds: linear runs take a tenth of them or less; quadratic
+ * ones took 2 s at 20,000. */
+static void test_checks_2000(void **state) {
+        checks_many(2000, 500);
+}
+
+static void test_checks_20000(void **state) {
+        checks_many(20000, 500);
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_checks_2000),
+                cmocka_unit_test(test_checks_20000),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
