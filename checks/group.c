@@ -2,6 +2,7 @@
  * root cause, and folding derived findings under their cause. See
  * group.h. */
 #include <ctype.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "checks.h"
@@ -105,19 +106,64 @@ static char *token_replace(const char *s, const char *tok, const char *with) {
 
 /* ---- the endpoints behind findings ------------------------------------- */
 
-static size_t endpoint_find(const struct platform_obs *obs, const char *name, const char *address) {
-        for (size_t i = 0; obs && name && address && i < obs->n_endpoints; i++)
-                if (strcmp(obs->endpoints[i].name, name) == 0 && strcmp(obs->endpoints[i].address, address) == 0)
-                        return i;
-        return SIZE_MAX;
+/* The endpoints by name and address, to find the one a finding names in
+ * O(log n): a run may hold a finding per endpoint. */
+struct endpoint_ref {
+        const char *name, *address;
+        size_t i;
+};
+
+struct endpoint_index {
+        const struct platform_obs *obs;   /* may be NULL: nothing found */
+        struct endpoint_ref *refs;        /* sorted by name, address, index */
+        size_t n;
+};
+
+static int endpoint_ref_cmp(const void *a, const void *b) {
+        const struct endpoint_ref *x = a, *y = b;
+        int c = strcmp(x->name, y->name);
+        if (c == 0)
+                c = strcmp(x->address, y->address);
+        return c != 0 ? c : x->i < y->i ? -1 : x->i > y->i;
+}
+
+static void endpoint_index_make(struct endpoint_index *x, const struct platform_obs *obs) {
+        *x = (struct endpoint_index){ .obs = obs };
+        if (!obs)
+                return;
+        x->refs = xcalloc(obs->n_endpoints + 1, sizeof(*x->refs));
+        for (size_t i = 0; i < obs->n_endpoints; i++)
+                if (obs->endpoints[i].name && obs->endpoints[i].address)
+                        x->refs[x->n++] = (struct endpoint_ref){ obs->endpoints[i].name, obs->endpoints[i].address, i };
+        qsort(x->refs, x->n, sizeof(*x->refs), endpoint_ref_cmp);
+}
+
+/* The first endpoint (by index) with this name and address, SIZE_MAX when none. */
+static size_t endpoint_find(const struct endpoint_index *x, const char *name, const char *address) {
+        struct endpoint_ref key = { name, address, 0 };
+        size_t lo = 0, hi = x->n;
+
+        if (!name || !address)
+                return SIZE_MAX;
+        while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+                if (endpoint_ref_cmp(&x->refs[mid], &key) < 0)
+                        lo = mid + 1;
+                else
+                        hi = mid;
+        }
+        return lo < x->n && strcmp(x->refs[lo].name, name) == 0 && strcmp(x->refs[lo].address, address) == 0
+                       ? x->refs[lo].i
+                       : SIZE_MAX;
 }
 
 static const char *leaf_of(const struct endpoint_obs *e) {
         return e->status == ENDPOINT_OK && e->n_chain > 0 ? e->chain[0].sha256 : NULL;
 }
 
-static char *subject_of(const struct platform_obs *obs, const struct finding *f, uint16_t *ret_port) {
-        size_t i = endpoint_find(obs, f->name, f->address);
+static char *subject_of(const struct endpoint_index *x, const struct finding *f, uint16_t *ret_port) {
+        const struct platform_obs *obs = x->obs;
+        size_t i = endpoint_find(x, f->name, f->address);
 
         *ret_port = 0;
         if (!f->name)
@@ -133,16 +179,73 @@ static char *subject_of(const struct platform_obs *obs, const struct finding *f,
         return xasprintf("address %s port %u", f->address, obs->endpoints[i].port);
 }
 
-static void target_add(struct finding *f, const char *name, const char *address, uint16_t port) {
-        for (size_t i = 0; i < f->n_affected; i++)
-                if (streq_ptr(f->affected[i].name, name) && streq_ptr(f->affected[i].address, address))
-                        return;
-        f->affected = xrealloc(f->affected, (f->n_affected + 1) * sizeof(*f->affected));
-        f->affected[f->n_affected++] = (struct finding_target){
+/* Targets gathered before they join a finding, in an array that grows
+ * by doubling: one realloc per target would copy the whole list each time
+ * under allocators that do not grow in place. */
+struct targets {
+        struct finding_target *v;
+        size_t n, allocated;
+};
+
+/* Appends one target; targets_unique() then drops the repeats. */
+static void target_add(struct targets *t, const char *name, const char *address, uint16_t port) {
+        if (t->n == t->allocated) {
+                t->allocated = t->allocated ? 2 * t->allocated : 8;
+                t->v = xrealloc(t->v, t->allocated * sizeof(*t->v));
+        }
+        t->v[t->n++] = (struct finding_target){
                 .name = xstrdup(name),
                 .address = xstrdup(address),
                 .port = port,
         };
+}
+
+/* Moves t's targets to the end of f's. */
+static void targets_move(struct finding *f, struct targets *t) {
+        if (t->n > 0) {
+                f->affected = xrealloc(f->affected, (f->n_affected + t->n) * sizeof(*f->affected));
+                memcpy(f->affected + f->n_affected, t->v, t->n * sizeof(*t->v));
+                f->n_affected += t->n;
+        }
+        free(t->v);
+        *t = (struct targets){ 0 };
+}
+
+/* NULL first, then as strcmp(). */
+static int strcmp_null(const char *a, const char *b) {
+        return !a || !b ? (a != NULL) - (b != NULL) : strcmp(a, b);
+}
+
+static int target_at_cmp(const void *a, const void *b) {
+        const struct finding_target *const *x = a, *const *y = b;
+        int c = strcmp_null((*x)->name, (*y)->name);
+        if (c == 0)
+                c = strcmp_null((*x)->address, (*y)->address);
+        return c != 0 ? c : *x < *y ? -1 : *x > *y;
+}
+
+/* Keeps the first target of each name and address, in order. Sorted,
+ * not compared pairwise: a finding may affect every endpoint. */
+static void targets_unique(struct finding *f) {
+        size_t n = f->n_affected, kept = 0;
+        _cleanup_free_ const struct finding_target **sorted = xcalloc(n + 1, sizeof(*sorted));
+        _cleanup_free_ bool *drop = xcalloc(n + 1, sizeof(*drop));
+
+        for (size_t i = 0; i < n; i++)
+                sorted[i] = &f->affected[i];
+        qsort(sorted, n, sizeof(*sorted), target_at_cmp);
+        for (size_t k = 1; k < n; k++)
+                if (strcmp_null(sorted[k - 1]->name, sorted[k]->name) == 0 &&
+                    strcmp_null(sorted[k - 1]->address, sorted[k]->address) == 0)
+                        drop[sorted[k] - f->affected] = true;
+        for (size_t i = 0; i < n; i++) {
+                if (drop[i]) {
+                        free(f->affected[i].name);
+                        free(f->affected[i].address);
+                } else
+                        f->affected[kept++] = f->affected[i];
+        }
+        f->n_affected = kept;
 }
 
 /* Same finding up to the endpoint it names: the merge key. */
@@ -153,67 +256,68 @@ static char *merge_key(const struct finding *f, const char *subject) {
                          f->silenced ? f->silenced : "", m);
 }
 
-/* Where a name comes in the plan (names not planned last). */
-static size_t name_rank(const struct platform_obs *obs, const char *name) {
-        for (size_t k = 0; obs && name && k < obs->n_names; k++)
-                if (strcmp(obs->names[k].name, name) == 0)
-                        return k;
-        return SIZE_MAX;
+/* affected_sort()'s key: where the name comes in the plan (names not
+ * planned last), the address, and the place before sorting. */
+struct target_key {
+        size_t rank;
+        const char *address;
+        size_t at;
+};
+
+static int target_key_cmp(const void *a, const void *b) {
+        const struct target_key *x = a, *y = b;
+        int c;
+
+        if (x->rank != y->rank)
+                return x->rank < y->rank ? -1 : 1;
+        c = strcmp(x->address ? x->address : "", y->address ? y->address : "");
+        return c != 0 ? c : x->at < y->at ? -1 : x->at > y->at;
 }
 
 /* In the plan's order: by name as planned, then address (as
- * endpoint_before() orders endpoints). Ranks are looked up once per
- * target: a finding may affect every endpoint of a large platform. */
+ * endpoint_before() orders endpoints), equal ones as they came. Ranks are
+ * looked up once per target: a finding may affect every endpoint of a
+ * large platform. */
 static void affected_sort(const struct platform_obs *obs, struct finding *f) {
-        _cleanup_free_ size_t *rank = xcalloc(f->n_affected + 1, sizeof(*rank));
+        size_t n = f->n_affected;
+        _cleanup_free_ const char **names = xcalloc(n + 1, sizeof(*names));
+        _cleanup_free_ size_t *rank = xcalloc(n + 1, sizeof(*rank));
+        _cleanup_free_ struct target_key *keys = xcalloc(n + 1, sizeof(*keys));
+        _cleanup_free_ struct finding_target *sorted = xcalloc(n + 1, sizeof(*sorted));
 
-        for (size_t i = 0; i < f->n_affected; i++)
-                rank[i] = name_rank(obs, f->affected[i].name);
-        for (size_t i = 1; i < f->n_affected; i++) {
-                struct finding_target t = f->affected[i];
-                size_t r = rank[i], k = i;
-                for (; k > 0; k--) {
-                        const struct finding_target *p = &f->affected[k - 1];
-                        if (rank[k - 1] < r || (rank[k - 1] == r && strcmp(p->address ? p->address : "",
-                                                                         t.address ? t.address : "") <= 0))
-                                break;
-                        f->affected[k] = f->affected[k - 1];
-                        rank[k] = rank[k - 1];
-                }
-                f->affected[k] = t;
-                rank[k] = r;
-        }
-}
-
-static void strv_add_unique(char ***v, size_t *n, const char *s) {
-        for (size_t i = 0; s && i < *n; i++)
-                if (strcmp((*v)[i], s) == 0)
-                        return;
-        if (!s)
-                return;
-        *v = xrealloc(*v, (*n + 2) * sizeof(**v));
-        (*v)[(*n)++] = xstrdup(s);
-        (*v)[*n] = NULL;
+        for (size_t i = 0; i < n; i++)
+                names[i] = f->affected[i].name;
+        names_plan_rank(obs, names, n, rank);
+        for (size_t i = 0; i < n; i++)
+                keys[i] = (struct target_key){ rank[i], f->affected[i].address, i };
+        qsort(keys, n, sizeof(*keys), target_key_cmp);
+        for (size_t k = 0; k < n; k++)
+                sorted[k] = f->affected[keys[k].at];
+        for (size_t k = 0; k < n; k++)
+                f->affected[k] = sorted[k];
 }
 
 /* The message names every affected name and address; the finding's own
  * name and address become the first affected. */
 static void merged_rewrite(struct finding *f) {
-        _cleanup_strv_free_ char **names = NULL, **addresses = NULL;
-        size_t n_names = 0, n_addresses = 0;
+        _cleanup_free_ const char **names = xcalloc(f->n_affected + 1, sizeof(*names));
+        _cleanup_free_ const char **addresses = xcalloc(f->n_affected + 1, sizeof(*addresses));
+        size_t n_names, n_addresses;
 
         for (size_t i = 0; i < f->n_affected; i++) {
-                strv_add_unique(&names, &n_names, f->affected[i].name);
-                strv_add_unique(&addresses, &n_addresses, f->affected[i].address);
+                names[i] = f->affected[i].name;
+                addresses[i] = f->affected[i].address;
         }
+        n_names = strs_unique(names, f->n_affected);
+        n_addresses = strs_unique(addresses, f->n_affected);
         if (n_addresses > 1 && f->address) {
-                _cleanup_free_ char *list = group_list_text(addresses, n_addresses);
+                _cleanup_free_ char *list = group_list_text((char *const *)addresses, n_addresses);
                 char *m = token_replace(f->message, f->address, list);
                 free(f->message);
                 f->message = m;
         }
         if (n_names > 1 && f->name) {
-                _cleanup_free_ char *list = group_list_text(names, n_names);
+                _cleanup_free_ char *list = group_list_text((char *const *)names, n_names);
                 char *m = token_replace(f->message, f->name, list);
                 free(f->message);
                 f->message = m;
@@ -229,41 +333,58 @@ static void merged_rewrite(struct finding *f) {
 /* Every endpoint serving the certificate of a once-per-certificate finding. */
 static void per_certificate_expand(const struct platform_obs *obs, struct finding *f) {
         const char *sha = f->subject && strncmp(f->subject, "cert ", 5) == 0 ? f->subject + 5 : NULL;
+        struct targets t = { 0 };
 
         if (!sha || !ID_IN(f->def->id, per_certificate))
                 return;
         for (size_t i = 0; i < obs->n_endpoints; i++)
                 if (streq_ptr(leaf_of(&obs->endpoints[i]), sha))
-                        target_add(f, obs->endpoints[i].name, obs->endpoints[i].address, obs->endpoints[i].port);
+                        target_add(&t, obs->endpoints[i].name, obs->endpoints[i].address, obs->endpoints[i].port);
+        targets_move(f, &t);
 }
 
-static void merge(const struct platform_obs *obs, const struct finding_list *in, struct finding_list *out) {
-        char **keys = xcalloc(in->n + 1, sizeof(*keys));
+/* Findings with the same key become one, at the place of the first: the
+ * keys are sorted (with their places) rather than compared pairwise, as a
+ * run may hold a finding per endpoint. */
+static void merge(const struct endpoint_index *x, const struct finding_list *in, struct finding_list *out) {
+        const struct platform_obs *obs = x->obs;
+        size_t n = in->n;
+        _cleanup_free_ const char **keys = xcalloc(n + 1, sizeof(*keys));
+        _cleanup_free_ char **subjects = xcalloc(n + 1, sizeof(*subjects));
+        _cleanup_free_ uint16_t *ports = xcalloc(n + 1, sizeof(*ports));
+        _cleanup_free_ size_t *lead = xcalloc(n + 1, sizeof(*lead)), *slot = xcalloc(n + 1, sizeof(*slot));
+        _cleanup_free_ struct targets *adds = xcalloc(n + 1, sizeof(*adds));   /* per finding of out */
 
-        for (size_t i = 0; i < in->n; i++) {
+        for (size_t i = 0; i < n; i++) {
+                subjects[i] = subject_of(x, &in->items[i], &ports[i]);
+                keys[i] = merge_key(&in->items[i], subjects[i]);
+        }
+        /* lead[i]: the first finding with i's key. */
+        strs_first(keys, n, lead);
+        for (size_t i = 0; i < n; i++) {
                 const struct finding *f = &in->items[i];
-                uint16_t port;
-                _cleanup_free_ char *subject = subject_of(obs, f, &port);
-                char *key = merge_key(f, subject);
-                size_t j = 0;
+                size_t j;
 
-                while (j < out->n && strcmp(keys[j], key) != 0)
-                        j++;
-                if (j == out->n) {
+                if (lead[i] == i) {
+                        j = slot[i] = out->n;
                         finding_list_push(out, f);
                         free(out->items[j].subject);
-                        out->items[j].subject = TAKE_PTR(subject);
-                        keys[j] = key;
+                        out->items[j].subject = TAKE_PTR(subjects[i]);
                 } else
-                        free(key);
+                        j = slot[lead[i]];
                 if (f->name)
-                        target_add(&out->items[j], f->name, f->address, port);
+                        target_add(&adds[j], f->name, f->address, ports[i]);
         }
-        strv_free(keys);
+        for (size_t i = 0; i < n; i++) {
+                free(subjects[i]);
+                free((char *)keys[i]);
+        }
         for (size_t j = 0; j < out->n; j++) {
                 struct finding *f = &out->items[j];
+                targets_move(f, &adds[j]);
                 if (obs)
                         per_certificate_expand(obs, f);
+                targets_unique(f);
                 affected_sort(obs, f);
                 merged_rewrite(f);
         }
@@ -363,41 +484,50 @@ static bool name_not_run(const struct platform_obs *obs, const char *name) {
         return false;
 }
 
-static bool cut_short(const struct platform_obs *obs, const struct finding *f) {
+static bool cut_short(const struct endpoint_index *x, const struct finding *f) {
+        const struct platform_obs *obs = x->obs;
+
         if (strcmp(f->def->id, "dns.resolve.failed") == 0)
                 return f->n_affected > 0 && name_not_run(obs, f->affected[0].name);
         if (!ID_IN(f->def->id, by_address) || f->n_affected == 0)
                 return false;
         for (size_t i = 0; i < f->n_affected; i++) {
-                size_t e = endpoint_find(obs, f->affected[i].name, f->affected[i].address);
+                size_t e = endpoint_find(x, f->affected[i].name, f->affected[i].address);
                 if (e == SIZE_MAX || !obs->endpoints[e].cut_short)
                         return false;
         }
         return true;
 }
 
-static void deadline_add(const struct platform *p, const struct platform_obs *obs, struct finding_list *l) {
-        _cleanup_strv_free_ char **what = NULL;
+static void deadline_add(const struct platform *p, const struct endpoint_index *x, struct finding_list *l) {
+        const struct platform_obs *obs = x->obs;
+        char *what[3] = { NULL };  /* the first three: all group_list_text() shows */
         _cleanup_free_ char *list = NULL, *names = NULL, *endpoints = NULL;
         struct finding *d;
+        struct targets t = { 0 };
         size_t n_what = 0, n_names = 0, n_endpoints = 0;
         char dl[DURATION_MAX];
 
         for (size_t i = 0; i < obs->n_names; i++)
                 if (obs->names[i].status == DNS_STATUS_NOT_RUN) {
-                        strv_push(&what, xstrdup(obs->names[i].name));
+                        if (n_what < ELEMENTSOF(what))
+                                what[n_what] = xstrdup(obs->names[i].name);
                         n_what++;
                         n_names++;
                 }
         for (size_t i = 0; i < obs->n_endpoints; i++)
                 if (obs->endpoints[i].cut_short) {
-                        strv_push(&what, xasprintf("%s for %s", obs->endpoints[i].address, obs->endpoints[i].name));
+                        if (n_what < ELEMENTSOF(what))
+                                what[n_what] = xasprintf("%s for %s", obs->endpoints[i].address,
+                                                         obs->endpoints[i].name);
                         n_what++;
                         n_endpoints++;
                 }
         if (n_what == 0)
                 return;
         list = group_list_text(what, n_what);
+        for (size_t k = 0; k < ELEMENTSOF(what); k++)
+                free(what[k]);
         names = n_names ? xasprintf("%zu of %zu name(s) were resolved", n_names, obs->n_names) : NULL;
         endpoints = n_endpoints ? xasprintf("%zu of %zu endpoint(s) were probed", n_endpoints, obs->n_endpoints)
                                 : NULL;
@@ -409,10 +539,12 @@ static void deadline_add(const struct platform *p, const struct platform_obs *ob
         d = &l->items[l->n - 1];
         for (size_t i = 0; i < obs->n_names; i++)
                 if (obs->names[i].status == DNS_STATUS_NOT_RUN)
-                        target_add(d, obs->names[i].name, NULL, 0);
+                        target_add(&t, obs->names[i].name, NULL, 0);
         for (size_t i = 0; i < obs->n_endpoints; i++)
                 if (obs->endpoints[i].cut_short)
-                        target_add(d, obs->endpoints[i].name, obs->endpoints[i].address, obs->endpoints[i].port);
+                        target_add(&t, obs->endpoints[i].name, obs->endpoints[i].address, obs->endpoints[i].port);
+        targets_move(d, &t);
+        targets_unique(d);
         /* One problem however many probes it cut: its alert stays one. */
         d->subject = xstrdup("audit deadline");
         free(d->name);
@@ -420,17 +552,20 @@ static void deadline_add(const struct platform *p, const struct platform_obs *ob
         d->name = xstrdup(d->affected[0].name);
         d->address = xstrdup(d->affected[0].address);
         for (size_t i = 0; i + 1 < l->n; i++)
-                if (!l->items[i].caused_by && cut_short(obs, &l->items[i]))
+                if (!l->items[i].caused_by && cut_short(x, &l->items[i]))
                         l->items[i].caused_by = DEADLINE_REACHED;
 }
 
 void group_findings(const struct platform *p, const struct platform_obs *obs, struct finding_list *l) {
         struct finding_list out = { 0 };
+        struct endpoint_index x;
 
-        merge(obs, l, &out);
+        endpoint_index_make(&x, obs);
+        merge(&x, l, &out);
         finding_list_clear(l);
         *l = out;
         fold_all(obs, l);
         if (obs && obs->deadline_reached)
-                deadline_add(p, obs, l);
+                deadline_add(p, &x, l);
+        free(x.refs);
 }
