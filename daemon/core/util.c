@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 void oom(void) {
@@ -343,7 +344,38 @@ int file_atomic_close(FILE *f, char *tmp, const char *path, bool commit) {
         return r;
 }
 
-int write_file_atomic_pinned(const char *path, const char *data, size_t len, int *ret_fd) {
+/* All of iov's n pieces to fd, resuming after short writes. */
+static int writev_all(int fd, const struct iovec *iov, size_t n) {
+        struct iovec chunk[256];
+        size_t done = 0;   /* bytes of iov[0] already written */
+
+        while (n > 0) {
+                size_t k = n < ELEMENTSOF(chunk) ? n : ELEMENTSOF(chunk), was = n;
+                ssize_t w;
+
+                memcpy(chunk, iov, k * sizeof(*chunk));
+                chunk[0].iov_base = (char *)chunk[0].iov_base + done;
+                chunk[0].iov_len -= done;
+                w = writev(fd, chunk, (int)k);
+                if (w < 0 && errno == EINTR)
+                        continue;
+                if (w < 0)
+                        return -errno;
+                /* Past the pieces written whole; a piece written in part
+                 * stays first. */
+                done += (size_t)w;
+                while (n > 0 && done >= iov->iov_len) {
+                        done -= iov->iov_len;
+                        iov++;
+                        n--;
+                }
+                if (w == 0 && n == was)
+                        return -EIO; /* no progress: never for a regular file, but the loop must end */
+        }
+        return 0;
+}
+
+int write_file_atomic_iov(const char *path, const struct iovec *iov, size_t n, int *ret_fd) {
         char *tmp;
         FILE *f;
         int fd = -1, r = file_atomic_open(path, &f, &tmp);
@@ -358,9 +390,11 @@ int write_file_atomic_pinned(const char *path, const char *data, size_t len, int
                         return r;
                 }
         }
-        /* A short write leaves ferror() set, which file_atomic_close() reports. */
-        (void)fwrite(data, 1, len, f);
-        r = file_atomic_close(f, tmp, path, true);
+        /* Straight to the descriptor: nothing went through the stream. */
+        r = writev_all(fileno(f), iov, n);
+        int c = file_atomic_close(f, tmp, path, r >= 0);
+        if (r >= 0)
+                r = c;
         if (r < 0) {
                 if (fd >= 0)
                         close(fd);
@@ -369,6 +403,11 @@ int write_file_atomic_pinned(const char *path, const char *data, size_t len, int
         if (ret_fd)
                 *ret_fd = fd;
         return 0;
+}
+
+int write_file_atomic_pinned(const char *path, const char *data, size_t len, int *ret_fd) {
+        struct iovec iov = { .iov_base = (void *)data, .iov_len = len };
+        return write_file_atomic_iov(path, &iov, 1, ret_fd);
 }
 
 int write_file_atomic(const char *path, const char *data, size_t len) {

@@ -105,6 +105,11 @@ int write_file_atomic(const char *path, const char *data, size_t len);
  * another process replaces path at once; while open, the file's inode
  * number cannot be given to another file. */
 int write_file_atomic_pinned(const char *path, const char *data, size_t len, int *ret_fd);
+/* write_file_atomic_pinned() for data in n pieces, written in order with
+ * writev(2) (no copy of them is made): the file is their concatenation.
+ * ret_fd may be NULL. */
+struct iovec;
+int write_file_atomic_iov(const char *path, const struct iovec *iov, size_t n, int *ret_fd);
 /* The same for a file written piece by piece: file_atomic_open() gives a
  * stream on a temporary file beside path (*ret_tmp, its name; a special
  * file such as a FIFO is the caller's business, see output.c);
