@@ -81,6 +81,9 @@ struct daemon {
         bool report_pending;
         uint64_t report_gap_usec;          /* REPORT_GAP_USEC, or the tests' */
         uint64_t report_retry_usec;        /* after the last failed write; 0: it did not fail */
+        /* The configured names changed (reload) since the state was last
+         * pruned: state_prune_due() knows only of the last audits. */
+        bool prune_names_changed;
 };
 
 /* -o FILE is written at most this often: every write renders every
@@ -276,10 +279,15 @@ static void daemon_settle(struct daemon *d, const struct run *run) {
          * one audit's alerts once on restart, which beats losing them. */
         journal_check(d->journal);
         (void)run_settle(run, d->state, d->journal, now);
-        _cleanup_free_ const char **names = xcalloc(d->config->n_platforms + 1, sizeof(*names));
-        for (size_t i = 0; i < d->config->n_platforms; i++)
-                names[i] = d->config->platforms[i]->name;
-        state_prune_platforms(d->state, names, d->config->n_platforms, now);
+        /* Every platform is looked at only when one may go: a settle costs
+         * what its audit changed, not what the state holds. */
+        if (state_prune_due(d->state, now) || d->prune_names_changed) {
+                _cleanup_free_ const char **names = xcalloc(d->config->n_platforms + 1, sizeof(*names));
+                for (size_t i = 0; i < d->config->n_platforms; i++)
+                        names[i] = d->config->platforms[i]->name;
+                state_prune_platforms(d->state, names, d->config->n_platforms, now);
+                d->prune_names_changed = false;
+        }
         if (r >= 0) {
                 r = state_save(d->state, d->state_path);
                 if (r < 0)
@@ -532,6 +540,7 @@ static int on_reload(sd_event_source *src, const struct signalfd_siginfo *si, vo
         if (!gen)
                 config_free(old_config);
         telemetry_prune(d->telemetry, d->config);
+        d->prune_names_changed = true;
         log_msg(LOG_INFO, "reloaded %s: %zu platform%s", d->config->path ? d->config->path : d->opts.values_path,
                 d->n_slots, d->n_slots == 1 ? "" : "s");
         daemon_notify_status(d, "READY=1\n");

@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -59,6 +60,7 @@ static void state_platform_done(struct state_platform *sp) {
         free(sp->findings);
         free(sp->certs);
         free(sp->name);
+        free(sp->text);
         *sp = (struct state_platform){ 0 };
 }
 
@@ -69,7 +71,9 @@ struct state *state_free(struct state *s) {
                 state_platform_done(&s->platforms[i]);
         free(s->platforms);
         free(s->index);
+        free(s->touched);
         json_decref(s->renewal);
+        free(s->renewal_text);
         if (s->file.fd >= 0)
                 close(s->file.fd);
         free(s);
@@ -114,6 +118,25 @@ const struct state_platform *state_platform_find(const struct state *s, const ch
         return s->index[i] ? &s->platforms[s->index[i] - 1] : NULL;
 }
 
+/* Platform k is given out for changing: its text is rendered again at the
+ * next save, and the next state_prune_due() looks at its last audit. */
+static struct state_platform *platform_touch(struct state *s, size_t k) {
+        struct state_platform *sp = &s->platforms[k];
+
+        free(sp->text);
+        sp->text = NULL;
+        sp->text_len = 0;
+        if (!sp->touched) {
+                if (s->n_touched == s->n_touched_allocated) {
+                        s->n_touched_allocated = s->n_touched_allocated ? 2 * s->n_touched_allocated : 16;
+                        s->touched = xrealloc(s->touched, s->n_touched_allocated * sizeof(*s->touched));
+                }
+                s->touched[s->n_touched++] = k;
+                sp->touched = true;
+        }
+        return sp;
+}
+
 struct state_platform *state_platform(struct state *s, const char *name) {
         size_t i;
 
@@ -121,14 +144,14 @@ struct state_platform *state_platform(struct state *s, const char *name) {
                 index_rebuild(s, s->n_platforms + 1);
         i = index_find(s, name);
         if (s->index[i])
-                return &s->platforms[s->index[i] - 1];
+                return platform_touch(s, s->index[i] - 1);
         if (s->n_platforms == s->n_allocated) {
                 s->n_allocated = s->n_allocated ? 2 * s->n_allocated : 16;
                 s->platforms = xrealloc(s->platforms, s->n_allocated * sizeof(*s->platforms));
         }
         s->platforms[s->n_platforms] = (struct state_platform){ .name = xstrdup(name) };
         s->index[i] = ++s->n_platforms;
-        return &s->platforms[s->n_platforms - 1];
+        return platform_touch(s, s->n_platforms - 1);
 }
 
 int severity_from_string(const char *s) {
@@ -193,21 +216,55 @@ static void prune_certs(struct state_platform *sp, const struct platform_obs *ob
         sp->n_certs = n;
 }
 
+#define TIME_MAX ((time_t)INT64_MAX)
+static_assert(sizeof(time_t) == sizeof(int64_t), "time_t is 64 bits");
+
+/* The first time at which sp, unless configured, is dropped. */
+static time_t platform_drop_at(const struct state_platform *sp) {
+        if (sp->last_audit > TIME_MAX - STATE_PLATFORM_KEEP_SEC - 1)
+                return TIME_MAX;
+        return sp->last_audit + STATE_PLATFORM_KEEP_SEC + 1;
+}
+
 void state_prune_platforms(struct state *s, const char *const *configured, size_t n, time_t now) {
         size_t kept = 0;
+        time_t due = TIME_MAX;
 
         for (size_t i = 0; i < s->n_platforms; i++) {
                 struct state_platform *sp = &s->platforms[i];
-                bool keep = sp->last_audit + STATE_PLATFORM_KEEP_SEC >= now;
+                time_t drop_at = platform_drop_at(sp);
+                bool keep = now < drop_at;
+                /* The configured ones that are kept only for being
+                 * configured stay while the names are the same. */
+                if (keep && drop_at < due)
+                        due = drop_at;
                 for (size_t j = 0; j < n && !keep; j++)
                         keep = strcmp(configured[j], sp->name) == 0;
+                sp->touched = false;
                 if (keep)
                         s->platforms[kept++] = *sp;
                 else
                         state_platform_done(sp);
         }
-        s->n_platforms = kept;
-        index_rebuild(s, kept);
+        s->n_touched = 0;
+        s->prune_due = due;
+        /* The index holds while nothing moved. */
+        if (kept < s->n_platforms) {
+                s->n_platforms = kept;
+                index_rebuild(s, kept);
+        }
+}
+
+bool state_prune_due(struct state *s, time_t now) {
+        for (size_t i = 0; i < s->n_touched; i++) {
+                struct state_platform *sp = &s->platforms[s->touched[i]];
+                time_t drop_at = platform_drop_at(sp);
+                if (drop_at < s->prune_due)
+                        s->prune_due = drop_at;
+                sp->touched = false;
+        }
+        s->n_touched = 0;
+        return now >= s->prune_due;
 }
 
 void state_platform_record_certs(struct state_platform *sp, const struct platform_obs *obs, time_t now) {
@@ -422,11 +479,16 @@ static json_t *renewal_current(const struct state *s, const char *path) {
 }
 
 /* After a write (r): fd (taken) is the file as written, with renewal
- * (taken), or, when it failed, none is known. Measured on fd, not path:
- * another process may have replaced path since the rename. */
-static void remember_written(struct state *s, int r, int fd, json_t *renewal) {
+ * (taken) and its text (taken; NULL when it is s->renewal_text already),
+ * or, when it failed, none is known. Measured on fd, not path: another
+ * process may have replaced path since the rename. */
+static void remember_written(struct state *s, int r, int fd, json_t *renewal, char *renewal_text) {
         struct stat st;
 
+        if (renewal_text || renewal != s->renewal) {
+                free(s->renewal_text);
+                s->renewal_text = NULL;
+        }
         json_decref(s->renewal);
         s->renewal = NULL;
         file_id_forget(&s->file);
@@ -434,10 +496,15 @@ static void remember_written(struct state *s, int r, int fd, json_t *renewal) {
                 if (r >= 0)
                         close(fd);
                 json_decref(renewal);
+                free(renewal_text);
+                free(s->renewal_text);
+                s->renewal_text = NULL;
                 return;
         }
         s->file = file_id(&st, fd);
         s->renewal = renewal;
+        if (renewal_text)
+                s->renewal_text = renewal_text;
 }
 
 int state_refresh(const char *path, struct state **s, char **ret_error) {
@@ -458,57 +525,133 @@ void state_forget_file(struct state *s) {
         file_id_forget(&s->file);
 }
 
-int state_save(struct state *s, const char *path) {
-        json_t *platforms = json_array();
-        for (size_t i = 0; i < s->n_platforms; i++) {
-                const struct state_platform *sp = &s->platforms[i];
-                json_t *findings = json_array(), *certs = json_array();
-                for (size_t j = 0; j < sp->n_findings; j++) {
-                        const struct state_finding *f = &sp->findings[j];
-                        json_t *o = json_pack("{s:s, s:s}", "id", f->id, "severity", severity_to_string(f->severity));
-                        set_opt(o, "name", f->name);
-                        set_opt(o, "address", f->address);
-                        set_opt(o, "subject", f->subject);
-                        set_opt(o, "message", f->message);
-                        json_object_set_new(o, "first_seen", json_integer((json_int_t)f->first_seen));
-                        json_object_set_new(o, "last_alerted", json_integer((json_int_t)f->last_alerted));
-                        json_array_append_new(findings, o);
+/* state.json is what jansson writes for the whole document with
+ * SAVE_FLAGS, and a newline. Each platform's object and the renewal
+ * guardrails are dumped on their own, and moved to their depth in the
+ * document: with JSON_INDENT, jansson writes a newline only between
+ * tokens (a string escapes its own), followed by one space per level. */
+#define SAVE_FLAGS (JSON_INDENT(1) | JSON_PRESERVE_ORDER)
+
+/* prefix, then o dumped and moved `depth` levels down; NULL when jansson
+ * cannot dump it. */
+static char *render_at(const json_t *o, const char *prefix, size_t depth, size_t *ret_len) {
+        char *text = json_dumps(o, SAVE_FLAGS), *out, *p;
+        size_t lines = 0, plen = strlen(prefix), len;
+
+        if (!text)
+                return NULL;
+        len = strlen(text);
+        for (const char *c = text; (c = strchr(c, '\n')); c++)
+                lines++;
+        *ret_len = plen + len + lines * depth;
+        out = p = xmalloc(*ret_len + 1);
+        memcpy(p, prefix, plen);
+        p += plen;
+        for (const char *c = text; *c; c++) {
+                *p++ = *c;
+                if (*c == '\n') {
+                        memset(p, ' ', depth);
+                        p += depth;
                 }
-                for (size_t j = 0; j < sp->n_certs; j++) {
-                        const struct state_cert *c = &sp->certs[j];
-                        json_t *o = json_pack("{s:s, s:s, s:I}", "name", c->name, "address", c->address, "port",
-                                              (json_int_t)c->port);
-                        set_opt(o, "sha256", c->sha256);
-                        set_opt(o, "subject", c->subject);
-                        set_opt(o, "issuer", c->issuer);
-                        json_object_set_new(o, "not_after", json_integer((json_int_t)c->not_after));
-                        json_object_set_new(o, "seen", json_integer((json_int_t)c->seen));
-                        json_array_append_new(certs, o);
-                }
-                json_array_append_new(platforms, json_pack("{s:s, s:I, s:o, s:o}", "name", sp->name, "last_audit",
-                                                           (json_int_t)sp->last_audit, "findings", findings,
-                                                           "certificates", certs));
         }
-        json_t *root = json_pack("{s:i, s:o}", "format", STATE_FORMAT, "platforms", platforms);
-        if (!root)
-                return -ENOMEM;
-        /* Renewal's guardrails share the file: keep what is there. */
-        json_t *renewal = renewal_current(s, path);
-        if (renewal)
-                json_object_set(root, STATE_RENEWAL_KEY, renewal);
-        char *text = json_dumps(root, JSON_INDENT(1) | JSON_PRESERVE_ORDER);
-        json_decref(root);
-        if (!text) {
-                remember_written(s, -ENOMEM, -1, renewal);
-                return -ENOMEM;
-        }
-        size_t len = strlen(text);
-        text = xrealloc(text, len + 2);
-        text[len++] = '\n';
-        int fd = -1;
-        int r = write_file_atomic_pinned(path, text, len, &fd);
+        *p = 0;
+        assert((size_t)(p - out) == *ret_len);
         free(text);
-        remember_written(s, r, fd, renewal);
+        return out;
+}
+
+/* The platform as a JSON object, or NULL where jansson refuses a value
+ * (a name that is not UTF-8): the platform was then left out of the file,
+ * and still is. */
+static json_t *platform_to_json(const struct state_platform *sp) {
+        json_t *findings = json_array(), *certs = json_array();
+        for (size_t j = 0; j < sp->n_findings; j++) {
+                const struct state_finding *f = &sp->findings[j];
+                json_t *o = json_pack("{s:s, s:s}", "id", f->id, "severity", severity_to_string(f->severity));
+                set_opt(o, "name", f->name);
+                set_opt(o, "address", f->address);
+                set_opt(o, "subject", f->subject);
+                set_opt(o, "message", f->message);
+                json_object_set_new(o, "first_seen", json_integer((json_int_t)f->first_seen));
+                json_object_set_new(o, "last_alerted", json_integer((json_int_t)f->last_alerted));
+                json_array_append_new(findings, o);
+        }
+        for (size_t j = 0; j < sp->n_certs; j++) {
+                const struct state_cert *c = &sp->certs[j];
+                json_t *o = json_pack("{s:s, s:s, s:I}", "name", c->name, "address", c->address, "port",
+                                      (json_int_t)c->port);
+                set_opt(o, "sha256", c->sha256);
+                set_opt(o, "subject", c->subject);
+                set_opt(o, "issuer", c->issuer);
+                json_object_set_new(o, "not_after", json_integer((json_int_t)c->not_after));
+                json_object_set_new(o, "seen", json_integer((json_int_t)c->seen));
+                json_array_append_new(certs, o);
+        }
+        return json_pack("{s:s, s:I, s:o, s:o}", "name", sp->name, "last_audit", (json_int_t)sp->last_audit,
+                         "findings", findings, "certificates", certs);
+}
+
+/* sp->text: the platform as an element of "platforms" after another
+ * (the first one's text goes without its comma). */
+static int platform_render(struct state_platform *sp) {
+        json_t *o = platform_to_json(sp);
+
+        if (!o) {
+                sp->text = xstrdup("");
+                sp->text_len = 0;
+                return 0;
+        }
+        sp->text = render_at(o, ",\n  ", 2, &sp->text_len);
+        json_decref(o);
+        return sp->text ? 0 : -ENOMEM;
+}
+
+int state_save(struct state *s, const char *path) {
+        _cleanup_free_ struct iovec *iov = xcalloc(s->n_platforms + 4, sizeof(*iov));
+        char head[64], *renewal_text = NULL;
+        size_t n = 0, emitted = 0, renewal_len = 0;
+        json_t *renewal;
+        int r, fd = -1;
+
+#define PIECE(p, l) (iov[n++] = (struct iovec){ .iov_base = (void *)(p), .iov_len = (l) })
+        snprintf(head, sizeof(head), "{\n \"format\": %d,\n \"platforms\": [", STATE_FORMAT);
+        PIECE(head, strlen(head));
+        for (size_t i = 0; i < s->n_platforms; i++) {
+                struct state_platform *sp = &s->platforms[i];
+                if (!sp->text && platform_render(sp) < 0) {
+                        remember_written(s, -ENOMEM, -1, NULL, NULL);
+                        return -ENOMEM;
+                }
+                if (sp->text_len == 0)
+                        continue;
+                /* The first without its comma. */
+                if (emitted++ == 0)
+                        PIECE(sp->text + 1, sp->text_len - 1);
+                else
+                        PIECE(sp->text, sp->text_len);
+        }
+        if (emitted)
+                PIECE("\n ]", 3);
+        else
+                PIECE("]", 1);
+        /* Renewal's guardrails share the file: keep what is there, as
+         * rendered when it is still what was last written. */
+        renewal = renewal_current(s, path);
+        if (renewal && renewal == s->renewal && s->renewal_text)
+                PIECE(s->renewal_text, strlen(s->renewal_text));
+        else if (renewal) {
+                renewal_text = render_at(renewal, ",\n \"" STATE_RENEWAL_KEY "\": ", 1, &renewal_len);
+                if (!renewal_text) {
+                        remember_written(s, -ENOMEM, -1, renewal, NULL);
+                        return -ENOMEM;
+                }
+                PIECE(renewal_text, renewal_len);
+        }
+        PIECE("\n}\n", 3);
+#undef PIECE
+        assert(n <= s->n_platforms + 4);
+        r = write_file_atomic_iov(path, iov, n, &fd);
+        remember_written(s, r, fd, renewal, renewal_text);
         return r;
 }
 

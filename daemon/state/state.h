@@ -75,6 +75,14 @@ struct state_platform {
         size_t n_findings;
         struct state_cert *certs;
         size_t n_certs;
+        /* Its part of state.json as last rendered (owned; "" when jansson
+         * refused it), or NULL: state_save() renders only these, so a save
+         * costs what changed since the last one, not every platform.
+         * state_platform() drops it, since what it returns is for changing
+         * the platform. */
+        char *text;
+        size_t text_len;
+        bool touched;         /* given out by state_platform() since the last state_prune_due() */
 };
 
 /* Owns everything it points to. Change platforms only through the
@@ -103,6 +111,14 @@ struct state {
                 int fd;       /* O_RDONLY, owned; -1: no version known */
         } file;
         json_t *renewal;
+        char *renewal_text;   /* its part of state.json as last rendered (owned), or NULL */
+        /* Pruning: no platform can be dropped before prune_due (0: at
+         * once) but those given out by state_platform() since (their
+         * indexes in touched), as long as the configured names are the
+         * same; state_prune_due() takes those into account. */
+        time_t prune_due;
+        size_t *touched;
+        size_t n_touched, n_touched_allocated;
 };
 
 struct state *state_new(void);
@@ -131,7 +147,11 @@ void state_forget_file(struct state *s);
 int state_read_json(const char *path, size_t flags, json_t **ret, char **ret_error);
 
 /* Writes atomically (util.h write_file_atomic), carrying the renewal
- * guardrails over, and remembers the file written. 0 or a negative errno. */
+ * guardrails over, and remembers the file written. 0 or a negative errno.
+ * Renders only the platforms given out by state_platform() since the last
+ * save (the others' text is kept from before): a change made through a
+ * pointer state_platform() returned before a save is not seen by later
+ * saves; ask state_platform() again. */
 int state_save(struct state *s, const char *path);
 
 /* Takes DIR/state.lock exclusively, waiting at most STATE_LOCK_WAIT_USEC
@@ -144,7 +164,8 @@ int state_lock(const char *dir, int *ret_fd, char **ret_error);
 /* Releases (closes) the lock; accepts -1. Returns -1. */
 int state_unlock(int fd);
 
-/* The platform's entry, created empty when missing. */
+/* The platform's entry, created empty when missing, to be changed until
+ * the next state_save() (which then writes it again). */
 struct state_platform *state_platform(struct state *s, const char *name);
 /* The platform's entry, or NULL: changes nothing. */
 const struct state_platform *state_platform_find(const struct state *s, const char *name);
@@ -161,6 +182,14 @@ void state_finding_copy(struct state_finding *dst, const struct state_finding *s
 /* Drops the platforms not named in configured (n of them) that have not
  * been audited within STATE_PLATFORM_KEEP_SEC before now. */
 void state_prune_platforms(struct state *s, const char *const *configured, size_t n, time_t now);
+/* Whether state_prune_platforms() could drop a platform at now, when given
+ * the configured names it was last given: false while none it kept can be
+ * dropped yet, nor any given out by state_platform() since; true before
+ * the first state_prune_platforms(). It may be true with nothing to drop
+ * (an audit since moved a date on: the next state_prune_platforms() finds
+ * out). Costs what was given out since it was last asked, not what s
+ * holds. */
+bool state_prune_due(struct state *s, time_t now);
 
 /* The worst severity among open findings, or -1. */
 int state_platform_worst(const struct state_platform *sp);
