@@ -400,26 +400,59 @@ static void fold(struct finding_list *l, const struct finding *cause, const char
         }
 }
 
+/* The placeholder certificates served: the subjects of the
+ * tls.cert.ingress-default findings, and the leaves among them ("cert
+ * SHA"), each sorted for a binary search, and the first such finding. Read
+ * once per run: a run may hold a finding per endpoint and a placeholder
+ * per ingress pod. */
+struct placeholders {
+        const char **subjects, **leaves;
+        size_t n_subjects, n_leaves;
+        const struct finding *first;
+};
+
+static int str_cmp(const void *a, const void *b) {
+        return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static bool sorted_has(const char *const *v, size_t n, const char *s) {
+        return s && n > 0 && bsearch(&s, v, n, sizeof(*v), str_cmp);
+}
+
+static void placeholders_collect(const struct finding_list *l, struct placeholders *ret) {
+        *ret = (struct placeholders){ .subjects = xcalloc(l->n + 1, sizeof(char *)),
+                                      .leaves = xcalloc(l->n + 1, sizeof(char *)) };
+        for (size_t i = 0; i < l->n; i++) {
+                const struct finding *f = &l->items[i];
+                if (strcmp(f->def->id, "tls.cert.ingress-default") != 0 || !f->subject)
+                        continue;
+                if (!ret->first)
+                        ret->first = f;
+                ret->subjects[ret->n_subjects++] = f->subject;
+                if (strncmp(f->subject, "cert ", 5) == 0)
+                        ret->leaves[ret->n_leaves++] = f->subject + 5;
+        }
+        qsort(ret->subjects, ret->n_subjects, sizeof(char *), str_cmp);
+        qsort(ret->leaves, ret->n_leaves, sizeof(char *), str_cmp);
+}
+
 /* tls.cert.inconsistent when the certificates the cause is about are the
  * odd ones out: without them, every endpoint serves one certificate. */
-static bool leaf_explained(const struct finding_list *l, const struct finding *cause, const char *sha) {
+static bool leaf_explained(const struct placeholders *ph, const struct finding *cause, const char *sha) {
         if (strcmp(cause->def->id, "tls.cert.ingress-default") != 0)
                 return cause->subject && strncmp(cause->subject, "cert ", 5) == 0 &&
                        strcmp(cause->subject + 5, sha) == 0;
         /* Every placeholder served, not only this one's. */
-        for (size_t i = 0; i < l->n; i++)
-                if (strcmp(l->items[i].def->id, "tls.cert.ingress-default") == 0 && l->items[i].subject &&
-                    strncmp(l->items[i].subject, "cert ", 5) == 0 && strcmp(l->items[i].subject + 5, sha) == 0)
-                        return true;
-        return false;
+        return sorted_has(ph->leaves, ph->n_leaves, sha);
 }
 
-static void fold_inconsistent(const struct platform_obs *obs, struct finding_list *l, const struct finding *cause) {
+static void fold_inconsistent(const struct platform_obs *obs, const struct placeholders *ph, struct finding_list *l,
+                              const struct finding *cause) {
         const char *other = NULL;
 
         for (size_t i = 0; obs && i < obs->n_endpoints; i++) {
                 const char *sha = leaf_of(&obs->endpoints[i]);
-                if (!sha || leaf_explained(l, cause, sha))
+                if (!sha || leaf_explained(ph, cause, sha))
                         continue;
                 if (other && strcmp(other, sha) != 0)
                         return;
@@ -446,14 +479,21 @@ static void fold_under_wildcard(const struct platform_obs *obs, struct finding_l
 }
 
 static void fold_all(const struct platform_obs *obs, struct finding_list *l) {
-        for (size_t i = 0; i < l->n; i++) {
-                const struct finding *c = &l->items[i];
-                if (strcmp(c->def->id, "tls.cert.ingress-default") != 0 || !c->subject)
-                        continue;
-                for (size_t k = 0; k < ELEMENTSOF(placeholder_explains); k++)
-                        fold(l, c, placeholder_explains[k], c->subject);
-                fold_inconsistent(obs, l, c);
+        struct placeholders ph;
+
+        /* A placeholder explains the findings about itself (its subject),
+         * and the inconsistency when all placeholders together are what
+         * differs: the first placeholder's finding is the cause, as every
+         * one carries the same definition. */
+        placeholders_collect(l, &ph);
+        for (size_t i = 0; ph.first && i < l->n; i++) {
+                struct finding *f = &l->items[i];
+                if (!f->caused_by && ID_IN(f->def->id, placeholder_explains) &&
+                    sorted_has(ph.subjects, ph.n_subjects, f->subject))
+                        f->caused_by = ph.first->def;
         }
+        if (ph.first)
+                fold_inconsistent(obs, &ph, l, ph.first);
         for (size_t i = 0; i < l->n; i++) {
                 const struct finding *c = &l->items[i];
                 /* The old certificate still served somewhere: its expiry
@@ -461,7 +501,7 @@ static void fold_all(const struct platform_obs *obs, struct finding_list *l) {
                  * are why and how it shows. */
                 if (ID_IN(c->def->id, expiry_ids) && c->subject && !c->caused_by) {
                         fold(l, c, "tls.renewal.overdue", c->subject);
-                        fold_inconsistent(obs, l, c);
+                        fold_inconsistent(obs, &ph, l, c);
                 }
                 else if (strcmp(c->def->id, "dns.wildcard.missing") == 0 && c->severity == SEVERITY_CRITICAL)
                         fold_under_wildcard(obs, l, c);
@@ -473,6 +513,8 @@ static void fold_all(const struct platform_obs *obs, struct finding_list *l) {
                 if (strcmp(c->def->id, "dns.resolve.failed") == 0 && c->subject)
                         fold(l, c, "dns.resolvers.disagree", c->subject);
         }
+        free(ph.subjects);
+        free(ph.leaves);
 }
 
 /* ---- the deadline ------------------------------------------------------ */
