@@ -504,7 +504,9 @@ static int on_reload(sd_event_source *src, const struct signalfd_siginfo *si, vo
         int r;
 
         sd_notifyf(false, "RELOADING=1\nMONOTONIC_USEC=%" PRIu64, now_monotonic_usec());
-        r = run_load_config(d->opts.config_path, d->opts.values_path, d->opts.ov, &c, &error);
+        r = run_check_config_file(d->opts.config_path, d->opts.values_path, &error);
+        if (r >= 0)
+                r = run_load_config(d->opts.config_path, d->opts.values_path, d->opts.ov, &c, &error);
         /* The new config's pool is made before anything is dropped, so a
          * failure leaves the running config and its audits as they were. */
         if (r >= 0) {

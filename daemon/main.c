@@ -121,6 +121,17 @@ static int daemon_output_open(const struct cli_options *o, struct output **ret) 
         return 0;
 }
 
+/* The config file, checked as every reload checks it. */
+static int daemon_config_check(const struct cli_options *o) {
+        _cleanup_free_ char *error = NULL;
+
+        if (run_check_config_file(o->config ? o->config : DEFAULT_CONFIG, o->values, &error) < 0) {
+                fprintf(stderr, "%s\n", error);
+                return EXIT_UNUSABLE;
+        }
+        return 0;
+}
+
 /* Runs the daemon on c (taken over) until it stops; an exit status. */
 static int daemon_serve(const struct cli_options *o, struct config *c, struct output *out) {
         _cleanup_free_ char *state_dir = run_state_dir(o->state_dir, DEFAULT_STATE_DIR);
@@ -166,6 +177,9 @@ static int cmd_daemon(int argc, char *argv[]) {
                 goto out;
         }
         ret = daemon_output_open(&o, &out);
+        if (ret != 0)
+                goto out;
+        ret = daemon_config_check(&o);
         if (ret != 0)
                 goto out;
         ret = cli_load_config(&o, &c);

@@ -291,6 +291,19 @@ int run_load_config(const char *config_path, const char *values_path, const stru
         return 0;
 }
 
+int run_check_config_file(const char *config_path, const char *values_path, char **ret_error) {
+        const char *path = values_path ? values_path : config_path;
+        struct stat st;
+
+        if (stat(path, &st) < 0)
+                return 0;
+        if (S_ISREG(st.st_mode))
+                return 0;
+        *ret_error = xasprintf("%s: not a regular file: the daemon reads it again on SIGHUP and must not wait "
+                               "on a FIFO, a pipe or a device (audit and plan read those)", path);
+        return -EINVAL;
+}
+
 char *run_state_dir(const char *given, const char *default_dir) {
         const char *env = getenv("STATE_DIRECTORY");
 

@@ -86,6 +86,12 @@ int run_settle(const struct run *r, struct state *state, struct journal *journal
 int run_load_config(const char *config_path, const char *values_path, const struct config_overrides *ov,
                     struct config **ret, char **ret_error);
 
+/* The daemon's config (or values) file must be a regular file: it is read
+ * again on every SIGHUP, on the loop, where a FIFO, a pipe or a device would
+ * make every audit wait. Returns 0, or -EINVAL (or the errno of stat()) with
+ * *ret_error "FILE: why"; a file that is missing is left to the reader. */
+int run_check_config_file(const char *config_path, const char *values_path, char **ret_error);
+
 /* The state directory: given when set, else the first directory of
  * $STATE_DIRECTORY (systemd's StateDirectory= joins several with ':'),
  * else default_dir. Caller frees. The oneshot and the daemon both ask

@@ -1279,7 +1279,7 @@ static int apply_values_file(struct build *b, struct yfile *cf, const char *path
         size_t len;
         int r;
 
-        r = yfile_read(path, &text, &len);
+        r = yfile_read(path, YFILE_PIPE_WAIT_MS, &text, &len);
         if (r < 0) {
                 _cleanup_free_ char *shown = yfile_shown(path, strlen(path));
                 return yfile_fail_errno(cf, r, mark, "cannot read values file '%s': %s", shown, yfile_strerror(r));
@@ -1610,7 +1610,7 @@ int config_load(const char *path, finding_lookup_fn known_id, struct config **re
         size_t len;
         int r;
 
-        r = yfile_read(path, &text, &len);
+        r = yfile_read(path, YFILE_PIPE_WAIT_MS, &text, &len);
         if (r < 0)
                 return yfile_fail_file(&f, r, "cannot read: %s", yfile_strerror(r));
         return config_parse(text, len, path, known_id, ret, ret_error);
@@ -1637,7 +1637,7 @@ int config_from_values(const char *values_path, struct config **ret, char **ret_
         size_t len;
         int r;
 
-        r = yfile_read(values_path, &text, &len);
+        r = yfile_read(values_path, YFILE_PIPE_WAIT_MS, &text, &len);
         if (r < 0)
                 return yfile_fail_file(&f, r, "cannot read: %s", yfile_strerror(r));
         r = yfile_parse(&f, text, len);

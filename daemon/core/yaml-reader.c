@@ -5,10 +5,12 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* The limits bound the memory and time a hostile or mistaken file (a symlink
@@ -105,6 +107,9 @@ const char *yfile_strerror(int r) {
         /* The limit is what the reader needs to know to fix it. */
         if (r == -EFBIG)
                 return "File too large (more than " YFILE_SIZE_MAX_SHOWN ")";
+        if (r == -ETIMEDOUT)
+                return "no end of file within " YFILE_PIPE_WAIT_SHOWN
+                       " (a FIFO or pipe whose writer did not finish)";
         return strerror(-r);
 }
 
@@ -115,13 +120,54 @@ char *ynode_shown(const yaml_node_t *n) {
 /* ------------------------------------------------------------------------ */
 /* Files and documents */
 
-int yfile_read(const char *path, char **ret_text, size_t *ret_size) {
+/* Waits until fd (non-blocking) has data or its end, or until give_up
+ * (CLOCK_MONOTONIC, usec): 0, -ETIMEDOUT, or a negative errno. */
+static int wait_readable(int fd, uint64_t give_up) {
+        for (;;) {
+                struct pollfd p = { .fd = fd, .events = POLLIN };
+                uint64_t now = now_monotonic_usec();
+                /* Asked once even when the time is up: what is there is read. */
+                int n = poll(&p, 1, now < give_up ? (int)((give_up - now + 999) / 1000) : 0);
+
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0)
+                        return -errno;
+                if (n > 0)
+                        return 0;
+                if (now >= give_up)
+                        return -ETIMEDOUT;
+        }
+}
+
+int yfile_read(const char *path, unsigned wait_ms, char **ret_text, size_t *ret_size) {
         _cleanup_free_ char *buf = NULL;
         size_t size = 0, alloc = 0;
-        int r = 0, fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        uint64_t give_up = 0;
+        struct stat st;
+        bool stream;
+        /* O_NONBLOCK: opening a FIFO must not wait for a writer. */
+        int r = 0, fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 
         if (fd < 0)
                 return -errno;
+        if (fstat(fd, &st) < 0) {
+                r = -errno;
+                close(fd);
+                return r;
+        }
+        if (S_ISDIR(st.st_mode)) {
+                close(fd);
+                return -EISDIR;
+        }
+        /* A FIFO, a pipe (--values <(helm get values ...)), a device: read
+         * as its data comes, to its end, but only until wait_ms has passed,
+         * so a writer that never comes, never writes or never closes cannot
+         * hang us. Waiting before each read also keeps a FIFO that no writer
+         * has opened yet from reading as empty. */
+        stream = !S_ISREG(st.st_mode);
+        if (stream)
+                give_up = now_monotonic_usec() + (uint64_t)wait_ms * 1000;
         for (;;) {
                 ssize_t n;
 
@@ -129,8 +175,13 @@ int yfile_read(const char *path, char **ret_text, size_t *ret_size) {
                         alloc = alloc ? alloc * 2 : 16384;
                         buf = xrealloc(buf, alloc + 1);
                 }
+                if (stream) {
+                        r = wait_readable(fd, give_up);
+                        if (r < 0)
+                                break;
+                }
                 n = read(fd, buf + size, alloc - size);
-                if (n < 0 && errno == EINTR)
+                if (n < 0 && (errno == EINTR || errno == EAGAIN))
                         continue;
                 if (n < 0) {
                         r = -errno;

@@ -28,9 +28,17 @@ struct yfile {
         char ***warnings;         /* receives warnings (a strv, each line once); may be NULL */
 };
 
+/* How long a config or values file that is a FIFO, a pipe or a device may
+ * take to reach its end: a `helm get values` behind <(...) has time, a
+ * FIFO nobody writes to is an error, not a hang. */
+#define YFILE_PIPE_WAIT_MS 10000u
+#define YFILE_PIPE_WAIT_SHOWN "10s"
+
 /* Reads path into text (NUL-terminated), at most YFILE_SIZE_MAX bytes
- * (-EFBIG beyond). Returns 0 or a negative errno; logs nothing. */
-int yfile_read(const char *path, char **ret_text, size_t *ret_size);
+ * (-EFBIG beyond); -EISDIR for a directory. A file that is not a regular
+ * one (FIFO, pipe, device) is read until its end within wait_ms, else
+ * -ETIMEDOUT. Returns 0 or a negative errno; logs nothing. */
+int yfile_read(const char *path, unsigned wait_ms, char **ret_text, size_t *ret_size);
 
 /* Parses text into f->doc. Returns 0 or a negative errno with *f->error set. */
 int yfile_parse(struct yfile *f, const char *text, size_t len);

@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -16,6 +18,7 @@
 #include "checks.h"
 #include "config.h"
 #include "util.h"
+#include "yaml-reader.h"
 
 #define CONF "/etc/certvigil/certvigil.yaml"
 
@@ -919,6 +922,49 @@ static void test_load_file_missing(void **state) {
         assert_null(c);
 }
 
+/* A config or values file that is a FIFO or a pipe is read as its writer
+ * writes, to its end, within a bound: opening a FIFO nobody writes to used
+ * to block forever (audit, plan, and the daemon at start and on SIGHUP). */
+static void test_read_stream(void **state) {
+        char dir[] = "/tmp/certvigil-test-fifo.XXXXXX";
+        _cleanup_free_ char *fifo = NULL, *text = NULL, *text2 = NULL;
+        uint64_t t0;
+        size_t len = 1;
+        pid_t pid;
+        int status;
+
+        assert_non_null(mkdtemp(dir));
+        fifo = xasprintf("%s/values.yaml", dir);
+        assert_int_equal(mkfifo(fifo, 0600), 0);
+
+        /* No writer: an error once the wait has passed, not a hang. */
+        t0 = now_monotonic_usec();
+        assert_int_equal(yfile_read(fifo, 200, &text, &len), -ETIMEDOUT);
+        assert_in_range(now_monotonic_usec() - t0, 200 * 1000, 5 * 1000 * 1000);
+        assert_non_null(strstr(yfile_strerror(-ETIMEDOUT), "FIFO"));
+
+        /* A writer that comes after the reader opened it, writes, closes. */
+        pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+                int fd = open(fifo, O_WRONLY);
+                _exit(fd >= 0 && write(fd, "global: {}\n", 11) == 11 ? 0 : 1);
+        }
+        assert_int_equal(yfile_read(fifo, 5000, &text2, &len), 0);
+        assert_int_equal(len, 11);
+        assert_string_equal(text2, "global: {}\n");
+        assert_int_equal(waitpid(pid, &status, 0), pid);
+        assert_int_equal(status, 0);
+
+        /* A device with nothing in it reads as empty, at once. */
+        text = mfree(text);
+        assert_int_equal(yfile_read("/dev/null", 0, &text, &len), 0);
+        assert_int_equal(len, 0);
+
+        unlink(fifo);
+        rmdir(dir);
+}
+
 struct values_case {
         const char *path;         /* "@/" = fixtures directory */
         int error;
@@ -1477,6 +1523,7 @@ int main(void) {
                 cmocka_unit_test(test_dnssec_keys),
                 cmocka_unit_test(test_rdap_keys),
                 cmocka_unit_test(test_max_inflight),
+                cmocka_unit_test(test_read_stream),
         };
         int r;
 
