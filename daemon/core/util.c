@@ -346,23 +346,22 @@ int file_atomic_close(FILE *f, char *tmp, const char *path, bool commit) {
 
 /* All of iov's n pieces to fd, resuming after short writes. */
 static int writev_all(int fd, const struct iovec *iov, size_t n) {
-        struct iovec chunk[256];
         size_t done = 0;   /* bytes of iov[0] already written */
 
         while (n > 0) {
-                size_t k = n < ELEMENTSOF(chunk) ? n : ELEMENTSOF(chunk), was = n;
+                size_t was = n;
                 ssize_t w;
 
-                memcpy(chunk, iov, k * sizeof(*chunk));
-                chunk[0].iov_base = (char *)chunk[0].iov_base + done;
-                chunk[0].iov_len -= done;
-                w = writev(fd, chunk, (int)k);
+                /* The rest of a piece written in part goes alone. */
+                if (done > 0)
+                        w = write(fd, (const char *)iov->iov_base + done, iov->iov_len - done);
+                else
+                        w = writev(fd, iov, (int)(n < IOV_MAX ? n : IOV_MAX));
                 if (w < 0 && errno == EINTR)
                         continue;
                 if (w < 0)
                         return -errno;
-                /* Past the pieces written whole; a piece written in part
-                 * stays first. */
+                /* Past the pieces written whole. */
                 done += (size_t)w;
                 while (n > 0 && done >= iov->iov_len) {
                         done -= iov->iov_len;

@@ -72,6 +72,7 @@ struct state *state_free(struct state *s) {
         free(s->platforms);
         free(s->index);
         free(s->touched);
+        free(s->iov);
         json_decref(s->renewal);
         free(s->renewal_text);
         if (s->file.fd >= 0)
@@ -607,13 +608,17 @@ static int platform_render(struct state_platform *sp) {
 }
 
 int state_save(struct state *s, const char *path) {
-        _cleanup_free_ struct iovec *iov = xcalloc(s->n_platforms + 4, sizeof(*iov));
         char head[64], *renewal_text = NULL;
         size_t n = 0, emitted = 0, renewal_len = 0;
         json_t *renewal;
         int r, fd = -1;
 
-#define PIECE(p, l) (iov[n++] = (struct iovec){ .iov_base = (void *)(p), .iov_len = (l) })
+        if (s->n_iov_allocated < s->n_platforms + 4) {
+                s->n_iov_allocated = 2 * s->n_platforms + 4;
+                free(s->iov);
+                s->iov = xmalloc(s->n_iov_allocated * sizeof(*s->iov));
+        }
+#define PIECE(p, l) (s->iov[n++] = (struct iovec){ .iov_base = (void *)(p), .iov_len = (l) })
         snprintf(head, sizeof(head), "{\n \"format\": %d,\n \"platforms\": [", STATE_FORMAT);
         PIECE(head, strlen(head));
         for (size_t i = 0; i < s->n_platforms; i++) {
@@ -649,8 +654,8 @@ int state_save(struct state *s, const char *path) {
         }
         PIECE("\n}\n", 3);
 #undef PIECE
-        assert(n <= s->n_platforms + 4);
-        r = write_file_atomic_iov(path, iov, n, &fd);
+        assert(n <= s->n_iov_allocated);
+        r = write_file_atomic_iov(path, s->iov, n, &fd);
         remember_written(s, r, fd, renewal, renewal_text);
         return r;
 }

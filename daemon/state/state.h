@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <sys/uio.h>
 #include <time.h>
 
 #include <jansson.h>
@@ -119,6 +120,10 @@ struct state {
         time_t prune_due;
         size_t *touched;
         size_t n_touched, n_touched_allocated;
+        /* state_save()'s list of pieces, kept for the next one: allocating
+         * and clearing it anew cost more than filling it. */
+        struct iovec *iov;
+        size_t n_iov_allocated;
 };
 
 struct state *state_new(void);

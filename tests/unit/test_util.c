@@ -6,7 +6,10 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -116,6 +119,58 @@ static void test_atomic_write(void **state) {
         free(cmd);
         free(bad);
         free(path);
+}
+
+/* A file written from pieces is their concatenation: more pieces than one
+ * writev(2) takes, empty ones among them, and a write the file size limit
+ * cuts short (resumed in the middle of a piece, then refused: the file
+ * stays as it was, and no temporary file is left). */
+static void test_atomic_write_pieces(void **state) {
+        char dir[] = "/tmp/certvigil-test-XXXXXX";
+        const size_t n = 3000;
+        struct iovec *iov = xcalloc(n, sizeof(*iov));
+        _cleanup_free_ char *want = xmalloc(n * 7 + 1), *path = NULL, *got = NULL;
+        size_t len = 0;
+        struct rlimit old, small;
+        struct stat st;
+        int fd = -1;
+
+        assert_non_null(mkdtemp(dir));
+        path = xasprintf("%s/state.json", dir);
+        for (size_t i = 0; i < n; i++) {
+                static const char *const words[] = { "", "a", "bc", "def", "ghij", "klmno", "pqrstu" };
+                const char *w = words[i % ELEMENTSOF(words)];
+                iov[i] = (struct iovec){ .iov_base = (void *)w, .iov_len = strlen(w) };
+                memcpy(want + len, w, strlen(w));
+                len += strlen(w);
+        }
+        want[len] = 0;
+        assert_int_equal(write_file_atomic_iov(path, iov, n, &fd), 0);
+        assert_true(fd >= 0);
+        got = xmalloc(len + 1);
+        assert_int_equal(pread(fd, got, len + 1, 0), (ssize_t)len);
+        got[len] = 0;
+        assert_string_equal(got, want);
+        close(fd);
+
+        /* Cut short after 1,000 bytes: in the middle of a piece (1,000 is
+         * not a sum of whole pieces' lengths here), then EFBIG. */
+        assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+        small = (struct rlimit){ .rlim_cur = 1000, .rlim_max = old.rlim_max };
+        void (*was)(int) = signal(SIGXFSZ, SIG_IGN);
+        assert_int_equal(setrlimit(RLIMIT_FSIZE, &small), 0);
+        int r = write_file_atomic_iov(path, iov, n, NULL);
+        assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+        signal(SIGXFSZ, was);
+        assert_int_equal(r, -EFBIG);
+        assert_int_equal(stat(path, &st), 0);
+        assert_int_equal(st.st_size, (off_t)len);
+        _cleanup_free_ char *cmd = xasprintf("test $(ls -A %s | wc -l) -eq 1", dir);
+        assert_int_equal(system(cmd), 0);
+
+        unlink(path);
+        rmdir(dir);
+        free(iov);
 }
 
 static void test_strv(void **state) {
@@ -240,7 +295,7 @@ static void test_address_internal_kind(void **state) {
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_duration), cmocka_unit_test(test_int),         cmocka_unit_test(test_escape),
-                cmocka_unit_test(test_rfc3339),  cmocka_unit_test(test_format_duration),  cmocka_unit_test(test_atomic_write), cmocka_unit_test(test_strv), cmocka_unit_test(test_strv_copy_linear), cmocka_unit_test(test_address_internal_kind), cmocka_unit_test(test_serial),
+                cmocka_unit_test(test_rfc3339),  cmocka_unit_test(test_format_duration),  cmocka_unit_test(test_atomic_write), cmocka_unit_test(test_atomic_write_pieces), cmocka_unit_test(test_strv), cmocka_unit_test(test_strv_copy_linear), cmocka_unit_test(test_address_internal_kind), cmocka_unit_test(test_serial),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
