@@ -547,16 +547,30 @@ int cli_parse(int argc, char *argv[], const char *name, struct cli_options *o) {
         return r;
 }
 
+static int cli_bad_domain(const char *option, const char *given) {
+        _cleanup_free_ char *shown = str_escape(given, strlen(given));
+        bool idn = false;
+
+        for (const char *c = given; *c && !idn; c++)
+                idn = (unsigned char)*c >= 0x80;
+        fprintf(stderr, "certvigil: %s: '%.80s%s' is not a domain name (labels of a-z, 0-9 and '-', at least two, "
+                        "not an IP address)%s\n", option, shown, strlen(shown) > 80 ? "..." : "",
+                idn ? ": write internationalized names in A-label form (xn--...)" : "");
+        return EXIT_UNUSABLE;
+}
+
 /* The one platform --base-domain describes, as a config document: every
  * value is checked first (a DNS name, one of a few words), so none can
  * change the document's structure. */
 static int cli_flags_config(const struct cli_options *o, char **ret) {
         const char *sep = o->separator ? o->separator : ".", *mode = o->mode ? o->mode : "letsencrypt";
+        /* Normalized as global.baseDomain and dnsZone are in a file, so
+         * `Example.COM.` means here what it means there. */
+        _cleanup_free_ char *base = dns_domain_normalize(o->base_domain);
+        _cleanup_free_ char *zone = o->dns_zone ? dns_domain_normalize(o->dns_zone) : NULL;
 
-        if (!dns_name_is_valid(o->base_domain)) {
-                fprintf(stderr, "certvigil: --base-domain: '%.80s' is not a DNS name\n", o->base_domain);
-                return EXIT_UNUSABLE;
-        }
+        if (!base)
+                return cli_bad_domain("--base-domain", o->base_domain);
         if (strcmp(sep, ".") != 0 && strcmp(sep, "-") != 0) {
                 fprintf(stderr, "certvigil: --separator: '%.80s' is not . or -\n", sep);
                 return EXIT_UNUSABLE;
@@ -566,17 +580,14 @@ static int cli_flags_config(const struct cli_options *o, char **ret) {
                                 "selfsigned)\n", mode);
                 return EXIT_UNUSABLE;
         }
-        if (o->dns_zone && !dns_name_is_valid(o->dns_zone)) {
-                fprintf(stderr, "certvigil: --dns-zone: '%.80s' is not a DNS name\n", o->dns_zone);
-                return EXIT_UNUSABLE;
-        }
+        if (o->dns_zone && !zone)
+                return cli_bad_domain("--dns-zone", o->dns_zone);
         *ret = xasprintf("platforms:\n"
                          "  - name: \"%s\"\n"
                          "    global: { baseDomain: \"%s\", subdomainSeparator: \"%s\" }\n"
                          "    tls: { mode: %s%s%s%s }\n",
-                         o->base_domain, o->base_domain, sep, mode,
-                         o->dns_zone ? ", letsencrypt: { dns01: { dnsZone: \"" : "", o->dns_zone ? o->dns_zone : "",
-                         o->dns_zone ? "\" } }" : "");
+                         base, base, sep, mode, zone ? ", letsencrypt: { dns01: { dnsZone: \"" : "", zone ? zone : "",
+                         zone ? "\" } }" : "");
         return 0;
 }
 

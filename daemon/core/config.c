@@ -457,21 +457,11 @@ static int parse_subdomain(struct build *b, struct yfile *f, const struct key *k
         return 0;
 }
 
-/* A domain as the chart's templates would use it, minus the spelling
- * variations DNS does not care about. */
-static int parse_domain(struct build *b, struct yfile *f, const struct key *k, const char *key, yaml_node_t *n,
-                        void *field) {
-        _cleanup_free_ char *name = NULL, *shown = NULL;
-        const char *s = NULL, *last;
-        size_t len;
-        bool idn = false;
-        int r;
+char *dns_domain_normalize(const char *s) {
+        _cleanup_free_ char *name = xstrdup(s);
+        size_t len = strlen(name);
+        const char *last;
 
-        r = yfile_get_string(f, key, n, &s);
-        if (r != 0)
-                return r < 0 ? r : 0;
-        name = xstrdup(s);
-        len = strlen(name);
         if (len > 0 && name[len - 1] == '.')
                 name[--len] = 0;
         for (char *c = name; *c; c++)
@@ -481,7 +471,25 @@ static int parse_domain(struct build *b, struct yfile *f, const struct key *k, c
          * keeps an IP address from passing for a domain. */
         last = strrchr(name, '.');
         last = last ? last + 1 : name;
-        if (dns_name_is_valid(name) && strspn(last, "0123456789") != strlen(last)) {
+        if (!dns_name_is_valid(name) || strspn(last, "0123456789") == strlen(last))
+                return NULL;
+        return TAKE_PTR(name);
+}
+
+/* A domain as the chart's templates would use it, minus the spelling
+ * variations DNS does not care about. */
+static int parse_domain(struct build *b, struct yfile *f, const struct key *k, const char *key, yaml_node_t *n,
+                        void *field) {
+        _cleanup_free_ char *name = NULL, *shown = NULL;
+        const char *s = NULL;
+        bool idn = false;
+        int r;
+
+        r = yfile_get_string(f, key, n, &s);
+        if (r != 0)
+                return r < 0 ? r : 0;
+        name = dns_domain_normalize(s);
+        if (name) {
                 set_string(field, TAKE_PTR(name));
                 return 0;
         }

@@ -253,3 +253,8 @@ struct config *config_free(struct config *c);   /* accepts NULL, returns NULL */
 bool dns_label_is_valid(const char *label);
 /* A host name of valid labels, at most 253 characters, at least two labels. */
 bool dns_name_is_valid(const char *name);
+/* A domain as the chart's templates would use it (global.baseDomain,
+ * dnsZone), minus what DNS does not care about: lower case, without one
+ * trailing dot. NULL when it is no domain name (bad labels, a single label,
+ * an all-numeric top label as in an IP address); the caller frees. */
+char *dns_domain_normalize(const char *s);

@@ -181,11 +181,23 @@ usage port-text "^certvigil: --port: 'https' is not a port number \\(1-65535\\)$
 # An option of another command is refused, naming the commands it is for.
 usage plan-trust "^certvigil plan: unrecognized option '--trust'"$'\n'"certvigil plan: --trust is for audit, check and daemon, not plan"$'\n'"Try 'certvigil plan --help'\\.$" \
 	plan --config good.yaml --trust /nonexistent.pem
-usage base-domain-bad "^certvigil: --base-domain: 'not a name' is not a DNS name$" audit --base-domain "not a name"
+dn_why="is not a domain name \\(labels of a-z, 0-9 and '-', at least two, not an IP address\\)"
+usage base-domain-bad "^certvigil: --base-domain: 'not a name' $dn_why$" audit --base-domain "not a name"
+# An address is refused by the flag itself, not as a position in the config
+# document the flags become (it was "--base-domain:3:27: ...").
+usage base-domain-ip "^certvigil: --base-domain: '192.0.2.1' $dn_why$" audit --base-domain 192.0.2.1
+usage base-domain-idn "^certvigil: --base-domain: 'b.xc3.xbccher.example' $dn_why: write internationalized names in A-label form \\(xn--...\\)$" \
+	plan --base-domain "bücher.example"
 usage separator-bad "^certvigil: --separator: '_' is not \\. or -$" audit --base-domain ai.example.com --separator _
 usage mode-bad "^certvigil: --mode: unknown tls.mode 'acme' \\(expected letsencrypt, provided or selfsigned\\)$" \
 	audit --base-domain ai.example.com --mode acme
-usage dns-zone-bad "^certvigil: --dns-zone: 'a b' is not a DNS name$" audit --base-domain ai.example.com --dns-zone "a b"
+usage dns-zone-bad "^certvigil: --dns-zone: 'a b' $dn_why$" audit --base-domain ai.example.com --dns-zone "a b"
+# Upper case and a trailing dot mean what they mean in a values file.
+cv_run base-domain-fqdn "$C" plan --format json --base-domain AI.Example.COM. --dns-zone Example.COM.
+assert_exit 0
+assert_jq "--base-domain AI.Example.COM. --dns-zone Example.COM.: as in a values file" \
+	'.platforms[0] | [.name, .base_domain, .wildcard, .dns01_zone]' \
+	'["ai.example.com","ai.example.com","*.ai.example.com","example.com"]' "$CV_STDOUT"
 usage base-and-config "^certvigil audit: --config, --values and --base-domain exclude each other$" \
 	audit --config good.yaml --base-domain ai.example.com
 usage separator-alone "^certvigil audit: --separator, --mode and --dns-zone describe a --base-domain platform$" \
