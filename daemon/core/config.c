@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
 #define PLATFORMS_MAX 10000u
 #define DAYS_MAX 36500
@@ -695,14 +696,29 @@ static int parse_url(struct build *b, struct yfile *f, const struct key *k, cons
 }
 
 /* A file, relative to the config file. */
+/* Every path key names a file certvigil reads while it audits, on its loop
+ * (a trust anchor, a bundle, a kubeconfig, RDAP's bootstrap): one that is
+ * there but is a FIFO, a device or a directory is refused now, with its
+ * position, rather than waited on or failed later. A missing one is the
+ * reader's to report: it may appear by then. */
 static int parse_path(struct build *b, struct yfile *f, const struct key *k, const char *key, yaml_node_t *n,
                       void *field) {
+        _cleanup_free_ char *path = NULL;
         const char *s = NULL;
+        struct stat st;
         int r = yfile_get_string(f, key, n, &s);
 
-        if (r == 0)
-                set_string(field, path_resolve(b->config_path, s));
-        return r < 0 ? r : 0;
+        if (r != 0)
+                return r < 0 ? r : 0;
+        path = path_resolve(b->config_path, s);
+        if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+                _cleanup_free_ char *shown = ynode_shown(n);
+                return yfile_fail(f, n->start_mark, "'%s' is %s, not a regular file (%s)", shown,
+                                  S_ISDIR(st.st_mode) ? "a directory" : S_ISFIFO(st.st_mode) ? "a FIFO" : "a device or socket",
+                                  key);
+        }
+        set_string(field, TAKE_PTR(path));
+        return 0;
 }
 
 /* "system", or a PEM bundle like parse_path. */

@@ -43,12 +43,12 @@ int providers_load(const char *path, struct providers **ret, char **ret_error) {
         char line[LINE_MAX_LEN];
         unsigned lineno = 0;
         int r = 0;
-        FILE *f = fopen(path, "re");
+        FILE *f = file_fopen_regular(path);
 
         if (!f) {
                 r = -errno;
                 *ret_error = xasprintf("%s: cannot read: %s (set CERTVIGIL_DATA_DIR to the directory holding %s)",
-                                       path, strerror(-r), PROVIDERS_FILE);
+                                       path, file_strerror(r), PROVIDERS_FILE);
                 goto out;
         }
         while (fgets(line, sizeof(line), f)) {

@@ -409,6 +409,45 @@ int write_file_atomic_pinned(const char *path, const char *data, size_t len, int
         return write_file_atomic_iov(path, &iov, 1, ret_fd);
 }
 
+int file_open_regular(const char *path) {
+        struct stat st;
+        int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK), r;
+
+        if (fd < 0)
+                return -errno;
+        if (fstat(fd, &st) < 0)
+                r = -errno;
+        else if (S_ISDIR(st.st_mode))
+                r = -EISDIR;
+        else if (!S_ISREG(st.st_mode))
+                r = -EINVAL;
+        else
+                return fd;
+        close(fd);
+        return r;
+}
+
+FILE *file_fopen_regular(const char *path) {
+        int fd = file_open_regular(path);
+        FILE *f;
+
+        if (fd < 0) {
+                errno = -fd;
+                return NULL;
+        }
+        f = fdopen(fd, "re");
+        if (!f) {
+                int e = errno;
+                close(fd);
+                errno = e;
+        }
+        return f;
+}
+
+const char *file_strerror(int r) {
+        return r == -EINVAL ? "not a regular file" : strerror(-r);
+}
+
 int write_file_atomic(const char *path, const char *data, size_t len) {
         return write_file_atomic_pinned(path, data, len, NULL);
 }

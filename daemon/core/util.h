@@ -119,6 +119,19 @@ int write_file_atomic_iov(const char *path, const struct iovec *iov, size_t n, i
 int file_atomic_open(const char *path, FILE **ret, char **ret_tmp);
 int file_atomic_close(FILE *f, char *tmp, const char *path, bool commit);
 
+/* Opens path for reading, as a regular file: O_NONBLOCK, so a FIFO put in
+ * its place is refused at once (-EINVAL) instead of waited on (open() would
+ * wait for a writer, read() for data: a hang on the event loop), as are a
+ * device or a socket; a directory is -EISDIR. Returns a descriptor
+ * (O_CLOEXEC, still non-blocking: no matter for a regular file) or a
+ * negative errno. */
+int file_open_regular(const char *path);
+/* file_open_regular() as a stream ("re"), or NULL with errno set. */
+FILE *file_fopen_regular(const char *path);
+/* strerror(-r), saying "not a regular file" for file_open_regular()'s
+ * -EINVAL. */
+const char *file_strerror(int r);
+
 /* Where a data file (contrib/data) is: $CERTVIGIL_DATA_DIR/file when that is
  * set, else the installed PKGDATADIR/file when readable, else the source
  * tree's (so an uninstalled build runs as is). Caller frees. */

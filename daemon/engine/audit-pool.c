@@ -45,12 +45,12 @@ static int data_read_lines(const char *path, char ***ret, char **ret_error) {
         _cleanup_strv_free_ char **lines = NULL;
         char buf[DATA_LINE_MAX + 2];
         size_t n = 0, lineno = 0;
-        FILE *f = fopen(path, "re");
+        FILE *f = file_fopen_regular(path);
 
         if (!f) {
                 int r = -errno;
                 *ret_error = xasprintf("%s: cannot read: %s (set CERTVIGIL_DATA_DIR to the directory holding %s)",
-                                       path, strerror(errno), INGRESS_FILE);
+                                       path, file_strerror(r), INGRESS_FILE);
                 return r;
         }
         while (fgets(buf, sizeof(buf), f)) {

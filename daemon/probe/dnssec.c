@@ -85,12 +85,14 @@ static void probe_release(struct dnssec_probe *d) {
 static int anchor_owner(const char *path, char **ret, char **ret_error) {
         _cleanup_free_ char *line = NULL;
         size_t cap = 0;
-        FILE *f = fopen(path, "re");
+        /* Not a FIFO: this runs on the loop, which must not wait on it. */
+        FILE *f = file_fopen_regular(path);
         int r = -ENOENT;
 
         if (!f) {
-                *ret_error = xasprintf("trust anchor %s: %s", path, strerror(errno));
-                return -errno;
+                r = -errno;
+                *ret_error = xasprintf("trust anchor %s: %s", path, file_strerror(r));
+                return r;
         }
         while (getline(&line, &cap, f) >= 0) {
                 size_t n = strcspn(line, " \t\r\n;");

@@ -45,10 +45,11 @@ static void kube_freep(struct kube **k) {
 static int read_small(const char *path, char **ret) {
         _cleanup_free_ char *buf = xmalloc(SMALL_FILE_MAX + 1);
         size_t n = 0;
-        int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        /* A FIFO is refused, not waited on: this runs on the loop. */
+        int fd = file_open_regular(path);
 
         if (fd < 0)
-                return -errno;
+                return fd;
         for (;;) {
                 ssize_t r = read(fd, buf + n, SMALL_FILE_MAX - n);
                 if (r < 0 && errno == EINTR)
@@ -161,7 +162,7 @@ static int load_kubeconfig(struct kube *k, const char *path, char **ret_error) {
 
         r = read_small(path, &text);
         if (r < 0) {
-                *ret_error = xasprintf("cannot read kubeconfig %s: %s", shown, strerror(-r));
+                *ret_error = xasprintf("cannot read kubeconfig %s: %s", shown, file_strerror(r));
                 return r;
         }
         if (!yaml_parser_initialize(&parser))
@@ -193,9 +194,20 @@ static int load_kubeconfig(struct kube *k, const char *path, char **ret_error) {
         k->server = xstrdup(s);
         if (str_endswith(k->server, "/"))
                 k->server[strlen(k->server) - 1] = 0;
-        if ((s = scalar(map_get(&doc, cluster, "certificate-authority"))))
+        if ((s = scalar(map_get(&doc, cluster, "certificate-authority")))) {
+                /* libcurl reads it on the loop: a FIFO would stall it. */
+                int fd;
                 k->ca_file = relative_to(path, s);
-        else if ((s = scalar(map_get(&doc, cluster, "certificate-authority-data")))) {
+                fd = file_open_regular(k->ca_file);
+                if (fd < 0) {
+                        _cleanup_free_ char *shown_ca = str_escape(k->ca_file, strlen(k->ca_file));
+                        *ret_error = xasprintf("kubeconfig %s: cannot read certificate-authority %s: %s", shown,
+                                               shown_ca, file_strerror(fd));
+                        r = fd;
+                        goto out;
+                }
+                close(fd);
+        } else if ((s = scalar(map_get(&doc, cluster, "certificate-authority-data")))) {
                 _cleanup_free_ unsigned char *pem = NULL;
                 size_t len;
                 if (x509_base64_decode(s, &pem, &len) < 0) {
@@ -217,7 +229,7 @@ static int load_kubeconfig(struct kube *k, const char *path, char **ret_error) {
                 if (e < 0) {
                         _cleanup_free_ char *shown_tf = str_escape(tf, strlen(tf));
                         *ret_error = xasprintf("kubeconfig %s: cannot read tokenFile %s: %s", shown, shown_tf,
-                                               strerror(-e));
+                                               file_strerror(e));
                         r = e;
                         goto out;
                 }
@@ -248,7 +260,7 @@ static int load_in_cluster(struct kube *k, char **ret_error) {
         r = read_small(SA_DIR "/token", &k->token);
         if (r < 0 || token_clean(k->token) < 0) {
                 *ret_error = xasprintf("in_cluster: cannot read the service account token in " SA_DIR ": %s",
-                                       strerror(r < 0 ? -r : EINVAL));
+                                       r < 0 ? file_strerror(r) : strerror(EINVAL));
                 return r < 0 ? r : -EINVAL;
         }
         return 0;

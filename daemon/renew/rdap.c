@@ -144,9 +144,10 @@ static void on_domain(struct http_fetch *f, struct http_result *res, void *userd
         rdap_finish(r);
 }
 
-/* A whole small file; -EFBIG past max. */
+/* A whole small file; -EFBIG past max; -EINVAL when not a regular file
+ * (a FIFO would stall the loop). */
 static int read_file(const char *path, size_t max, char **ret, size_t *ret_len) {
-        FILE *f = fopen(path, "re");
+        FILE *f = file_fopen_regular(path);
         char *buf;
         size_t n;
 
@@ -178,7 +179,7 @@ static int base_url(struct rdap *r, char **ret) {
         }
         e = read_file(path, RDAP_BOOTSTRAP_MAX, &json, &len);
         if (e < 0) {
-                note(r, "bootstrap file %s: %s", path, strerror(-e));
+                note(r, "bootstrap file %s: %s", path, file_strerror(e));
                 return e;
         }
         e = rdap_bootstrap_lookup(json, len, r->obs.domain, ret, &error);

@@ -8,6 +8,9 @@
 #      daemon re-reads its config on SIGHUP, on the loop, and must not wait)
 #   3. SIGHUP after the config was replaced by a FIFO: the reload fails
 #      naming it, the running config stays and the audits go on
+#   4. a file the audit reads (dnssec.trust_anchor, rdap.bootstrap) that is
+#      a FIFO: exit 3 at once, with its position (the audit used to wait on
+#      it past its deadline, forever)
 # The bound on a FIFO nobody writes to (audit, plan) is tested with a short
 # wait in tests/unit/test_config.c (test_read_stream).
 # Exit status follows automake: 0 pass, 1 fail, 77 skip.
@@ -93,5 +96,19 @@ if cv_wait_until 5000 gone "$pid"; then
 else
 	cv_fail "daemon: SIGTERM ends it within 5 s"
 fi
+
+# --- 4. files read while auditing ---------------------------------------------------
+
+mkfifo "$D/root.key"
+for key in "dnssec: { enabled: true, trust_anchor: $D/root.key }" "rdap: { enabled: true, bootstrap: $D/root.key }"; do
+	sed "s|tls: { mode: provided }|&\n    $key|" "$D/good.yaml" >"$D/paths.yaml"
+	what=${key%%:*}
+	cv_run "path-$what" timeout 20 "$C" audit --config "$D/paths.yaml" --format json -o "$D/paths.json"
+	assert_exit 3
+	assert_match "$what: a FIFO is refused with its position" \
+		"^$D/paths.yaml:11:[0-9]+: '$D/root.key' is a FIFO, not a regular file \\($what\\.(trust_anchor|bootstrap)\\)$" \
+		"$(head -n 1 "$CV_STDERR")"
+	assert_ok "$what: at once (${CV_MS} ms)" test "$CV_MS" -lt 5000
+done
 
 cv_finish

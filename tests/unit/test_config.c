@@ -965,6 +965,60 @@ static void test_read_stream(void **state) {
         rmdir(dir);
 }
 
+/* A path key naming a FIFO, a directory or a device is refused at load,
+ * with its position: the file is read on the loop while auditing, where a
+ * FIFO made the audit wait past its deadline. A missing file is not (it
+ * may be there by then). */
+static void test_path_not_regular(void **state) {
+        static const struct {
+                const char *head;         /* the platform's line, before the path */
+                const char *path;         /* "@" = a FIFO in a scratch directory */
+                const char *expect;       /* NULL: loads */
+        } cases[] = {
+                { "dnssec: { enabled: true, trust_anchor: ", "@",
+                  "t.yaml:4:44: '@' is a FIFO, not a regular file (dnssec.trust_anchor)" },
+                { "rdap: { enabled: true, bootstrap: ", "/", "t.yaml:4:39: '/' is a directory, not a regular file (rdap.bootstrap)" },
+                { "ct: { url: \"https://ct.example/\", trust: ", "/dev/null",
+                  "t.yaml:4:46: '/dev/null' is a device or socket, not a regular file (ct.trust)" },
+                { "dnssec: { enabled: true, trust_anchor: ", "/nonexistent/root.key", NULL },
+        };
+        char dir[] = "/tmp/certvigil-test-paths.XXXXXX";
+        _cleanup_free_ char *fifo = NULL;
+
+        assert_non_null(mkdtemp(dir));
+        fifo = xasprintf("%s/anchor", dir);
+        assert_int_equal(mkfifo(fifo, 0600), 0);
+        alarm(5);
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                const char *path = strcmp(cases[i].path, "@") == 0 ? fifo : cases[i].path;
+                _cleanup_free_ char *yaml = xasprintf("platforms:\n  - name: a\n    global: { baseDomain: a.example.com }\n"
+                                                      "    %s%s }\n", cases[i].head, path);
+                _cleanup_free_ char *error = NULL, *expect = NULL;
+                struct config *c = NULL;
+                int r = config_load_string(yaml, "t.yaml", checks_find_def, &c, &error);
+
+                if (!cases[i].expect) {
+                        assert_int_equal(r, 0);
+                        config_free(c);
+                        continue;
+                }
+                expect = xstrdup(cases[i].expect);
+                if (strchr(expect, '@')) {
+                        char *at = strchr(expect, '@');
+                        *at = 0;
+                        char *full = xasprintf("%s%s%s", expect, fifo, at + 1);
+                        free(expect);
+                        expect = full;
+                }
+                assert_int_equal(r, -EINVAL);
+                assert_null(c);
+                assert_string_equal(error, expect);
+        }
+        alarm(0);
+        unlink(fifo);
+        rmdir(dir);
+}
+
 struct values_case {
         const char *path;         /* "@/" = fixtures directory */
         int error;
@@ -1524,6 +1578,7 @@ int main(void) {
                 cmocka_unit_test(test_rdap_keys),
                 cmocka_unit_test(test_max_inflight),
                 cmocka_unit_test(test_read_stream),
+                cmocka_unit_test(test_path_not_regular),
         };
         int r;
 

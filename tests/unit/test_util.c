@@ -292,10 +292,45 @@ static void test_address_internal_kind(void **state) {
         }
 }
 
+/* Files read while auditing: a FIFO in a file's place is refused at once,
+ * not waited on (open() and read() wait for a writer); the alarm turns a
+ * wait into a failure. */
+static void test_open_regular(void **state) {
+        char dir[] = "/tmp/certvigil-test-regular.XXXXXX";
+        _cleanup_free_ char *fifo = NULL, *file = NULL;
+        FILE *f;
+        int fd;
+
+        assert_non_null(mkdtemp(dir));
+        fifo = xasprintf("%s/fifo", dir);
+        file = xasprintf("%s/file", dir);
+        assert_int_equal(mkfifo(fifo, 0600), 0);
+        assert_int_equal(write_file_atomic(file, "x\n", 2), 0);
+        alarm(5);
+        assert_int_equal(file_open_regular(fifo), -EINVAL);
+        assert_string_equal(file_strerror(-EINVAL), "not a regular file");
+        assert_null(file_fopen_regular(fifo));
+        assert_int_equal(errno, EINVAL);
+        assert_int_equal(file_open_regular(dir), -EISDIR);
+        assert_int_equal(file_open_regular("/dev/null"), -EINVAL);
+        assert_int_equal(file_open_regular("/nonexistent/x"), -ENOENT);
+        fd = file_open_regular(file);
+        assert_true(fd >= 0);
+        close(fd);
+        f = file_fopen_regular(file);
+        assert_non_null(f);
+        assert_int_equal(fgetc(f), 'x');
+        fclose(f);
+        alarm(0);
+        unlink(fifo);
+        unlink(file);
+        rmdir(dir);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_duration), cmocka_unit_test(test_int),         cmocka_unit_test(test_escape),
-                cmocka_unit_test(test_rfc3339),  cmocka_unit_test(test_format_duration),  cmocka_unit_test(test_atomic_write), cmocka_unit_test(test_atomic_write_pieces), cmocka_unit_test(test_strv), cmocka_unit_test(test_strv_copy_linear), cmocka_unit_test(test_address_internal_kind), cmocka_unit_test(test_serial),
+                cmocka_unit_test(test_rfc3339),  cmocka_unit_test(test_format_duration),  cmocka_unit_test(test_atomic_write), cmocka_unit_test(test_atomic_write_pieces), cmocka_unit_test(test_open_regular), cmocka_unit_test(test_strv), cmocka_unit_test(test_strv_copy_linear), cmocka_unit_test(test_address_internal_kind), cmocka_unit_test(test_serial),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
