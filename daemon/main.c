@@ -6,6 +6,7 @@
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <errno.h>
 #include <string.h>
 
 #include "checks.h"
@@ -253,13 +254,23 @@ static int cmd_list_findings(int argc, char *argv[]) {
         if (journal)
                 print_def(&summary, NULL, list);
         if (list) {
-                if (json_dumpf(list, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER) < 0 || putchar('\n') == EOF) {
-                        json_decref(list);
-                        return EXIT_UNUSABLE;
-                }
+                /* A failed write leaves stdout's error flag: main() says it. */
+                (void)json_dumpf(list, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+                (void)putchar('\n');
                 json_decref(list);
         }
         return EXIT_OK;
+}
+
+/* What went to stdout (help, the catalog, a report without -o) must have
+ * arrived: a full disk or a closed pipe is exit status 3, said, not a
+ * silent success. Reports check their own writes; this catches the rest. */
+static int stdout_done(int ret) {
+        if (fflush(stdout) == 0 && !ferror(stdout))
+                return ret;
+        if (ret != EXIT_UNUSABLE)
+                fprintf(stderr, "certvigil: cannot write to standard output: %s\n", strerror(errno ? errno : EIO));
+        return EXIT_UNUSABLE;
 }
 
 int main(int argc, char *argv[]) {
@@ -281,11 +292,11 @@ int main(int argc, char *argv[]) {
         }
         if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "help") == 0) {
                 cli_help(stdout);
-                return EXIT_OK;
+                return stdout_done(EXIT_OK);
         }
         if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0) {
                 printf("certvigil %s\n", PACKAGE_VERSION);
-                return EXIT_OK;
+                return stdout_done(EXIT_OK);
         }
         for (size_t i = 0; i < ELEMENTSOF(commands); i++) {
                 if (strcmp(argv[1], commands[i].name) != 0)
@@ -299,7 +310,7 @@ int main(int argc, char *argv[]) {
                 http_global_done();
                 tls_global_done();
                 ares_library_cleanup();
-                return ret;
+                return stdout_done(ret);
         }
         fprintf(stderr, "certvigil: unknown command '%s'\nTry 'certvigil --help'.\n", argv[1]);
         return EXIT_UNUSABLE;

@@ -269,7 +269,9 @@ static int oneshot_finish_stream(struct oneshot *x, uint64_t duration_usec, int 
                 if (r >= 0)
                         r = k;
                 else if (!error)
-                        error = xasprintf("cannot write the report: %s", strerror(-r));
+                        error = xasprintf("cannot write the report to %s: %s",
+                                          output_is_stdout(x->out) ? "standard output" : output_path(x->out),
+                                          strerror(-r));
         }
         if (r < 0) {
                 fprintf(stderr, "certvigil: %s\n", error ? error : strerror(-r));

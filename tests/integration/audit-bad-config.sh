@@ -231,6 +231,14 @@ cv_run control "$C" audit --config good.yaml --trust system --format json
 assert_exit 2
 cv_listener_sync || cv_fail "the listener did not log its marker"
 assert_match "control: a run that gets going is seen by the listener" '^udp [0-9]+' "$(cv_listener_heard | head -n 1)"
+# A report -o cannot take at the end (a full disk) names it: the audit
+# writes it streamed, and said "cannot write the report: ..." alone.
+if [[ -c /dev/full ]]; then
+	cv_run full-o "$C" audit --config good.yaml --trust system --timeout 100ms -o /dev/full
+	assert_exit 3
+	assert_eq "audit -o /dev/full: names it" \
+		"certvigil: cannot write the report to /dev/full: No space left on device" "$(tail -n 1 "$CV_STDERR")"
+fi
 : >"$CV_LISTEN_LOG"
 
 # --- 4. version and help ---------------------------------------------------------------------
@@ -240,6 +248,26 @@ cv_run version "$C" --version
 assert_exit 0
 assert_eq "--version prints the version" "certvigil ${version:-0.1.0}" "$(cat "$CV_STDOUT")"
 assert_file_empty "--version: nothing on stderr" "$CV_STDERR"
+
+# Output that cannot be written (a full disk: /dev/full) is exit status 3,
+# said on stderr; --version, --help and list-findings used to exit 0.
+if [[ -c /dev/full ]]; then
+	full() {
+		local name=$1 exp=$2 rc=0
+		shift 2
+		"$@" >/dev/full 2>"$SB_DIR/full-$name.err" </dev/null || rc=$?
+		assert_ok "$name > /dev/full: exit status 3 (was $rc)" test "$rc" = 3
+		assert_eq "$name > /dev/full: says why" "$exp" "$(cat "$SB_DIR/full-$name.err")"
+	}
+	nospace="No space left on device"
+	full version "certvigil: cannot write to standard output: $nospace" "$C" --version
+	full help "certvigil: cannot write to standard output: $nospace" "$C" audit --help
+	full list-findings "certvigil: cannot write to standard output: $nospace" "$C" list-findings
+	full list-findings-json "certvigil: cannot write to standard output: $nospace" "$C" list-findings --format json
+	full plan "certvigil: cannot write the report to standard output: $nospace" "$C" plan --config good.yaml
+else
+	cv_log "no /dev/full: the write failures are not tried"
+fi
 
 cv_run help "$C" --help
 assert_exit 0
