@@ -4,6 +4,7 @@
  * testcase fail with their messages; info findings go to system-out. */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "checks.h"
@@ -43,51 +44,136 @@ struct target {
         const char *address;       /* NULL: the name did not resolve */
 };
 
-/* Which target a finding belongs to: its endpoint, else the first target of
- * its name, else the platform. */
-static size_t target_of(const struct finding *fd, const struct target *t, size_t n) {
-        size_t by_name = n;
-        for (size_t i = 0; i + 1 < n; i++) {
-                if (!streq_ptr(t[i].name, fd->name))
-                        continue;
-                if (streq_ptr(t[i].address, fd->address))
-                        return i;
-                if (by_name == n && !fd->address)
-                        by_name = i;
+/* The targets (the platform's excepted) by name and address, NULL
+ * addresses first, and by name alone, each in the targets' order: a
+ * finding's target and the other targets it affects are found by binary
+ * search, not by walking the targets for every finding. */
+struct target_ref {
+        const char *name, *address;
+        size_t k;
+};
+
+struct target_index {
+        struct target_ref *by_address, *by_name;
+        size_t n;
+};
+
+/* NULL first, then as strcmp(). */
+static int strcmp_null(const char *a, const char *b) {
+        return !a || !b ? (a != NULL) - (b != NULL) : strcmp(a, b);
+}
+
+static int ref_cmp_address(const void *a, const void *b) {
+        const struct target_ref *x = a, *y = b;
+        int c = strcmp(x->name, y->name);
+        if (c == 0)
+                c = strcmp_null(x->address, y->address);
+        return c != 0 ? c : x->k < y->k ? -1 : x->k > y->k;
+}
+
+static int ref_cmp_name(const void *a, const void *b) {
+        const struct target_ref *x = a, *y = b;
+        int c = strcmp(x->name, y->name);
+        return c != 0 ? c : x->k < y->k ? -1 : x->k > y->k;
+}
+
+static void target_index_make(struct target_index *x, const struct target *t, size_t n) {
+        x->n = n - 1;   /* the last is the platform's */
+        x->by_address = xcalloc(n, sizeof(*x->by_address));
+        x->by_name = xcalloc(n, sizeof(*x->by_name));
+        for (size_t k = 0; k < x->n; k++)
+                x->by_address[k] = x->by_name[k] = (struct target_ref){ t[k].name, t[k].address, k };
+        qsort(x->by_address, x->n, sizeof(*x->by_address), ref_cmp_address);
+        qsort(x->by_name, x->n, sizeof(*x->by_name), ref_cmp_name);
+}
+
+static void target_index_done(struct target_index *x) {
+        free(x->by_address);
+        free(x->by_name);
+}
+
+/* The first entry of v (sorted by cmp) not below key. */
+static size_t lower_bound(const struct target_ref *v, size_t n, const struct target_ref *key,
+                          int (*cmp)(const void *, const void *)) {
+        size_t lo = 0, hi = n;
+        while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+                if (cmp(&v[mid], key) < 0)
+                        lo = mid + 1;
+                else
+                        hi = mid;
         }
-        return by_name < n ? by_name : n - 1;
+        return lo;
 }
 
-/* A grouped finding is told once, in the case of its first endpoint; the
- * other endpoints it affects point there. */
-static bool affects(const struct finding *fd, const struct target *t) {
-        for (size_t i = 0; t->name && i < fd->n_affected; i++)
-                if (streq_ptr(fd->affected[i].name, t->name) && streq_ptr(fd->affected[i].address, t->address))
-                        return true;
-        return false;
+/* Where the targets with this name and address start in by_address (they
+ * follow one another from there); x->n when there are none. */
+static size_t targets_at(const struct target_index *x, const char *name, const char *address) {
+        const struct target_ref key = { name, address, 0 };
+        size_t at;
+
+        if (!name)
+                return x->n;
+        at = lower_bound(x->by_address, x->n, &key, ref_cmp_address);
+        return at < x->n && strcmp(x->by_address[at].name, name) == 0 &&
+                               strcmp_null(x->by_address[at].address, address) == 0
+                       ? at
+                       : x->n;
 }
 
+/* Which target a finding belongs to: its endpoint, else the first target of
+ * its name, else the platform (the last of n). */
+static size_t target_of(const struct finding *fd, const struct target_index *x, size_t n) {
+        const struct target_ref key = { fd->name, NULL, 0 };
+        size_t at = targets_at(x, fd->name, fd->address);
+
+        if (at < x->n)
+                return x->by_address[at].k;
+        if (!fd->name || fd->address)
+                return n - 1;
+        at = lower_bound(x->by_name, x->n, &key, ref_cmp_name);
+        return at < x->n && strcmp(x->by_name[at].name, fd->name) == 0 ? x->by_name[at].k : n - 1;
+}
+
+/* A finding told in the testcase of a check and target: its own (mine),
+ * or a grouped one reported on another endpoint that also affects it. */
+struct told {
+        size_t check, target, finding;
+        bool mine;
+};
+
+static int told_cmp(const void *a, const void *b) {
+        const struct told *x = a, *y = b;
+        if (x->check != y->check)
+                return x->check < y->check ? -1 : 1;
+        if (x->target != y->target)
+                return x->target < y->target ? -1 : 1;
+        return x->finding < y->finding ? -1 : x->finding > y->finding;
+}
+
+/* One testcase: told[0..n) are its findings, in the list's order. */
 static void testcase(FILE *f, const char *platform, const char *check, const struct target *t,
-                     const struct finding_list *fl, const bool *mine, const bool *also) {
+                     const struct finding_list *fl, const struct told *told, size_t n) {
         size_t failures = 0, infos = 0;
         int worst = -1;
         const struct finding *first = NULL;
 
-        for (size_t i = 0; i < fl->n; i++) {
-                if (also[i] && finding_counts(&fl->items[i]))
-                        infos++;
-                if (!mine[i])
+        for (size_t j = 0; j < n; j++) {
+                const struct finding *fd = &fl->items[told[j].finding];
+                if (!told[j].mine) {
+                        infos += finding_counts(fd);
                         continue;
+                }
                 /* Silenced and folded findings do not fail the case; they
                  * are told. */
-                if (fl->items[i].severity == SEVERITY_INFO || !finding_counts(&fl->items[i])) {
+                if (fd->severity == SEVERITY_INFO || !finding_counts(fd)) {
                         infos++;
                         continue;
                 }
                 failures++;
-                if ((int)fl->items[i].severity > worst) {
-                        worst = (int)fl->items[i].severity;
-                        first = &fl->items[i];
+                if ((int)fd->severity > worst) {
+                        worst = (int)fd->severity;
+                        first = fd;
                 }
         }
         fputs("    <testcase classname=\"", f);
@@ -113,42 +199,45 @@ static void testcase(FILE *f, const char *platform, const char *check, const str
                 fputs("\" message=\"", f);
                 xml_escaped(f, first->message);
                 fputs("\">", f);
-                for (size_t i = 0; i < fl->n; i++)
-                        if (mine[i] && fl->items[i].severity != SEVERITY_INFO && finding_counts(&fl->items[i])) {
-                                fprintf(f, "%s %s: ", severity_to_string(fl->items[i].severity), fl->items[i].def->id);
-                                xml_escaped(f, fl->items[i].message);
+                for (size_t j = 0; j < n; j++) {
+                        const struct finding *fd = &fl->items[told[j].finding];
+                        if (told[j].mine && fd->severity != SEVERITY_INFO && finding_counts(fd)) {
+                                fprintf(f, "%s %s: ", severity_to_string(fd->severity), fd->def->id);
+                                xml_escaped(f, fd->message);
                                 fputc('\n', f);
                         }
+                }
                 fputs("</failure>\n", f);
         }
         if (infos) {
                 fputs("      <system-out>", f);
-                for (size_t i = 0; i < fl->n; i++)
-                        if (mine[i] && fl->items[i].silenced) {
+                for (size_t j = 0; j < n; j++) {
+                        const struct finding *fd = &fl->items[told[j].finding];
+                        bool mine = told[j].mine;
+                        if (mine && fd->silenced) {
                                 char when[RFC3339_MAX];
-                                fprintf(f, "silenced until %s (", format_rfc3339(fl->items[i].silenced_until, when));
-                                xml_escaped(f, fl->items[i].silenced);
-                                fprintf(f, "): %s %s: ", severity_to_string(fl->items[i].severity),
-                                        fl->items[i].def->id);
-                                xml_escaped(f, fl->items[i].message);
+                                fprintf(f, "silenced until %s (", format_rfc3339(fd->silenced_until, when));
+                                xml_escaped(f, fd->silenced);
+                                fprintf(f, "): %s %s: ", severity_to_string(fd->severity), fd->def->id);
+                                xml_escaped(f, fd->message);
                                 fputc('\n', f);
-                        } else if (mine[i] && fl->items[i].caused_by) {
-                                fprintf(f, "caused by %s: %s %s: ", fl->items[i].caused_by->id,
-                                        severity_to_string(fl->items[i].severity), fl->items[i].def->id);
-                                xml_escaped(f, fl->items[i].message);
+                        } else if (mine && fd->caused_by) {
+                                fprintf(f, "caused by %s: %s %s: ", fd->caused_by->id, severity_to_string(fd->severity),
+                                        fd->def->id);
+                                xml_escaped(f, fd->message);
                                 fputc('\n', f);
-                        } else if (also[i] && finding_counts(&fl->items[i])) {
-                                fprintf(f, "%s %s: reported once, on ", severity_to_string(fl->items[i].severity),
-                                        fl->items[i].def->id);
-                                xml_escaped(f, fl->items[i].name);
+                        } else if (!mine && finding_counts(fd)) {
+                                fprintf(f, "%s %s: reported once, on ", severity_to_string(fd->severity), fd->def->id);
+                                xml_escaped(f, fd->name);
                                 fputc(' ', f);
-                                xml_escaped(f, fl->items[i].address ? fl->items[i].address : "(not resolved)");
+                                xml_escaped(f, fd->address ? fd->address : "(not resolved)");
                                 fputc('\n', f);
-                        } else if (mine[i] && fl->items[i].severity == SEVERITY_INFO) {
-                                fprintf(f, "info %s: ", fl->items[i].def->id);
-                                xml_escaped(f, fl->items[i].message);
+                        } else if (mine && fd->severity == SEVERITY_INFO) {
+                                fprintf(f, "info %s: ", fd->def->id);
+                                xml_escaped(f, fd->message);
                                 fputc('\n', f);
                         }
+                }
                 fputs("</system-out>\n", f);
         }
         fputs("    </testcase>\n", f);
@@ -198,30 +287,77 @@ static bool check_ran(const struct platform *p, const struct check *c) {
         return !c || p->kind != PLATFORM_HOST || c->single_name;
 }
 
+/* What each finding is told in: its own case (its check, its target) and,
+ * for a grouped one, the cases of the other targets it affects. Sorted by
+ * case, then finding: the cases are then walked in order, each with its
+ * run. Linear in the findings and their targets, where asking every
+ * finding in every case was their product with the endpoints. */
+static void told_push(struct told **v, size_t *n, size_t *allocated, struct told t) {
+        if (*n == *allocated) {
+                *allocated = *allocated ? 2 * *allocated : 64;
+                *v = xrealloc(*v, *allocated * sizeof(**v));
+        }
+        (*v)[(*n)++] = t;
+}
+
+static struct told *told_new(const struct finding_list *fl, const struct target *t, size_t n,
+                             const struct check *const *checks, size_t n_checks, size_t *ret_n) {
+        struct target_index x;
+        struct told *v = NULL;
+        size_t m = 0, allocated = 0, kept = 0;
+
+        target_index_make(&x, t, n);
+        for (size_t i = 0; i < fl->n; i++) {
+                const struct finding *fd = &fl->items[i];
+                const struct check *owner = report_check_of(fd);
+                size_t c = 0, where = target_of(fd, &x, n);
+
+                while (c < n_checks && checks[c] != owner)
+                        c++;
+                told_push(&v, &m, &allocated, (struct told){ c, where, i, true });
+                for (size_t a = 0; a < fd->n_affected; a++) {
+                        const char *name = fd->affected[a].name, *address = fd->affected[a].address;
+                        for (size_t at = targets_at(&x, name, address);
+                             at < x.n && strcmp(x.by_address[at].name, name) == 0 &&
+                             strcmp_null(x.by_address[at].address, address) == 0;
+                             at++)
+                                if (x.by_address[at].k != where)
+                                        told_push(&v, &m, &allocated, (struct told){ c, x.by_address[at].k, i, false });
+                }
+        }
+        target_index_done(&x);
+        if (m > 0)      /* v is NULL then, which qsort() must not get */
+                qsort(v, m, sizeof(*v), told_cmp);
+        /* A target affected twice is told once. */
+        for (size_t j = 0; j < m; j++)
+                if (kept == 0 || told_cmp(&v[kept - 1], &v[j]) != 0)
+                        v[kept++] = v[j];
+        *ret_n = kept;
+        return v;
+}
+
 static void testsuite(FILE *f, const struct report_platform *rp, time_t started) {
         const struct platform_obs *o = rp->obs;
         const struct finding_list *fl = rp->findings;
-        size_t n_checks, n = 0, tests = 0, failures = 0;
+        size_t n_checks, n = 0, tests = 0, failures = 0, n_told, j;
         const struct check *const *checks = checks_all(&n_checks);
         struct target *t = targets_new(o, &n);
-        size_t *where = xcalloc(fl->n + 1, sizeof(*where));
-        bool *mine = xcalloc(fl->n + 1, sizeof(*mine)), *also = xcalloc(fl->n + 1, sizeof(*also));
+        struct told *told = told_new(fl, t, n, checks, n_checks, &n_told);
         char when[RFC3339_MAX];
-
-        for (size_t i = 0; i < fl->n; i++)
-                where[i] = target_of(&fl->items[i], t, n);
 
         /* Count first: the testsuite element carries the totals. A host
          * (certvigil check) has cases only for the checks that ran. */
+        j = 0;
         for (size_t c = 0; c <= n_checks; c++)
                 for (size_t k = 0; k < n && check_ran(rp->platform, c < n_checks ? checks[c] : NULL); k++) {
                         bool any = false, failed = false;
-                        for (size_t i = 0; i < fl->n; i++) {
-                                const struct check *owner = report_check_of(&fl->items[i]);
-                                if (where[i] != k || owner != (c < n_checks ? checks[c] : NULL))
+                        for (; j < n_told && (told[j].check < c || (told[j].check == c && told[j].target <= k));
+                             j++) {
+                                const struct finding *fd = &fl->items[told[j].finding];
+                                if (told[j].check != c || told[j].target != k || !told[j].mine)
                                         continue;
                                 any = true;
-                                failed |= fl->items[i].severity != SEVERITY_INFO && finding_counts(&fl->items[i]);
+                                failed |= fd->severity != SEVERITY_INFO && finding_counts(fd);
                         }
                         /* The platform-wide case and the engine's own only
                          * exist when they have something to say. */
@@ -236,24 +372,26 @@ static void testsuite(FILE *f, const struct report_platform *rp, time_t started)
         xml_escaped(f, rp->platform->name);
         fprintf(f, "\" tests=\"%zu\" failures=\"%zu\" errors=\"0\" skipped=\"0\" time=\"%.3f\" timestamp=\"%s\">\n",
                 tests, failures, (double)o->duration_usec / USEC_PER_SEC, format_rfc3339(started, when));
+        j = 0;
         for (size_t c = 0; c <= n_checks; c++)
                 for (size_t k = 0; k < n && check_ran(rp->platform, c < n_checks ? checks[c] : NULL); k++) {
                         const struct check *ch = c < n_checks ? checks[c] : NULL;
+                        size_t start;
                         bool any = false;
-                        for (size_t i = 0; i < fl->n; i++) {
-                                mine[i] = where[i] == k && report_check_of(&fl->items[i]) == ch;
-                                also[i] = !mine[i] && report_check_of(&fl->items[i]) == ch &&
-                                          affects(&fl->items[i], &t[k]);
-                                any |= mine[i];
-                        }
+
+                        /* Skip what belongs to cases not written (checks that did not run). */
+                        while (j < n_told && (told[j].check < c || (told[j].check == c && told[j].target < k)))
+                                j++;
+                        start = j;
+                        for (; j < n_told && told[j].check == c && told[j].target == k; j++)
+                                any |= told[j].mine;
                         if ((c < n_checks && k + 1 < n) || any)
-                                testcase(f, rp->platform->name, ch ? ch->name : "certvigil", &t[k], fl, mine, also);
+                                testcase(f, rp->platform->name, ch ? ch->name : "certvigil", &t[k], fl, told + start,
+                                         j - start);
                 }
         fputs("  </testsuite>\n", f);
         free(t);
-        free(where);
-        free(mine);
-        free(also);
+        free(told);
 }
 
 static int junit_head(FILE *f, const struct report_totals *t, bool color) {

@@ -4,6 +4,7 @@
  * columns. Colour only when asked (stdout is a terminal). */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "checks.h"
@@ -164,24 +165,74 @@ static void result_word(const struct finding *fd, const struct endpoint_obs *e, 
                         *c = ' ';
 }
 
-/* The finding is about this endpoint (one of those it affects). */
-static bool finding_affects(const struct finding *fd, const char *name, const char *address) {
-        if (fd->n_affected == 0)
-                return streq_ptr(fd->name, name) && streq_ptr(fd->address, address);
-        for (size_t i = 0; i < fd->n_affected; i++)
-                if (streq_ptr(fd->affected[i].name, name) && streq_ptr(fd->affected[i].address, address))
-                        return true;
-        return false;
+/* Which findings are about which endpoints: every counted finding's
+ * targets (those it affects, else its own name and address), sorted by
+ * name, address and the finding's place, so that one endpoint's findings
+ * are found by a binary search. Made once per table: a finding may affect
+ * every endpoint, and the table has a row for each. */
+struct affect {
+        const char *name, *address;
+        size_t finding;
+};
+
+struct affects {
+        const struct finding_list *l;
+        struct affect *v;
+        size_t n;
+};
+
+static int affect_cmp(const void *a, const void *b) {
+        const struct affect *x = a, *y = b;
+        int c = strcmp(x->name, y->name);
+        if (c == 0)
+                c = strcmp(x->address, y->address);
+        return c != 0 ? c : x->finding < y->finding ? -1 : x->finding > y->finding;
+}
+
+static void affects_add(struct affects *x, size_t *allocated, const char *name, const char *address, size_t i) {
+        /* A target without an address is a name, never an endpoint's row. */
+        if (!name || !address)
+                return;
+        if (x->n == *allocated) {
+                *allocated = *allocated ? 2 * *allocated : 16;
+                x->v = xrealloc(x->v, *allocated * sizeof(*x->v));
+        }
+        x->v[x->n++] = (struct affect){ name, address, i };
+}
+
+static void affects_make(struct affects *x, const struct finding_list *l) {
+        size_t allocated = 0;
+
+        *x = (struct affects){ .l = l };
+        for (size_t i = 0; i < l->n; i++) {
+                const struct finding *fd = &l->items[i];
+                if (!finding_counts(fd))
+                        continue;
+                if (fd->n_affected == 0)
+                        affects_add(x, &allocated, fd->name, fd->address, i);
+                for (size_t k = 0; k < fd->n_affected; k++)
+                        affects_add(x, &allocated, fd->affected[k].name, fd->affected[k].address, i);
+        }
+        if (x->n > 0)   /* x->v is NULL then, which qsort() must not get */
+                qsort(x->v, x->n, sizeof(*x->v), affect_cmp);
 }
 
 /* The worst finding about this endpoint (first of equals), or NULL. */
-static const struct finding *endpoint_worst(const struct finding_list *l, const char *name, const char *address) {
+static const struct finding *endpoint_worst(const struct affects *x, const char *name, const char *address) {
+        const struct affect key = { name, address, 0 };
         const struct finding *worst = NULL;
+        size_t lo = 0, hi = x->n;
 
-        for (size_t i = 0; i < l->n; i++) {
-                const struct finding *fd = &l->items[i];
-                if (!finding_counts(fd) || !finding_affects(fd, name, address))
-                        continue;
+        while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+                if (affect_cmp(&x->v[mid], &key) < 0)
+                        lo = mid + 1;
+                else
+                        hi = mid;
+        }
+        /* The endpoint's run, in the findings' order. */
+        for (; lo < x->n && strcmp(x->v[lo].name, name) == 0 && strcmp(x->v[lo].address, address) == 0; lo++) {
+                const struct finding *fd = &x->l->items[x->v[lo].finding];
                 if (!worst || fd->severity > worst->severity)
                         worst = fd;
         }
@@ -222,6 +273,7 @@ static void text_dns(FILE *f, const struct report_platform *rp) {
 
 static void text_table(FILE *f, const struct report_platform *rp, time_t now) {
         const struct platform_obs *o = rp->obs;
+        struct affects affects;
         int w = 8, aw = 15;
 
         for (size_t i = 0; i < o->n_names; i++)
@@ -232,6 +284,7 @@ static void text_table(FILE *f, const struct report_platform *rp, time_t now) {
                         aw = (int)strlen(o->endpoints[j].address);
         fprintf(f, "\n  %-*s  %-*s %-7s %-20s %6s  %s\n", w, "NAME", aw, "ADDRESS", "TLS", "NOT AFTER", "DAYS",
                 "RESULT");
+        affects_make(&affects, rp->findings);
         for (size_t i = 0; i < o->n_names; i++) {
                 const struct name_obs *n = &o->names[i];
                 if (n->status != DNS_STATUS_OK) {
@@ -250,7 +303,7 @@ static void text_table(FILE *f, const struct report_platform *rp, time_t now) {
                                 format_rfc3339(e->chain[0].not_after, when);
                                 snprintf(days, sizeof(days), "%.1f", days_until(e->chain[0].not_after, now));
                         }
-                        worst = endpoint_worst(rp->findings, e->name, e->address);
+                        worst = endpoint_worst(&affects, e->name, e->address);
                         if (worst && worst->severity > SEVERITY_INFO)
                                 result_word(worst, e, now, word, sizeof(word));
                         else
@@ -259,6 +312,7 @@ static void text_table(FILE *f, const struct report_platform *rp, time_t now) {
                                 e->tls_version ? e->tls_version : "-", when, days, word);
                 }
         }
+        free(affects.v);
 }
 
 static void text_finding(FILE *f, const struct finding *fd, const char *label, const char *color_on, bool color) {

@@ -1,8 +1,8 @@
-/* The checks and the grouping pass over a platform with thousands of
- * endpoints (a name with hundreds of addresses, `certvigil check HOST` of
- * a large pool): their CPU must grow with the endpoints, not with their
- * square, and the verdicts must not depend on the order the DNS answers
- * came in. */
+/* The checks, the grouping pass and the reports over a platform with
+ * thousands of endpoints (a name with hundreds of addresses, `certvigil
+ * check HOST` of a large pool): their CPU must grow with the endpoints,
+ * not with their square, and the verdicts must not depend on the order the
+ * DNS answers came in. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,6 +16,7 @@
 
 #include "checks.h"
 #include "group.h"
+#include "report.h"
 #include "util.h"
 
 #define NOW ((time_t)1795702927)
@@ -264,6 +265,52 @@ static void grouping_placeholder(size_t n, uint64_t bound_ms) {
         fixture_done(&f);
 }
 
+/* How often what occurs in text. */
+static size_t count(const char *text, const char *what) {
+        size_t n = 0;
+        for (const char *p = strstr(text, what); p; p = strstr(p + 1, what))
+                n++;
+        return n;
+}
+
+/* The text report and the JUnit report over n endpoints, each within
+ * bound_ms of CPU: a row (text) or a case per check (JUnit) for every
+ * endpoint, each with the worst finding about it. */
+static void reports_many(size_t n, enum shape shape, enum report_format format, uint64_t bound_ms) {
+        struct fixture f;
+        struct finding_list l = { 0 };
+        char *text = NULL, what[64];
+        size_t len, n_checks;
+        uint64_t t0;
+
+        fixture_make(&f, n, shape);
+        run_checks(&f, &l, 0);
+        group_findings(&platform, &f.obs, &l);
+        struct report_platform rp = { .platform = &platform, .plan = &f.plan, .obs = &f.obs, .findings = &l };
+        struct report r = { .started = NOW, .now = NOW, .platforms = &rp, .n_platforms = 1 };
+        t0 = test_cpu_usec();
+        assert_int_equal(report_render(&r, format, false, &text, &len), 0);
+        snprintf(what, sizeof(what), "%s report of %zu endpoints", format == REPORT_TEXT ? "text" : "JUnit", n);
+        test_cpu_within(what, test_cpu_usec() - t0, bound_ms * USEC_PER_MSEC);
+        (void)checks_all(&n_checks);
+        if (format == REPORT_TEXT) {
+                assert_int_equal(count(text, " REFUSED\n"), shape == SHAPE_ALL_REFUSE ? n : n / 50);
+                assert_int_equal(count(text, ".many.example.test  "), n);
+                if (shape == SHAPE_PLAIN)
+                        assert_int_equal(count(text, " EXPIRES 5d\n"), n / 100);
+        } else {
+                assert_int_equal(count(text, "<testcase "), n_checks * n + (shape == SHAPE_PLAIN));
+                if (shape == SHAPE_ALL_REFUSE)
+                        assert_int_equal(count(text, "<failure "), n);
+                else /* the old certificate's expiry and missing CT, in its other endpoints' cases */
+                        assert_int_equal(count(text, "reported once, on grafana.many.example.test 10.0.0.107\n"),
+                                         2 * (n / 100 - 1));
+        }
+        free(text);
+        finding_list_clear(&l);
+        fixture_done(&f);
+}
+
 /* Generous bounds: linear runs take a tenth of them or less (a half
  * under AddressSanitizer); quadratic ones took 2 s (checks), 1.5 s
  * (grouping), 3.5 s (grouping every endpoint refused) and 2.3 s (grouping
@@ -292,6 +339,16 @@ static void test_grouping_placeholder_20000(void **state) {
         grouping_placeholder(20000, 1000);
 }
 
+static void test_text_20000(void **state) {
+        reports_many(20000, SHAPE_PLAIN, REPORT_TEXT, 500);
+        reports_many(20000, SHAPE_ALL_REFUSE, REPORT_TEXT, 500);
+}
+
+static void test_junit_5000(void **state) {
+        reports_many(5000, SHAPE_PLAIN, REPORT_JUNIT, 2000);
+        reports_many(5000, SHAPE_ALL_REFUSE, REPORT_JUNIT, 2000);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_checks_2000),
@@ -300,6 +357,8 @@ int main(void) {
                 cmocka_unit_test(test_grouping_20000),
                 cmocka_unit_test(test_grouping_refused_20000),
                 cmocka_unit_test(test_grouping_placeholder_20000),
+                cmocka_unit_test(test_text_20000),
+                cmocka_unit_test(test_junit_5000),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
