@@ -84,6 +84,19 @@ out:
         return r;
 }
 
+int ari_renewal_info_url(const char *body, size_t len, const char *cert_id, char **ret_url) {
+        json_t *dir = json_loadb(body, len, 0, NULL);
+        const char *info = json_string_value(json_object_get(dir, "renewalInfo"));
+        int r = -EINVAL;
+
+        if (info && strncmp(info, "https://", 8) == 0) {
+                *ret_url = xasprintf("%s%s%s", info, str_endswith(info, "/") ? "" : "/", cert_id);
+                r = 0;
+        }
+        json_decref(dir);
+        return r;
+}
+
 time_t ari_next_poll(const char *retry_after, time_t now) {
         time_t wait = ARI_POLL_DEFAULT;
         long long secs;

@@ -33,6 +33,12 @@ int rfc3339_parse(const char *s, time_t *ret);
 int ari_parse_response(const char *body, size_t len, struct ari_window *ret, char **ret_explanation,
                        char **ret_error);
 
+/* An ACME directory (RFC 8555 section 7.1.1): its renewalInfo endpoint
+ * (RFC 9773 section 4) joined with cert_id by one slash. 0 with *ret_url
+ * (caller frees), or -EINVAL when the body is not a JSON object with an
+ * https:// renewalInfo string. */
+int ari_renewal_info_url(const char *body, size_t len, const char *cert_id, char **ret_url);
+
 /* The time of the next poll from a Retry-After value (delay-seconds or an
  * HTTP-date, RFC 9110 section 10.2.3), or the default when absent or
  * unreadable. */

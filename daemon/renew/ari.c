@@ -5,8 +5,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <jansson.h>
-
 #include "ari.h"
 #include "http.h"
 #include "tls-ari.h"
@@ -173,8 +171,6 @@ static void fetch(struct ari *a, const char *url, http_done_cb cb) {
 
 static void on_directory(struct http_fetch *f, struct http_result *res, void *userdata) {
         struct ari *a = userdata;
-        json_t *dir = NULL;
-        const char *info;
         _cleanup_free_ char *url = NULL;
 
         if (res->error || res->status != 200) {
@@ -183,16 +179,11 @@ static void on_directory(struct http_fetch *f, struct http_result *res, void *us
                 ari_finish(a);
                 return;
         }
-        dir = json_loadb((const char *)res->body, res->size, 0, NULL);
-        info = json_string_value(json_object_get(dir, "renewalInfo"));
-        if (!info || strncmp(info, "https://", 8) != 0) {
+        if (ari_renewal_info_url((const char *)res->body, res->size, a->cert_id, &url) < 0) {
                 note(a, "the ACME directory has no https renewalInfo endpoint");
-                json_decref(dir);
                 ari_finish(a);
                 return;
         }
-        url = xasprintf("%s%s%s", info, str_endswith(info, "/") ? "" : "/", a->cert_id);
-        json_decref(dir);
         fetch(a, url, on_info);
 }
 

@@ -104,6 +104,30 @@ static void test_response(void **state) {
         }
 }
 
+static void test_directory(void **state) {
+        static const struct {
+                const char *body;
+                const char *expect;     /* NULL: refused */
+        } rows[] = {
+                { "{\"newNonce\":\"https://ca.example/nonce\",\"renewalInfo\":\"https://ca.example/ari\"}",
+                  "https://ca.example/ari/aaaa.bbbb" },
+                { "{\"renewalInfo\":\"https://ca.example/ari/\"}", "https://ca.example/ari/aaaa.bbbb" },
+                { "{\"renewalInfo\":\"http://ca.example/ari\"}", NULL },
+                { "{\"renewalInfo\":\"HTTPS://ca.example/ari\"}", NULL },
+                { "{\"renewalInfo\":42}", NULL },
+                { "{\"newOrder\":\"https://ca.example/order\"}", NULL },
+                { "[\"https://ca.example/ari\"]", NULL },
+                { "{\"renewalInfo\":\"https://ca.example/ari\"", NULL },
+                { "", NULL },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(rows); i++) {
+                _cleanup_free_ char *url = NULL;
+                int r = ari_renewal_info_url(rows[i].body, strlen(rows[i].body), "aaaa.bbbb", &url);
+                if (rows[i].expect ? r != 0 || strcmp(url, rows[i].expect) != 0 : r != -EINVAL || url)
+                        fail_msg("directory %zu: r=%d url=%s", i, r, url ? url : "(none)");
+        }
+}
+
 static void test_judge(void **state) {
         static const struct {
                 const char *what;
@@ -145,6 +169,7 @@ int main(void) {
                 cmocka_unit_test(test_rfc3339),
                 cmocka_unit_test(test_retry_after),
                 cmocka_unit_test(test_response),
+                cmocka_unit_test(test_directory),
                 cmocka_unit_test(test_judge),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
