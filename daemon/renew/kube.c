@@ -152,22 +152,30 @@ static int write_temp_ca(struct kube *k, const unsigned char *pem, size_t len, c
         return 0;
 }
 
-static int load_kubeconfig(struct kube *k, const char *path, char **ret_error) {
-        _cleanup_free_ char *text = NULL, *shown = str_escape(path, strlen(path));
+void kubeconfig_done(struct kubeconfig *c) {
+        free(c->server);
+        free(c->ca_file);
+        free(c->ca_data);
+        if (c->token) {
+                explicit_bzero(c->token, strlen(c->token));
+                free(c->token);
+        }
+        free(c->token_file);
+        *c = (struct kubeconfig){ 0 };
+}
+
+int kubeconfig_parse(const char *text, size_t len, const char *path, struct kubeconfig *ret, char **ret_error) {
+        _cleanup_free_ char *shown = str_escape(path, strlen(path));
+        struct kubeconfig c = { 0 };
         yaml_parser_t parser;
         yaml_document_t doc;
         yaml_node_t *root, *ctx, *cluster, *user;
         const char *s, *current;
-        int r;
+        int r = -EINVAL;
 
-        r = read_small(path, &text);
-        if (r < 0) {
-                *ret_error = xasprintf("cannot read kubeconfig %s: %s", shown, file_strerror(r));
-                return r;
-        }
         if (!yaml_parser_initialize(&parser))
                 return -ENOMEM;
-        yaml_parser_set_input_string(&parser, (const unsigned char *)text, strlen(text));
+        yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
         if (!yaml_parser_load(&parser, &doc)) {
                 *ret_error = xasprintf("%s:%zu:%zu: kubeconfig is not valid YAML: %s", shown,
                                        parser.problem_mark.line + 1, parser.problem_mark.column + 1,
@@ -181,7 +189,6 @@ static int load_kubeconfig(struct kube *k, const char *path, char **ret_error) {
         ctx = named(&doc, root, "contexts", current, "context");
         cluster = named(&doc, root, "clusters", scalar(map_get(&doc, ctx, "cluster")), "cluster");
         user = named(&doc, root, "users", scalar(map_get(&doc, ctx, "user")), "user");
-        r = -EINVAL;
         if (!cluster || !user) {
                 *ret_error = xasprintf("kubeconfig %s: current-context does not name a cluster and a user", shown);
                 goto out;
@@ -191,14 +198,50 @@ static int load_kubeconfig(struct kube *k, const char *path, char **ret_error) {
                 *ret_error = xasprintf("kubeconfig %s: the cluster's server must be an https:// URL", shown);
                 goto out;
         }
-        k->server = xstrdup(s);
-        if (str_endswith(k->server, "/"))
-                k->server[strlen(k->server) - 1] = 0;
-        if ((s = scalar(map_get(&doc, cluster, "certificate-authority")))) {
+        c.server = xstrdup(s);
+        if (str_endswith(c.server, "/"))
+                c.server[strlen(c.server) - 1] = 0;
+        if ((s = scalar(map_get(&doc, cluster, "certificate-authority"))))
+                c.ca_file = relative_to(path, s);
+        else if ((s = scalar(map_get(&doc, cluster, "certificate-authority-data"))) &&
+                 x509_base64_decode(s, &c.ca_data, &c.ca_data_len) < 0) {
+                *ret_error = xasprintf("kubeconfig %s: certificate-authority-data is not base64", shown);
+                goto out;
+        }
+        if ((s = scalar(map_get(&doc, user, "token"))))
+                c.token = xstrdup(s);
+        else if ((s = scalar(map_get(&doc, user, "tokenFile"))))
+                c.token_file = relative_to(path, s);
+        *ret = c;
+        c = (struct kubeconfig){ 0 };
+        r = 0;
+out:
+        kubeconfig_done(&c);
+        yaml_document_delete(&doc);
+        return r;
+}
+
+/* The file's text, then what it names: the certificate-authority file
+ * checked, the CA data written to a file of our own, the tokenFile read. */
+static int load_kubeconfig(struct kube *k, const char *path, char **ret_error) {
+        _cleanup_free_ char *text = NULL, *shown = str_escape(path, strlen(path));
+        struct kubeconfig c = { 0 };
+        int r;
+
+        r = read_small(path, &text);
+        if (r < 0) {
+                *ret_error = xasprintf("cannot read kubeconfig %s: %s", shown, file_strerror(r));
+                return r;
+        }
+        /* A NUL ends the text, as it always has. */
+        r = kubeconfig_parse(text, strlen(text), path, &c, ret_error);
+        if (r < 0)
+                return r;
+        k->server = TAKE_PTR(c.server);
+        k->ca_file = TAKE_PTR(c.ca_file);
+        if (k->ca_file) {
                 /* libcurl reads it on the loop: a FIFO would stall it. */
-                int fd;
-                k->ca_file = relative_to(path, s);
-                fd = file_open_regular(k->ca_file);
+                int fd = file_open_regular(k->ca_file);
                 if (fd < 0) {
                         _cleanup_free_ char *shown_ca = str_escape(k->ca_file, strlen(k->ca_file));
                         *ret_error = xasprintf("kubeconfig %s: cannot read certificate-authority %s: %s", shown,
@@ -207,33 +250,24 @@ static int load_kubeconfig(struct kube *k, const char *path, char **ret_error) {
                         goto out;
                 }
                 close(fd);
-        } else if ((s = scalar(map_get(&doc, cluster, "certificate-authority-data")))) {
-                _cleanup_free_ unsigned char *pem = NULL;
-                size_t len;
-                if (x509_base64_decode(s, &pem, &len) < 0) {
-                        *ret_error = xasprintf("kubeconfig %s: certificate-authority-data is not base64", shown);
-                        goto out;
-                }
-                r = write_temp_ca(k, pem, len, ret_error);
+        } else if (c.ca_data) {
+                r = write_temp_ca(k, c.ca_data, c.ca_data_len, ret_error);
                 if (r < 0)
                         goto out;
-                r = -EINVAL;
         }
         /* Without a CA of its own, the server is verified against the
          * system store: never unverified. */
-        if ((s = scalar(map_get(&doc, user, "token"))))
-                k->token = xstrdup(s);
-        else if ((s = scalar(map_get(&doc, user, "tokenFile")))) {
-                _cleanup_free_ char *tf = relative_to(path, s);
-                int e = read_small(tf, &k->token);
-                if (e < 0) {
-                        _cleanup_free_ char *shown_tf = str_escape(tf, strlen(tf));
+        k->token = TAKE_PTR(c.token);
+        if (!k->token && c.token_file) {
+                r = read_small(c.token_file, &k->token);
+                if (r < 0) {
+                        _cleanup_free_ char *shown_tf = str_escape(c.token_file, strlen(c.token_file));
                         *ret_error = xasprintf("kubeconfig %s: cannot read tokenFile %s: %s", shown, shown_tf,
-                                               file_strerror(e));
-                        r = e;
+                                               file_strerror(r));
                         goto out;
                 }
         }
+        r = -EINVAL;
         if (!k->token || token_clean(k->token) < 0) {
                 *ret_error = xasprintf("kubeconfig %s: the user needs a bearer token (token or tokenFile); "
                                        "client certificates are not supported",
@@ -242,7 +276,7 @@ static int load_kubeconfig(struct kube *k, const char *path, char **ret_error) {
         }
         r = 0;
 out:
-        yaml_document_delete(&doc);
+        kubeconfig_done(&c);
         return r;
 }
 

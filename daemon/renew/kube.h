@@ -23,6 +23,26 @@ struct kube;
 int kube_open(const char *kubeconfig, bool in_cluster, struct kube **ret, char **ret_error);
 struct kube *kube_free(struct kube *k);
 
+/* A kubeconfig's current context as its text states it: what kube_open()
+ * then reads (tokenFile) or writes (the CA data, to a file of its own). */
+struct kubeconfig {
+        char *server;              /* https://..., no trailing slash */
+        char *ca_file;             /* certificate-authority, relative to the kubeconfig's folder; or NULL */
+        unsigned char *ca_data;    /* certificate-authority-data, decoded; or NULL */
+        size_t ca_data_len;
+        char *token;               /* user.token as written, not checked yet (secret); or NULL */
+        char *token_file;          /* user.tokenFile when there is no token, relative likewise; or NULL */
+};
+
+/* Parses a kubeconfig's text (len bytes) without touching any file; path
+ * is where it was read from: relative paths inside are relative to its
+ * folder, and errors name it. 0 with *ret (kubeconfig_done() releases it),
+ * or -EINVAL with *ret_error: not YAML, no current-context naming a
+ * cluster and a user, a server that is not https://, CA data that is not
+ * base64. A missing or malformed token is kube_open()'s to refuse. */
+int kubeconfig_parse(const char *text, size_t len, const char *path, struct kubeconfig *ret, char **ret_error);
+void kubeconfig_done(struct kubeconfig *c);   /* wipes the token */
+
 /* The Certificate's URL, and its status subresource's with
  * fieldManager=certvigil. Caller frees. */
 char *kube_certificate_url(const struct kube *k, const char *ns, const char *name, bool status);

@@ -80,6 +80,105 @@ static void test_urls(void **state) {
         kube_free(k);
 }
 
+/* s with every "DIR" replaced by dir. Caller frees. */
+static char *with_dir(const char *s, const char *dir) {
+        char *out = xstrdup(""), *t;
+        const char *m;
+
+        while ((m = strstr(s, "DIR"))) {
+                t = xasprintf("%s%.*s%s", out, (int)(m - s), s, dir);
+                free(out);
+                out = t;
+                s = m + 3;
+        }
+        t = xasprintf("%s%s", out, s);
+        free(out);
+        return t;
+}
+
+/* kube_open() on a kubeconfig file: what it accepts and the error each
+ * mistake gets. "DIR" in a row stands for the folder the file is in. */
+static void test_kubeconfig(void **state) {
+#define CTX "current-context: c\ncontexts: [{name: c, context: {cluster: k, user: u}}]\n"
+        static const struct {
+                const char *text;
+                const char *error;      /* NULL: accepted */
+                const char *server;     /* kube_secret_url(k, "n", "s") when accepted */
+        } rows[] = {
+                { CTX "clusters: [{name: k, cluster: {server: \"https://k8s.test:6443/\"}}]\n"
+                      "users: [{name: u, user: {token: abc}}]\n",
+                  NULL, "https://k8s.test:6443/api/v1/namespaces/n/secrets/s" },
+                { CTX "clusters: [{name: k, cluster: {server: https://k8s.test, certificate-authority: ca.pem}}]\n"
+                      "users: [{name: u, user: {tokenFile: token}}]\n",
+                  NULL, "https://k8s.test/api/v1/namespaces/n/secrets/s" },
+                { CTX "clusters: [{name: k, cluster: {server: https://k8s.test, certificate-authority-data: "
+                      "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCg==}}]\n"
+                      "users: [{name: u, user: {token: \"abc \\r\\n\"}}]\n",
+                  NULL, "https://k8s.test/api/v1/namespaces/n/secrets/s" },
+                { "a: [", "DIR/kubeconfig:2:1: kubeconfig is not valid YAML: did not find expected node content",
+                  NULL },
+                { "", "kubeconfig DIR/kubeconfig: current-context does not name a cluster and a user", NULL },
+                { CTX "clusters: [{name: k, cluster: {server: https://k8s.test}}]\n",
+                  "kubeconfig DIR/kubeconfig: current-context does not name a cluster and a user", NULL },
+                { CTX "clusters: [{name: k, cluster: {server: http://k8s.test}}]\nusers: [{name: u, user: {token: a}}]\n",
+                  "kubeconfig DIR/kubeconfig: the cluster's server must be an https:// URL", NULL },
+                { CTX "clusters: [{name: k, cluster: {server: https://k8s.test, certificate-authority-data: \"*\"}}]\n"
+                      "users: [{name: u, user: {token: a}}]\n",
+                  "kubeconfig DIR/kubeconfig: certificate-authority-data is not base64", NULL },
+                { CTX "clusters: [{name: k, cluster: {server: https://k8s.test}}]\nusers: [{name: u, user: {}}]\n",
+                  "kubeconfig DIR/kubeconfig: the user needs a bearer token (token or tokenFile); client certificates "
+                  "are not supported",
+                  NULL },
+                { CTX "clusters: [{name: k, cluster: {server: https://k8s.test}}]\n"
+                      "users: [{name: u, user: {token: \"a\\nInjected: b\"}}]\n",
+                  "kubeconfig DIR/kubeconfig: the user needs a bearer token (token or tokenFile); client certificates "
+                  "are not supported",
+                  NULL },
+                { CTX "clusters: [{name: k, cluster: {server: https://k8s.test}}]\n"
+                      "users: [{name: u, user: {tokenFile: missing}}]\n",
+                  "kubeconfig DIR/kubeconfig: cannot read tokenFile DIR/missing: No such file or directory", NULL },
+                { CTX "clusters: [{name: k, cluster: {server: https://k8s.test, certificate-authority: missing.pem}}]\n"
+                      "users: [{name: u, user: {token: a}}]\n",
+                  "kubeconfig DIR/kubeconfig: cannot read certificate-authority DIR/missing.pem: No such file or "
+                  "directory",
+                  NULL },
+        };
+#undef CTX
+        char dir[] = "/tmp/test_kube.XXXXXX";
+        _cleanup_free_ char *path = NULL, *token = NULL, *ca = NULL;
+
+        assert_non_null(mkdtemp(dir));
+        path = xasprintf("%s/kubeconfig", dir);
+        token = xasprintf("%s/token", dir);
+        ca = xasprintf("%s/ca.pem", dir);
+        assert_int_equal(write_file_atomic(token, "from-a-file\n", 12), 0);
+        assert_int_equal(write_file_atomic(ca, "not read here\n", 14), 0);
+        for (size_t i = 0; i < ELEMENTSOF(rows); i++) {
+                _cleanup_free_ char *error = NULL, *want = NULL, *url = NULL;
+                struct kube *k = NULL;
+                int r;
+
+                assert_int_equal(write_file_atomic(path, rows[i].text, strlen(rows[i].text)), 0);
+                r = kube_open(path, false, &k, &error);
+                if (!rows[i].error) {
+                        if (r < 0)
+                                fail_msg("row %zu: %s", i, error);
+                        url = kube_secret_url(k, "n", "s");
+                        if (strcmp(url, rows[i].server) != 0)
+                                fail_msg("row %zu: %s", i, url);
+                        kube_free(k);
+                        continue;
+                }
+                want = with_dir(rows[i].error, dir);
+                if (r >= 0 || !error || strcmp(error, want) != 0)
+                        fail_msg("row %zu: r=%d\n  got  %s\n  want %s", i, r, error ? error : "(none)", want);
+        }
+        assert_int_equal(unlink(path), 0);
+        assert_int_equal(unlink(token), 0);
+        assert_int_equal(unlink(ca), 0);
+        assert_int_equal(rmdir(dir), 0);
+}
+
 struct status_case {
         const char *json;
         bool issuing;
@@ -125,6 +224,7 @@ static void test_certificate_status(void **state) {
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_urls),
+                cmocka_unit_test(test_kubeconfig),
                 cmocka_unit_test(test_certificate_status),
         };
 
