@@ -1,8 +1,10 @@
-/* Fuzz target: an ACME CA's renewalInfo answer (RFC 9773; checks/tls-ari.c
+/* Fuzz target: what an ACME CA answers the ARI poll (daemon/renew/ari.c):
+ * its directory (RFC 8555 section 7.1.1; checks/tls-ari.c
+ * ari_renewal_info_url), its renewalInfo answer (RFC 9773;
  * ari_parse_response and the window judged from it), its Retry-After
  * header (ari_next_poll) and the RFC 3339 times inside (rfc3339_parse).
- * The whole input is the body; up to its first NUL it is also the header
- * value and a time. */
+ * The whole input is the directory and the renewalInfo body; up to its
+ * first NUL it is also the header value and a time. */
 #include <assert.h>
 #include <string.h>
 
@@ -19,11 +21,15 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-        _cleanup_free_ char *text = fuzz_strndup(data, size), *expl = NULL, *error = NULL;
+        _cleanup_free_ char *text = fuzz_strndup(data, size), *expl = NULL, *error = NULL, *url = NULL;
         struct ari_window w, prev = { NOW - 86400, NOW };
         struct finding_list out = { 0 };
         time_t t, next;
 
+        if (ari_renewal_info_url((const char *)data, size, "aaaa.bbbb", &url) == 0)
+                assert(strncmp(url, "https://", 8) == 0 && str_endswith(url, "/aaaa.bbbb"));
+        else
+                assert(!url);
         if (ari_parse_response((const char *)data, size, &w, &expl, &error) == 0) {
                 assert(w.end > w.start);
                 ari_judge(&w, NULL, NOW, "serial 01", expl, &out);
