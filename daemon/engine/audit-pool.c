@@ -39,9 +39,7 @@ struct audit_pool {
         size_t n_trusts;
 };
 
-/* One entry per line; '#' starts a comment line; blank lines skipped;
- * surrounding blanks trimmed. */
-static int data_read_lines(const char *path, char ***ret, char **ret_error) {
+int audit_pool_ingress_read(const char *path, char ***ret, char **ret_error) {
         _cleanup_strv_free_ char **lines = NULL;
         char buf[DATA_LINE_MAX + 2];
         size_t n = 0, lineno = 0;
@@ -171,7 +169,7 @@ int audit_pool_trust(struct audit_pool *pool, const char *spec, const struct x50
 int audit_pool_ingress(struct audit_pool *pool, char ***ret, char **ret_error) {
         if (!pool->ingress_loaded) {
                 _cleanup_free_ char *path = data_path(INGRESS_FILE);
-                int r = data_read_lines(path, &pool->ingress_subjects, ret_error);
+                int r = audit_pool_ingress_read(path, &pool->ingress_subjects, ret_error);
                 if (r < 0)
                         return r;
                 pool->ingress_loaded = true;

@@ -39,6 +39,12 @@ struct http_client *audit_pool_http(const struct audit_pool *pool);
 /* The trust anchors for a `trust` setting, loaded on first use. */
 int audit_pool_trust(struct audit_pool *pool, const char *spec, const struct x509_trust **ret, char **ret_error);
 
+/* An ingress placeholder subject file: one entry per line; '#' starts a
+ * comment line; blank lines skipped; surrounding blanks trimmed. 0 with
+ * *ret (NULL-terminated, NULL when empty; caller frees), or a negative
+ * errno with *ret_error naming the file and line. */
+int audit_pool_ingress_read(const char *path, char ***ret, char **ret_error);
+
 /* The ingress controllers' default certificate subjects (the data file),
  * read on first use; NULL-terminated, the pool's. */
 int audit_pool_ingress(struct audit_pool *pool, char ***ret, char **ret_error);

@@ -80,9 +80,7 @@ static void probe_release(struct dnssec_probe *d) {
                 probe_end(d);
 }
 
-/* The owner of the first record of a trust anchor file (DS or DNSKEY
- * lines, as unbound reads them): the zone a validator starts from. */
-static int anchor_owner(const char *path, char **ret, char **ret_error) {
+int dnssec_anchor_owner(const char *path, char **ret, char **ret_error) {
         _cleanup_free_ char *line = NULL;
         size_t cap = 0;
         /* Not a FIFO: this runs on the loop, which must not wait on it. */
@@ -283,7 +281,7 @@ struct dnssec_probe *dnssec_probe_new(sd_event *event, struct dnssec_hub *hub, c
         obs->anchor_status = DNS_STATUS_NOT_RUN;
         if (!p->dnssec_enabled)
                 return d;
-        if (anchor_owner(obs->trust_anchor, &obs->anchor_zone, &error) < 0) {
+        if (dnssec_anchor_owner(obs->trust_anchor, &obs->anchor_zone, &error) < 0) {
                 obs->error = TAKE_PTR(error);
                 return d;
         }

@@ -15,6 +15,12 @@
 struct dnssec_probe;
 struct dnssec_hub;
 
+/* The owner of the first record of a trust anchor file (DS or DNSKEY
+ * lines, as unbound reads them): the zone a validator starts from, escaped,
+ * without its final dot. 0 with *ret (caller frees), or a negative errno
+ * with *ret_error naming the file. */
+int dnssec_anchor_owner(const char *path, char **ret, char **ret_error);
+
 typedef void (*dnssec_done_cb)(void *userdata);
 
 /* hub (the validating resolvers the audit pool shares), p, plan, obs and
