@@ -624,6 +624,8 @@ int daemon_new(const struct daemon_options *o, struct config *config, struct dae
          * the daemon still monitors, and says why it will not renew. */
         if (renew_store_open(o->state_dir, false, &d->store, &warning) < 0 || warning)
                 log_msg(LOG_WARNING, "%s", warning ? warning : "cannot open the renewal state; renewal is off");
+        if (d->store)
+                renew_store_share(d->store, &d->state);
         r = audit_pool_new(d->event, daemon_cap(config), &d->pool);
         if (r < 0) {
                 log_msg(LOG_ERR, "cannot set up the audits: %s", strerror(-r));

@@ -33,15 +33,36 @@ struct renew_store {
         bool locked;               /* renew_store_lock() succeeded, not yet unlocked (lock_fd may
                                     * still be -1: no state directory to lock) */
         json_t *others;            /* platforms of the file not asked for, as last read */
+        /* The process's alert state (renew_store_share()), borrowed: the
+         * file is read and written through it. NULL: the store reads and
+         * writes the file itself. */
+        struct state **state;
         struct store_entry **entries;
         size_t n_entries;
 };
+
+/* The platforms of renewal, the "renewal" key's value (NULL: none): 0 and
+ * *ret (a new reference; NULL without renewal), or -EINVAL with
+ * *ret_warning. */
+static int store_platforms(const struct renew_store *s, json_t *renewal, json_t **ret, char **ret_warning) {
+        json_t *platforms = json_object_get(renewal, "platforms");
+
+        *ret = NULL;
+        if (renewal && (json_integer_value(json_object_get(renewal, "format")) != STORE_FORMAT ||
+                        !json_is_object(platforms))) {
+                *ret_warning = xasprintf("%s: \"%s\" is not a renewal state of format %d; starting afresh", s->path,
+                                         STATE_RENEWAL_KEY, STORE_FORMAT);
+                return -EINVAL;
+        }
+        *ret = json_incref(platforms);
+        return 0;
+}
 
 /* The "renewal" key's platforms in the file at s->path: 0 and *ret (NULL
  * when the file or the key is missing), or -EINVAL with *ret_warning. */
 static int store_read(struct renew_store *s, json_t **ret, char **ret_warning) {
         _cleanup_free_ char *error = NULL;
-        json_t *root = NULL, *renewal, *platforms;
+        json_t *root = NULL;
         int r;
 
         *ret = NULL;
@@ -54,18 +75,34 @@ static int store_read(struct renew_store *s, json_t **ret, char **ret_warning) {
                 return -EINVAL;
         }
         /* The guardrails live under one key of the alert state's file. */
-        renewal = json_object_get(root, STATE_RENEWAL_KEY);
-        platforms = json_object_get(renewal, "platforms");
-        if (renewal && (json_integer_value(json_object_get(renewal, "format")) != STORE_FORMAT ||
-                        !json_is_object(platforms))) {
-                *ret_warning = xasprintf("%s: \"%s\" is not a renewal state of format %d; starting afresh", s->path,
-                                         STATE_RENEWAL_KEY, STORE_FORMAT);
-                json_decref(root);
+        r = store_platforms(s, json_object_get(root, STATE_RENEWAL_KEY), ret, ret_warning);
+        json_decref(root);
+        return r;
+}
+
+/* store_read() through the shared alert state: read again only when the
+ * file is not the version it holds. An unreadable file is -EINVAL. *ret
+ * is a copy: the caller takes platforms out of it as it reads them, and
+ * the state's own must stay what the file holds. */
+static int store_read_shared(struct renew_store *s, json_t **ret, char **ret_warning) {
+        _cleanup_free_ char *error = NULL;
+        json_t *platforms = NULL;
+        int r;
+
+        *ret = NULL;
+        r = state_refresh(s->path, s->state, &error);
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0) {
+                *ret_warning = xasprintf("%s; keeping the renewal state in memory", error);
                 return -EINVAL;
         }
-        *ret = json_incref(platforms);
-        json_decref(root);
-        return 0;
+        r = store_platforms(s, (*s->state)->renewal, &platforms, ret_warning);
+        if (r < 0 || !platforms)
+                return r;
+        *ret = json_deep_copy(platforms);
+        json_decref(platforms);
+        return *ret ? 0 : -ENOMEM;
 }
 
 static void entry_load(struct renew_store *s, struct store_entry *e, json_t *o) {
@@ -111,6 +148,10 @@ struct renew_store *renew_store_free(struct renew_store *s) {
         return NULL;
 }
 
+void renew_store_share(struct renew_store *s, struct state **state) {
+        s->state = state;
+}
+
 const char *renew_store_path(const struct renew_store *s) {
         return s->path;
 }
@@ -152,7 +193,10 @@ int renew_store_lock(struct renew_store *s) {
         /* Another certvigil may have saved since: its word is the newest,
          * unless our own last save failed. A file that cannot be read
          * leaves memory as it is. */
-        if (s->unsaved || store_read(s, &platforms, &warning) < 0 || !platforms)
+        if (s->unsaved)
+                return 0;
+        r = s->state ? store_read_shared(s, &platforms, &warning) : store_read(s, &platforms, &warning);
+        if (r < 0 || !platforms)
                 return 0;
         for (size_t i = 0; i < s->n_entries; i++) {
                 entry_load(s, s->entries[i], json_object_get(platforms, s->entries[i]->name));
@@ -169,9 +213,48 @@ void renew_store_unlock(struct renew_store *s) {
         s->locked = false;
 }
 
-int renew_store_save(struct renew_store *s) {
-        json_t *platforms, *root;
+/* platforms (taken) under the renewal key, through the shared alert
+ * state, which renders only what changed and stays the file's version
+ * for the daemon's next settle: the alert part as the file has it now
+ * (the lock may not have read it), or, unreadable, as memory has it. */
+static int store_write_shared(struct renew_store *s, json_t *platforms) {
+        _cleanup_free_ char *error = NULL;
+        json_t *renewal;
+        int r;
+
+        (void)state_refresh(s->path, s->state, &error);
+        renewal = json_pack("{s:i, s:o}", "format", STORE_FORMAT, "platforms", platforms);
+        r = renewal ? state_save_renewal(*s->state, s->path, renewal) : -ENOMEM;
+        json_decref(renewal);
+        return r;
+}
+
+/* platforms (taken) under the renewal key: read, replace our key, write;
+ * the alert state in the same file is kept as the daemon or the last
+ * audit left it. */
+static int store_write_file(struct renew_store *s, json_t *platforms) {
+        _cleanup_free_ char *ignored = NULL, *line = NULL;
+        json_t *root = NULL;
         char *text;
+
+        (void)state_read_json(s->path, 0, &root, &ignored); /* unreadable: the alert state is rebuilt */
+        if (!json_is_object(root)) {
+                json_decref(root);
+                root = json_pack("{s:i, s:[]}", "format", STATE_FORMAT, "platforms");
+        }
+        json_object_set_new(root, STATE_RENEWAL_KEY,
+                            json_pack("{s:i, s:o}", "format", STORE_FORMAT, "platforms", platforms));
+        text = json_dumps(root, JSON_INDENT(1) | JSON_PRESERVE_ORDER);
+        json_decref(root);
+        if (!text)
+                return -ENOMEM;
+        line = xasprintf("%s\n", text);
+        free(text);
+        return write_file_atomic(s->path, line, strlen(line));
+}
+
+int renew_store_save(struct renew_store *s) {
+        json_t *platforms;
         int r;
 
         if (s->read_only)
@@ -182,26 +265,7 @@ int renew_store_save(struct renew_store *s) {
         platforms = json_deep_copy(s->others);
         for (size_t i = 0; i < s->n_entries; i++)
                 json_object_set_new(platforms, s->entries[i]->name, renew_state_to_json(&s->entries[i]->st));
-        /* Read, replace our key, write: the alert state in the same file is
-         * kept as the daemon or the last audit left it. */
-        _cleanup_free_ char *ignored = NULL;
-        root = NULL;
-        (void)state_read_json(s->path, 0, &root, &ignored); /* unreadable: the alert state is rebuilt */
-        if (!json_is_object(root)) {
-                json_decref(root);
-                root = json_pack("{s:i, s:[]}", "format", STATE_FORMAT, "platforms");
-        }
-        json_object_set_new(root, STATE_RENEWAL_KEY,
-                            json_pack("{s:i, s:o}", "format", STORE_FORMAT, "platforms", platforms));
-        text = json_dumps(root, JSON_INDENT(1) | JSON_PRESERVE_ORDER);
-        json_decref(root);
-        if (!text) {
-                renew_store_unlock(s);
-                return -ENOMEM;
-        }
-        _cleanup_free_ char *line = xasprintf("%s\n", text);
-        free(text);
-        r = write_file_atomic(s->path, line, strlen(line));
+        r = s->state ? store_write_shared(s, platforms) : store_write_file(s, platforms);
         s->unsaved = r < 0;
         renew_store_unlock(s);
         return r;

@@ -24,6 +24,14 @@ struct renew_store;
  * nothing (--dry-run). */
 int renew_store_open(const char *dir, bool read_only, struct renew_store **ret, char **ret_warning);
 struct renew_store *renew_store_free(struct renew_store *s);
+/* From now on the store reads and writes state.json through *state, the
+ * process's alert state (the daemon's), borrowed: a lock reads the file
+ * only when another process replaced it (state_refresh()), a save renders
+ * only the guardrails (state_save_renewal()), and the alert state stays
+ * the file's version, not read again at the next settle. *state must
+ * outlive the store. */
+struct state;
+void renew_store_share(struct renew_store *s, struct state **state);
 /* The platform's state, created empty; owned by the store. */
 struct renew_state *renew_store_get(struct renew_store *s, const char *platform);
 /* Locks and re-reads (0), or says on stderr why not and returns a negative

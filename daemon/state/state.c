@@ -607,10 +607,10 @@ static int platform_render(struct state_platform *sp) {
         return sp->text ? 0 : -ENOMEM;
 }
 
-int state_save(struct state *s, const char *path) {
+/* state_save() with renewal (taken; NULL: none) as the guardrails. */
+static int save(struct state *s, const char *path, json_t *renewal) {
         char head[64], *renewal_text = NULL;
         size_t n = 0, emitted = 0, renewal_len = 0;
-        json_t *renewal;
         int r, fd = -1;
 
         if (s->n_iov_allocated < s->n_platforms + 4) {
@@ -624,7 +624,7 @@ int state_save(struct state *s, const char *path) {
         for (size_t i = 0; i < s->n_platforms; i++) {
                 struct state_platform *sp = &s->platforms[i];
                 if (!sp->text && platform_render(sp) < 0) {
-                        remember_written(s, -ENOMEM, -1, NULL, NULL);
+                        remember_written(s, -ENOMEM, -1, renewal, NULL);
                         return -ENOMEM;
                 }
                 if (sp->text_len == 0)
@@ -639,9 +639,7 @@ int state_save(struct state *s, const char *path) {
                 PIECE("\n ]", 3);
         else
                 PIECE("]", 1);
-        /* Renewal's guardrails share the file: keep what is there, as
-         * rendered when it is still what was last written. */
-        renewal = renewal_current(s, path);
+        /* As rendered when still what was last written. */
         if (renewal && renewal == s->renewal && s->renewal_text)
                 PIECE(s->renewal_text, strlen(s->renewal_text));
         else if (renewal) {
@@ -658,6 +656,16 @@ int state_save(struct state *s, const char *path) {
         r = write_file_atomic_iov(path, s->iov, n, &fd);
         remember_written(s, r, fd, renewal, renewal_text);
         return r;
+}
+
+int state_save(struct state *s, const char *path) {
+        /* Renewal's guardrails share the file: keep what is there. */
+        return save(s, path, renewal_current(s, path));
+}
+
+int state_save_renewal(struct state *s, const char *path, json_t *renewal) {
+        assert(json_is_object(renewal));
+        return save(s, path, json_incref(renewal));
 }
 
 /* ---- loading ----------------------------------------------------------- */

@@ -159,6 +159,12 @@ int state_read_json(const char *path, size_t flags, json_t **ret, char **ret_err
  * saves; ask state_platform() again. */
 int state_save(struct state *s, const char *path);
 
+/* state_save() with renewal (an object, borrowed: s keeps a reference) as
+ * the renewal guardrails, in place of those carried over: the renewal
+ * store's save, through the state its process holds, so that neither
+ * reads and renders the other's part of the file again. */
+int state_save_renewal(struct state *s, const char *path, json_t *renewal);
+
 /* Takes DIR/state.lock exclusively, waiting at most STATE_LOCK_WAIT_USEC
  * (the caller's loop stands still meanwhile). 0 and *ret_fd, the lock to
  * hand to state_unlock(); *ret_fd is -1 when the directory has no lock file
