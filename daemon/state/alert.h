@@ -29,7 +29,7 @@ struct alert {
 
 struct alert_list {
         struct alert *items;
-        size_t n;
+        size_t n, allocated;
 };
 void alert_list_clear(struct alert_list *l);
 

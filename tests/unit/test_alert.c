@@ -19,6 +19,7 @@
 
 #include "alert.h"
 #include "checks.h"
+#include "group.h"
 #include "state.h"
 #include "util.h"
 
@@ -746,6 +747,79 @@ static void test_state_refresh_foreign_same_size(void **state) {
         scratch_done(path);
 }
 
+/* A platform of many endpoints, each refusing connections: a finding
+ * each, every one its own problem. Opening them, keeping them and
+ * resolving them (the endpoints answer again) must each take time in
+ * proportion to the findings, not their square: every audit of such a
+ * platform goes through it. */
+#define MANY_ENDPOINTS 20000
+#define MANY_ENDPOINTS_CPU_BOUND_USEC (1 * USEC_PER_SEC)
+
+static void many_findings(struct platform_obs *o, bool refused, struct finding_list *ret) {
+        static struct platform p = { .name = (char *)"many" };
+        const struct finding_def *def = checks_find_def("tls.connect.failed");
+
+        *ret = (struct finding_list){ 0 };
+        for (size_t i = 0; i < o->n_endpoints; i++) {
+                o->endpoints[i].status = refused ? ENDPOINT_CONNECT_FAILED : ENDPOINT_OK;
+                if (refused)
+                        finding_emit(ret, def, o->endpoints[i].name, o->endpoints[i].address,
+                                     "cannot connect to %s port 443 for %s: Connection refused",
+                                     o->endpoints[i].address, o->endpoints[i].name);
+        }
+        group_findings(&p, o, ret);
+}
+
+static void test_alert_many_endpoints(void **state) {
+        struct platform_obs *o = xcalloc(1, sizeof(*o));
+        struct state_platform sp = { 0 };
+        struct finding_list fl;
+        struct alert_list out = { 0 };
+        uint64_t t0;
+
+        o->names = xcalloc(1, sizeof(*o->names));
+        o->names[0] = (struct name_obs){ .name = xstrdup("api.many.example.test"), .status = DNS_STATUS_OK };
+        o->n_names = 1;
+        o->endpoints = xcalloc(MANY_ENDPOINTS, sizeof(*o->endpoints));
+        for (size_t i = 0; i < MANY_ENDPOINTS; i++)
+                o->endpoints[i] = (struct endpoint_obs){
+                        .name = xstrdup("api.many.example.test"),
+                        .address = xasprintf("10.%zu.%zu.%zu", i >> 16, (i >> 8) & 255, i & 255),
+                        .port = 443,
+                };
+        o->n_endpoints = MANY_ENDPOINTS;
+
+        many_findings(o, true, &fl);
+        assert_int_equal(fl.n, MANY_ENDPOINTS);
+        t0 = test_cpu_usec();
+        alert_compute(&sp, &fl, o, T0, REMIND, &out);
+        test_cpu_within("20,000 findings opened", test_cpu_usec() - t0, MANY_ENDPOINTS_CPU_BOUND_USEC);
+        assert_int_equal(out.n, MANY_ENDPOINTS);
+        assert_int_equal(out.items[0].kind, ALERT_NEW);
+        assert_int_equal(sp.n_findings, MANY_ENDPOINTS);
+        alert_list_clear(&out);
+
+        t0 = test_cpu_usec();
+        alert_compute(&sp, &fl, o, T0 + HOUR, REMIND, &out);
+        test_cpu_within("20,000 findings kept", test_cpu_usec() - t0, MANY_ENDPOINTS_CPU_BOUND_USEC);
+        assert_int_equal(out.n, 0);
+        assert_int_equal(sp.n_findings, MANY_ENDPOINTS);
+        assert_int_equal(sp.findings[0].first_seen, T0);
+        finding_list_clear(&fl);
+
+        many_findings(o, false, &fl);
+        t0 = test_cpu_usec();
+        alert_compute(&sp, &fl, o, T0 + 2 * HOUR, REMIND, &out);
+        test_cpu_within("20,000 findings resolved", test_cpu_usec() - t0, MANY_ENDPOINTS_CPU_BOUND_USEC);
+        assert_int_equal(out.n, MANY_ENDPOINTS);
+        assert_int_equal(out.items[MANY_ENDPOINTS - 1].kind, ALERT_RESOLVED);
+        assert_int_equal(sp.n_findings, 0);
+        alert_list_clear(&out);
+        finding_list_clear(&fl);
+        free(sp.findings);
+        platform_obs_free(o);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_lifecycle),
@@ -765,6 +839,7 @@ int main(void) {
                 cmocka_unit_test(test_state_refresh_foreign_same_size),
                 cmocka_unit_test(test_grouped_identity),
                 cmocka_unit_test(test_state_subject_roundtrip),
+                cmocka_unit_test(test_alert_many_endpoints),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
