@@ -3,6 +3,7 @@
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
@@ -152,21 +153,73 @@ static void common(struct fields *f, const char *platform, const struct finding_
                 field(f, "CERTVIGIL_ISSUER", "%s", cert->issuer);
 }
 
+static void cert_of(const struct endpoint_obs *e, struct journal_cert *ret) {
+        *ret = (struct journal_cert){ .port = e->port };
+        if (e->status == ENDPOINT_OK && e->n_chain > 0) {
+                ret->not_after = e->chain[0].not_after;
+                ret->sha256 = e->chain[0].sha256;
+                ret->issuer = e->chain[0].issuer;
+        }
+}
+
 bool journal_cert_from_obs(const struct platform_obs *obs, const char *name, const char *address,
                            struct journal_cert *ret) {
         for (size_t i = 0; obs && name && address && i < obs->n_endpoints; i++) {
                 const struct endpoint_obs *e = &obs->endpoints[i];
                 if (strcmp(e->name, name) != 0 || strcmp(e->address, address) != 0)
                         continue;
-                *ret = (struct journal_cert){ .port = e->port };
-                if (e->status == ENDPOINT_OK && e->n_chain > 0) {
-                        ret->not_after = e->chain[0].not_after;
-                        ret->sha256 = e->chain[0].sha256;
-                        ret->issuer = e->chain[0].issuer;
-                }
+                cert_of(e, ret);
                 return true;
         }
         return false;
+}
+
+/* The endpoints by name and address, equal ones in their order: an audit's
+ * entries look their endpoints up here, as one per endpoint each walking
+ * the list made the product of the two. */
+struct endpoint_ref {
+        const char *name, *address;
+        size_t i;
+};
+
+static int endpoint_ref_cmp(const void *a, const void *b) {
+        const struct endpoint_ref *x = a, *y = b;
+        int c = strcmp(x->name, y->name);
+        if (c == 0)
+                c = strcmp(x->address, y->address);
+        return c != 0 ? c : x->i < y->i ? -1 : x->i > y->i;
+}
+
+static struct endpoint_ref *endpoint_refs_new(const struct platform_obs *obs) {
+        size_t n = obs ? obs->n_endpoints : 0;
+        struct endpoint_ref *v = xcalloc(n + 1, sizeof(*v));
+
+        for (size_t i = 0; i < n; i++)
+                v[i] = (struct endpoint_ref){ obs->endpoints[i].name, obs->endpoints[i].address, i };
+        if (n > 0)
+                qsort(v, n, sizeof(*v), endpoint_ref_cmp);
+        return v;
+}
+
+/* journal_cert_from_obs() through refs (endpoint_refs_new(obs)). */
+static bool cert_find(const struct platform_obs *obs, const struct endpoint_ref *refs, const char *name,
+                      const char *address, struct journal_cert *ret) {
+        const struct endpoint_ref key = { name, address, 0 };
+        size_t lo = 0, hi = obs ? obs->n_endpoints : 0, n = hi;
+
+        if (!name || !address)
+                return false;
+        while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+                if (endpoint_ref_cmp(&refs[mid], &key) < 0)
+                        lo = mid + 1;
+                else
+                        hi = mid;
+        }
+        if (lo == n || strcmp(refs[lo].name, name) != 0 || strcmp(refs[lo].address, address) != 0)
+                return false;
+        cert_of(&obs->endpoints[refs[lo].i], ret);
+        return true;
 }
 
 int journal_send_finding(struct journal *j, const char *platform, const struct finding *fd,
@@ -274,12 +327,13 @@ int journal_send_summary(struct journal *j, const struct journal_summary *s) {
 size_t journal_send_audit(struct journal *j, const char *platform, const struct finding_list *findings,
                           const struct platform_obs *obs, const struct alert_list *alerts, const size_t counts[3],
                           time_t now) {
+        _cleanup_free_ struct endpoint_ref *refs = endpoint_refs_new(obs);
         size_t sent = 0;
         if (alerts) {
                 for (size_t i = 0; i < alerts->n; i++) {
                         const struct alert *a = &alerts->items[i];
                         struct journal_cert cert;
-                        bool have = journal_cert_from_obs(obs, a->f.name, a->f.address, &cert);
+                        bool have = cert_find(obs, refs, a->f.name, a->f.address, &cert);
                         if (journal_send_alert(j, platform, a, have ? &cert : NULL, now) >= 0)
                                 sent++;
                 }
@@ -289,7 +343,7 @@ size_t journal_send_audit(struct journal *j, const char *platform, const struct 
                         struct journal_cert cert;
                         if (!finding_counts(f))
                                 continue;
-                        bool have = journal_cert_from_obs(obs, f->name, f->address, &cert);
+                        bool have = cert_find(obs, refs, f->name, f->address, &cert);
                         if (journal_send_finding(j, platform, f, have ? &cert : NULL, now) >= 0)
                                 sent++;
                 }
