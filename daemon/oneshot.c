@@ -1,6 +1,7 @@
 /* `certvigil audit`: one run per platform on one loop, then report, job
  * summary, journal, state and exit status. */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,6 +40,8 @@ struct oneshot {
         struct report_stream *stream;
         size_t written;
         time_t started_wall;
+        sd_event_source *sig_term, *sig_int;
+        int stopped_by;              /* SIGTERM or SIGINT when one ended the run, else 0 */
 };
 
 /* Exit status of the worst severity under --fail-on. */
@@ -180,6 +183,67 @@ static void on_run_done(struct run *r, void *userdata) {
                 oneshot_flush(x);
         if (--x->pending == 0)
                 sd_event_exit(x->event, 0);
+}
+
+/* SIGTERM or SIGINT (systemctl stop, Ctrl-C): the run ends here. Left to
+ * their default action they killed us at once and a renewal command in
+ * flight, in a process group of its own, went on unsupervised, past its
+ * renew.timeout; now oneshot_done() kills its group, and oneshot_audit()
+ * then ends by the same signal, so a shell or systemd sees what it sent. */
+static int on_stop(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
+        struct oneshot *x = userdata;
+
+        x->stopped_by = (int)si->ssi_signo;
+        return sd_event_exit(x->event, 0);
+}
+
+/* A signal we inherited as ignored stays ignored (a shell's background
+ * job ignores SIGINT): blocked for a signalfd, it would be delivered. */
+static int oneshot_watch(struct oneshot *x, int sig, sd_event_source **ret) {
+        struct sigaction old;
+        sigset_t mask;
+
+        if (sigaction(sig, NULL, &old) == 0 && old.sa_handler == SIG_IGN)
+                return 0;
+        sigemptyset(&mask);
+        sigaddset(&mask, sig);
+        if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
+                return -errno;
+        return sd_event_add_signal(x->event, ret, sig, on_stop, x);
+}
+
+static int oneshot_signals(struct oneshot *x) {
+        int r = oneshot_watch(x, SIGTERM, &x->sig_term);
+
+        return r < 0 ? r : oneshot_watch(x, SIGINT, &x->sig_int);
+}
+
+static void oneshot_signals_release(struct oneshot *x) {
+        sigset_t mask;
+
+        sigemptyset(&mask);
+        if (x->sig_term)
+                sigaddset(&mask, SIGTERM);
+        if (x->sig_int)
+                sigaddset(&mask, SIGINT);
+        x->sig_term = sd_event_source_disable_unref(x->sig_term);
+        x->sig_int = sd_event_source_disable_unref(x->sig_int);
+        (void)sigprocmask(SIG_UNBLOCK, &mask, NULL);
+}
+
+/* After everything is torn down: end by the signal that stopped the run. */
+static void oneshot_die(int sig) {
+        sigset_t mask;
+
+        fprintf(stderr, "certvigil: stopped by %s: audits abandoned, no report written\n",
+                sig == SIGINT ? "SIGINT" : "SIGTERM");
+        fflush(stderr);
+        signal(sig, SIG_DFL);
+        sigemptyset(&mask);
+        sigaddset(&mask, sig);
+        (void)sigprocmask(SIG_UNBLOCK, &mask, NULL);
+        (void)raise(sig);
+        _exit(128 + sig); /* not reached: the signal's default action ends us */
 }
 
 /* Every platform is set up before the first packet leaves, so a bad trust
@@ -331,6 +395,8 @@ static void oneshot_done(struct oneshot *x) {
         journal_free(x->journal);
         http_cache_free(x->cache);
         audit_pool_free(x->pool);
+        sd_event_source_disable_unref(x->sig_term);
+        sd_event_source_disable_unref(x->sig_int);
         sd_event_unref(x->event);
 }
 
@@ -350,6 +416,11 @@ int oneshot_audit(const struct cli_options *o, const struct config *c) {
         r = sd_event_default(&x.event);
         if (r < 0) {
                 fprintf(stderr, "certvigil: cannot create the event loop: %s\n", strerror(-r));
+                goto out;
+        }
+        r = oneshot_signals(&x);
+        if (r < 0) {
+                fprintf(stderr, "certvigil: cannot watch SIGTERM and SIGINT: %s\n", strerror(-r));
                 goto out;
         }
         if (oneshot_prepare(&x) < 0)
@@ -378,8 +449,15 @@ int oneshot_audit(const struct cli_options *o, const struct config *c) {
                 fprintf(stderr, "certvigil: event loop failed: %s\n", strerror(-r));
                 goto out;
         }
+        if (x.stopped_by)
+                goto out;
+        /* From here on a stop takes its default action again: writing the
+         * report may wait on a FIFO's reader, which Ctrl-C must end. */
+        oneshot_signals_release(&x);
         ret = oneshot_report(&x, started);
 out:
         oneshot_done(&x);
+        if (x.stopped_by)
+                oneshot_die(x.stopped_by);
         return ret;
 }

@@ -27,6 +27,9 @@
 #      without running the hook again
 #   8. a corrupt state file: a warning, and the audit goes on; a state
 #      directory that cannot be written: exit 3 unless --no-renew
+#   9. SIGTERM while the hook hangs: certvigil kills the hook's process
+#      group and ends by SIGTERM (it used to die at once and leave the
+#      hook and its children running, unsupervised, past renew.timeout)
 
 # shellcheck source-path=SCRIPTDIR source=common.sh
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
@@ -247,5 +250,33 @@ $(cv_expect soon renew.triggered info - -)"
 cv_run nodir "$SB_CERTVIGIL" audit --config "$CV_CFG" --format json --state-dir "$SB_DIR/renew.yaml/state"
 assert_exit 3
 assert_match "nodir: says why" "state directory $SB_DIR/renew.yaml/state is not a writable directory" "$(cat "$CV_STDERR")"
+
+# --- 9. SIGTERM while the hook runs ----------------------------------------------------------------
+
+rm -f "$state/state.json" "$SB_DIR"/hook-env.*
+echo hang >"$SB_DIR/hook-mode"
+hang_pids() { pgrep -f "cv-hang-$$"; }
+no_hang() { ! hang_pids >/dev/null; }
+gone() { ! kill -0 "$1" 2>/dev/null; }
+"$SB_CERTVIGIL" audit --config "$CV_CFG" --state-dir "$state" --format json -o "$SB_DIR/term.json" \
+	>"$SB_DIR/term.out" 2>"$SB_DIR/term.err" </dev/null &
+pid=$!
+assert_ok "term: the hook and its child run" cv_wait_until 10000 hang_pids
+kill -TERM "$pid"
+if cv_wait_until 5000 gone "$pid"; then
+	rc=0
+	wait "$pid" || rc=$?
+	assert_ok "term: certvigil ends by SIGTERM (status $rc)" test "$rc" = 143
+else
+	cv_fail "term: certvigil ends within 5 s of SIGTERM"
+fi
+assert_ok "term: says so" grep -qx "certvigil: stopped by SIGTERM: audits abandoned, no report written" \
+	"$SB_DIR/term.err"
+assert_ok "term: the hook's process group was killed with it" cv_wait_until 2000 no_hang
+assert_ok "term: no report" test ! -e "$SB_DIR/term.json"
+# Left behind when the group was not killed: stopped here, by id.
+for p in $(hang_pids || true); do
+	kill -KILL "$p" 2>/dev/null || true
+done
 
 cv_finish
