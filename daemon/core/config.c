@@ -1252,45 +1252,105 @@ static int unknown_key(struct yfile *f, const struct key *table, const yaml_node
         return 0;
 }
 
+/* YAML 1.1's merge key, "<<: *anchor" (or a list of them), which Helm
+ * reads in values files. */
+static bool is_merge_key(const yaml_node_t *kn) {
+        return kn->type == YAML_SCALAR_NODE && ynode_is_plain(kn) && strcmp(ynode_value(kn), "<<") == 0;
+}
+
+/* Merges nested deeper than this are refused: an anchor may merge itself. */
+#define MERGE_DEPTH_MAX 16
+
+static int apply_pairs(struct build *b, struct yfile *f, yaml_node_t *map, const struct key *table,
+                       const char *prefix, const char *where, uint64_t *seen, unsigned depth);
+
+/* The mappings a merge key brings in, in order: the first one that has a
+ * key wins, and keys already set where the merge key is win over all. */
+static int apply_merge(struct build *b, struct yfile *f, yaml_node_t *kn, yaml_node_t *vn, const struct key *table,
+                       const char *prefix, const char *where, uint64_t *seen, unsigned depth) {
+        if (depth >= MERGE_DEPTH_MAX)
+                return yfile_fail(f, kn->start_mark, "merge keys ('<<') nested more than %d deep %s",
+                                  MERGE_DEPTH_MAX, where);
+        if (vn->type == YAML_MAPPING_NODE)
+                return apply_pairs(b, f, vn, table, prefix, where, seen, depth + 1);
+        if (vn->type == YAML_SEQUENCE_NODE)
+                for (yaml_node_item_t *it = vn->data.sequence.items.start; it < vn->data.sequence.items.top; it++) {
+                        yaml_node_t *m = yfile_node(f, *it);
+                        int r;
+
+                        if (!m || m->type != YAML_MAPPING_NODE)
+                                return yfile_fail(f, m ? m->start_mark : vn->start_mark,
+                                                  "a merge key ('<<') takes a mapping or a list of mappings");
+                        r = apply_pairs(b, f, m, table, prefix, where, seen, depth + 1);
+                        if (r < 0)
+                                return r;
+                }
+        else
+                return yfile_fail(f, vn->start_mark, "a merge key ('<<') takes a mapping or a list of mappings");
+        return 0;
+}
+
+/* One mapping's keys against the table, the merged ones (depth > 0) only
+ * where not already set, then its own merge keys. */
+static int apply_pairs(struct build *b, struct yfile *f, yaml_node_t *map, const struct key *table,
+                       const char *prefix, const char *where, uint64_t *seen, unsigned depth) {
+        for (int merges = 0; merges < 2; merges++)
+                for (yaml_node_pair_t *pair = map->data.mapping.pairs.start; pair < map->data.mapping.pairs.top;
+                     pair++) {
+                        yaml_node_t *kn = yfile_node(f, pair->key), *vn = yfile_node(f, pair->value);
+                        _cleanup_free_ char *path = NULL;
+                        const struct key *k;
+                        size_t i = 0;
+                        int r;
+
+                        if (!kn || !vn || is_merge_key(kn) != (merges == 1))
+                                continue;
+                        if (merges) {
+                                /* certvigil's own config says each key once, where it applies. */
+                                if (f->strict)
+                                        return yfile_fail(f, kn->start_mark, "merge keys ('<<') are not supported "
+                                                          "%s: write the keys out", where);
+                                r = apply_merge(b, f, kn, vn, table, prefix, where, seen, depth);
+                                if (r < 0)
+                                        return r;
+                                continue;
+                        }
+                        if (kn->type != YAML_SCALAR_NODE) {
+                                if (!f->strict)
+                                        continue;
+                                return yfile_fail(f, kn->start_mark, "unsupported non-string key %s", where);
+                        }
+                        k = key_find(table, kn, &i);
+                        if (!k) {
+                                r = depth == 0 ? unknown_key(f, table, kn, where) : 0;
+                                if (r < 0)
+                                        return r;
+                                continue;
+                        }
+                        /* Every table is far shorter than the 64 bits of seen. */
+                        if (*seen & (UINT64_C(1) << i)) {
+                                if (depth > 0)
+                                        continue;
+                                return yfile_fail(f, kn->start_mark, "duplicate key '%s'", k->name);
+                        }
+                        *seen |= UINT64_C(1) << i;
+
+                        path = prefix ? xasprintf("%s.%s", prefix, k->name) : xstrdup(k->name);
+                        r = k->parse(b, f, k, path, vn, b->p ? (char *)b->p + k->offset : NULL);
+                        if (r < 0)
+                                return r;
+                }
+        return 0;
+}
+
 /* Walks one mapping against its key table. In a strict file every key must be
  * known; in a values file unknown keys are someone else's and are skipped,
- * but ours must still have the right type. */
+ * but ours must still have the right type, and merge keys work as in Helm. */
 static int apply_map(struct build *b, struct yfile *f, yaml_node_t *map, const struct key *table,
                      const char *prefix, const char *where) {
         uint64_t seen = 0;
 
-        for (yaml_node_pair_t *pair = map->data.mapping.pairs.start; pair < map->data.mapping.pairs.top; pair++) {
-                yaml_node_t *kn = yfile_node(f, pair->key), *vn = yfile_node(f, pair->value);
-                _cleanup_free_ char *path = NULL;
-                const struct key *k;
-                size_t i = 0;
-                int r;
-
-                if (!kn || !vn)
-                        continue;
-                if (kn->type != YAML_SCALAR_NODE) {
-                        if (!f->strict)
-                                continue;
-                        return yfile_fail(f, kn->start_mark, "unsupported non-string key %s", where);
-                }
-                k = key_find(table, kn, &i);
-                if (!k) {
-                        r = unknown_key(f, table, kn, where);
-                        if (r < 0)
-                                return r;
-                        continue;
-                }
-                /* Every table is far shorter than the 64 bits of seen. */
-                if (seen & (UINT64_C(1) << i))
-                        return yfile_fail(f, kn->start_mark, "duplicate key '%s'", k->name);
-                seen |= UINT64_C(1) << i;
-
-                path = prefix ? xasprintf("%s.%s", prefix, k->name) : xstrdup(k->name);
-                r = k->parse(b, f, k, path, vn, b->p ? (char *)b->p + k->offset : NULL);
-                if (r < 0)
-                        return r;
-        }
-        return 0;
+        return apply_pairs(b, f, map, table, prefix, where, &seen, 0);
 }
 
 /* ------------------------------------------------------------------------ */

@@ -1077,6 +1077,63 @@ static void check_warnings(const char *what, char **got) {
                 fail_msg("%s: unexpected warning %s", what, got[n]);
 }
 
+/* Helm reads YAML merge keys in values files ("<<: *anchor"): so do we,
+ * with the keys written beside a merge key winning, and the first merged
+ * mapping that has a key winning over later ones. They were skipped as an
+ * unknown key: a baseDomain merged in was "no global.baseDomain", a merged
+ * tls.mode silently the default. certvigil's own config refuses them. */
+static void test_values_merge(void **state) {
+        static const struct {
+                const char *yaml;
+                const char *expect;       /* "base sep mode", or the error after "PATH:" */
+        } cases[] = {
+                { "c: &c\n  baseDomain: m.example.com\nglobal:\n  <<: *c\n", "m.example.com . letsencrypt" },
+                { "b: &b { baseDomain: b.example.com, subdomainSeparator: \"-\" }\nt: &t { mode: provided }\n"
+                  "global:\n  <<: [*b]\n  baseDomain: own.example.com\ntls:\n  <<: *t\n",
+                  "own.example.com - provided" },
+                { "x: &x { baseDomain: x.example.com }\ny: &y { baseDomain: y.example.com, subdomainSeparator: \"-\" }\n"
+                  "global:\n  <<: [*x, *y]\n",
+                  "x.example.com - letsencrypt" },
+                { "g: &g\n  <<: *g\n  baseDomain: a.example.com\nglobal: *g\n",
+                  "2:3: merge keys ('<<') nested more than 16 deep in global" },
+                { "global:\n  <<: 5\n", "2:7: a merge key ('<<') takes a mapping or a list of mappings" },
+                { "t: &t { mode: acme }\nglobal: { baseDomain: a.example.com }\ntls: { <<: *t }\n",
+                  "1:15: unknown tls.mode 'acme' (expected letsencrypt, provided or selfsigned)" },
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                _cleanup_free_ char *path = write_temp(cases[i].yaml, strlen(cases[i].yaml));
+                _cleanup_free_ char *error = NULL, *got = NULL, *want = NULL;
+                struct config *c = NULL;
+
+                if (config_from_values(path, &c, &error) >= 0) {
+                        const struct platform *p = c->platforms[0];
+                        got = xasprintf("%s %c %s", p->base_domain, p->separator,
+                                        p->tls_mode == TLS_MODE_PROVIDED ? "provided"
+                                        : p->tls_mode == TLS_MODE_SELFSIGNED ? "selfsigned" : "letsencrypt");
+                        want = xstrdup(cases[i].expect);
+                        config_free(c);
+                } else {
+                        got = TAKE_PTR(error);
+                        want = xasprintf("%s:%s", path, cases[i].expect);
+                }
+                unlink(path);
+                assert_string_equal(got, want);
+        }
+}
+
+/* certvigil's own config refuses merge keys, saying so. */
+static void test_config_merge(void **state) {
+        _cleanup_free_ char *error = NULL;
+        struct config *c = NULL;
+
+        assert_int_equal(config_load_string("platforms:\n  - &p\n    name: a\n    global: { baseDomain: a.example.com }\n"
+                                            "  - <<: *p\n    name: b\n",
+                                            "m.yaml", checks_find_def, &c, &error),
+                         -EINVAL);
+        assert_string_equal(error, "m.yaml:5:5: merge keys ('<<') are not supported in platform 'b': write the keys out");
+}
+
 static void test_values_typos(void **state) {
         _cleanup_free_ char *path = fix("@/values-typos.yaml"), *conf = fix("@/certvigil.yaml");
         _cleanup_free_ char *error = NULL, *error2 = NULL, *error3 = NULL;
@@ -1579,6 +1636,8 @@ int main(void) {
                 cmocka_unit_test(test_max_inflight),
                 cmocka_unit_test(test_read_stream),
                 cmocka_unit_test(test_path_not_regular),
+                cmocka_unit_test(test_values_merge),
+                cmocka_unit_test(test_config_merge),
         };
         int r;
 
