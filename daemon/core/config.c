@@ -1258,21 +1258,30 @@ static bool is_merge_key(const yaml_node_t *kn) {
         return kn->type == YAML_SCALAR_NODE && ynode_is_plain(kn) && strcmp(ynode_value(kn), "<<") == 0;
 }
 
-/* Merges nested deeper than this are refused: an anchor may merge itself. */
+/* Merges nested deeper than this are refused: an anchor may merge itself.
+ * And at most this many mappings are merged into one: each level may list
+ * an anchor many times, so the work would grow as the product of the lists
+ * (a billion laughs made of merge keys). */
 #define MERGE_DEPTH_MAX 16
+#define MERGE_MAPPINGS_MAX 1000u
+
+struct merge_walk {
+        uint64_t seen;             /* the table's keys set so far */
+        unsigned mappings_left;    /* MERGE_MAPPINGS_MAX, counted down */
+};
 
 static int apply_pairs(struct build *b, struct yfile *f, yaml_node_t *map, const struct key *table,
-                       const char *prefix, const char *where, uint64_t *seen, unsigned depth);
+                       const char *prefix, const char *where, struct merge_walk *w, unsigned depth);
 
 /* The mappings a merge key brings in, in order: the first one that has a
  * key wins, and keys already set where the merge key is win over all. */
 static int apply_merge(struct build *b, struct yfile *f, yaml_node_t *kn, yaml_node_t *vn, const struct key *table,
-                       const char *prefix, const char *where, uint64_t *seen, unsigned depth) {
+                       const char *prefix, const char *where, struct merge_walk *w, unsigned depth) {
         if (depth >= MERGE_DEPTH_MAX)
                 return yfile_fail(f, kn->start_mark, "merge keys ('<<') nested more than %d deep %s",
                                   MERGE_DEPTH_MAX, where);
         if (vn->type == YAML_MAPPING_NODE)
-                return apply_pairs(b, f, vn, table, prefix, where, seen, depth + 1);
+                return apply_pairs(b, f, vn, table, prefix, where, w, depth + 1);
         if (vn->type == YAML_SEQUENCE_NODE)
                 for (yaml_node_item_t *it = vn->data.sequence.items.start; it < vn->data.sequence.items.top; it++) {
                         yaml_node_t *m = yfile_node(f, *it);
@@ -1281,7 +1290,7 @@ static int apply_merge(struct build *b, struct yfile *f, yaml_node_t *kn, yaml_n
                         if (!m || m->type != YAML_MAPPING_NODE)
                                 return yfile_fail(f, m ? m->start_mark : vn->start_mark,
                                                   "a merge key ('<<') takes a mapping or a list of mappings");
-                        r = apply_pairs(b, f, m, table, prefix, where, seen, depth + 1);
+                        r = apply_pairs(b, f, m, table, prefix, where, w, depth + 1);
                         if (r < 0)
                                 return r;
                 }
@@ -1293,7 +1302,10 @@ static int apply_merge(struct build *b, struct yfile *f, yaml_node_t *kn, yaml_n
 /* One mapping's keys against the table, the merged ones (depth > 0) only
  * where not already set, then its own merge keys. */
 static int apply_pairs(struct build *b, struct yfile *f, yaml_node_t *map, const struct key *table,
-                       const char *prefix, const char *where, uint64_t *seen, unsigned depth) {
+                       const char *prefix, const char *where, struct merge_walk *w, unsigned depth) {
+        if (depth > 0 && w->mappings_left-- == 0)
+                return yfile_fail(f, map->start_mark, "more than %u mappings merged ('<<') %s", MERGE_MAPPINGS_MAX,
+                                  where);
         for (int merges = 0; merges < 2; merges++)
                 for (yaml_node_pair_t *pair = map->data.mapping.pairs.start; pair < map->data.mapping.pairs.top;
                      pair++) {
@@ -1310,7 +1322,7 @@ static int apply_pairs(struct build *b, struct yfile *f, yaml_node_t *map, const
                                 if (f->strict)
                                         return yfile_fail(f, kn->start_mark, "merge keys ('<<') are not supported "
                                                           "%s: write the keys out", where);
-                                r = apply_merge(b, f, kn, vn, table, prefix, where, seen, depth);
+                                r = apply_merge(b, f, kn, vn, table, prefix, where, w, depth);
                                 if (r < 0)
                                         return r;
                                 continue;
@@ -1328,12 +1340,12 @@ static int apply_pairs(struct build *b, struct yfile *f, yaml_node_t *map, const
                                 continue;
                         }
                         /* Every table is far shorter than the 64 bits of seen. */
-                        if (*seen & (UINT64_C(1) << i)) {
+                        if (w->seen & (UINT64_C(1) << i)) {
                                 if (depth > 0)
                                         continue;
                                 return yfile_fail(f, kn->start_mark, "duplicate key '%s'", k->name);
                         }
-                        *seen |= UINT64_C(1) << i;
+                        w->seen |= UINT64_C(1) << i;
 
                         path = prefix ? xasprintf("%s.%s", prefix, k->name) : xstrdup(k->name);
                         r = k->parse(b, f, k, path, vn, b->p ? (char *)b->p + k->offset : NULL);
@@ -1348,9 +1360,9 @@ static int apply_pairs(struct build *b, struct yfile *f, yaml_node_t *map, const
  * but ours must still have the right type, and merge keys work as in Helm. */
 static int apply_map(struct build *b, struct yfile *f, yaml_node_t *map, const struct key *table,
                      const char *prefix, const char *where) {
-        uint64_t seen = 0;
+        struct merge_walk w = { .mappings_left = MERGE_MAPPINGS_MAX };
 
-        return apply_pairs(b, f, map, table, prefix, where, &seen, 0);
+        return apply_pairs(b, f, map, table, prefix, where, &w, 0);
 }
 
 /* ------------------------------------------------------------------------ */

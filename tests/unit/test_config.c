@@ -1122,6 +1122,31 @@ static void test_values_merge(void **state) {
         }
 }
 
+/* Merge keys listing an anchor many times, level upon level: 10^11
+ * mappings to merge if expanded. Refused at once, not ground through. */
+static void test_values_merge_bomb(void **state) {
+        _cleanup_free_ char *yaml = xstrdup("a0: &a0 { baseDomain: a.example.com }\n"), *path = NULL, *error = NULL;
+        struct config *c = NULL;
+
+        for (int i = 1; i <= 11; i++) {
+                char *t = xasprintf("%sa%d: &a%d { <<: [*a%d,*a%d,*a%d,*a%d,*a%d,*a%d,*a%d,*a%d,*a%d,*a%d] }\n", yaml, i,
+                                    i, i - 1, i - 1, i - 1, i - 1, i - 1, i - 1, i - 1, i - 1, i - 1, i - 1);
+                free(yaml);
+                yaml = t;
+        }
+        {
+                char *t = xasprintf("%sglobal: { <<: *a11 }\n", yaml);
+                free(yaml);
+                yaml = t;
+        }
+        path = write_temp(yaml, strlen(yaml));
+        alarm(10);
+        assert_int_equal(config_from_values(path, &c, &error), -EINVAL);
+        alarm(0);
+        unlink(path);
+        assert_non_null(strstr(error, "more than 1000 mappings merged ('<<') in global"));
+}
+
 /* certvigil's own config refuses merge keys, saying so. */
 static void test_config_merge(void **state) {
         _cleanup_free_ char *error = NULL;
@@ -1637,6 +1662,7 @@ int main(void) {
                 cmocka_unit_test(test_read_stream),
                 cmocka_unit_test(test_path_not_regular),
                 cmocka_unit_test(test_values_merge),
+                cmocka_unit_test(test_values_merge_bomb),
                 cmocka_unit_test(test_config_merge),
         };
         int r;
