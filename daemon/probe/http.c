@@ -215,20 +215,29 @@ static size_t write_cb(char *data, size_t size, size_t nmemb, void *userdata) {
         return n;
 }
 
+char *http_header_retry_after(const char *line, size_t n) {
+        size_t k = strlen("retry-after:");
+        const char *v = line + k;
+
+        if (n <= k || n >= 256 || strncasecmp(line, "retry-after:", k) != 0)
+                return NULL;
+        n -= k;
+        while (n > 0 && (*v == ' ' || *v == '\t'))
+                v++, n--;
+        while (n > 0 && (v[n - 1] == '\r' || v[n - 1] == '\n' || v[n - 1] == ' '))
+                n--;
+        return str_escape(v, n);
+}
+
 /* Only Retry-After is kept (RFC 9110 section 10.2.3), bounded. */
 static size_t header_cb(char *data, size_t size, size_t nmemb, void *userdata) {
         struct http_fetch *f = userdata;
-        size_t n = size * nmemb, k = strlen("retry-after:");
+        size_t n = size * nmemb;
+        char *v = http_header_retry_after(data, n);
 
-        if (n > k && n < 256 && strncasecmp(data, "retry-after:", k) == 0) {
-                const char *v = data + k;
-                size_t len = n - k;
-                while (len > 0 && (*v == ' ' || *v == '\t'))
-                        v++, len--;
-                while (len > 0 && (v[len - 1] == '\r' || v[len - 1] == '\n' || v[len - 1] == ' '))
-                        len--;
+        if (v) {
                 free(f->retry_after);
-                f->retry_after = str_escape(v, len);
+                f->retry_after = v;
         }
         return n;
 }

@@ -57,6 +57,12 @@ int http_fetch_start(struct http_client *c, const struct http_fetch_params *p, h
 /* Aborts one running fetch without its callback. */
 void http_fetch_cancel(struct http_fetch *f);
 
+/* One response header line as libcurl hands it over (n bytes, not
+ * NUL-terminated): a Retry-After header's value (RFC 9110 section 10.2.3),
+ * blanks and line end trimmed, escaped; NULL for any other header, or for
+ * a line of 256 bytes or more. Caller frees. */
+char *http_header_retry_after(const char *line, size_t n);
+
 int http_global_init(void);
 void http_global_done(void);
 

@@ -388,6 +388,15 @@ static char *jdup(const json_t *o, const char *key, size_t max) {
         return s ? str_escape(s, strnlen(s, max)) : NULL;
 }
 
+char *kube_status_message(const unsigned char *body, size_t size) {
+        json_t *o = body ? json_loadb((const char *)body, size, 0, NULL) : NULL;
+        const char *s = json_string_value(json_object_get(o, "message"));
+        char *e = s ? str_escape(s, strlen(s) > 200 ? 200 : strlen(s)) : xstrdup("no message");
+
+        json_decref(o);
+        return e;
+}
+
 void certmanager_fill_obs(const json_t *cert, struct certmanager_obs *o) {
         const json_t *status = json_object_get(cert, "status"), *conds = json_object_get(status, "conditions"), *c;
         const json_t *fa = json_object_get(status, "failedIssuanceAttempts");

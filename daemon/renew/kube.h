@@ -60,6 +60,11 @@ void kube_request(const struct kube *k, const char *url, const char *method, con
  * for _cleanup_(kube_headers_freep). */
 void kube_headers_freep(char ***headers);
 
+/* The API server's own explanation of a refusal (a Status object's
+ * message), escaped and cut at 200 bytes, or "no message". body may be
+ * NULL. Caller frees. */
+char *kube_status_message(const unsigned char *body, size_t size);
+
 /* Pure helpers over a Certificate object (unit-tested). */
 
 /* The Certificate's status, one field each, walked once: the Ready

@@ -68,15 +68,6 @@ static void cm_end(struct renew_certmanager *m, enum renew_certmanager_outcome o
         m->done(m, outcome, detail, m->userdata);
 }
 
-/* The API's own explanation (a Status object's message), bounded. */
-static char *api_error(const struct http_result *res) {
-        json_t *o = res->body ? json_loadb((const char *)res->body, res->size, 0, NULL) : NULL;
-        const char *s = json_string_value(json_object_get(o, "message"));
-        char *e = s ? str_escape(s, strlen(s) > 200 ? 200 : strlen(s)) : xstrdup("no message");
-        json_decref(o);
-        return e;
-}
-
 static void on_put(struct http_fetch *f, struct http_result *res, void *userdata) {
         struct renew_certmanager *m = userdata;
         const struct renew_settings *rs = m->rs;
@@ -87,7 +78,7 @@ static void on_put(struct http_fetch *f, struct http_result *res, void *userdata
                 return;
         }
         if (res->status < 200 || res->status > 299) {
-                _cleanup_free_ char *e = api_error(res);
+                _cleanup_free_ char *e = kube_status_message(res->body, res->size);
                 cm_end(m, RENEW_CERTMANAGER_UPDATE_FAILED,
                        "the API server refused the status update of Certificate %s/%s: HTTP %ld (%s)",
                        rs->cm_namespace, rs->cm_certificate, res->status, e);
@@ -124,7 +115,7 @@ static void on_get(struct http_fetch *f, struct http_result *res, void *userdata
                 return;
         }
         if (res->status != 200) {
-                _cleanup_free_ char *e = api_error(res);
+                _cleanup_free_ char *e = kube_status_message(res->body, res->size);
                 cm_end(m, RENEW_CERTMANAGER_NOT_READ, "cannot read Certificate %s/%s: HTTP %ld (%s)", rs->cm_namespace,
                        rs->cm_certificate, res->status, e);
                 return;

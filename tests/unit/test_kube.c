@@ -221,11 +221,39 @@ static void test_certificate_status(void **state) {
         }
 }
 
+/* The message a refusal from the API server is quoted with. */
+static void test_status_message(void **state) {
+        static const struct {
+                const char *body;       /* NULL: no body */
+                const char *message;
+        } rows[] = {
+                { "{\"kind\": \"Status\", \"message\": \"certificates \\\"w\\\" is forbidden\", \"code\": 403}",
+                  "certificates \"w\" is forbidden" },
+                { "{\"message\": \"a\\u001b[2Jb\"}", "a\\x1b[2Jb" },
+                { "{\"message\": 5}", "no message" },
+                { "<html>", "no message" },
+                { NULL, "no message" },
+        };
+        _cleanup_free_ char *long_body = NULL, *cut = NULL;
+
+        for (size_t i = 0; i < ELEMENTSOF(rows); i++) {
+                const char *b = rows[i].body;
+                _cleanup_free_ char *m =
+                        kube_status_message((const unsigned char *)b, b ? strlen(b) : 0);
+                if (strcmp(m, rows[i].message) != 0)
+                        fail_msg("row %zu: '%s', expected '%s'", i, m, rows[i].message);
+        }
+        long_body = xasprintf("{\"message\": \"%0300d\"}", 0);
+        cut = kube_status_message((const unsigned char *)long_body, strlen(long_body));
+        assert_int_equal(strlen(cut), 200);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_urls),
                 cmocka_unit_test(test_kubeconfig),
                 cmocka_unit_test(test_certificate_status),
+                cmocka_unit_test(test_status_message),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
