@@ -1,5 +1,6 @@
 /* Fuzz target: what the Kubernetes API server (or anything answering in
- * its place) sends back: a cert-manager Certificate (daemon/renew/kube.c
+ * its place) sends back: a refusal's Status message (daemon/renew/kube.c
+ * kube_status_message), a cert-manager Certificate (daemon/renew/kube.c
  * certmanager_fill_obs, certmanager_describe, certmanager_mark_issuing and
  * the PUT body made from it, as daemon/renew/renew-certmanager.c uses them), and a
  * core/v1 Secret whose tls.crt and tls.key are decoded and inspected
@@ -64,7 +65,11 @@ static void secret(const json_t *o) {
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         json_t *o = json_loadb((const char *)data, size, 0, NULL);
+        char *message = kube_status_message(data, size);
 
+        /* 200 bytes at most, each escaped to at most 4. */
+        assert(message && strlen(message) <= 4 * 200);
+        free(message);
         if (!o)
                 return 0;
         secret(o);
