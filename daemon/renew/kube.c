@@ -194,7 +194,8 @@ int kubeconfig_parse(const char *text, size_t len, const char *path, struct kube
                 goto out;
         }
         s = scalar(map_get(&doc, cluster, "server"));
-        if (!s || strncmp(s, "https://", 8) != 0) {
+        /* With a host: "https://" alone would become "https:/" below. */
+        if (!s || strncmp(s, "https://", 8) != 0 || s[8] == 0 || s[8] == '/') {
                 *ret_error = xasprintf("kubeconfig %s: the cluster's server must be an https:// URL", shown);
                 goto out;
         }

@@ -38,7 +38,7 @@ struct kubeconfig {
  * is where it was read from: relative paths inside are relative to its
  * folder, and errors name it. 0 with *ret (kubeconfig_done() releases it),
  * or -EINVAL with *ret_error: not YAML, no current-context naming a
- * cluster and a user, a server that is not https://, CA data that is not
+ * cluster and a user, a server that is not https://HOST..., CA data that is not
  * base64. A missing or malformed token is kube_open()'s to refuse. */
 int kubeconfig_parse(const char *text, size_t len, const char *path, struct kubeconfig *ret, char **ret_error);
 void kubeconfig_done(struct kubeconfig *c);   /* wipes the token */

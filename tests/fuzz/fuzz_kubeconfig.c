@@ -32,7 +32,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 assert(!c.server && !c.token);
                 return 0;
         }
-        assert(!error && c.server && strncmp(c.server, "https:/", 7) == 0);
+        assert(!error && c.server && strncmp(c.server, "https://", 8) == 0 && c.server[8] && c.server[8] != '/');
         assert(!c.ca_file || c.ca_file[0] == '/');
         assert(!c.ca_file || !c.ca_data);
         assert(!c.token_file || (c.token_file[0] == '/' && !c.token));

@@ -120,7 +120,15 @@ static void test_kubeconfig(void **state) {
                 { "", "kubeconfig DIR/kubeconfig: current-context does not name a cluster and a user", NULL },
                 { CTX "clusters: [{name: k, cluster: {server: https://k8s.test}}]\n",
                   "kubeconfig DIR/kubeconfig: current-context does not name a cluster and a user", NULL },
-                { CTX "clusters: [{name: k, cluster: {server: http://k8s.test}}]\nusers: [{name: u, user: {token: a}}]\n",
+                { CTX "clusters: [{name: k, cluster: {server: http://k8s.test}}]\n"
+                      "users: [{name: u, user: {token: a}}]\n",
+                  "kubeconfig DIR/kubeconfig: the cluster's server must be an https:// URL", NULL },
+                /* No host: nothing to connect to. */
+                { CTX "clusters: [{name: k, cluster: {server: \"https://\"}}]\n"
+                      "users: [{name: u, user: {token: a}}]\n",
+                  "kubeconfig DIR/kubeconfig: the cluster's server must be an https:// URL", NULL },
+                { CTX "clusters: [{name: k, cluster: {server: \"https:///api\"}}]\n"
+                      "users: [{name: u, user: {token: a}}]\n",
                   "kubeconfig DIR/kubeconfig: the cluster's server must be an https:// URL", NULL },
                 { CTX "clusters: [{name: k, cluster: {server: https://k8s.test, certificate-authority-data: \"*\"}}]\n"
                       "users: [{name: u, user: {token: a}}]\n",
