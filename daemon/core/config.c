@@ -1261,13 +1261,16 @@ static bool is_merge_key(const yaml_node_t *kn) {
 /* Merges nested deeper than this are refused: an anchor may merge itself.
  * And at most this many mappings are merged into one: each level may list
  * an anchor many times, so the work would grow as the product of the lists
- * (a billion laughs made of merge keys). */
+ * (a billion laughs made of merge keys). Nor more than this many keys in
+ * all: a mapping of 200,000 keys merged 999 times took 21 s of CPU. */
 #define MERGE_DEPTH_MAX 16
 #define MERGE_MAPPINGS_MAX 1000u
+#define MERGE_KEYS_MAX 100000u
 
 struct merge_walk {
         uint64_t seen;             /* the table's keys set so far */
         unsigned mappings_left;    /* MERGE_MAPPINGS_MAX, counted down */
+        size_t keys_left;          /* MERGE_KEYS_MAX, counted down */
 };
 
 static int apply_pairs(struct build *b, struct yfile *f, yaml_node_t *map, const struct key *table,
@@ -1303,9 +1306,15 @@ static int apply_merge(struct build *b, struct yfile *f, yaml_node_t *kn, yaml_n
  * where not already set, then its own merge keys. */
 static int apply_pairs(struct build *b, struct yfile *f, yaml_node_t *map, const struct key *table,
                        const char *prefix, const char *where, struct merge_walk *w, unsigned depth) {
+        size_t n = (size_t)(map->data.mapping.pairs.top - map->data.mapping.pairs.start);
+
         if (depth > 0 && w->mappings_left-- == 0)
                 return yfile_fail(f, map->start_mark, "more than %u mappings merged ('<<') %s", MERGE_MAPPINGS_MAX,
                                   where);
+        if (depth > 0 && n > w->keys_left)
+                return yfile_fail(f, map->start_mark, "more than %u keys merged ('<<') %s", MERGE_KEYS_MAX, where);
+        if (depth > 0)
+                w->keys_left -= n;
         for (int merges = 0; merges < 2; merges++)
                 for (yaml_node_pair_t *pair = map->data.mapping.pairs.start; pair < map->data.mapping.pairs.top;
                      pair++) {
@@ -1360,7 +1369,7 @@ static int apply_pairs(struct build *b, struct yfile *f, yaml_node_t *map, const
  * but ours must still have the right type, and merge keys work as in Helm. */
 static int apply_map(struct build *b, struct yfile *f, yaml_node_t *map, const struct key *table,
                      const char *prefix, const char *where) {
-        struct merge_walk w = { .mappings_left = MERGE_MAPPINGS_MAX };
+        struct merge_walk w = { .mappings_left = MERGE_MAPPINGS_MAX, .keys_left = MERGE_KEYS_MAX };
 
         return apply_pairs(b, f, map, table, prefix, where, &w, 0);
 }
