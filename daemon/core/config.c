@@ -695,28 +695,37 @@ static int parse_url(struct build *b, struct yfile *f, const struct key *k, cons
         return 0;
 }
 
-/* A file, relative to the config file. */
 /* Every path key names a file certvigil reads while it audits, on its loop
- * (a trust anchor, a bundle, a kubeconfig, RDAP's bootstrap): one that is
- * there but is a FIFO, a device or a directory is refused now, with its
- * position, rather than waited on or failed later. A missing one is the
+ * (a trust anchor, a bundle, a kubeconfig, RDAP's bootstrap), or at every
+ * reload (a platform's values file): one that is there but is a FIFO, a
+ * device or a directory is refused now, with its position (n, the key's
+ * value), rather than waited on or failed later. A missing one is the
  * reader's to report: it may appear by then. */
+static int path_check_regular(struct yfile *f, const char *key, const yaml_node_t *n, const char *path) {
+        _cleanup_free_ char *shown = NULL;
+        struct stat st;
+
+        if (stat(path, &st) < 0 || S_ISREG(st.st_mode))
+                return 0;
+        shown = ynode_shown(n);
+        return yfile_fail(f, n->start_mark, "'%s' is %s, not a regular file (%s)", shown,
+                          S_ISDIR(st.st_mode) ? "a directory" : S_ISFIFO(st.st_mode) ? "a FIFO" : "a device or socket",
+                          key);
+}
+
+/* A file, relative to the config file. */
 static int parse_path(struct build *b, struct yfile *f, const struct key *k, const char *key, yaml_node_t *n,
                       void *field) {
         _cleanup_free_ char *path = NULL;
         const char *s = NULL;
-        struct stat st;
         int r = yfile_get_string(f, key, n, &s);
 
         if (r != 0)
                 return r < 0 ? r : 0;
         path = path_resolve(b->config_path, s);
-        if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
-                _cleanup_free_ char *shown = ynode_shown(n);
-                return yfile_fail(f, n->start_mark, "'%s' is %s, not a regular file (%s)", shown,
-                                  S_ISDIR(st.st_mode) ? "a directory" : S_ISFIFO(st.st_mode) ? "a FIFO" : "a device or socket",
-                                  key);
-        }
+        r = path_check_regular(f, key, n, path);
+        if (r < 0)
+                return r;
         set_string(field, TAKE_PTR(path));
         return 0;
 }
@@ -1519,6 +1528,9 @@ static int platform_parse_values(struct build *b, struct yfile *f, yaml_node_t *
         if (r != 0)
                 return r < 0 ? r : 0;
         b->p->values_path = path_resolve(f->path, s);
+        r = path_check_regular(f, "values", yfile_node(f, pair->value), b->p->values_path);
+        if (r < 0)
+                return r;
         return apply_values_file(b, f, b->p->values_path, yfile_node(f, pair->key)->start_mark);
 }
 
