@@ -7,12 +7,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "checks.h"
 #include "cli.h"
 #include "journal.h"
 #include "run.h"
+#include "state.h"
 #include "util.h"
 
 void cli_options_done(struct cli_options *o) {
@@ -627,9 +629,39 @@ int cli_load_config(const struct cli_options *o, struct config **ret) {
 }
 
 /* Sends the rendered report to -o FILE (atomically) or stdout. */
-int cli_output_open(const struct cli_options *o, struct output **ret) {
-        _cleanup_free_ char *error = NULL;
+/* The input -o would overwrite ("the config file"), or NULL. Compared by
+ * device and inode, so another spelling or a symbolic link is caught. */
+static const char *output_overwrites(const struct cli_options *o, const char *state_dir) {
+        _cleanup_free_ char *state = state_dir ? xasprintf("%s/%s", state_dir, STATE_FILE) : NULL;
+        _cleanup_free_ char *lock = state_dir ? xasprintf("%s/%s", state_dir, STATE_LOCK_FILE) : NULL;
+        const struct {
+                const char *path, *what;
+        } inputs[] = {
+                { o->values, "the values file" },
+                { o->values || o->base_domain || o->host ? NULL : o->config ? o->config : DEFAULT_CONFIG,
+                  "the config file" },
+                { state, "the state file" },
+                { lock, "the state directory's lock" },
+        };
+        struct stat out, in;
 
+        if (!o->output || strcmp(o->output, "-") == 0 || stat(o->output, &out) < 0 || !S_ISREG(out.st_mode))
+                return NULL;
+        for (size_t i = 0; i < ELEMENTSOF(inputs); i++)
+                if (inputs[i].path && stat(inputs[i].path, &in) == 0 && in.st_dev == out.st_dev &&
+                    in.st_ino == out.st_ino)
+                        return inputs[i].what;
+        return NULL;
+}
+
+int cli_output_open(const struct cli_options *o, const char *state_dir, struct output **ret) {
+        _cleanup_free_ char *error = NULL;
+        const char *input = output_overwrites(o, state_dir);
+
+        if (input) {
+                fprintf(stderr, "certvigil: -o %s is %s: the report would replace it\n", o->output, input);
+                return EXIT_UNUSABLE;
+        }
         if (output_open(o->output, ret, &error) < 0) {
                 fprintf(stderr, "certvigil: %s\n", error);
                 return EXIT_UNUSABLE;

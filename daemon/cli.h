@@ -66,8 +66,11 @@ int cli_parse(int argc, char *argv[], const char *cmd, struct cli_options *o);
 int cli_load_config(const struct cli_options *o, struct config **ret);
 
 /* Checks where -o says the report goes (output.h), before anything is
- * sent: 0 and *ret, or EXIT_UNUSABLE after saying why, naming the path. */
-int cli_output_open(const struct cli_options *o, struct output **ret);
+ * sent: 0 and *ret, or EXIT_UNUSABLE after saying why, naming the path.
+ * A target that is one of the run's inputs (the config or values file, or
+ * under state_dir, NULL for none, the state file or its lock) is refused:
+ * the report would replace it. */
+int cli_output_open(const struct cli_options *o, const char *state_dir, struct output **ret);
 /* Writes a rendered report there. Returns 0, or EXIT_UNUSABLE after
  * saying why. */
 int cli_emit(struct output *out, const char *text, size_t len);

@@ -67,7 +67,7 @@ static int cmd_plan(int argc, char *argv[]) {
                 ret = ret == 1 ? EXIT_OK : ret;
                 goto out;
         }
-        ret = cli_output_open(&o, &out);
+        ret = cli_output_open(&o, NULL, &out);
         if (ret != 0)
                 goto out;
         ret = cli_load_config(&o, &c);
@@ -107,11 +107,12 @@ out:
  * A FIFO or a device would block the loop on every write: a file only.
  * *ret stays NULL without -o. 0 or an exit status. */
 static int daemon_output_open(const struct cli_options *o, struct output **ret) {
+        _cleanup_free_ char *state_dir = run_state_dir(o->state_dir, DEFAULT_STATE_DIR);
         int status;
 
         if (!o->output)
                 return 0;
-        status = cli_output_open(o, ret);
+        status = cli_output_open(o, state_dir, ret);
         if (status != 0)
                 return status;
         if (!output_replaces(*ret)) {

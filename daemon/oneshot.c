@@ -406,7 +406,7 @@ int oneshot_audit(const struct cli_options *o, const struct config *c) {
 
         /* A report that could not be written makes the run worthless:
          * find out now, not after the audit. */
-        ret = cli_output_open(o, &x.out);
+        ret = cli_output_open(o, o->state_dir, &x.out);
         if (ret != 0)
                 goto out;
         ret = open_store(o, c, &x.store);

@@ -217,6 +217,32 @@ usage extra-argument "unexpected argument 'extra'" audit --config good.yaml extr
 usage unknown-command "^certvigil: unknown command 'frob'" frob
 usage no-command '^Usage: certvigil COMMAND' # no arguments at all
 
+# -o naming one of the run's own inputs is refused, the input untouched: the
+# report used to replace the config, the values file or state.json.
+printf 'global: { baseDomain: ow.example.test }\n' >own-values.yaml
+mkdir -p own-state
+printf '{"format": 2, "platforms": []}\n' >own-state/state.json
+ln -sf good.yaml good-link.yaml
+cp good.yaml good.yaml.orig
+cp own-values.yaml own-values.yaml.orig
+cp own-state/state.json own-state.json.orig
+bad o-config "certvigil: -o good.yaml is the config file: the report would replace it" --config good.yaml -o good.yaml
+bad o-config-link "certvigil: -o good-link.yaml is the config file: the report would replace it" \
+	--config good.yaml -o good-link.yaml
+bad o-values "certvigil: -o own-values.yaml is the values file: the report would replace it" \
+	--values own-values.yaml -o own-values.yaml
+bad o-state "certvigil: -o ./own-state//state.json is the state file: the report would replace it" \
+	--config good.yaml --state-dir own-state -o ./own-state//state.json
+usage plan-o-values "^certvigil: -o own-values.yaml is the values file: the report would replace it$" \
+	plan --values own-values.yaml -o own-values.yaml
+cv_run daemon-o-state timeout 20 "$C" daemon --config good.yaml --state-dir own-state -o own-state/state.json
+assert_exit 3
+assert_eq "daemon -o state.json: refused" \
+	"certvigil: -o own-state/state.json is the state file: the report would replace it" "$(cat "$CV_STDERR")"
+assert_ok "-o over an input: the config is untouched" cmp -s good.yaml good.yaml.orig
+assert_ok "-o over an input: the values file is untouched" cmp -s own-values.yaml own-values.yaml.orig
+assert_ok "-o over an input: state.json is untouched" cmp -s own-state/state.json own-state.json.orig
+
 # --- 3. nothing was sent ---------------------------------------------------------------------
 
 if cv_listener_sync; then
