@@ -233,7 +233,7 @@ struct platform_obs *platform_obs_free(struct platform_obs *o) {
 }
 
 /* What state and journal read (alert.c judged(), record_certs,
- * journal_cert_from_obs) and nothing more: chains, DNS answers and HTTP
+ * the journal's certificate facts) and nothing more: chains, DNS answers and HTTP
  * fetches are most of an audit's memory and are done with once reported. */
 struct platform_obs *platform_obs_summary(const struct platform_obs *o) {
         struct platform_obs *s = xcalloc(1, sizeof(*s));

@@ -162,18 +162,6 @@ static void cert_of(const struct endpoint_obs *e, struct journal_cert *ret) {
         }
 }
 
-bool journal_cert_from_obs(const struct platform_obs *obs, const char *name, const char *address,
-                           struct journal_cert *ret) {
-        for (size_t i = 0; obs && name && address && i < obs->n_endpoints; i++) {
-                const struct endpoint_obs *e = &obs->endpoints[i];
-                if (strcmp(e->name, name) != 0 || strcmp(e->address, address) != 0)
-                        continue;
-                cert_of(e, ret);
-                return true;
-        }
-        return false;
-}
-
 /* The endpoints by name and address, equal ones in their order: an audit's
  * entries look their endpoints up here, as one per endpoint each walking
  * the list made the product of the two. */
@@ -201,7 +189,9 @@ static struct endpoint_ref *endpoint_refs_new(const struct platform_obs *obs) {
         return v;
 }
 
-/* journal_cert_from_obs() through refs (endpoint_refs_new(obs)). */
+/* Certificate facts for (name, address) from this audit's observations,
+ * through refs (endpoint_refs_new(obs)); false when that endpoint served
+ * none. */
 static bool cert_find(const struct platform_obs *obs, const struct endpoint_ref *refs, const char *name,
                       const char *address, struct journal_cert *ret) {
         const struct endpoint_ref key = { name, address, 0 };

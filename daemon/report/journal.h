@@ -74,11 +74,6 @@ int journal_send_summary(struct journal *j, const struct journal_summary *s);
  * already escaped, with the platform it renews. */
 int journal_send_renew_line(struct journal *j, const char *platform, const char *stream, const char *line);
 
-/* Certificate facts for (name, address) from this audit's observations;
- * false when that endpoint served none. */
-bool journal_cert_from_obs(const struct platform_obs *obs, const char *name, const char *address,
-                           struct journal_cert *ret);
-
 /* Sends one platform's audit: the alerts when alerts is not NULL, else
  * every finding; then its summary. Returns the number of entries sent
  * besides the summary. */

@@ -32,17 +32,17 @@ static const struct {
         bool optional;   /* left out when no platform has a sample */
 } families[_METRICS_FAMILY_MAX] = {
         [METRICS_NOT_AFTER] = { "certvigil_certificate_not_after_seconds",
-                                "The notAfter of the leaf certificate each endpoint served, as a Unix time." },
+                                "The notAfter of the leaf certificate each endpoint served, as a Unix time.", false },
         [METRICS_FINDING] = { "certvigil_finding",
                               "Findings of the last audit, one per root cause, by id, severity and first name "
-                              "(the value counts the endpoints affected)." },
+                              "(the value counts the endpoints affected).", false },
         [METRICS_SILENCED] = { "certvigil_finding_silenced_until_seconds",
                                "Findings silenced by ignore:, with the time the silence ends.", true },
         [METRICS_FOLDED] = { "certvigil_finding_folded",
                              "Findings explained by another (caused_by), not counted; the value is 1.", true },
-        [METRICS_DURATION] = { "certvigil_audit_duration_seconds", "How long the last audit of each platform took." },
+        [METRICS_DURATION] = { "certvigil_audit_duration_seconds", "How long the last audit of each platform took.", false },
         [METRICS_LAST_AUDIT] = { "certvigil_last_audit_timestamp_seconds",
-                                 "When the last audit of each platform started, as a Unix time." },
+                                 "When the last audit of each platform started, as a Unix time.", false },
 };
 
 static void capture_not_after(FILE *f, const struct report_platform *rp) {
