@@ -486,6 +486,26 @@ static void test_renewal_store_shared(void **state) {
                 renew_store_unlock(store);
                 settle(x.dir, x.path, &s, (const char *const *)names, STORE_PLATFORMS, (size_t)k, T0 + 200 + k);
         }
+        /* Two changes in a row, no settle between or after: the file holds
+         * each as saved, not the guardrails' text rendered for the one
+         * before (a daemon may stop before its next settle). */
+        for (int k = 0; k < 2; k++) {
+                assert_int_equal(renew_store_lock(store), 0);
+                renew_store_get(store, last_name)->rdap_next_check = T0 + 300 + k;
+                assert_int_equal(renew_store_save(store), 0);
+                free(shared_text);
+                shared_text = slurp(x.path);
+                free(whole);
+                whole = render_whole(s, s->renewal);
+                assert_string_equal(shared_text, whole);
+                assert_int_equal(state_read_json(x.path, 0, &root, &error), 0);
+                json_t *mine = json_object_get(json_object_get(json_object_get(root, STATE_RENEWAL_KEY), "platforms"),
+                                               last_name);
+                assert_int_equal(json_integer_value(json_object_get(json_object_get(mine, "rdap"), "next_check")),
+                                 T0 + 300 + k);
+                json_decref(root);
+                root = NULL;
+        }
         renew_store_free(store);
         assert_int_equal(json_object_size(json_object_get(s->renewal, "platforms")), STORE_CHANGES);
         free(shared_text);
