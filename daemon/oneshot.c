@@ -402,11 +402,14 @@ static void oneshot_done(struct oneshot *x) {
 
 int oneshot_audit(const struct cli_options *o, const struct config *c) {
         struct oneshot x = { .o = o, .c = c, .pending = c->n_platforms };
+        /* Where the renewal store keeps its guardrails, with or without
+         * --state-dir (open_store()): -o must not replace that file either. */
+        _cleanup_free_ char *state_dir = run_state_dir(o->state_dir, DEFAULT_STATE_DIR);
         int r, ret;
 
         /* A report that could not be written makes the run worthless:
          * find out now, not after the audit. */
-        ret = cli_output_open(o, o->state_dir, &x.out);
+        ret = cli_output_open(o, state_dir, &x.out);
         if (ret != 0)
                 goto out;
         ret = open_store(o, c, &x.store);

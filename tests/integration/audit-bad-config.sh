@@ -233,6 +233,11 @@ bad o-values "certvigil: -o own-values.yaml is the values file: the report would
 	--values own-values.yaml -o own-values.yaml
 bad o-state "certvigil: -o ./own-state//state.json is the state file: the report would replace it" \
 	--config good.yaml --state-dir own-state -o ./own-state//state.json
+# Without --state-dir the renewal guardrails still live in $STATE_DIRECTORY's
+# state.json (systemd's StateDirectory=), which the report would replace.
+STATE_DIRECTORY=$PWD/own-state bad o-state-env \
+	"certvigil: -o own-state/state.json is the state file: the report would replace it" \
+	--config good.yaml -o own-state/state.json
 usage plan-o-values "^certvigil: -o own-values.yaml is the values file: the report would replace it$" \
 	plan --values own-values.yaml -o own-values.yaml
 cv_run daemon-o-state timeout 20 "$C" daemon --config good.yaml --state-dir own-state -o own-state/state.json
