@@ -446,7 +446,12 @@ int oneshot_audit(const struct cli_options *o, const struct config *c) {
                          o->verbosity > 0, stderr, &x.progress);
         if (r < 0)
                 fprintf(stderr, "certvigil: no progress display: %s, ignoring\n", strerror(-r));
-        r = sd_event_loop(x.event);
+        /* No platform (a shard that owns none): nothing would ever end
+         * the loop. The report says so, empty. */
+        if (x.pending == 0)
+                fprintf(stderr, "certvigil: no platform to audit (shard %u/%u owns none of them)\n", c->shard.index,
+                        c->shard.count);
+        r = x.pending > 0 ? sd_event_loop(x.event) : 0;
         progress_finish(x.progress);
         if (r < 0) {
                 fprintf(stderr, "certvigil: event loop failed: %s\n", strerror(-r));

@@ -1967,11 +1967,22 @@ int config_apply_overrides(struct config *c, const struct config_overrides *o, c
                 return fail_plain(ret_error, -EINVAL, "'port' must be between 1 and 65535");
         if (o->dns_port < 0 || o->dns_port > 65535)
                 return fail_plain(ret_error, -EINVAL, "'dns_port' must be between 1 and 65535");
-        for (size_t i = 0; o->only_platforms && o->only_platforms[i]; i++)
+        for (size_t i = 0; o->only_platforms && o->only_platforms[i]; i++) {
+                const struct shard *sh = o->shard.count ? &o->shard : &c->shard;
                 if (!config_find(c, o->only_platforms[i])) {
                         _cleanup_free_ char *shown = yfile_shown(o->only_platforms[i], strlen(o->only_platforms[i]));
                         return fail_plain(ret_error, -ENOENT, "unknown platform '%s'", shown);
                 }
+                /* Asked for by name but another shard's: said, not skipped
+                 * in silence (CERTVIGIL_SHARD may be set without one knowing). */
+                if (!shard_owns(sh, o->only_platforms[i])) {
+                        _cleanup_free_ char *shown = yfile_shown(o->only_platforms[i], strlen(o->only_platforms[i]));
+                        return fail_plain(ret_error, -ENOENT,
+                                          "platform '%s' is shard %u/%u's, not %u/%u's (--platform and --shard, "
+                                          "CERTVIGIL_SHARD or the config's shard:)", shown,
+                                          shard_of(o->only_platforms[i], sh->count), sh->count, sh->index, sh->count);
+                }
+        }
         _cleanup_free_ char *listen_addr = NULL;
         uint16_t listen_port = 0;
         if (o->listen && listen_parse(o->listen, &listen_addr, &listen_port) < 0) {

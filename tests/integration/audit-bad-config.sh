@@ -217,6 +217,23 @@ usage extra-argument "unexpected argument 'extra'" audit --config good.yaml extr
 usage unknown-command "^certvigil: unknown command 'frob'" frob
 usage no-command '^Usage: certvigil COMMAND' # no arguments at all
 
+# A shard that owns none of the platforms: an empty report at once (the
+# audit waited forever for runs that never started), and nothing is sent.
+for s in 1 2; do
+	if [[ -z $(jq -r '.platforms[].name' <("$C" plan --config good.yaml --shard "$s/2" --format json)) ]]; then
+		empty=$s
+	fi
+done
+cv_run empty-shard timeout 20 "$C" audit --config good.yaml --shard "${empty:-0}/2" --format json
+assert_exit 0
+assert_jq "empty shard: an empty report" '[.status, (.platforms | length)]' '["ok",0]' "$CV_STDOUT"
+assert_eq "empty shard: says so" "certvigil: no platform to audit (shard ${empty:-0}/2 owns none of them)" \
+	"$(cat "$CV_STDERR")"
+cv_run shard-platform timeout 20 "$C" audit --config good.yaml --shard "${empty:-0}/2" --platform a
+assert_exit 3
+assert_match "--platform of another shard: refused" "^certvigil: platform 'a' is shard [0-9]/2's, not ${empty:-0}/2's" \
+	"$(cat "$CV_STDERR")"
+
 # -o naming one of the run's own inputs is refused, the input untouched: the
 # report used to replace the config, the values file or state.json.
 printf 'global: { baseDomain: ow.example.test }\n' >own-values.yaml

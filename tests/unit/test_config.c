@@ -1325,6 +1325,15 @@ static void test_overrides(void **state) {
         assert_int_equal(config_apply_overrides(c, &(struct config_overrides){ .resolvers = bad_resolver }, &error2),
                          -EINVAL);
         assert_string_equal(error2, "invalid resolver 'ns1.example.com' (expected ADDRESS[:PORT] or system)");
+        /* A platform named but another shard's: said, not skipped in
+         * silence (c is shard 1/2's, a and b shard 2/2's). */
+        _cleanup_free_ char *error5 = NULL;
+        char *only_c[] = { (char *)"c", NULL };
+        assert_int_equal(config_apply_overrides(c, &(struct config_overrides){ .only_platforms = only_c,
+                                                                                .shard = { 2, 2 } }, &error5),
+                         -ENOENT);
+        assert_string_equal(error5, "platform 'c' is shard 1/2's, not 2/2's (--platform and --shard, "
+                                    "CERTVIGIL_SHARD or the config's shard:)");
         assert_int_equal(config_apply_overrides(c, &(struct config_overrides){ .port = 65536 }, &error3), -EINVAL);
         assert_string_equal(error3, "'port' must be between 1 and 65535");
         assert_int_equal(c->n_platforms, 3);
