@@ -300,18 +300,28 @@ int state_lock(const char *dir, int *ret_fd, char **ret_error) {
         uint64_t give_up = now_monotonic_usec() + STATE_LOCK_WAIT_USEC;
         const struct timespec step = { .tv_nsec = 10 * 1000 * 1000 };
         char dur[DURATION_MAX];
-        int fd;
+        struct stat st;
+        int fd, r;
 
-        fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOCTTY, 0600);
+        /* O_NONBLOCK: a FIFO in its place is refused below, not waited on
+         * for a writer (as a read-only open would); flock() ignores it. */
+        fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOCTTY | O_NONBLOCK, 0600);
         if (fd < 0 && (errno == EACCES || errno == EROFS))
-                fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+                fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
         if (fd < 0 && (errno == ENOENT || errno == EACCES || errno == EROFS)) {
                 *ret_fd = -1;
                 return 0;
         }
         if (fd < 0) {
-                *ret_error = xasprintf("%s: %s", path, strerror(errno));
-                return -errno;
+                r = -errno;   /* before xasprintf(), which may change errno */
+                *ret_error = xasprintf("%s: %s", path, strerror(-r));
+                return r;
+        }
+        r = fstat(fd, &st) < 0 ? -errno : S_ISREG(st.st_mode) ? 0 : -EINVAL;
+        if (r < 0) {
+                close(fd);
+                *ret_error = xasprintf("%s: %s", path, r == -EINVAL ? "not a regular file" : strerror(-r));
+                return r;
         }
         /* Poll rather than block in flock(): the wait must end. */
         while (flock(fd, LOCK_EX | LOCK_NB) < 0) {

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -620,6 +621,44 @@ static void test_state_not_regular(void **state) {
         scratch_done(path);
 }
 
+/* A state.lock that is a FIFO is refused at once, naming it. One this
+ * user may not write (a person's run beside the daemon's state directory)
+ * was opened read-only without O_NONBLOCK, which waits for a writer that
+ * never comes: run as another user (as root) or from a 0444 FIFO, in a
+ * child the alarm ends should it hang. */
+static void test_state_lock_not_regular(void **state) {
+        char dir[] = "/tmp/certvigil-test-lock.XXXXXX";
+        _cleanup_free_ char *lock = NULL;
+        int status = 0;
+        pid_t pid;
+
+        assert_non_null(mkdtemp(dir));
+        assert_int_equal(chmod(dir, 0755), 0);
+        lock = xasprintf("%s/%s", dir, STATE_LOCK_FILE);
+        assert_int_equal(mkfifo(lock, 0444), 0);
+        assert_int_equal(chmod(lock, 0444), 0);   /* whatever the umask */
+        pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+                _cleanup_free_ char *error = NULL;
+                int fd = -1, r;
+
+                if (getuid() == 0 && (setgid(65534) < 0 || setuid(65534) < 0))
+                        _exit(2);
+                alarm(5);
+                r = state_lock(dir, &fd, &error);
+                _exit(r == -EINVAL && fd == -1 && error && strstr(error, lock) &&
+                                      strstr(error, "not a regular file")
+                              ? 0
+                              : 1);
+        }
+        assert_int_equal(waitpid(pid, &status, 0), pid);
+        assert_true(WIFEXITED(status));           /* not killed by the alarm */
+        assert_int_equal(WEXITSTATUS(status), 0);
+        unlink(lock);
+        rmdir(dir);
+}
+
 /* A state file of many platforms loads in time proportional to its size
  * and far below the bound: the daemon reads and writes it once per
  * platform audit. It was read a byte per read(2): 8,000 platforms (8 MB)
@@ -852,6 +891,7 @@ int main(void) {
                 cmocka_unit_test(test_state_prune_platforms),
                 cmocka_unit_test(test_state_too_large),
                 cmocka_unit_test(test_state_not_regular),
+                cmocka_unit_test(test_state_lock_not_regular),
                 cmocka_unit_test(test_state_load_large),
                 cmocka_unit_test(test_state_many_platforms),
                 cmocka_unit_test(test_state_refresh),
