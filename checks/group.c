@@ -7,6 +7,7 @@
 
 #include "checks.h"
 #include "group.h"
+#include "keyed.h"
 #include "util.h"
 
 static const struct finding_def findings[] = {
@@ -108,24 +109,11 @@ static char *token_replace(const char *s, const char *tok, const char *with) {
 
 /* The endpoints by name and address, to find the one a finding names in
  * O(log n): a run may hold a finding per endpoint. */
-struct endpoint_ref {
-        const char *name, *address;
-        size_t i;
-};
-
 struct endpoint_index {
         const struct platform_obs *obs;   /* may be NULL: nothing found */
-        struct endpoint_ref *refs;        /* sorted by name, address, index */
+        struct keyed *refs;               /* (name, address) at the endpoint's index */
         size_t n;
 };
-
-static int endpoint_ref_cmp(const void *a, const void *b) {
-        const struct endpoint_ref *x = a, *y = b;
-        int c = strcmp(x->name, y->name);
-        if (c == 0)
-                c = strcmp(x->address, y->address);
-        return c != 0 ? c : x->i < y->i ? -1 : x->i > y->i;
-}
 
 static void endpoint_index_make(struct endpoint_index *x, const struct platform_obs *obs) {
         *x = (struct endpoint_index){ .obs = obs };
@@ -134,27 +122,18 @@ static void endpoint_index_make(struct endpoint_index *x, const struct platform_
         x->refs = xcalloc(obs->n_endpoints + 1, sizeof(*x->refs));
         for (size_t i = 0; i < obs->n_endpoints; i++)
                 if (obs->endpoints[i].name && obs->endpoints[i].address)
-                        x->refs[x->n++] = (struct endpoint_ref){ obs->endpoints[i].name, obs->endpoints[i].address, i };
-        qsort(x->refs, x->n, sizeof(*x->refs), endpoint_ref_cmp);
+                        x->refs[x->n++] = (struct keyed){ obs->endpoints[i].name, obs->endpoints[i].address, i };
+        keyed_sort(x->refs, x->n);
 }
 
 /* The first endpoint (by index) with this name and address, SIZE_MAX when none. */
 static size_t endpoint_find(const struct endpoint_index *x, const char *name, const char *address) {
-        struct endpoint_ref key = { name, address, 0 };
-        size_t lo = 0, hi = x->n;
+        size_t k;
 
         if (!name || !address)
                 return SIZE_MAX;
-        while (lo < hi) {
-                size_t mid = lo + (hi - lo) / 2;
-                if (endpoint_ref_cmp(&x->refs[mid], &key) < 0)
-                        lo = mid + 1;
-                else
-                        hi = mid;
-        }
-        return lo < x->n && strcmp(x->refs[lo].name, name) == 0 && strcmp(x->refs[lo].address, address) == 0
-                       ? x->refs[lo].i
-                       : SIZE_MAX;
+        k = keyed_find(x->refs, x->n, name, address);
+        return k < x->n && keyed_is(&x->refs[k], name, address) ? x->refs[k].at : SIZE_MAX;
 }
 
 static const char *leaf_of(const struct endpoint_obs *e) {

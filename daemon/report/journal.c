@@ -12,6 +12,7 @@
 
 #include "checks.h"
 #include "journal.h"
+#include "keyed.h"
 #include "util.h"
 
 #define FIELDS_MAX 24
@@ -165,50 +166,29 @@ static void cert_of(const struct endpoint_obs *e, struct journal_cert *ret) {
 /* The endpoints by name and address, equal ones in their order: an audit's
  * entries look their endpoints up here, as one per endpoint each walking
  * the list made the product of the two. */
-struct endpoint_ref {
-        const char *name, *address;
-        size_t i;
-};
-
-static int endpoint_ref_cmp(const void *a, const void *b) {
-        const struct endpoint_ref *x = a, *y = b;
-        int c = strcmp(x->name, y->name);
-        if (c == 0)
-                c = strcmp(x->address, y->address);
-        return c != 0 ? c : x->i < y->i ? -1 : x->i > y->i;
-}
-
-static struct endpoint_ref *endpoint_refs_new(const struct platform_obs *obs) {
+static struct keyed *endpoint_refs_new(const struct platform_obs *obs) {
         size_t n = obs ? obs->n_endpoints : 0;
-        struct endpoint_ref *v = xcalloc(n + 1, sizeof(*v));
+        struct keyed *v = xcalloc(n + 1, sizeof(*v));
 
         for (size_t i = 0; i < n; i++)
-                v[i] = (struct endpoint_ref){ obs->endpoints[i].name, obs->endpoints[i].address, i };
-        if (n > 0)
-                qsort(v, n, sizeof(*v), endpoint_ref_cmp);
+                v[i] = (struct keyed){ obs->endpoints[i].name, obs->endpoints[i].address, i };
+        keyed_sort(v, n);
         return v;
 }
 
 /* Certificate facts for (name, address) from this audit's observations,
  * through refs (endpoint_refs_new(obs)); false when that endpoint served
  * none. */
-static bool cert_find(const struct platform_obs *obs, const struct endpoint_ref *refs, const char *name,
+static bool cert_find(const struct platform_obs *obs, const struct keyed *refs, const char *name,
                       const char *address, struct journal_cert *ret) {
-        const struct endpoint_ref key = { name, address, 0 };
-        size_t lo = 0, hi = obs ? obs->n_endpoints : 0, n = hi;
+        size_t n = obs ? obs->n_endpoints : 0, k;
 
         if (!name || !address)
                 return false;
-        while (lo < hi) {
-                size_t mid = lo + (hi - lo) / 2;
-                if (endpoint_ref_cmp(&refs[mid], &key) < 0)
-                        lo = mid + 1;
-                else
-                        hi = mid;
-        }
-        if (lo == n || strcmp(refs[lo].name, name) != 0 || strcmp(refs[lo].address, address) != 0)
+        k = keyed_find(refs, n, name, address);
+        if (k == n || !keyed_is(&refs[k], name, address))
                 return false;
-        cert_of(&obs->endpoints[refs[lo].i], ret);
+        cert_of(&obs->endpoints[refs[k].at], ret);
         return true;
 }
 
@@ -317,7 +297,7 @@ int journal_send_summary(struct journal *j, const struct journal_summary *s) {
 size_t journal_send_audit(struct journal *j, const char *platform, const struct finding_list *findings,
                           const struct platform_obs *obs, const struct alert_list *alerts, const size_t counts[3],
                           time_t now) {
-        _cleanup_free_ struct endpoint_ref *refs = endpoint_refs_new(obs);
+        _cleanup_free_ struct keyed *refs = endpoint_refs_new(obs);
         size_t sent = 0;
         if (alerts) {
                 for (size_t i = 0; i < alerts->n; i++) {

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "checks.h"
+#include "keyed.h"
 #include "report.h"
 #include "util.h"
 
@@ -45,46 +46,24 @@ struct target {
 };
 
 /* The targets (the platform's excepted) by name and address, NULL
- * addresses first, and by name alone, each in the targets' order: a
- * finding's target and the other targets it affects are found by binary
+ * addresses first, and by name alone (b NULL), each in the targets' order:
+ * a finding's target and the other targets it affects are found by binary
  * search, not by walking the targets for every finding. */
-struct target_ref {
-        const char *name, *address;
-        size_t k;
-};
-
 struct target_index {
-        struct target_ref *by_address, *by_name;
+        struct keyed *by_address, *by_name;
         size_t n;
 };
-
-/* NULL first, then as strcmp(). */
-static int strcmp_null(const char *a, const char *b) {
-        return !a || !b ? (a != NULL) - (b != NULL) : strcmp(a, b);
-}
-
-static int ref_cmp_address(const void *a, const void *b) {
-        const struct target_ref *x = a, *y = b;
-        int c = strcmp(x->name, y->name);
-        if (c == 0)
-                c = strcmp_null(x->address, y->address);
-        return c != 0 ? c : x->k < y->k ? -1 : x->k > y->k;
-}
-
-static int ref_cmp_name(const void *a, const void *b) {
-        const struct target_ref *x = a, *y = b;
-        int c = strcmp(x->name, y->name);
-        return c != 0 ? c : x->k < y->k ? -1 : x->k > y->k;
-}
 
 static void target_index_make(struct target_index *x, const struct target *t, size_t n) {
         x->n = n - 1;   /* the last is the platform's */
         x->by_address = xcalloc(n, sizeof(*x->by_address));
         x->by_name = xcalloc(n, sizeof(*x->by_name));
-        for (size_t k = 0; k < x->n; k++)
-                x->by_address[k] = x->by_name[k] = (struct target_ref){ t[k].name, t[k].address, k };
-        qsort(x->by_address, x->n, sizeof(*x->by_address), ref_cmp_address);
-        qsort(x->by_name, x->n, sizeof(*x->by_name), ref_cmp_name);
+        for (size_t k = 0; k < x->n; k++) {
+                x->by_address[k] = (struct keyed){ t[k].name, t[k].address, k };
+                x->by_name[k] = (struct keyed){ t[k].name, NULL, k };
+        }
+        keyed_sort(x->by_address, x->n);
+        keyed_sort(x->by_name, x->n);
 }
 
 static void target_index_done(struct target_index *x) {
@@ -92,47 +71,28 @@ static void target_index_done(struct target_index *x) {
         free(x->by_name);
 }
 
-/* The first entry of v (sorted by cmp) not below key. */
-static size_t lower_bound(const struct target_ref *v, size_t n, const struct target_ref *key,
-                          int (*cmp)(const void *, const void *)) {
-        size_t lo = 0, hi = n;
-        while (lo < hi) {
-                size_t mid = lo + (hi - lo) / 2;
-                if (cmp(&v[mid], key) < 0)
-                        lo = mid + 1;
-                else
-                        hi = mid;
-        }
-        return lo;
-}
-
 /* Where the targets with this name and address start in by_address (they
  * follow one another from there); x->n when there are none. */
 static size_t targets_at(const struct target_index *x, const char *name, const char *address) {
-        const struct target_ref key = { name, address, 0 };
         size_t at;
 
         if (!name)
                 return x->n;
-        at = lower_bound(x->by_address, x->n, &key, ref_cmp_address);
-        return at < x->n && strcmp(x->by_address[at].name, name) == 0 &&
-                               strcmp_null(x->by_address[at].address, address) == 0
-                       ? at
-                       : x->n;
+        at = keyed_find(x->by_address, x->n, name, address);
+        return at < x->n && keyed_is(&x->by_address[at], name, address) ? at : x->n;
 }
 
 /* Which target a finding belongs to: its endpoint, else the first target of
  * its name, else the platform (the last of n). */
 static size_t target_of(const struct finding *fd, const struct target_index *x, size_t n) {
-        const struct target_ref key = { fd->name, NULL, 0 };
         size_t at = targets_at(x, fd->name, fd->address);
 
         if (at < x->n)
-                return x->by_address[at].k;
+                return x->by_address[at].at;
         if (!fd->name || fd->address)
                 return n - 1;
-        at = lower_bound(x->by_name, x->n, &key, ref_cmp_name);
-        return at < x->n && strcmp(x->by_name[at].name, fd->name) == 0 ? x->by_name[at].k : n - 1;
+        at = keyed_find(x->by_name, x->n, fd->name, NULL);
+        return at < x->n && keyed_is(&x->by_name[at], fd->name, NULL) ? x->by_name[at].at : n - 1;
 }
 
 /* A finding told in the testcase of a check and target: its own (mine),
@@ -318,11 +278,9 @@ static struct told *told_new(const struct finding_list *fl, const struct target 
                 for (size_t a = 0; a < fd->n_affected; a++) {
                         const char *name = fd->affected[a].name, *address = fd->affected[a].address;
                         for (size_t at = targets_at(&x, name, address);
-                             at < x.n && strcmp(x.by_address[at].name, name) == 0 &&
-                             strcmp_null(x.by_address[at].address, address) == 0;
-                             at++)
-                                if (x.by_address[at].k != where)
-                                        told_push(&v, &m, &allocated, (struct told){ c, x.by_address[at].k, i, false });
+                             at < x.n && keyed_is(&x.by_address[at], name, address); at++)
+                                if (x.by_address[at].at != where)
+                                        told_push(&v, &m, &allocated, (struct told){ c, x.by_address[at].at, i, false });
                 }
         }
         target_index_done(&x);

@@ -9,6 +9,7 @@
 
 #include "checks.h"
 #include "dnsname.h"
+#include "keyed.h"
 #include "report.h"
 #include "util.h"
 
@@ -170,24 +171,11 @@ static void result_word(const struct finding *fd, const struct endpoint_obs *e, 
  * name, address and the finding's place, so that one endpoint's findings
  * are found by a binary search. Made once per table: a finding may affect
  * every endpoint, and the table has a row for each. */
-struct affect {
-        const char *name, *address;
-        size_t finding;
-};
-
 struct affects {
         const struct finding_list *l;
-        struct affect *v;
+        struct keyed *v;   /* (name, address) at the finding's place */
         size_t n;
 };
-
-static int affect_cmp(const void *a, const void *b) {
-        const struct affect *x = a, *y = b;
-        int c = strcmp(x->name, y->name);
-        if (c == 0)
-                c = strcmp(x->address, y->address);
-        return c != 0 ? c : x->finding < y->finding ? -1 : x->finding > y->finding;
-}
 
 static void affects_add(struct affects *x, size_t *allocated, const char *name, const char *address, size_t i) {
         /* A target without an address is a name, never an endpoint's row. */
@@ -197,7 +185,7 @@ static void affects_add(struct affects *x, size_t *allocated, const char *name, 
                 *allocated = *allocated ? 2 * *allocated : 16;
                 x->v = xrealloc(x->v, *allocated * sizeof(*x->v));
         }
-        x->v[x->n++] = (struct affect){ name, address, i };
+        x->v[x->n++] = (struct keyed){ name, address, i };
 }
 
 static void affects_make(struct affects *x, const struct finding_list *l) {
@@ -213,26 +201,16 @@ static void affects_make(struct affects *x, const struct finding_list *l) {
                 for (size_t k = 0; k < fd->n_affected; k++)
                         affects_add(x, &allocated, fd->affected[k].name, fd->affected[k].address, i);
         }
-        if (x->n > 0)   /* x->v is NULL then, which qsort() must not get */
-                qsort(x->v, x->n, sizeof(*x->v), affect_cmp);
+        keyed_sort(x->v, x->n);
 }
 
 /* The worst finding about this endpoint (first of equals), or NULL. */
 static const struct finding *endpoint_worst(const struct affects *x, const char *name, const char *address) {
-        const struct affect key = { name, address, 0 };
         const struct finding *worst = NULL;
-        size_t lo = 0, hi = x->n;
 
-        while (lo < hi) {
-                size_t mid = lo + (hi - lo) / 2;
-                if (affect_cmp(&x->v[mid], &key) < 0)
-                        lo = mid + 1;
-                else
-                        hi = mid;
-        }
         /* The endpoint's run, in the findings' order. */
-        for (; lo < x->n && strcmp(x->v[lo].name, name) == 0 && strcmp(x->v[lo].address, address) == 0; lo++) {
-                const struct finding *fd = &x->l->items[x->v[lo].finding];
+        for (size_t k = keyed_find(x->v, x->n, name, address); k < x->n && keyed_is(&x->v[k], name, address); k++) {
+                const struct finding *fd = &x->l->items[x->v[k].at];
                 if (!worst || fd->severity > worst->severity)
                         worst = fd;
         }

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "alert.h"
+#include "keyed.h"
 #include "util.h"
 
 const char *alert_kind_to_string(enum alert_kind k) {
@@ -74,43 +75,8 @@ static bool same_family(const char *a, const char *b) {
  * no subject (a platform-wide finding, one read from a format 1 file) is
  * rare and still compared one by one, as same_problem() says. */
 
-/* An identity (id and subject, or another pair of strings) and where it is. */
-struct keyed {
-        const char *a, *b;
-        size_t at;
-};
-
-static int keyed_cmp(const void *x, const void *y) {
-        const struct keyed *p = x, *q = y;
-        int c = strcmp(p->a, q->a);
-        if (c == 0)
-                c = strcmp(p->b, q->b);
-        return c != 0 ? c : p->at < q->at ? -1 : p->at > q->at;
-}
-
-/* The first entry of v not below (a, b): the run of equal ones starts there. */
-static size_t keyed_find(const struct keyed *v, size_t n, const char *a, const char *b) {
-        const struct keyed key = { a, b, 0 };
-        size_t lo = 0, hi = n;
-
-        while (lo < hi) {
-                size_t mid = lo + (hi - lo) / 2;
-                if (keyed_cmp(&v[mid], &key) < 0)
-                        lo = mid + 1;
-                else
-                        hi = mid;
-        }
-        return lo;
-}
-
-static bool keyed_is(const struct keyed *k, const char *a, const char *b) {
-        return strcmp(k->a, a) == 0 && strcmp(k->b, b) == 0;
-}
-
-static void keyed_sort(struct keyed *v, size_t n) {
-        if (n > 0)
-                qsort(v, n, sizeof(*v), keyed_cmp);
-}
+/* An identity (id and subject, or another pair of strings) and where it
+ * is: struct keyed (keyed.h). */
 
 /* The open findings: those with a subject by (id, subject), the others in a list. */
 struct open_index {

@@ -20,6 +20,7 @@
 
 #include "cpu-bound.h"
 
+#include "keyed.h"
 #include "util.h"
 
 static void test_duration(void **state) {
@@ -327,10 +328,36 @@ static void test_open_regular(void **state) {
         rmdir(dir);
 }
 
+/* keyed.h: sorted by a, b (NULL first) and place; a pair's run is found
+ * at its first place and holds every equal pair in the order of places. */
+static void test_keyed(void **state) {
+        struct keyed v[] = {
+                { "b", "2", 0 }, { "a", "1", 1 }, { "b", NULL, 2 }, { "a", "1", 3 }, { "b", "2", 4 }, { "a", "0", 5 },
+        };
+        static const size_t order[] = { 5, 1, 3, 2, 0, 4 };
+        size_t n = sizeof(v) / sizeof(v[0]), k;
+
+        (void)state;
+        keyed_sort(v, n);
+        for (k = 0; k < n; k++)
+                assert_int_equal(v[k].at, order[k]);
+        k = keyed_find(v, n, "a", "1");
+        assert_int_equal(k, 1);
+        assert_true(keyed_is(&v[k], "a", "1") && keyed_is(&v[k + 1], "a", "1") && !keyed_is(&v[k + 2], "a", "1"));
+        k = keyed_find(v, n, "b", NULL);
+        assert_int_equal(v[k].at, 2);
+        assert_true(keyed_is(&v[k], "b", NULL) && !keyed_is(&v[k], "b", ""));
+        assert_false(keyed_is(&v[keyed_find(v, n, "a", "00")], "a", "00"));
+        assert_int_equal(keyed_find(v, n, "c", "0"), n);
+        assert_int_equal(keyed_find(v, n, NULL, NULL), 0);
+        keyed_sort(NULL, 0);
+        assert_int_equal(keyed_find(NULL, 0, "a", "1"), 0);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_duration), cmocka_unit_test(test_int),         cmocka_unit_test(test_escape),
-                cmocka_unit_test(test_rfc3339),  cmocka_unit_test(test_format_duration),  cmocka_unit_test(test_atomic_write), cmocka_unit_test(test_atomic_write_pieces), cmocka_unit_test(test_open_regular), cmocka_unit_test(test_strv), cmocka_unit_test(test_strv_copy_linear), cmocka_unit_test(test_address_internal_kind), cmocka_unit_test(test_serial),
+                cmocka_unit_test(test_rfc3339),  cmocka_unit_test(test_format_duration),  cmocka_unit_test(test_atomic_write), cmocka_unit_test(test_atomic_write_pieces), cmocka_unit_test(test_open_regular), cmocka_unit_test(test_strv), cmocka_unit_test(test_strv_copy_linear), cmocka_unit_test(test_address_internal_kind), cmocka_unit_test(test_serial), cmocka_unit_test(test_keyed),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
