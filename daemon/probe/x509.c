@@ -48,20 +48,12 @@ struct x509_trust {
 
 /* 0 when path is a regular file we may read, else why not. */
 static int trust_file_check(const char *path) {
-        struct stat st;
-        int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-        int r = 0;
+        int fd = file_open_regular(path);
 
         if (fd < 0)
-                return -errno;
-        if (fstat(fd, &st) < 0)
-                r = -errno;
-        else if (S_ISDIR(st.st_mode))
-                r = -EISDIR;
-        else if (!S_ISREG(st.st_mode))
-                r = -EINVAL;
+                return fd;
         close(fd);
-        return r;
+        return 0;
 }
 
 int x509_trust_load(const char *spec, struct x509_trust **ret, char **ret_error) {
