@@ -121,7 +121,9 @@ struct state {
         size_t *touched;
         size_t n_touched, n_touched_allocated;
         /* state_save()'s list of pieces, kept for the next one: allocating
-         * and clearing it anew cost more than filling it. */
+         * and clearing it anew cost more than filling it. Scratch only:
+         * between saves its entries point at texts that may be gone (the
+         * save's own header, platforms re-rendered) and are never read. */
         struct iovec *iov;
         size_t n_iov_allocated;
 };
