@@ -172,20 +172,30 @@ static void checks_many(size_t n, uint64_t bound_ms) {
         fixture_done(&f);
 }
 
+/* group_findings() over f's findings in l, within bound_ms of CPU; the
+ * format names the case in a failure. */
+__attribute__((format(printf, 4, 5))) static void group_timed(const struct fixture *f, struct finding_list *l,
+                                                              uint64_t bound_ms, const char *format, ...) {
+        uint64_t t0 = test_cpu_usec();
+        char what[96];
+        va_list ap;
+
+        group_findings(&platform, &f->obs, l);
+        va_start(ap, format);
+        vsnprintf(what, sizeof(what), format, ap);
+        va_end(ap);
+        test_cpu_within(what, test_cpu_usec() - t0, bound_ms * USEC_PER_MSEC);
+}
+
 /* group_findings() over the findings of n endpoints, within bound_ms of
  * CPU: one finding per problem, naming its endpoints in the plan's order. */
 static void grouping_many(size_t n, uint64_t bound_ms) {
         struct fixture f;
         struct finding_list l = { 0 };
-        uint64_t t0;
-        char what[64];
 
         fixture_make(&f, n, SHAPE_PLAIN);
         run_checks(&f, &l, 0);
-        t0 = test_cpu_usec();
-        group_findings(&platform, &f.obs, &l);
-        snprintf(what, sizeof(what), "grouping over %zu endpoints", n);
-        test_cpu_within(what, test_cpu_usec() - t0, bound_ms * USEC_PER_MSEC);
+        group_timed(&f, &l, bound_ms, "grouping over %zu endpoints", n);
 
         const struct finding *exp = find(&l, "tls.expiry.critical");
         assert_non_null(exp);
@@ -209,16 +219,11 @@ static void grouping_many(size_t n, uint64_t bound_ms) {
 static void grouping_refused(size_t n, uint64_t bound_ms) {
         struct fixture f;
         struct finding_list l = { 0 };
-        uint64_t t0;
-        char what[64];
 
         fixture_make(&f, n, SHAPE_ALL_REFUSE);
         run_checks(&f, &l, 0);
         assert_int_equal(l.n, n);
-        t0 = test_cpu_usec();
-        group_findings(&platform, &f.obs, &l);
-        snprintf(what, sizeof(what), "grouping %zu refused endpoints", n);
-        test_cpu_within(what, test_cpu_usec() - t0, bound_ms * USEC_PER_MSEC);
+        group_timed(&f, &l, bound_ms, "grouping %zu refused endpoints", n);
         assert_int_equal(l.n, n);
         for (size_t i = 0; i < l.n; i++) {
                 assert_string_equal(l.items[i].def->id, "tls.connect.failed");
@@ -239,15 +244,10 @@ static void grouping_placeholder(size_t n, uint64_t bound_ms) {
         struct finding_list l = { 0 };
         const struct finding_def *ingress = checks_find_def("tls.cert.ingress-default");
         size_t placeholders = 0, refused = 0, expiring = 0;
-        uint64_t t0;
-        char what[64];
 
         fixture_make(&f, n, SHAPE_PLACEHOLDER);
         run_checks(&f, &l, 0);
-        t0 = test_cpu_usec();
-        group_findings(&platform, &f.obs, &l);
-        snprintf(what, sizeof(what), "grouping %zu endpoints behind placeholders", n);
-        test_cpu_within(what, test_cpu_usec() - t0, bound_ms * USEC_PER_MSEC);
+        group_timed(&f, &l, bound_ms, "grouping %zu endpoints behind placeholders", n);
         for (size_t i = 0; i < l.n; i++) {
                 const struct finding *g = &l.items[i];
                 placeholders += g->def == ingress;
